@@ -1,0 +1,25 @@
+// Commands: what `step` asks the outside world to do. Each has an id; its outcome comes back as
+// an event carrying that id (or, for orders, the client order id the venue echoes).
+
+import type { ClientOrderId, VenueOrderId } from './ids.ts';
+import type { OrderSpec } from './types.ts';
+
+export type NoticeLevel = 'info' | 'warn' | 'alarm';
+
+/** A line for the operator: what the engine did or saw, in a trader's words. */
+export type Notice = {
+  readonly level: NoticeLevel;
+  readonly code: string;
+  readonly symbol: string | null;
+  readonly text: string;
+};
+
+export type Command =
+  | { readonly type: 'SubmitOrder'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly spec: OrderSpec }
+  | { readonly type: 'CancelOrder'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly symbol: string; readonly venueOrderId: VenueOrderId | null }
+  | { readonly type: 'QueryOrder'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly symbol: string }
+  | { readonly type: 'StartTimer'; readonly timerId: number; readonly fireAtMs: number }
+  | { readonly type: 'Notify'; readonly atMs: number; readonly notice: Notice };
+
+export type CommandType = Command['type'];
+export type CommandOf<T extends CommandType> = Extract<Command, { readonly type: T }>;

@@ -1,0 +1,57 @@
+// Exact conversion between decimal strings (as venues send them) and scaled integers.
+//
+// Venues send prices, quantities and fees as decimal strings ("95900.1", "0.001", "26.3725275")
+// and sometimes as JSON numbers. The core never does arithmetic on them as floats: a value is
+// parsed into an integer count of 10^-scale units, exactly, or rejected with a reason.
+
+import { assert } from './assert.ts';
+
+export type ScaledResult =
+  | { readonly ok: true; readonly units: number }
+  | { readonly ok: false; readonly reason: string };
+
+const decimalPattern = /^(-)?(\d+)(?:\.(\d+))?$/;
+
+export const powersOfTen: readonly number[] = Array.from({ length: 16 }, (_, i) => 10 ** i);
+
+/** Parses `text` into an integer number of 10^-scale units; inexact or unsafe values are refused. */
+export function parseScaled(text: string | number, scale: number): ScaledResult {
+  assert(Number.isInteger(scale) && scale >= 0 && scale <= 15, `scale out of range: ${scale}`);
+  const source = typeof text === 'number' ? numberToPlainString(text) : text.trim();
+  const match = decimalPattern.exec(source);
+  if (match === null) return { ok: false, reason: `not a decimal number: ${JSON.stringify(text)}` };
+  const [, minus, whole = '0', fractionRaw = ''] = match;
+  const fraction = fractionRaw.replace(/0+$/, '');
+  if (fraction.length > scale) {
+    return { ok: false, reason: `${source} has more than ${scale} decimal places` };
+  }
+  const units = Number(whole) * (powersOfTen[scale] ?? 0) + Number(fraction.padEnd(scale, '0') || '0');
+  if (!Number.isSafeInteger(units)) return { ok: false, reason: `${source} is too large` };
+  return { ok: true, units: minus === undefined ? units : -units };
+}
+
+/** Formats an integer count of 10^-scale units as a plain decimal string ("123.45"). */
+export function formatScaled(units: number, scale: number): string {
+  assert(Number.isSafeInteger(units), `not a safe integer: ${units}`);
+  if (scale === 0) return String(units);
+  const sign = units < 0 ? '-' : '';
+  const digits = String(Math.abs(units)).padStart(scale + 1, '0');
+  const whole = digits.slice(0, digits.length - scale);
+  const fraction = digits.slice(digits.length - scale).replace(/0+$/, '');
+  return fraction === '' ? `${sign}${whole}` : `${sign}${whole}.${fraction}`;
+}
+
+/** The number of decimal places a step such as "0.010" needs (trailing zeros ignored): 2. */
+export function decimalPlaces(text: string): number {
+  const match = decimalPattern.exec(text.trim());
+  assert(match !== null, `not a decimal number: ${text}`);
+  return (match[3] ?? '').replace(/0+$/, '').length;
+}
+
+function numberToPlainString(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  const text = String(value);
+  if (!/e/i.test(text)) return text;
+  // Exponent form (1e-7): fixed notation with up to 15 decimals is exact enough to re-parse.
+  return value.toFixed(15).replace(/0+$/, '').replace(/\.$/, '');
+}

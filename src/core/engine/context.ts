@@ -1,0 +1,94 @@
+// The step context: the state being changed, the event's time, and the commands produced so far.
+// Helpers here are the only way handlers emit commands, so every order command also moves its
+// order along the state machine in the same step.
+
+import { assert } from '../assert.ts';
+import type { Command, NoticeLevel } from '../commands.ts';
+import type { ClientOrderId } from '../ids.ts';
+import type { Instrument } from '../instrument.ts';
+import type { Order, OrderKey } from '../order/order.ts';
+import { markSubmitted, venueOrderIdOf } from '../order/order.ts';
+import type { Position } from '../position/position.ts';
+import { newPosition, positionKey } from '../position/position.ts';
+import type { EngineState, TimerPurpose } from '../state.ts';
+
+export type Ctx = {
+  readonly state: EngineState;
+  readonly atMs: number;
+  readonly out: Command[];
+};
+
+export function nextSeq(ctx: Ctx): number {
+  ctx.state.seq += 1;
+  return ctx.state.seq;
+}
+
+export function notify(ctx: Ctx, level: NoticeLevel, code: string, symbol: string | null, text: string): void {
+  ctx.out.push({ type: 'Notify', atMs: ctx.atMs, notice: { level, code, symbol, text } });
+}
+
+export function anomaly(ctx: Ctx, symbol: string | null, text: string): void {
+  ctx.state.counters.anomalies += 1;
+  notify(ctx, 'warn', 'anomaly', symbol, text);
+}
+
+export function startTimer(ctx: Ctx, purpose: TimerPurpose, delayMs: number): number {
+  const timerId = nextSeq(ctx);
+  ctx.state.timers.set(timerId, purpose);
+  ctx.out.push({ type: 'StartTimer', timerId, fireAtMs: ctx.atMs + delayMs });
+  return timerId;
+}
+
+export function putOrder(ctx: Ctx, order: Order): Order {
+  ctx.state.orders.set(order.key, order);
+  const venueOrderId = venueOrderIdOf(order);
+  if (venueOrderId !== null) ctx.state.orderKeyByVenueId.set(venueOrderId, order.key);
+  return order;
+}
+
+export function getOrder(ctx: Ctx, key: OrderKey): Order {
+  const order = ctx.state.orders.get(key);
+  assert(order !== undefined, `no order ${key}`);
+  return order;
+}
+
+/** Emits the create for a pending order of ours and marks it submitted, in one step. */
+export function submitOrder(ctx: Ctx, key: OrderKey): void {
+  const order = getOrder(ctx, key);
+  assert(order.status === 'pending', `order ${key} sent twice (status ${order.status})`);
+  putOrder(ctx, markSubmitted(order, ctx.atMs));
+  ctx.out.push({ type: 'SubmitOrder', commandId: nextSeq(ctx), clientOrderId: key as ClientOrderId, spec: order.spec });
+}
+
+export function cancelOrder(ctx: Ctx, order: Order): void {
+  ctx.out.push({
+    type: 'CancelOrder', commandId: nextSeq(ctx), clientOrderId: order.key as ClientOrderId,
+    symbol: order.spec.symbol, venueOrderId: venueOrderIdOf(order),
+  });
+}
+
+export function queryOrder(ctx: Ctx, order: Order): void {
+  ctx.out.push({ type: 'QueryOrder', commandId: nextSeq(ctx), clientOrderId: order.key as ClientOrderId, symbol: order.spec.symbol });
+}
+
+export function instrumentOf(ctx: Ctx, symbol: string): Instrument | undefined {
+  return ctx.state.instruments.get(symbol);
+}
+
+export function positionOf(ctx: Ctx, symbol: string): Position {
+  const key = positionKey(ctx.state.config.account, symbol);
+  let position = ctx.state.positions.get(key);
+  if (position === undefined) {
+    position = newPosition(ctx.state.config.account, symbol);
+    ctx.state.positions.set(key, position);
+  }
+  return position;
+}
+
+export function findPosition(ctx: Ctx, symbol: string): Position | undefined {
+  return ctx.state.positions.get(positionKey(ctx.state.config.account, symbol));
+}
+
+export function putPosition(ctx: Ctx, position: Position): void {
+  ctx.state.positions.set(position.key, position);
+}

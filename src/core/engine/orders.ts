@@ -1,0 +1,74 @@
+// Order bookkeeping inside the step: finding the order a venue fact is about, adopting the ones
+// no intent of ours explains, and announcing transitions an operator cares about.
+
+import { assertNever } from '../assert.ts';
+import type { OrderReport } from '../events.ts';
+import type { VenueOrderId } from '../ids.ts';
+import { parseClientOrderId } from '../ids.ts';
+import type { Order, OrderKey } from '../order/order.ts';
+import { isAcknowledged, markCancelRequested, newPendingOrder, onReport } from '../order/order.ts';
+import type { OrderType } from '../types.ts';
+import type { Ctx } from './context.ts';
+import { cancelOrder, notify, putOrder } from './context.ts';
+
+export function findOrderKey(ctx: Ctx, clientOrderId: string | null, venueOrderId: VenueOrderId): OrderKey | undefined {
+  if (clientOrderId !== null && ctx.state.orders.has(clientOrderId)) return clientOrderId;
+  return ctx.state.orderKeyByVenueId.get(venueOrderId);
+}
+
+/** Stores the next state of an order and says what changed that matters to a trader. */
+export function updateOrder(ctx: Ctx, before: Order, after: Order): Order {
+  if (after === before) return before;
+  putOrder(ctx, after);
+  if (after.role === 'stop' && !isAcknowledged(before) && isAcknowledged(after)) {
+    notify(ctx, 'info', 'stop-working', after.spec.symbol, `stop ${after.key} is working on the venue`);
+  }
+  return after;
+}
+
+/** Asks the venue to cancel an order of ours at most once; the reply or a query settles it. */
+export function requestCancel(ctx: Ctx, order: Order): void {
+  if (order.cancelRequestedMs !== null) return;
+  putOrder(ctx, markCancelRequested(order, ctx.atMs));
+  cancelOrder(ctx, order);
+}
+
+/** An order no intent explains: recorded as external, never dropped. */
+export function adoptExternalOrder(ctx: Ctx, report: OrderReport): Order {
+  const ours = parseClientOrderId(ctx.state.config.botId, report.clientOrderId ?? '') !== null;
+  const key = `ext:${report.venueOrderId}`;
+  const seed = newPendingOrder({ key, intentId: null, role: 'external', spec: specOfReport(report), createdMs: ctx.atMs });
+  const order = putOrder(ctx, onReport(seed, report));
+  ctx.state.counters.adoptedOrders += 1;
+  if (report.positionTrigger !== null) {
+    // Expected: the venue executes a position's own stop or take-profit as an order of its own.
+    notify(ctx, 'info', 'position-trigger', report.symbol, `the venue's ${report.positionTrigger} order ${report.venueOrderId} is executing`);
+    return order;
+  }
+  const who = report.clientOrderId === null || report.clientOrderId === '' ? 'no client id' : `client id ${report.clientOrderId}`;
+  notify(ctx, ours ? 'alarm' : 'warn', 'order-adopted', report.symbol,
+    `adopted external ${report.side} ${report.orderKind} order ${report.venueOrderId} (${who})${ours ? ': it has our bot id but no record in state' : ''}`);
+  return order;
+}
+
+/** An external order refreshes its spec from each report: we never knew it up front. */
+export function refreshExternalSpec(order: Order, report: OrderReport): Order {
+  return order.role === 'external' ? { ...order, spec: specOfReport(report) } : order;
+}
+
+function specOfReport(report: OrderReport): Order['spec'] {
+  return { symbol: report.symbol, side: report.side, sizeLots: report.sizeLots, reduceOnly: report.reduceOnly, type: typeOfReport(report) };
+}
+
+function typeOfReport(report: OrderReport): OrderType {
+  switch (report.orderKind) {
+    case 'market':
+      return { kind: 'market' };
+    case 'limit':
+      return { kind: 'limit', priceTicks: report.priceTicks ?? 0, postOnly: false };
+    case 'stop-market':
+      return { kind: 'stop-market', triggerTicks: report.triggerTicks ?? 0, triggerBy: 'last' };
+    default:
+      return assertNever(report.orderKind);
+  }
+}

@@ -1,0 +1,318 @@
+// Protection: after every event about a symbol, move its intent along and make sure any open
+// position has a stop on the venue, or is inside its bounded window to get one.
+//
+// Invariants kept here:
+//  1. A position seen with no active intent is adopted at once (never left unwatched).
+//  2. In `separate` mode the stop is sent on the first evidence of a fill, whichever event shows it
+//     first (a fill, an order report, a position report); a stop not acknowledged by the deadline,
+//     or rejected, turns into a market exit.
+//  3. Every policy sees the position from the first event that shows it.
+//  4. An intent is done only when its position is flat and its entry can no longer fill.
+
+import { assertNever } from '../assert.ts';
+import { clientOrderIdFor, intentIdFor } from '../ids.ts';
+import type { Intent } from '../intent/intent.ts';
+import { isActive } from '../intent/intent.ts';
+import { ticksToPrice, lotsToQty, priceToTicksRounded } from '../instrument.ts';
+import type { Order, OrderKey } from '../order/order.ts';
+import { dropPending, filledLots, isAcknowledged, isLive, isTerminal, newPendingOrder } from '../order/order.ts';
+import { averageEntryTicks, } from '../position/ledger.ts';
+import type { Position } from '../position/position.ts';
+import { effectiveSizeLots } from '../position/position.ts';
+import type { PositionView, ProtectionStatus } from '../protection/policy.ts';
+import type { Side } from '../types.ts';
+import { oppositeSide } from '../types.ts';
+import type { Ctx } from './context.ts';
+import { findPosition, getOrder, instrumentOf, nextSeq, notify, putOrder, startTimer, submitOrder } from './context.ts';
+import { requestCancel } from './orders.ts';
+
+export function evaluateSymbol(ctx: Ctx, symbol: string): void {
+  const position = findPosition(ctx, symbol);
+  const sizeLots = position === undefined ? 0 : effectiveSizeLots(position);
+  const intentId = ctx.state.activeIntentBySymbol.get(symbol);
+  let intent = intentId === undefined ? undefined : ctx.state.intents.get(intentId);
+  if (intent === undefined) {
+    if (sizeLots === 0 || position === undefined) return;
+    intent = adoptPosition(ctx, position, sizeLots);
+  }
+  intent = progress(ctx, intent, sizeLots);
+  if (isActive(intent) && sizeLots !== 0 && position !== undefined) runPolicies(ctx, intent, position, sizeLots);
+}
+
+export function putIntent(ctx: Ctx, intent: Intent): Intent {
+  ctx.state.intents.set(intent.id, intent);
+  if (isActive(intent)) ctx.state.activeIntentBySymbol.set(intent.symbol, intent.id);
+  else if (ctx.state.activeIntentBySymbol.get(intent.symbol) === intent.id) ctx.state.activeIntentBySymbol.delete(intent.symbol);
+  return intent;
+}
+
+function progress(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
+  const seen = sizeLots !== 0 && intent.positionSeenMs === null ? { ...intent, positionSeenMs: ctx.atMs } : intent;
+  let next: Intent;
+  switch (seen.phase.name) {
+    case 'entering':
+      next = progressEntering(ctx, seen, sizeLots);
+      break;
+    case 'open':
+      next = progressOpen(ctx, seen, sizeLots);
+      break;
+    case 'exiting':
+      next = progressExiting(ctx, seen, sizeLots);
+      break;
+    case 'done':
+      next = seen;
+      break;
+    default:
+      return assertNever(seen.phase);
+  }
+  return next === intent ? intent : putIntent(ctx, next);
+}
+
+function progressEntering(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
+  const entry = orderOf(ctx, intent.entryOrder);
+  const evidence = sizeLots !== 0 || (entry !== null && filledLots(entry) > 0);
+  if (evidence) {
+    notify(ctx, 'info', 'entry-filled', intent.symbol, `${intent.id} entry filled: ${describePosition(ctx, intent.symbol, sizeLots)}`);
+    return progressOpen(ctx, { ...intent, phase: { name: 'open', sinceMs: ctx.atMs } }, sizeLots);
+  }
+  if (entry !== null && isTerminal(entry)) {
+    const reason = 'reason' in entry && entry.reason !== null ? `: ${entry.reason}` : '';
+    return finish(ctx, intent, `entry ${entry.status} without a fill${reason}`);
+  }
+  return intent;
+}
+
+function progressOpen(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
+  if (intent.positionSeenMs !== null && sizeLots === 0) return settleFlat(ctx, intent, 'position closed');
+  if (intent.protection !== 'separate') return checkAttachedStop(ctx, intent);
+  const stop = orderOf(ctx, intent.stopOrder);
+  if (stop === null) return intent;
+  switch (stop.status) {
+    case 'pending':
+      sendProtection(ctx, intent, stop, sizeLots);
+      return intent;
+    case 'submitted':
+    case 'unknown':
+    case 'accepted':
+    case 'partially-filled': // the stop triggered and is closing the position
+    case 'filled':
+      return intent;
+    case 'cancelled':
+    case 'rejected':
+    case 'expired':
+      return startExit(ctx, intent, `stop ${stop.status}${stop.reason === null ? '' : `: ${stop.reason}`}`, true);
+    default:
+      return assertNever(stop);
+  }
+}
+
+function progressExiting(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
+  const entry = orderOf(ctx, intent.entryOrder);
+  if (sizeLots === 0 && (intent.positionSeenMs !== null || entry === null || isTerminal(entry))) {
+    return settleFlat(ctx, intent, intent.phase.name === 'exiting' ? intent.phase.reason : 'exited');
+  }
+  const exit = orderOf(ctx, intent.exitOrder);
+  if (exit === null && sizeLots !== 0) return sendExit(ctx, intent, sizeLots);
+  if (exit !== null && isTerminal(exit) && sizeLots !== 0 && !hasTimer(ctx, intent, 'exit-retry')) {
+    startTimer(ctx, { kind: 'exit-retry', intentId: intent.id }, ctx.state.config.exitRetryMs);
+  }
+  return intent;
+}
+
+/** Flat: done once the entry can no longer fill; until then, cancel it and wait. */
+function settleFlat(ctx: Ctx, intent: Intent, reason: string): Intent {
+  const entry = orderOf(ctx, intent.entryOrder);
+  if (entry !== null && isLive(entry)) {
+    requestCancel(ctx, entry);
+    return intent;
+  }
+  return finish(ctx, intent, reason);
+}
+
+export function finish(ctx: Ctx, intent: Intent, reason: string): Intent {
+  for (const key of [intent.entryOrder, intent.stopOrder, intent.takeProfitOrder]) {
+    const order = orderOf(ctx, key);
+    if (order === null) continue;
+    if (order.status === 'pending') putOrder(ctx, dropPending(order, reason));
+    else if (isLive(order)) requestCancel(ctx, order);
+  }
+  notify(ctx, 'info', 'intent-done', intent.symbol, `${intent.id} done: ${reason}`);
+  return putIntent(ctx, { ...intent, phase: { name: 'done', reason, atMs: ctx.atMs } });
+}
+
+/** Close at market with a reduce-only order; the stop stays in place until the position is flat. */
+export function startExit(ctx: Ctx, intent: Intent, reason: string, protective: boolean): Intent {
+  if (!isActive(intent) || intent.phase.name === 'exiting') return intent;
+  if (protective) ctx.state.counters.protectiveExits += 1;
+  notify(ctx, protective ? 'alarm' : 'info', 'exit', intent.symbol, `${intent.id} closing at market: ${reason}`);
+  const entry = orderOf(ctx, intent.entryOrder);
+  if (entry !== null && isLive(entry)) requestCancel(ctx, entry);
+  const exiting: Intent = { ...intent, phase: { name: 'exiting', reason, sinceMs: ctx.atMs } };
+  const position = findPosition(ctx, intent.symbol);
+  const sizeLots = position === undefined ? 0 : effectiveSizeLots(position);
+  return putIntent(ctx, sendExit(ctx, exiting, sizeLots));
+}
+
+export function sendExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
+  const attempt = intent.exitAttempts + 1;
+  if (attempt > ctx.state.config.exitAttemptsMax) {
+    notify(ctx, 'alarm', 'exit-failed', intent.symbol, `${intent.id}: ${intent.exitAttempts} exit attempts failed; the position needs an operator`);
+    return intent;
+  }
+  const key = clientOrderIdFor(intent.id, 'exit', attempt);
+  // The side closes what the venue shows; before any position is visible, what the entry opened.
+  const side: Side = sizeLots !== 0 ? (sizeLots > 0 ? 'sell' : 'buy') : oppositeSide(intent.side);
+  const lots = Math.max(Math.abs(sizeLots), intent.kind === 'open' ? intent.sizeLots : 0);
+  putOrder(ctx, newPendingOrder({
+    key, intentId: intent.id, role: 'exit', createdMs: ctx.atMs,
+    spec: { symbol: intent.symbol, side, sizeLots: lots, reduceOnly: true, type: { kind: 'market' } },
+  }));
+  submitOrder(ctx, key);
+  return { ...intent, exitOrder: key, exitAttempts: attempt };
+}
+
+/** Sends the pending stop (and take-profit) sized to cover the whole position. */
+function sendProtection(ctx: Ctx, intent: Intent, stop: Order, sizeLots: number): void {
+  const coverLots = Math.max(stop.spec.sizeLots, Math.abs(sizeLots));
+  if (coverLots !== stop.spec.sizeLots) putOrder(ctx, { ...stop, spec: { ...stop.spec, sizeLots: coverLots } });
+  submitOrder(ctx, stop.key);
+  ctx.state.counters.stopsSubmitted += 1;
+  startTimer(ctx, { kind: 'stop-deadline', intentId: intent.id }, ctx.state.config.stopAckDeadlineMs);
+  const takeProfit = orderOf(ctx, intent.takeProfitOrder);
+  if (takeProfit !== null && takeProfit.status === 'pending') submitOrder(ctx, takeProfit.key);
+  const instrument = instrumentOf(ctx, intent.symbol);
+  const price = instrument === undefined ? String(intent.stopLoss.triggerTicks) : ticksToPrice(instrument, intent.stopLoss.triggerTicks);
+  notify(ctx, 'info', 'stop-sent', intent.symbol, `${intent.id} stop sent at ${price} on first evidence of the fill`);
+}
+
+/**
+ * Attached mode trusts the venue to arm the stop with the fill, and checks it: a venue report
+ * newer than every fill that shows the position without a stop means it was not armed.
+ */
+function checkAttachedStop(ctx: Ctx, intent: Intent): Intent {
+  if (intent.protection !== 'attached') return intent;
+  const venue = findPosition(ctx, intent.symbol)?.venue;
+  if (venue === undefined || venue === null || venue.sizeLots === 0 || venue.stopLossTicks !== null) return intent;
+  notify(ctx, 'alarm', 'attached-stop-missing', intent.symbol, `${intent.id}: the venue shows the position without its attached stop; sending a separate stop`);
+  ctx.state.counters.anomalies += 1;
+  const stopKey = ensureStopOrder(ctx, intent, Math.abs(venue.sizeLots));
+  const separate = putIntent(ctx, { ...intent, protection: 'separate', stopOrder: stopKey });
+  return progressOpen(ctx, separate, venue.sizeLots);
+}
+
+function ensureStopOrder(ctx: Ctx, intent: Intent, lots: number): OrderKey {
+  if (intent.stopOrder !== null) return intent.stopOrder;
+  const key = clientOrderIdFor(intent.id, 'stop');
+  putOrder(ctx, newPendingOrder({ key, intentId: intent.id, role: 'stop', createdMs: ctx.atMs, spec: stopSpec(intent, lots) }));
+  return key;
+}
+
+export function stopSpec(intent: Pick<Intent, 'symbol' | 'side' | 'stopLoss'>, lots: number): Order['spec'] {
+  return {
+    symbol: intent.symbol, side: oppositeSide(intent.side), sizeLots: lots, reduceOnly: true,
+    type: { kind: 'stop-market', triggerTicks: intent.stopLoss.triggerTicks, triggerBy: intent.stopLoss.triggerBy },
+  };
+}
+
+/** A position no intent explains: protect it, only watch it, or close it, as configured. */
+function adoptPosition(ctx: Ctx, position: Position, sizeLots: number): Intent {
+  const { config, counters } = ctx.state;
+  counters.adoptedPositions += 1;
+  const side: Side = sizeLots > 0 ? 'buy' : 'sell';
+  const id = intentIdFor(config.botId, nextSeq(ctx));
+  const stopTicks = adoptedStopTicks(ctx, position, side);
+  const watchOnly = config.externalPositions === 'watch' || stopTicks === null;
+  const intent: Intent = {
+    id, kind: 'adopted', requestId: null, symbol: position.symbol, side, sizeLots: Math.abs(sizeLots),
+    stopLoss: { triggerTicks: stopTicks ?? 0, triggerBy: config.stopTriggerBy }, takeProfitTicks: null,
+    protection: watchOnly ? 'watch' : 'separate', entryOrder: null, stopOrder: null, takeProfitOrder: null,
+    exitOrder: null, exitAttempts: 0, positionSeenMs: ctx.atMs, phase: { name: 'open', sinceMs: ctx.atMs }, createdMs: ctx.atMs,
+  };
+  const stopOrder = watchOnly ? null : ensureStopOrder(ctx, intent, Math.abs(sizeLots));
+  const what = describePosition(ctx, position.symbol, sizeLots);
+  const level = stopTicks === null && config.externalPositions !== 'watch' ? 'alarm' : 'warn';
+  notify(ctx, level, 'position-adopted', position.symbol, `${id} adopted an external position (${what}); policy: ${stopTicks === null ? 'watch (no price to set a stop from)' : config.externalPositions}`);
+  const adopted = putIntent(ctx, { ...intent, stopOrder });
+  return config.externalPositions === 'close' ? startExit(ctx, adopted, 'external position, policy close', false) : adopted;
+}
+
+function adoptedStopTicks(ctx: Ctx, position: Position, side: Side): number | null {
+  const instrument = instrumentOf(ctx, position.symbol);
+  if (instrument === undefined) return null;
+  const market = ctx.state.markets.get(position.symbol);
+  const marketTicks = market?.markTicks ?? market?.lastTicks ?? null;
+  const venueEntry = position.venue === null ? NaN : Number(position.venue.entryPrice);
+  const ledgerEntry = averageEntryTicks(position);
+  const entryTicks = ledgerEntry ?? (Number.isFinite(venueEntry) && venueEntry > 0 ? priceToTicksRounded(instrument, venueEntry, 'nearest') : marketTicks);
+  if (entryTicks === null) return null;
+  const fraction = ctx.state.config.externalStopPercent / 100;
+  const fromEntry = side === 'buy' ? entryTicks * (1 - fraction) : entryTicks * (1 + fraction);
+  // A stop already crossed would be rejected at once: take the distance from the market instead.
+  let base = fromEntry;
+  if (marketTicks !== null && (side === 'buy' ? fromEntry >= marketTicks : fromEntry <= marketTicks)) {
+    base = side === 'buy' ? marketTicks * (1 - fraction) : marketTicks * (1 + fraction);
+  }
+  return side === 'buy' ? Math.ceil(base) : Math.floor(base);
+}
+
+function runPolicies(ctx: Ctx, intent: Intent, position: Position, sizeLots: number): void {
+  const { policies } = ctx.state.config;
+  if (policies.length === 0) return;
+  const market = ctx.state.markets.get(intent.symbol);
+  const view: PositionView = {
+    symbol: intent.symbol, intentId: intent.id, origin: intent.kind === 'open' ? 'ours' : 'adopted',
+    side: sizeLots > 0 ? 'buy' : 'sell', sizeLots: Math.abs(sizeLots), averageEntryTicks: averageEntryTicks(position),
+    stopTicks: intent.stopLoss.triggerTicks, protection: protectionStatus(ctx, intent),
+    openedMs: intent.positionSeenMs ?? ctx.atMs, lastTicks: market?.lastTicks ?? null, markTicks: market?.markTicks ?? null,
+  };
+  for (const policy of policies) {
+    for (const decision of policy.evaluate(view, ctx.atMs)) {
+      switch (decision.kind) {
+        case 'exit':
+          startExit(ctx, ctx.state.intents.get(intent.id) ?? intent, `${policy.name}: ${decision.reason}`, false);
+          break;
+        case 'notice':
+          notify(ctx, 'info', decision.code, intent.symbol, `${policy.name}: ${decision.text}`);
+          break;
+        default:
+          assertNever(decision);
+      }
+    }
+  }
+}
+
+export function protectionStatus(ctx: Ctx, intent: Intent): ProtectionStatus {
+  if (intent.phase.name === 'exiting') return 'exiting';
+  switch (intent.protection) {
+    case 'attached':
+      return 'attached';
+    case 'watch':
+      return 'watch-only';
+    case 'separate': {
+      const stop = orderOf(ctx, intent.stopOrder);
+      if (stop === null) return 'unprotected';
+      if (isAcknowledged(stop) || stop.status === 'filled') return 'stop-working';
+      return stop.status === 'submitted' || stop.status === 'unknown' ? 'stop-in-flight' : 'unprotected';
+    }
+    default:
+      return assertNever(intent.protection);
+  }
+}
+
+export function orderOf(ctx: Ctx, key: OrderKey | null): Order | null {
+  return key === null ? null : getOrder(ctx, key);
+}
+
+function hasTimer(ctx: Ctx, intent: Intent, kind: 'exit-retry' | 'stop-deadline'): boolean {
+  for (const purpose of ctx.state.timers.values()) {
+    if (purpose.kind === kind && purpose.intentId === intent.id) return true;
+  }
+  return false;
+}
+
+function describePosition(ctx: Ctx, symbol: string, sizeLots: number): string {
+  const instrument = instrumentOf(ctx, symbol);
+  if (sizeLots === 0) return 'size not yet reported';
+  const qty = instrument === undefined ? `${Math.abs(sizeLots)} lots` : lotsToQty(instrument, Math.abs(sizeLots));
+  return `${sizeLots > 0 ? 'long' : 'short'} ${qty}`;
+}

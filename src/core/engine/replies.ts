@@ -1,0 +1,129 @@
+// Outcomes of our commands: REST replies to creates and cancels, answers to queries by client
+// order id, and timers. A reply is one more fact about an order; it never overrides what the
+// venue's stream has already shown (see order.ts), and an outcome we cannot know is asked for,
+// never guessed and never resent.
+
+import type { IntentId } from '../ids.ts';
+import type { EventOf } from '../events.ts';
+import { assertNever } from '../assert.ts';
+import type { Order } from '../order/order.ts';
+import { isAcknowledged, isLive, onCancelAcked, onReport, onSubmitAcked, onSubmitRejected, onSubmitUnknown } from '../order/order.ts';
+import { effectiveSizeLots } from '../position/position.ts';
+import type { Ctx } from './context.ts';
+import { anomaly, findPosition, notify, queryOrder, startTimer } from './context.ts';
+import { updateOrder } from './orders.ts';
+import { evaluateSymbol, sendExit, putIntent, startExit } from './protect.ts';
+
+type Reply =
+  | EventOf<'OrderSubmitAcked'>
+  | EventOf<'OrderSubmitRejected'>
+  | EventOf<'OrderSubmitUnknown'>
+  | EventOf<'OrderCancelAcked'>
+  | EventOf<'OrderCancelRejected'>
+  | EventOf<'OrderCancelUnknown'>
+  | EventOf<'OrderQueried'>;
+
+export function onReply(ctx: Ctx, event: Reply): void {
+  const order = ctx.state.orders.get(event.clientOrderId);
+  if (order === undefined) {
+    anomaly(ctx, null, `${event.type} for ${event.clientOrderId}, an order this engine has no record of`);
+    return;
+  }
+  const next = nextOnReply(ctx, order, event);
+  updateOrder(ctx, order, next);
+  evaluateSymbol(ctx, order.spec.symbol);
+}
+
+function nextOnReply(ctx: Ctx, order: Order, event: Reply): Order {
+  switch (event.type) {
+    case 'OrderSubmitAcked':
+      return onSubmitAcked(order, event.venueOrderId);
+    case 'OrderSubmitRejected':
+      if (order.role === 'entry' || order.role === 'stop') {
+        notify(ctx, 'warn', 'order-rejected', order.spec.symbol, `${order.key} rejected by the venue (${event.code}): ${event.reason}`);
+      }
+      return onSubmitRejected(order, `${event.code}: ${event.reason}`);
+    case 'OrderSubmitUnknown':
+    case 'OrderCancelUnknown':
+      return askVenue(ctx, event.type === 'OrderSubmitUnknown' ? onSubmitUnknown(order, ctx.atMs) : order, event.reason);
+    case 'OrderCancelAcked':
+      return onCancelAcked(order, 'cancelled on request');
+    case 'OrderCancelRejected':
+      // Usually "not found": it filled or was cancelled first. The venue's reports will say which;
+      // ask so that we do not depend on them arriving.
+      return askVenue(ctx, order, `cancel rejected (${event.code}): ${event.reason}`);
+    case 'OrderQueried':
+      return event.report === null ? onNotFound(ctx, order) : onFound(ctx, order, event.report);
+    default:
+      return assertNever(event);
+  }
+}
+
+function askVenue(ctx: Ctx, order: Order, reason: string): Order {
+  notify(ctx, 'warn', 'order-outcome-unknown', order.spec.symbol, `${order.key}: ${reason}; asking the venue by client order id`);
+  queryOrder(ctx, order);
+  return order;
+}
+
+function onFound(ctx: Ctx, order: Order, report: NonNullable<EventOf<'OrderQueried'>['report']>): Order {
+  ctx.state.notFoundAnswers.delete(order.key);
+  const next = onReport(order, report);
+  ctx.state.orderKeyByVenueId.set(report.venueOrderId, order.key);
+  return next;
+}
+
+/** "No such order": the create may still be on its way, so ask again a bounded number of times. */
+function onNotFound(ctx: Ctx, order: Order): Order {
+  if (order.status !== 'unknown') return order;
+  const answers = (ctx.state.notFoundAnswers.get(order.key) ?? 0) + 1;
+  if (answers < ctx.state.config.unknownNotFoundMax) {
+    ctx.state.notFoundAnswers.set(order.key, answers);
+    startTimer(ctx, { kind: 'query-order', orderKey: order.key }, ctx.state.config.unknownQueryIntervalMs);
+    return order;
+  }
+  ctx.state.notFoundAnswers.delete(order.key);
+  notify(ctx, 'warn', 'order-never-placed', order.spec.symbol, `${order.key}: not found at the venue after ${answers} queries; concluded never placed`);
+  return onSubmitRejected(order, 'not found at the venue');
+}
+
+export function onTimerFired(ctx: Ctx, event: EventOf<'TimerFired'>): void {
+  const purpose = ctx.state.timers.get(event.timerId);
+  if (purpose === undefined) return; // already handled: a timer fires at most once
+  ctx.state.timers.delete(event.timerId);
+  switch (purpose.kind) {
+    case 'query-order': {
+      const order = ctx.state.orders.get(purpose.orderKey);
+      if (order !== undefined && order.status === 'unknown') queryOrder(ctx, order);
+      return;
+    }
+    case 'stop-deadline':
+      return onStopDeadline(ctx, purpose.intentId);
+    case 'exit-retry':
+      return onExitRetry(ctx, purpose.intentId);
+    default:
+      return assertNever(purpose);
+  }
+}
+
+function onStopDeadline(ctx: Ctx, intentId: IntentId): void {
+  const intent = ctx.state.intents.get(intentId);
+  if (intent === undefined || intent.phase.name !== 'open' || intent.stopOrder === null) return;
+  const stop = ctx.state.orders.get(intent.stopOrder);
+  if (stop === undefined || isAcknowledged(stop) || stop.status === 'filled') return;
+  const waited = ctx.state.config.stopAckDeadlineMs;
+  startExit(ctx, intent, `stop ${stop.key} not acknowledged within ${waited} ms (${stop.status})`, true);
+}
+
+function onExitRetry(ctx: Ctx, intentId: IntentId): void {
+  const intent = ctx.state.intents.get(intentId);
+  if (intent === undefined || intent.phase.name !== 'exiting') return;
+  const exit = intent.exitOrder === null ? undefined : ctx.state.orders.get(intent.exitOrder);
+  if (exit !== undefined && isLive(exit)) return;
+  const position = findPosition(ctx, intent.symbol);
+  const sizeLots = position === undefined ? 0 : effectiveSizeLots(position);
+  if (sizeLots === 0) {
+    evaluateSymbol(ctx, intent.symbol);
+    return;
+  }
+  putIntent(ctx, sendExit(ctx, intent, sizeLots));
+}

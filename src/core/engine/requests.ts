@@ -1,0 +1,191 @@
+// Open and close requests from strategies and operators. An open request becomes an intent whose
+// order ids all exist in state before the entry command is emitted, so no venue event about the
+// entry can ever arrive for an order the engine does not know.
+//
+// Invariants: a request id is handled once (a repeat is ignored, not re-executed); at most one
+// active intent per symbol; every size and price is validated against the instrument before any
+// order exists.
+
+import type { EventOf, PriceRequest } from '../events.ts';
+import { clientOrderIdFor, intentIdFor } from '../ids.ts';
+import type { Instrument, Parsed } from '../instrument.ts';
+import { lotsToQty, notionalE8, priceToTicks, priceToTicksRounded, qtyToLots, ticksToNumber, ticksToPrice } from '../instrument.ts';
+import type { Intent } from '../intent/intent.ts';
+import { parseScaled } from '../decimal.ts';
+import { moneyScale } from '../money.ts';
+import { newPendingOrder } from '../order/order.ts';
+import { effectiveSizeLots } from '../position/position.ts';
+import type { Side, Trigger } from '../types.ts';
+import type { Ctx } from './context.ts';
+import { findPosition, instrumentOf, nextSeq, notify, putOrder, submitOrder } from './context.ts';
+import { putIntent, startExit, stopSpec } from './protect.ts';
+
+type OpenRequest = EventOf<'OpenRequested'>;
+
+type OpenPlan = {
+  readonly instrument: Instrument;
+  readonly sizeLots: number;
+  readonly entryTicks: number | null;
+  readonly stopLoss: Trigger;
+  readonly takeProfitTicks: number | null;
+};
+
+export function onOpenRequested(ctx: Ctx, request: OpenRequest): void {
+  if (isRepeat(ctx, request.requestId, request.symbol)) return;
+  const plan = planOpen(ctx, request);
+  if (!plan.ok) {
+    reject(ctx, request.requestId, request.symbol, plan.reason);
+    return;
+  }
+  const intent = createOpenIntent(ctx, request, plan.value);
+  ctx.state.requests.set(request.requestId, `accepted as ${intent.id}`);
+  ctx.state.counters.entriesSubmitted += 1;
+  if (intent.entryOrder !== null) submitOrder(ctx, intent.entryOrder);
+  const { instrument } = plan.value;
+  const stop = ticksToPrice(instrument, plan.value.stopLoss.triggerTicks);
+  const target = plan.value.takeProfitTicks === null ? '' : `, take-profit ${ticksToPrice(instrument, plan.value.takeProfitTicks)}`;
+  const at = plan.value.entryTicks === null ? 'at market' : `limit ${ticksToPrice(instrument, plan.value.entryTicks)}`;
+  notify(ctx, 'info', 'entry-sent', request.symbol,
+    `${intent.id} ${request.side === 'buy' ? 'long' : 'short'} ${lotsToQty(instrument, plan.value.sizeLots)} ${at}, stop ${stop} (${intent.protection})${target}`);
+}
+
+export function onCloseRequested(ctx: Ctx, request: EventOf<'CloseRequested'>): void {
+  if (isRepeat(ctx, request.requestId, request.symbol)) return;
+  const intentId = ctx.state.activeIntentBySymbol.get(request.symbol);
+  const intent = intentId === undefined ? undefined : ctx.state.intents.get(intentId);
+  if (intent === undefined) {
+    reject(ctx, request.requestId, request.symbol, `no open position or entry on ${request.symbol}`);
+    return;
+  }
+  ctx.state.requests.set(request.requestId, `closing ${intent.id}`);
+  startExit(ctx, intent, `close requested (${request.requestId})`, false);
+}
+
+function isRepeat(ctx: Ctx, requestId: string, symbol: string): boolean {
+  const outcome = ctx.state.requests.get(requestId);
+  if (outcome === undefined) return false;
+  notify(ctx, 'info', 'request-repeated', symbol, `request ${requestId} was already handled (${outcome}); ignored`);
+  return true;
+}
+
+function reject(ctx: Ctx, requestId: string, symbol: string, reason: string): void {
+  ctx.state.counters.requestsRejected += 1;
+  ctx.state.requests.set(requestId, `rejected: ${reason}`);
+  notify(ctx, 'warn', 'request-rejected', symbol, `request ${requestId} rejected: ${reason}`);
+}
+
+function planOpen(ctx: Ctx, request: OpenRequest): Parsed<OpenPlan> {
+  const instrument = instrumentOf(ctx, request.symbol);
+  if (instrument === undefined) return fail(`unknown instrument ${request.symbol}`);
+  if (ctx.state.activeIntentBySymbol.has(request.symbol)) return fail(`${request.symbol} already has an active position or entry`);
+  const position = findPosition(ctx, request.symbol);
+  if (position !== undefined && effectiveSizeLots(position) !== 0) return fail(`${request.symbol} already has an open position`);
+  const reference = referenceTicks(ctx, instrument, request);
+  if (!reference.ok) return reference;
+  const entryTicks = request.entry.kind === 'limit' ? reference.value : null;
+  const size = sizeLots(instrument, request, reference.value);
+  if (!size.ok) return size;
+  const stop = protectiveTicks(instrument, request.side, reference.value, request.stopLoss, 'stop-loss');
+  if (!stop.ok) return stop;
+  const target = request.takeProfit === null ? null : protectiveTicks(instrument, request.side, reference.value, request.takeProfit, 'take-profit');
+  if (target !== null && !target.ok) return target;
+  return {
+    ok: true,
+    value: {
+      instrument, sizeLots: size.value, entryTicks,
+      stopLoss: { triggerTicks: stop.value, triggerBy: ctx.state.config.stopTriggerBy },
+      takeProfitTicks: target === null ? null : target.value,
+    },
+  };
+}
+
+function referenceTicks(ctx: Ctx, instrument: Instrument, request: OpenRequest): Parsed<number> {
+  if (request.entry.kind === 'limit') {
+    const limit = priceToTicks(instrument, request.entry.price);
+    return limit.ok && limit.value > 0 ? limit : fail(limit.ok ? 'limit price must be positive' : limit.reason);
+  }
+  const market = ctx.state.markets.get(request.symbol);
+  const ticks = market?.lastTicks ?? market?.markTicks ?? null;
+  return ticks === null ? fail(`no market price for ${request.symbol} yet`) : { ok: true, value: ticks };
+}
+
+function sizeLots(instrument: Instrument, request: OpenRequest, referenceTicks: number): Parsed<number> {
+  let lots: number;
+  if ('quantity' in request.size) {
+    const parsed = qtyToLots(instrument, request.size.quantity);
+    if (!parsed.ok) return parsed;
+    lots = parsed.value;
+  } else {
+    const notional = parseScaled(request.size.notional, moneyScale);
+    if (!notional.ok || notional.units <= 0) return fail(`notional ${request.size.notional} is not a positive amount`);
+    lots = Math.floor(notional.units / (referenceTicks * instrument.tickLotE8));
+  }
+  if (lots < instrument.minLots) return fail(`size ${lotsToQty(instrument, lots)} is below the minimum ${lotsToQty(instrument, instrument.minLots)}`);
+  const maxLots = request.entry.kind === 'market' ? instrument.maxMarketLots : instrument.maxLots;
+  if (lots > maxLots) return fail(`size ${lotsToQty(instrument, lots)} is above the maximum ${lotsToQty(instrument, maxLots)}`);
+  if (notionalE8(instrument, referenceTicks, lots) < instrument.minNotionalE8) return fail(`notional is below the instrument's minimum`);
+  return { ok: true, value: lots };
+}
+
+/**
+ * A stop-loss or take-profit in ticks. Percent distances round toward the entry: a stop may
+ * trigger a tick early, never a tick late.
+ */
+function protectiveTicks(instrument: Instrument, side: Side, referenceTicks: number, request: PriceRequest, what: 'stop-loss' | 'take-profit'): Parsed<number> {
+  const below = (what === 'stop-loss') === (side === 'buy');
+  let ticks: number;
+  if ('price' in request) {
+    const parsed = priceToTicks(instrument, request.price);
+    if (!parsed.ok) return fail(`${what}: ${parsed.reason}`);
+    ticks = parsed.value;
+  } else {
+    if (!(request.percent > 0 && request.percent < 100)) return fail(`${what} percent must be in (0, 100): ${request.percent}`);
+    const reference = ticksToNumber(instrument, referenceTicks);
+    const price = reference * (below ? 1 - request.percent / 100 : 1 + request.percent / 100);
+    ticks = priceToTicksRounded(instrument, price, below ? 'ceil' : 'floor');
+  }
+  const valid = below ? ticks > 0 && ticks < referenceTicks : ticks > referenceTicks;
+  if (!valid) {
+    return fail(`${what} ${ticksToPrice(instrument, ticks)} must be ${below ? 'below' : 'above'} the ${side === 'buy' ? 'long' : 'short'} entry ${ticksToPrice(instrument, referenceTicks)}`);
+  }
+  return { ok: true, value: ticks };
+}
+
+function createOpenIntent(ctx: Ctx, request: OpenRequest, plan: OpenPlan): Intent {
+  const { config } = ctx.state;
+  const id = intentIdFor(config.botId, nextSeq(ctx));
+  const attached = config.attachedStops;
+  const takeProfit = plan.takeProfitTicks === null ? null : { triggerTicks: plan.takeProfitTicks, triggerBy: 'last' as const };
+  const entryKey = clientOrderIdFor(id, 'entry');
+  putOrder(ctx, newPendingOrder({
+    key: entryKey, intentId: id, role: 'entry', createdMs: ctx.atMs,
+    spec: {
+      symbol: request.symbol, side: request.side, sizeLots: plan.sizeLots, reduceOnly: false,
+      type: plan.entryTicks === null ? { kind: 'market' } : { kind: 'limit', priceTicks: plan.entryTicks, postOnly: false },
+      ...(attached ? { stopLoss: plan.stopLoss } : {}),
+      ...(attached && takeProfit !== null ? { takeProfit } : {}),
+    },
+  }));
+  const intentBase = { symbol: request.symbol, side: request.side, stopLoss: plan.stopLoss };
+  const stopKey = attached ? null : clientOrderIdFor(id, 'stop');
+  if (stopKey !== null) {
+    putOrder(ctx, newPendingOrder({ key: stopKey, intentId: id, role: 'stop', createdMs: ctx.atMs, spec: stopSpec(intentBase, plan.sizeLots) }));
+  }
+  const takeProfitKey = attached || plan.takeProfitTicks === null ? null : clientOrderIdFor(id, 'take-profit');
+  if (takeProfitKey !== null && plan.takeProfitTicks !== null) {
+    putOrder(ctx, newPendingOrder({
+      key: takeProfitKey, intentId: id, role: 'take-profit', createdMs: ctx.atMs,
+      spec: { symbol: request.symbol, side: request.side === 'buy' ? 'sell' : 'buy', sizeLots: plan.sizeLots, reduceOnly: true, type: { kind: 'limit', priceTicks: plan.takeProfitTicks, postOnly: false } },
+    }));
+  }
+  return putIntent(ctx, {
+    id, kind: 'open', requestId: request.requestId, ...intentBase, sizeLots: plan.sizeLots,
+    takeProfitTicks: plan.takeProfitTicks, protection: attached ? 'attached' : 'separate',
+    entryOrder: entryKey, stopOrder: stopKey, takeProfitOrder: takeProfitKey, exitOrder: null, exitAttempts: 0,
+    positionSeenMs: null, phase: { name: 'entering' }, createdMs: ctx.atMs,
+  });
+}
+
+function fail(reason: string): { readonly ok: false; readonly reason: string } {
+  return { ok: false, reason };
+}

@@ -1,0 +1,57 @@
+// The engine: `step(state, event) -> commands`, one event at a time, synchronous and deterministic.
+// It never awaits, never reads a clock (time is `event.atMs`), never does I/O; the runtime owns
+// all effects. See ../state.ts for why state is updated in place.
+
+import { assertNever } from '../assert.ts';
+import type { Command } from '../commands.ts';
+import type { Event } from '../events.ts';
+import type { EngineState } from '../state.ts';
+import type { Ctx } from './context.ts';
+import { notify } from './context.ts';
+import { onReply, onTimerFired } from './replies.ts';
+import { onCloseRequested, onOpenRequested } from './requests.ts';
+import { onFillReceived, onOrderUpdated, onPositionUpdated, onTickerUpdated } from './venue.ts';
+
+export function step(state: EngineState, event: Event): Command[] {
+  const ctx: Ctx = { state, atMs: event.atMs, out: [] };
+  state.counters.eventsApplied += 1;
+  switch (event.type) {
+    case 'InstrumentsLoaded':
+      for (const instrument of event.instruments) state.instruments.set(instrument.symbol, instrument);
+      notify(ctx, 'info', 'instruments-loaded', null, `${event.instruments.length} instruments loaded`);
+      break;
+    case 'TickerUpdated':
+      onTickerUpdated(ctx, event);
+      break;
+    case 'OrderUpdated':
+      onOrderUpdated(ctx, event);
+      break;
+    case 'FillReceived':
+      onFillReceived(ctx, event);
+      break;
+    case 'PositionUpdated':
+      onPositionUpdated(ctx, event);
+      break;
+    case 'OrderSubmitAcked':
+    case 'OrderSubmitRejected':
+    case 'OrderSubmitUnknown':
+    case 'OrderCancelAcked':
+    case 'OrderCancelRejected':
+    case 'OrderCancelUnknown':
+    case 'OrderQueried':
+      onReply(ctx, event);
+      break;
+    case 'TimerFired':
+      onTimerFired(ctx, event);
+      break;
+    case 'OpenRequested':
+      onOpenRequested(ctx, event);
+      break;
+    case 'CloseRequested':
+      onCloseRequested(ctx, event);
+      break;
+    default:
+      assertNever(event);
+  }
+  return ctx.out;
+}

@@ -1,0 +1,99 @@
+// Events: facts that happened, the only input of `step`. Every event carries `atMs`, the time the
+// runtime received it (the engine never reads a clock). Venue facts also carry venue time and,
+// where the venue has one, a sequence, which are their deduplication and ordering keys.
+
+import type { ClientOrderId, ExecutionId, VenueOrderId } from './ids.ts';
+import type { Instrument } from './instrument.ts';
+import type { Liquidity, OrderKind, Side, Source, VenueOrderStatus } from './types.ts';
+
+/** An order as the venue reports it (stream push, REST reply or query by client order id). */
+export type OrderReport = {
+  readonly symbol: string;
+  readonly venueOrderId: VenueOrderId;
+  /** Our client order id if the order is ours, another client's id, or null for none. */
+  readonly clientOrderId: string | null;
+  readonly side: Side;
+  readonly orderKind: OrderKind;
+  readonly status: VenueOrderStatus;
+  readonly sizeLots: number;
+  readonly filledLots: number;
+  readonly priceTicks: number | null;
+  readonly triggerTicks: number | null;
+  readonly reduceOnly: boolean;
+  /** Set when the venue itself created the order from a position's stop-loss / take-profit. */
+  readonly positionTrigger: 'stop-loss' | 'take-profit' | 'trailing-stop' | null;
+  readonly venueUpdatedMs: number;
+  readonly reason: string | null;
+};
+
+export type Fill = {
+  readonly symbol: string;
+  readonly executionId: ExecutionId;
+  readonly venueOrderId: VenueOrderId;
+  readonly clientOrderId: string | null;
+  readonly side: Side;
+  readonly priceTicks: number;
+  readonly lots: number;
+  readonly feeE8: number;
+  readonly liquidity: Liquidity;
+  readonly venueMs: number;
+  /** The venue's per-symbol cross sequence, shared with the position update the fill causes. */
+  readonly seq: number;
+};
+
+export type PositionReport = {
+  readonly symbol: string;
+  /** Signed: positive long, negative short, zero flat (one-way mode). */
+  readonly sizeLots: number;
+  /** The venue's average entry price, kept as text: it is not on the tick grid. */
+  readonly entryPrice: string;
+  readonly stopLossTicks: number | null;
+  readonly takeProfitTicks: number | null;
+  readonly seq: number;
+  readonly venueUpdatedMs: number;
+};
+
+export type SizeRequest = { readonly quantity: string } | { readonly notional: string };
+export type PriceRequest = { readonly price: string } | { readonly percent: number };
+export type EntryRequest = { readonly kind: 'market' } | { readonly kind: 'limit'; readonly price: string };
+
+export type RejectCode =
+  | 'insufficient-funds'
+  | 'invalid'
+  | 'reduce-only'
+  | 'trigger-crossed'
+  | 'duplicate-id'
+  | 'rate-limited'
+  | 'not-found'
+  | 'other';
+
+type At = { readonly atMs: number };
+
+export type Event =
+  | (At & { readonly type: 'InstrumentsLoaded'; readonly instruments: readonly Instrument[] })
+  | (At & { readonly type: 'TickerUpdated'; readonly symbol: string; readonly lastTicks: number | null; readonly markTicks: number | null; readonly venueMs: number })
+  | (At & { readonly type: 'OrderUpdated'; readonly source: Source } & OrderReport)
+  | (At & { readonly type: 'FillReceived'; readonly source: Source } & Fill)
+  | (At & { readonly type: 'PositionUpdated'; readonly source: Source } & PositionReport)
+  | (At & { readonly type: 'OrderSubmitAcked'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly venueOrderId: VenueOrderId })
+  | (At & { readonly type: 'OrderSubmitRejected'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly code: RejectCode; readonly reason: string })
+  | (At & { readonly type: 'OrderSubmitUnknown'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly reason: string })
+  | (At & { readonly type: 'OrderCancelAcked'; readonly commandId: number; readonly clientOrderId: ClientOrderId })
+  | (At & { readonly type: 'OrderCancelRejected'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly code: RejectCode; readonly reason: string })
+  | (At & { readonly type: 'OrderCancelUnknown'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly reason: string })
+  | (At & { readonly type: 'OrderQueried'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly report: OrderReport | null })
+  | (At & { readonly type: 'TimerFired'; readonly timerId: number })
+  | (At & {
+      readonly type: 'OpenRequested';
+      readonly requestId: string;
+      readonly symbol: string;
+      readonly side: Side;
+      readonly size: SizeRequest;
+      readonly entry: EntryRequest;
+      readonly stopLoss: PriceRequest;
+      readonly takeProfit: PriceRequest | null;
+    })
+  | (At & { readonly type: 'CloseRequested'; readonly requestId: string; readonly symbol: string });
+
+export type EventType = Event['type'];
+export type EventOf<T extends EventType> = Extract<Event, { readonly type: T }>;

@@ -1,0 +1,51 @@
+// Intents: what the engine wants for one symbol, from the moment it decides until the position
+// it caused is flat again. An `open` intent comes from an open request; an `adopted` intent is
+// created for a position no intent explains (a manual order, another bot), so that the same
+// protection applies to it. At most one intent per symbol is active (phase other than `done`).
+//
+//   entering -> open -> exiting -> done       (entering -> done when the entry ends unfilled)
+//
+// Invariants: every order id an intent will use exists in state before any command is emitted;
+// an intent sends at most one entry order, ever.
+
+import type { IntentId } from '../ids.ts';
+import type { OrderKey } from '../order/order.ts';
+import type { Side, Trigger } from '../types.ts';
+
+/** How the stop of an intent reaches the venue. */
+export type ProtectionMode =
+  | 'attached' // sent with the entry; the venue arms it at the instant of the fill
+  | 'separate' // sent on the first evidence of a fill; market exit if not acknowledged in time
+  | 'watch'; // adopted positions the configuration says only to watch
+
+export type IntentPhase =
+  | { readonly name: 'entering' }
+  | { readonly name: 'open'; readonly sinceMs: number }
+  | { readonly name: 'exiting'; readonly reason: string; readonly sinceMs: number }
+  | { readonly name: 'done'; readonly reason: string; readonly atMs: number };
+
+export type Intent = {
+  readonly id: IntentId;
+  readonly kind: 'open' | 'adopted';
+  readonly requestId: string | null;
+  readonly symbol: string;
+  /** The side of the entry: buy opens a long, sell a short. */
+  readonly side: Side;
+  readonly sizeLots: number;
+  readonly stopLoss: Trigger;
+  readonly takeProfitTicks: number | null;
+  readonly protection: ProtectionMode;
+  readonly entryOrder: OrderKey | null;
+  readonly stopOrder: OrderKey | null;
+  readonly takeProfitOrder: OrderKey | null;
+  readonly exitOrder: OrderKey | null;
+  readonly exitAttempts: number;
+  /** Set once the venue has shown a non-zero position for this intent. */
+  readonly positionSeenMs: number | null;
+  readonly phase: IntentPhase;
+  readonly createdMs: number;
+};
+
+export function isActive(intent: Intent): boolean {
+  return intent.phase.name !== 'done';
+}

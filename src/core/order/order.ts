@@ -1,0 +1,226 @@
+// An order's lifecycle, as a union of states and pure transitions.
+//
+//   pending -> submitted -> accepted -> partially-filled -> filled | cancelled | rejected | expired
+//                  \-> unknown (timeout or transport error: resolved only by asking the venue by
+//                               client order id, never by resending)
+//
+// Invariants: filled lots never decrease; a terminal order stays terminal (a late or duplicate
+// report cannot revive it); a state that has no venue order id cannot claim a fill from the venue.
+// Venue reports may arrive before the REST reply, after it, twice or out of order: each transition
+// below is written so that any arrival order converges to the same state.
+
+import { assertNever } from '../assert.ts';
+import type { OrderReport } from '../events.ts';
+import type { IntentId, OrderRole, VenueOrderId } from '../ids.ts';
+import type { OrderSpec, VenueOrderStatus } from '../types.ts';
+
+export type OrderKey = string;
+
+type OrderBase = {
+  /** Our client order id, or `ext:<venue order id>` for an order no intent of ours placed. */
+  readonly key: OrderKey;
+  readonly intentId: IntentId | null;
+  readonly role: OrderRole | 'external';
+  readonly spec: OrderSpec;
+  /** Sum of the fills applied to this order (each execution id once). */
+  readonly fillsLots: number;
+  /** Cumulative filled quantity the venue last reported, which may run ahead of the fills. */
+  readonly reportedFilledLots: number;
+  /** Venue time of the last report applied; older reports are stale. */
+  readonly venueUpdatedMs: number;
+  readonly createdMs: number;
+  /** When we asked the venue to cancel it (at most once; the reply or a query settles it). */
+  readonly cancelRequestedMs: number | null;
+};
+
+export type TerminalStatus = 'filled' | 'cancelled' | 'rejected' | 'expired';
+
+export type Order =
+  | (OrderBase & { readonly status: 'pending' })
+  | (OrderBase & { readonly status: 'submitted'; readonly submittedMs: number })
+  | (OrderBase & { readonly status: 'accepted'; readonly venueOrderId: VenueOrderId })
+  | (OrderBase & { readonly status: 'partially-filled'; readonly venueOrderId: VenueOrderId })
+  | (OrderBase & { readonly status: 'unknown'; readonly venueOrderId: VenueOrderId | null; readonly sinceMs: number })
+  | (OrderBase & { readonly status: TerminalStatus; readonly venueOrderId: VenueOrderId | null; readonly reason: string | null });
+
+export type OrderStatus = Order['status'];
+
+export function filledLots(order: Order): number {
+  return Math.max(order.fillsLots, order.reportedFilledLots);
+}
+
+export function venueOrderIdOf(order: Order): VenueOrderId | null {
+  return 'venueOrderId' in order ? order.venueOrderId : null;
+}
+
+export function isTerminal(order: Order): boolean {
+  return order.status === 'filled' || order.status === 'cancelled' || order.status === 'rejected' || order.status === 'expired';
+}
+
+/** Sent and not known to be finished: the venue may act on it. */
+export function isLive(order: Order): boolean {
+  return order.status === 'submitted' || order.status === 'accepted' || order.status === 'partially-filled' || order.status === 'unknown';
+}
+
+/** The venue has confirmed it holds the order (it can trigger or fill). */
+export function isAcknowledged(order: Order): boolean {
+  return order.status === 'accepted' || order.status === 'partially-filled';
+}
+
+export type NewOrder = Pick<OrderBase, 'key' | 'intentId' | 'role' | 'spec' | 'createdMs'>;
+
+export function newPendingOrder(base: NewOrder): Order {
+  return { ...base, fillsLots: 0, reportedFilledLots: 0, venueUpdatedMs: 0, cancelRequestedMs: null, status: 'pending' };
+}
+
+export function markCancelRequested(order: Order, atMs: number): Order {
+  return { ...order, cancelRequestedMs: atMs };
+}
+
+export function markSubmitted(order: Order, atMs: number): Order {
+  return order.status === 'pending' ? { ...baseOf(order), status: 'submitted', submittedMs: atMs } : order;
+}
+
+/** The REST reply of the create. The stream may already have told us more: never go back. */
+export function onSubmitAcked(order: Order, venueOrderId: VenueOrderId): Order {
+  switch (order.status) {
+    case 'pending': // cannot happen for a command we sent; the step asserts before calling
+    case 'submitted':
+    case 'unknown':
+      return { ...baseOf(order), status: 'accepted', venueOrderId };
+    case 'accepted':
+    case 'partially-filled':
+      return order;
+    case 'filled':
+    case 'cancelled':
+    case 'expired':
+    case 'rejected': // a stream report finished the order before the REST reply arrived
+      return order.venueOrderId === null ? { ...order, venueOrderId } : order;
+    default:
+      return assertNever(order);
+  }
+}
+
+/** The create failed at the venue. Venue evidence that it exists wins over the reply. */
+export function onSubmitRejected(order: Order, reason: string): Order {
+  switch (order.status) {
+    case 'pending':
+    case 'submitted':
+    case 'unknown':
+      return { ...baseOf(order), status: 'rejected', venueOrderId: null, reason };
+    case 'accepted':
+    case 'partially-filled':
+    case 'filled':
+    case 'cancelled':
+    case 'expired':
+    case 'rejected':
+      return order;
+    default:
+      return assertNever(order);
+  }
+}
+
+/** A timeout or transport error: the venue may or may not have the order. */
+export function onSubmitUnknown(order: Order, atMs: number): Order {
+  return order.status === 'submitted' ? { ...baseOf(order), status: 'unknown', venueOrderId: null, sinceMs: atMs } : order;
+}
+
+/** The venue acknowledged our cancel: the order is cancelled with whatever it had filled. */
+export function onCancelAcked(order: Order, reason: string): Order {
+  if (isTerminal(order) || order.status === 'pending') return order;
+  return { ...baseOf(order), status: 'cancelled', venueOrderId: venueOrderIdOf(order), reason };
+}
+
+/** A pending order that will never be sent (its entry ended before any fill). */
+export function dropPending(order: Order, reason: string): Order {
+  return order.status === 'pending' ? { ...baseOf(order), status: 'cancelled', venueOrderId: null, reason } : order;
+}
+
+const statusRank: Readonly<Record<VenueOrderStatus, number>> = {
+  new: 1, untriggered: 1, 'partially-filled': 2, filled: 3, cancelled: 3, rejected: 3, expired: 3,
+};
+
+/**
+ * A venue report (stream push, REST snapshot, or answer to a query). Reports are ordered by
+ * venue update time and cumulative filled quantity; a stale one changes nothing.
+ */
+export function onReport(order: Order, report: OrderReport): Order {
+  const stale = report.venueUpdatedMs < order.venueUpdatedMs && report.filledLots <= order.reportedFilledLots;
+  if (stale) return order;
+  const reportedFilledLots = Math.max(order.reportedFilledLots, report.filledLots);
+  const venueUpdatedMs = Math.max(order.venueUpdatedMs, report.venueUpdatedMs);
+  // We concluded "never placed" after repeated not-found answers, and the venue now shows it.
+  const revived = order.status === 'rejected' && order.venueOrderId === null;
+  const terminal = isTerminal(order) && !revived;
+  if (terminal || statusRank[report.status] < currentRank(order)) {
+    // Terminal absorbs (a second `Filled` after a cancel race, a late `New`); the quantity still counts.
+    return { ...order, reportedFilledLots, venueUpdatedMs };
+  }
+  return withVenueStatus({ ...baseOf(order), reportedFilledLots, venueUpdatedMs }, report.status, report.venueOrderId, report.reason);
+}
+
+/** One fill, already deduplicated by execution id. */
+export function onFill(order: Order, lots: number, venueOrderId: VenueOrderId): Order {
+  const base = { ...baseOf(order), fillsLots: order.fillsLots + lots };
+  const filled = Math.max(base.fillsLots, base.reportedFilledLots);
+  switch (order.status) {
+    case 'filled':
+    case 'cancelled': // real world possibility: a fill reported after the cancel confirmation
+    case 'expired':
+      return { ...order, ...base, status: order.status };
+    case 'pending':
+    case 'submitted': // the stream reported the fill before the REST reply arrived
+    case 'unknown':
+    case 'accepted':
+    case 'partially-filled':
+    case 'rejected': // we concluded "never placed" but the venue filled it: the venue is right
+      return filled >= order.spec.sizeLots
+        ? { ...base, status: 'filled', venueOrderId, reason: null }
+        : { ...base, status: 'partially-filled', venueOrderId };
+    default:
+      return assertNever(order);
+  }
+}
+
+function currentRank(order: Order): number {
+  switch (order.status) {
+    case 'pending':
+    case 'submitted':
+    case 'unknown':
+      return 0;
+    case 'accepted':
+      return 1;
+    case 'partially-filled':
+      return 2;
+    case 'filled':
+    case 'cancelled':
+    case 'rejected':
+    case 'expired':
+      return 3;
+    default:
+      return assertNever(order);
+  }
+}
+
+function withVenueStatus(base: OrderBase, status: VenueOrderStatus, venueOrderId: VenueOrderId, reason: string | null): Order {
+  const filled = Math.max(base.fillsLots, base.reportedFilledLots);
+  switch (status) {
+    case 'new':
+    case 'untriggered':
+      return filled > 0 ? { ...base, status: 'partially-filled', venueOrderId } : { ...base, status: 'accepted', venueOrderId };
+    case 'partially-filled':
+      return { ...base, status: 'partially-filled', venueOrderId };
+    case 'filled':
+    case 'cancelled':
+    case 'rejected':
+    case 'expired':
+      return { ...base, status, venueOrderId, reason };
+    default:
+      return assertNever(status);
+  }
+}
+
+function baseOf(order: Order): OrderBase {
+  const { key, intentId, role, spec, fillsLots, reportedFilledLots, venueUpdatedMs, createdMs, cancelRequestedMs } = order;
+  return { key, intentId, role, spec, fillsLots, reportedFilledLots, venueUpdatedMs, createdMs, cancelRequestedMs };
+}

@@ -1,0 +1,94 @@
+// A position per (account, symbol), one-way mode, from two kinds of venue fact:
+//  - fills (each execution id once) build the ledger: size, cost, realized PnL and fees;
+//  - position reports give the venue's own view: size and the stop it holds.
+// Both carry the venue's per-symbol cross sequence. Whichever view has the later sequence is the
+// more recent fact about the size; at quiescence the two agree (the simulation checks it).
+//
+// Invariants: a position report older than the last applied one (by sequence, then update time)
+// changes nothing; the ledger only changes through `applyFill`.
+
+import type { Fill, PositionReport } from '../events.ts';
+import type { Instrument } from '../instrument.ts';
+import { assertSafeInteger } from '../assert.ts';
+import { sideSign } from '../types.ts';
+import { applyFill } from './ledger.ts';
+
+export type PositionKey = string;
+
+export type VenuePositionView = {
+  readonly sizeLots: number;
+  readonly entryPrice: string;
+  readonly stopLossTicks: number | null;
+  readonly takeProfitTicks: number | null;
+  readonly seq: number;
+  readonly venueUpdatedMs: number;
+};
+
+export type Position = {
+  readonly key: PositionKey;
+  readonly account: string;
+  readonly symbol: string;
+  readonly sizeLots: number;
+  readonly costTicksLots: number;
+  readonly realizedPnlE8: number;
+  readonly feesE8: number;
+  readonly fillCount: number;
+  readonly lastFillSeq: number;
+  /** Ledger totals when the ledger last left zero: a round trip's PnL is the difference. */
+  readonly realizedAtOpenE8: number;
+  readonly feesAtOpenE8: number;
+  readonly venue: VenuePositionView | null;
+};
+
+export function positionKey(account: string, symbol: string): PositionKey {
+  return `${account}/${symbol}`;
+}
+
+export function newPosition(account: string, symbol: string): Position {
+  return {
+    key: positionKey(account, symbol), account, symbol, sizeLots: 0, costTicksLots: 0,
+    realizedPnlE8: 0, feesE8: 0, fillCount: 0, lastFillSeq: -1, realizedAtOpenE8: 0, feesAtOpenE8: 0, venue: null,
+  };
+}
+
+export function bookFill(position: Position, fill: Fill, instrument: Instrument): Position {
+  const effect = applyFill(position, sideSign(fill.side) * fill.lots, fill.priceTicks);
+  const realizedPnlE8 = assertSafeInteger(position.realizedPnlE8 + effect.realizedTicksLots * instrument.tickLotE8, 'realized PnL');
+  const feesE8 = assertSafeInteger(position.feesE8 + fill.feeE8, 'fees');
+  const opened = position.sizeLots === 0;
+  return {
+    ...position,
+    sizeLots: effect.sizeLots,
+    costTicksLots: effect.costTicksLots,
+    realizedPnlE8,
+    feesE8,
+    fillCount: position.fillCount + 1,
+    lastFillSeq: Math.max(position.lastFillSeq, fill.seq),
+    realizedAtOpenE8: opened ? position.realizedPnlE8 : position.realizedAtOpenE8,
+    feesAtOpenE8: opened ? position.feesE8 : position.feesAtOpenE8,
+  };
+}
+
+/** True if the report is newer than the venue view we hold (sequence first, then update time). */
+export function isNewerReport(position: Position, report: PositionReport): boolean {
+  const venue = position.venue;
+  if (venue === null) return true;
+  if (report.seq !== venue.seq) return report.seq > venue.seq;
+  return report.venueUpdatedMs > venue.venueUpdatedMs;
+}
+
+export function withVenueView(position: Position, report: PositionReport): Position {
+  const { sizeLots, entryPrice, stopLossTicks, takeProfitTicks, seq, venueUpdatedMs } = report;
+  return { ...position, venue: { sizeLots, entryPrice, stopLossTicks, takeProfitTicks, seq, venueUpdatedMs } };
+}
+
+/**
+ * The best current knowledge of the position's size. Fills sharing a sequence with a position
+ * report are already counted in it (simultaneous fills reuse one sequence), so on a tie the
+ * venue's view wins; a fill with a later sequence is newer than any report we have.
+ */
+export function effectiveSizeLots(position: Position): number {
+  const venue = position.venue;
+  if (venue === null || venue.seq < position.lastFillSeq) return position.sizeLots;
+  return venue.sizeLots;
+}
