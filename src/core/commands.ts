@@ -12,6 +12,8 @@ export type Notice = {
   readonly code: string;
   readonly symbol: string | null;
   readonly text: string;
+  /** Numbers behind the text, for summaries (e.g. a closed position's realized PnL in E8). */
+  readonly data?: Readonly<Record<string, number>>;
 };
 
 export type Command =

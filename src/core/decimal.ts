@@ -8,7 +8,7 @@ import { assert } from './assert.ts';
 
 export type ScaledResult =
   | { readonly ok: true; readonly units: number }
-  | { readonly ok: false; readonly reason: string };
+  | { readonly ok: false; readonly problem: 'syntax' | 'precision' | 'range'; readonly reason: string };
 
 const decimalPattern = /^(-)?(\d+)(?:\.(\d+))?$/;
 
@@ -19,14 +19,14 @@ export function parseScaled(text: string | number, scale: number): ScaledResult 
   assert(Number.isInteger(scale) && scale >= 0 && scale <= 15, `scale out of range: ${scale}`);
   const source = typeof text === 'number' ? numberToPlainString(text) : text.trim();
   const match = decimalPattern.exec(source);
-  if (match === null) return { ok: false, reason: `not a decimal number: ${JSON.stringify(text)}` };
+  if (match === null) return { ok: false, problem: 'syntax', reason: `not a decimal number: ${JSON.stringify(text)}` };
   const [, minus, whole = '0', fractionRaw = ''] = match;
   const fraction = fractionRaw.replace(/0+$/, '');
   if (fraction.length > scale) {
-    return { ok: false, reason: `${source} has more than ${scale} decimal places` };
+    return { ok: false, problem: 'precision', reason: `${source} has more than ${scale} decimal places` };
   }
   const units = Number(whole) * (powersOfTen[scale] ?? 0) + Number(fraction.padEnd(scale, '0') || '0');
-  if (!Number.isSafeInteger(units)) return { ok: false, reason: `${source} is too large` };
+  if (!Number.isSafeInteger(units)) return { ok: false, problem: 'range', reason: `${source} is too large` };
   return { ok: true, units: minus === undefined ? units : -units };
 }
 

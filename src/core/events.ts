@@ -82,6 +82,7 @@ export type Event =
   | (At & { readonly type: 'OrderCancelRejected'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly code: RejectCode; readonly reason: string })
   | (At & { readonly type: 'OrderCancelUnknown'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly reason: string })
   | (At & { readonly type: 'OrderQueried'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly report: OrderReport | null })
+  | (At & { readonly type: 'OrderQueryFailed'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly reason: string })
   | (At & { readonly type: 'TimerFired'; readonly timerId: number })
   | (At & {
       readonly type: 'OpenRequested';

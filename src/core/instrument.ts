@@ -79,8 +79,8 @@ export function defineInstrument(spec: InstrumentSpec): Parsed<Instrument> {
 /** Parses a venue price that must lie on the tick grid ("95900.1" -> 959001 ticks). */
 export function priceToTicks(instrument: Instrument, text: string | number): Parsed<number> {
   const parsed = parseScaled(text, instrument.priceScale);
-  if (!parsed.ok) return { ok: false, reason: `${instrument.symbol} price: ${parsed.reason}` };
-  if (parsed.units % instrument.tickUnits !== 0) {
+  if (!parsed.ok && parsed.problem !== 'precision') return { ok: false, reason: `${instrument.symbol} price: ${parsed.reason}` };
+  if (!parsed.ok || parsed.units % instrument.tickUnits !== 0) {
     return { ok: false, reason: `${instrument.symbol} price ${text} is not on the ${instrument.tickSize} tick` };
   }
   return { ok: true, value: parsed.units / instrument.tickUnits };
@@ -89,8 +89,8 @@ export function priceToTicks(instrument: Instrument, text: string | number): Par
 /** Parses a venue quantity that must be a whole number of lots ("0.005" -> 5 lots of 0.001). */
 export function qtyToLots(instrument: Instrument, text: string | number): Parsed<number> {
   const parsed = parseScaled(text, instrument.qtyScale);
-  if (!parsed.ok) return { ok: false, reason: `${instrument.symbol} quantity: ${parsed.reason}` };
-  if (parsed.units % instrument.lotUnits !== 0) {
+  if (!parsed.ok && parsed.problem !== 'precision') return { ok: false, reason: `${instrument.symbol} quantity: ${parsed.reason}` };
+  if (!parsed.ok || parsed.units % instrument.lotUnits !== 0) {
     return { ok: false, reason: `${instrument.symbol} quantity ${text} is not a multiple of the ${instrument.lotSize} lot` };
   }
   return { ok: true, value: parsed.units / instrument.lotUnits };

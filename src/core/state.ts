@@ -55,7 +55,7 @@ export const defaultEngineConfig: EngineConfig = {
 export type Market = { readonly lastTicks: number | null; readonly markTicks: number | null; readonly venueMs: number };
 
 export type TimerPurpose =
-  | { readonly kind: 'stop-deadline'; readonly intentId: IntentId }
+  | { readonly kind: 'stop-deadline'; readonly intentId: IntentId; readonly orderKey: OrderKey }
   | { readonly kind: 'query-order'; readonly orderKey: OrderKey }
   | { readonly kind: 'exit-retry'; readonly intentId: IntentId };
 

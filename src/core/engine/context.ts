@@ -23,8 +23,8 @@ export function nextSeq(ctx: Ctx): number {
   return ctx.state.seq;
 }
 
-export function notify(ctx: Ctx, level: NoticeLevel, code: string, symbol: string | null, text: string): void {
-  ctx.out.push({ type: 'Notify', atMs: ctx.atMs, notice: { level, code, symbol, text } });
+export function notify(ctx: Ctx, level: NoticeLevel, code: string, symbol: string | null, text: string, data?: Readonly<Record<string, number>>): void {
+  ctx.out.push({ type: 'Notify', atMs: ctx.atMs, notice: data === undefined ? { level, code, symbol, text } : { level, code, symbol, text, data } });
 }
 
 export function anomaly(ctx: Ctx, symbol: string | null, text: string): void {

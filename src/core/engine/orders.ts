@@ -6,7 +6,7 @@ import type { OrderReport } from '../events.ts';
 import type { VenueOrderId } from '../ids.ts';
 import { parseClientOrderId } from '../ids.ts';
 import type { Order, OrderKey } from '../order/order.ts';
-import { isAcknowledged, markCancelRequested, newPendingOrder, onReport } from '../order/order.ts';
+import { isAcknowledged, isLive, markCancelRequested, newPendingOrder, onReport } from '../order/order.ts';
 import type { OrderType } from '../types.ts';
 import type { Ctx } from './context.ts';
 import { cancelOrder, notify, putOrder } from './context.ts';
@@ -16,28 +16,54 @@ export function findOrderKey(ctx: Ctx, clientOrderId: string | null, venueOrderI
   return ctx.state.orderKeyByVenueId.get(venueOrderId);
 }
 
-/** Stores the next state of an order and says what changed that matters to a trader. */
+/**
+ * Stores the next state of an order and acts on what changed: announces a stop that starts
+ * working, and re-sends a wanted cancel once the venue shows the order live again (a cancel that
+ * reached the venue before the create fails with "not found").
+ */
 export function updateOrder(ctx: Ctx, before: Order, after: Order): Order {
   if (after === before) return before;
   putOrder(ctx, after);
   if (after.role === 'stop' && !isAcknowledged(before) && isAcknowledged(after)) {
     notify(ctx, 'info', 'stop-working', after.spec.symbol, `stop ${after.key} is working on the venue`);
   }
-  return after;
+  const newEvidence = after.venueUpdatedMs > before.venueUpdatedMs || (!isAcknowledged(before) && isAcknowledged(after));
+  if (newEvidence) resendWantedCancel(ctx, after);
+  return ctx.state.orders.get(after.key) ?? after;
 }
 
-/** Asks the venue to cancel an order of ours at most once; the reply or a query settles it. */
+/** The venue shows the order live and no cancel is outstanding although we want it gone. */
+export function resendWantedCancel(ctx: Ctx, order: Order): void {
+  if (order.cancelWanted && order.cancelRequestedMs === null && isAcknowledged(order)) requestCancel(ctx, order);
+}
+
+export const cancelRequestsMax = 3;
+
+/** Asks the venue to cancel an order of ours, with at most one cancel outstanding, a bounded number of times. */
 export function requestCancel(ctx: Ctx, order: Order): void {
   if (order.cancelRequestedMs !== null) return;
+  if (order.cancelRequests >= cancelRequestsMax) {
+    if (order.cancelWanted) {
+      putOrder(ctx, { ...order, cancelWanted: false });
+      notify(ctx, 'alarm', 'cancel-failed', order.spec.symbol, `${order.key}: ${cancelRequestsMax} cancels failed and the order is still live`);
+    }
+    return;
+  }
   putOrder(ctx, markCancelRequested(order, ctx.atMs));
   cancelOrder(ctx, order);
+}
+
+/** Whether the venue still owes us an answer about this order. */
+export function needsAnswer(order: Order): boolean {
+  return order.status === 'unknown' || (order.cancelWanted && order.cancelRequestedMs === null && isLive(order));
 }
 
 /** An order no intent explains: recorded as external, never dropped. */
 export function adoptExternalOrder(ctx: Ctx, report: OrderReport): Order {
   const ours = parseClientOrderId(ctx.state.config.botId, report.clientOrderId ?? '') !== null;
   const key = `ext:${report.venueOrderId}`;
-  const seed = newPendingOrder({ key, intentId: null, role: 'external', spec: specOfReport(report), createdMs: ctx.atMs });
+  const role = report.positionTrigger === null ? 'external' : (`position-${report.positionTrigger}` as const);
+  const seed = newPendingOrder({ key, intentId: null, role, spec: specOfReport(report), createdMs: ctx.atMs });
   const order = putOrder(ctx, onReport(seed, report));
   ctx.state.counters.adoptedOrders += 1;
   if (report.positionTrigger !== null) {
@@ -53,7 +79,7 @@ export function adoptExternalOrder(ctx: Ctx, report: OrderReport): Order {
 
 /** An external order refreshes its spec from each report: we never knew it up front. */
 export function refreshExternalSpec(order: Order, report: OrderReport): Order {
-  return order.role === 'external' ? { ...order, spec: specOfReport(report) } : order;
+  return order.intentId === null ? { ...order, spec: specOfReport(report) } : order;
 }
 
 function specOfReport(report: OrderReport): Order['spec'] {

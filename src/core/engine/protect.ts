@@ -72,7 +72,8 @@ function progressEntering(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   const entry = orderOf(ctx, intent.entryOrder);
   const evidence = sizeLots !== 0 || (entry !== null && filledLots(entry) > 0);
   if (evidence) {
-    notify(ctx, 'info', 'entry-filled', intent.symbol, `${intent.id} entry filled: ${describePosition(ctx, intent.symbol, sizeLots)}`);
+    const size = sizeLots !== 0 ? sizeLots : (entry === null ? 0 : filledLots(entry) * (intent.side === 'buy' ? 1 : -1));
+    notify(ctx, 'info', 'entry-filled', intent.symbol, `${intent.id} entry filled: ${describePosition(ctx, intent.symbol, size)}`);
     return progressOpen(ctx, { ...intent, phase: { name: 'open', sinceMs: ctx.atMs } }, sizeLots);
   }
   if (entry !== null && isTerminal(entry)) {
@@ -84,6 +85,9 @@ function progressEntering(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
 
 function progressOpen(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   if (intent.positionSeenMs !== null && sizeLots === 0) return settleFlat(ctx, intent, 'position closed');
+  // The stop closed the position, then the rest of a limit entry filled before our cancel landed:
+  // that exposure has no stop of its own, so it goes at market at once.
+  if (intent.flatSinceMs !== null) return startExit(ctx, intent, 'the entry filled again after the position closed', true);
   if (intent.protection !== 'separate') return checkAttachedStop(ctx, intent);
   const stop = orderOf(ctx, intent.stopOrder);
   if (stop === null) return intent;
@@ -91,19 +95,43 @@ function progressOpen(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
     case 'pending':
       sendProtection(ctx, intent, stop, sizeLots);
       return intent;
+    case 'accepted':
     case 'submitted':
     case 'unknown':
-    case 'accepted':
+      // Grown past the stop (an adopted position still filling): replace it now, not after its reply.
+      if (Math.abs(sizeLots) > stop.spec.sizeLots) return replaceStop(ctx, intent, stop, sizeLots);
+      return stop.status === 'accepted' ? retireReplacedStops(ctx, intent) : intent;
     case 'partially-filled': // the stop triggered and is closing the position
     case 'filled':
       return intent;
     case 'cancelled':
     case 'rejected':
     case 'expired':
-      return startExit(ctx, intent, `stop ${stop.status}${stop.reason === null ? '' : `: ${stop.reason}`}`, true);
+      return onStopLost(ctx, intent, stop, sizeLots);
     default:
       return assertNever(stop);
   }
+}
+
+/**
+ * The current stop ended without filling while the position looks open. Past the stop already:
+ * exit. The venue says there is nothing to reduce: our view of the position lags; the deadline
+ * set when the stop was sent exits if the position is still there by then. Cancelled or expired
+ * by someone else (an operator, the venue after a close we have not seen yet): send a new stop
+ * at once; if the position was in fact closed, the venue rejects it and nothing else happens.
+ */
+function onStopLost(ctx: Ctx, intent: Intent, stop: Order, sizeLots: number): Intent {
+  const why = `stop ${stop.key} ${stop.status}${'reason' in stop && stop.reason !== null ? `: ${stop.reason}` : ''}`;
+  if (stop.status === 'rejected' && stop.code === 'trigger-crossed') return startExit(ctx, intent, `${why} (the market is already past it)`, true);
+  if (stop.status === 'rejected' && stop.code === 'reduce-only') return intent;
+  if (intent.stopAttempts >= stopAttemptsMax) return startExit(ctx, intent, `${why}; ${stopAttemptsMax} stops sent`, true);
+  const attempt = intent.stopAttempts + 1;
+  const key = clientOrderIdFor(intent.id, 'stop', attempt);
+  putOrder(ctx, newPendingOrder({ key, intentId: intent.id, role: 'stop', createdMs: ctx.atMs, spec: { ...stop.spec, sizeLots: Math.max(stop.spec.sizeLots, Math.abs(sizeLots)) } }));
+  const next = putIntent(ctx, { ...intent, stopOrder: key, stopAttempts: attempt });
+  notify(ctx, 'warn', 'stop-lost', intent.symbol, `${intent.id}: ${why}; sending ${key}`);
+  sendProtection(ctx, next, getOrder(ctx, key), sizeLots);
+  return next;
 }
 
 function progressExiting(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
@@ -113,7 +141,7 @@ function progressExiting(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   }
   const exit = orderOf(ctx, intent.exitOrder);
   if (exit === null && sizeLots !== 0) return sendExit(ctx, intent, sizeLots);
-  if (exit !== null && isTerminal(exit) && sizeLots !== 0 && !hasTimer(ctx, intent, 'exit-retry')) {
+  if (exit !== null && isTerminal(exit) && sizeLots !== 0 && !hasExitRetryTimer(ctx, intent)) {
     startTimer(ctx, { kind: 'exit-retry', intentId: intent.id }, ctx.state.config.exitRetryMs);
   }
   return intent;
@@ -124,13 +152,13 @@ function settleFlat(ctx: Ctx, intent: Intent, reason: string): Intent {
   const entry = orderOf(ctx, intent.entryOrder);
   if (entry !== null && isLive(entry)) {
     requestCancel(ctx, entry);
-    return intent;
+    return intent.flatSinceMs === null ? { ...intent, flatSinceMs: ctx.atMs } : intent;
   }
   return finish(ctx, intent, reason);
 }
 
 export function finish(ctx: Ctx, intent: Intent, reason: string): Intent {
-  for (const key of [intent.entryOrder, intent.stopOrder, intent.takeProfitOrder]) {
+  for (const key of [intent.entryOrder, intent.stopOrder, intent.takeProfitOrder, ...intent.replacedStops]) {
     const order = orderOf(ctx, key);
     if (order === null) continue;
     if (order.status === 'pending') putOrder(ctx, dropPending(order, reason));
@@ -171,13 +199,39 @@ export function sendExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   return { ...intent, exitOrder: key, exitAttempts: attempt };
 }
 
+export const stopAttemptsMax = 20;
+
+/**
+ * The position outgrew its stop (an adopted position still filling, or more added by hand): send
+ * a stop for the whole size first, and cancel the smaller one only once the new one is working.
+ */
+function replaceStop(ctx: Ctx, intent: Intent, stop: Order, sizeLots: number): Intent {
+  if (intent.stopAttempts >= stopAttemptsMax) return startExit(ctx, intent, `the position outgrew its stop ${stopAttemptsMax} times`, true);
+  const attempt = intent.stopAttempts + 1;
+  const key = clientOrderIdFor(intent.id, 'stop', attempt);
+  putOrder(ctx, newPendingOrder({ key, intentId: intent.id, role: 'stop', createdMs: ctx.atMs, spec: { ...stop.spec, sizeLots: Math.abs(sizeLots) } }));
+  const next = putIntent(ctx, { ...intent, stopOrder: key, stopAttempts: attempt, replacedStops: [...intent.replacedStops, stop.key] });
+  notify(ctx, 'warn', 'stop-resized', intent.symbol, `${intent.id}: the position (${describePosition(ctx, intent.symbol, sizeLots)}) outgrew stop ${stop.key}; sending ${key} for all of it`);
+  sendProtection(ctx, next, getOrder(ctx, key), sizeLots);
+  return next;
+}
+
+function retireReplacedStops(ctx: Ctx, intent: Intent): Intent {
+  if (intent.replacedStops.length === 0) return intent;
+  for (const key of intent.replacedStops) {
+    const old = getOrder(ctx, key);
+    if (isLive(old)) requestCancel(ctx, old);
+  }
+  return { ...intent, replacedStops: [] };
+}
+
 /** Sends the pending stop (and take-profit) sized to cover the whole position. */
 function sendProtection(ctx: Ctx, intent: Intent, stop: Order, sizeLots: number): void {
   const coverLots = Math.max(stop.spec.sizeLots, Math.abs(sizeLots));
   if (coverLots !== stop.spec.sizeLots) putOrder(ctx, { ...stop, spec: { ...stop.spec, sizeLots: coverLots } });
   submitOrder(ctx, stop.key);
   ctx.state.counters.stopsSubmitted += 1;
-  startTimer(ctx, { kind: 'stop-deadline', intentId: intent.id }, ctx.state.config.stopAckDeadlineMs);
+  startTimer(ctx, { kind: 'stop-deadline', intentId: intent.id, orderKey: stop.key }, ctx.state.config.stopAckDeadlineMs);
   const takeProfit = orderOf(ctx, intent.takeProfitOrder);
   if (takeProfit !== null && takeProfit.status === 'pending') submitOrder(ctx, takeProfit.key);
   const instrument = instrumentOf(ctx, intent.symbol);
@@ -195,8 +249,8 @@ function checkAttachedStop(ctx: Ctx, intent: Intent): Intent {
   if (venue === undefined || venue === null || venue.sizeLots === 0 || venue.stopLossTicks !== null) return intent;
   notify(ctx, 'alarm', 'attached-stop-missing', intent.symbol, `${intent.id}: the venue shows the position without its attached stop; sending a separate stop`);
   ctx.state.counters.anomalies += 1;
-  const stopKey = ensureStopOrder(ctx, intent, Math.abs(venue.sizeLots));
-  const separate = putIntent(ctx, { ...intent, protection: 'separate', stopOrder: stopKey });
+  const stopKey = ensureStopOrder(ctx, intent, Math.max(intent.sizeLots, Math.abs(venue.sizeLots)));
+  const separate = putIntent(ctx, { ...intent, protection: 'separate', stopOrder: stopKey, stopAttempts: 1 });
   return progressOpen(ctx, separate, venue.sizeLots);
 }
 
@@ -225,14 +279,15 @@ function adoptPosition(ctx: Ctx, position: Position, sizeLots: number): Intent {
   const intent: Intent = {
     id, kind: 'adopted', requestId: null, symbol: position.symbol, side, sizeLots: Math.abs(sizeLots),
     stopLoss: { triggerTicks: stopTicks ?? 0, triggerBy: config.stopTriggerBy }, takeProfitTicks: null,
-    protection: watchOnly ? 'watch' : 'separate', entryOrder: null, stopOrder: null, takeProfitOrder: null,
-    exitOrder: null, exitAttempts: 0, positionSeenMs: ctx.atMs, phase: { name: 'open', sinceMs: ctx.atMs }, createdMs: ctx.atMs,
+    protection: watchOnly ? 'watch' : 'separate', entryOrder: null, stopOrder: null, stopAttempts: 0, replacedStops: [], takeProfitOrder: null,
+    exitOrder: null, exitAttempts: 0, positionSeenMs: ctx.atMs, flatSinceMs: null, phase: { name: 'open', sinceMs: ctx.atMs }, createdMs: ctx.atMs,
   };
   const stopOrder = watchOnly ? null : ensureStopOrder(ctx, intent, Math.abs(sizeLots));
+  const stopAttempts = stopOrder === null ? 0 : 1;
   const what = describePosition(ctx, position.symbol, sizeLots);
   const level = stopTicks === null && config.externalPositions !== 'watch' ? 'alarm' : 'warn';
   notify(ctx, level, 'position-adopted', position.symbol, `${id} adopted an external position (${what}); policy: ${stopTicks === null ? 'watch (no price to set a stop from)' : config.externalPositions}`);
-  const adopted = putIntent(ctx, { ...intent, stopOrder });
+  const adopted = putIntent(ctx, { ...intent, stopOrder, stopAttempts });
   return config.externalPositions === 'close' ? startExit(ctx, adopted, 'external position, policy close', false) : adopted;
 }
 
@@ -303,9 +358,9 @@ export function orderOf(ctx: Ctx, key: OrderKey | null): Order | null {
   return key === null ? null : getOrder(ctx, key);
 }
 
-function hasTimer(ctx: Ctx, intent: Intent, kind: 'exit-retry' | 'stop-deadline'): boolean {
+function hasExitRetryTimer(ctx: Ctx, intent: Intent): boolean {
   for (const purpose of ctx.state.timers.values()) {
-    if (purpose.kind === kind && purpose.intentId === intent.id) return true;
+    if (purpose.kind === 'exit-retry' && purpose.intentId === intent.id) return true;
   }
   return false;
 }

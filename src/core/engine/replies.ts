@@ -6,12 +6,12 @@
 import type { IntentId } from '../ids.ts';
 import type { EventOf } from '../events.ts';
 import { assertNever } from '../assert.ts';
-import type { Order } from '../order/order.ts';
-import { isAcknowledged, isLive, onCancelAcked, onReport, onSubmitAcked, onSubmitRejected, onSubmitUnknown } from '../order/order.ts';
+import type { Order, OrderKey } from '../order/order.ts';
+import { clearCancelRequest, isAcknowledged, isLive, onCancelAcked, onReport, onSubmitAcked, onSubmitRejected, onSubmitUnknown } from '../order/order.ts';
 import { effectiveSizeLots } from '../position/position.ts';
 import type { Ctx } from './context.ts';
 import { anomaly, findPosition, notify, queryOrder, startTimer } from './context.ts';
-import { updateOrder } from './orders.ts';
+import { needsAnswer, resendWantedCancel, updateOrder } from './orders.ts';
 import { evaluateSymbol, sendExit, putIntent, startExit } from './protect.ts';
 
 type Reply =
@@ -21,7 +21,8 @@ type Reply =
   | EventOf<'OrderCancelAcked'>
   | EventOf<'OrderCancelRejected'>
   | EventOf<'OrderCancelUnknown'>
-  | EventOf<'OrderQueried'>;
+  | EventOf<'OrderQueried'>
+  | EventOf<'OrderQueryFailed'>;
 
 export function onReply(ctx: Ctx, event: Reply): void {
   const order = ctx.state.orders.get(event.clientOrderId);
@@ -29,8 +30,8 @@ export function onReply(ctx: Ctx, event: Reply): void {
     anomaly(ctx, null, `${event.type} for ${event.clientOrderId}, an order this engine has no record of`);
     return;
   }
-  const next = nextOnReply(ctx, order, event);
-  updateOrder(ctx, order, next);
+  const next = updateOrder(ctx, order, nextOnReply(ctx, order, event));
+  if (event.type === 'OrderQueried') resendWantedCancel(ctx, next);
   evaluateSymbol(ctx, order.spec.symbol);
 }
 
@@ -42,18 +43,23 @@ function nextOnReply(ctx: Ctx, order: Order, event: Reply): Order {
       if (order.role === 'entry' || order.role === 'stop') {
         notify(ctx, 'warn', 'order-rejected', order.spec.symbol, `${order.key} rejected by the venue (${event.code}): ${event.reason}`);
       }
-      return onSubmitRejected(order, `${event.code}: ${event.reason}`);
+      return onSubmitRejected(order, event.code, event.reason);
     case 'OrderSubmitUnknown':
+      return askVenue(ctx, onSubmitUnknown(order, ctx.atMs), event.reason);
     case 'OrderCancelUnknown':
-      return askVenue(ctx, event.type === 'OrderSubmitUnknown' ? onSubmitUnknown(order, ctx.atMs) : order, event.reason);
+      return askVenue(ctx, clearCancelRequest(order), `cancel: ${event.reason}`);
     case 'OrderCancelAcked':
-      return onCancelAcked(order, 'cancelled on request');
+      return onCancelAcked(clearCancelRequest(order), 'cancelled on request');
     case 'OrderCancelRejected':
-      // Usually "not found": it filled or was cancelled first. The venue's reports will say which;
-      // ask so that we do not depend on them arriving.
-      return askVenue(ctx, order, `cancel rejected (${event.code}): ${event.reason}`);
+      // Usually "not found": it filled or was cancelled first, or our cancel overtook the create.
+      // The venue's reports will say which; ask so that we do not depend on them arriving.
+      return askVenue(ctx, clearCancelRequest(order), `cancel rejected (${event.code}): ${event.reason}`);
     case 'OrderQueried':
       return event.report === null ? onNotFound(ctx, order) : onFound(ctx, order, event.report);
+    case 'OrderQueryFailed':
+      // No answer is not "not found": ask again later, and count nothing.
+      if (needsAnswer(order)) startTimer(ctx, { kind: 'query-order', orderKey: order.key }, ctx.state.config.unknownQueryIntervalMs);
+      return order;
     default:
       return assertNever(event);
   }
@@ -67,13 +73,13 @@ function askVenue(ctx: Ctx, order: Order, reason: string): Order {
 
 function onFound(ctx: Ctx, order: Order, report: NonNullable<EventOf<'OrderQueried'>['report']>): Order {
   ctx.state.notFoundAnswers.delete(order.key);
-  const next = onReport(order, report);
   ctx.state.orderKeyByVenueId.set(report.venueOrderId, order.key);
-  return next;
+  return onReport(order, report);
 }
 
 /** "No such order": the create may still be on its way, so ask again a bounded number of times. */
 function onNotFound(ctx: Ctx, order: Order): Order {
+  // After a failed cancel: the create has not landed yet; its reply or report will show it.
   if (order.status !== 'unknown') return order;
   const answers = (ctx.state.notFoundAnswers.get(order.key) ?? 0) + 1;
   if (answers < ctx.state.config.unknownNotFoundMax) {
@@ -83,7 +89,7 @@ function onNotFound(ctx: Ctx, order: Order): Order {
   }
   ctx.state.notFoundAnswers.delete(order.key);
   notify(ctx, 'warn', 'order-never-placed', order.spec.symbol, `${order.key}: not found at the venue after ${answers} queries; concluded never placed`);
-  return onSubmitRejected(order, 'not found at the venue');
+  return onSubmitRejected(order, 'not-found', 'not found at the venue');
 }
 
 export function onTimerFired(ctx: Ctx, event: EventOf<'TimerFired'>): void {
@@ -93,11 +99,11 @@ export function onTimerFired(ctx: Ctx, event: EventOf<'TimerFired'>): void {
   switch (purpose.kind) {
     case 'query-order': {
       const order = ctx.state.orders.get(purpose.orderKey);
-      if (order !== undefined && order.status === 'unknown') queryOrder(ctx, order);
+      if (order !== undefined && needsAnswer(order)) queryOrder(ctx, order);
       return;
     }
     case 'stop-deadline':
-      return onStopDeadline(ctx, purpose.intentId);
+      return onStopDeadline(ctx, purpose.intentId, purpose.orderKey);
     case 'exit-retry':
       return onExitRetry(ctx, purpose.intentId);
     default:
@@ -105,10 +111,11 @@ export function onTimerFired(ctx: Ctx, event: EventOf<'TimerFired'>): void {
   }
 }
 
-function onStopDeadline(ctx: Ctx, intentId: IntentId): void {
+/** A stop's deadline: if it is still the intent's stop and the venue has not confirmed it, exit. */
+function onStopDeadline(ctx: Ctx, intentId: IntentId, orderKey: OrderKey): void {
   const intent = ctx.state.intents.get(intentId);
-  if (intent === undefined || intent.phase.name !== 'open' || intent.stopOrder === null) return;
-  const stop = ctx.state.orders.get(intent.stopOrder);
+  if (intent === undefined || intent.phase.name !== 'open' || intent.stopOrder !== orderKey) return;
+  const stop = ctx.state.orders.get(orderKey);
   if (stop === undefined || isAcknowledged(stop) || stop.status === 'filled') return;
   const waited = ctx.state.config.stopAckDeadlineMs;
   startExit(ctx, intent, `stop ${stop.key} not acknowledged within ${waited} ms (${stop.status})`, true);

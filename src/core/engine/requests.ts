@@ -181,8 +181,8 @@ function createOpenIntent(ctx: Ctx, request: OpenRequest, plan: OpenPlan): Inten
   return putIntent(ctx, {
     id, kind: 'open', requestId: request.requestId, ...intentBase, sizeLots: plan.sizeLots,
     takeProfitTicks: plan.takeProfitTicks, protection: attached ? 'attached' : 'separate',
-    entryOrder: entryKey, stopOrder: stopKey, takeProfitOrder: takeProfitKey, exitOrder: null, exitAttempts: 0,
-    positionSeenMs: null, phase: { name: 'entering' }, createdMs: ctx.atMs,
+    entryOrder: entryKey, stopOrder: stopKey, stopAttempts: stopKey === null ? 0 : 1, replacedStops: [], takeProfitOrder: takeProfitKey, exitOrder: null, exitAttempts: 0,
+    positionSeenMs: null, flatSinceMs: null, phase: { name: 'entering' }, createdMs: ctx.atMs,
   });
 }
 

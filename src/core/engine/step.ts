@@ -39,6 +39,7 @@ export function step(state: EngineState, event: Event): Command[] {
     case 'OrderCancelRejected':
     case 'OrderCancelUnknown':
     case 'OrderQueried':
+    case 'OrderQueryFailed':
       onReply(ctx, event);
       break;
     case 'TimerFired':

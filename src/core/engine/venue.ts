@@ -35,7 +35,7 @@ export function onFillReceived(ctx: Ctx, event: EventOf<'FillReceived'>): void {
     return;
   }
   state.fillIds.add(event.executionId);
-  applyFillToOrder(ctx, event);
+  const order = applyFillToOrder(ctx, event);
   const instrument = instrumentOf(ctx, event.symbol);
   if (instrument === undefined) {
     anomaly(ctx, event.symbol, `fill ${event.executionId} on an instrument that was never loaded; position not booked`);
@@ -48,19 +48,25 @@ export function onFillReceived(ctx: Ctx, event: EventOf<'FillReceived'>): void {
     const pnlE8 = after.realizedPnlE8 - before.realizedAtOpenE8;
     const feesE8 = after.feesE8 - before.feesAtOpenE8;
     notify(ctx, 'info', 'position-closed', event.symbol,
-      `position closed: realized ${formatE8(pnlE8)} USDT, fees ${formatE8(feesE8)}, net ${formatE8(pnlE8 - feesE8)}`);
+      `position closed by ${closedBy[order.role]}: realized ${formatE8(pnlE8)} USDT, fees ${formatE8(feesE8)}, net ${formatE8(pnlE8 - feesE8)}`,
+      { realizedPnlE8: pnlE8, feesE8 });
   }
   evaluateSymbol(ctx, event.symbol);
 }
 
-function applyFillToOrder(ctx: Ctx, event: EventOf<'FillReceived'>): void {
+const closedBy: Readonly<Record<Order['role'], string>> = {
+  entry: 'the entry (a flip)', stop: 'the stop-loss', 'take-profit': 'the take-profit', exit: 'a market exit',
+  external: 'an order not placed by this bot', 'position-stop-loss': 'the stop-loss', 'position-take-profit': 'the take-profit',
+  'position-trailing-stop': 'the trailing stop',
+};
+
+function applyFillToOrder(ctx: Ctx, event: EventOf<'FillReceived'>): Order {
   const key = findOrderKey(ctx, event.clientOrderId, event.venueOrderId);
   const order = key === undefined ? undefined : ctx.state.orders.get(key);
   if (order !== undefined) {
     const next = onFill(order, event.lots, event.venueOrderId);
     if (order.status === 'cancelled') anomaly(ctx, event.symbol, `fill ${event.executionId} on ${order.key} after it was cancelled`);
-    updateOrder(ctx, order, next);
-    return;
+    return updateOrder(ctx, order, next);
   }
   // A fill for an order we have not heard of (its report may follow): record the order from the
   // fill; the report, when it comes, fills in the rest.
@@ -70,7 +76,7 @@ function applyFillToOrder(ctx: Ctx, event: EventOf<'FillReceived'>): void {
     triggerTicks: null, reduceOnly: false, positionTrigger: null, venueUpdatedMs: 0, reason: null,
   });
   const filled: Order = { ...adopted, fillsLots: event.lots };
-  putOrder(ctx, filled);
+  return putOrder(ctx, filled);
 }
 
 export function onPositionUpdated(ctx: Ctx, event: EventOf<'PositionUpdated'>): void {

@@ -36,12 +36,18 @@ export type Intent = {
   readonly takeProfitTicks: number | null;
   readonly protection: ProtectionMode;
   readonly entryOrder: OrderKey | null;
+  /** The newest stop; a larger one replaces it when the position grows beyond what it covers. */
   readonly stopOrder: OrderKey | null;
+  readonly stopAttempts: number;
+  /** Earlier stops, cancelled once the newest one is working (never before: no gap in cover). */
+  readonly replacedStops: readonly OrderKey[];
   readonly takeProfitOrder: OrderKey | null;
   readonly exitOrder: OrderKey | null;
   readonly exitAttempts: number;
   /** Set once the venue has shown a non-zero position for this intent. */
   readonly positionSeenMs: number | null;
+  /** Set when the position was seen flat again while the entry could still fill. */
+  readonly flatSinceMs: number | null;
   readonly phase: IntentPhase;
   readonly createdMs: number;
 };

@@ -10,17 +10,20 @@
 // below is written so that any arrival order converges to the same state.
 
 import { assertNever } from '../assert.ts';
-import type { OrderReport } from '../events.ts';
+import type { OrderReport, RejectCode } from '../events.ts';
 import type { IntentId, OrderRole, VenueOrderId } from '../ids.ts';
 import type { OrderSpec, VenueOrderStatus } from '../types.ts';
 
 export type OrderKey = string;
 
+export type ExternalRole = 'external' | 'position-stop-loss' | 'position-take-profit' | 'position-trailing-stop';
+
 type OrderBase = {
   /** Our client order id, or `ext:<venue order id>` for an order no intent of ours placed. */
   readonly key: OrderKey;
   readonly intentId: IntentId | null;
-  readonly role: OrderRole | 'external';
+  /** What the order is for: one of ours, or not ours (a manual order, the venue closing a position by its own stop). */
+  readonly role: OrderRole | ExternalRole;
   readonly spec: OrderSpec;
   /** Sum of the fills applied to this order (each execution id once). */
   readonly fillsLots: number;
@@ -29,8 +32,12 @@ type OrderBase = {
   /** Venue time of the last report applied; older reports are stale. */
   readonly venueUpdatedMs: number;
   readonly createdMs: number;
-  /** When we asked the venue to cancel it (at most once; the reply or a query settles it). */
+  /** We want this order gone (its intent ended, or it must not fill any more). */
+  readonly cancelWanted: boolean;
+  /** When our outstanding cancel was sent; null when none is outstanding. */
   readonly cancelRequestedMs: number | null;
+  /** Cancels sent so far (bounded: a cancel that raced the create is sent again, a few times). */
+  readonly cancelRequests: number;
 };
 
 export type TerminalStatus = 'filled' | 'cancelled' | 'rejected' | 'expired';
@@ -41,7 +48,8 @@ export type Order =
   | (OrderBase & { readonly status: 'accepted'; readonly venueOrderId: VenueOrderId })
   | (OrderBase & { readonly status: 'partially-filled'; readonly venueOrderId: VenueOrderId })
   | (OrderBase & { readonly status: 'unknown'; readonly venueOrderId: VenueOrderId | null; readonly sinceMs: number })
-  | (OrderBase & { readonly status: TerminalStatus; readonly venueOrderId: VenueOrderId | null; readonly reason: string | null });
+  | (OrderBase & { readonly status: 'filled' | 'cancelled' | 'expired'; readonly venueOrderId: VenueOrderId | null; readonly reason: string | null })
+  | (OrderBase & { readonly status: 'rejected'; readonly venueOrderId: VenueOrderId | null; readonly reason: string | null; readonly code: RejectCode | null });
 
 export type OrderStatus = Order['status'];
 
@@ -70,11 +78,16 @@ export function isAcknowledged(order: Order): boolean {
 export type NewOrder = Pick<OrderBase, 'key' | 'intentId' | 'role' | 'spec' | 'createdMs'>;
 
 export function newPendingOrder(base: NewOrder): Order {
-  return { ...base, fillsLots: 0, reportedFilledLots: 0, venueUpdatedMs: 0, cancelRequestedMs: null, status: 'pending' };
+  return { ...base, fillsLots: 0, reportedFilledLots: 0, venueUpdatedMs: 0, cancelWanted: false, cancelRequestedMs: null, cancelRequests: 0, status: 'pending' };
 }
 
 export function markCancelRequested(order: Order, atMs: number): Order {
-  return { ...order, cancelRequestedMs: atMs };
+  return { ...order, cancelWanted: true, cancelRequestedMs: atMs, cancelRequests: order.cancelRequests + 1 };
+}
+
+/** The outstanding cancel failed (it raced the create, or its reply was lost). */
+export function clearCancelRequest(order: Order): Order {
+  return order.cancelRequestedMs === null ? order : { ...order, cancelRequestedMs: null };
 }
 
 export function markSubmitted(order: Order, atMs: number): Order {
@@ -102,12 +115,12 @@ export function onSubmitAcked(order: Order, venueOrderId: VenueOrderId): Order {
 }
 
 /** The create failed at the venue. Venue evidence that it exists wins over the reply. */
-export function onSubmitRejected(order: Order, reason: string): Order {
+export function onSubmitRejected(order: Order, code: RejectCode, reason: string): Order {
   switch (order.status) {
     case 'pending':
     case 'submitted':
     case 'unknown':
-      return { ...baseOf(order), status: 'rejected', venueOrderId: null, reason };
+      return { ...baseOf(order), status: 'rejected', venueOrderId: null, reason, code };
     case 'accepted':
     case 'partially-filled':
     case 'filled':
@@ -151,8 +164,8 @@ export function onReport(order: Order, report: OrderReport): Order {
   const venueUpdatedMs = Math.max(order.venueUpdatedMs, report.venueUpdatedMs);
   // We concluded "never placed" after repeated not-found answers, and the venue now shows it.
   const revived = order.status === 'rejected' && order.venueOrderId === null;
-  const terminal = isTerminal(order) && !revived;
-  if (terminal || statusRank[report.status] < currentRank(order)) {
+  const behind = !revived && (isTerminal(order) || statusRank[report.status] < currentRank(order));
+  if (behind) {
     // Terminal absorbs (a second `Filled` after a cancel race, a late `New`); the quantity still counts.
     return { ...order, reportedFilledLots, venueUpdatedMs };
   }
@@ -212,15 +225,16 @@ function withVenueStatus(base: OrderBase, status: VenueOrderStatus, venueOrderId
       return { ...base, status: 'partially-filled', venueOrderId };
     case 'filled':
     case 'cancelled':
-    case 'rejected':
     case 'expired':
       return { ...base, status, venueOrderId, reason };
+    case 'rejected':
+      return { ...base, status, venueOrderId, reason, code: null };
     default:
       return assertNever(status);
   }
 }
 
 function baseOf(order: Order): OrderBase {
-  const { key, intentId, role, spec, fillsLots, reportedFilledLots, venueUpdatedMs, createdMs, cancelRequestedMs } = order;
-  return { key, intentId, role, spec, fillsLots, reportedFilledLots, venueUpdatedMs, createdMs, cancelRequestedMs };
+  const { key, intentId, role, spec, fillsLots, reportedFilledLots, venueUpdatedMs, createdMs, cancelWanted, cancelRequestedMs, cancelRequests } = order;
+  return { key, intentId, role, spec, fillsLots, reportedFilledLots, venueUpdatedMs, createdMs, cancelWanted, cancelRequestedMs, cancelRequests };
 }

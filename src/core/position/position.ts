@@ -4,8 +4,14 @@
 // Both carry the venue's per-symbol cross sequence. Whichever view has the later sequence is the
 // more recent fact about the size; at quiescence the two agree (the simulation checks it).
 //
+// Average-cost accounting depends on the order of fills, and streams can reorder them: the ledger
+// keeps its last `recentFillsMax` fills sorted by venue sequence and, when a fill arrives older
+// than the newest one booked, replays that window in sequence order, so the result equals the
+// venue's whatever the arrival order.
+//
 // Invariants: a position report older than the last applied one (by sequence, then update time)
-// changes nothing; the ledger only changes through `applyFill`.
+// changes nothing; the ledger only changes through `applyFill`; ledger = base + recent fills
+// applied in (sequence, arrival) order.
 
 import type { Fill, PositionReport } from '../events.ts';
 import type { Instrument } from '../instrument.ts';
@@ -24,6 +30,13 @@ export type VenuePositionView = {
   readonly venueUpdatedMs: number;
 };
 
+/** What the ledger needs of a fill to replay it. */
+export type LedgerFill = { readonly seq: number; readonly signedLots: number; readonly priceTicks: number };
+
+export const recentFillsMax = 64;
+
+type LedgerTotals = { readonly sizeLots: number; readonly costTicksLots: number; readonly realizedPnlE8: number };
+
 export type Position = {
   readonly key: PositionKey;
   readonly account: string;
@@ -34,6 +47,12 @@ export type Position = {
   readonly feesE8: number;
   readonly fillCount: number;
   readonly lastFillSeq: number;
+  /** The ledger before the oldest of `recentFills`. */
+  readonly base: LedgerTotals;
+  /** The last fills booked, sorted by venue sequence (ties in arrival order). */
+  readonly recentFills: readonly LedgerFill[];
+  /** Fills that arrived older than the whole replay window, booked out of order (an anomaly). */
+  readonly fillsOutOfWindow: number;
   /** Ledger totals when the ledger last left zero: a round trip's PnL is the difference. */
   readonly realizedAtOpenE8: number;
   readonly feesAtOpenE8: number;
@@ -48,25 +67,50 @@ export function newPosition(account: string, symbol: string): Position {
   return {
     key: positionKey(account, symbol), account, symbol, sizeLots: 0, costTicksLots: 0,
     realizedPnlE8: 0, feesE8: 0, fillCount: 0, lastFillSeq: -1, realizedAtOpenE8: 0, feesAtOpenE8: 0, venue: null,
+    base: { sizeLots: 0, costTicksLots: 0, realizedPnlE8: 0 }, recentFills: [], fillsOutOfWindow: 0,
   };
 }
 
 export function bookFill(position: Position, fill: Fill, instrument: Instrument): Position {
-  const effect = applyFill(position, sideSign(fill.side) * fill.lots, fill.priceTicks);
-  const realizedPnlE8 = assertSafeInteger(position.realizedPnlE8 + effect.realizedTicksLots * instrument.tickLotE8, 'realized PnL');
+  const entry: LedgerFill = { seq: fill.seq, signedLots: sideSign(fill.side) * fill.lots, priceTicks: fill.priceTicks };
+  const inOrder = fill.seq >= position.lastFillSeq;
+  const oldest = position.recentFills[0];
+  const outOfWindow = !inOrder && oldest !== undefined && fill.seq < oldest.seq && position.fillCount > position.recentFills.length;
+  let recentFills = insertBySeq(position.recentFills, entry, inOrder || outOfWindow);
+  let base = position.base;
+  if (recentFills.length > recentFillsMax) {
+    const [dropped, ...rest] = recentFills;
+    if (dropped !== undefined) base = applyToTotals(base, dropped, instrument);
+    recentFills = rest;
+  }
+  const totals = inOrder || outOfWindow ? applyToTotals(position, entry, instrument) : recentFills.reduce((sum, item) => applyToTotals(sum, item, instrument), base);
   const feesE8 = assertSafeInteger(position.feesE8 + fill.feeE8, 'fees');
   const opened = position.sizeLots === 0;
   return {
     ...position,
-    sizeLots: effect.sizeLots,
-    costTicksLots: effect.costTicksLots,
-    realizedPnlE8,
+    ...totals,
     feesE8,
     fillCount: position.fillCount + 1,
     lastFillSeq: Math.max(position.lastFillSeq, fill.seq),
+    base,
+    recentFills,
+    fillsOutOfWindow: position.fillsOutOfWindow + (outOfWindow ? 1 : 0),
     realizedAtOpenE8: opened ? position.realizedPnlE8 : position.realizedAtOpenE8,
     feesAtOpenE8: opened ? position.feesE8 : position.feesAtOpenE8,
   };
+}
+
+function applyToTotals(totals: LedgerTotals, fill: LedgerFill, instrument: Instrument): LedgerTotals {
+  const effect = applyFill(totals, fill.signedLots, fill.priceTicks);
+  const realizedPnlE8 = assertSafeInteger(totals.realizedPnlE8 + effect.realizedTicksLots * instrument.tickLotE8, 'realized PnL');
+  return { sizeLots: effect.sizeLots, costTicksLots: effect.costTicksLots, realizedPnlE8 };
+}
+
+function insertBySeq(fills: readonly LedgerFill[], entry: LedgerFill, atEnd: boolean): LedgerFill[] {
+  if (atEnd) return [...fills, entry];
+  let index = fills.length;
+  while (index > 0 && (fills[index - 1]?.seq ?? -Infinity) > entry.seq) index -= 1;
+  return [...fills.slice(0, index), entry, ...fills.slice(index)];
 }
 
 /** True if the report is newer than the venue view we hold (sequence first, then update time). */

@@ -1,0 +1,128 @@
+// `vigil sim`: seeded simulation runs of the real engine against the simulated venue.
+//
+//   npm run sim -- --seeds 1..500            many seeds, a summary, exit 1 on any violation
+//   npm run sim -- --seed 42 --trace         one seed, one line per event
+//   npm run sim -- --scenario NAME           a named scenario (see src/sim/scenarios.ts)
+//   npm run sim -- --faults duplicate,reorder --json
+
+import { parseArgs } from 'node:util';
+import type { NetworkFaults } from '../sim/network.ts';
+import { runScenario, scenarios } from '../sim/scenarios.ts';
+import type { SeedResult } from '../sim/swarm.ts';
+import { runSeed } from '../sim/swarm.ts';
+import type { SimSummary } from '../sim/summary.ts';
+import { summarize } from '../sim/summary.ts';
+
+export const simUsage = `usage: vigil sim [--seeds A..B | --seed N [--trace] | --scenario NAME] [--faults LIST] [--json]
+  --seeds A..B     run every seed from A to B (default 1..100)
+  --seed N         run one seed
+  --trace          print one line per event (with --seed or --scenario)
+  --scenario NAME  run a named scenario: ${Object.keys(scenarios).join(', ')}
+  --faults LIST    force faults on every seed: duplicate, reorder, request-lost, reply-lost, none
+  --json           print a machine-readable summary`;
+
+const faultPresets: Readonly<Record<string, Partial<NetworkFaults>>> = {
+  duplicate: { duplicateChance: 0.2 },
+  reorder: { reorderChance: 0.2, reorderDelayMs: { min: 1, max: 300 } },
+  'request-lost': { requestLostChance: 0.05 },
+  'reply-lost': { replyLostChance: 0.05 },
+  none: { duplicateChance: 0, reorderChance: 0, requestLostChance: 0, replyLostChance: 0 },
+};
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export function runSimCommand(argv: readonly string[]): number {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      seeds: { type: 'string' }, seed: { type: 'string' }, scenario: { type: 'string' },
+      faults: { type: 'string' }, trace: { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.scenario !== undefined) return runNamedScenario(values.scenario, values.trace, values.json);
+  const forcedFaults = parseFaults(values.faults);
+  const seeds = values.seed !== undefined ? [parseSeed(values.seed, '--seed')] : parseSeedRange(values.seeds ?? '1..100');
+  const traceSink = values.trace && seeds.length === 1 ? (line: string): void => console.log(line) : undefined;
+  const startedMs = performance.now();
+  const results: SeedResult[] = [];
+  for (const seed of seeds) {
+    const result = runSeed(seed, { forcedFaults, ...(traceSink === undefined ? {} : { traceSink }) });
+    results.push(result);
+    if (!values.json && result.violationCount > 0) console.log(`seed ${seed}: ${result.violationCount} violation(s)`);
+  }
+  const summary = summarize(results);
+  const elapsedMs = Math.round(performance.now() - startedMs);
+  if (values.json) console.log(JSON.stringify({ ...summary, elapsedMs }, null, 2));
+  else printSummary(summary, seeds, elapsedMs, results);
+  return summary.violations === 0 ? 0 : 1;
+}
+
+function runNamedScenario(name: string, trace: boolean, json: boolean): number {
+  const scenario = scenarios[name];
+  if (scenario === undefined) throw new UsageError(`no scenario named "${name}"; known: ${Object.keys(scenarios).join(', ')}`);
+  if (!json) console.log(`scenario ${name}: ${scenario.story}`);
+  const world = runScenario(scenario, trace ? { traceSink: (line) => console.log(line) } : {});
+  const { auditor } = world;
+  const outcome = { scenario: name, violations: auditor.violationCount, eventsLost: auditor.eventsLost, episodes: auditor.episodes.length, details: auditor.violations };
+  if (json) console.log(JSON.stringify(outcome, null, 2));
+  else {
+    for (const line of trace ? [] : world.trace.lastLines()) console.log(line);
+    console.log(`${auditor.violationCount} violation(s), ${auditor.eventsLost} event(s) lost, trace hash ${world.trace.hash}`);
+    for (const violation of auditor.violations) console.log(`  ${violation.invariant} at +${violation.atMs} ms: ${violation.detail}`);
+  }
+  return auditor.violationCount === 0 ? 0 : 1;
+}
+
+function printSummary(summary: SimSummary, seeds: readonly number[], elapsedMs: number, results: readonly SeedResult[]): void {
+  const { unprotectedMs: u } = summary;
+  const range = seeds.length === 1 ? `seed ${seeds[0]}` : `seeds ${seeds[0]}..${seeds[seeds.length - 1]}`;
+  console.log(`${range}: ${summary.seeds} run(s), ${summary.steps} steps, ${elapsedMs} ms`);
+  console.log(`violations: ${summary.violations} ${JSON.stringify(summary.violationsByInvariant)}`);
+  console.log(`events delivered: ${summary.eventsDelivered}, lost: ${summary.eventsLost}`);
+  console.log(`unprotected ms (count / p50 / p99 / max): attached ${fmt(u.attached)}; separate ${fmt(u.separate)}; adopted ${fmt(u.adopted)}; network-faulted ${fmt(u.faulted)}`);
+  console.log(`worst separate-stop episode: ${summary.maxUnprotectedRoundTrips} round trips (stream delivery + one request)`);
+  console.log(`faults exercised: ${JSON.stringify(summary.faultsExercised)}`);
+  console.log(`engine: ${JSON.stringify(summary.engine)}`);
+  if (seeds.length === 1 && results[0] !== undefined) console.log(`trace hash ${results[0].traceHash}`);
+  for (const failure of summary.failures) {
+    console.log(`\nseed ${failure.seed} failed (reproduce: npm run sim -- --seed ${failure.seed} --trace):`);
+    for (const line of failure.violations) console.log(`  ${line}`);
+    console.log('  trace tail:');
+    for (const line of failure.traceTail.slice(-25)) console.log(`    ${line}`);
+  }
+  if (summary.failingSeeds.length > 0) console.log(`\nfailing seeds: ${summary.failingSeeds.join(' ')}`);
+}
+
+function fmt(d: SimSummary['unprotectedMs']['attached']): string {
+  return `${d.count} / ${d.p50} / ${d.p99} / ${d.max}`;
+}
+
+function parseSeed(text: string, flag: string): number {
+  const seed = Number(text);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`${flag}: expected a non-negative integer, got "${text}"`);
+  return seed;
+}
+
+export function parseSeedRange(text: string): number[] {
+  const match = /^(\d+)\.\.(\d+)$/.exec(text.trim());
+  if (match === null) throw new UsageError(`--seeds: expected A..B (for example 1..500), got "${text}"`);
+  const from = parseSeed(match[1] ?? '', '--seeds');
+  const to = parseSeed(match[2] ?? '', '--seeds');
+  if (to < from) throw new UsageError(`--seeds: ${to} is before ${from}`);
+  if (to - from >= 1_000_000) throw new UsageError('--seeds: at most 1,000,000 seeds per run');
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+function parseFaults(text: string | undefined): Partial<NetworkFaults> {
+  if (text === undefined) return {};
+  let faults: Partial<NetworkFaults> = {};
+  for (const name of text.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    const preset = faultPresets[name];
+    if (preset === undefined) throw new UsageError(`--faults: unknown fault "${name}"; known: ${Object.keys(faultPresets).join(', ')}`);
+    faults = { ...faults, ...preset };
+  }
+  return faults;
+}

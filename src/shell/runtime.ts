@@ -1,0 +1,121 @@
+// The runtime: the single writer around the pure engine. Events from every source (venue
+// streams, REST replies, timers, strategies, the operator) enter one bounded inbox; the runtime
+// takes them in order, journals each batch, applies each event with `step`, and only then hands
+// the resulting commands to the gateway and the clock. Run to completion: an event is fully
+// applied, and its commands dispatched, before the next one is looked at.
+//
+// Invariants: the inbox holds at most `inboxEventsMax` events; a command leaves only after the
+// event that produced it is in the journal; after an invariant failure in `step` the runtime
+// halts: it stops applying events and sending commands, and says so (the venue keeps the stops).
+
+import type { Command, Notice } from '../core/commands.ts';
+import type { Event } from '../core/events.ts';
+import { assertNever } from '../core/assert.ts';
+import { step as engineStep } from '../core/engine/step.ts';
+import type { EngineState } from '../core/state.ts';
+import type { Clock, Incoming, Journal, VenueGateway } from './ports.ts';
+
+export type StepFunction = (state: EngineState, event: Event) => Command[];
+
+export type RuntimeDeps = {
+  readonly state: EngineState;
+  readonly clock: Clock;
+  readonly journal: Journal;
+  readonly gateway: VenueGateway;
+  readonly onNotice?: (notice: Notice, atMs: number) => void;
+  readonly onApplied?: (event: Event, commands: readonly Command[]) => void;
+  /** The engine; replaceable only so tests can prove the harness catches a broken one. */
+  readonly step?: StepFunction;
+  readonly inboxEventsMax?: number;
+};
+
+export const inboxEventsMaxDefault = 100_000;
+
+export type Halt = { readonly reason: string; readonly atMs: number };
+
+export class Runtime {
+  readonly state: EngineState;
+  private readonly deps: RuntimeDeps;
+  private readonly step: StepFunction;
+  private readonly inbox: Event[] = [];
+  private readonly inboxEventsMax: number;
+  private halted: Halt | null = null;
+
+  constructor(deps: RuntimeDeps) {
+    this.deps = deps;
+    this.state = deps.state;
+    this.step = deps.step ?? engineStep;
+    this.inboxEventsMax = deps.inboxEventsMax ?? inboxEventsMaxDefault;
+  }
+
+  get halt(): Halt | null {
+    return this.halted;
+  }
+
+  get pending(): number {
+    return this.inbox.length;
+  }
+
+  /** Accepts an event from any source, stamped with the time it was received. */
+  receive(incoming: Incoming): void {
+    if (this.halted !== null) return;
+    if (this.inbox.length >= this.inboxEventsMax) {
+      this.stop(`inbox overflow: more than ${this.inboxEventsMax} events waiting; the engine cannot keep up`);
+      return;
+    }
+    this.inbox.push({ ...incoming, atMs: this.deps.clock.nowMs() });
+  }
+
+  /** Applies everything waiting in the inbox, in arrival order. */
+  drain(): void {
+    while (this.inbox.length > 0 && !this.isHalted()) {
+      const batch = this.inbox.splice(0, this.inbox.length);
+      this.deps.journal.append(batch); // group commit: one append for the batch, before any step
+      for (const event of batch) {
+        if (this.isHalted()) return;
+        this.apply(event);
+      }
+    }
+  }
+
+  private isHalted(): boolean {
+    return this.halted !== null;
+  }
+
+  private apply(event: Event): void {
+    let commands: Command[];
+    try {
+      commands = this.step(this.state, event);
+    } catch (error) {
+      this.stop(`engine invariant failed on ${event.type}: ${error instanceof Error ? error.message : String(error)}`);
+      return;
+    }
+    this.deps.onApplied?.(event, commands);
+    for (const command of commands) this.dispatch(command);
+  }
+
+  private dispatch(command: Command): void {
+    switch (command.type) {
+      case 'SubmitOrder':
+      case 'CancelOrder':
+      case 'QueryOrder':
+        this.deps.gateway.execute(command);
+        return;
+      case 'StartTimer':
+        this.deps.clock.schedule(command.fireAtMs, () => this.receive({ type: 'TimerFired', timerId: command.timerId }));
+        return;
+      case 'Notify':
+        this.deps.onNotice?.(command.notice, command.atMs);
+        return;
+      default:
+        assertNever(command);
+    }
+  }
+
+  private stop(reason: string): void {
+    const atMs = this.deps.clock.nowMs();
+    this.halted = { reason, atMs };
+    this.inbox.length = 0;
+    this.deps.onNotice?.({ level: 'alarm', code: 'halted', symbol: null, text: `runtime halted: ${reason}` }, atMs);
+  }
+}

@@ -1,0 +1,254 @@
+// The auditor: an independent check of the simulated world after every step, against the venue's
+// ground truth rather than the engine's view of itself. The invariants, by name:
+//
+//  event-lost         every venue fact delivered to the bot is reflected in engine state right
+//                     after the runtime applied it (a fill by execution id, an order by venue id,
+//                     a position report by sequence, a ticker by venue time);
+//  unprotected        every open venue position has a stop on the venue, or is inside its bound:
+//                     0 ms for an entry with an attached stop; for a separate stop, one delivery of
+//                     the first fill evidence plus one request to the venue; when the engine had
+//                     to exit instead (stop rejected or not acknowledged), its deadline plus the
+//                     exit's own trip. Episodes during which the network lost one of the bot's
+//                     requests are reported separately and must still end before quiescence;
+//  duplicate-entry    no intent ever sends a second entry order (by client order id role);
+//  runtime-halted     the engine never fails an internal assertion;
+//  converged          at quiescence the engine's positions (size, cost, realized PnL, fees), its
+//                     fills and its live orders equal the venue's, and every position is protected.
+
+import { parseClientOrderId } from '../core/ids.ts';
+import type { EngineConfig } from '../core/state.ts';
+import { isLive } from '../core/order/order.ts';
+import { effectiveSizeLots, positionKey } from '../core/position/position.ts';
+import type { VenueCommand } from '../shell/ports.ts';
+import type { VenueFact } from '../venues/sim/venue.ts';
+import type { Runtime } from '../shell/runtime.ts';
+import type { SimVenue } from '../venues/sim/venue.ts';
+import type { Network } from './network.ts';
+import type { Scheduler } from './scheduler.ts';
+
+/** What the auditor reads: the venue's ground truth, the engine's state, and the network's bounds. */
+export type AuditedWorld = {
+  readonly venue: SimVenue;
+  readonly runtime: Runtime;
+  readonly network: Network;
+  readonly scheduler: Scheduler;
+  readonly startMs: number;
+};
+
+export type InvariantName = 'event-lost' | 'unprotected' | 'duplicate-entry' | 'runtime-halted' | 'converged';
+
+export type Violation = { readonly invariant: InvariantName; readonly atMs: number; readonly detail: string };
+
+export type EpisodeEnd = 'stop' | 'flat';
+
+export type UnprotectedEpisode = {
+  readonly symbol: string;
+  readonly origin: 'ours' | 'external';
+  readonly mode: 'attached' | 'separate';
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly endedBy: EpisodeEnd;
+  readonly faulted: boolean;
+};
+
+type OpenEpisode = { startMs: number; origin: 'ours' | 'external'; faulted: boolean; reported: boolean };
+
+export const violationsKeptMax = 50;
+
+export class Auditor {
+  readonly violations: Violation[] = [];
+  readonly episodes: UnprotectedEpisode[] = [];
+  violationCount = 0;
+  eventsDelivered = 0;
+  eventsLost = 0;
+  private readonly world: AuditedWorld;
+  private readonly config: EngineConfig;
+  private readonly open = new Map<string, OpenEpisode>();
+  private readonly lastFillClientId = new Map<string, string | null>();
+  private readonly originBySymbol = new Map<string, 'ours' | 'external'>();
+  private readonly entriesByIntent = new Map<string, number>();
+  private haltReported = false;
+
+  constructor(world: AuditedWorld, config: EngineConfig) {
+    this.world = world;
+    this.config = config;
+  }
+
+  get mode(): 'attached' | 'separate' {
+    return this.config.attachedStops ? 'attached' : 'separate';
+  }
+
+  /** Bound for an episode that ends with the venue holding a stop. */
+  get stopBoundMs(): number {
+    const { privateStream, restRequest, faults } = this.world.network.config;
+    return privateStream.max + faults.reorderDelayMs.max + restRequest.max;
+  }
+
+  /** Bound for an episode that ends flat because the engine exited at market. */
+  get exitBoundMs(): number {
+    const { restRequest, restReply } = this.world.network.config;
+    return this.stopBoundMs + this.config.stopAckDeadlineMs + restRequest.max + restReply.max + restRequest.max;
+  }
+
+  onVenueFact(fact: VenueFact): void {
+    if (fact.kind === 'fill') this.lastFillClientId.set(fact.fill.symbol, fact.fill.clientOrderId);
+  }
+
+  onCommandSent(command: VenueCommand, atMs: number): void {
+    if (command.type !== 'SubmitOrder') return;
+    const parsed = parseClientOrderId(this.config.botId, command.clientOrderId);
+    if (parsed === null) {
+      this.fail('duplicate-entry', atMs, `command with a client order id that is not ours: ${command.clientOrderId}`);
+      return;
+    }
+    if (parsed.role !== 'entry') return;
+    const count = (this.entriesByIntent.get(parsed.intentId) ?? 0) + 1;
+    this.entriesByIntent.set(parsed.intentId, count);
+    if (count > 1) this.fail('duplicate-entry', atMs, `intent ${parsed.intentId} sent entry order #${count} (${command.clientOrderId})`);
+  }
+
+  onRequestLost(command: VenueCommand): void {
+    const symbol = command.type === 'SubmitOrder' ? command.spec.symbol : command.symbol;
+    const episode = this.open.get(symbol);
+    if (episode !== undefined) episode.faulted = true;
+  }
+
+  onDelivered(fact: VenueFact): void {
+    this.eventsDelivered += 1;
+    if (this.world.runtime.halt !== null) return; // reported once as runtime-halted
+    const missing = this.missingFrom(fact);
+    if (missing === null) return;
+    this.eventsLost += 1;
+    this.fail('event-lost', this.world.scheduler.nowMs(), missing);
+  }
+
+  private missingFrom(fact: VenueFact): string | null {
+    const state = this.world.runtime.state;
+    switch (fact.kind) {
+      case 'fill':
+        return state.fillIds.has(fact.fill.executionId) ? null : `fill ${fact.fill.executionId} not in engine state`;
+      case 'order': {
+        const { venueOrderId, clientOrderId } = fact.report;
+        const known = state.orderKeyByVenueId.has(venueOrderId) || (clientOrderId !== null && state.orders.has(clientOrderId));
+        return known ? null : `order ${venueOrderId} (${clientOrderId ?? 'no client id'}) not in engine state`;
+      }
+      case 'position': {
+        const venue = state.positions.get(positionKey(state.config.account, fact.report.symbol))?.venue;
+        const applied = venue !== undefined && venue !== null && (venue.seq > fact.report.seq || (venue.seq === fact.report.seq && venue.venueUpdatedMs >= fact.report.venueUpdatedMs));
+        return applied ? null : `position report ${fact.report.symbol} seq ${fact.report.seq} not applied`;
+      }
+      case 'ticker': {
+        const market = state.markets.get(fact.symbol);
+        return market !== undefined && market.venueMs >= fact.venueMs ? null : `ticker ${fact.symbol} at ${fact.venueMs} not applied`;
+      }
+      default:
+        throw new Error(`unknown fact ${JSON.stringify(fact satisfies never)}`);
+    }
+  }
+
+  afterStep(nowMs: number): void {
+    const halt = this.world.runtime.halt;
+    if (halt !== null && !this.haltReported) {
+      this.haltReported = true;
+      this.fail('runtime-halted', nowMs, halt.reason);
+    }
+    for (const position of this.world.venue.positions()) this.checkProtection(position.symbol, position.sizeLots, nowMs);
+  }
+
+  private checkProtection(symbol: string, sizeLots: number, nowMs: number): void {
+    if (sizeLots !== 0 && !this.originBySymbol.has(symbol)) this.originBySymbol.set(symbol, this.originOfOpening(symbol));
+    if (sizeLots === 0) this.originBySymbol.delete(symbol);
+    const protectedNow = sizeLots === 0 || this.world.venue.isProtected(symbol);
+    const episode = this.open.get(symbol);
+    if (protectedNow) {
+      if (episode !== undefined) this.closeEpisode(symbol, episode, nowMs, sizeLots === 0 ? 'flat' : 'stop');
+      return;
+    }
+    if (episode === undefined) {
+      const origin = this.originBySymbol.get(symbol) ?? 'external';
+      this.open.set(symbol, { startMs: nowMs, origin, faulted: false, reported: false });
+      if (origin === 'ours' && this.mode === 'attached') {
+        this.fail('unprotected', nowMs, `${symbol}: our position with an attached stop is unprotected on the venue`);
+      }
+      return;
+    }
+    const elapsed = nowMs - episode.startMs;
+    if (!episode.faulted && !episode.reported && elapsed > this.exitBoundMs) {
+      episode.reported = true;
+      this.fail('unprotected', nowMs, `${symbol}: ${episode.origin} position unprotected for ${elapsed} ms (bound ${this.exitBoundMs} ms)`);
+    }
+  }
+
+  private originOfOpening(symbol: string): 'ours' | 'external' {
+    const clientOrderId = this.lastFillClientId.get(symbol) ?? null;
+    return clientOrderId !== null && parseClientOrderId(this.config.botId, clientOrderId) !== null ? 'ours' : 'external';
+  }
+
+  private closeEpisode(symbol: string, episode: OpenEpisode, nowMs: number, endedBy: EpisodeEnd): void {
+    this.open.delete(symbol);
+    const record: UnprotectedEpisode = { symbol, origin: episode.origin, mode: this.mode, startMs: episode.startMs, endMs: nowMs, endedBy, faulted: episode.faulted };
+    this.episodes.push(record);
+    const elapsed = nowMs - episode.startMs;
+    const bound = endedBy === 'stop' ? this.stopBoundMs : this.exitBoundMs;
+    if (!episode.faulted && !episode.reported && elapsed > bound) {
+      this.fail('unprotected', nowMs, `${symbol}: ${episode.origin} position unprotected for ${elapsed} ms until ${endedBy === 'stop' ? 'its stop was placed' : 'it was flat'} (bound ${bound} ms)`);
+    }
+  }
+
+  /** At quiescence: the engine's view equals the venue's, and nothing is left unprotected. */
+  checkConverged(): void {
+    const nowMs = this.world.scheduler.nowMs();
+    const { venue, runtime } = this.world;
+    const state = runtime.state;
+    for (const [symbol, episode] of this.open) {
+      this.fail('converged', nowMs, `${symbol}: ${episode.origin} position still unprotected at quiescence (for ${nowMs - episode.startMs} ms)`);
+    }
+    for (const truth of venue.positions()) {
+      const mine = state.positions.get(positionKey(state.config.account, truth.symbol));
+      const local = mine === undefined
+        ? { sizeLots: 0, costTicksLots: 0, realizedPnlE8: 0, feesE8: 0, effective: 0 }
+        : { sizeLots: mine.sizeLots, costTicksLots: mine.costTicksLots, realizedPnlE8: mine.realizedPnlE8, feesE8: mine.feesE8, effective: effectiveSizeLots(mine) };
+      const fields = ['sizeLots', 'costTicksLots', 'realizedPnlE8', 'feesE8'] as const;
+      for (const field of fields) {
+        if (local[field] !== truth[field]) this.fail('converged', nowMs, `${truth.symbol} ${field}: engine ${local[field]} != venue ${truth[field]}`);
+      }
+      if (local.effective !== truth.sizeLots) this.fail('converged', nowMs, `${truth.symbol} effective size: engine ${local.effective} != venue ${truth.sizeLots}`);
+    }
+    this.checkFillsConverged(nowMs);
+    this.checkOrdersConverged(nowMs);
+  }
+
+  private checkFillsConverged(nowMs: number): void {
+    const fills = this.world.venue.fills();
+    const state = this.world.runtime.state;
+    if (fills.length !== state.fillIds.size) this.fail('converged', nowMs, `fills: engine has ${state.fillIds.size}, venue ${fills.length}`);
+    for (const fill of fills) {
+      if (!state.fillIds.has(fill.executionId)) this.fail('converged', nowMs, `fill ${fill.executionId} missing from the engine`);
+    }
+  }
+
+  private checkOrdersConverged(nowMs: number): void {
+    const state = this.world.runtime.state;
+    const venueOpen = new Set<string>();
+    for (const report of this.world.venue.openOrders()) {
+      venueOpen.add(report.venueOrderId);
+      const key = state.orderKeyByVenueId.get(report.venueOrderId);
+      const order = key === undefined ? undefined : state.orders.get(key);
+      if (order === undefined || !isLive(order)) {
+        this.fail('converged', nowMs, `venue order ${report.venueOrderId} (${report.clientOrderId ?? 'no id'}) is open but the engine has it as ${order?.status ?? 'unknown to it'}`);
+      }
+    }
+    for (const order of state.orders.values()) {
+      if (order.role === 'external' || !isLive(order)) continue;
+      const truth = this.world.venue.queryOrder({ clientOrderId: order.key });
+      if (truth === null || !venueOpen.has(truth.venueOrderId)) {
+        this.fail('converged', nowMs, `engine has ${order.key} as ${order.status} but the venue has it ${truth?.status ?? 'not at all'}`);
+      }
+    }
+  }
+
+  private fail(invariant: InvariantName, atMs: number, detail: string): void {
+    this.violationCount += 1;
+    if (this.violations.length < violationsKeptMax) this.violations.push({ invariant, atMs: atMs - this.world.startMs, detail });
+  }
+}

@@ -1,0 +1,88 @@
+// The delivery schedule between the venue and the bot, per channel: REST requests and replies,
+// the private stream, the public stream. Each channel has a latency range (uniform jitter inside
+// it); faults are optional and seeded: duplicates and reordering on the private stream, REST
+// requests lost on the way in or replies lost on the way out (the caller then sees a timeout
+// and cannot know whether the venue acted).
+
+import type { Rng } from './rng.ts';
+
+export type LatencyMs = { readonly min: number; readonly max: number };
+
+export type NetworkConfig = {
+  readonly restRequest: LatencyMs;
+  readonly restReply: LatencyMs;
+  readonly privateStream: LatencyMs;
+  readonly publicStream: LatencyMs;
+  /** A REST call with no reply within this time is reported to the bot as an unknown outcome. */
+  readonly restTimeoutMs: number;
+  readonly faults: NetworkFaults;
+};
+
+export type NetworkFaults = {
+  /** Chance a private message is delivered twice (the copy later). */
+  readonly duplicateChance: number;
+  /** Chance a private message is held back, so later messages overtake it. */
+  readonly reorderChance: number;
+  readonly reorderDelayMs: LatencyMs;
+  /** Chance a REST request never reaches the venue (the bot sees a timeout). */
+  readonly requestLostChance: number;
+  /** Chance the venue acts on a request but its reply is lost (the bot sees a timeout). */
+  readonly replyLostChance: number;
+};
+
+export const noFaults: NetworkFaults = {
+  duplicateChance: 0, reorderChance: 0, reorderDelayMs: { min: 0, max: 0 }, requestLostChance: 0, replyLostChance: 0,
+};
+
+export type FaultCounts = {
+  duplicated: number;
+  reordered: number;
+  requestsLost: number;
+  repliesLost: number;
+};
+
+export class Network {
+  config: NetworkConfig;
+  readonly counts: FaultCounts = { duplicated: 0, reordered: 0, requestsLost: 0, repliesLost: 0 };
+  private readonly rng: Rng;
+
+  constructor(config: NetworkConfig, rng: Rng) {
+    this.config = config;
+    this.rng = rng;
+  }
+
+  heal(): void {
+    this.config = { ...this.config, faults: noFaults };
+  }
+
+  latency(range: LatencyMs): number {
+    return this.rng.int(range.min, range.max);
+  }
+
+  /** Delivery delays for one private-stream message: one entry per copy delivered. */
+  privateDelays(): number[] {
+    const { faults, privateStream } = this.config;
+    let delay = this.latency(privateStream);
+    if (faults.reorderChance > 0 && this.rng.chance(faults.reorderChance)) {
+      delay += this.latency(faults.reorderDelayMs);
+      this.counts.reordered += 1;
+    }
+    if (faults.duplicateChance > 0 && this.rng.chance(faults.duplicateChance)) {
+      this.counts.duplicated += 1;
+      return [delay, delay + this.latency(privateStream) + 1];
+    }
+    return [delay];
+  }
+
+  requestLost(): boolean {
+    const lost = this.rng.chance(this.config.faults.requestLostChance);
+    if (lost) this.counts.requestsLost += 1;
+    return lost;
+  }
+
+  replyLost(): boolean {
+    const lost = this.rng.chance(this.config.faults.replyLostChance);
+    if (lost) this.counts.repliesLost += 1;
+    return lost;
+  }
+}

@@ -1,0 +1,144 @@
+// One seed drives a whole run: latencies per channel, which faults are on and how often (swarm
+// testing: each seed picks its own mix), whether the venue attaches stops, the workload's
+// intensity and the price paths. `runSeed` builds the world, runs it with faults on, heals it,
+// lets it settle, and returns what the auditor found.
+
+import type { Notice } from '../core/commands.ts';
+import type { StepFunction } from '../shell/runtime.ts';
+import { randomWalk } from '../venues/sim/prices.ts';
+import { instrument } from './instruments.ts';
+import type { NetworkConfig, NetworkFaults } from './network.ts';
+import { Rng } from './rng.ts';
+import type { UnprotectedEpisode, Violation } from './auditor.ts';
+import { RandomWorkload } from './workload.ts';
+import { simEpochMs } from './scheduler.ts';
+import type { WorldOptions } from './world.ts';
+import { SimWorld } from './world.ts';
+
+export type SeedParameters = {
+  readonly seed: number;
+  readonly attachedStops: boolean;
+  readonly network: NetworkConfig;
+  readonly activeMs: number;
+  readonly settleMs: number;
+  readonly priceStepMs: number;
+  readonly symbols: readonly string[];
+};
+
+export type SeedResult = {
+  readonly seed: number;
+  readonly parameters: SeedParameters;
+  readonly violations: readonly Violation[];
+  readonly violationCount: number;
+  readonly eventsDelivered: number;
+  readonly eventsLost: number;
+  readonly episodes: readonly UnprotectedEpisode[];
+  readonly steps: number;
+  readonly traceHash: string;
+  readonly traceTail: readonly string[];
+  readonly counters: Readonly<Record<string, number>>;
+  readonly faults: Readonly<Record<string, number>>;
+  readonly stopBoundMs: number;
+};
+
+const startPrices: Readonly<Record<string, number>> = { BTCUSDT: 650_000, ETHUSDT: 300_000, SOLUSDT: 15_000, DOGEUSDT: 20_000 };
+
+export function parametersForSeed(seed: number, forced?: Partial<NetworkFaults>): SeedParameters {
+  const rng = new Rng(seed ^ 0x5eed);
+  const on = (chance: number): boolean => rng.chance(chance);
+  const privateMax = rng.int(5, 250);
+  const faults: NetworkFaults = {
+    duplicateChance: on(0.5) ? rng.int(1, 20) / 100 : 0,
+    reorderChance: on(0.5) ? rng.int(1, 20) / 100 : 0,
+    reorderDelayMs: { min: 1, max: rng.int(10, 300) },
+    requestLostChance: on(0.3) ? rng.int(1, 5) / 100 : 0,
+    replyLostChance: on(0.3) ? rng.int(1, 5) / 100 : 0,
+    ...forced,
+  };
+  return {
+    seed,
+    attachedStops: on(0.5),
+    network: {
+      restRequest: { min: rng.int(2, 20), max: rng.int(30, 250) },
+      restReply: { min: rng.int(2, 20), max: rng.int(30, 500) },
+      privateStream: { min: rng.int(1, 5), max: privateMax },
+      publicStream: { min: 1, max: rng.int(5, 100) },
+      restTimeoutMs: 1_500,
+      faults,
+    },
+    activeMs: rng.int(30, 120) * 1_000,
+    settleMs: 20_000,
+    priceStepMs: rng.int(100, 1_000),
+    symbols: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'DOGEUSDT'].slice(0, rng.int(1, 4)),
+  };
+}
+
+export type RunOptions = {
+  readonly forcedFaults?: Partial<NetworkFaults>;
+  readonly step?: StepFunction;
+  readonly traceSink?: (line: string) => void;
+  readonly onNotice?: (notice: Notice, atMs: number) => void;
+  readonly stepsMax?: number;
+};
+
+export function worldForSeed(seed: number, options: RunOptions = {}): { readonly world: SimWorld; readonly parameters: SeedParameters } {
+  const parameters = parametersForSeed(seed, options.forcedFaults);
+  const rng = new Rng(seed);
+  const steps = Math.ceil((parameters.activeMs + parameters.settleMs) / parameters.priceStepMs);
+  const symbols = parameters.symbols.map((symbol) => ({
+    instrument: instrument(symbol),
+    prices: randomWalk(rng.fork(), {
+      symbol, startTicks: startPrices[symbol] ?? 10_000, startMs: simEpochMs + 1, stepMs: parameters.priceStepMs, steps,
+      volatilityBps: rng.int(2, 25), jumpChance: rng.int(0, 20) / 1_000, jumpBps: rng.int(50, 300),
+    }),
+  }));
+  const worldOptions: WorldOptions = {
+    seed,
+    symbols,
+    network: parameters.network,
+    venue: {
+      makerFeeRateE8: 20_000, takerFeeRateE8: 55_000, spreadTicks: rng.int(0, 3),
+      partialFillChance: rng.int(0, 40) / 100, fillPartsMax: rng.int(2, 5), limitPartialChance: rng.int(0, 50) / 100,
+    },
+    engine: { attachedStops: parameters.attachedStops },
+    workload: new RandomWorkload({
+      actionEveryMs: { min: 200, max: rng.int(1_000, 8_000) }, untilMs: parameters.activeMs,
+      closeChance: 0.1, manualOrderChance: 0.05, limitEntryChance: 0.25, takeProfitChance: 0.5, invalidChance: 0.05, repeatChance: 0.03,
+    }),
+    activeMs: parameters.activeMs,
+    ...(options.step === undefined ? {} : { step: options.step }),
+    ...(options.traceSink === undefined ? {} : { traceSink: options.traceSink }),
+    ...(options.onNotice === undefined ? {} : { onNotice: options.onNotice }),
+  };
+  return { world: SimWorld.create(worldOptions), parameters };
+}
+
+export const stepsMaxDefault = 2_000_000;
+
+export function runSeed(seed: number, options: RunOptions = {}): SeedResult {
+  const { world, parameters } = worldForSeed(seed, options);
+  const stepsMax = options.stepsMax ?? stepsMaxDefault;
+  world.run({ stepsMax, untilMs: world.activeUntilMs });
+  world.settle(stepsMax);
+  return resultOf(world, parameters);
+}
+
+export function resultOf(world: SimWorld, parameters: SeedParameters): SeedResult {
+  const { auditor, runtime, network } = world;
+  return {
+    seed: world.options.seed,
+    parameters,
+    violations: auditor.violations,
+    violationCount: auditor.violationCount,
+    eventsDelivered: auditor.eventsDelivered,
+    eventsLost: auditor.eventsLost,
+    episodes: auditor.episodes,
+    steps: world.steps,
+    traceHash: world.trace.hash,
+    traceTail: world.trace.lastLines(),
+    counters: { ...runtime.state.counters },
+    faults: { ...network.counts },
+    stopBoundMs: auditor.stopBoundMs,
+  };
+}
+

@@ -1,0 +1,159 @@
+// Workloads: what happens to the bot in a simulation besides prices. A random workload, driven by
+// the world's seed, sends open and close requests (some invalid, some repeated) and places manual
+// orders straight on the venue, which the bot must adopt. A scripted workload plays a fixed list,
+// for named scenarios.
+
+import type { Instrument } from '../core/instrument.ts';
+import { lotsToQty, ticksToPrice } from '../core/instrument.ts';
+import type { OrderSpec, Side } from '../core/types.ts';
+import type { Incoming } from '../shell/ports.ts';
+import type { LatencyMs } from './network.ts';
+import type { Runtime } from '../shell/runtime.ts';
+import type { SimVenue } from '../venues/sim/venue.ts';
+import type { Rng } from './rng.ts';
+
+/** What a workload may do to the world. */
+export type WorldHandle = {
+  readonly rng: Rng;
+  readonly venue: SimVenue;
+  readonly runtime: Runtime;
+  readonly symbols: readonly Instrument[];
+  nowMs(): number;
+  at(atMs: number, action: () => void): void;
+  request(incoming: Incoming): void;
+  note(text: string): void;
+};
+
+export interface Workload {
+  start(world: WorldHandle): void;
+}
+
+export type RandomWorkloadConfig = {
+  readonly actionEveryMs: LatencyMs;
+  readonly untilMs: number;
+  readonly closeChance: number;
+  readonly manualOrderChance: number;
+  readonly limitEntryChance: number;
+  readonly takeProfitChance: number;
+  readonly invalidChance: number;
+  readonly repeatChance: number;
+};
+
+export class RandomWorkload implements Workload {
+  private readonly config: RandomWorkloadConfig;
+  private requests = 0;
+  private lastRequest: Incoming | null = null;
+
+  constructor(config: RandomWorkloadConfig) {
+    this.config = config;
+  }
+
+  start(world: WorldHandle): void {
+    const startMs = world.nowMs();
+    const next = (): void => {
+      const atMs = world.nowMs() + world.rng.int(this.config.actionEveryMs.min, this.config.actionEveryMs.max);
+      if (atMs - startMs > this.config.untilMs) return;
+      world.at(atMs, () => {
+        this.act(world);
+        next();
+      });
+    };
+    next();
+  }
+
+  private act(world: WorldHandle): void {
+    const { rng } = world;
+    const instrument = rng.pick(world.symbols);
+    const roll = rng.next();
+    if (this.lastRequest !== null && roll < this.config.repeatChance) {
+      world.request(this.lastRequest);
+      return;
+    }
+    if (roll < this.config.repeatChance + this.config.closeChance) {
+      this.send(world, { type: 'CloseRequested', requestId: this.nextRequestId(), symbol: instrument.symbol });
+      return;
+    }
+    if (roll < this.config.repeatChance + this.config.closeChance + this.config.manualOrderChance) {
+      placeManualOrder(world, instrument);
+      return;
+    }
+    const request = this.openRequest(world, instrument);
+    if (request !== null) this.send(world, request);
+  }
+
+  private send(world: WorldHandle, request: Incoming): void {
+    this.lastRequest = request;
+    world.request(request);
+  }
+
+  private nextRequestId(): string {
+    this.requests += 1;
+    return `w${this.requests}`;
+  }
+
+  private openRequest(world: WorldHandle, instrument: Instrument): Incoming | null {
+    const { rng } = world;
+    const price = world.venue.price(instrument.symbol);
+    if (price === null) return null;
+    const side: Side = rng.chance(0.5) ? 'buy' : 'sell';
+    const sign = side === 'buy' ? 1 : -1;
+    const invalid = rng.chance(this.config.invalidChance);
+    const limit = rng.chance(this.config.limitEntryChance);
+    const entryTicks = limit ? price.lastTicks - sign * Math.max(1, Math.round(price.lastTicks * rng.int(1, 30) / 10_000)) : price.lastTicks;
+    const stopDistance = Math.max(2, Math.round(entryTicks * rng.int(20, 300) / 10_000));
+    const stopTicks = entryTicks - sign * (invalid ? -stopDistance : stopDistance);
+    const notional = String(rng.int(20, 2_000));
+    const lots = Math.max(instrument.minLots, Math.round(Number(notional) / (price.lastTicks * instrument.tickLotE8 / 1e8)));
+    return {
+      type: 'OpenRequested',
+      requestId: this.nextRequestId(),
+      symbol: instrument.symbol,
+      side,
+      size: rng.chance(0.5) ? { notional } : { quantity: lotsToQty(instrument, lots) },
+      entry: limit ? { kind: 'limit', price: ticksToPrice(instrument, entryTicks) } : { kind: 'market' },
+      stopLoss: rng.chance(0.5) ? { price: ticksToPrice(instrument, Math.max(1, stopTicks)) } : { percent: invalid ? -1 : rng.int(20, 300) / 100 },
+      takeProfit: rng.chance(this.config.takeProfitChance) ? { percent: rng.int(20, 500) / 100 } : null,
+    };
+  }
+}
+
+/** A manual order on the venue, only on a symbol where the venue shows nothing of ours. */
+function placeManualOrder(world: WorldHandle, instrument: Instrument): void {
+  const { rng, venue } = world;
+  const symbol = instrument.symbol;
+  const busy = venue.position(symbol).sizeLots !== 0 || venue.openOrders().some((order) => order.symbol === symbol);
+  const price = venue.price(symbol);
+  if (busy || price === null || world.runtime.state.activeIntentBySymbol.has(symbol)) return;
+  const lots = Math.max(instrument.minLots, Math.round(rng.int(20, 1_000) / (price.lastTicks * instrument.tickLotE8 / 1e8)));
+  const spec: OrderSpec = { symbol, side: rng.chance(0.5) ? 'buy' : 'sell', sizeLots: lots, reduceOnly: false, type: { kind: 'market' } };
+  const clientOrderId = rng.chance(0.5) ? null : `manual-${rng.int(1, 1_000_000)}`;
+  const result = venue.submitOrder(world.nowMs(), clientOrderId, spec);
+  world.note(`manual ${spec.side} ${lotsToQty(instrument, lots)} ${symbol} (${clientOrderId ?? 'no id'}): ${result.ok ? 'placed' : result.reason}`);
+}
+
+export type ScriptedAction =
+  | { readonly atMs: number; readonly kind: 'request'; readonly request: Incoming }
+  | { readonly atMs: number; readonly kind: 'manual-order'; readonly clientOrderId: string | null; readonly spec: OrderSpec };
+
+/** Plays a fixed list of actions at fixed times (relative to the start of the world). */
+export class ScriptedWorkload implements Workload {
+  private readonly actions: readonly ScriptedAction[];
+
+  constructor(actions: readonly ScriptedAction[]) {
+    this.actions = actions;
+  }
+
+  start(world: WorldHandle): void {
+    const startMs = world.nowMs();
+    for (const action of this.actions) {
+      world.at(startMs + action.atMs, () => {
+        if (action.kind === 'request') {
+          world.request(action.request);
+          return;
+        }
+        const result = world.venue.submitOrder(world.nowMs(), action.clientOrderId, action.spec);
+        world.note(`manual order ${action.clientOrderId ?? 'no id'}: ${result.ok ? 'placed' : result.reason}`);
+      });
+    }
+  }
+}

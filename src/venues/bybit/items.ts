@@ -1,0 +1,131 @@
+// One Bybit v5 item (an order, an execution, a position) to one core report, shared by the stream
+// decoder (WebSocket `data[i]`) and the REST decoders (`result.list[i]`), which carry the same
+// fields except that REST items leave `category` to the list.
+//
+// Invariants:
+//  - an item Vigil does not trade (another category, hedge mode, an execution that is not a fill)
+//    is a Skip with its reason, never an error; the skip is decided before the symbol is looked
+//    up, so an option or funding item for an unknown instrument is still only a skip;
+//  - an item Vigil trades is fully validated: every malformed field is a DecodeError naming it.
+
+import type { Fill, OrderReport, PositionReport } from '../../core/events.ts';
+import type { ExecutionId, VenueOrderId } from '../../core/ids.ts';
+import type { Instrument } from '../../core/instrument.ts';
+import type { VenueOrderStatus } from '../../core/types.ts';
+import type { JsonRecord, Place } from './fields.ts';
+import {
+  amountE8, decimalText, describe, fail, flag, instrumentFor, integer, lots, nonEmptyText, optionalId, optionalText, optionalTicks, text, ticks,
+} from './fields.ts';
+import { isFillExecType, orderKindOf, orderStatusOf, positionTriggerOf, sideOf } from './vocabulary.ts';
+
+export type Skip = { readonly skipReason: string };
+/** A skipped item as the decoders report it: why, and where (`order.data[0]`, `result.list[2]`). */
+export type Skipped = { readonly reason: string; readonly where: string };
+export type Instruments = ReadonlyMap<string, Instrument>;
+
+export function isSkip(outcome: object): outcome is Skip {
+  return 'skipReason' in outcome;
+}
+
+/** Null for a linear item; a Skip for any other category. REST items inherit the list's category. */
+export function notLinear(item: JsonRecord, at: Place, listCategory: string | null): Skip | null {
+  const category = item.category === undefined && listCategory !== null ? listCategory : text(item, 'category', at);
+  return category === 'linear' ? null : { skipReason: `category ${category}: only linear contracts are traded` };
+}
+
+export function orderReportOf(item: JsonRecord, at: Place, instruments: Instruments, listCategory: string | null): OrderReport | Skip {
+  const skip = notLinear(item, at, listCategory);
+  if (skip !== null) return skip;
+  const instrument = instrumentFor(instruments, item, at);
+  const orderType = text(item, 'orderType', at);
+  const triggerTicks = optionalTicks(instrument, item, 'triggerPrice', at);
+  const orderKind = orderKindOf(orderType, triggerTicks !== null) ?? fail(at, 'orderType', `unknown order type ${JSON.stringify(orderType)}`);
+  const statusWord = text(item, 'orderStatus', at);
+  const status = orderStatusOf(statusWord) ?? fail(at, 'orderStatus', `unknown order status ${JSON.stringify(statusWord)}`);
+  return {
+    symbol: instrument.symbol,
+    // A venue adapter is where venue strings become the core's id types.
+    venueOrderId: nonEmptyText(item, 'orderId', at) as VenueOrderId,
+    clientOrderId: optionalId(item, 'orderLinkId', at),
+    side: sideAt(item, at),
+    orderKind,
+    status,
+    sizeLots: lots(instrument, item, 'qty', at),
+    filledLots: lots(instrument, item, 'cumExecQty', at),
+    // A market order's `price` is Bybit's slippage bound, not a limit: Vigil has no use for it.
+    priceTicks: orderKind === 'limit' ? optionalTicks(instrument, item, 'price', at) : null,
+    triggerTicks,
+    reduceOnly: flag(item, 'reduceOnly', at),
+    positionTrigger: positionTriggerOf(optionalText(item, 'stopOrderType', at)),
+    venueUpdatedMs: integer(item, 'updatedTime', at),
+    reason: reasonOf(status, optionalText(item, 'rejectReason', at), optionalText(item, 'cancelType', at)),
+  };
+}
+
+/**
+ * Why an order ended: Bybit's rejectReason unless it says no error; for a cancel without one, the
+ * cancelType (CancelByUser, CancelByTpSlTsClear, ...) unless UNKNOWN. A Filled order can carry
+ * `EC_OrigClOrdIDDoesNotExist`: the second Filled push of a cancel that raced the fill.
+ */
+function reasonOf(status: VenueOrderStatus, rejectReason: string, cancelType: string): string | null {
+  if (rejectReason !== '' && rejectReason !== 'EC_NoError') return rejectReason;
+  if (status === 'cancelled' && cancelType !== '' && cancelType !== 'UNKNOWN') return cancelType;
+  return null;
+}
+
+function sideAt(item: JsonRecord, at: Place): 'buy' | 'sell' {
+  const word = text(item, 'side', at);
+  return sideOf(word) ?? fail(at, 'side', `expected Buy or Sell, got ${JSON.stringify(word)}`);
+}
+
+export function fillOf(item: JsonRecord, at: Place, instruments: Instruments, listCategory: string | null): Fill | Skip {
+  const skip = notLinear(item, at, listCategory);
+  if (skip !== null) return skip;
+  const execType = text(item, 'execType', at);
+  if (!isFillExecType(execType)) return { skipReason: `execType ${execType} is not a fill` };
+  const instrument = instrumentFor(instruments, item, at);
+  const lotsFilled = lots(instrument, item, 'execQty', at);
+  if (lotsFilled === 0) fail(at, 'execQty', 'a fill must have a positive quantity');
+  return {
+    symbol: instrument.symbol,
+    executionId: nonEmptyText(item, 'execId', at) as ExecutionId,
+    venueOrderId: nonEmptyText(item, 'orderId', at) as VenueOrderId,
+    clientOrderId: optionalId(item, 'orderLinkId', at),
+    side: sideAt(item, at),
+    priceTicks: ticks(instrument, item, 'execPrice', at),
+    lots: lotsFilled,
+    feeE8: amountE8(item, 'execFee', at),
+    liquidity: flag(item, 'isMaker', at) ? 'maker' : 'taker',
+    venueMs: integer(item, 'execTime', at),
+    seq: integer(item, 'seq', at),
+  };
+}
+
+export function positionReportOf(item: JsonRecord, at: Place, instruments: Instruments, listCategory: string | null): PositionReport | Skip {
+  const skip = notLinear(item, at, listCategory);
+  if (skip !== null) return skip;
+  const positionIdx = integer(item, 'positionIdx', at);
+  if (positionIdx === 1 || positionIdx === 2) return { skipReason: `positionIdx ${positionIdx}: hedge mode is not supported` };
+  if (positionIdx !== 0) fail(at, 'positionIdx', `expected 0, 1 or 2, got ${positionIdx}`);
+  const instrument = instrumentFor(instruments, item, at);
+  return {
+    symbol: instrument.symbol,
+    sizeLots: signedSizeLots(item, at, instrument),
+    // REST position/list sends avgPrice, the position stream sends entryPrice; "" reads as "0".
+    entryPrice: decimalText(item, item.avgPrice === undefined ? 'entryPrice' : 'avgPrice', at, '0'),
+    stopLossTicks: optionalTicks(instrument, item, 'stopLoss', at),
+    takeProfitTicks: optionalTicks(instrument, item, 'takeProfit', at),
+    seq: integer(item, 'seq', at),
+    venueUpdatedMs: integer(item, 'updatedTime', at),
+  };
+}
+
+/** Bybit sends an unsigned size and a side: Buy is long, Sell short, "" flat (size must be 0). */
+function signedSizeLots(item: JsonRecord, at: Place, instrument: Instrument): number {
+  const sizeLots = lots(instrument, item, 'size', at);
+  const side = text(item, 'side', at);
+  if (side === 'Buy') return sizeLots;
+  if (side === 'Sell') return sizeLots === 0 ? 0 : -sizeLots; // never -0
+  if (side !== '') return fail(at, 'side', `expected Buy, Sell or "", got ${JSON.stringify(side)}`);
+  return sizeLots === 0 ? 0 : fail(at, 'size', `a position without a side must be flat, ${describe(item.size)}`);
+}

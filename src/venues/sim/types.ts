@@ -1,0 +1,73 @@
+// The public shapes of the simulated venue: its configuration, the facts it emits in venue order,
+// the results of its request methods, and its ground-truth view of a position.
+//
+// A `VenueFact` is what Bybit would push on its streams (orders, executions, positions, tickers);
+// a `SubmitResult` / `CancelResult` is what its REST API would answer. A rejected request is only
+// ever a result, never a fact.
+
+import type { Fill, OrderReport, PositionReport, RejectCode } from '../../core/events.ts';
+import type { VenueOrderId } from '../../core/ids.ts';
+import type { Instrument } from '../../core/instrument.ts';
+import type { OrderSpec, Trigger } from '../../core/types.ts';
+import type { Rng } from '../../sim/rng.ts';
+
+export type SimVenueConfig = {
+  readonly instruments: readonly Instrument[];
+  /** Fee rates in 10^-8: 0.02% = 20_000, 0.055% = 55_000. */
+  readonly makerFeeRateE8: number;
+  readonly takerFeeRateE8: number;
+  /** Taker buys fill at last + spreadTicks, taker sells at last - spreadTicks (never below 1 tick). */
+  readonly spreadTicks: number;
+  /** Probability that a taker match is split into 2..fillPartsMax fills (same price, same seq). */
+  readonly partialFillChance: number;
+  readonly fillPartsMax: number;
+  /** Probability that a resting limit order touched by the price fills only partly on that touch. */
+  readonly limitPartialChance: number;
+  readonly rng: Rng;
+};
+
+export type VenueFact =
+  | { readonly kind: 'order'; readonly report: OrderReport }
+  | { readonly kind: 'fill'; readonly fill: Fill }
+  | { readonly kind: 'position'; readonly report: PositionReport }
+  | { readonly kind: 'ticker'; readonly symbol: string; readonly lastTicks: number; readonly markTicks: number; readonly venueMs: number };
+
+export type Rejection = { readonly ok: false; readonly code: RejectCode; readonly reason: string };
+
+export type SubmitResult = { readonly ok: true; readonly venueOrderId: VenueOrderId } | Rejection;
+export type CancelResult = { readonly ok: true } | Rejection;
+export type ProtectionResult = { readonly ok: true } | Rejection;
+
+export type OrderRef = { readonly clientOrderId: string } | { readonly venueOrderId: VenueOrderId };
+
+export type Submission = {
+  readonly atMs: number;
+  readonly clientOrderId: string | null;
+  readonly spec: OrderSpec;
+  readonly result: SubmitResult;
+};
+
+/**
+ * A change to the position-level protection (Bybit `position/trading-stop`): a trigger sets it,
+ * null clears it, an absent field leaves it as it is.
+ */
+export type ProtectionChange = {
+  readonly stopLoss?: Trigger | null;
+  readonly takeProfit?: Trigger | null;
+};
+
+export type SimPosition = {
+  readonly symbol: string;
+  readonly sizeLots: number;
+  readonly costTicksLots: number;
+  readonly realizedPnlE8: number;
+  readonly feesE8: number;
+  readonly stopLossTicks: number | null;
+  readonly takeProfitTicks: number | null;
+  readonly seq: number;
+  readonly updatedMs: number;
+  /** When the size last left zero (or flipped sides); null while flat. */
+  readonly openedMs: number | null;
+};
+
+export type Prices = { readonly lastTicks: number; readonly markTicks: number };

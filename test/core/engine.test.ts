@@ -1,0 +1,285 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { step } from '../../src/core/engine/step.ts';
+import type { ClientOrderId } from '../../src/core/ids.ts';
+import { isValidClientOrderId } from '../../src/core/ids.ts';
+import { effectiveSizeLots } from '../../src/core/position/position.ts';
+import type { PositionPolicy, PositionView } from '../../src/core/protection/policy.ts';
+import { acked, applyAll, engine, fill, notices, openMarket, position, report, submits } from '../support/events.ts';
+
+const entryId = 't-1-e';
+const stopId = 't-1-sl';
+
+describe('opening a position', () => {
+  it('creates the intent and all its order ids before the entry command leaves', () => {
+    const state = engine({ attachedStops: false });
+    const commands = step(state, openMarket('r1', 10));
+    const [entry] = submits(commands);
+    assert.ok(entry);
+    assert.equal(entry.clientOrderId, entryId);
+    assert.equal(state.orders.get(entryId)?.status, 'submitted');
+    assert.equal(state.orders.get(stopId)?.status, 'pending');
+    assert.equal(state.intents.get('t-1' as never)?.phase.name, 'entering');
+    assert.equal(submits(commands).length, 1, 'only the entry leaves: the stop waits for a fill');
+  });
+
+  it('attaches the stop to the entry where the venue supports it, rounded toward the entry', () => {
+    const state = engine({ attachedStops: true });
+    const [entry] = submits(step(state, openMarket('r1', 10, { takeProfit: { percent: 2 } })));
+    assert.deepEqual(entry?.spec.stopLoss, { triggerTicks: 643_500, triggerBy: 'mark' });
+    assert.deepEqual(entry?.spec.takeProfit, { triggerTicks: 663_000, triggerBy: 'last' });
+    assert.equal(entry?.spec.sizeLots, 10);
+    assert.equal(state.orders.has(stopId), false, 'no separate stop order with an attached one');
+  });
+
+  it('sizes a quote-notional request in whole lots, never above the notional', () => {
+    const state = engine();
+    const [entry] = submits(step(state, openMarket('r1', 10, { size: { notional: '1000' } })));
+    assert.equal(entry?.spec.sizeLots, 15); // 1000 / 65000 = 0.01538 -> 0.015
+  });
+
+  it('rejects bad requests with a reason and sends nothing', () => {
+    const cases = [
+      { extra: { symbol: 'NOPEUSDT' }, reason: /unknown instrument NOPEUSDT/ },
+      { extra: { stopLoss: { price: '66000' } }, reason: /stop-loss 66000 must be below the long entry 65000/ },
+      { extra: { size: { quantity: '0.0001' } }, reason: /not a multiple of the 0.001 lot/ },
+      { extra: { size: { notional: '3' } }, reason: /below the minimum/ },
+      { extra: { stopLoss: { percent: 0 } }, reason: /percent must be in \(0, 100\)/ },
+      { extra: { side: 'sell' as const, takeProfit: { price: '70000' } }, reason: /take-profit 70000 must be below the short entry/ },
+    ];
+    for (const [index, { extra, reason }] of cases.entries()) {
+      const state = engine();
+      const commands = step(state, openMarket(`bad${index}`, 10, extra));
+      assert.equal(submits(commands).length, 0);
+      const texts = commands.flatMap((command) => (command.type === 'Notify' ? [command.notice.text] : []));
+      assert.match(texts.join('\n'), reason);
+      assert.equal(state.counters.requestsRejected, 1);
+    }
+  });
+
+  it('handles a request id once: a repeat sends nothing', () => {
+    const state = engine();
+    const first = step(state, openMarket('r1', 10));
+    const repeat = step(state, openMarket('r1', 11));
+    assert.equal(submits(first).length, 1);
+    assert.equal(submits(repeat).length, 0);
+    assert.deepEqual(notices(repeat), ['request-repeated']);
+  });
+
+  it('refuses a second entry on a symbol that is busy', () => {
+    const state = engine();
+    step(state, openMarket('r1', 10));
+    const commands = step(state, openMarket('r2', 11));
+    assert.equal(submits(commands).length, 0);
+    assert.equal(state.counters.requestsRejected, 1);
+  });
+
+  it('makes client order ids within the venue limits', () => {
+    const state = engine({ botId: 'bot_1234567890ab' });
+    state.seq = 999_999_999_990;
+    const [entry] = submits(step(state, openMarket('r1', 10)));
+    assert.ok(entry && isValidClientOrderId(entry.clientOrderId) && entry.clientOrderId.length <= 36, entry?.clientOrderId);
+  });
+});
+
+describe('venue events around the REST reply', () => {
+  it('applies fills, order and position updates that arrive before the REST reply', () => {
+    const state = engine();
+    step(state, openMarket('r1', 10));
+    applyAll(state, [report(entryId, 'v1', 'filled', 10, 50), fill(entryId, 'v1', 'x1', 10, 650_000, 7, 51), position(10, 7, 52, 643_500)]);
+    const beforeReply = state.positions.get('main/BTCUSDT');
+    assert.equal(beforeReply?.sizeLots, 10);
+    assert.equal(state.intents.get('t-1' as never)?.phase.name, 'open');
+    step(state, acked(entryId, 'v1', 350));
+    assert.equal(state.orders.get(entryId)?.status, 'filled', 'the late REST reply does not regress the order');
+  });
+
+  it('applies a duplicate fill once and ignores a stale report', () => {
+    const state = engine();
+    step(state, openMarket('r1', 10));
+    applyAll(state, [fill(entryId, 'v1', 'x1', 4, 650_000, 7, 50), fill(entryId, 'v1', 'x1', 4, 650_000, 7, 51), report(entryId, 'v1', 'filled', 10, 60)]);
+    step(state, report(entryId, 'v1', 'new', 0, 40));
+    assert.equal(state.positions.get('main/BTCUSDT')?.sizeLots, 4);
+    assert.equal(state.counters.duplicateFills, 1);
+    assert.equal(state.orders.get(entryId)?.status, 'filled');
+  });
+
+  it('takes the newer of fills and position reports by venue sequence', () => {
+    const state = engine();
+    step(state, openMarket('r1', 10));
+    applyAll(state, [position(10, 9, 50), fill(entryId, 'v1', 'x1', 10, 650_000, 9, 51)]);
+    const held = state.positions.get('main/BTCUSDT');
+    assert.ok(held);
+    assert.equal(effectiveSizeLots(held), 10);
+    step(state, position(0, 8, 52)); // an older report
+    assert.equal(effectiveSizeLots(state.positions.get('main/BTCUSDT') ?? held), 10);
+  });
+});
+
+describe('a separate stop', () => {
+  const evidences = {
+    'a fill': fill(entryId, 'v1', 'x1', 10, 650_000, 7, 50),
+    'an order report': report(entryId, 'v1', 'partially-filled', 3, 50),
+    'a position report': position(10, 7, 50),
+  };
+  for (const [name, evidence] of Object.entries(evidences)) {
+    it(`is sent on the first evidence of a fill: ${name}`, () => {
+      const state = engine({ attachedStops: false });
+      step(state, openMarket('r1', 10));
+      const stops = submits(step(state, evidence)).filter((command) => command.clientOrderId === stopId);
+      assert.equal(stops.length, 1);
+      assert.equal(stops[0]?.spec.reduceOnly, true);
+      assert.deepEqual(stops[0]?.spec.type, { kind: 'stop-market', triggerTicks: 643_500, triggerBy: 'mark' });
+      const again = applyAll(state, [report(entryId, 'v1', 'filled', 10, 60), position(10, 8, 61), acked(entryId, 'v1', 300)]);
+      assert.equal(submits(again).length, 0, 'the stop is sent once');
+    });
+  }
+
+  it('is replaced by a market exit when not acknowledged within the deadline', () => {
+    const state = engine({ attachedStops: false, stopAckDeadlineMs: 2_000 });
+    step(state, openMarket('r1', 10));
+    const commands = step(state, fill(entryId, 'v1', 'x1', 10, 650_000, 7, 50));
+    const timer = commands.find((command) => command.type === 'StartTimer');
+    assert.ok(timer?.type === 'StartTimer');
+    assert.equal(timer.fireAtMs, 2_050);
+    const onDeadline = step(state, { type: 'TimerFired', atMs: 2_050, timerId: timer.timerId });
+    const [exit] = submits(onDeadline);
+    assert.equal(exit?.clientOrderId, 't-1-x');
+    assert.deepEqual(exit?.spec.type, { kind: 'market' });
+    assert.equal(exit?.spec.side, 'sell');
+    assert.equal(exit?.spec.reduceOnly, true);
+    assert.equal(state.counters.protectiveExits, 1);
+  });
+
+  it('does nothing at the deadline when the venue acknowledged it in time', () => {
+    const state = engine({ attachedStops: false });
+    step(state, openMarket('r1', 10));
+    const commands = step(state, fill(entryId, 'v1', 'x1', 10, 650_000, 7, 50));
+    const timer = commands.find((command) => command.type === 'StartTimer');
+    assert.ok(timer?.type === 'StartTimer');
+    step(state, report(stopId, 'v2', 'untriggered', 0, 90, { side: 'sell', orderKind: 'stop-market', reduceOnly: true }));
+    assert.equal(submits(step(state, { type: 'TimerFired', atMs: 2_050, timerId: timer.timerId })).length, 0);
+  });
+
+  it('is replaced by a larger one, before the smaller is cancelled, when the position outgrows it', () => {
+    const state = engine({ attachedStops: false });
+    step(state, openMarket('r1', 10));
+    applyAll(state, [fill(entryId, 'v1', 'x1', 10, 650_000, 7, 50), acked(stopId, 'v2', 90)]);
+    const grown = step(state, position(25, 9, 100)); // someone added 0.015 by hand
+    const [bigger] = submits(grown);
+    assert.equal(bigger?.clientOrderId, 't-1-sl2');
+    assert.equal(bigger?.spec.sizeLots, 25);
+    assert.equal(grown.filter((command) => command.type === 'CancelOrder').length, 0, 'the old stop stays until the new one works');
+    const working = step(state, acked('t-1-sl2', 'v3', 150));
+    assert.deepEqual(working.filter((command) => command.type === 'CancelOrder').map((command) => command.clientOrderId), [stopId]);
+  });
+
+  it('is sent again when someone cancels it while the position is open', () => {
+    const state = engine({ attachedStops: false });
+    step(state, openMarket('r1', 10));
+    applyAll(state, [fill(entryId, 'v1', 'x1', 10, 650_000, 7, 50), acked(stopId, 'v2', 90)]);
+    const [again] = submits(step(state, report(stopId, 'v2', 'cancelled', 0, 120, { side: 'sell', orderKind: 'stop-market', reduceOnly: true })));
+    assert.equal(again?.clientOrderId, 't-1-sl2');
+    assert.equal(again?.spec.reduceOnly, true);
+  });
+
+  it('turns into a market exit when the venue rejects it', () => {
+    const state = engine({ attachedStops: false });
+    step(state, openMarket('r1', 10));
+    step(state, fill(entryId, 'v1', 'x1', 10, 650_000, 7, 50));
+    const commands = step(state, { type: 'OrderSubmitRejected', atMs: 90, commandId: 0, clientOrderId: stopId as ClientOrderId, code: 'trigger-crossed', reason: 'price already below the trigger' });
+    assert.equal(submits(commands)[0]?.clientOrderId, 't-1-x');
+  });
+});
+
+describe('outcomes we cannot know', () => {
+  it('asks the venue by client order id and never resends the entry', () => {
+    const state = engine({ unknownNotFoundMax: 2 });
+    step(state, openMarket('r1', 10));
+    const onTimeout = step(state, { type: 'OrderSubmitUnknown', atMs: 1_500, commandId: 3, clientOrderId: entryId as ClientOrderId, reason: 'timeout' });
+    assert.deepEqual(onTimeout.filter((command) => command.type === 'QueryOrder').map((command) => command.clientOrderId), [entryId]);
+    assert.equal(state.orders.get(entryId)?.status, 'unknown');
+    const notFound = step(state, { type: 'OrderQueried', atMs: 1_600, commandId: 4, clientOrderId: entryId as ClientOrderId, report: null });
+    const timer = notFound.find((command) => command.type === 'StartTimer');
+    assert.ok(timer?.type === 'StartTimer');
+    const again = step(state, { type: 'TimerFired', atMs: 2_600, timerId: timer.timerId });
+    assert.equal(again.filter((command) => command.type === 'QueryOrder').length, 1);
+    const concluded = step(state, { type: 'OrderQueried', atMs: 2_700, commandId: 5, clientOrderId: entryId as ClientOrderId, report: null });
+    assert.equal(state.orders.get(entryId)?.status, 'rejected');
+    assert.equal(state.intents.get('t-1' as never)?.phase.name, 'done');
+    assert.equal(submits([...onTimeout, ...notFound, ...again, ...concluded]).length, 0);
+  });
+
+  it('resolves an unknown entry from the answer and protects what it finds', () => {
+    const state = engine({ attachedStops: false });
+    step(state, openMarket('r1', 10));
+    step(state, { type: 'OrderSubmitUnknown', atMs: 1_500, commandId: 3, clientOrderId: entryId as ClientOrderId, reason: 'timeout' });
+    const answer = step(state, {
+      type: 'OrderQueried', atMs: 1_600, commandId: 4, clientOrderId: entryId as ClientOrderId,
+      report: { ...(report(entryId, 'v1', 'filled', 10, 40) as Extract<ReturnType<typeof report>, { type: 'OrderUpdated' }>) },
+    });
+    assert.equal(state.orders.get(entryId)?.status, 'filled');
+    assert.equal(submits(answer)[0]?.clientOrderId, stopId, 'the stop goes out on this evidence too');
+  });
+});
+
+describe('events no intent explains', () => {
+  it('adopts an external fill and protects the position it opens', () => {
+    const state = engine({ attachedStops: true, externalStopPercent: 2 });
+    const commands = applyAll(state, [report(null, 'm1', 'filled', 10, 50), fill(null, 'm1', 'mx1', 10, 650_000, 3, 51)]);
+    assert.equal(state.counters.adoptedOrders, 1);
+    assert.equal(state.counters.adoptedPositions, 1);
+    const [stop] = submits(commands);
+    assert.equal(stop?.spec.reduceOnly, true);
+    assert.deepEqual(stop?.spec.type, { kind: 'stop-market', triggerTicks: 637_000, triggerBy: 'mark' });
+  });
+
+  it('only watches, or closes, as configured', () => {
+    const watched = engine({ externalPositions: 'watch' });
+    assert.equal(submits(applyAll(watched, [position(-5, 3, 50)])).length, 0);
+    assert.equal(watched.counters.adoptedPositions, 1);
+    const closed = engine({ externalPositions: 'close' });
+    const [exit] = submits(applyAll(closed, [position(-5, 3, 50)]));
+    assert.equal(exit?.spec.side, 'buy');
+    assert.equal(exit?.spec.sizeLots, 5);
+  });
+});
+
+describe('the policy hook', () => {
+  it('sees a new position from its first event, before the REST reply', () => {
+    const seen: PositionView[] = [];
+    const recorder: PositionPolicy = { name: 'recorder', evaluate: (view) => { seen.push(view); return []; } };
+    const state = engine({ policies: [recorder] });
+    step(state, openMarket('r1', 10));
+    step(state, fill(entryId, 'v1', 'x1', 10, 650_000, 7, 50));
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0]?.sizeLots, 10);
+    assert.equal(seen[0]?.protection, 'attached');
+    step(state, { type: 'TickerUpdated', atMs: 60, symbol: 'BTCUSDT', lastTicks: 651_000, markTicks: 651_000, venueMs: 60 });
+    assert.equal(seen.length, 2, 'and on every ticker after');
+  });
+
+  it('turns an exit decision into a reduce-only market order', () => {
+    const exitAll: PositionPolicy = { name: 'aged', evaluate: () => [{ kind: 'exit', reason: 'too old' }] };
+    const state = engine({ policies: [exitAll] });
+    step(state, openMarket('r1', 10));
+    const [exit] = submits(step(state, fill(entryId, 'v1', 'x1', 10, 650_000, 7, 50)));
+    assert.equal(exit?.clientOrderId, 't-1-x');
+    assert.equal(exit?.spec.reduceOnly, true);
+  });
+});
+
+describe('closing', () => {
+  it('finishes the intent when the position is flat and cancels what is left of its protection', () => {
+    const state = engine({ attachedStops: false });
+    step(state, openMarket('r1', 10, { takeProfit: { percent: 2 } }));
+    applyAll(state, [fill(entryId, 'v1', 'x1', 10, 650_000, 7, 50), acked(stopId, 'v2', 90), acked('t-1-tp', 'v3', 91)]);
+    const commands = applyAll(state, [fill(stopId, 'v2', 'x2', 10, 643_000, 8, 500, 'sell'), position(0, 8, 501)]);
+    assert.equal(state.intents.get('t-1' as never)?.phase.name, 'done');
+    const cancels = commands.filter((command) => command.type === 'CancelOrder').map((command) => command.clientOrderId);
+    assert.deepEqual(cancels, ['t-1-tp']);
+    const ledger = state.positions.get('main/BTCUSDT');
+    assert.equal(ledger?.realizedPnlE8, -700_000_000); // (643000 - 650000) ticks x 10 lots x 1e4 E8 = -7 USDT
+    assert.ok(notices(commands).includes('position-closed'));
+  });
+});
