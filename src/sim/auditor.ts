@@ -17,7 +17,7 @@
 
 import { parseClientOrderId } from '../core/ids.ts';
 import type { EngineConfig } from '../core/state.ts';
-import { isLive } from '../core/order/order.ts';
+import { filledLots, isLive } from '../core/order/order.ts';
 import { effectiveSizeLots, positionKey } from '../core/position/position.ts';
 import type { VenueCommand } from '../shell/ports.ts';
 import type { VenueFact } from '../venues/sim/venue.ts';
@@ -81,7 +81,7 @@ export class Auditor {
   /** Bound for an episode that ends with the venue holding a stop. */
   get stopBoundMs(): number {
     const { privateStream, restRequest, faults } = this.world.network.config;
-    return privateStream.max + faults.reorderDelayMs.max + restRequest.max;
+    return privateStream.max + (faults.reorderChance > 0 ? faults.reorderDelayMs.max : 0) + restRequest.max;
   }
 
   /** Bound for an episode that ends flat because the engine exited at market. */
@@ -128,9 +128,11 @@ export class Auditor {
       case 'fill':
         return state.fillIds.has(fact.fill.executionId) ? null : `fill ${fact.fill.executionId} not in engine state`;
       case 'order': {
-        const { venueOrderId, clientOrderId } = fact.report;
-        const known = state.orderKeyByVenueId.has(venueOrderId) || (clientOrderId !== null && state.orders.has(clientOrderId));
-        return known ? null : `order ${venueOrderId} (${clientOrderId ?? 'no client id'}) not in engine state`;
+        const { venueOrderId, clientOrderId, filledLots: reported } = fact.report;
+        const key = state.orderKeyByVenueId.get(venueOrderId);
+        const order = key === undefined ? undefined : state.orders.get(key);
+        if (order === undefined) return `order ${venueOrderId} (${clientOrderId ?? 'no client id'}) not in engine state`;
+        return filledLots(order) >= reported ? null : `order ${venueOrderId}: engine has ${filledLots(order)} filled, the report ${reported}`;
       }
       case 'position': {
         const venue = state.positions.get(positionKey(state.config.account, fact.report.symbol))?.venue;

@@ -2,6 +2,8 @@
 // one replays a concrete story (most from the seed post-mortems) and is both a test
 // (test/scenarios/) and a command (`npm run sim -- --scenario NAME`).
 
+import type { Command } from '../core/commands.ts';
+import type { Event } from '../core/events.ts';
 import type { EngineConfig } from '../core/state.ts';
 import { lotsToQty } from '../core/instrument.ts';
 import type { VenueCommand } from '../shell/ports.ts';
@@ -28,7 +30,12 @@ export type Scenario = {
   readonly loseCommand?: (command: VenueCommand) => 'request' | 'reply' | null;
 };
 
-export type ScenarioRun = { readonly step?: StepFunction; readonly traceSink?: (line: string) => void; readonly engine?: Partial<EngineConfig> };
+export type ScenarioRun = {
+  readonly step?: StepFunction;
+  readonly traceSink?: (line: string) => void;
+  readonly engine?: Partial<EngineConfig>;
+  readonly onApplied?: (event: Event, commands: readonly Command[]) => void;
+};
 
 export const fixed = (ms: number): LatencyMs => ({ min: ms, max: ms });
 
@@ -54,6 +61,7 @@ export function scenarioWorld(scenario: Scenario, run: ScenarioRun = {}): SimWor
     activeMs: scenario.durationMs,
     ...(run.step === undefined ? {} : { step: run.step }),
     ...(run.traceSink === undefined ? {} : { traceSink: run.traceSink }),
+    ...(run.onApplied === undefined ? {} : { onApplied: run.onApplied }),
     ...(scenario.loseCommand === undefined ? {} : { loseCommand: scenario.loseCommand }),
   });
 }

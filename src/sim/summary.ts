@@ -16,7 +16,7 @@ export type SimSummary = {
   /** Worst unprotected time of one of our positions, over episodes the network did not fault. */
   readonly maxUnprotectedMs: number;
   readonly unprotectedMs: { readonly attached: Distribution; readonly separate: Distribution; readonly adopted: Distribution; readonly faulted: Distribution };
-  /** Worst separate-stop episode as a multiple of its seed's round trip (stream delivery + one request). */
+  /** Worst separate-stop episode as a multiple of its seed's round trip (slowest evidence delivery + one request). */
   readonly maxUnprotectedRoundTrips: number;
   readonly faultsExercised: Readonly<Record<string, number>>;
   readonly engine: Readonly<Record<string, number>>;
@@ -37,7 +37,10 @@ export function summarize(results: readonly SeedResult[]): SimSummary {
     for (const violation of result.violations) byInvariant[violation.invariant] = (byInvariant[violation.invariant] ?? 0) + 1;
     addAll(faults, result.faults);
     addAll(engine, result.counters);
-    const roundTripMs = result.parameters.network.privateStream.max + result.parameters.network.restRequest.max;
+    const { privateStream, restRequest, faults: seedFaults } = result.parameters.network;
+    // One round trip: the slowest delivery of the fill's evidence (held back too, when that fault
+    // is on) plus the slowest request carrying the stop to the venue.
+    const roundTripMs = privateStream.max + (seedFaults.reorderChance > 0 ? seedFaults.reorderDelayMs.max : 0) + restRequest.max;
     for (const episode of result.episodes) {
       const elapsed = episode.endMs - episode.startMs;
       if (episode.faulted) durations.faulted.push(elapsed);

@@ -66,7 +66,7 @@ export function parametersForSeed(seed: number, forced?: Partial<NetworkFaults>)
       restTimeoutMs: 1_500,
       faults,
     },
-    activeMs: rng.int(30, 120) * 1_000,
+    activeMs: rng.int(60, 300) * 1_000,
     settleMs: 20_000,
     priceStepMs: rng.int(100, 1_000),
     symbols: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'DOGEUSDT'].slice(0, rng.int(1, 4)),
@@ -102,7 +102,7 @@ export function worldForSeed(seed: number, options: RunOptions = {}): { readonly
     },
     engine: { attachedStops: parameters.attachedStops },
     workload: new RandomWorkload({
-      actionEveryMs: { min: 200, max: rng.int(1_000, 8_000) }, untilMs: parameters.activeMs,
+      actionEveryMs: { min: 100, max: rng.int(500, 5_000) }, untilMs: parameters.activeMs,
       closeChance: 0.1, manualOrderChance: 0.05, limitEntryChance: 0.25, takeProfitChance: 0.5, invalidChance: 0.05, repeatChance: 0.03,
     }),
     activeMs: parameters.activeMs,

@@ -63,7 +63,9 @@ export class RandomWorkload implements Workload {
 
   private act(world: WorldHandle): void {
     const { rng } = world;
-    const instrument = rng.pick(world.symbols);
+    const idle = world.symbols.filter((candidate) => !world.runtime.state.activeIntentBySymbol.has(candidate.symbol));
+    // Mostly act where something can happen; sometimes where the engine must refuse.
+    const instrument = rng.pick(idle.length > 0 && rng.chance(0.8) ? idle : world.symbols);
     const roll = rng.next();
     if (this.lastRequest !== null && roll < this.config.repeatChance) {
       world.request(this.lastRequest);

@@ -7,7 +7,8 @@ import type { EngineConfig } from '../core/state.ts';
 import { createEngineState } from '../core/state.ts';
 import type { Instrument } from '../core/instrument.ts';
 import { ticksToPrice, lotsToQty } from '../core/instrument.ts';
-import type { Notice } from '../core/commands.ts';
+import type { Command, Notice } from '../core/commands.ts';
+import type { Event } from '../core/events.ts';
 import type { Incoming, VenueCommand, VenueGateway } from '../shell/ports.ts';
 import { InMemoryJournal } from '../shell/ports.ts';
 import type { StepFunction } from '../shell/runtime.ts';
@@ -37,6 +38,8 @@ export type WorldOptions = {
   readonly step?: StepFunction;
   readonly traceSink?: (line: string) => void;
   readonly onNotice?: (notice: Notice, atMs: number) => void;
+  /** Sees every event the engine applied and the commands it produced (for tests and traces). */
+  readonly onApplied?: (event: Event, commands: readonly Command[]) => void;
   /** Virtual start time (default: the simulation epoch); paper sessions start at their first candle. */
   readonly startMs?: number;
   /** Scripted network faults for named scenarios: lose this command's request or its reply. */
@@ -79,6 +82,7 @@ export class SimWorld {
       journal: this.journal,
       gateway,
       ...(options.step === undefined ? {} : { step: options.step }),
+      ...(options.onApplied === undefined ? {} : { onApplied: options.onApplied }),
       onNotice: (notice, atMs) => {
         this.trace.add(atMs - this.startMs, `notice ${notice.level} ${notice.code} ${notice.text}`);
         options.onNotice?.(notice, atMs);

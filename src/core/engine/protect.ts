@@ -21,7 +21,7 @@ import type { Position } from '../position/position.ts';
 import { effectiveSizeLots } from '../position/position.ts';
 import type { PositionView, ProtectionStatus } from '../protection/policy.ts';
 import type { Side } from '../types.ts';
-import { oppositeSide } from '../types.ts';
+import { oppositeSide, sideSign } from '../types.ts';
 import type { Ctx } from './context.ts';
 import { findPosition, getOrder, instrumentOf, nextSeq, notify, putOrder, startTimer, submitOrder } from './context.ts';
 import { requestCancel } from './orders.ts';
@@ -36,6 +36,8 @@ export function evaluateSymbol(ctx: Ctx, symbol: string): void {
     intent = adoptPosition(ctx, position, sizeLots);
   }
   intent = progress(ctx, intent, sizeLots);
+  // The intent ended with a position still there (it turned to the other side): adopt that one.
+  if (!isActive(intent) && sizeLots !== 0 && position !== undefined) intent = progress(ctx, adoptPosition(ctx, position, sizeLots), sizeLots);
   if (isActive(intent) && sizeLots !== 0 && position !== undefined) runPolicies(ctx, intent, position, sizeLots);
 }
 
@@ -47,6 +49,12 @@ export function putIntent(ctx: Ctx, intent: Intent): Intent {
 }
 
 function progress(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
+  if (sizeLots !== 0 && Math.sign(sizeLots) !== sideSign(intent.side) && isActive(intent)) {
+    // One-way mode nets everything on a symbol: a manual order, or a fill we did not expect, put
+    // the position on the other side. This intent's stop is on the wrong side for it; hand the
+    // position over to adoption, which protects what is actually there.
+    return finish(ctx, intent, `the position is now ${sizeLots > 0 ? 'long' : 'short'}, the other side from this intent`);
+  }
   const seen = sizeLots !== 0 && intent.positionSeenMs === null ? { ...intent, positionSeenMs: ctx.atMs } : intent;
   let next: Intent;
   switch (seen.phase.name) {
@@ -88,6 +96,11 @@ function progressOpen(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   // The stop closed the position, then the rest of a limit entry filled before our cancel landed:
   // that exposure has no stop of its own, so it goes at market at once.
   if (intent.flatSinceMs !== null) return startExit(ctx, intent, 'the entry filled again after the position closed', true);
+  return keepStop(ctx, intent, sizeLots);
+}
+
+/** Keeps a stop on the venue for the whole position, while open and while exiting alike. */
+function keepStop(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   if (intent.protection !== 'separate') return checkAttachedStop(ctx, intent);
   const stop = orderOf(ctx, intent.stopOrder);
   if (stop === null) return intent;
@@ -139,12 +152,14 @@ function progressExiting(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   if (sizeLots === 0 && (intent.positionSeenMs !== null || entry === null || isTerminal(entry))) {
     return settleFlat(ctx, intent, intent.phase.name === 'exiting' ? intent.phase.reason : 'exited');
   }
-  const exit = orderOf(ctx, intent.exitOrder);
-  if (exit === null && sizeLots !== 0) return sendExit(ctx, intent, sizeLots);
-  if (exit !== null && isTerminal(exit) && sizeLots !== 0 && !hasExitRetryTimer(ctx, intent)) {
-    startTimer(ctx, { kind: 'exit-retry', intentId: intent.id }, ctx.state.config.exitRetryMs);
+  // Until it is flat, an exiting position keeps its stop: the exit itself may fail or be lost.
+  const kept = sizeLots === 0 ? intent : keepStop(ctx, intent, sizeLots);
+  const exit = orderOf(ctx, kept.exitOrder);
+  if (exit === null && sizeLots !== 0) return sendExit(ctx, kept, sizeLots);
+  if (exit !== null && isTerminal(exit) && sizeLots !== 0 && !hasExitRetryTimer(ctx, kept)) {
+    startTimer(ctx, { kind: 'exit-retry', intentId: kept.id }, ctx.state.config.exitRetryMs);
   }
-  return intent;
+  return kept;
 }
 
 /** Flat: done once the entry can no longer fill; until then, cancel it and wait. */

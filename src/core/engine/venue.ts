@@ -6,7 +6,7 @@
 import type { EventOf } from '../events.ts';
 import { formatE8 } from '../money.ts';
 import type { Order } from '../order/order.ts';
-import { onFill, onReport, venueOrderIdOf } from '../order/order.ts';
+import { onFill, onReport } from '../order/order.ts';
 import { bookFill, isNewerReport, withVenueView } from '../position/position.ts';
 import type { Ctx } from './context.ts';
 import { anomaly, findPosition, instrumentOf, notify, positionOf, putOrder, putPosition } from './context.ts';
@@ -22,8 +22,8 @@ export function onOrderUpdated(ctx: Ctx, event: EventOf<'OrderUpdated'>): void {
     const next = onReport(refreshExternalSpec(order, event), event);
     if (next === order) ctx.state.counters.staleReports += 1;
     if (next.status === 'filled' && order.status === 'cancelled') anomaly(ctx, event.symbol, `${order.key} reported filled after it was cancelled`);
+    ctx.state.orderKeyByVenueId.set(event.venueOrderId, order.key);
     updateOrder(ctx, order, next);
-    if (venueOrderIdOf(next) === null) ctx.state.orderKeyByVenueId.set(event.venueOrderId, next.key);
   }
   evaluateSymbol(ctx, event.symbol);
 }

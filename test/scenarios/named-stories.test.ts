@@ -1,0 +1,81 @@
+// The other named scenarios: a stop the venue never confirms, an entry whose reply is lost, a
+// position opened by hand, a gap through the stop, and a storm of duplicates and reordering.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { mutant } from '../../src/sim/mutants.ts';
+import { scenarios } from '../../src/sim/scenarios.ts';
+import { record, violationNames } from '../support/scenario.ts';
+
+const scenario = (name: string) => {
+  const found = scenarios[name];
+  if (found === undefined) throw new Error(`no scenario ${name}`);
+  return found;
+};
+
+describe('scenario: the stop is never acknowledged', () => {
+  it('closes the position at market when the deadline passes', () => {
+    const run = record(scenario('stop-never-acknowledged'));
+    assert.equal(run.world.auditor.violationCount, 0, JSON.stringify(run.world.auditor.violations));
+    const exitAt = run.firstAt((applied) => applied.commands.some((command) => command.type === 'SubmitOrder' && command.clientOrderId.endsWith('-x')));
+    assert.equal(exitAt, 1_050 + 2_000, 'exit sent when the 2 s deadline from the stop request passes');
+    assert.equal(run.world.venue.position('BTCUSDT').sizeLots, 0);
+    assert.equal(run.world.runtime.state.counters.protectiveExits, 1);
+  });
+});
+
+describe('scenario: the entry reply is lost', () => {
+  it('resolves the entry by its client order id and never sends it twice', () => {
+    const run = record(scenario('entry-outcome-unknown'));
+    assert.equal(run.world.auditor.violationCount, 0, JSON.stringify(run.world.auditor.violations));
+    const entries = run.world.venue.submissions().filter((submission) => submission.clientOrderId?.includes('-e') === true);
+    assert.equal(entries.length, 1);
+    const queried = run.applied.some((applied) => applied.commands.some((command) => command.type === 'QueryOrder'));
+    assert.ok(queried, 'the engine asked the venue');
+    assert.equal(run.world.runtime.state.orders.get('sim-1-e')?.status, 'filled');
+  });
+
+  it('is caught when an engine resends on timeout', () => {
+    const run = record(scenario('entry-outcome-unknown'), { step: mutant('resend-on-timeout') });
+    assert.ok(violationNames(run).includes('duplicate-entry'), violationNames(run).join(', '));
+  });
+});
+
+describe('scenario: a position opened by hand', () => {
+  it('is adopted and protected by a stop on the venue', () => {
+    const run = record(scenario('manual-order-adopted'));
+    assert.equal(run.world.auditor.violationCount, 0, JSON.stringify(run.world.auditor.violations));
+    assert.equal(run.world.runtime.state.counters.adoptedPositions, 1);
+    assert.equal(run.world.venue.isProtected('BTCUSDT'), true);
+    const [stop] = run.world.venue.openOrders();
+    assert.equal(stop?.side, 'buy', 'a short is protected by a buy stop');
+    assert.equal(stop?.sizeLots, 25);
+  });
+
+  it('is caught when an engine drops updates about orders it did not place', () => {
+    const run = record(scenario('manual-order-adopted'), { step: mutant('drop-unknown-orders') });
+    assert.ok(violationNames(run).includes('event-lost'), violationNames(run).join(', '));
+  });
+});
+
+describe('scenario: the price gaps through the stop', () => {
+  it('is closed by the venue and the loss is booked to the unit', () => {
+    const run = record(scenario('gap-through-stop'));
+    assert.equal(run.world.auditor.violationCount, 0, JSON.stringify(run.world.auditor.violations));
+    const venue = run.world.venue.position('BTCUSDT');
+    const engine = run.world.runtime.state.positions.get('main/BTCUSDT');
+    assert.equal(venue.sizeLots, 0);
+    assert.ok(venue.realizedPnlE8 < 0);
+    assert.deepEqual([engine?.realizedPnlE8, engine?.feesE8], [venue.realizedPnlE8, venue.feesE8]);
+  });
+});
+
+describe('scenario: every message twice, many out of order', () => {
+  it('converges, applies each fill once and handles the repeated request once', () => {
+    const run = record(scenario('duplicates-and-reordering'));
+    assert.equal(run.world.auditor.violationCount, 0, JSON.stringify(run.world.auditor.violations));
+    const { counters } = run.world.runtime.state;
+    assert.ok(counters.duplicateFills > 0);
+    assert.equal(counters.entriesSubmitted, 1);
+    assert.equal(run.world.venue.position('BTCUSDT').sizeLots, 0, 'closed on request');
+  });
+});
