@@ -10,24 +10,58 @@ export type ScaledResult =
   | { readonly ok: true; readonly units: number }
   | { readonly ok: false; readonly problem: 'syntax' | 'precision' | 'range'; readonly reason: string };
 
-const decimalPattern = /^(-)?(\d+)(?:\.(\d+))?$/;
+const decimalPattern = /^(-)?(\d+)(?:\.(\d+))?$/; // for decimalPlaces, off the hot path
 
 export const powersOfTen: readonly number[] = Array.from({ length: 16 }, (_, i) => 10 ** i);
 
-/** Parses `text` into an integer number of 10^-scale units; inexact or unsafe values are refused. */
+/**
+ * Parses `text` into an integer number of 10^-scale units; inexact or unsafe values are refused.
+ * One pass over the characters, no regex and no intermediate strings: venue frames carry several
+ * decimals each, so this sits on the decode hot path.
+ */
 export function parseScaled(text: string | number, scale: number): ScaledResult {
   assert(Number.isInteger(scale) && scale >= 0 && scale <= 15, `scale out of range: ${scale}`);
-  const source = typeof text === 'number' ? numberToPlainString(text) : text.trim();
-  const match = decimalPattern.exec(source);
-  if (match === null) return { ok: false, problem: 'syntax', reason: `not a decimal number: ${JSON.stringify(text)}` };
-  const [, minus, whole = '0', fractionRaw = ''] = match;
-  const fraction = fractionRaw.replace(/0+$/, '');
-  if (fraction.length > scale) {
-    return { ok: false, problem: 'precision', reason: `${source} has more than ${scale} decimal places` };
+  const source = typeof text === 'number' ? numberToPlainString(text) : hasOuterSpace(text) ? text.trim() : text;
+  const length = source.length;
+  const negative = length > 0 && source.charCodeAt(0) === minusCode;
+  let index = negative ? 1 : 0;
+  const wholeStart = index;
+  let whole = 0;
+  for (; index < length; index += 1) {
+    const digit = source.charCodeAt(index) - zeroCode;
+    if (digit < 0 || digit > 9) break;
+    whole = whole * 10 + digit;
   }
-  const units = Number(whole) * (powersOfTen[scale] ?? 0) + Number(fraction.padEnd(scale, '0') || '0');
-  if (!Number.isSafeInteger(units)) return { ok: false, problem: 'range', reason: `${source} is too large` };
-  return { ok: true, units: minus === undefined ? units : -units };
+  if (index === wholeStart) return notDecimal(text);
+  const fractionStart = index + 1;
+  let fractionEnd = fractionStart; // one past the last non-zero fraction digit
+  if (index < length) {
+    if (source.charCodeAt(index) !== dotCode || fractionStart === length) return notDecimal(text);
+    for (index = fractionStart; index < length; index += 1) {
+      const digit = source.charCodeAt(index) - zeroCode;
+      if (digit < 0 || digit > 9) return notDecimal(text);
+      if (digit !== 0) fractionEnd = index + 1;
+    }
+  }
+  const places = fractionEnd - fractionStart;
+  if (places > scale) return { ok: false, problem: 'precision', reason: `${source} has more than ${scale} decimal places` };
+  let fraction = 0;
+  for (index = fractionStart; index < fractionEnd; index += 1) fraction = fraction * 10 + (source.charCodeAt(index) - zeroCode);
+  const units = whole * (powersOfTen[scale] ?? 0) + fraction * (powersOfTen[scale - places] ?? 0);
+  if (!Number.isSafeInteger(units) || whole > Number.MAX_SAFE_INTEGER) return { ok: false, problem: 'range', reason: `${source} is too large` };
+  return { ok: true, units: negative && units !== 0 ? -units : units };
+}
+
+const zeroCode = 48;
+const dotCode = 46;
+const minusCode = 45;
+
+function hasOuterSpace(text: string): boolean {
+  return text.length > 0 && (text.charCodeAt(0) <= 32 || text.charCodeAt(text.length - 1) <= 32);
+}
+
+function notDecimal(text: string | number): ScaledResult {
+  return { ok: false, problem: 'syntax', reason: `not a decimal number: ${JSON.stringify(text)}` };
 }
 
 /** Formats an integer count of 10^-scale units as a plain decimal string ("123.45"). */

@@ -82,6 +82,8 @@ export type EngineState = {
   readonly orderKeyByVenueId: Map<VenueOrderId, OrderKey>;
   readonly fillIds: Set<ExecutionId>;
   readonly positions: Map<PositionKey, Position>;
+  /** Memo of `positionKey(account, symbol)` per symbol. */
+  readonly positionKeys: Map<string, PositionKey>;
   readonly intents: Map<IntentId, Intent>;
   readonly activeIntentBySymbol: Map<string, IntentId>;
   /** Open/close request ids already handled (idempotency), with the outcome. */
@@ -106,6 +108,7 @@ export function createEngineState(overrides: Partial<EngineConfig> = {}): Engine
     orderKeyByVenueId: new Map(),
     fillIds: new Set(),
     positions: new Map(),
+    positionKeys: new Map(),
     intents: new Map(),
     activeIntentBySymbol: new Map(),
     requests: new Map(),

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { formatScaled, parseScaled } from '../../src/core/decimal.ts';
 import { defineInstrument, floorToLots, lotsToQty, notionalE8, priceToTicks, priceToTicksRounded, qtyToLots, ticksToPrice } from '../../src/core/instrument.ts';
 import { divRoundHalfEven, feeE8, mulDivRoundHalfEven } from '../../src/core/money.ts';
@@ -76,5 +77,31 @@ describe('rounding', () => {
     assert.equal(divRoundHalfEven(-7n, 2n), -4n);
     assert.equal(divRoundHalfEven(10n, 3n), 3n);
     assert.equal(mulDivRoundHalfEven(2 ** 40, 2 ** 20, 3), Number(divRoundHalfEven(2n ** 60n, 3n)));
+  });
+});
+
+describe('parseScaled against an independent reference', () => {
+  /** The reference: string arithmetic on digits with BigInt, no floats anywhere. */
+  function reference(text: string, scale: number): number | 'refused' {
+    const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+    if (match === null) return 'refused';
+    const fraction = (match[3] ?? '').replace(/0+$/, '');
+    if (fraction.length > scale) return 'refused';
+    const units = BigInt(match[2] ?? '0') * 10n ** BigInt(scale) + BigInt(fraction.padEnd(scale, '0') || '0');
+    if (units > BigInt(Number.MAX_SAFE_INTEGER)) return 'refused';
+    return match[1] === '-' ? -Number(units) : Number(units);
+  }
+
+  it('agrees on every decimal string, valid or not', () => {
+    const decimals = fc.oneof(
+      fc.stringMatching(/^-?\d{1,12}(\.\d{1,10})?$/),
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom('1.', '.5', '-', '00012.3400', '1e5', '9007199254740993'),
+    );
+    fc.assert(fc.property(decimals, fc.integer({ min: 0, max: 10 }), (text, scale) => {
+      const parsed = parseScaled(text, scale);
+      const expected = reference(text.trim(), scale);
+      assert.deepEqual(parsed.ok ? parsed.units + 0 : 'refused', expected === 'refused' ? 'refused' : expected + 0);
+    }), { numRuns: 20_000 });
   });
 });

@@ -75,8 +75,19 @@ export function instrumentOf(ctx: Ctx, symbol: string): Instrument | undefined {
   return ctx.state.instruments.get(symbol);
 }
 
+/** The position key of a symbol, made once per symbol: it is looked up on every venue event. */
+function keyOf(ctx: Ctx, symbol: string): string {
+  const { positionKeys, config } = ctx.state;
+  let key = positionKeys.get(symbol);
+  if (key === undefined) {
+    key = positionKey(config.account, symbol);
+    positionKeys.set(symbol, key);
+  }
+  return key;
+}
+
 export function positionOf(ctx: Ctx, symbol: string): Position {
-  const key = positionKey(ctx.state.config.account, symbol);
+  const key = keyOf(ctx, symbol);
   let position = ctx.state.positions.get(key);
   if (position === undefined) {
     position = newPosition(ctx.state.config.account, symbol);
@@ -86,7 +97,7 @@ export function positionOf(ctx: Ctx, symbol: string): Position {
 }
 
 export function findPosition(ctx: Ctx, symbol: string): Position | undefined {
-  return ctx.state.positions.get(positionKey(ctx.state.config.account, symbol));
+  return ctx.state.positions.get(keyOf(ctx, symbol));
 }
 
 export function putPosition(ctx: Ctx, position: Position): void {

@@ -33,7 +33,8 @@ export type VenuePositionView = {
 /** What the ledger needs of a fill to replay it. */
 export type LedgerFill = { readonly seq: number; readonly signedLots: number; readonly priceTicks: number };
 
-export const recentFillsMax = 64;
+/** Reordering on a stream spans a few messages; sixteen fills of slack is generous and cheap to copy. */
+export const recentFillsMax = 16;
 
 type LedgerTotals = { readonly sizeLots: number; readonly costTicksLots: number; readonly realizedPnlE8: number };
 

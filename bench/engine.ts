@@ -1,0 +1,149 @@
+// Benchmark: venue events per second through decode -> step, against the cost of JSON.parse alone
+// on the same payloads, measured in the same run.
+//
+// The events are real engine input logs: seeded simulations (one to four symbols, an active
+// workload, no faults) are run once and their journals kept. Every venue fact in them (tickers,
+// order updates, fills, position updates) is encoded as the Bybit v5 WebSocket frame that carries
+// it, shaped like the fixtures in test/fixtures/bybit-v5 (a ticker is a delta with the fields a
+// live BTCUSDT delta carries: prices, best bid and ask, turnover, volume); the other inputs
+// (requests, REST replies, timers) stay as they are. Each pass replays every log into a fresh engine.
+//
+//   node bench/engine.ts [--passes N]
+
+import { parseArgs } from 'node:util';
+import { step } from '../src/core/engine/step.ts';
+import type { Event } from '../src/core/events.ts';
+import type { Instrument } from '../src/core/instrument.ts';
+import { ticksToPrice } from '../src/core/instrument.ts';
+import { createEngineState } from '../src/core/state.ts';
+import { worldForSeed } from '../src/sim/swarm.ts';
+import { decodeStreamMessage } from '../src/venues/bybit/decode.ts';
+import { encodeExecutionMessage, encodeOrderMessage, encodePositionMessage, encodeTickerMessage } from '../src/venues/bybit/encode.ts';
+
+type Input = { readonly kind: 'frame'; readonly text: string; readonly atMs: number; readonly type: Event['type'] } | { readonly kind: 'event'; readonly event: Event };
+
+const { values } = parseArgs({ options: { passes: { type: 'string', default: '7' } } });
+const passes = Number(values.passes);
+
+type Log = { readonly events: readonly Event[]; readonly inputs: readonly Input[]; readonly botId: string; readonly attachedStops: boolean };
+
+const framesWanted = 200_000;
+
+function recordLog(seed: number): Log {
+  const { world } = worldForSeed(seed, { forcedFaults: { duplicateChance: 0, reorderChance: 0, requestLostChance: 0, replyLostChance: 0 } });
+  world.run({ stepsMax: 10_000_000 });
+  const { config, instruments } = world.runtime.state;
+  const events = [...world.journal.entries()];
+  return { events, inputs: events.map((event) => encode(event, instruments)), botId: config.botId, attachedStops: config.attachedStops };
+}
+
+function encode(event: Event, instruments: ReadonlyMap<string, Instrument>): Input {
+  const frame = (value: unknown): Input => ({ kind: 'frame', text: JSON.stringify(value), atMs: event.atMs, type: event.type });
+  switch (event.type) {
+    case 'TickerUpdated': {
+      const instrument = instruments.get(event.symbol);
+      if (instrument === undefined) throw new Error(`no instrument ${event.symbol}`);
+      const message = encodeTickerMessage(event.symbol, event.lastTicks, event.markTicks, event.venueMs, instrument, 'delta', event.venueMs);
+      const last = event.lastTicks ?? 1;
+      Object.assign(message.data, {
+        bid1Price: ticksToPrice(instrument, last - 1), bid1Size: '23789.165', ask1Price: ticksToPrice(instrument, last), ask1Size: '23775.469',
+        turnover24h: '4936790807.6521', volume24h: '73191.3870',
+      });
+      return frame(message);
+    }
+    case 'OrderUpdated':
+      return frame(encodeOrderMessage([event], instruments, event.atMs));
+    case 'FillReceived':
+      return frame(encodeExecutionMessage([event], instruments, event.atMs));
+    case 'PositionUpdated':
+      return frame(encodePositionMessage([event], instruments, event.atMs));
+    default:
+      return { kind: 'event', event };
+  }
+}
+
+const logs: Log[] = [];
+for (let seed = 1, count = 0; count < framesWanted; seed += 1) {
+  const log = recordLog(seed);
+  logs.push(log);
+  count += log.inputs.filter((input) => input.kind === 'frame').length;
+}
+const inputs = logs.flatMap((log) => log.inputs);
+const frames = inputs.filter((input): input is Extract<Input, { kind: 'frame' }> => input.kind === 'frame');
+const bytes = frames.reduce((sum, frame) => sum + frame.text.length, 0);
+const mix = new Map<string, number>();
+for (const frame of frames) mix.set(frame.type, (mix.get(frame.type) ?? 0) + 1);
+
+const freshState = (log: Log) => createEngineState({ botId: log.botId, attachedStops: log.attachedStops });
+
+function parseOnly(): number {
+  let sink = 0;
+  for (const frame of frames) sink += (JSON.parse(frame.text) as { data?: unknown }).data === undefined ? 0 : 1;
+  return sink;
+}
+
+function parseDecodeStep(): number {
+  let commands = 0;
+  for (const log of logs) {
+    const state = freshState(log);
+    for (const input of log.inputs) {
+      if (input.kind === 'event') {
+        commands += step(state, input.event).length;
+        continue;
+      }
+      const decoded = decodeStreamMessage(JSON.parse(input.text), { instruments: state.instruments, atMs: input.atMs, source: 'stream' });
+      if (!decoded.ok) throw new Error(decoded.error);
+      for (const event of decoded.events) commands += step(state, event).length;
+    }
+  }
+  return commands;
+}
+
+const predecodedCount = logs.reduce((sum, log) => sum + log.events.length, 0);
+function stepOnly(): number {
+  let commands = 0;
+  for (const log of logs) {
+    const state = freshState(log);
+    for (const event of log.events) commands += step(state, event).length;
+  }
+  return commands;
+}
+
+function timeNs(run: () => number): number {
+  const started = process.hrtime.bigint();
+  run();
+  return Number(process.hrtime.bigint() - started);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+// Warm up every path, then interleave the measurements so drift hits them alike.
+for (let i = 0; i < 3; i += 1) {
+  parseOnly();
+  parseDecodeStep();
+  stepOnly();
+}
+const parseTimes: number[] = [];
+const fullTimes: number[] = [];
+const stepTimes: number[] = [];
+for (let i = 0; i < passes; i += 1) {
+  parseTimes.push(timeNs(parseOnly));
+  fullTimes.push(timeNs(parseDecodeStep));
+  stepTimes.push(timeNs(stepOnly));
+}
+
+const parseNs = median(parseTimes) / frames.length;
+const fullNs = median(fullTimes) / frames.length;
+const engineNs = fullNs - parseNs;
+const stepOnlyPerSecond = (predecodedCount * 1e9) / median(stepTimes);
+const format = (value: number): string => Math.round(value).toLocaleString('en-US');
+
+console.log(`bench/engine: ${format(frames.length)} venue frames from ${logs.length} simulated sessions (${(bytes / frames.length).toFixed(0)} bytes on average) + ${format(inputs.length - frames.length)} other inputs, median of ${passes} passes, node ${process.version}`);
+console.log(`  mix: ${[...mix].map(([type, count]) => `${type} ${((100 * count) / frames.length).toFixed(1)}%`).join(', ')}`);
+console.log(`  JSON.parse alone:          ${parseNs.toFixed(0)} ns/event  ${format(1e9 / parseNs)} events/s`);
+console.log(`  parse + decode + step:     ${fullNs.toFixed(0)} ns/event  ${format(1e9 / fullNs)} events/s`);
+console.log(`  engine (decode + step):    ${engineNs.toFixed(0)} ns/event  ratio to JSON.parse ${(engineNs / parseNs).toFixed(2)} (target <= 1.0)`);
+console.log(`  step alone (pre-decoded):  ${format(stepOnlyPerSecond)} events/s`);
