@@ -82,8 +82,10 @@ function printSummary(summary: SimSummary, seeds: readonly number[], elapsedMs: 
   console.log(`${range}: ${summary.seeds} run(s), ${summary.steps} steps, ${elapsedMs} ms`);
   console.log(`violations: ${summary.violations} ${JSON.stringify(summary.violationsByInvariant)}`);
   console.log(`events delivered: ${summary.eventsDelivered}, lost: ${summary.eventsLost}`);
-  console.log(`unprotected ms (count / p50 / p99 / max): attached ${fmt(u.attached)}; separate ${fmt(u.separate)}; adopted ${fmt(u.adopted)}; network-faulted ${fmt(u.faulted)}`);
-  console.log(`worst separate-stop episode: ${summary.maxUnprotectedRoundTrips} round trips (stream delivery + one request)`);
+  const opened = summary.positionsOpened;
+  console.log(`positions opened on the venue: ${opened.attached} entries with an attached stop, ${opened.separate} with a separate stop, ${opened.external} external (adopted)`);
+  console.log(`unprotected episodes, ms (count / p50 / p99 / max): attached ${fmt(u.attached)}; separate ${fmt(u.separate)}; adopted ${fmt(u.adopted)}; while the network lost a request ${fmt(u.faulted)}`);
+  console.log(`worst separate-stop episode: ${summary.maxUnprotectedRoundTrips} round trips (slowest delivery of the fill's evidence + one request)`);
   console.log(`faults exercised: ${JSON.stringify(summary.faultsExercised)}`);
   console.log(`engine: ${JSON.stringify(summary.engine)}`);
   if (seeds.length === 1 && results[0] !== undefined) console.log(`trace hash ${results[0].traceHash}`);

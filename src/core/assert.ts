@@ -5,8 +5,16 @@ export class InvariantError extends Error {
   override readonly name = 'InvariantError';
 }
 
+/**
+ * Note for hot paths: the message is built before the call even when the condition holds, so a
+ * template literal here costs on every call. There, write `if (!condition) fail(`...`)` instead.
+ */
 export function assert(condition: boolean, message: string): asserts condition {
   if (!condition) throw new InvariantError(message);
+}
+
+export function fail(message: string): never {
+  throw new InvariantError(message);
 }
 
 export function assertNever(value: never): never {

@@ -4,7 +4,7 @@
 // and sometimes as JSON numbers. The core never does arithmetic on them as floats: a value is
 // parsed into an integer count of 10^-scale units, exactly, or rejected with a reason.
 
-import { assert } from './assert.ts';
+import { assert, fail } from './assert.ts';
 
 export type ScaledResult =
   | { readonly ok: true; readonly units: number }
@@ -20,7 +20,7 @@ export const powersOfTen: readonly number[] = Array.from({ length: 16 }, (_, i) 
  * decimals each, so this sits on the decode hot path.
  */
 export function parseScaled(text: string | number, scale: number): ScaledResult {
-  assert(Number.isInteger(scale) && scale >= 0 && scale <= 15, `scale out of range: ${scale}`);
+  if (!(Number.isInteger(scale) && scale >= 0 && scale <= 15)) fail(`scale out of range: ${scale}`);
   const source = typeof text === 'number' ? numberToPlainString(text) : hasOuterSpace(text) ? text.trim() : text;
   const length = source.length;
   const negative = length > 0 && source.charCodeAt(0) === minusCode;
@@ -66,13 +66,14 @@ function notDecimal(text: string | number): ScaledResult {
 
 /** Formats an integer count of 10^-scale units as a plain decimal string ("123.45"). */
 export function formatScaled(units: number, scale: number): string {
-  assert(Number.isSafeInteger(units), `not a safe integer: ${units}`);
+  if (!Number.isSafeInteger(units)) fail(`not a safe integer: ${units}`);
   if (scale === 0) return String(units);
   const sign = units < 0 ? '-' : '';
   const digits = String(Math.abs(units)).padStart(scale + 1, '0');
+  let end = digits.length;
+  while (end > digits.length - scale && digits.charCodeAt(end - 1) === zeroCode) end -= 1; // trailing zeros
   const whole = digits.slice(0, digits.length - scale);
-  const fraction = digits.slice(digits.length - scale).replace(/0+$/, '');
-  return fraction === '' ? `${sign}${whole}` : `${sign}${whole}.${fraction}`;
+  return end === digits.length - scale ? `${sign}${whole}` : `${sign}${whole}.${digits.slice(digits.length - scale, end)}`;
 }
 
 /** The number of decimal places a step such as "0.010" needs (trailing zeros ignored): 2. */

@@ -52,7 +52,8 @@ export const defaultEngineConfig: EngineConfig = {
   policies: [],
 };
 
-export type Market = { readonly lastTicks: number | null; readonly markTicks: number | null; readonly venueMs: number };
+/** The latest prices of a symbol. Updated in place on every ticker (the hottest event); never shared. */
+export type Market = { lastTicks: number | null; markTicks: number | null; venueMs: number };
 
 export type TimerPurpose =
   | { readonly kind: 'stop-deadline'; readonly intentId: IntentId; readonly orderKey: OrderKey }

@@ -61,6 +61,8 @@ export class Auditor {
   violationCount = 0;
   eventsDelivered = 0;
   eventsLost = 0;
+  /** Positions that opened on the venue, by whose they were: ours (entries) or external. */
+  readonly openings = { ours: 0, external: 0 };
   private readonly world: AuditedWorld;
   private readonly config: EngineConfig;
   private readonly open = new Map<string, OpenEpisode>();
@@ -158,7 +160,11 @@ export class Auditor {
   }
 
   private checkProtection(symbol: string, sizeLots: number, nowMs: number): void {
-    if (sizeLots !== 0 && !this.originBySymbol.has(symbol)) this.originBySymbol.set(symbol, this.originOfOpening(symbol));
+    if (sizeLots !== 0 && !this.originBySymbol.has(symbol)) {
+      const origin = this.originOfOpening(symbol);
+      this.originBySymbol.set(symbol, origin);
+      this.openings[origin] += 1;
+    }
     if (sizeLots === 0) this.originBySymbol.delete(symbol);
     const protectedNow = sizeLots === 0 || this.world.venue.isProtected(symbol);
     const episode = this.open.get(symbol);

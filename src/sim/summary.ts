@@ -13,6 +13,8 @@ export type SimSummary = {
   readonly violationsByInvariant: Readonly<Partial<Record<InvariantName, number>>>;
   readonly eventsDelivered: number;
   readonly eventsLost: number;
+  /** Positions opened on the venue: ours by stop mode, and external ones the bot had to adopt. */
+  readonly positionsOpened: { readonly attached: number; readonly separate: number; readonly external: number };
   /** Worst unprotected time of one of our positions, over episodes the network did not fault. */
   readonly maxUnprotectedMs: number;
   readonly unprotectedMs: { readonly attached: Distribution; readonly separate: Distribution; readonly adopted: Distribution; readonly faulted: Distribution };
@@ -33,7 +35,10 @@ export function summarize(results: readonly SeedResult[]): SimSummary {
   const engine: Record<string, number> = {};
   const durations = { attached: [] as number[], separate: [] as number[], adopted: [] as number[], faulted: [] as number[] };
   let roundTrips = 0;
+  const opened = { attached: 0, separate: 0, external: 0 };
   for (const result of results) {
+    opened[result.parameters.attachedStops ? 'attached' : 'separate'] += result.openings.ours;
+    opened.external += result.openings.external;
     for (const violation of result.violations) byInvariant[violation.invariant] = (byInvariant[violation.invariant] ?? 0) + 1;
     addAll(faults, result.faults);
     addAll(engine, result.counters);
@@ -59,6 +64,7 @@ export function summarize(results: readonly SeedResult[]): SimSummary {
     violationsByInvariant: byInvariant,
     eventsDelivered: results.reduce((sum, result) => sum + result.eventsDelivered, 0),
     eventsLost: results.reduce((sum, result) => sum + result.eventsLost, 0),
+    positionsOpened: opened,
     maxUnprotectedMs: ours.length === 0 ? 0 : Math.max(...ours),
     unprotectedMs: {
       attached: distribution(durations.attached), separate: distribution(durations.separate),

@@ -39,6 +39,7 @@ export type SeedResult = {
   readonly counters: Readonly<Record<string, number>>;
   readonly faults: Readonly<Record<string, number>>;
   readonly stopBoundMs: number;
+  readonly openings: { readonly ours: number; readonly external: number };
 };
 
 const startPrices: Readonly<Record<string, number>> = { BTCUSDT: 650_000, ETHUSDT: 300_000, SOLUSDT: 15_000, DOGEUSDT: 20_000 };
@@ -139,6 +140,7 @@ export function resultOf(world: SimWorld, parameters: SeedParameters): SeedResul
     counters: { ...runtime.state.counters },
     faults: { ...network.counts },
     stopBoundMs: auditor.stopBoundMs,
+    openings: { ...auditor.openings },
   };
 }
 

@@ -73,7 +73,7 @@ const half = define({ symbol: 'HALFUSDT', tickSize: '0.5', lotSize: '0.001', min
 const instruments: ReadonlyMap<string, Instrument> = new Map([btc, eth, ltc, aave, half].map((instrument) => [instrument.symbol, instrument]));
 const ctx: DecodeContext = { instruments, atMs: 1_700_000_000_000, source: 'stream' };
 
-function decodeOk(message: unknown): { events: Event[]; skipped: { reason: string; where: string }[] } {
+function decodeOk(message: unknown): { events: Event[]; skipped: readonly { reason: string; where: string }[] } {
   const decoded = decodeStreamMessage(message, ctx);
   assert.ok(decoded.ok, decoded.ok ? '' : decoded.error);
   return { events: decoded.events, skipped: decoded.skipped };

@@ -2,7 +2,7 @@
 // Helpers here are the only way handlers emit commands, so every order command also moves its
 // order along the state machine in the same step.
 
-import { assert } from '../assert.ts';
+import { fail } from '../assert.ts';
 import type { Command, NoticeLevel } from '../commands.ts';
 import type { ClientOrderId } from '../ids.ts';
 import type { Instrument } from '../instrument.ts';
@@ -48,14 +48,14 @@ export function putOrder(ctx: Ctx, order: Order): Order {
 
 export function getOrder(ctx: Ctx, key: OrderKey): Order {
   const order = ctx.state.orders.get(key);
-  assert(order !== undefined, `no order ${key}`);
+  if (order === undefined) fail(`no order ${key}`);
   return order;
 }
 
 /** Emits the create for a pending order of ours and marks it submitted, in one step. */
 export function submitOrder(ctx: Ctx, key: OrderKey): void {
   const order = getOrder(ctx, key);
-  assert(order.status === 'pending', `order ${key} sent twice (status ${order.status})`);
+  if (order.status !== 'pending') fail(`order ${key} sent twice (status ${order.status})`);
   putOrder(ctx, markSubmitted(order, ctx.atMs));
   ctx.out.push({ type: 'SubmitOrder', commandId: nextSeq(ctx), clientOrderId: key as ClientOrderId, spec: order.spec });
 }

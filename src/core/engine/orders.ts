@@ -17,16 +17,13 @@ export function findOrderKey(ctx: Ctx, clientOrderId: string | null, venueOrderI
 }
 
 /**
- * Stores the next state of an order and acts on what changed: announces a stop that starts
- * working, and re-sends a wanted cancel once the venue shows the order live again (a cancel that
- * reached the venue before the create fails with "not found").
+ * Stores the next state of an order and acts on what changed: re-sends a wanted cancel once the
+ * venue shows the order live again (a cancel that reached the venue before the create fails with
+ * "not found").
  */
 export function updateOrder(ctx: Ctx, before: Order, after: Order): Order {
   if (after === before) return before;
   putOrder(ctx, after);
-  if (after.role === 'stop' && !isAcknowledged(before) && isAcknowledged(after)) {
-    notify(ctx, 'info', 'stop-working', after.spec.symbol, `stop ${after.key} is working on the venue`);
-  }
   const newEvidence = after.venueUpdatedMs > before.venueUpdatedMs || (!isAcknowledged(before) && isAcknowledged(after));
   if (newEvidence) resendWantedCancel(ctx, after);
   return ctx.state.orders.get(after.key) ?? after;

@@ -80,8 +80,9 @@ function progressEntering(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   const entry = orderOf(ctx, intent.entryOrder);
   const evidence = sizeLots !== 0 || (entry !== null && filledLots(entry) > 0);
   if (evidence) {
-    const size = sizeLots !== 0 ? sizeLots : (entry === null ? 0 : filledLots(entry) * (intent.side === 'buy' ? 1 : -1));
-    notify(ctx, 'info', 'entry-filled', intent.symbol, `${intent.id} entry filled: ${describePosition(ctx, intent.symbol, size)}`);
+    const size = sizeLots !== 0 ? sizeLots : (entry === null ? 0 : filledLots(entry) * sideSign(intent.side));
+    const partly = Math.abs(size) < intent.sizeLots ? ` so far, of ${describeQty(ctx, intent.symbol, intent.sizeLots)}` : '';
+    notify(ctx, 'info', 'entry-filled', intent.symbol, `${intent.id} entry filled: ${describePosition(ctx, intent.symbol, size)}${partly}`);
     return progressOpen(ctx, { ...intent, phase: { name: 'open', sinceMs: ctx.atMs } }, sizeLots);
   }
   if (entry !== null && isTerminal(entry)) {
@@ -96,7 +97,21 @@ function progressOpen(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   // The stop closed the position, then the rest of a limit entry filled before our cancel landed:
   // that exposure has no stop of its own, so it goes at market at once.
   if (intent.flatSinceMs !== null) return startExit(ctx, intent, 'the entry filled again after the position closed', true);
-  return keepStop(ctx, intent, sizeLots);
+  return confirmStop(ctx, keepStop(ctx, intent, sizeLots));
+}
+
+/** Says once, per position, when the venue first showed its stop, and how long after the first fill. */
+function confirmStop(ctx: Ctx, intent: Intent): Intent {
+  if (intent.stopConfirmedMs !== null || !isActive(intent)) return intent;
+  const status = protectionStatus(ctx, intent);
+  const confirmed = status === 'stop-working' || (status === 'attached' && (findPosition(ctx, intent.symbol)?.venue?.stopLossTicks ?? null) !== null);
+  if (!confirmed) return intent;
+  const instrument = instrumentOf(ctx, intent.symbol);
+  const price = instrument === undefined ? String(intent.stopLoss.triggerTicks) : ticksToPrice(instrument, intent.stopLoss.triggerTicks);
+  const afterMs = ctx.atMs - (intent.positionSeenMs ?? ctx.atMs);
+  const how = status === 'attached' ? 'armed with the fill' : `working, ${afterMs} ms after the first evidence of the fill`;
+  notify(ctx, 'info', 'stop-working', intent.symbol, `${intent.id} stop ${price} ${how}`, { afterFirstFillMs: afterMs });
+  return putIntent(ctx, { ...intent, stopConfirmedMs: ctx.atMs });
 }
 
 /** Keeps a stop on the venue for the whole position, while open and while exiting alike. */
@@ -295,7 +310,7 @@ function adoptPosition(ctx: Ctx, position: Position, sizeLots: number): Intent {
     id, kind: 'adopted', requestId: null, symbol: position.symbol, side, sizeLots: Math.abs(sizeLots),
     stopLoss: { triggerTicks: stopTicks ?? 0, triggerBy: config.stopTriggerBy }, takeProfitTicks: null,
     protection: watchOnly ? 'watch' : 'separate', entryOrder: null, stopOrder: null, stopAttempts: 0, replacedStops: [], takeProfitOrder: null,
-    exitOrder: null, exitAttempts: 0, positionSeenMs: ctx.atMs, flatSinceMs: null, phase: { name: 'open', sinceMs: ctx.atMs }, createdMs: ctx.atMs,
+    exitOrder: null, exitAttempts: 0, positionSeenMs: ctx.atMs, stopConfirmedMs: null, flatSinceMs: null, phase: { name: 'open', sinceMs: ctx.atMs }, createdMs: ctx.atMs,
   };
   const stopOrder = watchOnly ? null : ensureStopOrder(ctx, intent, Math.abs(sizeLots));
   const stopAttempts = stopOrder === null ? 0 : 1;
@@ -381,8 +396,11 @@ function hasExitRetryTimer(ctx: Ctx, intent: Intent): boolean {
 }
 
 function describePosition(ctx: Ctx, symbol: string, sizeLots: number): string {
-  const instrument = instrumentOf(ctx, symbol);
   if (sizeLots === 0) return 'size not yet reported';
-  const qty = instrument === undefined ? `${Math.abs(sizeLots)} lots` : lotsToQty(instrument, Math.abs(sizeLots));
-  return `${sizeLots > 0 ? 'long' : 'short'} ${qty}`;
+  return `${sizeLots > 0 ? 'long' : 'short'} ${describeQty(ctx, symbol, Math.abs(sizeLots))}`;
+}
+
+function describeQty(ctx: Ctx, symbol: string, lots: number): string {
+  const instrument = instrumentOf(ctx, symbol);
+  return instrument === undefined ? `${lots} lots` : lotsToQty(instrument, lots);
 }

@@ -182,7 +182,7 @@ function createOpenIntent(ctx: Ctx, request: OpenRequest, plan: OpenPlan): Inten
     id, kind: 'open', requestId: request.requestId, ...intentBase, sizeLots: plan.sizeLots,
     takeProfitTicks: plan.takeProfitTicks, protection: attached ? 'attached' : 'separate',
     entryOrder: entryKey, stopOrder: stopKey, stopAttempts: stopKey === null ? 0 : 1, replacedStops: [], takeProfitOrder: takeProfitKey, exitOrder: null, exitAttempts: 0,
-    positionSeenMs: null, flatSinceMs: null, phase: { name: 'entering' }, createdMs: ctx.atMs,
+    positionSeenMs: null, stopConfirmedMs: null, flatSinceMs: null, phase: { name: 'entering' }, createdMs: ctx.atMs,
   });
 }
 

@@ -93,11 +93,13 @@ export function onTickerUpdated(ctx: Ctx, event: EventOf<'TickerUpdated'>): void
     ctx.state.counters.staleReports += 1;
     return;
   }
-  markets.set(event.symbol, {
-    lastTicks: event.lastTicks ?? market?.lastTicks ?? null,
-    markTicks: event.markTicks ?? market?.markTicks ?? null,
-    venueMs: event.venueMs,
-  });
+  if (market === undefined) {
+    markets.set(event.symbol, { lastTicks: event.lastTicks, markTicks: event.markTicks, venueMs: event.venueMs });
+  } else {
+    if (event.lastTicks !== null) market.lastTicks = event.lastTicks;
+    if (event.markTicks !== null) market.markTicks = event.markTicks;
+    market.venueMs = event.venueMs;
+  }
   if (activeIntentBySymbol.has(event.symbol) || (findPosition(ctx, event.symbol)?.sizeLots ?? 0) !== 0) {
     evaluateSymbol(ctx, event.symbol);
   }

@@ -46,6 +46,8 @@ export type Intent = {
   readonly exitAttempts: number;
   /** Set once the venue has shown a non-zero position for this intent. */
   readonly positionSeenMs: number | null;
+  /** When the venue first confirmed a stop covering the position (its report, or our stop's ack). */
+  readonly stopConfirmedMs: number | null;
   /** Set when the position was seen flat again while the entry could still fill. */
   readonly flatSinceMs: number | null;
   readonly phase: IntentPhase;

@@ -10,7 +10,7 @@
 // Invariants: size 0 <=> cost 0; cost only grows by price x lots added; realized PnL + remaining
 // cost accounts for every tick-lot paid or received.
 
-import { assert, assertSafeInteger } from '../assert.ts';
+import { assertSafeInteger, fail } from '../assert.ts';
 import { mulDivRoundHalfEven } from '../money.ts';
 
 export type Amounts = { readonly sizeLots: number; readonly costTicksLots: number };
@@ -25,8 +25,8 @@ export const flat: Amounts = { sizeLots: 0, costTicksLots: 0 };
 
 /** Books a fill of `signedLots` (positive buys, negative sells) at `priceTicks`. */
 export function applyFill(amounts: Amounts, signedLots: number, priceTicks: number): FillEffect {
-  assert(Number.isSafeInteger(signedLots) && signedLots !== 0, `fill lots must be a non-zero integer: ${signedLots}`);
-  assert(Number.isSafeInteger(priceTicks) && priceTicks > 0, `fill price must be positive ticks: ${priceTicks}`);
+  if (!Number.isSafeInteger(signedLots) || signedLots === 0) fail(`fill lots must be a non-zero integer: ${signedLots}`);
+  if (!Number.isSafeInteger(priceTicks) || priceTicks <= 0) fail(`fill price must be positive ticks: ${priceTicks}`);
   const { sizeLots, costTicksLots } = amounts;
   const lots = Math.abs(signedLots);
   if (sizeLots === 0 || Math.sign(sizeLots) === Math.sign(signedLots)) {

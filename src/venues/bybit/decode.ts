@@ -26,12 +26,15 @@ import { fillOf, isSkip, orderReportOf, positionReportOf } from './items.ts';
 
 export type DecodeContext = { readonly instruments: Instruments; readonly atMs: number; readonly source: Source };
 export type Decoded =
-  | { readonly ok: true; readonly events: Event[]; readonly skipped: Skipped[] }
+  | { readonly ok: true; readonly events: Event[]; readonly skipped: readonly Skipped[] }
   | { readonly ok: false; readonly error: string };
 
 export type { Skipped } from './items.ts';
 export type { CreateReply, InstrumentContext, Page, PageResult, RestFailure } from './rest.ts';
 export { decodeCreateReply, decodeExecutionList, decodeInstruments, decodeOrderList, decodePositionList } from './rest.ts';
+
+/** Shared by every frame that skipped nothing: one allocation fewer per ticker. */
+const noSkips: readonly Skipped[] = Object.freeze([]);
 
 export const notBybitMessage = 'not a Bybit v5 message: expected an object with topic or op';
 
@@ -145,7 +148,7 @@ function decodeTicker(topic: string, message: JsonRecord, ctx: DecodeContext): D
     markTicks: nearestTicks(instrument, data, 'markPrice', at),
     venueMs: integer(message, 'ts', top),
   };
-  return { ok: true, events: [event], skipped: [] };
+  return { ok: true, events: [event], skipped: noSkips };
 }
 
 /**
@@ -167,7 +170,7 @@ function controlReply(op: string, message: JsonRecord): Decoded {
   const success = message.success;
   const retCode = message.retCode;
   const failed = success === false || (retCode !== undefined && retCode !== 0 && retCode !== '0');
-  if (!failed) return { ok: true, events: [], skipped: [] };
+  if (!failed) return { ok: true, events: [], skipped: noSkips };
   const detail = typeof message.ret_msg === 'string' ? message.ret_msg : typeof message.retMsg === 'string' ? message.retMsg : describe(retCode);
   return { ok: false, error: `op ${op} failed: ${detail}` };
 }
