@@ -34,6 +34,10 @@ const dayMs = 86_400_000;
 type Options = { readonly days: number; readonly speed: number | null; readonly symbols: readonly string[]; readonly separateStops: boolean; readonly quiet: boolean };
 
 export async function runPaperCommand(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(paperUsage);
+    return 0;
+  }
   const options = parseOptions(argv);
   const candles = new Map(options.symbols.map((symbol) => [symbol, loadCandles(symbol)]));
   const firstMs = Math.min(...[...candles.values()].map((series) => series[0]?.openMs ?? Infinity));

@@ -34,6 +34,10 @@ export class UsageError extends Error {
 }
 
 export function runSimCommand(argv: readonly string[]): number {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(simUsage);
+    return 0;
+  }
   const { values } = parseArgs({
     args: [...argv],
     options: {
