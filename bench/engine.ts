@@ -84,8 +84,10 @@ function parseOnly(): number {
   return sink;
 }
 
-/** The engine proper: decode and step on frames JSON.parse has already turned into objects. */
-function decodeStep(): number {
+type Frame = Extract<Input, { kind: 'frame' }>;
+
+/** Replays every log into a fresh engine, each frame turned into an object by `objectOf`. */
+function replay(objectOf: (frame: Frame) => unknown): number {
   let commands = 0;
   for (const log of logs) {
     const state = freshState(log);
@@ -94,7 +96,7 @@ function decodeStep(): number {
         commands += step(state, input.event).length;
         continue;
       }
-      const decoded = decodeStreamMessage(input.parsed, { instruments: state.instruments, atMs: input.atMs, source: 'stream' });
+      const decoded = decodeStreamMessage(objectOf(input), { instruments: state.instruments, atMs: input.atMs, source: 'stream' });
       if (!decoded.ok) throw new Error(decoded.error);
       for (const event of decoded.events) commands += step(state, event).length;
     }
@@ -102,22 +104,9 @@ function decodeStep(): number {
   return commands;
 }
 
-function parseDecodeStep(): number {
-  let commands = 0;
-  for (const log of logs) {
-    const state = freshState(log);
-    for (const input of log.inputs) {
-      if (input.kind === 'event') {
-        commands += step(state, input.event).length;
-        continue;
-      }
-      const decoded = decodeStreamMessage(JSON.parse(input.text), { instruments: state.instruments, atMs: input.atMs, source: 'stream' });
-      if (!decoded.ok) throw new Error(decoded.error);
-      for (const event of decoded.events) commands += step(state, event).length;
-    }
-  }
-  return commands;
-}
+/** The engine proper: decode and step on frames JSON.parse has already turned into objects. */
+const decodeStep = (): number => replay((frame) => frame.parsed);
+const parseDecodeStep = (): number => replay((frame) => JSON.parse(frame.text));
 
 const predecodedCount = logs.reduce((sum, log) => sum + log.events.length, 0);
 function stepOnly(): number {

@@ -21,14 +21,8 @@ import { applyFill } from './ledger.ts';
 
 export type PositionKey = string;
 
-export type VenuePositionView = {
-  readonly sizeLots: number;
-  readonly entryPrice: string;
-  readonly stopLossTicks: number | null;
-  readonly takeProfitTicks: number | null;
-  readonly seq: number;
-  readonly venueUpdatedMs: number;
-};
+/** The venue's own view of the position: its last report, minus the symbol the key already says. */
+export type VenuePositionView = Omit<PositionReport, 'symbol'>;
 
 /** What the ledger needs of a fill to replay it. */
 export type LedgerFill = { readonly seq: number; readonly signedLots: number; readonly priceTicks: number };
