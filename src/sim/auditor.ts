@@ -39,7 +39,8 @@ export type InvariantName = 'event-lost' | 'unprotected' | 'duplicate-entry' | '
 
 export type Violation = { readonly invariant: InvariantName; readonly atMs: number; readonly detail: string };
 
-export type EpisodeEnd = 'stop' | 'flat';
+/** How an unprotected episode ended: a stop on the venue, flat, or the position turned to the other side. */
+export type EpisodeEnd = 'stop' | 'flat' | 'turned';
 
 export type UnprotectedEpisode = {
   readonly symbol: string;
@@ -51,7 +52,7 @@ export type UnprotectedEpisode = {
   readonly faulted: boolean;
 };
 
-type OpenEpisode = { startMs: number; origin: 'ours' | 'external'; faulted: boolean; reported: boolean };
+type OpenEpisode = { startMs: number; origin: 'ours' | 'external'; faulted: boolean; reported: boolean; sign: number };
 
 export const violationsKeptMax = 50;
 
@@ -167,14 +168,21 @@ export class Auditor {
     }
     if (sizeLots === 0) this.originBySymbol.delete(symbol);
     const protectedNow = sizeLots === 0 || this.world.venue.isProtected(symbol);
-    const episode = this.open.get(symbol);
+    let episode = this.open.get(symbol);
+    if (episode !== undefined && !protectedNow && Math.sign(sizeLots) !== episode.sign) {
+      // One-way netting turned the position to the other side before it got its stop: a new
+      // position with its own bound (the old one is judged by the exit bound).
+      this.closeEpisode(symbol, episode, nowMs, 'turned');
+      episode = undefined;
+      this.originBySymbol.set(symbol, this.originOfOpening(symbol));
+    }
     if (protectedNow) {
       if (episode !== undefined) this.closeEpisode(symbol, episode, nowMs, sizeLots === 0 ? 'flat' : 'stop');
       return;
     }
     if (episode === undefined) {
       const origin = this.originBySymbol.get(symbol) ?? 'external';
-      this.open.set(symbol, { startMs: nowMs, origin, faulted: false, reported: false });
+      this.open.set(symbol, { startMs: nowMs, origin, faulted: false, reported: false, sign: Math.sign(sizeLots) });
       if (origin === 'ours' && this.mode === 'attached') {
         this.fail('unprotected', nowMs, `${symbol}: our position with an attached stop is unprotected on the venue`);
       }

@@ -208,6 +208,9 @@ export function startExit(ctx: Ctx, intent: Intent, reason: string, protective: 
   const exiting: Intent = { ...intent, phase: { name: 'exiting', reason, sinceMs: ctx.atMs } };
   const position = findPosition(ctx, intent.symbol);
   const sizeLots = position === undefined ? 0 : effectiveSizeLots(position);
+  // Nothing filled yet: cancelling the entry is the whole exit; should it fill first, the exiting
+  // phase closes what it opened.
+  if (sizeLots === 0 && (entry === null || filledLots(entry) === 0)) return putIntent(ctx, exiting);
   return putIntent(ctx, sendExit(ctx, exiting, sizeLots));
 }
 
@@ -221,6 +224,7 @@ export function sendExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   // The side closes what the venue shows; before any position is visible, what the entry opened.
   const side: Side = sizeLots !== 0 ? (sizeLots > 0 ? 'sell' : 'buy') : oppositeSide(intent.side);
   const lots = Math.max(Math.abs(sizeLots), intent.kind === 'open' ? intent.sizeLots : 0);
+  if (lots === 0) return intent;
   putOrder(ctx, newPendingOrder({
     key, intentId: intent.id, role: 'exit', createdMs: ctx.atMs,
     spec: { symbol: intent.symbol, side, sizeLots: lots, reduceOnly: true, type: { kind: 'market' } },

@@ -38,7 +38,7 @@ export function onOpenRequested(ctx: Ctx, request: OpenRequest): void {
     return;
   }
   const intent = createOpenIntent(ctx, request, plan.value);
-  ctx.state.requests.set(request.requestId, `accepted as ${intent.id}`);
+  remember(ctx, request.requestId, `accepted as ${intent.id}`);
   ctx.state.counters.entriesSubmitted += 1;
   if (intent.entryOrder !== null) submitOrder(ctx, intent.entryOrder);
   const { instrument } = plan.value;
@@ -57,8 +57,20 @@ export function onCloseRequested(ctx: Ctx, request: EventOf<'CloseRequested'>): 
     reject(ctx, request.requestId, request.symbol, `no open position or entry on ${request.symbol}`);
     return;
   }
-  ctx.state.requests.set(request.requestId, `closing ${intent.id}`);
+  remember(ctx, request.requestId, `closing ${intent.id}`);
   startExit(ctx, intent, `close requested (${request.requestId})`, false);
+}
+
+/** Request ids remembered for idempotency: a repeat older than this many requests is not recognized. */
+export const requestIdsKeptMax = 10_000;
+
+function remember(ctx: Ctx, requestId: string, outcome: string): void {
+  const { requests } = ctx.state;
+  requests.set(requestId, outcome);
+  if (requests.size > requestIdsKeptMax) {
+    const oldest = requests.keys().next();
+    if (oldest.done !== true) requests.delete(oldest.value);
+  }
 }
 
 function isRepeat(ctx: Ctx, requestId: string, symbol: string): boolean {
@@ -70,7 +82,7 @@ function isRepeat(ctx: Ctx, requestId: string, symbol: string): boolean {
 
 function reject(ctx: Ctx, requestId: string, symbol: string, reason: string): void {
   ctx.state.counters.requestsRejected += 1;
-  ctx.state.requests.set(requestId, `rejected: ${reason}`);
+  remember(ctx, requestId, `rejected: ${reason}`);
   notify(ctx, 'warn', 'request-rejected', symbol, `request ${requestId} rejected: ${reason}`);
 }
 
