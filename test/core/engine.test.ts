@@ -174,6 +174,17 @@ describe('a separate stop', () => {
     assert.deepEqual(working.filter((command) => command.type === 'CancelOrder').map((command) => command.clientOrderId), [stopId]);
   });
 
+  it('covers the position the venue shows plus what the entry may still add (seed 7915)', () => {
+    const state = engine({ attachedStops: false });
+    step(state, openMarket('r1', 10, { side: 'sell', stopLoss: { percent: 1 } }));
+    // A manual sell of 4 lots netted in before our entry filled; the venue reports the position first.
+    const [stop] = submits(step(state, position(-4, 3, 50)));
+    assert.equal(stop?.clientOrderId, stopId);
+    assert.equal(stop?.spec.sizeLots, 14, '4 on the venue + 10 the entry may still add');
+    const later = applyAll(state, [fill(entryId, 'v1', 'x1', 10, 650_000, 4, 60, 'sell'), position(-14, 4, 61)]);
+    assert.equal(submits(later).length, 0, 'no replacement: the stop already covers it');
+  });
+
   it('is sent again when someone cancels it while the position is open', () => {
     const state = engine({ attachedStops: false });
     step(state, openMarket('r1', 10));

@@ -46,11 +46,18 @@ function permutedWithDuplicates<T>(items: readonly T[]): fc.Arbitrary<T[]> {
   });
 }
 
+/**
+ * What the venue's facts determine: positions, fills, order statuses and quantities, intent phases.
+ * Left out: the sizes of orders we sent, which may depend on what we knew when we sent them (a
+ * stop sent on a position report that arrived before the entry's own reports over-covers).
+ */
 function finalDigest(attachedStops: boolean, facts: readonly Event[]): string {
   const state = engine({ attachedStops });
   step(state, openMarket('r1', 10));
   for (const fact of facts) step(state, fact);
-  return stateDigest(state);
+  const digest = JSON.parse(stateDigest(state)) as { orders: unknown[][] };
+  digest.orders = digest.orders.map((order) => order.slice(0, 5));
+  return JSON.stringify(digest);
 }
 
 describe('interleavings of venue facts', () => {

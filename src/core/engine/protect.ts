@@ -126,7 +126,9 @@ function keepStop(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
     case 'accepted':
     case 'submitted':
     case 'unknown':
-      // Grown past the stop (an adopted position still filling): replace it now, not after its reply.
+      // Grown past the stop (an adopted position still filling, a manual order netted in): replace
+      // it now, not after its reply. Only real exposure triggers it, never the estimate of what
+      // the entry may add, so a pure entry never replaces its stop however its reports arrive.
       if (Math.abs(sizeLots) > stop.spec.sizeLots) return replaceStop(ctx, intent, stop, sizeLots);
       return stop.status === 'accepted' ? retireReplacedStops(ctx, intent) : intent;
     case 'partially-filled': // the stop triggered and is closing the position
@@ -243,7 +245,7 @@ function replaceStop(ctx: Ctx, intent: Intent, stop: Order, sizeLots: number): I
   if (intent.stopAttempts >= stopAttemptsMax) return startExit(ctx, intent, `the position outgrew its stop ${stopAttemptsMax} times`, true);
   const attempt = intent.stopAttempts + 1;
   const key = clientOrderIdFor(intent.id, 'stop', attempt);
-  putOrder(ctx, newPendingOrder({ key, intentId: intent.id, role: 'stop', createdMs: ctx.atMs, spec: { ...stop.spec, sizeLots: Math.abs(sizeLots) } }));
+  putOrder(ctx, newPendingOrder({ key, intentId: intent.id, role: 'stop', createdMs: ctx.atMs, spec: { ...stop.spec, sizeLots: coverLots(ctx, intent, sizeLots) } }));
   const next = putIntent(ctx, { ...intent, stopOrder: key, stopAttempts: attempt, replacedStops: [...intent.replacedStops, stop.key] });
   notify(ctx, 'warn', 'stop-resized', intent.symbol, `${intent.id}: the position (${describePosition(ctx, intent.symbol, sizeLots)}) outgrew stop ${stop.key}; sending ${key} for all of it`);
   sendProtection(ctx, next, getOrder(ctx, key), sizeLots);
@@ -260,9 +262,22 @@ function retireReplacedStops(ctx: Ctx, intent: Intent): Intent {
 }
 
 /** Sends the pending stop (and take-profit) sized to cover the whole position. */
+/**
+ * What a stop must cover: the position the venue shows plus what our live entry may still add to
+ * it. Sized so, a stop sent on the first evidence of a fill still covers the whole position when
+ * the rest of the entry fills before its reply, or when the venue's report of the position arrives
+ * before our entry's own reports (then it over-covers for a while, which a reduce-only stop may:
+ * it never closes more than the position).
+ */
+function coverLots(ctx: Ctx, intent: Intent, sizeLots: number): number {
+  const entry = orderOf(ctx, intent.entryOrder);
+  const entryRemaining = entry !== null && isLive(entry) ? Math.max(0, entry.spec.sizeLots - filledLots(entry)) : 0;
+  return Math.abs(sizeLots) + entryRemaining;
+}
+
 function sendProtection(ctx: Ctx, intent: Intent, stop: Order, sizeLots: number): void {
-  const coverLots = Math.max(stop.spec.sizeLots, Math.abs(sizeLots));
-  if (coverLots !== stop.spec.sizeLots) putOrder(ctx, { ...stop, spec: { ...stop.spec, sizeLots: coverLots } });
+  const lots = Math.max(stop.spec.sizeLots, coverLots(ctx, intent, sizeLots));
+  if (lots !== stop.spec.sizeLots) putOrder(ctx, { ...stop, spec: { ...stop.spec, sizeLots: lots } });
   submitOrder(ctx, stop.key);
   ctx.state.counters.stopsSubmitted += 1;
   startTimer(ctx, { kind: 'stop-deadline', intentId: intent.id, orderKey: stop.key }, ctx.state.config.stopAckDeadlineMs);
