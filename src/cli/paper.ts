@@ -167,7 +167,7 @@ function printSummary(world: SimWorld, trades: ReadonlyMap<string, { count: numb
   console.log(`  total net ${formatE8(totalNet)} USDT`);
   const unprotected = auditor.episodes.filter((episode) => episode.origin === 'ours').map((episode) => episode.endMs - episode.startMs);
   console.log(`  engine: ${state.counters.eventsApplied} events applied, ${state.counters.entriesSubmitted} entries, ${state.counters.stopsSubmitted} separate stops, ${state.counters.protectiveExits} protective exits, ${state.counters.requestsRejected} requests rejected`);
-  console.log(`  checks: ${auditor.eventsDelivered} venue events delivered, ${auditor.eventsLost} lost; longest unprotected time ${unprotected.length === 0 ? 0 : Math.max(...unprotected)} ms; ${auditor.violationCount} invariant violation(s)`);
+  console.log(`  checks: ${auditor.eventsDelivered} venue events delivered, ${auditor.eventsLost} lost; longest unprotected time ${unprotected.reduce((max, value) => Math.max(max, value), 0)} ms; ${auditor.violationCount} invariant violation(s)`);
   console.log(`  wall time ${(wallMs / 1000).toFixed(1)} s`);
 }
 

@@ -6,6 +6,8 @@
 //   npm run sim -- --faults duplicate,reorder --json
 
 import { parseArgs } from 'node:util';
+import type { MutantName } from '../sim/mutants.ts';
+import { mutant, mutantStories } from '../sim/mutants.ts';
 import type { NetworkFaults } from '../sim/network.ts';
 import { runScenario, scenarios } from '../sim/scenarios.ts';
 import type { SeedResult } from '../sim/swarm.ts';
@@ -19,6 +21,7 @@ export const simUsage = `usage: vigil sim [--seeds A..B | --seed N [--trace] | -
   --trace          print one line per event (with --seed or --scenario)
   --scenario NAME  run a named scenario: ${Object.keys(scenarios).join(', ')}
   --faults LIST    force faults on every seed: duplicate, reorder, request-lost, reply-lost, none
+  --mutant NAME    run a deliberately broken engine, to see the harness catch it: ${Object.keys(mutantStories).join(', ')}
   --json           print a machine-readable summary`;
 
 const faultPresets: Readonly<Record<string, Partial<NetworkFaults>>> = {
@@ -42,18 +45,19 @@ export function runSimCommand(argv: readonly string[]): number {
     args: [...argv],
     options: {
       seeds: { type: 'string' }, seed: { type: 'string' }, scenario: { type: 'string' },
-      faults: { type: 'string' }, trace: { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
+      faults: { type: 'string' }, mutant: { type: 'string' }, trace: { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
     },
     strict: true,
   });
   if (values.scenario !== undefined) return runNamedScenario(values.scenario, values.trace, values.json);
   const forcedFaults = parseFaults(values.faults);
+  const step = values.mutant === undefined ? undefined : mutant(parseMutant(values.mutant));
   const seeds = values.seed !== undefined ? [parseSeed(values.seed, '--seed')] : parseSeedRange(values.seeds ?? '1..100');
   const traceSink = values.trace && seeds.length === 1 ? (line: string): void => console.log(line) : undefined;
   const startedMs = performance.now();
   const results: SeedResult[] = [];
   for (const seed of seeds) {
-    const result = runSeed(seed, { forcedFaults, ...(traceSink === undefined ? {} : { traceSink }) });
+    const result = runSeed(seed, { forcedFaults, ...(traceSink === undefined ? {} : { traceSink }), ...(step === undefined ? {} : { step }) });
     results.push(result);
     if (!values.json && result.violationCount > 0) console.log(`seed ${seed}: ${result.violationCount} violation(s)`);
   }
@@ -96,8 +100,8 @@ function printSummary(summary: SimSummary, seeds: readonly number[], elapsedMs: 
   for (const failure of summary.failures) {
     console.log(`\nseed ${failure.seed} failed (reproduce: npm run sim -- --seed ${failure.seed} --trace):`);
     for (const line of failure.violations) console.log(`  ${line}`);
-    console.log('  trace tail:');
-    for (const line of failure.traceTail.slice(-25)) console.log(`    ${line}`);
+    console.log('  the trace before the first violation (tickers left out):');
+    for (const line of failure.traceTail.filter((text) => !text.includes(' deliver ticker ')).slice(-30)) console.log(`    ${line}`);
   }
   if (summary.failingSeeds.length > 0) console.log(`\nfailing seeds: ${summary.failingSeeds.join(' ')}`);
 }
@@ -120,6 +124,12 @@ export function parseSeedRange(text: string): number[] {
   if (to < from) throw new UsageError(`--seeds: ${to} is before ${from}`);
   if (to - from >= 1_000_000) throw new UsageError('--seeds: at most 1,000,000 seeds per run');
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+function parseMutant(name: string): MutantName {
+  const known = Object.keys(mutantStories);
+  if (!known.includes(name)) throw new UsageError(`--mutant: unknown mutant "${name}"; known: ${known.join(', ')}`);
+  return name as MutantName;
 }
 
 function parseFaults(text: string | undefined): Partial<NetworkFaults> {

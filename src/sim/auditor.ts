@@ -25,6 +25,7 @@ import type { Runtime } from '../shell/runtime.ts';
 import type { SimVenue } from '../venues/sim/venue.ts';
 import type { Network } from './network.ts';
 import type { Scheduler } from './scheduler.ts';
+import type { Trace } from './trace.ts';
 
 /** What the auditor reads: the venue's ground truth, the engine's state, and the network's bounds. */
 export type AuditedWorld = {
@@ -33,6 +34,7 @@ export type AuditedWorld = {
   readonly network: Network;
   readonly scheduler: Scheduler;
   readonly startMs: number;
+  readonly trace: Trace;
 };
 
 export type InvariantName = 'event-lost' | 'unprotected' | 'duplicate-entry' | 'runtime-halted' | 'converged';
@@ -263,7 +265,11 @@ export class Auditor {
     }
   }
 
+  /** The trace as it stood when the first violation was found: what led to it. */
+  traceAtFirstViolation: readonly string[] = [];
+
   private fail(invariant: InvariantName, atMs: number, detail: string): void {
+    if (this.violationCount === 0) this.traceAtFirstViolation = [...this.world.trace.lastLines()];
     this.violationCount += 1;
     if (this.violations.length < violationsKeptMax) this.violations.push({ invariant, atMs: atMs - this.world.startMs, detail });
   }

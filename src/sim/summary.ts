@@ -65,7 +65,7 @@ export function summarize(results: readonly SeedResult[]): SimSummary {
     eventsDelivered: results.reduce((sum, result) => sum + result.eventsDelivered, 0),
     eventsLost: results.reduce((sum, result) => sum + result.eventsLost, 0),
     positionsOpened: opened,
-    maxUnprotectedMs: ours.length === 0 ? 0 : Math.max(...ours),
+    maxUnprotectedMs: ours.reduce((max, value) => Math.max(max, value), 0),
     unprotectedMs: {
       attached: distribution(durations.attached), separate: distribution(durations.separate),
       adopted: distribution(durations.adopted), faulted: distribution(durations.faulted),

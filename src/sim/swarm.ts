@@ -136,7 +136,7 @@ export function resultOf(world: SimWorld, parameters: SeedParameters): SeedResul
     episodes: auditor.episodes,
     steps: world.steps,
     traceHash: world.trace.hash,
-    traceTail: world.trace.lastLines(),
+    traceTail: auditor.traceAtFirstViolation,
     counters: { ...runtime.state.counters },
     faults: { ...network.counts },
     stopBoundMs: auditor.stopBoundMs,
