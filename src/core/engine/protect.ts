@@ -4,10 +4,14 @@
 // Invariants kept here:
 //  1. A position seen with no active intent is adopted at once (never left unwatched).
 //  2. In `separate` mode the stop is sent on the first evidence of a fill, whichever event shows it
-//     first (a fill, an order report, a position report); a stop not acknowledged by the deadline,
-//     or rejected, turns into a market exit.
-//  3. Every policy sees the position from the first event that shows it.
-//  4. An intent is done only when its position is flat and its entry can no longer fill.
+//     first (a fill, an order report, a position report, a query answer), sized for the position
+//     plus what the live entry may still add; a stop not acknowledged by the deadline, or rejected
+//     because the market is past it, turns into a market exit; a stop cancelled by someone else is
+//     sent again; a position that outgrows its stop gets a larger one before the old is cancelled.
+//  3. A position keeps its stop while exiting, until it is flat.
+//  4. Every policy sees the position from the first event that shows it.
+//  5. An intent is done only when its position is flat and its entry can no longer fill; a position
+//     that turns to the other side ends its intent and is adopted afresh.
 
 import { assertNever } from '../assert.ts';
 import { clientOrderIdFor, intentIdFor } from '../ids.ts';
@@ -16,7 +20,7 @@ import { isActive } from '../intent/intent.ts';
 import { ticksToPrice, lotsToQty, priceToTicksRounded } from '../instrument.ts';
 import type { Order, OrderKey } from '../order/order.ts';
 import { dropPending, filledLots, isAcknowledged, isLive, isTerminal, newPendingOrder } from '../order/order.ts';
-import { averageEntryTicks, } from '../position/ledger.ts';
+import { averageEntryTicks } from '../position/ledger.ts';
 import type { Position } from '../position/position.ts';
 import { effectiveSizeLots } from '../position/position.ts';
 import type { PositionView, ProtectionStatus } from '../protection/policy.ts';
