@@ -22,6 +22,9 @@ export type OrderReport = {
   readonly reduceOnly: boolean;
   /** Set when the venue itself created the order from a position's stop-loss / take-profit. */
   readonly positionTrigger: 'stop-loss' | 'take-profit' | 'trailing-stop' | null;
+  /** The stop-loss / take-profit attached to this order (armed on the position when it fills). */
+  readonly stopLossTicks: number | null;
+  readonly takeProfitTicks: number | null;
   readonly venueUpdatedMs: number;
   readonly reason: string | null;
 };

@@ -17,7 +17,8 @@ function submitted(): Order {
 function venueReport(status: OrderReport['status'], filled: number, atMs: number): OrderReport {
   return {
     symbol: 'BTCUSDT', venueOrderId: v1, clientOrderId: 'b-1-e', side: 'buy', orderKind: 'market', status, sizeLots: 10,
-    filledLots: filled, priceTicks: null, triggerTicks: null, reduceOnly: false, positionTrigger: null, venueUpdatedMs: atMs, reason: null,
+    filledLots: filled, priceTicks: null, triggerTicks: null, reduceOnly: false, positionTrigger: null, stopLossTicks: null, takeProfitTicks: null,
+    venueUpdatedMs: atMs, reason: null,
   };
 }
 

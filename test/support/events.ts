@@ -35,7 +35,7 @@ export function report(clientOrderId: string | null, venueOrderId: string, statu
   return {
     type: 'OrderUpdated', atMs, source: 'stream', symbol: 'BTCUSDT', venueOrderId: venueOrderId as VenueOrderId, clientOrderId,
     side: 'buy', orderKind: 'market', status, sizeLots: 10, filledLots, priceTicks: null, triggerTicks: null, reduceOnly: false,
-    positionTrigger: null, venueUpdatedMs: atMs, reason: null, ...extra,
+    positionTrigger: null, stopLossTicks: null, takeProfitTicks: null, venueUpdatedMs: atMs, reason: null, ...extra,
   };
 }
 

@@ -133,7 +133,7 @@ void describe('bybit codec: order topic', () => {
     assert.deepEqual(decoded.events, [{
       type: 'OrderUpdated', atMs: ctx.atMs, source: 'stream', symbol: 'BTCUSDT', venueOrderId: 'f5f2d355-9a11-4af3-9b83-aa1d6ab6ddfe',
       clientOrderId: null, side: 'sell', orderKind: 'market', status: 'filled', sizeLots: 1, filledLots: 1, priceTicks: null,
-      triggerTicks: null, reduceOnly: true, positionTrigger: null, venueUpdatedMs: 1757837618909, reason: null,
+      triggerTicks: null, reduceOnly: true, positionTrigger: null, stopLossTicks: null, takeProfitTicks: null, venueUpdatedMs: 1757837618909, reason: null,
     }]);
   });
 
@@ -307,7 +307,7 @@ void describe('bybit codec: REST replies', () => {
       items: [{
         symbol: 'ETHUSDT', venueOrderId: 'fd4300ae-7847-404e-b947-b46980a4d140', clientOrderId: 'test-000005', side: 'buy', orderKind: 'limit',
         status: 'new', sizeLots: 10, filledLots: 0, priceTicks: 160000, triggerTicks: null, reduceOnly: false, positionTrigger: null,
-        venueUpdatedMs: 1684738540561, reason: null,
+        stopLossTicks: null, takeProfitTicks: null, venueUpdatedMs: 1684738540561, reason: null,
       }],
     });
     const ccxt = decodeOrderList(fixture('rest.v5.order.realtime.linear.ccxt-static.json'), ctx);
@@ -385,10 +385,12 @@ const orderArb: fc.Arbitrary<OrderReport> = fc.record({
   instrument: instrumentArb, venueOrderId: fc.uuid(), clientOrderId: clientIdArb, side: fc.constantFrom('buy', 'sell' as const), kind: kindArb,
   status: statusArb, sizeLots: lotsArb, filledLots: lotsArb, reduceOnly: fc.boolean(),
   positionTrigger: fc.constantFrom(null, 'stop-loss', 'take-profit', 'trailing-stop' as const), venueUpdatedMs: msArb, reason: reasonArb,
+  stopLossTicks: fc.option(ticksArb, { nil: null }), takeProfitTicks: fc.option(ticksArb, { nil: null }),
 }).map(({ instrument, venueOrderId, kind, ...rest }) => ({
   symbol: instrument.symbol, venueOrderId: venueOrderId as VenueOrderId, clientOrderId: rest.clientOrderId, side: rest.side, orderKind: kind.orderKind,
   status: rest.status, sizeLots: rest.sizeLots, filledLots: rest.filledLots, priceTicks: kind.priceTicks, triggerTicks: kind.triggerTicks,
-  reduceOnly: rest.reduceOnly, positionTrigger: rest.positionTrigger, venueUpdatedMs: rest.venueUpdatedMs, reason: rest.reason,
+  reduceOnly: rest.reduceOnly, positionTrigger: rest.positionTrigger, stopLossTicks: rest.stopLossTicks, takeProfitTicks: rest.takeProfitTicks,
+  venueUpdatedMs: rest.venueUpdatedMs, reason: rest.reason,
 }));
 
 const fillArb: fc.Arbitrary<Fill> = fc.record({

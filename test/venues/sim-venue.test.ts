@@ -521,7 +521,8 @@ void describe('ids, queries and cancels', () => {
     assert.equal(venue.queryOrder({ clientOrderId: 'a' })?.status, 'filled');
     assert.deepEqual(venue.queryOrder({ venueOrderId: second }), {
       symbol: 'SOLUSDT', venueOrderId: 'o2', clientOrderId: null, side: 'buy', orderKind: 'limit', status: 'new', sizeLots: 10,
-      filledLots: 0, priceTicks: 14_000, triggerTicks: null, reduceOnly: false, positionTrigger: null, venueUpdatedMs: 2, reason: null,
+      filledLots: 0, priceTicks: 14_000, triggerTicks: null, reduceOnly: false, positionTrigger: null, stopLossTicks: null, takeProfitTicks: null,
+      venueUpdatedMs: 2, reason: null,
     });
     assert.equal(venue.queryOrder({ clientOrderId: 'zzz' }), null);
     assert.equal(venue.queryOrder({ venueOrderId: 'o9' as VenueOrderId }), null);

@@ -73,7 +73,7 @@ function applyFillToOrder(ctx: Ctx, event: EventOf<'FillReceived'>): Order {
   const adopted = adoptExternalOrder(ctx, {
     symbol: event.symbol, venueOrderId: event.venueOrderId, clientOrderId: event.clientOrderId, side: event.side,
     orderKind: 'market', status: 'partially-filled', sizeLots: event.lots, filledLots: 0, priceTicks: null,
-    triggerTicks: null, reduceOnly: false, positionTrigger: null, venueUpdatedMs: 0, reason: null,
+    triggerTicks: null, reduceOnly: false, positionTrigger: null, stopLossTicks: null, takeProfitTicks: null, venueUpdatedMs: 0, reason: null,
   });
   const filled: Order = { ...adopted, fillsLots: event.lots };
   return putOrder(ctx, filled);

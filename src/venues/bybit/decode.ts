@@ -94,7 +94,8 @@ function orderEventOf(item: JsonRecord, at: Place, ctx: DecodeContext): Event | 
   return {
     type: 'OrderUpdated', atMs: ctx.atMs, source: ctx.source, symbol: r.symbol, venueOrderId: r.venueOrderId, clientOrderId: r.clientOrderId,
     side: r.side, orderKind: r.orderKind, status: r.status, sizeLots: r.sizeLots, filledLots: r.filledLots, priceTicks: r.priceTicks,
-    triggerTicks: r.triggerTicks, reduceOnly: r.reduceOnly, positionTrigger: r.positionTrigger, venueUpdatedMs: r.venueUpdatedMs, reason: r.reason,
+    triggerTicks: r.triggerTicks, reduceOnly: r.reduceOnly, positionTrigger: r.positionTrigger, stopLossTicks: r.stopLossTicks,
+    takeProfitTicks: r.takeProfitTicks, venueUpdatedMs: r.venueUpdatedMs, reason: r.reason,
   };
 }
 

@@ -57,6 +57,8 @@ export function orderReportOf(item: JsonRecord, at: Place, instruments: Instrume
     triggerTicks,
     reduceOnly: flag(item, 'reduceOnly', at),
     positionTrigger: positionTriggerOf(optionalText(item, 'stopOrderType', at)),
+    stopLossTicks: optionalTicks(instrument, item, 'stopLoss', at),
+    takeProfitTicks: optionalTicks(instrument, item, 'takeProfit', at),
     venueUpdatedMs: integer(item, 'updatedTime', at),
     reason: reasonOf(status, optionalText(item, 'rejectReason', at), optionalText(item, 'cancelType', at)),
   };

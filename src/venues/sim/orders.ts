@@ -90,6 +90,8 @@ export function reportOf(order: SimOrder): OrderReport {
     triggerTicks: type.kind === 'stop-market' ? type.triggerTicks : null,
     reduceOnly: order.spec.reduceOnly,
     positionTrigger: order.positionTrigger,
+    stopLossTicks: order.spec.stopLoss?.triggerTicks ?? null,
+    takeProfitTicks: order.spec.takeProfit?.triggerTicks ?? null,
     venueUpdatedMs: order.updatedMs,
     reason: order.reason,
   };
