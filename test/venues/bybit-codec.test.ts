@@ -307,7 +307,7 @@ void describe('bybit codec: REST replies', () => {
       items: [{
         symbol: 'ETHUSDT', venueOrderId: 'fd4300ae-7847-404e-b947-b46980a4d140', clientOrderId: 'test-000005', side: 'buy', orderKind: 'limit',
         status: 'new', sizeLots: 10, filledLots: 0, priceTicks: 160000, triggerTicks: null, reduceOnly: false, positionTrigger: null,
-        stopLossTicks: null, takeProfitTicks: null, venueUpdatedMs: 1684738540561, reason: null,
+        stopLossTicks: 150000, takeProfitTicks: 250000, venueUpdatedMs: 1684738540561, reason: null,
       }],
     });
     const ccxt = decodeOrderList(fixture('rest.v5.order.realtime.linear.ccxt-static.json'), ctx);
