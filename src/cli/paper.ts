@@ -88,6 +88,7 @@ function buildWorld(options: Options, candles: ReadonlyMap<string, Candle[]>, fi
     symbols,
     network: {
       restRequest: { min: 15, max: 60 }, restReply: { min: 15, max: 80 }, privateStream: { min: 5, max: 40 }, publicStream: { min: 5, max: 20 },
+      streamSetup: { min: 150, max: 300 },
       restTimeoutMs: 3_000, faults: noFaults,
     },
     venue: { makerFeeRateE8: 20_000, takerFeeRateE8: 55_000, spreadTicks: 1, partialFillChance: 0.2, fillPartsMax: 3, limitPartialChance: 0.2 },
@@ -110,7 +111,7 @@ function buildWorld(options: Options, candles: ReadonlyMap<string, Candle[]>, fi
 }
 
 function statusOf(world: WorldHandle, traded: Instrument): SymbolStatus {
-  const { state } = world.runtime;
+  const { state } = world.runtime();
   const intentId = state.activeIntentBySymbol.get(traded.symbol);
   if (intentId === undefined) return 'flat';
   const intent = state.intents.get(intentId);

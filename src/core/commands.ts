@@ -20,6 +20,7 @@ export type Command =
   | { readonly type: 'SubmitOrder'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly spec: OrderSpec }
   | { readonly type: 'CancelOrder'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly symbol: string; readonly venueOrderId: VenueOrderId | null }
   | { readonly type: 'QueryOrder'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly symbol: string }
+  | { readonly type: 'FetchSnapshot'; readonly commandId: number; readonly snapshotId: number; readonly fillsSinceMs: number }
   | { readonly type: 'StartTimer'; readonly timerId: number; readonly fireAtMs: number }
   | { readonly type: 'Notify'; readonly atMs: number; readonly notice: Notice };
 

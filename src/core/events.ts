@@ -70,6 +70,18 @@ export type RejectCode =
   | 'not-found'
   | 'other';
 
+/** The venue's WebSocket streams: private (orders, executions, positions, wallet) and public (tickers). */
+export type StreamName = 'private' | 'public';
+
+/** What a snapshot of the venue holds: every open position, every open order, the fills since a time. */
+export type Snapshot = {
+  readonly positions: readonly PositionReport[];
+  readonly openOrders: readonly OrderReport[];
+  readonly fills: readonly Fill[];
+  /** Venue time the positions were read at: a position missing from them was flat then. */
+  readonly positionsVenueMs: number;
+};
+
 type At = { readonly atMs: number };
 
 export type Event =
@@ -87,6 +99,11 @@ export type Event =
   | (At & { readonly type: 'OrderQueried'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly report: OrderReport | null })
   | (At & { readonly type: 'OrderQueryFailed'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly reason: string })
   | (At & { readonly type: 'TimerFired'; readonly timerId: number })
+  | (At & { readonly type: 'EngineStarted' })
+  | (At & { readonly type: 'StreamConnected'; readonly stream: StreamName })
+  | (At & { readonly type: 'StreamDisconnected'; readonly stream: StreamName; readonly reason: string })
+  | (At & { readonly type: 'SnapshotReceived'; readonly snapshotId: number } & Snapshot)
+  | (At & { readonly type: 'SnapshotFailed'; readonly snapshotId: number; readonly reason: string })
   | (At & {
       readonly type: 'OpenRequested';
       readonly requestId: string;

@@ -14,9 +14,11 @@ import type { Intent } from './intent/intent.ts';
 import type { Order, OrderKey } from './order/order.ts';
 import type { Position, PositionKey } from './position/position.ts';
 import type { PositionPolicy } from './protection/policy.ts';
+import type { StreamName } from './events.ts';
 import type { TriggerBy } from './types.ts';
 
 export type ExternalPositionPolicy = 'protect' | 'watch' | 'close';
+export type ForeignOrderPolicy = 'leave' | 'cancel';
 
 export type EngineConfig = {
   readonly botId: string;
@@ -34,6 +36,19 @@ export type EngineConfig = {
   readonly unknownNotFoundMax: number;
   readonly exitAttemptsMax: number;
   readonly exitRetryMs: number;
+  /** Orders on the venue that are not this bot's: left alone, or cancelled. */
+  readonly foreignOrders: ForeignOrderPolicy;
+  /** A reconciliation with a fresh snapshot this often while trading (a safety net; drift is a metric). */
+  readonly reconcileEveryMs: number;
+  /** A failed snapshot is asked again after this, doubling per attempt up to the maximum. */
+  readonly snapshotRetryMs: number;
+  readonly snapshotRetryMsMax: number;
+  /** Fills are fetched from a little before the newest one known (reordering slack). */
+  readonly fillsOverlapMs: number;
+  /** With no fill known (a cold start), fills are fetched from this long before the start. */
+  readonly coldStartLookbackMs: number;
+  /** A position size the fills do not explain is checked again after this before it is booked. */
+  readonly mismatchRecheckMs: number;
   readonly policies: readonly PositionPolicy[];
 };
 
@@ -49,8 +64,56 @@ export const defaultEngineConfig: EngineConfig = {
   unknownNotFoundMax: 3,
   exitAttemptsMax: 5,
   exitRetryMs: 500,
+  foreignOrders: 'leave',
+  reconcileEveryMs: 120_000,
+  snapshotRetryMs: 500,
+  snapshotRetryMsMax: 30_000,
+  fillsOverlapMs: 60_000,
+  coldStartLookbackMs: 24 * 3_600_000,
+  mismatchRecheckMs: 5_000,
   policies: [],
 };
+
+/**
+ * The startup lifecycle: load (journal) -> connect (streams) -> snapshot -> reconcile -> trade.
+ * Reconciliation runs inside the step that receives the snapshot; the phase after it is `trading`.
+ * Losing the private stream goes back to `connecting`: entries wait; protective orders still go out.
+ */
+export type Lifecycle =
+  | { readonly phase: 'loading' }
+  | { readonly phase: 'connecting'; readonly sinceMs: number }
+  | { readonly phase: 'snapshotting'; readonly sinceMs: number }
+  | { readonly phase: 'trading'; readonly sinceMs: number };
+
+export type SnapshotReason = 'startup' | 'reconnect' | 'periodic' | 'recheck';
+
+export type SnapshotInFlight = {
+  readonly snapshotId: number;
+  readonly requestedMs: number;
+  readonly reason: SnapshotReason;
+  readonly attempt: number;
+};
+
+/** Each class of difference reconciliation finds and heals; all should stay at zero. */
+export type ReconcileCounts = {
+  runs: number;
+  missedFills: number;
+  unknownPositions: number;
+  positionsWithoutStop: number;
+  orphanOrders: number;
+  foreignOrders: number;
+  sizeMismatches: number;
+  unknownOrdersResolved: number;
+  vanishedOrders: number;
+  restoredOrders: number;
+};
+
+export function zeroReconcileCounts(): ReconcileCounts {
+  return {
+    runs: 0, missedFills: 0, unknownPositions: 0, positionsWithoutStop: 0, orphanOrders: 0, foreignOrders: 0,
+    sizeMismatches: 0, unknownOrdersResolved: 0, vanishedOrders: 0, restoredOrders: 0,
+  };
+}
 
 /** The latest prices of a symbol. Updated in place on every ticker (the hottest event); never shared. */
 export type Market = { lastTicks: number | null; markTicks: number | null; venueMs: number };
@@ -58,7 +121,12 @@ export type Market = { lastTicks: number | null; markTicks: number | null; venue
 export type TimerPurpose =
   | { readonly kind: 'stop-deadline'; readonly intentId: IntentId; readonly orderKey: OrderKey }
   | { readonly kind: 'query-order'; readonly orderKey: OrderKey }
-  | { readonly kind: 'exit-retry'; readonly intentId: IntentId };
+  | { readonly kind: 'exit-retry'; readonly intentId: IntentId }
+  | { readonly kind: 'reconcile' }
+  | { readonly kind: 'snapshot-retry'; readonly reason: SnapshotReason; readonly attempt: number };
+
+/** A position size the fills did not explain at one reconciliation, to be checked at the next. */
+export type SuspectedMismatch = { readonly diffLots: number; readonly venueSeq: number };
 
 export type Counters = {
   eventsApplied: number;
@@ -75,8 +143,10 @@ export type Counters = {
 
 export type EngineState = {
   readonly config: EngineConfig;
-  /** One counter for every id the engine makes (intents, commands, timers): deterministic. */
+  /** The counter for commands, timers and snapshots: deterministic. */
   seq: number;
+  /** The counter for intent ids, which go into client order ids (see onEngineStarted). */
+  intentSeq: number;
   readonly instruments: Map<string, Instrument>;
   readonly markets: Map<string, Market>;
   readonly orders: Map<OrderKey, Order>;
@@ -93,6 +163,19 @@ export type EngineState = {
   /** Not-found answers so far per order in `unknown`. */
   readonly notFoundAnswers: Map<OrderKey, number>;
   readonly counters: Counters;
+  lifecycle: Lifecycle;
+  readonly streams: Record<StreamName, 'down' | 'up'>;
+  /** The snapshot the lifecycle waits for (startup, reconnect) or a background one; null if none. */
+  snapshot: SnapshotInFlight | null;
+  /** True once a reconciliation has run since the engine (re)started: until then nothing is adopted. */
+  reconciledSinceStart: boolean;
+  startedMs: number | null;
+  /** Venue time of the newest fill known: the next snapshot fetches fills from a little before it. */
+  fillCursorMs: number;
+  /** The one periodic reconciliation timer that counts (later ones replace earlier ones). */
+  periodicTimerId: number | null;
+  readonly suspectedMismatches: Map<string, SuspectedMismatch>;
+  readonly reconcile: ReconcileCounts;
 };
 
 export function createEngineState(overrides: Partial<EngineConfig> = {}): EngineState {
@@ -103,6 +186,7 @@ export function createEngineState(overrides: Partial<EngineConfig> = {}): Engine
   return {
     config,
     seq: 0,
+    intentSeq: 0,
     instruments: new Map(),
     markets: new Map(),
     orders: new Map(),
@@ -115,6 +199,15 @@ export function createEngineState(overrides: Partial<EngineConfig> = {}): Engine
     requests: new Map(),
     timers: new Map(),
     notFoundAnswers: new Map(),
+    lifecycle: { phase: 'loading' },
+    streams: { private: 'down', public: 'down' },
+    snapshot: null,
+    reconciledSinceStart: false,
+    startedMs: null,
+    fillCursorMs: 0,
+    periodicTimerId: null,
+    suspectedMismatches: new Map(),
+    reconcile: zeroReconcileCounts(),
     counters: {
       eventsApplied: 0, duplicateFills: 0, staleReports: 0, adoptedOrders: 0, adoptedPositions: 0,
       anomalies: 0, requestsRejected: 0, entriesSubmitted: 0, stopsSubmitted: 0, protectiveExits: 0,

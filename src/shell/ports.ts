@@ -21,7 +21,7 @@ export interface Journal {
   readonly size: number;
 }
 
-export type VenueCommand = CommandOf<'SubmitOrder'> | CommandOf<'CancelOrder'> | CommandOf<'QueryOrder'>;
+export type VenueCommand = CommandOf<'SubmitOrder'> | CommandOf<'CancelOrder'> | CommandOf<'QueryOrder'> | CommandOf<'FetchSnapshot'>;
 
 /** Sends commands to the venue. Outcomes come back later as events through the runtime's inbox. */
 export interface VenueGateway {
@@ -29,7 +29,7 @@ export interface VenueGateway {
 }
 
 export function isVenueCommand(command: Command): command is VenueCommand {
-  return command.type === 'SubmitOrder' || command.type === 'CancelOrder' || command.type === 'QueryOrder';
+  return command.type === 'SubmitOrder' || command.type === 'CancelOrder' || command.type === 'QueryOrder' || command.type === 'FetchSnapshot';
 }
 
 export class InMemoryJournal implements Journal {

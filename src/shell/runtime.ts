@@ -99,6 +99,7 @@ export class Runtime {
       case 'SubmitOrder':
       case 'CancelOrder':
       case 'QueryOrder':
+      case 'FetchSnapshot':
         this.deps.gateway.execute(command);
         return;
       case 'StartTimer':

@@ -10,11 +10,19 @@
 //                     to exit instead (stop rejected or not acknowledged), its deadline plus the
 //                     exit's own trip. Episodes during which the network lost one of the bot's
 //                     requests are reported separately and must still end before quiescence;
+//                     Episodes during which the private stream was down, the bot restarted or
+//                     had not yet reconciled since it started, are reported apart too;
 //  duplicate-entry    no intent ever sends a second entry order (by client order id role);
+//  write-while-down   no entry or take-profit is sent unless the engine is trading, nor before the
+//                     private stream has been subscribed since the bot's process started;
+//  fill-booked        every venue fill is in engine state within `fillBookedBoundMs` of its
+//                     execution (or of the bot's restart): a fill lost on a dropped stream must be
+//                     recovered by the reconciliation after the reconnect, not by a later one;
 //  runtime-halted     the engine never fails an internal assertion;
 //  converged          at quiescence the engine's positions (size, cost, realized PnL, fees), its
 //                     fills and its live orders equal the venue's, and every position is protected.
 
+import type { ExecutionId } from '../core/ids.ts';
 import { parseClientOrderId } from '../core/ids.ts';
 import type { EngineConfig } from '../core/state.ts';
 import { filledLots, isLive } from '../core/order/order.ts';
@@ -25,6 +33,7 @@ import type { Runtime } from '../shell/runtime.ts';
 import type { SimVenue } from '../venues/sim/venue.ts';
 import type { Network } from './network.ts';
 import type { Scheduler } from './scheduler.ts';
+import type { SimStreams } from './streams.ts';
 import type { Trace } from './trace.ts';
 
 /** What the auditor reads: the venue's ground truth, the engine's state, and the network's bounds. */
@@ -33,11 +42,15 @@ export type AuditedWorld = {
   readonly runtime: Runtime;
   readonly network: Network;
   readonly scheduler: Scheduler;
+  readonly streams: SimStreams;
   readonly startMs: number;
   readonly trace: Trace;
 };
 
-export type InvariantName = 'event-lost' | 'unprotected' | 'duplicate-entry' | 'runtime-halted' | 'converged';
+export type InvariantName = 'event-lost' | 'unprotected' | 'duplicate-entry' | 'write-while-down' | 'fill-booked' | 'runtime-halted' | 'converged';
+
+/** A fill must be in engine state this soon: a stall's detection, the reconnect backoff and setup, a snapshot with retries. */
+export const fillBookedBoundMs = 45_000;
 
 export type Violation = { readonly invariant: InvariantName; readonly atMs: number; readonly detail: string };
 
@@ -73,10 +86,23 @@ export class Auditor {
   private readonly originBySymbol = new Map<string, 'ours' | 'external'>();
   private readonly entriesByIntent = new Map<string, number>();
   private haltReported = false;
+  /** Venue fills not yet seen in engine state, with the time from which the bound runs. */
+  private readonly unbooked = new Map<ExecutionId, number>();
+  private processStartMs: number;
+  restarts = 0;
 
   constructor(world: AuditedWorld, config: EngineConfig) {
     this.world = world;
     this.config = config;
+    this.processStartMs = world.scheduler.nowMs();
+  }
+
+  /** The bot's process died and started again: episodes in progress are judged apart. */
+  onRestart(nowMs: number): void {
+    this.restarts += 1;
+    this.processStartMs = nowMs;
+    for (const episode of this.open.values()) episode.faulted = true;
+    for (const [id, fromMs] of this.unbooked) this.unbooked.set(id, Math.max(fromMs, nowMs));
   }
 
   get mode(): 'attached' | 'separate' {
@@ -96,7 +122,9 @@ export class Auditor {
   }
 
   onVenueFact(fact: VenueFact): void {
-    if (fact.kind === 'fill') this.lastFillClientId.set(fact.fill.symbol, fact.fill.clientOrderId);
+    if (fact.kind !== 'fill') return;
+    this.lastFillClientId.set(fact.fill.symbol, fact.fill.clientOrderId);
+    this.unbooked.set(fact.fill.executionId, Math.max(fact.fill.venueMs, this.processStartMs));
   }
 
   onCommandSent(command: VenueCommand, atMs: number): void {
@@ -106,13 +134,25 @@ export class Auditor {
       this.fail('duplicate-entry', atMs, `command with a client order id that is not ours: ${command.clientOrderId}`);
       return;
     }
+    if (parsed.role === 'entry' || parsed.role === 'take-profit') this.checkWriteAllowed(command.clientOrderId, atMs);
     if (parsed.role !== 'entry') return;
     const count = (this.entriesByIntent.get(parsed.intentId) ?? 0) + 1;
     this.entriesByIntent.set(parsed.intentId, count);
     if (count > 1) this.fail('duplicate-entry', atMs, `intent ${parsed.intentId} sent entry order #${count} (${command.clientOrderId})`);
   }
 
+  /** Entries and take-profits must be observable: the engine trading, the private stream subscribed since start. */
+  private checkWriteAllowed(clientOrderId: string, atMs: number): void {
+    const { lifecycle } = this.world.runtime.state;
+    if (!this.world.streams.privateUpSinceStart) {
+      this.fail('write-while-down', atMs, `${clientOrderId} sent before the private stream was ever subscribed since the bot started`);
+    } else if (lifecycle.phase !== 'trading') {
+      this.fail('write-while-down', atMs, `${clientOrderId} sent while the engine was ${lifecycle.phase}`);
+    }
+  }
+
   onRequestLost(command: VenueCommand): void {
+    if (command.type === 'FetchSnapshot') return;
     const symbol = command.type === 'SubmitOrder' ? command.spec.symbol : command.symbol;
     const episode = this.open.get(symbol);
     if (episode !== undefined) episode.faulted = true;
@@ -159,7 +199,28 @@ export class Auditor {
       this.haltReported = true;
       this.fail('runtime-halted', nowMs, halt.reason);
     }
-    for (const position of this.world.venue.positions()) this.checkProtection(position.symbol, position.sizeLots, nowMs);
+    // The engine cannot see while its private stream is down, nor adopt before its first
+    // reconciliation since it started: positions unprotected then are judged apart.
+    const streamsDown = !this.world.streams.isUp('private') || !this.world.runtime.state.reconciledSinceStart;
+    for (const position of this.world.venue.positions()) {
+      this.checkProtection(position.symbol, position.sizeLots, nowMs);
+      const episode = this.open.get(position.symbol);
+      if (streamsDown && episode !== undefined) episode.faulted = true;
+    }
+    this.checkFillsBooked(nowMs);
+  }
+
+  private checkFillsBooked(nowMs: number): void {
+    if (this.unbooked.size === 0) return;
+    const { fillIds } = this.world.runtime.state;
+    for (const [executionId, fromMs] of this.unbooked) {
+      if (fillIds.has(executionId)) {
+        this.unbooked.delete(executionId);
+      } else if (nowMs - fromMs > fillBookedBoundMs) {
+        this.unbooked.delete(executionId);
+        this.fail('fill-booked', nowMs, `fill ${executionId} not in engine state ${nowMs - fromMs} ms after it happened (bound ${fillBookedBoundMs} ms)`);
+      }
+    }
   }
 
   private checkProtection(symbol: string, sizeLots: number, nowMs: number): void {

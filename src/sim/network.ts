@@ -2,7 +2,8 @@
 // the private stream, the public stream. Each channel has a latency range (uniform jitter inside
 // it); faults are optional and seeded: duplicates and reordering on the private stream, REST
 // requests lost on the way in or replies lost on the way out (the caller then sees a timeout
-// and cannot know whether the venue acted).
+// and cannot know whether the venue acted), streams that drop or go silent, and snapshots whose
+// replies arrive late, older than stream events already received.
 
 import type { Rng } from './rng.ts';
 
@@ -13,6 +14,8 @@ export type NetworkConfig = {
   readonly restReply: LatencyMs;
   readonly privateStream: LatencyMs;
   readonly publicStream: LatencyMs;
+  /** Opening a stream: connect, authenticate, subscribe. */
+  readonly streamSetup: LatencyMs;
   /** A REST call with no reply within this time is reported to the bot as an unknown outcome. */
   readonly restTimeoutMs: number;
   readonly faults: NetworkFaults;
@@ -28,10 +31,18 @@ export type NetworkFaults = {
   readonly requestLostChance: number;
   /** Chance the venue acts on a request but its reply is lost (the bot sees a timeout). */
   readonly replyLostChance: number;
+  /** Mean time between stream faults on each stream; 0 for none. */
+  readonly streamFaultEveryMs: number;
+  /** Share of stream faults that are silent stalls (the rest close the connection). */
+  readonly stallShare: number;
+  /** Chance a snapshot page's reply is held back, so stream events overtake it. */
+  readonly staleSnapshotChance: number;
+  readonly staleSnapshotDelayMs: LatencyMs;
 };
 
 export const noFaults: NetworkFaults = {
   duplicateChance: 0, reorderChance: 0, reorderDelayMs: { min: 0, max: 0 }, requestLostChance: 0, replyLostChance: 0,
+  streamFaultEveryMs: 0, stallShare: 0, staleSnapshotChance: 0, staleSnapshotDelayMs: { min: 0, max: 0 },
 };
 
 export type FaultCounts = {
@@ -39,11 +50,18 @@ export type FaultCounts = {
   reordered: number;
   requestsLost: number;
   repliesLost: number;
+  streamResets: number;
+  streamStalls: number;
+  staleSnapshots: number;
+  /** Stream messages sent while their connection was down or silent: lost on the wire. */
+  lostOnWire: number;
 };
 
 export class Network {
   config: NetworkConfig;
-  readonly counts: FaultCounts = { duplicated: 0, reordered: 0, requestsLost: 0, repliesLost: 0 };
+  readonly counts: FaultCounts = {
+    duplicated: 0, reordered: 0, requestsLost: 0, repliesLost: 0, streamResets: 0, streamStalls: 0, staleSnapshots: 0, lostOnWire: 0,
+  };
   private readonly rng: Rng;
 
   constructor(config: NetworkConfig, rng: Rng) {
@@ -78,6 +96,25 @@ export class Network {
     const lost = this.rng.chance(this.config.faults.requestLostChance);
     if (lost) this.counts.requestsLost += 1;
     return lost;
+  }
+
+  /** Extra delay for a snapshot page's reply, or 0. */
+  staleSnapshotDelay(): number {
+    const { staleSnapshotChance, staleSnapshotDelayMs } = this.config.faults;
+    if (staleSnapshotChance <= 0 || !this.rng.chance(staleSnapshotChance)) return 0;
+    this.counts.staleSnapshots += 1;
+    return this.latency(staleSnapshotDelayMs);
+  }
+
+  /** When the next stream fault happens after `fromMs`, or null if faults are off. */
+  nextStreamFaultAt(fromMs: number): number | null {
+    const everyMs = this.config.faults.streamFaultEveryMs;
+    if (everyMs <= 0) return null;
+    return fromMs + Math.max(1, Math.round(-Math.log(1 - this.rng.next()) * everyMs));
+  }
+
+  streamFaultIsStall(): boolean {
+    return this.rng.chance(this.config.faults.stallShare);
   }
 
   replyLost(): boolean {

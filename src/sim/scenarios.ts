@@ -41,7 +41,7 @@ export const fixed = (ms: number): LatencyMs => ({ min: ms, max: ms });
 
 /** The seed post-mortem's timeline: the fill is pushed at +50 ms, the REST reply lands at +350 ms. */
 export const seedTimeline: NetworkConfig = {
-  restRequest: fixed(20), restReply: fixed(330), privateStream: fixed(30), publicStream: fixed(5), restTimeoutMs: 2_000, faults: noFaults,
+  restRequest: fixed(20), restReply: fixed(330), privateStream: fixed(30), publicStream: fixed(5), streamSetup: fixed(100), restTimeoutMs: 2_000, faults: noFaults,
 };
 
 const pricePointStepMs = 100;

@@ -21,6 +21,8 @@ export type SeedParameters = {
   readonly network: NetworkConfig;
   readonly activeMs: number;
   readonly settleMs: number;
+  /** Mean time between crashes of the bot (restarts without a journal); 0 for none. */
+  readonly restartEveryMs: number;
   readonly priceStepMs: number;
   readonly symbols: readonly string[];
 };
@@ -54,6 +56,10 @@ export function parametersForSeed(seed: number, forced?: Partial<NetworkFaults>)
     reorderDelayMs: { min: 1, max: rng.int(10, 300) },
     requestLostChance: on(0.3) ? rng.int(1, 5) / 100 : 0,
     replyLostChance: on(0.3) ? rng.int(1, 5) / 100 : 0,
+    streamFaultEveryMs: on(0.5) ? rng.int(10, 90) * 1_000 : 0,
+    stallShare: rng.int(0, 100) / 100,
+    staleSnapshotChance: on(0.4) ? rng.int(10, 60) / 100 : 0,
+    staleSnapshotDelayMs: { min: 50, max: rng.int(100, 2_000) },
     ...forced,
   };
   return {
@@ -64,11 +70,13 @@ export function parametersForSeed(seed: number, forced?: Partial<NetworkFaults>)
       restReply: { min: rng.int(2, 20), max: rng.int(30, 500) },
       privateStream: { min: rng.int(1, 5), max: privateMax },
       publicStream: { min: 1, max: rng.int(5, 100) },
+      streamSetup: { min: rng.int(20, 100), max: rng.int(100, 600) },
       restTimeoutMs: 1_500,
       faults,
     },
     activeMs: rng.int(60, 300) * 1_000,
-    settleMs: 20_000,
+    settleMs: 40_000,
+    restartEveryMs: on(0.2) ? rng.int(30, 120) * 1_000 : 0,
     priceStepMs: rng.int(100, 1_000),
     symbols: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'DOGEUSDT'].slice(0, rng.int(1, 4)),
   };
@@ -85,7 +93,8 @@ export type RunOptions = {
 export function worldForSeed(seed: number, options: RunOptions = {}): { readonly world: SimWorld; readonly parameters: SeedParameters } {
   const parameters = parametersForSeed(seed, options.forcedFaults);
   const rng = new Rng(seed);
-  const steps = Math.ceil((parameters.activeMs + parameters.settleMs) / parameters.priceStepMs);
+  // Prices stop ten seconds before the end, so the world is quiet when convergence is checked.
+  const steps = Math.ceil((parameters.activeMs + parameters.settleMs - 10_000) / parameters.priceStepMs);
   const symbols = parameters.symbols.map((symbol) => ({
     instrument: instrument(symbol),
     prices: randomWalk(rng.fork(), {
@@ -105,8 +114,10 @@ export function worldForSeed(seed: number, options: RunOptions = {}): { readonly
     workload: new RandomWorkload({
       actionEveryMs: { min: 100, max: rng.int(500, 5_000) }, untilMs: parameters.activeMs,
       closeChance: 0.1, manualOrderChance: 0.05, limitEntryChance: 0.25, takeProfitChance: 0.5, invalidChance: 0.05, repeatChance: 0.03,
+      restartEveryMs: parameters.restartEveryMs,
     }),
     activeMs: parameters.activeMs,
+    settleMs: parameters.settleMs,
     ...(options.step === undefined ? {} : { step: options.step }),
     ...(options.traceSink === undefined ? {} : { traceSink: options.traceSink }),
     ...(options.onNotice === undefined ? {} : { onNotice: options.onNotice }),
@@ -138,7 +149,7 @@ export function resultOf(world: SimWorld, parameters: SeedParameters): SeedResul
     traceHash: world.trace.hash,
     traceTail: auditor.traceAtFirstViolation,
     counters: { ...runtime.state.counters },
-    faults: { ...network.counts },
+    faults: { ...network.counts, restarts: world.coldRestarts },
     stopBoundMs: auditor.stopBoundMs,
     openings: { ...auditor.openings },
   };

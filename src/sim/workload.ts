@@ -16,7 +16,10 @@ import type { Rng } from './rng.ts';
 export type WorldHandle = {
   readonly rng: Rng;
   readonly venue: SimVenue;
-  readonly runtime: Runtime;
+  /** The bot's current process (a restart replaces it). */
+  runtime(): Runtime;
+  /** Crash the bot and restart it without a journal. */
+  restart(): void;
   readonly symbols: readonly Instrument[];
   nowMs(): number;
   at(atMs: number, action: () => void): void;
@@ -37,6 +40,8 @@ export type RandomWorkloadConfig = {
   readonly takeProfitChance: number;
   readonly invalidChance: number;
   readonly repeatChance: number;
+  /** Mean time between crashes of the bot (it restarts with no journal); 0 for none. */
+  readonly restartEveryMs: number;
 };
 
 export class RandomWorkload implements Workload {
@@ -50,6 +55,7 @@ export class RandomWorkload implements Workload {
 
   start(world: WorldHandle): void {
     const startMs = world.nowMs();
+    this.scheduleRestarts(world, startMs);
     const next = (): void => {
       const atMs = world.nowMs() + world.rng.int(this.config.actionEveryMs.min, this.config.actionEveryMs.max);
       if (atMs - startMs > this.config.untilMs) return;
@@ -61,9 +67,20 @@ export class RandomWorkload implements Workload {
     next();
   }
 
+  private scheduleRestarts(world: WorldHandle, startMs: number): void {
+    const { restartEveryMs, untilMs } = this.config;
+    if (restartEveryMs <= 0) return;
+    let atMs = startMs;
+    for (;;) {
+      atMs += Math.max(1_000, Math.round(-Math.log(1 - world.rng.next()) * restartEveryMs));
+      if (atMs - startMs > untilMs) return;
+      world.at(atMs, () => world.restart());
+    }
+  }
+
   private act(world: WorldHandle): void {
     const { rng } = world;
-    const idle = world.symbols.filter((candidate) => !world.runtime.state.activeIntentBySymbol.has(candidate.symbol));
+    const idle = world.symbols.filter((candidate) => !world.runtime().state.activeIntentBySymbol.has(candidate.symbol));
     // Mostly act where something can happen; sometimes where the engine must refuse.
     const instrument = rng.pick(idle.length > 0 && rng.chance(0.8) ? idle : world.symbols);
     const roll = rng.next();
@@ -125,7 +142,7 @@ function placeManualOrder(world: WorldHandle, instrument: Instrument): void {
   const symbol = instrument.symbol;
   const busy = venue.position(symbol).sizeLots !== 0 || venue.openOrders().some((order) => order.symbol === symbol);
   const price = venue.price(symbol);
-  if (busy || price === null || world.runtime.state.activeIntentBySymbol.has(symbol)) return;
+  if (busy || price === null || world.runtime().state.activeIntentBySymbol.has(symbol)) return;
   const lots = Math.max(instrument.minLots, Math.round(rng.int(20, 1_000) / (price.lastTicks * instrument.tickLotE8 / 1e8)));
   const spec: OrderSpec = { symbol, side: rng.chance(0.5) ? 'buy' : 'sell', sizeLots: lots, reduceOnly: false, type: { kind: 'market' } };
   const clientOrderId = rng.chance(0.5) ? null : `manual-${rng.int(1, 1_000_000)}`;

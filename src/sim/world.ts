@@ -1,26 +1,31 @@
-// A simulated world: the real engine and runtime, the simulated venue, the network between them
-// (latency, jitter, duplicates, reordering, lost requests and replies), a price feed and a
-// workload, all on one virtual clock and all derived from one seed. The auditor checks the
-// invariants after every step against the venue's ground truth.
+// A simulated world: the real engine, runtime and stream supervisor, the simulated venue, the network
+// between them (latency, jitter, duplicates, reordering, lost requests and replies, streams that
+// drop or stall, late snapshots), a price feed and a workload, all on one virtual clock and all
+// derived from one seed. The bot runs as a process that can crash and restart; the auditor checks
+// the invariants after every step against the venue's ground truth.
 
 import type { EngineConfig } from '../core/state.ts';
 import { createEngineState } from '../core/state.ts';
 import type { Instrument } from '../core/instrument.ts';
-import { ticksToPrice, lotsToQty } from '../core/instrument.ts';
 import type { Command, Notice } from '../core/commands.ts';
 import type { Event } from '../core/events.ts';
-import type { Incoming, VenueCommand, VenueGateway } from '../shell/ports.ts';
+import type { Incoming, VenueCommand } from '../shell/ports.ts';
 import { InMemoryJournal } from '../shell/ports.ts';
 import type { StepFunction } from '../shell/runtime.ts';
 import { Runtime } from '../shell/runtime.ts';
+import type { SupervisorConfig } from '../shell/streams.ts';
+import { StreamSupervisor } from '../shell/streams.ts';
 import type { PricePoint } from '../venues/sim/prices.ts';
 import type { SimVenueConfig, VenueFact } from '../venues/sim/venue.ts';
 import { SimVenue } from '../venues/sim/venue.ts';
 import { Auditor } from './auditor.ts';
+import { describeCommand, describeFact, describeIncoming, factToIncoming } from './describe.ts';
 import type { NetworkConfig } from './network.ts';
 import { Network } from './network.ts';
 import { Rng } from './rng.ts';
 import { Scheduler, simEpochMs } from './scheduler.ts';
+import { SnapshotService } from './snapshots.ts';
+import { SimStreams } from './streams.ts';
 import { Trace } from './trace.ts';
 import type { Workload, WorldHandle } from './workload.ts';
 
@@ -44,7 +49,15 @@ export type WorldOptions = {
   readonly startMs?: number;
   /** Scripted network faults for named scenarios: lose this command's request or its reply. */
   readonly loseCommand?: (command: VenueCommand) => 'request' | 'reply' | null;
+  /** After the active phase, faults off, how long the world runs before convergence is checked. */
+  readonly settleMs?: number;
+  readonly supervisor?: Partial<SupervisorConfig>;
 };
+
+export const settleMsDefault = 30_000;
+
+/** The bot as an operating-system process: its engine and runtime, and its stream connections. */
+type Process = { readonly generation: number; readonly runtime: Runtime; readonly supervisor: StreamSupervisor; readonly journal: InMemoryJournal };
 
 export class SimWorld {
   readonly options: WorldOptions;
@@ -52,14 +65,17 @@ export class SimWorld {
   readonly scheduler: Scheduler;
   readonly venue: SimVenue;
   readonly network: Network;
-  readonly runtime: Runtime;
+  readonly streams: SimStreams;
+  readonly snapshots: SnapshotService;
   readonly auditor: Auditor;
   readonly trace: Trace;
-  readonly journal = new InMemoryJournal();
   private readonly rng: Rng;
   private readonly instruments: ReadonlyMap<string, Instrument>;
+  private process: Process;
   private stepsRun = 0;
   private healed = false;
+  /** Restarts without a journal so far (the new engine knows only what the venue tells it). */
+  coldRestarts = 0;
 
   static create(options: WorldOptions): SimWorld {
     return new SimWorld(options);
@@ -72,15 +88,36 @@ export class SimWorld {
     this.rng = new Rng(options.seed);
     this.trace = new Trace(options.traceSink ?? null);
     this.instruments = new Map(options.symbols.map((setup) => [setup.instrument.symbol, setup.instrument]));
-    const instruments = [...this.instruments.values()];
     this.network = new Network(options.network, this.rng.fork());
-    this.venue = new SimVenue({ ...options.venue, instruments, rng: this.rng.fork() }, (fact) => this.onVenueFact(fact));
-    const gateway: VenueGateway = { execute: (command) => this.onCommand(command) };
-    this.runtime = new Runtime({
+    this.venue = new SimVenue({ ...options.venue, instruments: [...this.instruments.values()], rng: this.rng.fork() }, (fact) => this.onVenueFact(fact));
+    this.streams = new SimStreams(this.scheduler, this.network, (text) => this.trace.add(this.relativeNow(), text));
+    this.snapshots = new SnapshotService(this.scheduler, this.network, this.venue);
+    this.process = this.startProcess(1);
+    this.auditor = new Auditor(this, this.runtime.state.config);
+    this.startWorld();
+  }
+
+  get runtime(): Runtime {
+    return this.process.runtime;
+  }
+
+  /** The journal of the current process (in memory: a restart starts without one). */
+  get journal(): InMemoryJournal {
+    return this.process.journal;
+  }
+
+  get supervisor(): StreamSupervisor {
+    return this.process.supervisor;
+  }
+
+  private startProcess(generation: number): Process {
+    const { options } = this;
+    const journal = new InMemoryJournal();
+    const runtime = new Runtime({
       state: createEngineState({ botId: 'sim', ...options.engine }),
       clock: this.scheduler,
-      journal: this.journal,
-      gateway,
+      journal,
+      gateway: { execute: (command) => this.onCommand(generation, command) },
       ...(options.step === undefined ? {} : { step: options.step }),
       ...(options.onApplied === undefined ? {} : { onApplied: options.onApplied }),
       onNotice: (notice, atMs) => {
@@ -88,28 +125,54 @@ export class SimWorld {
         options.onNotice?.(notice, atMs);
       },
     });
-    this.auditor = new Auditor(this, this.runtime.state.config);
-    this.start(instruments);
+    const rng = this.rng.fork();
+    const supervisor = new StreamSupervisor({
+      clock: this.scheduler, transport: this.streams, random: () => rng.next(), ...(options.supervisor === undefined ? {} : { config: options.supervisor }),
+      report: (incoming) => this.deliverTo(generation, incoming, null),
+      onNotice: (notice) => this.trace.add(this.relativeNow(), `notice ${notice.level} ${notice.code} ${notice.text}`),
+    });
+    return { generation, runtime, supervisor, journal };
   }
 
-  private start(instruments: readonly Instrument[]): void {
-    this.deliver({ type: 'InstrumentsLoaded', instruments }, 'instruments loaded');
+  /** The new process loads instruments, starts its engine and connects its streams. */
+  private boot(): void {
+    const { generation, supervisor } = this.process;
+    this.deliverTo(generation, { type: 'InstrumentsLoaded', instruments: [...this.instruments.values()] }, 'instruments loaded');
+    this.deliverTo(generation, { type: 'EngineStarted' }, 'engine started');
+    supervisor.start();
+  }
+
+  private startWorld(): void {
+    this.boot();
     for (const setup of this.options.symbols) {
       for (const point of setup.prices) {
         this.scheduler.schedule(point.atMs, () => this.venue.setPrice(this.scheduler.nowMs(), point.symbol, point.lastTicks));
       }
     }
+    this.streams.scheduleFaults(this.activeUntilMs);
     const handle: WorldHandle = {
       rng: this.rng.fork(),
       venue: this.venue,
-      runtime: this.runtime,
-      symbols: instruments,
+      runtime: () => this.runtime,
+      symbols: [...this.instruments.values()],
       nowMs: () => this.scheduler.nowMs(),
       at: (atMs, action) => this.scheduler.schedule(atMs, () => { if (!this.healed) action(); }),
-      request: (incoming) => this.deliver(incoming, `request ${describeIncoming(incoming)}`),
+      request: (incoming) => this.deliverTo(this.process.generation, incoming, `request ${describeIncoming(incoming)}`),
+      restart: () => this.restartCold(),
       note: (text) => this.trace.add(this.relativeNow(), text),
     };
     this.options.workload.start(handle);
+  }
+
+  /** A crash and a restart without a journal: the new engine knows only what the venue tells it. */
+  restartCold(): void {
+    this.process.supervisor.stop();
+    this.streams.dropAll();
+    this.coldRestarts += 1;
+    this.trace.add(this.relativeNow(), `crash: the bot's process dies; restarting with no journal (restart #${this.coldRestarts})`);
+    this.process = this.startProcess(this.process.generation + 1);
+    this.auditor.onRestart(this.scheduler.nowMs());
+    this.boot();
   }
 
   get steps(): number {
@@ -118,6 +181,10 @@ export class SimWorld {
 
   get activeUntilMs(): number {
     return this.startMs + this.options.activeMs;
+  }
+
+  get settleUntilMs(): number {
+    return this.activeUntilMs + (this.options.settleMs ?? settleMsDefault);
   }
 
   /** Runs one scheduled item, then checks every invariant. False when nothing is left to run. */
@@ -145,10 +212,10 @@ export class SimWorld {
     this.trace.add(this.relativeNow(), 'heal: faults off, workload stopped');
   }
 
-  /** Heals, then runs until nothing is left to happen, then checks convergence. */
+  /** Heals, lets the world run to the end of its settle time, then checks convergence. */
   settle(stepsMax: number): void {
     if (!this.healed) this.heal();
-    this.run({ stepsMax });
+    this.run({ stepsMax, untilMs: this.settleUntilMs });
     this.auditor.checkConverged();
   }
 
@@ -160,32 +227,37 @@ export class SimWorld {
     return this.instruments.get(symbol);
   }
 
-  private deliver(incoming: Incoming, text: string): void {
-    this.trace.add(this.relativeNow(), text);
+  /** An input for the bot's process of that generation; a dead process receives nothing. */
+  private deliverTo(generation: number, incoming: Incoming, text: string | null): void {
+    if (generation !== this.process.generation) return;
+    if (text !== null) this.trace.add(this.relativeNow(), text);
     this.runtime.receive(incoming);
     this.runtime.drain();
   }
 
   private onVenueFact(fact: VenueFact): void {
     this.auditor.onVenueFact(fact);
-    const incoming = factToIncoming(fact);
+    const ticker = fact.kind === 'ticker';
+    const delays = ticker ? [this.network.latency(this.network.config.publicStream)] : this.network.privateDelays();
     const text = `deliver ${describeFact(fact, this.instruments)}`;
-    const delays = fact.kind === 'ticker' ? [this.network.latency(this.network.config.publicStream)] : this.network.privateDelays();
-    const now = this.scheduler.nowMs();
-    for (const delay of delays) {
-      this.scheduler.schedule(now + delay, () => {
-        this.deliver(incoming, text);
-        this.auditor.onDelivered(fact);
-      });
-    }
+    this.streams.send(ticker ? 'public' : 'private', factToIncoming(fact), delays, text, () => {
+      this.runtime.drain();
+      this.auditor.onDelivered(fact);
+    });
   }
 
-  private onCommand(command: VenueCommand): void {
+  private onCommand(generation: number, command: VenueCommand): void {
+    if (generation !== this.process.generation) return; // a dead process sends nothing
     const sentAtMs = this.scheduler.nowMs();
     this.auditor.onCommandSent(command, sentAtMs);
     this.trace.add(this.relativeNow(), `send ${describeCommand(command, this.instruments)}`);
+    const reply = (incoming: Incoming): void => this.deliverTo(generation, incoming, `reply ${describeIncoming(incoming)}`);
+    if (command.type === 'FetchSnapshot') {
+      this.snapshots.fetch(command, reply);
+      return;
+    }
     const { restRequest, restTimeoutMs } = this.network.config;
-    const timeout = (): void => this.scheduler.schedule(sentAtMs + restTimeoutMs, () => this.deliver(unknownOutcome(command), `timeout ${command.type} ${command.clientOrderId}`));
+    const timeout = (): void => this.scheduler.schedule(sentAtMs + restTimeoutMs, () => reply(unknownOutcome(command)));
     const scripted = this.options.loseCommand?.(command) ?? null;
     if (scripted === 'request' || this.network.requestLost()) {
       this.auditor.onRequestLost(command);
@@ -193,17 +265,17 @@ export class SimWorld {
       return;
     }
     this.scheduler.schedule(sentAtMs + this.network.latency(restRequest), () => {
-      const reply = this.executeAtVenue(command);
+      const answer = this.executeAtVenue(command);
       if (scripted === 'reply' || this.network.replyLost()) {
         this.auditor.onRequestLost(command);
         timeout();
         return;
       }
-      this.scheduler.schedule(this.scheduler.nowMs() + this.network.latency(this.network.config.restReply), () => this.deliver(reply, `reply ${describeIncoming(reply)}`));
+      this.scheduler.schedule(this.scheduler.nowMs() + this.network.latency(this.network.config.restReply), () => reply(answer));
     });
   }
 
-  private executeAtVenue(command: VenueCommand): Incoming {
+  private executeAtVenue(command: OrderCommand): Incoming {
     const now = this.scheduler.nowMs();
     const { commandId, clientOrderId } = command;
     switch (command.type) {
@@ -227,7 +299,9 @@ export class SimWorld {
   }
 }
 
-function unknownOutcome(command: VenueCommand): Incoming {
+type OrderCommand = Exclude<VenueCommand, { readonly type: 'FetchSnapshot' }>;
+
+function unknownOutcome(command: OrderCommand): Incoming {
   const { commandId, clientOrderId } = command;
   const reason = 'request timed out';
   switch (command.type) {
@@ -239,74 +313,6 @@ function unknownOutcome(command: VenueCommand): Incoming {
       return { type: 'OrderQueryFailed', commandId, clientOrderId, reason };
     default:
       throw new Error(`unknown command ${JSON.stringify(command satisfies never)}`);
-  }
-}
-
-export function factToIncoming(fact: VenueFact): Incoming {
-  switch (fact.kind) {
-    case 'order':
-      return { type: 'OrderUpdated', source: 'stream', ...fact.report };
-    case 'fill':
-      return { type: 'FillReceived', source: 'stream', ...fact.fill };
-    case 'position':
-      return { type: 'PositionUpdated', source: 'stream', ...fact.report };
-    case 'ticker':
-      return { type: 'TickerUpdated', symbol: fact.symbol, lastTicks: fact.lastTicks, markTicks: fact.markTicks, venueMs: fact.venueMs };
-    default:
-      throw new Error(`unknown fact ${JSON.stringify(fact satisfies never)}`);
-  }
-}
-
-function describeFact(fact: VenueFact, instruments: ReadonlyMap<string, Instrument>): string {
-  switch (fact.kind) {
-    case 'order': {
-      const r = fact.report;
-      return `order ${r.venueOrderId} ${r.clientOrderId ?? '-'} ${r.symbol} ${r.side} ${r.orderKind} ${r.status} filled=${r.filledLots}/${r.sizeLots}`;
-    }
-    case 'fill': {
-      const f = fact.fill;
-      const instrument = instruments.get(f.symbol);
-      const price = instrument === undefined ? String(f.priceTicks) : ticksToPrice(instrument, f.priceTicks);
-      const qty = instrument === undefined ? String(f.lots) : lotsToQty(instrument, f.lots);
-      return `fill ${f.executionId} ${f.clientOrderId ?? f.venueOrderId} ${f.symbol} ${f.side} ${qty}@${price} seq=${f.seq}`;
-    }
-    case 'position': {
-      const p = fact.report;
-      return `position ${p.symbol} size=${p.sizeLots} sl=${p.stopLossTicks ?? '-'} tp=${p.takeProfitTicks ?? '-'} seq=${p.seq}`;
-    }
-    case 'ticker':
-      return `ticker ${fact.symbol} ${fact.lastTicks}`;
-    default:
-      throw new Error(`unknown fact ${JSON.stringify(fact satisfies never)}`);
-  }
-}
-
-function describeCommand(command: VenueCommand, instruments: ReadonlyMap<string, Instrument>): string {
-  if (command.type !== 'SubmitOrder') return `${command.type} ${command.clientOrderId}`;
-  const { spec } = command;
-  const instrument = instruments.get(spec.symbol);
-  const qty = instrument === undefined ? String(spec.sizeLots) : lotsToQty(instrument, spec.sizeLots);
-  const attached = spec.stopLoss === undefined ? '' : ` sl=${spec.stopLoss.triggerTicks}`;
-  return `SubmitOrder ${command.clientOrderId} ${spec.symbol} ${spec.side} ${spec.type.kind} ${qty}${spec.reduceOnly ? ' reduce-only' : ''}${attached}`;
-}
-
-function describeIncoming(incoming: Incoming): string {
-  switch (incoming.type) {
-    case 'OpenRequested':
-      return `open ${incoming.requestId} ${incoming.symbol} ${incoming.side}`;
-    case 'CloseRequested':
-      return `close ${incoming.requestId} ${incoming.symbol}`;
-    case 'OrderSubmitAcked':
-    case 'OrderSubmitRejected':
-    case 'OrderSubmitUnknown':
-    case 'OrderCancelAcked':
-    case 'OrderCancelRejected':
-    case 'OrderCancelUnknown':
-    case 'OrderQueried':
-    case 'OrderQueryFailed':
-      return `${incoming.type} ${incoming.clientOrderId}`;
-    default:
-      return incoming.type;
   }
 }
 

@@ -31,7 +31,8 @@ describe('scenario: the entry reply is lost', () => {
     assert.equal(entries.length, 1);
     const queried = run.applied.some((applied) => applied.commands.some((command) => command.type === 'QueryOrder'));
     assert.ok(queried, 'the engine asked the venue');
-    assert.equal(run.world.runtime.state.orders.get('sim-1-e')?.status, 'filled');
+    const entryId = entries[0]?.clientOrderId ?? '';
+    assert.equal(run.world.runtime.state.orders.get(entryId)?.status, 'filled');
   });
 
   it('is caught when an engine resends on timeout', () => {

@@ -30,12 +30,12 @@ describe('the runtime', () => {
   it('journals an event before applying it, and sends its commands after', () => {
     const { rt, journal, sent, order } = runtime();
     rt.receive({ type: 'InstrumentsLoaded', instruments: [btc] });
-    rt.receive({ type: 'TickerUpdated', symbol: 'BTCUSDT', lastTicks: 650_000, markTicks: 650_000, venueMs: 1 });
-    rt.receive({ type: 'OpenRequested', requestId: 'r1', symbol: 'BTCUSDT', side: 'buy', size: { quantity: '0.01' }, entry: { kind: 'market' }, stopLoss: { percent: 1 }, takeProfit: null });
+    rt.receive({ type: 'EngineStarted' });
+    rt.receive({ type: 'StreamConnected', stream: 'private' });
     rt.drain();
     assert.equal(journal.size, 3);
-    assert.deepEqual(order, ['send SubmitOrder (journal 3)']);
-    assert.equal(sent[0]?.clientOrderId, 'r-1-e');
+    assert.deepEqual(order, ['send FetchSnapshot (journal 3)']);
+    assert.equal(sent[0]?.type, 'FetchSnapshot');
     assert.ok([...journal.entries()].every((event) => event.atMs === 1_000), 'stamped with the receive time');
   });
 

@@ -3,7 +3,7 @@
 
 import type { Command, CommandOf } from '../../src/core/commands.ts';
 import { step } from '../../src/core/engine/step.ts';
-import type { Event, EventOf, OrderReport } from '../../src/core/events.ts';
+import type { Event, EventOf, OrderReport, Snapshot } from '../../src/core/events.ts';
 import type { ClientOrderId, ExecutionId, VenueOrderId } from '../../src/core/ids.ts';
 import type { EngineConfig, EngineState } from '../../src/core/state.ts';
 import { createEngineState } from '../../src/core/state.ts';
@@ -12,12 +12,27 @@ import { instrument } from '../../src/sim/instruments.ts';
 
 export const btc = instrument('BTCUSDT');
 
-/** An engine with BTCUSDT loaded and a last price of 65,000.0 (650,000 ticks). */
+/**
+ * An engine trading BTCUSDT at a last price of 65,000.0 (650,000 ticks): started, both streams up,
+ * an empty snapshot reconciled.
+ */
 export function engine(config: Partial<EngineConfig> = {}): EngineState {
   const state = createEngineState({ botId: 't', ...config });
   step(state, { type: 'InstrumentsLoaded', atMs: 0, instruments: [btc] });
+  toTrading(state);
   step(state, ticker(650_000, 1));
   return state;
+}
+
+/** Runs the startup lifecycle with an empty venue: started, streams up, snapshot reconciled. */
+export function toTrading(state: EngineState, snapshot: Partial<Snapshot> = {}): Command[] {
+  const commands = [...step(state, { type: 'EngineStarted', atMs: 0 }), ...step(state, { type: 'StreamConnected', atMs: 0, stream: 'public' })];
+  const requested = step(state, { type: 'StreamConnected', atMs: 0, stream: 'private' });
+  const fetch = requested.find((command): command is CommandOf<'FetchSnapshot'> => command.type === 'FetchSnapshot');
+  if (fetch === undefined) throw new Error('no snapshot requested when the private stream came up');
+  return [...commands, ...requested, ...step(state, {
+    type: 'SnapshotReceived', atMs: 0, snapshotId: fetch.snapshotId, positions: [], openOrders: [], fills: [], positionsVenueMs: 0, ...snapshot,
+  })];
 }
 
 export function ticker(lastTicks: number, atMs: number): Event {

@@ -4,7 +4,8 @@
 
 import { fail } from '../assert.ts';
 import type { Command, NoticeLevel } from '../commands.ts';
-import type { ClientOrderId } from '../ids.ts';
+import type { ClientOrderId, IntentId } from '../ids.ts';
+import { intentIdFor } from '../ids.ts';
 import type { Instrument } from '../instrument.ts';
 import type { Order, OrderKey } from '../order/order.ts';
 import { markSubmitted, venueOrderIdOf } from '../order/order.ts';
@@ -21,6 +22,12 @@ export type Ctx = {
 export function nextSeq(ctx: Ctx): number {
   ctx.state.seq += 1;
   return ctx.state.seq;
+}
+
+/** Intent ids come from their own counter: they go into client order ids, and must stay unique across runs. */
+export function nextIntentId(ctx: Ctx): IntentId {
+  ctx.state.intentSeq += 1;
+  return intentIdFor(ctx.state.config.botId, ctx.state.intentSeq);
 }
 
 export function notify(ctx: Ctx, level: NoticeLevel, code: string, symbol: string | null, text: string, data?: Readonly<Record<string, number>>): void {

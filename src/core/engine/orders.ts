@@ -79,8 +79,11 @@ export function refreshExternalSpec(order: Order, report: OrderReport): Order {
   return order.intentId === null ? { ...order, spec: specOfReport(report) } : order;
 }
 
-function specOfReport(report: OrderReport): Order['spec'] {
-  return { symbol: report.symbol, side: report.side, sizeLots: report.sizeLots, reduceOnly: report.reduceOnly, type: typeOfReport(report) };
+export function specOfReport(report: OrderReport): Order['spec'] {
+  const base = { symbol: report.symbol, side: report.side, sizeLots: report.sizeLots, reduceOnly: report.reduceOnly, type: typeOfReport(report) };
+  const stopLoss = report.stopLossTicks === null ? {} : { stopLoss: { triggerTicks: report.stopLossTicks, triggerBy: 'mark' as const } };
+  const takeProfit = report.takeProfitTicks === null ? {} : { takeProfit: { triggerTicks: report.takeProfitTicks, triggerBy: 'last' as const } };
+  return { ...base, ...stopLoss, ...takeProfit };
 }
 
 function typeOfReport(report: OrderReport): OrderType {

@@ -14,7 +14,7 @@
 //     that turns to the other side ends its intent and is adopted afresh.
 
 import { assertNever } from '../assert.ts';
-import { clientOrderIdFor, intentIdFor } from '../ids.ts';
+import { clientOrderIdFor } from '../ids.ts';
 import type { Intent } from '../intent/intent.ts';
 import { isActive } from '../intent/intent.ts';
 import { ticksToPrice, lotsToQty, priceToTicksRounded } from '../instrument.ts';
@@ -27,7 +27,8 @@ import type { PositionView, ProtectionStatus } from '../protection/policy.ts';
 import type { Side } from '../types.ts';
 import { oppositeSide, sideSign } from '../types.ts';
 import type { Ctx } from './context.ts';
-import { findPosition, getOrder, instrumentOf, nextSeq, notify, putOrder, startTimer, submitOrder } from './context.ts';
+import { findPosition, getOrder, instrumentOf, nextIntentId, notify, putOrder, startTimer, submitOrder } from './context.ts';
+import { writeBlockedReason } from './gate.ts';
 import { requestCancel } from './orders.ts';
 
 export function evaluateSymbol(ctx: Ctx, symbol: string): void {
@@ -36,7 +37,9 @@ export function evaluateSymbol(ctx: Ctx, symbol: string): void {
   const intentId = ctx.state.activeIntentBySymbol.get(symbol);
   let intent = intentId === undefined ? undefined : ctx.state.intents.get(intentId);
   if (intent === undefined) {
-    if (sizeLots === 0 || position === undefined) return;
+    // Before the first reconciliation a position may be one of ours whose orders the snapshot will
+    // restore; adopting it now would protect it twice.
+    if (sizeLots === 0 || position === undefined || !ctx.state.reconciledSinceStart) return;
     intent = adoptPosition(ctx, position, sizeLots);
   }
   intent = progress(ctx, intent, sizeLots);
@@ -101,7 +104,14 @@ function progressOpen(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   // The stop closed the position, then the rest of a limit entry filled before our cancel landed:
   // that exposure has no stop of its own, so it goes at market at once.
   if (intent.flatSinceMs !== null) return startExit(ctx, intent, 'the entry filled again after the position closed', true);
-  return confirmStop(ctx, keepStop(ctx, intent, sizeLots));
+  return keepTakeProfit(ctx, confirmStop(ctx, keepStop(ctx, intent, sizeLots)));
+}
+
+/** A separate take-profit goes out with the first evidence of a fill, but only once trading: it must be observed. */
+function keepTakeProfit(ctx: Ctx, intent: Intent): Intent {
+  const takeProfit = orderOf(ctx, intent.takeProfitOrder);
+  if (takeProfit?.status === 'pending' && isActive(intent) && writeBlockedReason(ctx) === null) submitOrder(ctx, takeProfit.key);
+  return intent;
 }
 
 /** Says once, per position, when the venue first showed its stop, and how long after the first fill. */
@@ -122,7 +132,7 @@ function confirmStop(ctx: Ctx, intent: Intent): Intent {
 function keepStop(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   if (intent.protection !== 'separate') return checkAttachedStop(ctx, intent);
   const stop = orderOf(ctx, intent.stopOrder);
-  if (stop === null) return intent;
+  if (stop === null) return settleRestoredStop(ctx, intent, sizeLots);
   switch (stop.status) {
     case 'pending':
       sendProtection(ctx, intent, stop, sizeLots);
@@ -160,7 +170,7 @@ function onStopLost(ctx: Ctx, intent: Intent, stop: Order, sizeLots: number): In
   if (stop.status === 'rejected' && stop.code === 'reduce-only') return intent;
   if (intent.stopAttempts >= stopAttemptsMax) return startExit(ctx, intent, `${why}; ${stopAttemptsMax} stops sent`, true);
   const attempt = intent.stopAttempts + 1;
-  const key = clientOrderIdFor(intent.id, 'stop', attempt);
+  const key = clientOrderIdFor(intent.orderIdBase, 'stop', attempt);
   putOrder(ctx, newPendingOrder({ key, intentId: intent.id, role: 'stop', createdMs: ctx.atMs, spec: { ...stop.spec, sizeLots: Math.max(stop.spec.sizeLots, Math.abs(sizeLots)) } }));
   const next = putIntent(ctx, { ...intent, stopOrder: key, stopAttempts: attempt });
   notify(ctx, 'warn', 'stop-lost', intent.symbol, `${intent.id}: ${why}; sending ${key}`);
@@ -226,10 +236,10 @@ export function sendExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
     notify(ctx, 'alarm', 'exit-failed', intent.symbol, `${intent.id}: ${intent.exitAttempts} exit attempts failed; the position needs an operator`);
     return intent;
   }
-  const key = clientOrderIdFor(intent.id, 'exit', attempt);
+  const key = clientOrderIdFor(intent.orderIdBase, 'exit', attempt);
   // The side closes what the venue shows; before any position is visible, what the entry opened.
   const side: Side = sizeLots !== 0 ? (sizeLots > 0 ? 'sell' : 'buy') : oppositeSide(intent.side);
-  const lots = Math.max(Math.abs(sizeLots), intent.kind === 'open' ? intent.sizeLots : 0);
+  const lots = Math.max(Math.abs(sizeLots), intent.kind === 'adopted' ? 0 : intent.sizeLots);
   if (lots === 0) return intent;
   putOrder(ctx, newPendingOrder({
     key, intentId: intent.id, role: 'exit', createdMs: ctx.atMs,
@@ -248,7 +258,7 @@ export const stopAttemptsMax = 20;
 function replaceStop(ctx: Ctx, intent: Intent, stop: Order, sizeLots: number): Intent {
   if (intent.stopAttempts >= stopAttemptsMax) return startExit(ctx, intent, `the position outgrew its stop ${stopAttemptsMax} times`, true);
   const attempt = intent.stopAttempts + 1;
-  const key = clientOrderIdFor(intent.id, 'stop', attempt);
+  const key = clientOrderIdFor(intent.orderIdBase, 'stop', attempt);
   putOrder(ctx, newPendingOrder({ key, intentId: intent.id, role: 'stop', createdMs: ctx.atMs, spec: { ...stop.spec, sizeLots: coverLots(ctx, intent, sizeLots) } }));
   const next = putIntent(ctx, { ...intent, stopOrder: key, stopAttempts: attempt, replacedStops: [...intent.replacedStops, stop.key] });
   notify(ctx, 'warn', 'stop-resized', intent.symbol, `${intent.id}: the position (${describePosition(ctx, intent.symbol, sizeLots)}) outgrew stop ${stop.key}; sending ${key} for all of it`);
@@ -285,8 +295,6 @@ function sendProtection(ctx: Ctx, intent: Intent, stop: Order, sizeLots: number)
   submitOrder(ctx, stop.key);
   ctx.state.counters.stopsSubmitted += 1;
   startTimer(ctx, { kind: 'stop-deadline', intentId: intent.id, orderKey: stop.key }, ctx.state.config.stopAckDeadlineMs);
-  const takeProfit = orderOf(ctx, intent.takeProfitOrder);
-  if (takeProfit !== null && takeProfit.status === 'pending') submitOrder(ctx, takeProfit.key);
   const instrument = instrumentOf(ctx, intent.symbol);
   const price = instrument === undefined ? String(intent.stopLoss.triggerTicks) : ticksToPrice(instrument, intent.stopLoss.triggerTicks);
   notify(ctx, 'info', 'stop-sent', intent.symbol, `${intent.id} stop sent at ${price} on first evidence of the fill`);
@@ -307,9 +315,30 @@ function checkAttachedStop(ctx: Ctx, intent: Intent): Intent {
   return progressOpen(ctx, separate, venue.sizeLots);
 }
 
+/**
+ * A restored intent found without a stop order of ours: the venue's own position stop, if it has
+ * one, is the stop (attached); otherwise one is sent, at the price it was restored with or, if
+ * unknown, the external-position distance from the entry.
+ */
+function settleRestoredStop(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
+  const position = findPosition(ctx, intent.symbol);
+  if (position === undefined || sizeLots === 0) return intent;
+  const venueStop = position.venue?.stopLossTicks ?? null;
+  if (venueStop !== null) {
+    return putIntent(ctx, { ...intent, protection: 'attached', stopLoss: { ...intent.stopLoss, triggerTicks: venueStop } });
+  }
+  const triggerTicks = intent.stopLoss.triggerTicks > 0 ? intent.stopLoss.triggerTicks : adoptedStopTicks(ctx, position, intent.side);
+  if (triggerTicks === null) return intent;
+  const priced: Intent = { ...intent, stopLoss: { ...intent.stopLoss, triggerTicks } };
+  const stopKey = ensureStopOrder(ctx, priced, Math.abs(sizeLots));
+  const next = putIntent(ctx, { ...priced, stopOrder: stopKey, stopAttempts: Math.max(1, intent.stopAttempts + 1) });
+  sendProtection(ctx, next, getOrder(ctx, stopKey), sizeLots);
+  return next;
+}
+
 function ensureStopOrder(ctx: Ctx, intent: Intent, lots: number): OrderKey {
   if (intent.stopOrder !== null) return intent.stopOrder;
-  const key = clientOrderIdFor(intent.id, 'stop');
+  const key = clientOrderIdFor(intent.orderIdBase, 'stop', Math.max(1, intent.stopAttempts + 1));
   putOrder(ctx, newPendingOrder({ key, intentId: intent.id, role: 'stop', createdMs: ctx.atMs, spec: stopSpec(intent, lots) }));
   return key;
 }
@@ -326,11 +355,11 @@ function adoptPosition(ctx: Ctx, position: Position, sizeLots: number): Intent {
   const { config, counters } = ctx.state;
   counters.adoptedPositions += 1;
   const side: Side = sizeLots > 0 ? 'buy' : 'sell';
-  const id = intentIdFor(config.botId, nextSeq(ctx));
+  const id = nextIntentId(ctx);
   const stopTicks = adoptedStopTicks(ctx, position, side);
   const watchOnly = config.externalPositions === 'watch' || stopTicks === null;
   const intent: Intent = {
-    id, kind: 'adopted', requestId: null, symbol: position.symbol, side, sizeLots: Math.abs(sizeLots),
+    id, orderIdBase: id, kind: 'adopted', requestId: null, symbol: position.symbol, side, sizeLots: Math.abs(sizeLots),
     stopLoss: { triggerTicks: stopTicks ?? 0, triggerBy: config.stopTriggerBy }, takeProfitTicks: null,
     protection: watchOnly ? 'watch' : 'separate', entryOrder: null, stopOrder: null, stopAttempts: 0, replacedStops: [], takeProfitOrder: null,
     exitOrder: null, exitAttempts: 0, positionSeenMs: ctx.atMs, stopConfirmedMs: null, flatSinceMs: null, phase: { name: 'open', sinceMs: ctx.atMs }, createdMs: ctx.atMs,
@@ -368,7 +397,7 @@ function runPolicies(ctx: Ctx, intent: Intent, position: Position, sizeLots: num
   if (policies.length === 0) return;
   const market = ctx.state.markets.get(intent.symbol);
   const view: PositionView = {
-    symbol: intent.symbol, intentId: intent.id, origin: intent.kind === 'open' ? 'ours' : 'adopted',
+    symbol: intent.symbol, intentId: intent.id, origin: intent.kind === 'adopted' ? 'adopted' : 'ours',
     side: sizeLots > 0 ? 'buy' : 'sell', sizeLots: Math.abs(sizeLots), averageEntryTicks: averageEntryTicks(position),
     stopTicks: intent.stopLoss.triggerTicks, protection: protectionStatus(ctx, intent),
     openedMs: intent.positionSeenMs ?? ctx.atMs, lastTicks: market?.lastTicks ?? null, markTicks: market?.markTicks ?? null,

@@ -11,6 +11,8 @@ import { clearCancelRequest, isAcknowledged, isLive, onCancelAcked, onReport, on
 import { effectiveSizeLots } from '../position/position.ts';
 import type { Ctx } from './context.ts';
 import { anomaly, findPosition, notify, queryOrder, startTimer } from './context.ts';
+import { promoteOrphan } from '../reconcile/restore.ts';
+import { onSnapshotTimer } from './lifecycle.ts';
 import { needsAnswer, resendWantedCancel, updateOrder } from './orders.ts';
 import { evaluateSymbol, sendExit, putIntent, startExit } from './protect.ts';
 
@@ -74,7 +76,7 @@ function askVenue(ctx: Ctx, order: Order, reason: string): Order {
 function onFound(ctx: Ctx, order: Order, report: NonNullable<EventOf<'OrderQueried'>['report']>): Order {
   ctx.state.notFoundAnswers.delete(order.key);
   ctx.state.orderKeyByVenueId.set(report.venueOrderId, order.key);
-  return onReport(order, report);
+  return promoteOrphan(ctx, updateOrder(ctx, order, onReport(order, report)));
 }
 
 /** "No such order": the create may still be on its way, so ask again a bounded number of times. */
@@ -106,6 +108,11 @@ export function onTimerFired(ctx: Ctx, event: EventOf<'TimerFired'>): void {
       return onStopDeadline(ctx, purpose.intentId, purpose.orderKey);
     case 'exit-retry':
       return onExitRetry(ctx, purpose.intentId);
+    case 'reconcile':
+      if (event.timerId === ctx.state.periodicTimerId) onSnapshotTimer(ctx, 'periodic', 0);
+      return;
+    case 'snapshot-retry':
+      return onSnapshotTimer(ctx, purpose.reason, purpose.attempt);
     default:
       return assertNever(purpose);
   }

@@ -7,7 +7,7 @@
 // order exists.
 
 import type { EventOf, PriceRequest } from '../events.ts';
-import { clientOrderIdFor, intentIdFor } from '../ids.ts';
+import { clientOrderIdFor } from '../ids.ts';
 import type { Instrument, Parsed } from '../instrument.ts';
 import { lotsToQty, notionalE8, priceToTicks, priceToTicksRounded, qtyToLots, ticksToNumber, ticksToPrice } from '../instrument.ts';
 import type { Intent } from '../intent/intent.ts';
@@ -17,7 +17,8 @@ import { newPendingOrder } from '../order/order.ts';
 import { effectiveSizeLots } from '../position/position.ts';
 import type { Side, Trigger } from '../types.ts';
 import type { Ctx } from './context.ts';
-import { findPosition, instrumentOf, nextSeq, notify, putOrder, submitOrder } from './context.ts';
+import { findPosition, instrumentOf, nextIntentId, notify, putOrder, submitOrder } from './context.ts';
+import { writeBlockedReason } from './gate.ts';
 import { putIntent, startExit, stopSpec } from './protect.ts';
 
 type OpenRequest = EventOf<'OpenRequested'>;
@@ -87,6 +88,9 @@ function reject(ctx: Ctx, requestId: string, symbol: string, reason: string): vo
 }
 
 function planOpen(ctx: Ctx, request: OpenRequest): Parsed<OpenPlan> {
+  const blocked = writeBlockedReason(ctx);
+  if (blocked !== null) return fail(blocked);
+  if (request.entry.kind === 'market' && ctx.state.streams.public !== 'up') return fail('no live prices: the public stream is down');
   const instrument = instrumentOf(ctx, request.symbol);
   if (instrument === undefined) return fail(`unknown instrument ${request.symbol}`);
   if (ctx.state.activeIntentBySymbol.has(request.symbol)) return fail(`${request.symbol} already has an active position or entry`);
@@ -165,7 +169,7 @@ function protectiveTicks(instrument: Instrument, side: Side, referenceTicks: num
 
 function createOpenIntent(ctx: Ctx, request: OpenRequest, plan: OpenPlan): Intent {
   const { config } = ctx.state;
-  const id = intentIdFor(config.botId, nextSeq(ctx));
+  const id = nextIntentId(ctx);
   const attached = config.attachedStops;
   const takeProfit = plan.takeProfitTicks === null ? null : { triggerTicks: plan.takeProfitTicks, triggerBy: 'last' as const };
   const entryKey = clientOrderIdFor(id, 'entry');
@@ -191,7 +195,7 @@ function createOpenIntent(ctx: Ctx, request: OpenRequest, plan: OpenPlan): Inten
     }));
   }
   return putIntent(ctx, {
-    id, kind: 'open', requestId: request.requestId, ...intentBase, sizeLots: plan.sizeLots,
+    id, orderIdBase: id, kind: 'open', requestId: request.requestId, ...intentBase, sizeLots: plan.sizeLots,
     takeProfitTicks: plan.takeProfitTicks, protection: attached ? 'attached' : 'separate',
     entryOrder: entryKey, stopOrder: stopKey, stopAttempts: stopKey === null ? 0 : 1, replacedStops: [], takeProfitOrder: takeProfitKey, exitOrder: null, exitAttempts: 0,
     positionSeenMs: null, stopConfirmedMs: null, flatSinceMs: null, phase: { name: 'entering' }, createdMs: ctx.atMs,

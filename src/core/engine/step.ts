@@ -8,6 +8,7 @@ import type { Event } from '../events.ts';
 import type { EngineState } from '../state.ts';
 import type { Ctx } from './context.ts';
 import { notify } from './context.ts';
+import { onEngineStarted, onSnapshotFailed, onSnapshotReceived, onStreamConnected, onStreamDisconnected } from './lifecycle.ts';
 import { onReply, onTimerFired } from './replies.ts';
 import { onCloseRequested, onOpenRequested } from './requests.ts';
 import { onFillReceived, onOrderUpdated, onPositionUpdated, onTickerUpdated } from './venue.ts';
@@ -50,6 +51,21 @@ export function step(state: EngineState, event: Event): Command[] {
       break;
     case 'CloseRequested':
       onCloseRequested(ctx, event);
+      break;
+    case 'EngineStarted':
+      onEngineStarted(ctx);
+      break;
+    case 'StreamConnected':
+      onStreamConnected(ctx, event);
+      break;
+    case 'StreamDisconnected':
+      onStreamDisconnected(ctx, event);
+      break;
+    case 'SnapshotReceived':
+      onSnapshotReceived(ctx, event);
+      break;
+    case 'SnapshotFailed':
+      onSnapshotFailed(ctx, event);
       break;
     default:
       assertNever(event);

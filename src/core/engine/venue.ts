@@ -1,89 +1,113 @@
 // Venue facts: order reports, fills, position reports and tickers. Every one is applied to state,
 // whether it arrives before the REST reply of the request that caused it, after it, twice, or out
 // of order; duplicates are recognized by their keys and change nothing. Nothing here asks whether
-// an order or position is "tracked": facts no intent explains are adopted.
+// an order or position is "tracked": facts no intent explains are adopted, and orders that carry
+// this bot's client order id are restored to the intent they belong to (see reconcile/restore.ts).
+//
+// Each fact has an `apply` (state only) and a handler (apply, then evaluate the symbol), so that a
+// snapshot can apply all its facts before anything is decided from half of them.
 
-import type { EventOf } from '../events.ts';
+import type { EventOf, Fill, OrderReport, PositionReport } from '../events.ts';
+import { parseClientOrderId } from '../ids.ts';
 import { formatE8 } from '../money.ts';
 import type { Order } from '../order/order.ts';
 import { onFill, onReport } from '../order/order.ts';
 import { bookFill, isNewerReport, withVenueView } from '../position/position.ts';
+import { promoteOrphan, recordFromFill, restoreOrder } from '../reconcile/restore.ts';
 import type { Ctx } from './context.ts';
 import { anomaly, findPosition, instrumentOf, notify, positionOf, putOrder, putPosition } from './context.ts';
 import { adoptExternalOrder, findOrderKey, refreshExternalSpec, updateOrder } from './orders.ts';
 import { evaluateSymbol } from './protect.ts';
 
 export function onOrderUpdated(ctx: Ctx, event: EventOf<'OrderUpdated'>): void {
-  const key = findOrderKey(ctx, event.clientOrderId, event.venueOrderId);
-  const order = key === undefined ? undefined : ctx.state.orders.get(key);
-  if (order === undefined) {
-    adoptExternalOrder(ctx, event);
-  } else {
-    const next = onReport(refreshExternalSpec(order, event), event);
-    if (next === order) ctx.state.counters.staleReports += 1;
-    if (next.status === 'filled' && order.status === 'cancelled') anomaly(ctx, event.symbol, `${order.key} reported filled after it was cancelled`);
-    ctx.state.orderKeyByVenueId.set(event.venueOrderId, order.key);
-    updateOrder(ctx, order, next);
-  }
+  applyOrderReport(ctx, event);
   evaluateSymbol(ctx, event.symbol);
 }
 
 export function onFillReceived(ctx: Ctx, event: EventOf<'FillReceived'>): void {
+  if (applyFill(ctx, event)) evaluateSymbol(ctx, event.symbol);
+}
+
+export function onPositionUpdated(ctx: Ctx, event: EventOf<'PositionUpdated'>): void {
+  applyPositionReport(ctx, event);
+  evaluateSymbol(ctx, event.symbol);
+}
+
+/** An order report: merged into the order it is about, or the start of an order record. */
+export function applyOrderReport(ctx: Ctx, report: OrderReport): Order {
+  const key = findOrderKey(ctx, report.clientOrderId, report.venueOrderId);
+  const order = key === undefined ? undefined : ctx.state.orders.get(key);
+  if (order === undefined) {
+    const ours = report.clientOrderId === null ? null : parseClientOrderId(ctx.state.config.botId, report.clientOrderId);
+    return ours === null ? adoptExternalOrder(ctx, report) : restoreOrder(ctx, report, ours);
+  }
+  const next = onReport(refreshExternalSpec(order, report), report);
+  if (next === order) ctx.state.counters.staleReports += 1;
+  if (next.status === 'filled' && order.status === 'cancelled') anomaly(ctx, report.symbol, `${order.key} reported filled after it was cancelled`);
+  ctx.state.orderKeyByVenueId.set(report.venueOrderId, order.key);
+  return promoteOrphan(ctx, updateOrder(ctx, order, next));
+}
+
+/** A fill, booked once by its execution id; false for a duplicate. */
+export function applyFill(ctx: Ctx, fill: Fill): boolean {
   const { state } = ctx;
-  if (state.fillIds.has(event.executionId)) {
+  if (state.fillIds.has(fill.executionId)) {
     state.counters.duplicateFills += 1;
-    return;
+    return false;
   }
-  state.fillIds.add(event.executionId);
-  const order = applyFillToOrder(ctx, event);
-  const instrument = instrumentOf(ctx, event.symbol);
+  state.fillIds.add(fill.executionId);
+  state.fillCursorMs = Math.max(state.fillCursorMs, fill.venueMs);
+  const order = applyFillToOrder(ctx, fill);
+  const instrument = instrumentOf(ctx, fill.symbol);
   if (instrument === undefined) {
-    anomaly(ctx, event.symbol, `fill ${event.executionId} on an instrument that was never loaded; position not booked`);
-    return;
+    anomaly(ctx, fill.symbol, `fill ${fill.executionId} on an instrument that was never loaded; position not booked`);
+    return true;
   }
-  const before = positionOf(ctx, event.symbol);
-  const after = bookFill(before, event, instrument);
+  const before = positionOf(ctx, fill.symbol);
+  const after = bookFill(before, fill, instrument);
   putPosition(ctx, after);
   if (before.sizeLots !== 0 && Math.sign(after.sizeLots) !== Math.sign(before.sizeLots)) {
     const pnlE8 = after.realizedPnlE8 - before.realizedAtOpenE8;
     const feesE8 = after.feesE8 - before.feesAtOpenE8;
-    notify(ctx, 'info', 'position-closed', event.symbol,
+    notify(ctx, 'info', 'position-closed', fill.symbol,
       `position closed by ${closedBy[order.role]}: realized ${formatE8(pnlE8)} USDT, fees ${formatE8(feesE8)}, net ${formatE8(pnlE8 - feesE8)}`,
       { realizedPnlE8: pnlE8, feesE8 });
   }
-  evaluateSymbol(ctx, event.symbol);
+  return true;
 }
 
 const closedBy: Readonly<Record<Order['role'], string>> = {
   entry: 'the entry (a flip)', stop: 'the stop-loss', 'take-profit': 'the take-profit', exit: 'a market exit',
-  external: 'an order not placed by this bot', 'position-stop-loss': 'the stop-loss', 'position-take-profit': 'the take-profit',
-  'position-trailing-stop': 'the trailing stop',
+  external: 'an order not placed by this bot', orphan: 'a leftover order of this bot', 'position-stop-loss': 'the stop-loss',
+  'position-take-profit': 'the take-profit', 'position-trailing-stop': 'the trailing stop',
 };
 
-function applyFillToOrder(ctx: Ctx, event: EventOf<'FillReceived'>): Order {
-  const key = findOrderKey(ctx, event.clientOrderId, event.venueOrderId);
+function applyFillToOrder(ctx: Ctx, fill: Fill): Order {
+  const key = findOrderKey(ctx, fill.clientOrderId, fill.venueOrderId);
   const order = key === undefined ? undefined : ctx.state.orders.get(key);
   if (order !== undefined) {
-    const next = onFill(order, event.lots, event.venueOrderId);
-    if (order.status === 'cancelled') anomaly(ctx, event.symbol, `fill ${event.executionId} on ${order.key} after it was cancelled`);
+    const next = onFill(order, fill.lots, fill.venueOrderId);
+    if (order.status === 'cancelled') anomaly(ctx, fill.symbol, `fill ${fill.executionId} on ${order.key} after it was cancelled`);
     return updateOrder(ctx, order, next);
   }
   // A fill for an order we have not heard of (its report may follow): record the order from the
-  // fill; the report, when it comes, fills in the rest.
-  const adopted = adoptExternalOrder(ctx, {
-    symbol: event.symbol, venueOrderId: event.venueOrderId, clientOrderId: event.clientOrderId, side: event.side,
-    orderKind: 'market', status: 'partially-filled', sizeLots: event.lots, filledLots: 0, priceTicks: null,
+  // fill; the report, when it comes, fills in the rest. One of ours is asked for by its id.
+  if (fill.clientOrderId !== null && parseClientOrderId(ctx.state.config.botId, fill.clientOrderId) !== null) {
+    const recorded = recordFromFill(ctx, fill);
+    return putOrder(ctx, { ...recorded, fillsLots: recorded.fillsLots + fill.lots });
+  }
+  const recorded = applyOrderReport(ctx, {
+    symbol: fill.symbol, venueOrderId: fill.venueOrderId, clientOrderId: fill.clientOrderId, side: fill.side,
+    orderKind: 'market', status: 'partially-filled', sizeLots: fill.lots, filledLots: 0, priceTicks: null,
     triggerTicks: null, reduceOnly: false, positionTrigger: null, stopLossTicks: null, takeProfitTicks: null, venueUpdatedMs: 0, reason: null,
   });
-  const filled: Order = { ...adopted, fillsLots: event.lots };
-  return putOrder(ctx, filled);
+  return putOrder(ctx, { ...recorded, fillsLots: recorded.fillsLots + fill.lots });
 }
 
-export function onPositionUpdated(ctx: Ctx, event: EventOf<'PositionUpdated'>): void {
-  const position = positionOf(ctx, event.symbol);
-  if (isNewerReport(position, event)) putPosition(ctx, withVenueView(position, event));
+export function applyPositionReport(ctx: Ctx, report: PositionReport): void {
+  const position = positionOf(ctx, report.symbol);
+  if (isNewerReport(position, report)) putPosition(ctx, withVenueView(position, report));
   else ctx.state.counters.staleReports += 1;
-  evaluateSymbol(ctx, event.symbol);
 }
 
 export function onTickerUpdated(ctx: Ctx, event: EventOf<'TickerUpdated'>): void {

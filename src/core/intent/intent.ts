@@ -26,7 +26,14 @@ export type IntentPhase =
 
 export type Intent = {
   readonly id: IntentId;
-  readonly kind: 'open' | 'adopted';
+  /**
+   * The prefix of the client order ids this intent sends from now on: its id, except for a restored
+   * intent, whose earlier orders may have used any attempt number under its id; it sends new
+   * orders under a fresh one so no id is ever reused.
+   */
+  readonly orderIdBase: IntentId;
+  /** `open`: from a request; `adopted`: a position nobody of ours opened; `restored`: ours, rebuilt from the venue. */
+  readonly kind: 'open' | 'adopted' | 'restored';
   readonly requestId: string | null;
   readonly symbol: string;
   /** The side of the entry: buy opens a long, sell a short. */

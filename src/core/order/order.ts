@@ -16,7 +16,11 @@ import type { OrderSpec, VenueOrderStatus } from '../types.ts';
 
 export type OrderKey = string;
 
-export type ExternalRole = 'external' | 'position-stop-loss' | 'position-take-profit' | 'position-trailing-stop';
+/**
+ * Orders no live intent of ours explains: another client's (`external`), the venue executing a
+ * position's own stop (`position-*`), or one of ours whose intent is gone (`orphan`: cancelled).
+ */
+export type ExternalRole = 'external' | 'orphan' | 'position-stop-loss' | 'position-take-profit' | 'position-trailing-stop';
 
 type OrderBase = {
   /** Our client order id, or `ext:<venue order id>` for an order no intent of ours placed. */

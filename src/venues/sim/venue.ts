@@ -20,7 +20,7 @@
 // accepted at most once.
 
 import { assert } from '../../core/assert.ts';
-import type { Fill, OrderReport } from '../../core/events.ts';
+import type { Fill, OrderReport, PositionReport } from '../../core/events.ts';
 import type { VenueOrderId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import type { Liquidity, OrderSpec } from '../../core/types.ts';
@@ -137,6 +137,13 @@ export class SimVenue {
 
   positions(): readonly SimPosition[] {
     return this.config.instruments.map((instrument) => this.position(instrument.symbol));
+  }
+
+  /** What Bybit's position/list with settleCoin answers: every position that is not flat. */
+  positionReports(): readonly PositionReport[] {
+    return this.config.instruments
+      .map((instrument) => positionReportOf(this.bookOf(instrument.symbol), instrument))
+      .filter((report) => report.sizeLots !== 0);
   }
 
   openOrders(): readonly OrderReport[] {

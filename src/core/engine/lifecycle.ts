@@ -1,0 +1,105 @@
+// The startup lifecycle, and its return after every reconnect: load -> connect -> snapshot ->
+// reconcile -> trade. Streams first, snapshot after: an event that happens between the two is in
+// the stream, and the snapshot is merged with it by venue time and sequence (reconcile.ts), so
+// nothing falls in a gap. Writes that must be observed (entries, take-profits) wait for `trading`;
+// protective orders (stops, exits, cancels) never wait.
+//
+// Invariants: a snapshot is requested only while the private stream is up; `trading` is entered
+// only by reconciling a snapshot requested after the private stream last came up; losing the
+// private stream leaves `trading` at once.
+
+import type { EventOf, StreamName } from '../events.ts';
+import { reconcile } from '../reconcile/reconcile.ts';
+import type { Lifecycle, SnapshotReason } from '../state.ts';
+import type { Ctx } from './context.ts';
+import { nextSeq, notify, startTimer } from './context.ts';
+import { evaluateSymbol } from './protect.ts';
+
+export function onEngineStarted(ctx: Ctx): void {
+  const { state } = ctx;
+  state.startedMs = ctx.atMs;
+  // Client order ids of this run start above every id an earlier run can have made (ids carry
+  // the sequence, and time only moves on), so a restart without a journal never reuses one.
+  state.intentSeq = Math.max(state.intentSeq, ctx.atMs);
+  state.streams.private = 'down';
+  state.streams.public = 'down';
+  state.snapshot = null;
+  state.reconciledSinceStart = false;
+  enter(ctx, { phase: 'connecting', sinceMs: ctx.atMs }, 'connecting the private and public streams; no orders until they are up and reconciled');
+}
+
+export function onStreamConnected(ctx: Ctx, event: EventOf<'StreamConnected'>): void {
+  const { state } = ctx;
+  state.streams[event.stream] = 'up';
+  notify(ctx, 'info', 'stream-up', null, `${event.stream} stream subscribed`);
+  if (event.stream !== 'private') return;
+  // Whatever happened while it was down is in a snapshot taken from now on, never in one before.
+  enter(ctx, { phase: 'snapshotting', sinceMs: ctx.atMs }, 'private stream up: fetching a snapshot of positions, open orders and fills');
+  requestSnapshot(ctx, state.reconciledSinceStart ? 'reconnect' : 'startup', 0);
+}
+
+export function onStreamDisconnected(ctx: Ctx, event: EventOf<'StreamDisconnected'>): void {
+  const { state } = ctx;
+  const wasUp = state.streams[event.stream] === 'up';
+  state.streams[event.stream] = 'down';
+  if (!wasUp) return;
+  notify(ctx, event.stream === 'private' ? 'alarm' : 'warn', 'stream-down', null, `${event.stream} stream down (${event.reason})${consequence(event.stream)}`);
+  if (event.stream !== 'private') return;
+  state.snapshot = null; // one taken before the reconnect cannot stand in for one after it
+  enter(ctx, { phase: 'connecting', sinceMs: ctx.atMs }, 'reconnecting the private stream; entries refused meanwhile');
+}
+
+function consequence(stream: StreamName): string {
+  return stream === 'private' ? ': new entries refused until it is back and reconciled; stops and exits still go out' : ': market entries refused until prices are live again';
+}
+
+export function onSnapshotReceived(ctx: Ctx, event: EventOf<'SnapshotReceived'>): void {
+  const { state } = ctx;
+  const awaited = state.snapshot?.snapshotId === event.snapshotId ? state.snapshot : null;
+  // Any snapshot's facts are merged (they are venue facts like any other); only the awaited one
+  // moves the lifecycle on.
+  reconcile(ctx, event, awaited?.reason ?? 'periodic');
+  if (awaited === null) return;
+  state.snapshot = null;
+  if (state.streams.private === 'up' && state.lifecycle.phase !== 'trading') {
+    enter(ctx, { phase: 'trading', sinceMs: ctx.atMs }, `reconciled (${awaited.reason}): trading`);
+    for (const symbol of [...state.activeIntentBySymbol.keys()]) evaluateSymbol(ctx, symbol);
+  }
+  if (awaited.reason !== 'recheck') state.periodicTimerId = startTimer(ctx, { kind: 'reconcile' }, state.config.reconcileEveryMs);
+  if (state.suspectedMismatches.size > 0) startTimer(ctx, { kind: 'snapshot-retry', reason: 'recheck', attempt: 0 }, state.config.mismatchRecheckMs);
+}
+
+export function onSnapshotFailed(ctx: Ctx, event: EventOf<'SnapshotFailed'>): void {
+  const awaited = ctx.state.snapshot;
+  if (awaited?.snapshotId !== event.snapshotId) return;
+  const { snapshotRetryMs, snapshotRetryMsMax } = ctx.state.config;
+  const delayMs = Math.min(snapshotRetryMsMax, snapshotRetryMs * 2 ** awaited.attempt);
+  notify(ctx, 'warn', 'snapshot-failed', null, `snapshot failed (${event.reason}); asking again in ${delayMs} ms`);
+  ctx.state.snapshot = null;
+  startTimer(ctx, { kind: 'snapshot-retry', reason: awaited.reason, attempt: awaited.attempt + 1 }, delayMs);
+}
+
+/** The periodic reconciliation, and retries: only while the private stream is up and nothing is awaited. */
+export function onSnapshotTimer(ctx: Ctx, reason: SnapshotReason, attempt: number): void {
+  const { state } = ctx;
+  if (state.streams.private !== 'up' || state.snapshot !== null) return;
+  if (reason === 'periodic' && state.lifecycle.phase !== 'trading') return;
+  requestSnapshot(ctx, reason, attempt);
+}
+
+function requestSnapshot(ctx: Ctx, reason: SnapshotReason, attempt: number): void {
+  const { state } = ctx;
+  const snapshotId = nextSeq(ctx);
+  state.snapshot = { snapshotId, requestedMs: ctx.atMs, reason, attempt };
+  const { fillsOverlapMs, coldStartLookbackMs } = state.config;
+  // Until the first reconciliation since the start, fills seen on the stream say nothing about
+  // what came before them: fetch from well before the start.
+  const fromCursor = state.fillCursorMs - fillsOverlapMs;
+  const fillsSinceMs = state.reconciledSinceStart && state.fillCursorMs > 0 ? fromCursor : (state.startedMs ?? ctx.atMs) - coldStartLookbackMs;
+  ctx.out.push({ type: 'FetchSnapshot', commandId: nextSeq(ctx), snapshotId, fillsSinceMs });
+}
+
+function enter(ctx: Ctx, lifecycle: Lifecycle, text: string): void {
+  ctx.state.lifecycle = lifecycle;
+  notify(ctx, 'info', 'phase', null, `phase ${lifecycle.phase}: ${text}`);
+}

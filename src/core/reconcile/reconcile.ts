@@ -1,0 +1,187 @@
+// Reconciliation: a snapshot of the venue (every open position, every open order, the fills since
+// a little before the newest one known) merged into state, with every difference classified and
+// healed, each class counted (all should stay at zero) and said in one log line.
+//
+//  1. Snapshot facts are merged like stream facts, by venue time and sequence: an older snapshot
+//     never overwrites newer stream state (order.ts, position.ts).
+//  2. Missed fill: in the snapshot, not in state. Booked (deduplicated by execution id).
+//  3. Our order unknown to state: restored to its intent by client order id (restore.ts), or an
+//     orphan if no live intent wants it (cancelled). Foreign order: left alone unless configured.
+//  4. Our live order missing from the open orders although it existed before the snapshot was
+//     asked for: it ended unseen; asked for by client order id (vanished). An order in `unknown`
+//     found in the snapshot is resolved by it.
+//  5. A position missing from the snapshot was flat when the positions were read: applied if we
+//     knew nothing newer.
+//  6. Size mismatch: the venue's size is not what the fills add up to. Checked again at the next
+//     snapshot; if it persists, a synthetic fill with a deterministic id books the difference (the
+//     venue wins; a replay deduplicates it).
+//  7. Unknown positions are adopted and positions without a stop get one: the same protection
+//     every position gets, run once for every symbol after everything is merged.
+
+import type { EventOf, Fill, PositionReport } from '../events.ts';
+import type { ExecutionId, VenueOrderId } from '../ids.ts';
+import { priceToTicksRounded } from '../instrument.ts';
+import { isLive } from '../order/order.ts';
+import { effectiveSizeLots } from '../position/position.ts';
+import type { ReconcileCounts, SnapshotReason } from '../state.ts';
+import { zeroReconcileCounts } from '../state.ts';
+import type { Ctx } from '../engine/context.ts';
+import { instrumentOf, notify, queryOrder } from '../engine/context.ts';
+import { requestCancel } from '../engine/orders.ts';
+import { evaluateSymbol } from '../engine/protect.ts';
+import { applyFill, applyOrderReport, applyPositionReport } from '../engine/venue.ts';
+
+type Snapshot = EventOf<'SnapshotReceived'>;
+
+export function reconcile(ctx: Ctx, snapshot: Snapshot, reason: SnapshotReason): void {
+  const { state } = ctx;
+  const before = { ...state.reconcile };
+  const requestedMs = state.snapshot?.snapshotId === snapshot.snapshotId ? state.snapshot.requestedMs : snapshot.atMs;
+  const symbols = new Set<string>();
+  mergeOrders(ctx, snapshot, requestedMs, symbols);
+  mergeFills(ctx, snapshot, symbols);
+  mergePositions(ctx, snapshot, symbols);
+  checkSizes(ctx, snapshot, symbols);
+  countUnprotected(ctx, snapshot, symbols);
+  // Adoption is allowed from here on (until the first reconciliation, a position might be one of
+  // ours that the snapshot's orders would restore).
+  state.reconciledSinceStart = true;
+  for (const symbol of symbols) {
+    const position = state.positions.get(state.positionKeys.get(symbol) ?? '');
+    const open = position !== undefined && effectiveSizeLots(position) !== 0;
+    if (open && !state.activeIntentBySymbol.has(symbol)) state.reconcile.unknownPositions += 1;
+    evaluateSymbol(ctx, symbol);
+  }
+  state.reconcile.runs += 1;
+  report(ctx, reason, before, snapshot);
+}
+
+function mergeOrders(ctx: Ctx, snapshot: Snapshot, requestedMs: number, symbols: Set<string>): void {
+  const { state } = ctx;
+  const open = new Set<VenueOrderId>();
+  for (const report of snapshot.openOrders) {
+    open.add(report.venueOrderId);
+    symbols.add(report.symbol);
+    const known = (report.clientOrderId !== null && state.orders.has(report.clientOrderId)) || state.orderKeyByVenueId.has(report.venueOrderId);
+    const before = known ? state.orders.get(state.orderKeyByVenueId.get(report.venueOrderId) ?? report.clientOrderId ?? '') : undefined;
+    const order = applyOrderReport(ctx, report);
+    if (before?.status === 'unknown') state.reconcile.unknownOrdersResolved += 1;
+    if (!known && order.role === 'external') {
+      state.reconcile.foreignOrders += 1;
+      if (state.config.foreignOrders === 'cancel') requestCancel(ctx, order);
+    }
+  }
+  for (const order of state.orders.values()) {
+    if (order.intentId === null || !isLive(order) || order.createdMs >= requestedMs) continue;
+    const venueOrderId = 'venueOrderId' in order ? order.venueOrderId : null;
+    if (venueOrderId !== null && open.has(venueOrderId)) continue;
+    // It existed before the snapshot was asked for and is not open now: it ended unseen (or never
+    // reached the venue). Only the venue can say which.
+    state.reconcile.vanishedOrders += 1;
+    symbols.add(order.spec.symbol);
+    queryOrder(ctx, order);
+  }
+}
+
+function mergeFills(ctx: Ctx, snapshot: Snapshot, symbols: Set<string>): void {
+  for (const fill of snapshot.fills) {
+    if (ctx.state.fillIds.has(fill.executionId)) continue;
+    ctx.state.reconcile.missedFills += 1;
+    symbols.add(fill.symbol);
+    applyFill(ctx, fill);
+  }
+}
+
+function mergePositions(ctx: Ctx, snapshot: Snapshot, symbols: Set<string>): void {
+  const { state } = ctx;
+  const reported = new Set<string>();
+  for (const report of snapshot.positions) {
+    reported.add(report.symbol);
+    symbols.add(report.symbol);
+    applyPositionReport(ctx, report);
+  }
+  for (const position of state.positions.values()) {
+    if (reported.has(position.symbol)) continue;
+    symbols.add(position.symbol);
+    const venue = position.venue;
+    // Missing from the snapshot: flat when the positions were read. Applied only if the newest we
+    // know predates that read (a stream report from after it stands).
+    if (venue === null || venue.sizeLots === 0 || venue.venueUpdatedMs >= snapshot.positionsVenueMs) continue;
+    const flat: PositionReport = { ...venue, symbol: position.symbol, sizeLots: 0, stopLossTicks: null, takeProfitTicks: null, venueUpdatedMs: snapshot.positionsVenueMs };
+    applyPositionReport(ctx, flat);
+  }
+}
+
+/** The venue's size against what the fills add up to; a difference seen twice is booked. */
+function checkSizes(ctx: Ctx, snapshot: Snapshot, symbols: Set<string>): void {
+  const { state } = ctx;
+  for (const symbol of symbols) {
+    const position = state.positions.get(state.positionKeys.get(symbol) ?? '');
+    const venue = position?.venue ?? null;
+    if (position === undefined || venue === null || venue.seq < position.lastFillSeq) {
+      state.suspectedMismatches.delete(symbol);
+      continue;
+    }
+    const diffLots = venue.sizeLots - position.sizeLots;
+    if (diffLots === 0) {
+      state.suspectedMismatches.delete(symbol);
+      continue;
+    }
+    const suspected = state.suspectedMismatches.get(symbol);
+    if (suspected?.diffLots !== diffLots || suspected.venueSeq !== venue.seq) {
+      state.suspectedMismatches.set(symbol, { diffLots, venueSeq: venue.seq });
+      continue;
+    }
+    state.suspectedMismatches.delete(symbol);
+    bookSynthetic(ctx, symbol, diffLots, venue.seq, venue.entryPrice, snapshot.positionsVenueMs);
+  }
+}
+
+function bookSynthetic(ctx: Ctx, symbol: string, diffLots: number, seq: number, entryPrice: string, venueMs: number): void {
+  const instrument = instrumentOf(ctx, symbol);
+  if (instrument === undefined) return;
+  const market = ctx.state.markets.get(symbol);
+  const entry = Number(entryPrice);
+  // Opening size is booked at the venue's average entry, closing size at the market: the best
+  // prices known; the difference from the true ones is what the missing fills would have said.
+  const priceTicks = diffLots > 0 === (entry > 0)
+    ? priceToTicksRounded(instrument, entry, 'nearest')
+    : market?.markTicks ?? market?.lastTicks ?? priceToTicksRounded(instrument, Math.max(entry, 0), 'nearest');
+  if (priceTicks <= 0) return;
+  ctx.state.reconcile.sizeMismatches += 1;
+  const fill: Fill = {
+    symbol, executionId: `synthetic-${symbol}-${seq}-${diffLots}` as ExecutionId, venueOrderId: `synthetic-${symbol}` as VenueOrderId,
+    clientOrderId: null, side: diffLots > 0 ? 'buy' : 'sell', priceTicks, lots: Math.abs(diffLots), feeE8: 0, liquidity: 'taker', venueMs, seq,
+  };
+  notify(ctx, 'alarm', 'size-mismatch', symbol, `the venue's size differs from the fills by ${diffLots} lots at two reconciliations: booked a synthetic fill (${fill.executionId})`);
+  applyFill(ctx, fill);
+}
+
+function countUnprotected(ctx: Ctx, snapshot: Snapshot, symbols: Set<string>): void {
+  for (const report of snapshot.positions) {
+    if (report.sizeLots === 0 || report.stopLossTicks !== null) continue;
+    const closing = report.sizeLots > 0 ? 'sell' : 'buy';
+    const coveredLots = snapshot.openOrders
+      .filter((order) => order.symbol === report.symbol && order.reduceOnly && order.orderKind === 'stop-market' && order.side === closing)
+      .reduce((sum, order) => sum + order.sizeLots - order.filledLots, 0);
+    if (coveredLots >= Math.abs(report.sizeLots)) continue;
+    ctx.state.reconcile.positionsWithoutStop += 1;
+    symbols.add(report.symbol);
+  }
+}
+
+function report(ctx: Ctx, reason: SnapshotReason, before: ReconcileCounts, snapshot: Snapshot): void {
+  const now = ctx.state.reconcile;
+  const found = (Object.keys(now) as (keyof ReconcileCounts)[])
+    .filter((key) => key !== 'runs' && now[key] !== before[key])
+    .map((key) => `${key} ${now[key] - before[key]}`);
+  const what = `${snapshot.positions.length} positions, ${snapshot.openOrders.length} open orders, ${snapshot.fills.length} fills`;
+  notify(ctx, found.length === 0 ? 'info' : 'warn', 'reconciled', null,
+    `reconciled (${reason}) with ${what}: ${found.length === 0 ? 'no drift' : found.join(', ')}`, diffCounts(now, before));
+}
+
+function diffCounts(now: ReconcileCounts, before: ReconcileCounts): Record<string, number> {
+  const diff = zeroReconcileCounts();
+  for (const key of Object.keys(diff) as (keyof ReconcileCounts)[]) diff[key] = now[key] - before[key];
+  return diff;
+}

@@ -1,0 +1,145 @@
+// Restoring what is ours from the venue. An order that carries this bot's client order id but that
+// state does not know (after a restart without a journal, or a lost event) is linked back to its
+// intent, which is rebuilt from the order if need be: the id says which intent and which role.
+// So a restarted bot finds its resting entry, its take-profit and its stop, and sends neither a
+// second entry nor a second take-profit.
+//
+// An earlier restored intent may have sent orders under a fresh id base (see Intent.orderIdBase),
+// so after another restart one position's orders can carry two intent ids: orders of ours for a
+// symbol whose active intent is itself restored join that intent.
+//
+// Invariants: at most one active intent per symbol, so an order of ours whose intent is finished,
+// or whose symbol has an active intent this run opened, is an orphan: recorded, cancelled if live.
+
+import type { Fill, OrderReport } from '../events.ts';
+import type { ParsedClientOrderId } from '../ids.ts';
+import { parseClientOrderId } from '../ids.ts';
+import type { Intent } from '../intent/intent.ts';
+import { isActive } from '../intent/intent.ts';
+import type { Order } from '../order/order.ts';
+import { isAcknowledged, isLive, newPendingOrder, onReport } from '../order/order.ts';
+import { oppositeSide } from '../types.ts';
+import type { Ctx } from '../engine/context.ts';
+import { nextIntentId, notify, putOrder, queryOrder } from '../engine/context.ts';
+import { requestCancel, specOfReport } from '../engine/orders.ts';
+import { putIntent } from '../engine/protect.ts';
+
+/** A report of an order of ours that state does not know: restored if it is live, kept as history if not. */
+export function restoreOrder(ctx: Ctx, report: OrderReport, ours: ParsedClientOrderId): Order {
+  const { state } = ctx;
+  const key = report.clientOrderId ?? `ext:${report.venueOrderId}`;
+  if (!isLiveStatus(report.status)) return recordHistory(ctx, key, report);
+  const target = targetIntent(ctx, ours, report.symbol);
+  if (target === 'orphan') return recordOrphan(ctx, key, report);
+  const intentId = target?.id ?? ours.intentId;
+  const seed = newPendingOrder({ key, intentId, role: ours.role, spec: specOfReport(report), createdMs: ctx.atMs });
+  const order = putOrder(ctx, onReport(seed, report));
+  state.reconcile.restoredOrders += 1;
+  const intent = target ?? newRestoredIntent(ctx, order, ours);
+  putIntent(ctx, linkOrder(intent, order, ours));
+  notify(ctx, 'warn', 'order-restored', report.symbol, `restored ${key} (${ours.role} of ${intentId}) from the venue: ${order.status}`);
+  return order;
+}
+
+/**
+ * A fill of an order of ours that state does not know: whether the order is still open the fill
+ * cannot say, so the order is recorded as `unknown` and the venue is asked (`promoteOrphan` then
+ * restores it if the answer shows it live).
+ */
+export function recordFromFill(ctx: Ctx, fill: Fill): Order {
+  const key = fill.clientOrderId ?? `ext:${fill.venueOrderId}`;
+  const spec = { symbol: fill.symbol, side: fill.side, sizeLots: fill.lots, reduceOnly: false, type: { kind: 'market' as const } };
+  const seed = newPendingOrder({ key, intentId: null, role: 'orphan', spec, createdMs: ctx.atMs });
+  const order = putOrder(ctx, { ...seed, status: 'unknown', venueOrderId: fill.venueOrderId, sinceMs: ctx.atMs });
+  queryOrder(ctx, order);
+  return order;
+}
+
+/** An orphan the venue shows live (after a query, or a report): restored to its intent if one can take it, else cancelled. */
+export function promoteOrphan(ctx: Ctx, order: Order): Order {
+  if (order.role !== 'orphan' || !isAcknowledged(order) || order.cancelWanted) return order;
+  const ours = parseClientOrderId(ctx.state.config.botId, order.key);
+  const target = ours === null ? 'orphan' : targetIntent(ctx, ours, order.spec.symbol);
+  if (ours === null || target === 'orphan') {
+    ctx.state.reconcile.orphanOrders += 1;
+    notify(ctx, 'warn', 'orphan-order', order.spec.symbol, `${order.key} is ours and live but no live intent wants it: cancelling it`);
+    requestCancel(ctx, order);
+    return ctx.state.orders.get(order.key) ?? order;
+  }
+  const linked = putOrder(ctx, { ...order, intentId: target?.id ?? ours.intentId, role: ours.role });
+  ctx.state.reconcile.restoredOrders += 1;
+  const intent = target ?? newRestoredIntent(ctx, linked, ours);
+  putIntent(ctx, linkOrder(intent, linked, ours));
+  notify(ctx, 'warn', 'order-restored', order.spec.symbol, `restored ${order.key} (${ours.role} of ${intent.id}) from the venue: ${linked.status}`);
+  return linked;
+}
+
+/** Ours by its id, finished: kept so later facts about it find it; nothing to do. */
+function recordHistory(ctx: Ctx, key: string, report: OrderReport): Order {
+  const seed = newPendingOrder({ key, intentId: null, role: 'orphan', spec: specOfReport(report), createdMs: ctx.atMs });
+  return putOrder(ctx, onReport(seed, report));
+}
+
+function isLiveStatus(status: OrderReport['status']): boolean {
+  return status === 'new' || status === 'untriggered' || status === 'partially-filled';
+}
+
+/** The intent an order of ours belongs to: its own if active, the symbol's restored one, a new one (undefined), or none. */
+function targetIntent(ctx: Ctx, ours: ParsedClientOrderId, symbol: string): Intent | undefined | 'orphan' {
+  const own = ctx.state.intents.get(ours.intentId);
+  if (own !== undefined) return isActive(own) ? own : 'orphan';
+  const activeId = ctx.state.activeIntentBySymbol.get(symbol);
+  if (activeId === undefined) return undefined;
+  const active = ctx.state.intents.get(activeId);
+  return active?.kind === 'restored' ? active : 'orphan';
+}
+
+/** Ours by its id, but nothing live wants it: recorded so no later fact about it is lost, cancelled if live. */
+function recordOrphan(ctx: Ctx, key: string, report: OrderReport): Order {
+  const seed = newPendingOrder({ key, intentId: null, role: 'orphan', spec: specOfReport(report), createdMs: ctx.atMs });
+  const order = putOrder(ctx, onReport(seed, report));
+  if (isLive(order)) {
+    ctx.state.reconcile.orphanOrders += 1;
+    notify(ctx, 'warn', 'orphan-order', report.symbol, `${key} is ours but no live intent wants it: cancelling it`);
+    requestCancel(ctx, order);
+  }
+  return ctx.state.orders.get(key) ?? order;
+}
+
+function newRestoredIntent(ctx: Ctx, order: Order, ours: ParsedClientOrderId): Intent {
+  const { spec } = order;
+  const entry = ours.role === 'entry';
+  const stopTicks = ours.role === 'stop' && spec.type.kind === 'stop-market' ? spec.type.triggerTicks : spec.stopLoss?.triggerTicks ?? 0;
+  const takeProfitTicks = ours.role === 'take-profit' && spec.type.kind === 'limit' ? spec.type.priceTicks : spec.takeProfit?.triggerTicks ?? null;
+  return {
+    id: ours.intentId, orderIdBase: nextIntentId(ctx), kind: 'restored', requestId: null, symbol: spec.symbol,
+    side: entry ? spec.side : oppositeSide(spec.side),
+    sizeLots: spec.sizeLots,
+    // 0 means "not known yet": the stop is settled from the position when one is needed (protect.ts).
+    stopLoss: { triggerTicks: stopTicks, triggerBy: spec.stopLoss?.triggerBy ?? ctx.state.config.stopTriggerBy },
+    takeProfitTicks,
+    protection: entry && spec.stopLoss !== undefined ? 'attached' : 'separate',
+    entryOrder: null, stopOrder: null, stopAttempts: 0, replacedStops: [], takeProfitOrder: null, exitOrder: null, exitAttempts: 0,
+    // Orders that protect or close a position mean the position was there.
+    positionSeenMs: entry ? null : ctx.atMs, stopConfirmedMs: null, flatSinceMs: null,
+    phase: entry ? { name: 'entering' } : { name: 'open', sinceMs: ctx.atMs },
+    createdMs: ctx.atMs,
+  };
+}
+
+function linkOrder(intent: Intent, order: Order, ours: ParsedClientOrderId): Intent {
+  switch (ours.role) {
+    case 'entry':
+      return intent.entryOrder === null ? { ...intent, entryOrder: order.key } : intent;
+    case 'stop':
+      return intent.stopOrder === null || ours.attempt > intent.stopAttempts
+        ? { ...intent, stopOrder: order.key, stopAttempts: Math.max(intent.stopAttempts, ours.attempt) }
+        : intent;
+    case 'take-profit':
+      return intent.takeProfitOrder === null ? { ...intent, takeProfitOrder: order.key } : intent;
+    case 'exit':
+      return { ...intent, exitOrder: order.key, exitAttempts: Math.max(intent.exitAttempts, ours.attempt) };
+    default:
+      return intent;
+  }
+}

@@ -1,0 +1,93 @@
+// One-line descriptions of venue facts, commands and inputs for simulation traces, and the
+// translation of a venue fact into the event the bot receives.
+
+import { lotsToQty, ticksToPrice } from '../core/instrument.ts';
+import type { Instrument } from '../core/instrument.ts';
+import type { Incoming, VenueCommand } from '../shell/ports.ts';
+import type { VenueFact } from '../venues/sim/venue.ts';
+
+export function factToIncoming(fact: VenueFact): Incoming {
+  switch (fact.kind) {
+    case 'order':
+      return { type: 'OrderUpdated', source: 'stream', ...fact.report };
+    case 'fill':
+      return { type: 'FillReceived', source: 'stream', ...fact.fill };
+    case 'position':
+      return { type: 'PositionUpdated', source: 'stream', ...fact.report };
+    case 'ticker':
+      return { type: 'TickerUpdated', symbol: fact.symbol, lastTicks: fact.lastTicks, markTicks: fact.markTicks, venueMs: fact.venueMs };
+    default:
+      throw new Error(`unknown fact ${JSON.stringify(fact satisfies never)}`);
+  }
+}
+
+export function describeFact(fact: VenueFact, instruments: ReadonlyMap<string, Instrument>): string {
+  switch (fact.kind) {
+    case 'order': {
+      const r = fact.report;
+      return `order ${r.venueOrderId} ${r.clientOrderId ?? '-'} ${r.symbol} ${r.side} ${r.orderKind} ${r.status} filled=${r.filledLots}/${r.sizeLots}`;
+    }
+    case 'fill': {
+      const f = fact.fill;
+      const instrument = instruments.get(f.symbol);
+      const price = instrument === undefined ? String(f.priceTicks) : ticksToPrice(instrument, f.priceTicks);
+      const qty = instrument === undefined ? String(f.lots) : lotsToQty(instrument, f.lots);
+      return `fill ${f.executionId} ${f.clientOrderId ?? f.venueOrderId} ${f.symbol} ${f.side} ${qty}@${price} seq=${f.seq}`;
+    }
+    case 'position': {
+      const p = fact.report;
+      return `position ${p.symbol} size=${p.sizeLots} sl=${p.stopLossTicks ?? '-'} tp=${p.takeProfitTicks ?? '-'} seq=${p.seq}`;
+    }
+    case 'ticker':
+      return `ticker ${fact.symbol} ${fact.lastTicks}`;
+    default:
+      throw new Error(`unknown fact ${JSON.stringify(fact satisfies never)}`);
+  }
+}
+
+export function describeCommand(command: VenueCommand, instruments: ReadonlyMap<string, Instrument>): string {
+  switch (command.type) {
+    case 'SubmitOrder': {
+      const { spec } = command;
+      const instrument = instruments.get(spec.symbol);
+      const qty = instrument === undefined ? String(spec.sizeLots) : lotsToQty(instrument, spec.sizeLots);
+      const attached = spec.stopLoss === undefined ? '' : ` sl=${spec.stopLoss.triggerTicks}`;
+      return `SubmitOrder ${command.clientOrderId} ${spec.symbol} ${spec.side} ${spec.type.kind} ${qty}${spec.reduceOnly ? ' reduce-only' : ''}${attached}`;
+    }
+    case 'CancelOrder':
+    case 'QueryOrder':
+      return `${command.type} ${command.clientOrderId}`;
+    case 'FetchSnapshot':
+      return `FetchSnapshot #${command.snapshotId} (fills since ${command.fillsSinceMs})`;
+    default:
+      throw new Error(`unknown command ${JSON.stringify(command satisfies never)}`);
+  }
+}
+
+export function describeIncoming(incoming: Incoming): string {
+  switch (incoming.type) {
+    case 'OpenRequested':
+      return `open ${incoming.requestId} ${incoming.symbol} ${incoming.side}`;
+    case 'CloseRequested':
+      return `close ${incoming.requestId} ${incoming.symbol}`;
+    case 'OrderSubmitAcked':
+    case 'OrderSubmitRejected':
+    case 'OrderSubmitUnknown':
+    case 'OrderCancelAcked':
+    case 'OrderCancelRejected':
+    case 'OrderCancelUnknown':
+    case 'OrderQueried':
+    case 'OrderQueryFailed':
+      return `${incoming.type} ${incoming.clientOrderId}`;
+    case 'SnapshotReceived':
+      return `SnapshotReceived #${incoming.snapshotId}: ${incoming.positions.length} positions, ${incoming.openOrders.length} orders, ${incoming.fills.length} fills`;
+    case 'SnapshotFailed':
+      return `SnapshotFailed #${incoming.snapshotId}: ${incoming.reason}`;
+    case 'StreamConnected':
+      return `StreamConnected ${incoming.stream}`;
+    case 'StreamDisconnected':
+      return `StreamDisconnected ${incoming.stream}: ${incoming.reason}`;
+    default:
+      return incoming.type;
+  }
+}

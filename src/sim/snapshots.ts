@@ -1,0 +1,95 @@
+// The simulated venue's REST snapshot, the way Bybit serves it: all USDT positions in one call (200
+// a page), open orders across symbols 50 a page, executions since a time 100 a page. The three kinds
+// are fetched concurrently; the pages of one kind follow each other by cursor, each a round trip,
+// each read from the venue when its request arrives (so pages of one snapshot are read at different
+// times, as on a live venue). A lost page fails the snapshot after the REST timeout.
+
+import type { CommandOf } from '../core/commands.ts';
+import type { Fill, OrderReport, PositionReport } from '../core/events.ts';
+import type { Incoming } from '../shell/ports.ts';
+import type { SimVenue } from '../venues/sim/venue.ts';
+import type { Network } from './network.ts';
+import type { Scheduler } from './scheduler.ts';
+
+export const positionsPerPage = 200;
+export const ordersPerPage = 50;
+export const fillsPerPage = 100;
+
+type Parts = { positions: PositionReport[]; orders: OrderReport[]; fills: Fill[]; positionsVenueMs: number; pending: number; failed: boolean };
+
+export class SnapshotService {
+  private readonly scheduler: Scheduler;
+  private readonly network: Network;
+  private readonly venue: SimVenue;
+  /** Pages fetched so far, for the startup benchmark. */
+  pagesFetched = 0;
+
+  constructor(scheduler: Scheduler, network: Network, venue: SimVenue) {
+    this.scheduler = scheduler;
+    this.network = network;
+    this.venue = venue;
+  }
+
+  fetch(command: CommandOf<'FetchSnapshot'>, deliver: (incoming: Incoming) => void): void {
+    const parts: Parts = { positions: [], orders: [], fills: [], positionsVenueMs: 0, pending: 3, failed: false };
+    const sentAtMs = this.scheduler.nowMs();
+    const done = (): void => {
+      parts.pending -= 1;
+      if (parts.pending > 0 || parts.failed) return;
+      deliver({
+        type: 'SnapshotReceived', snapshotId: command.snapshotId, positions: parts.positions, openOrders: parts.orders,
+        fills: parts.fills, positionsVenueMs: parts.positionsVenueMs,
+      });
+    };
+    const failed = (): void => {
+      if (parts.failed) return;
+      parts.failed = true;
+      this.scheduler.schedule(sentAtMs + this.network.config.restTimeoutMs, () => deliver({ type: 'SnapshotFailed', snapshotId: command.snapshotId, reason: 'a page request timed out' }));
+    };
+    this.chain((page) => {
+      const all = this.venue.positionReports();
+      parts.positionsVenueMs = this.scheduler.nowMs();
+      const slice = all.slice(page * positionsPerPage, (page + 1) * positionsPerPage);
+      parts.positions.push(...slice);
+      return (page + 1) * positionsPerPage < all.length;
+    }, done, failed);
+    let afterOrderId = 0;
+    this.chain(() => {
+      const open = this.venue.openOrders().filter((order) => orderNumber(order) > afterOrderId).slice(0, ordersPerPage + 1);
+      const page = open.slice(0, ordersPerPage);
+      parts.orders.push(...page);
+      afterOrderId = page.length > 0 ? orderNumber(page[page.length - 1] as OrderReport) : afterOrderId;
+      return open.length > ordersPerPage;
+    }, done, failed);
+    let fillIndex = 0;
+    this.chain(() => {
+      const since = this.venue.fills().filter((fill) => fill.venueMs >= command.fillsSinceMs);
+      parts.fills.push(...since.slice(fillIndex, fillIndex + fillsPerPage));
+      fillIndex += fillsPerPage;
+      return fillIndex < since.length;
+    }, done, failed);
+  }
+
+  /** Fetches pages one after another: `readPage` reads one at the venue and says if there is another. */
+  private chain(readPage: (page: number) => boolean, done: () => void, failed: () => void, page = 0): void {
+    if (this.network.requestLost()) {
+      failed();
+      return;
+    }
+    this.scheduler.schedule(this.scheduler.nowMs() + this.network.latency(this.network.config.restRequest), () => {
+      this.pagesFetched += 1;
+      const more = readPage(page);
+      if (this.network.replyLost()) {
+        failed();
+        return;
+      }
+      const replyMs = this.network.latency(this.network.config.restReply) + this.network.staleSnapshotDelay();
+      this.scheduler.schedule(this.scheduler.nowMs() + replyMs, () => (more ? this.chain(readPage, done, failed, page + 1) : done()));
+    });
+  }
+}
+
+/** Venue order ids count up (`o17`): the cursor of the open-orders pages. */
+function orderNumber(order: OrderReport): number {
+  return Number(order.venueOrderId.slice(1));
+}

@@ -1,0 +1,117 @@
+// The simulated venue's WebSocket streams, as a transport for the stream supervisor: connections
+// that open after a setup delay, carry the venue's pushes with the network's latency, answer pings,
+// and fail as the seed says: reset (closed, and the bot is told), or stalled (silent: nothing
+// arrives and nothing is said; only the supervisor's heartbeat notices). A message sent while its
+// connection is not up is lost on the wire, as on a real socket: the bot must recover it from a
+// snapshot.
+
+import type { StreamName } from '../core/events.ts';
+import type { Incoming } from '../shell/ports.ts';
+import type { StreamHandlers, StreamTransport } from '../shell/streams.ts';
+import type { Network } from './network.ts';
+import type { Scheduler } from './scheduler.ts';
+
+type Connection = { readonly id: number; readonly stream: StreamName; state: 'opening' | 'up' | 'stalled' | 'closed'; readonly handlers: StreamHandlers };
+
+export class SimStreams implements StreamTransport {
+  private readonly scheduler: Scheduler;
+  private readonly network: Network;
+  private readonly note: (text: string) => void;
+  private readonly current = new Map<StreamName, Connection>();
+  /** Whether the private stream has been up since the bot's process started (ground truth). */
+  privateUpSinceStart = false;
+
+  constructor(scheduler: Scheduler, network: Network, note: (text: string) => void) {
+    this.scheduler = scheduler;
+    this.network = network;
+    this.note = note;
+  }
+
+  open(stream: StreamName, connectionId: number, handlers: StreamHandlers): void {
+    const connection: Connection = { id: connectionId, stream, state: 'opening', handlers };
+    this.current.set(stream, connection);
+    this.scheduler.schedule(this.scheduler.nowMs() + this.network.latency(this.network.config.streamSetup), () => {
+      if (connection.state !== 'opening') return;
+      connection.state = 'up';
+      if (stream === 'private') this.privateUpSinceStart = true;
+      this.note(`stream ${stream} #${connectionId} subscribed`);
+      handlers.onOpen();
+    });
+  }
+
+  close(stream: StreamName, connectionId: number): void {
+    const connection = this.current.get(stream);
+    if (connection?.id === connectionId) connection.state = 'closed';
+  }
+
+  ping(stream: StreamName, connectionId: number): void {
+    const connection = this.current.get(stream);
+    if (connection?.id !== connectionId || connection.state !== 'up') return;
+    const latency = stream === 'private' ? this.network.config.privateStream : this.network.config.publicStream;
+    const roundTripMs = this.network.latency(latency) + this.network.latency(latency);
+    this.scheduler.schedule(this.scheduler.nowMs() + roundTripMs, () => {
+      if (connection.state === 'up') connection.handlers.onMessage(null);
+    });
+  }
+
+  isUp(stream: StreamName): boolean {
+    return this.current.get(stream)?.state === 'up';
+  }
+
+  /** Sends a venue push; `onDelivered` runs after the bot has applied it, once per copy delivered. */
+  send(stream: StreamName, incoming: Incoming, delays: readonly number[], text: string, onDelivered: () => void): void {
+    const connection = this.current.get(stream);
+    if (connection?.state !== 'up') {
+      this.network.counts.lostOnWire += 1;
+      return;
+    }
+    for (const delay of delays) {
+      this.scheduler.schedule(this.scheduler.nowMs() + delay, () => {
+        if (connection.state !== 'up') {
+          this.network.counts.lostOnWire += 1;
+          return;
+        }
+        this.note(text);
+        connection.handlers.onMessage(incoming);
+        onDelivered();
+      });
+    }
+  }
+
+  /** Schedules the seed's stream faults until `untilMs` (they stop when the network heals). */
+  scheduleFaults(untilMs: number): void {
+    for (const stream of ['private', 'public'] as const) this.scheduleFault(stream, this.scheduler.nowMs(), untilMs);
+  }
+
+  private scheduleFault(stream: StreamName, fromMs: number, untilMs: number): void {
+    const atMs = this.network.nextStreamFaultAt(fromMs);
+    if (atMs === null || atMs > untilMs) return;
+    this.scheduler.schedule(atMs, () => {
+      if (this.network.config.faults.streamFaultEveryMs <= 0) return; // healed
+      this.fail(stream);
+      this.scheduleFault(stream, atMs, untilMs);
+    });
+  }
+
+  private fail(stream: StreamName): void {
+    const connection = this.current.get(stream);
+    if (connection?.state !== 'up') return;
+    if (this.network.streamFaultIsStall()) {
+      connection.state = 'stalled';
+      this.network.counts.streamStalls += 1;
+      this.note(`fault: stream ${stream} #${connection.id} stalls silently`);
+      return;
+    }
+    connection.state = 'closed';
+    this.network.counts.streamResets += 1;
+    this.note(`fault: stream ${stream} #${connection.id} reset`);
+    const detectMs = this.network.latency(stream === 'private' ? this.network.config.privateStream : this.network.config.publicStream);
+    this.scheduler.schedule(this.scheduler.nowMs() + detectMs, () => connection.handlers.onClose('connection reset by the venue'));
+  }
+
+  /** A process crash: every connection gone at once, nobody told. */
+  dropAll(): void {
+    for (const connection of this.current.values()) connection.state = 'closed';
+    this.privateUpSinceStart = false;
+  }
+}
