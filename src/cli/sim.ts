@@ -92,10 +92,13 @@ function printSummary(summary: SimSummary, seeds: readonly number[], elapsedMs: 
   console.log(`events delivered: ${summary.eventsDelivered}, lost: ${summary.eventsLost}`);
   const opened = summary.positionsOpened;
   console.log(`positions opened on the venue: ${opened.attached} entries with an attached stop, ${opened.separate} with a separate stop, ${opened.external} external (adopted)`);
-  console.log(`unprotected episodes, ms (count / p50 / p99 / max): attached ${fmt(u.attached)}; separate ${fmt(u.separate)}; adopted ${fmt(u.adopted)}; while the network lost a request ${fmt(u.faulted)}`);
+  console.log(`unprotected episodes, ms (count / p50 / p99 / max): attached ${fmt(u.attached)}; separate ${fmt(u.separate)}; adopted ${fmt(u.adopted)}; while the bot was blind (a request lost, the private stream down, a restart) ${fmt(u.faulted)}`);
   console.log(`worst separate-stop episode: ${summary.maxUnprotectedRoundTrips} round trips (slowest delivery of the fill's evidence + one request)`);
   console.log(`faults exercised: ${JSON.stringify(summary.faultsExercised)}`);
-  console.log(`engine: ${JSON.stringify(summary.engine)}`);
+  const engine = Object.entries(summary.engine).filter(([key]) => !key.startsWith('reconcile.'));
+  const drift = Object.entries(summary.engine).filter(([key]) => key.startsWith('reconcile.')).map(([key, value]) => [key.slice('reconcile.'.length), value]);
+  console.log(`engine: ${JSON.stringify(Object.fromEntries(engine))}`);
+  console.log(`reconciliation found and healed: ${JSON.stringify(Object.fromEntries(drift))}`);
   if (seeds.length === 1 && results[0] !== undefined) console.log(`trace hash ${results[0].traceHash}`);
   for (const failure of summary.failures) {
     console.log(`\nseed ${failure.seed} failed (reproduce: npm run sim -- --seed ${failure.seed} --trace):`);

@@ -83,7 +83,8 @@ export class Auditor {
   private readonly config: EngineConfig;
   private readonly open = new Map<string, OpenEpisode>();
   private readonly lastFillClientId = new Map<string, string | null>();
-  private readonly originBySymbol = new Map<string, 'ours' | 'external'>();
+  /** Whose each open venue position is, and when it opened (a new opening is a new position). */
+  private readonly originBySymbol = new Map<string, { readonly origin: 'ours' | 'external'; readonly openedMs: number }>();
   private readonly entriesByIntent = new Map<string, number>();
   private haltReported = false;
   /** Venue fills not yet seen in engine state, with the time from which the bound runs. */
@@ -203,7 +204,7 @@ export class Auditor {
     // reconciliation since it started: positions unprotected then are judged apart.
     const streamsDown = !this.world.streams.isUp('private') || !this.world.runtime.state.reconciledSinceStart;
     for (const position of this.world.venue.positions()) {
-      this.checkProtection(position.symbol, position.sizeLots, nowMs);
+      this.checkProtection(position.symbol, position.sizeLots, position.openedMs, nowMs);
       const episode = this.open.get(position.symbol);
       if (streamsDown && episode !== undefined) episode.faulted = true;
     }
@@ -223,11 +224,14 @@ export class Auditor {
     }
   }
 
-  private checkProtection(symbol: string, sizeLots: number, nowMs: number): void {
-    if (sizeLots !== 0 && !this.originBySymbol.has(symbol)) {
+  private checkProtection(symbol: string, sizeLots: number, openedMs: number | null, nowMs: number): void {
+    if (sizeLots !== 0 && openedMs !== null && this.originBySymbol.get(symbol)?.openedMs !== openedMs) {
+      // Opened since we last looked (within one step a position can close and open again).
       const origin = this.originOfOpening(symbol);
-      this.originBySymbol.set(symbol, origin);
+      this.originBySymbol.set(symbol, { origin, openedMs });
       this.openings[origin] += 1;
+      const stale = this.open.get(symbol);
+      if (stale !== undefined) this.closeEpisode(symbol, stale, nowMs, 'turned');
     }
     if (sizeLots === 0) this.originBySymbol.delete(symbol);
     const protectedNow = sizeLots === 0 || this.world.venue.isProtected(symbol);
@@ -237,14 +241,13 @@ export class Auditor {
       // position with its own bound (the old one is judged by the exit bound).
       this.closeEpisode(symbol, episode, nowMs, 'turned');
       episode = undefined;
-      this.originBySymbol.set(symbol, this.originOfOpening(symbol));
     }
     if (protectedNow) {
       if (episode !== undefined) this.closeEpisode(symbol, episode, nowMs, sizeLots === 0 ? 'flat' : 'stop');
       return;
     }
     if (episode === undefined) {
-      const origin = this.originBySymbol.get(symbol) ?? 'external';
+      const origin = this.originBySymbol.get(symbol)?.origin ?? 'external';
       this.open.set(symbol, { startMs: nowMs, origin, faulted: false, reported: false, sign: Math.sign(sizeLots) });
       if (origin === 'ours' && this.mode === 'attached') {
         this.fail('unprotected', nowMs, `${symbol}: our position with an attached stop is unprotected on the venue`);

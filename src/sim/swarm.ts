@@ -136,7 +136,7 @@ export function runSeed(seed: number, options: RunOptions = {}): SeedResult {
 }
 
 export function resultOf(world: SimWorld, parameters: SeedParameters): SeedResult {
-  const { auditor, runtime, network } = world;
+  const { auditor, network } = world;
   return {
     seed: world.options.seed,
     parameters,
@@ -148,7 +148,7 @@ export function resultOf(world: SimWorld, parameters: SeedParameters): SeedResul
     steps: world.steps,
     traceHash: world.trace.hash,
     traceTail: auditor.traceAtFirstViolation,
-    counters: { ...runtime.state.counters },
+    counters: world.totals(),
     faults: { ...network.counts, restarts: world.coldRestarts },
     stopBoundMs: auditor.stopBoundMs,
     openings: { ...auditor.openings },

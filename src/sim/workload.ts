@@ -144,7 +144,12 @@ function placeManualOrder(world: WorldHandle, instrument: Instrument): void {
   const price = venue.price(symbol);
   if (busy || price === null || world.runtime().state.activeIntentBySymbol.has(symbol)) return;
   const lots = Math.max(instrument.minLots, Math.round(rng.int(20, 1_000) / (price.lastTicks * instrument.tickLotE8 / 1e8)));
-  const spec: OrderSpec = { symbol, side: rng.chance(0.5) ? 'buy' : 'sell', sizeLots: lots, reduceOnly: false, type: { kind: 'market' } };
+  const side = rng.chance(0.5) ? 'buy' : 'sell';
+  // Half are market orders (an external position to adopt), half rest far from the market (a
+  // foreign order the bot must leave alone; now and then the price reaches it).
+  const awayTicks = Math.round(price.lastTicks * rng.int(300, 1_000) / 10_000);
+  const type: OrderSpec['type'] = rng.chance(0.5) ? { kind: 'market' } : { kind: 'limit', priceTicks: side === 'buy' ? price.lastTicks - awayTicks : price.lastTicks + awayTicks, postOnly: false };
+  const spec: OrderSpec = { symbol, side, sizeLots: lots, reduceOnly: false, type };
   const clientOrderId = rng.chance(0.5) ? null : `manual-${rng.int(1, 1_000_000)}`;
   const result = venue.submitOrder(world.nowMs(), clientOrderId, spec);
   world.note(`manual ${spec.side} ${lotsToQty(instrument, lots)} ${symbol} (${clientOrderId ?? 'no id'}): ${result.ok ? 'placed' : result.reason}`);

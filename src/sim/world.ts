@@ -76,6 +76,8 @@ export class SimWorld {
   private healed = false;
   /** Restarts without a journal so far (the new engine knows only what the venue tells it). */
   coldRestarts = 0;
+  /** Counters of the processes that died, so totals span restarts. */
+  private readonly retired: Record<string, number>[] = [];
 
   static create(options: WorldOptions): SimWorld {
     return new SimWorld(options);
@@ -166,6 +168,7 @@ export class SimWorld {
 
   /** A crash and a restart without a journal: the new engine knows only what the venue tells it. */
   restartCold(): void {
+    this.retired.push(this.countersOf(this.runtime));
     this.process.supervisor.stop();
     this.streams.dropAll();
     this.coldRestarts += 1;
@@ -173,6 +176,21 @@ export class SimWorld {
     this.process = this.startProcess(this.process.generation + 1);
     this.auditor.onRestart(this.scheduler.nowMs());
     this.boot();
+  }
+
+  /** The engine's counters and reconciliation classes, summed over every process this world ran. */
+  totals(): Record<string, number> {
+    const totals: Record<string, number> = {};
+    for (const counts of [...this.retired, this.countersOf(this.runtime)]) {
+      for (const [key, value] of Object.entries(counts)) totals[key] = (totals[key] ?? 0) + value;
+    }
+    return totals;
+  }
+
+  private countersOf(runtime: Runtime): Record<string, number> {
+    const { counters, reconcile } = runtime.state;
+    const classes = Object.fromEntries(Object.entries(reconcile).map(([key, value]) => [`reconcile.${key}`, value]));
+    return { ...counters, ...classes };
   }
 
   get steps(): number {

@@ -146,8 +146,11 @@ function keepStop(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
       if (Math.abs(sizeLots) > stop.spec.sizeLots) return replaceStop(ctx, intent, stop, sizeLots);
       return stop.status === 'accepted' ? retireReplacedStops(ctx, intent) : intent;
     case 'partially-filled': // the stop triggered and is closing the position
-    case 'filled':
       return intent;
+    case 'filled':
+      // All its fills booked and still a position: something else added to it (a foreign order
+      // netted in) after the stop was sized. The stop has spoken: close the rest at market.
+      return stop.fillsLots >= filledLots(stop) ? startExit(ctx, intent, `stop ${stop.key} executed and ${describePosition(ctx, intent.symbol, sizeLots)} remains`, true) : intent;
     case 'cancelled':
     case 'rejected':
     case 'expired':
@@ -277,16 +280,21 @@ function retireReplacedStops(ctx: Ctx, intent: Intent): Intent {
 
 /** Sends the pending stop (and take-profit) sized to cover the whole position. */
 /**
- * What a stop must cover: the position the venue shows plus what our live entry may still add to
- * it. Sized so, a stop sent on the first evidence of a fill still covers the whole position when
- * the rest of the entry fills before its reply, or when the venue's report of the position arrives
- * before our entry's own reports (then it over-covers for a while, which a reduce-only stop may:
- * it never closes more than the position).
+ * What a stop must cover: the position the venue shows plus what live orders on its side (our
+ * entry, or a foreign order still filling) may still add to it. Sized so, a stop sent on the first
+ * evidence of a fill still covers the whole position when the rest fills before its reply, or when
+ * the venue's report of the position arrives before the orders' own reports (then it over-covers
+ * for a while, which a reduce-only stop may: it never closes more than the position).
  */
 function coverLots(ctx: Ctx, intent: Intent, sizeLots: number): number {
-  const entry = orderOf(ctx, intent.entryOrder);
-  const entryRemaining = entry !== null && isLive(entry) ? Math.max(0, entry.spec.sizeLots - filledLots(entry)) : 0;
-  return Math.abs(sizeLots) + entryRemaining;
+  const side = sizeLots !== 0 ? (sizeLots > 0 ? 'buy' : 'sell') : intent.side;
+  let mayAddLots = 0;
+  for (const order of ctx.state.orders.values()) {
+    const { spec } = order;
+    if (spec.symbol !== intent.symbol || spec.side !== side || spec.reduceOnly || !isLive(order)) continue;
+    mayAddLots += Math.max(0, spec.sizeLots - filledLots(order));
+  }
+  return Math.abs(sizeLots) + mayAddLots;
 }
 
 function sendProtection(ctx: Ctx, intent: Intent, stop: Order, sizeLots: number): void {
