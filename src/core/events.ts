@@ -73,11 +73,15 @@ export type RejectCode =
 /** The venue's WebSocket streams: private (orders, executions, positions, wallet) and public (tickers). */
 export type StreamName = 'private' | 'public';
 
-/** What a snapshot of the venue holds: every open position, every open order, the fills since a time. */
+export type Ticker = { readonly symbol: string; readonly lastTicks: number | null; readonly markTicks: number | null; readonly venueMs: number };
+
+/** What a snapshot of the venue holds: every open position, every open order, the fills since a time, the prices. */
 export type Snapshot = {
   readonly positions: readonly PositionReport[];
   readonly openOrders: readonly OrderReport[];
   readonly fills: readonly Fill[];
+  /** Last and mark prices of every instrument (one call), so prices are known before the public stream speaks. */
+  readonly tickers: readonly Ticker[];
   /** Venue time the positions were read at: a position missing from them was flat then. */
   readonly positionsVenueMs: number;
 };
@@ -86,7 +90,7 @@ type At = { readonly atMs: number };
 
 export type Event =
   | (At & { readonly type: 'InstrumentsLoaded'; readonly instruments: readonly Instrument[] })
-  | (At & { readonly type: 'TickerUpdated'; readonly symbol: string; readonly lastTicks: number | null; readonly markTicks: number | null; readonly venueMs: number })
+  | (At & { readonly type: 'TickerUpdated' } & Ticker)
   | (At & { readonly type: 'OrderUpdated'; readonly source: Source } & OrderReport)
   | (At & { readonly type: 'FillReceived'; readonly source: Source } & Fill)
   | (At & { readonly type: 'PositionUpdated'; readonly source: Source } & PositionReport)

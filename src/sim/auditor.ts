@@ -64,10 +64,18 @@ export type UnprotectedEpisode = {
   readonly startMs: number;
   readonly endMs: number;
   readonly endedBy: EpisodeEnd;
+  /** The network lost one of the bot's requests meanwhile, or it ended while the bot was blind. */
   readonly faulted: boolean;
+  /** It began while the bot was blind: its start is when the bot could see again. */
+  readonly rebased: boolean;
 };
 
-type OpenEpisode = { startMs: number; origin: 'ours' | 'external'; faulted: boolean; reported: boolean; sign: number };
+/**
+ * An episode in progress. `blind`: the bot cannot see the position yet (its private stream is down
+ * or silent, or it has not reconciled since the stream came up); the bound is counted from when it
+ * can see again. `faulted`: the network lost one of the bot's requests meanwhile (judged apart).
+ */
+type OpenEpisode = { startMs: number; origin: 'ours' | 'external'; faulted: boolean; blind: boolean; rebased: boolean; reported: boolean; sign: number };
 
 export const violationsKeptMax = 50;
 
@@ -102,7 +110,6 @@ export class Auditor {
   onRestart(nowMs: number): void {
     this.restarts += 1;
     this.processStartMs = nowMs;
-    for (const episode of this.open.values()) episode.faulted = true;
     for (const [id, fromMs] of this.unbooked) this.unbooked.set(id, Math.max(fromMs, nowMs));
   }
 
@@ -200,13 +207,20 @@ export class Auditor {
       this.haltReported = true;
       this.fail('runtime-halted', nowMs, halt.reason);
     }
-    // The engine cannot see while its private stream is down, nor adopt before its first
-    // reconciliation since it started: positions unprotected then are judged apart.
-    const streamsDown = !this.world.streams.isUp('private') || !this.world.runtime.state.reconciledSinceStart;
+    // The bot cannot see while its private stream is down or silent, nor act before it has
+    // reconciled since the stream came up (after a start, a restart or a reconnect).
+    const blind = !this.world.streams.isUp('private') || this.world.runtime.state.lifecycle.phase !== 'trading';
     for (const position of this.world.venue.positions()) {
       this.checkProtection(position.symbol, position.sizeLots, position.openedMs, nowMs);
       const episode = this.open.get(position.symbol);
-      if (streamsDown && episode !== undefined) episode.faulted = true;
+      if (episode === undefined) continue;
+      if (blind) {
+        episode.blind = true;
+      } else if (episode.blind) {
+        episode.blind = false;
+        episode.rebased = true;
+        episode.startMs = nowMs; // from here on the bot could see it: the bound runs from now
+      }
     }
     this.checkFillsBooked(nowMs);
   }
@@ -248,14 +262,14 @@ export class Auditor {
     }
     if (episode === undefined) {
       const origin = this.originBySymbol.get(symbol)?.origin ?? 'external';
-      this.open.set(symbol, { startMs: nowMs, origin, faulted: false, reported: false, sign: Math.sign(sizeLots) });
+      this.open.set(symbol, { startMs: nowMs, origin, faulted: false, blind: false, rebased: false, reported: false, sign: Math.sign(sizeLots) });
       if (origin === 'ours' && this.mode === 'attached') {
         this.fail('unprotected', nowMs, `${symbol}: our position with an attached stop is unprotected on the venue`);
       }
       return;
     }
     const elapsed = nowMs - episode.startMs;
-    if (!episode.faulted && !episode.reported && elapsed > this.exitBoundMs) {
+    if (!episode.faulted && !episode.blind && !episode.reported && elapsed > this.exitBoundMs) {
       episode.reported = true;
       this.fail('unprotected', nowMs, `${symbol}: ${episode.origin} position unprotected for ${elapsed} ms (bound ${this.exitBoundMs} ms)`);
     }
@@ -268,11 +282,13 @@ export class Auditor {
 
   private closeEpisode(symbol: string, episode: OpenEpisode, nowMs: number, endedBy: EpisodeEnd): void {
     this.open.delete(symbol);
-    const record: UnprotectedEpisode = { symbol, origin: episode.origin, mode: this.mode, startMs: episode.startMs, endMs: nowMs, endedBy, faulted: episode.faulted };
+    const record: UnprotectedEpisode = {
+      symbol, origin: episode.origin, mode: this.mode, startMs: episode.startMs, endMs: nowMs, endedBy, faulted: episode.faulted || episode.blind, rebased: episode.rebased,
+    };
     this.episodes.push(record);
     const elapsed = nowMs - episode.startMs;
     const bound = endedBy === 'stop' ? this.stopBoundMs : this.exitBoundMs;
-    if (!episode.faulted && !episode.reported && elapsed > bound) {
+    if (!episode.faulted && !episode.blind && !episode.reported && elapsed > bound) {
       this.fail('unprotected', nowMs, `${symbol}: ${episode.origin} position unprotected for ${elapsed} ms until ${endedBy === 'stop' ? 'its stop was placed' : 'it was flat'} (bound ${bound} ms)`);
     }
   }

@@ -9,12 +9,15 @@ import type { EngineState } from '../core/state.ts';
 import { step } from '../core/engine/step.ts';
 import type { StepFunction } from '../shell/runtime.ts';
 
-export type MutantName = 'seed-design' | 'drop-unknown-orders' | 'resend-on-timeout';
+export type MutantName = 'seed-design' | 'drop-unknown-orders' | 'resend-on-timeout' | 'seed-startup' | 'reconnect-without-snapshot' | 'snapshot-overwrites';
 
 export const mutantStories: Readonly<Record<MutantName, string>> = {
   'seed-design': 'the bot of seed 000: venue updates for a symbol are skipped until the entry\'s REST reply has been processed',
   'drop-unknown-orders': 'updates about orders no intent explains (manual orders, the venue\'s own stop) are dropped',
   'resend-on-timeout': 'an entry whose REST call timed out is sent again under a new id',
+  'seed-startup': 'the bot of seed 002: it restores and trades before its streams are up, and takes no snapshot when they come up',
+  'reconnect-without-snapshot': 'after the private stream drops and comes back, no snapshot is taken (only the periodic one heals)',
+  'snapshot-overwrites': 'a snapshot\'s positions overwrite the stream\'s, however old the snapshot is',
 };
 
 export function mutant(name: MutantName): StepFunction {
@@ -25,6 +28,12 @@ export function mutant(name: MutantName): StepFunction {
       return dropUnknownOrders;
     case 'resend-on-timeout':
       return resendOnTimeout;
+    case 'seed-startup':
+      return seedStartup();
+    case 'reconnect-without-snapshot':
+      return reconnectWithoutSnapshot();
+    case 'snapshot-overwrites':
+      return snapshotOverwrites;
     default:
       throw new Error(`unknown mutant ${JSON.stringify(name satisfies never)}`);
   }
@@ -69,3 +78,35 @@ function resendOnTimeout(state: EngineState, event: Event): Command[] {
   state.seq += 1;
   return [...commands, { type: 'SubmitOrder', commandId: state.seq, clientOrderId: `${order.key}2` as typeof event.clientOrderId, spec: order.spec }];
 }
+
+/** Seed 002: the streams are taken as up at the start, so the snapshot and the first writes happen before they are. */
+function seedStartup(): StepFunction {
+  const faked = new Set<string>();
+  return (state: EngineState, event: Event): Command[] => {
+    if (event.type === 'EngineStarted') {
+      faked.clear();
+      const commands = step(state, event);
+      for (const stream of ['public', 'private'] as const) {
+        faked.add(stream);
+        commands.push(...step(state, { type: 'StreamConnected', atMs: event.atMs, stream }));
+      }
+      return commands;
+    }
+    // The real subscriptions, when they come, start nothing: the restore was done already.
+    if (event.type === 'StreamConnected' && faked.delete(event.stream)) return [];
+    return step(state, event);
+  };
+}
+
+function reconnectWithoutSnapshot(): StepFunction {
+  return (state: EngineState, event: Event): Command[] => {
+    const outage = (event.type === 'StreamDisconnected' || event.type === 'StreamConnected') && event.stream === 'private' && state.reconciledSinceStart;
+    return outage ? [] : step(state, event);
+  };
+}
+
+function snapshotOverwrites(state: EngineState, event: Event): Command[] {
+  if (event.type !== 'SnapshotReceived') return step(state, event);
+  return step(state, { ...event, positions: event.positions.map((position) => ({ ...position, seq: Number.MAX_SAFE_INTEGER })) });
+}
+

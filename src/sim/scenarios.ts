@@ -4,7 +4,9 @@
 
 import type { Command } from '../core/commands.ts';
 import type { Event } from '../core/events.ts';
-import type { EngineConfig } from '../core/state.ts';
+import type { EngineConfig, EngineState } from '../core/state.ts';
+import type { Incoming } from '../shell/ports.ts';
+import { TpCycle, tpCycleDefaults } from '../strategies/tp-cycle.ts';
 import { lotsToQty } from '../core/instrument.ts';
 import type { VenueCommand } from '../shell/ports.ts';
 import type { StepFunction } from '../shell/runtime.ts';
@@ -14,7 +16,7 @@ import type { LatencyMs, NetworkConfig } from './network.ts';
 import { noFaults } from './network.ts';
 import { simEpochMs } from './scheduler.ts';
 import type { ScriptedAction } from './workload.ts';
-import { ScriptedWorkload } from './workload.ts';
+import { ScriptedWorkload, StrategyWorkload } from './workload.ts';
 import { SimWorld } from './world.ts';
 
 export type Scenario = {
@@ -28,6 +30,9 @@ export type Scenario = {
   readonly durationMs: number;
   readonly engine?: Partial<EngineConfig>;
   readonly loseCommand?: (command: VenueCommand) => 'request' | 'reply' | null;
+  /** A strategy that reads the engine's state, asked every `strategyEveryMs` (the scripted actions still play). */
+  readonly strategy?: (state: EngineState, atMs: number) => Incoming[];
+  readonly strategyEveryMs?: number;
 };
 
 export type ScenarioRun = {
@@ -57,7 +62,9 @@ export function scenarioWorld(scenario: Scenario, run: ScenarioRun = {}): SimWor
     network: scenario.network,
     venue: { makerFeeRateE8: 20_000, takerFeeRateE8: 55_000, spreadTicks: 0, partialFillChance: 0, fillPartsMax: 1, limitPartialChance: 0 },
     engine: { attachedStops: scenario.attachedStops, ...scenario.engine, ...run.engine },
-    workload: new ScriptedWorkload(scenario.actions),
+    workload: scenario.strategy === undefined
+      ? new ScriptedWorkload(scenario.actions)
+      : new StrategyWorkload({ decide: scenario.strategy, everyMs: scenario.strategyEveryMs ?? 100, untilMs: scenario.durationMs, actions: scenario.actions }),
     activeMs: scenario.durationMs,
     ...(run.step === undefined ? {} : { step: run.step }),
     ...(run.traceSink === undefined ? {} : { traceSink: run.traceSink }),
@@ -102,6 +109,18 @@ function marketOpen(atMs: number, requestId: string, stopPercent: number, side: 
 
 const steadyBtc = { BTCUSDT: [[0, 650_000]] as const };
 
+/** A fixed 50 ms round trip (25 ms each way), and a stream that takes 400 ms to connect and subscribe. */
+export const startupTimeline: NetworkConfig = {
+  restRequest: fixed(25), restReply: fixed(25), privateStream: fixed(25), publicStream: fixed(10), streamSetup: fixed(400), restTimeoutMs: 2_000, faults: noFaults,
+};
+
+const cycleBot = new TpCycle({ ...tpCycleDefaults, symbols: ['SOLUSDT'], entryTimeoutMs: 600_000 });
+const cycle = (state: EngineState, atMs: number): Incoming[] => cycleBot.decide(state, atMs);
+
+/** SOLUSDT around 150.00: the cycle's entry rests at 149.70, its take-profit near 150.60. */
+const dipAt = (atMs: number): readonly (readonly [number, number])[] => [[atMs, 14_960], [atMs + 300, 15_000]];
+const spikeAt = (atMs: number): readonly (readonly [number, number])[] => [[atMs, 15_100], [atMs + 200, 15_000]];
+
 export const scenarios: Readonly<Record<string, Scenario>> = {
   'stream-before-rest-reply': {
     name: 'stream-before-rest-reply',
@@ -144,5 +163,37 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
     attachedStops: false, durationMs: 8_000, prices: { BTCUSDT: [[0, 650_000], [4_000, 660_000], [6_000, 655_000]] },
     network: { ...seedTimeline, faults: { ...noFaults, duplicateChance: 1, reorderChance: 0.5, reorderDelayMs: { min: 1, max: 200 } } },
     actions: [marketOpen(1_000, 'r1', 1), { ...marketOpen(1_200, 'r1', 1) }, { atMs: 5_000, kind: 'request', request: { type: 'CloseRequested', requestId: 'c1', symbol: 'BTCUSDT' } }],
+  },
+  'limit-entry-fills-at-startup': {
+    name: 'limit-entry-fills-at-startup',
+    story: 'seed 002: the bot places its limit entry at startup and it fills before the private stream is up; Vigil places nothing until the stream is subscribed and reconciled',
+    attachedStops: true, network: startupTimeline, durationMs: 60_000, strategy: cycle, strategyEveryMs: 50,
+    prices: { SOLUSDT: [[0, 15_000], [150, 14_950], [350, 15_000], ...dipAt(5_000)] },
+    actions: [],
+  },
+  'take-profit-fills-during-startup': {
+    name: 'take-profit-fills-during-startup',
+    story: 'seed 002: the bot restarts with a position and its take-profit on the venue; the take-profit fills while the streams are connecting',
+    attachedStops: false, network: startupTimeline, durationMs: 70_000, strategy: cycle, strategyEveryMs: 50,
+    prices: { SOLUSDT: [[0, 15_000], ...dipAt(2_000), ...spikeAt(10_100)] },
+    actions: [{ atMs: 10_000, kind: 'restart' }],
+  },
+  'stream-drops-during-take-profit': {
+    name: 'stream-drops-during-take-profit',
+    story: 'the private stream drops while the take-profit fills, and comes back: the fill is booked from the snapshot taken after the reconnect',
+    attachedStops: false, network: startupTimeline, durationMs: 70_000, strategy: cycle, strategyEveryMs: 50,
+    prices: { SOLUSDT: [[0, 15_000], ...dipAt(2_000), ...spikeAt(8_050)] },
+    actions: [{ atMs: 8_000, kind: 'stream-fault', stream: 'private', fault: 'reset' }],
+  },
+  'snapshot-older-than-stream': {
+    name: 'snapshot-older-than-stream',
+    story: 'the snapshot reply comes back 2 s late: the stream has already shown a newer position, which must stand',
+    attachedStops: true, durationMs: 10_000,
+    network: { ...startupTimeline, faults: { ...noFaults, staleSnapshotChance: 1, staleSnapshotDelayMs: fixed(2_000) } },
+    prices: { SOLUSDT: [[0, 15_000]] },
+    actions: [
+      { atMs: 1, kind: 'manual-order', clientOrderId: null, spec: { symbol: 'SOLUSDT', side: 'buy', sizeLots: 10, reduceOnly: false, type: { kind: 'market' } } },
+      { atMs: 1_000, kind: 'manual-order', clientOrderId: null, spec: { symbol: 'SOLUSDT', side: 'buy', sizeLots: 15, reduceOnly: false, type: { kind: 'market' } } },
+    ],
   },
 };

@@ -94,9 +94,14 @@ export class SimStreams implements StreamTransport {
   }
 
   private fail(stream: StreamName): void {
+    this.fault(stream, this.network.streamFaultIsStall() ? 'stall' : 'reset');
+  }
+
+  /** A stream fault now: `reset` closes the connection (the bot is told), `stall` silences it. */
+  fault(stream: StreamName, kind: 'reset' | 'stall'): void {
     const connection = this.current.get(stream);
     if (connection?.state !== 'up') return;
-    if (this.network.streamFaultIsStall()) {
+    if (kind === 'stall') {
       connection.state = 'stalled';
       this.network.counts.streamStalls += 1;
       this.note(`fault: stream ${stream} #${connection.id} stalls silently`);

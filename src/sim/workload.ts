@@ -6,6 +6,8 @@
 import type { Instrument } from '../core/instrument.ts';
 import { lotsToQty, ticksToPrice } from '../core/instrument.ts';
 import type { OrderSpec, Side } from '../core/types.ts';
+import type { EngineState } from '../core/state.ts';
+import type { StreamName } from '../core/events.ts';
 import type { Incoming } from '../shell/ports.ts';
 import type { LatencyMs } from './network.ts';
 import type { Runtime } from '../shell/runtime.ts';
@@ -20,6 +22,7 @@ export type WorldHandle = {
   runtime(): Runtime;
   /** Crash the bot and restart it without a journal. */
   restart(): void;
+  streamFault(stream: StreamName, kind: 'reset' | 'stall'): void;
   readonly symbols: readonly Instrument[];
   nowMs(): number;
   at(atMs: number, action: () => void): void;
@@ -157,7 +160,9 @@ function placeManualOrder(world: WorldHandle, instrument: Instrument): void {
 
 export type ScriptedAction =
   | { readonly atMs: number; readonly kind: 'request'; readonly request: Incoming }
-  | { readonly atMs: number; readonly kind: 'manual-order'; readonly clientOrderId: string | null; readonly spec: OrderSpec };
+  | { readonly atMs: number; readonly kind: 'manual-order'; readonly clientOrderId: string | null; readonly spec: OrderSpec }
+  | { readonly atMs: number; readonly kind: 'restart' }
+  | { readonly atMs: number; readonly kind: 'stream-fault'; readonly stream: StreamName; readonly fault: 'reset' | 'stall' };
 
 /** Plays a fixed list of actions at fixed times (relative to the start of the world). */
 export class ScriptedWorkload implements Workload {
@@ -170,14 +175,54 @@ export class ScriptedWorkload implements Workload {
   start(world: WorldHandle): void {
     const startMs = world.nowMs();
     for (const action of this.actions) {
-      world.at(startMs + action.atMs, () => {
-        if (action.kind === 'request') {
-          world.request(action.request);
-          return;
-        }
-        const result = world.venue.submitOrder(world.nowMs(), action.clientOrderId, action.spec);
-        world.note(`manual order ${action.clientOrderId ?? 'no id'}: ${result.ok ? 'placed' : result.reason}`);
+      world.at(startMs + action.atMs, () => play(world, action));
+    }
+  }
+}
+
+function play(world: WorldHandle, action: ScriptedAction): void {
+  switch (action.kind) {
+    case 'request':
+      world.request(action.request);
+      return;
+    case 'manual-order': {
+      const result = world.venue.submitOrder(world.nowMs(), action.clientOrderId, action.spec);
+      world.note(`manual order ${action.clientOrderId ?? 'no id'}: ${result.ok ? 'placed' : result.reason}`);
+      return;
+    }
+    case 'restart':
+      world.restart();
+      return;
+    case 'stream-fault':
+      world.streamFault(action.stream, action.fault);
+      return;
+    default:
+      throw new Error(`unknown action ${JSON.stringify(action satisfies never)}`);
+  }
+}
+
+/** Runs a strategy that reads the engine's state: it decides every `everyMs` until `untilMs`. */
+export class StrategyWorkload implements Workload {
+  private readonly decide: (state: EngineState, atMs: number) => Incoming[];
+  private readonly everyMs: number;
+  private readonly untilMs: number;
+  private readonly actions: readonly ScriptedAction[];
+
+  constructor(options: { decide: (state: EngineState, atMs: number) => Incoming[]; everyMs: number; untilMs: number; actions?: readonly ScriptedAction[] }) {
+    this.decide = options.decide;
+    this.everyMs = options.everyMs;
+    this.untilMs = options.untilMs;
+    this.actions = options.actions ?? [];
+  }
+
+  start(world: WorldHandle): void {
+    const startMs = world.nowMs();
+    new ScriptedWorkload(this.actions).start(world);
+    for (let atMs = startMs + this.everyMs; atMs - startMs <= this.untilMs; atMs += this.everyMs) {
+      world.at(atMs, () => {
+        for (const request of this.decide(world.runtime().state, world.nowMs())) world.request(request);
       });
     }
   }
 }
+

@@ -161,6 +161,7 @@ export class SimWorld {
       at: (atMs, action) => this.scheduler.schedule(atMs, () => { if (!this.healed) action(); }),
       request: (incoming) => this.deliverTo(this.process.generation, incoming, `request ${describeIncoming(incoming)}`),
       restart: () => this.restartCold(),
+      streamFault: (stream, kind) => this.streams.fault(stream, kind),
       note: (text) => this.trace.add(this.relativeNow(), text),
     };
     this.options.workload.start(handle);

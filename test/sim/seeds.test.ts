@@ -30,7 +30,7 @@ describe('seeded simulation', () => {
     assert.notEqual(runSeed(43).traceHash, first.traceHash);
   });
 
-  const mutants: readonly MutantName[] = ['seed-design', 'drop-unknown-orders', 'resend-on-timeout'];
+  const mutants: readonly MutantName[] = ['seed-design', 'drop-unknown-orders', 'resend-on-timeout', 'seed-startup', 'reconnect-without-snapshot', 'snapshot-overwrites'];
   for (const name of mutants) {
     it(`catches the ${name} mutant within the window`, () => {
       const caught = ciSeeds.find((seed) => runSeed(seed, { step: mutant(name) }).violationCount > 0);

@@ -7,7 +7,7 @@
 // Each fact has an `apply` (state only) and a handler (apply, then evaluate the symbol), so that a
 // snapshot can apply all its facts before anything is decided from half of them.
 
-import type { EventOf, Fill, OrderReport, PositionReport } from '../events.ts';
+import type { EventOf, Fill, OrderReport, PositionReport, Ticker } from '../events.ts';
 import { parseClientOrderId } from '../ids.ts';
 import { formatE8 } from '../money.ts';
 import type { Order } from '../order/order.ts';
@@ -70,7 +70,7 @@ export function applyFill(ctx: Ctx, fill: Fill): boolean {
     const pnlE8 = after.realizedPnlE8 - before.realizedAtOpenE8;
     const feesE8 = after.feesE8 - before.feesAtOpenE8;
     notify(ctx, 'info', 'position-closed', fill.symbol,
-      `position closed by ${closedBy[order.role]}: realized ${formatE8(pnlE8)} USDT, fees ${formatE8(feesE8)}, net ${formatE8(pnlE8 - feesE8)}`,
+      `position closed by ${closerOf(ctx, order)}: realized ${formatE8(pnlE8)} USDT, fees ${formatE8(feesE8)}, net ${formatE8(pnlE8 - feesE8)}`,
       { realizedPnlE8: pnlE8, feesE8 });
   }
   return true;
@@ -81,6 +81,12 @@ const closedBy: Readonly<Record<Order['role'], string>> = {
   external: 'an order not placed by this bot', orphan: 'a leftover order of this bot', 'position-stop-loss': 'the stop-loss',
   'position-take-profit': 'the take-profit', 'position-trailing-stop': 'the trailing stop',
 };
+
+function closerOf(ctx: Ctx, order: Order): string {
+  if (order.role !== 'orphan') return closedBy[order.role];
+  const ours = parseClientOrderId(ctx.state.config.botId, order.key);
+  return ours === null ? closedBy.orphan : `${closedBy[ours.role]} (placed before the restart)`;
+}
 
 function applyFillToOrder(ctx: Ctx, fill: Fill): Order {
   const key = findOrderKey(ctx, fill.clientOrderId, fill.venueOrderId);
@@ -111,20 +117,26 @@ export function applyPositionReport(ctx: Ctx, report: PositionReport): void {
 }
 
 export function onTickerUpdated(ctx: Ctx, event: EventOf<'TickerUpdated'>): void {
-  const { markets, activeIntentBySymbol } = ctx.state;
-  const market = markets.get(event.symbol);
-  if (market !== undefined && event.venueMs < market.venueMs) {
-    ctx.state.counters.staleReports += 1;
-    return;
-  }
-  if (market === undefined) {
-    markets.set(event.symbol, { lastTicks: event.lastTicks, markTicks: event.markTicks, venueMs: event.venueMs });
-  } else {
-    if (event.lastTicks !== null) market.lastTicks = event.lastTicks;
-    if (event.markTicks !== null) market.markTicks = event.markTicks;
-    market.venueMs = event.venueMs;
-  }
-  if (activeIntentBySymbol.has(event.symbol) || (findPosition(ctx, event.symbol)?.sizeLots ?? 0) !== 0) {
+  if (!applyTicker(ctx, event)) return;
+  if (ctx.state.activeIntentBySymbol.has(event.symbol) || (findPosition(ctx, event.symbol)?.sizeLots ?? 0) !== 0) {
     evaluateSymbol(ctx, event.symbol);
   }
+}
+
+/** Prices, newest by venue time; false for an older one. */
+export function applyTicker(ctx: Ctx, ticker: Ticker): boolean {
+  const { markets } = ctx.state;
+  const market = markets.get(ticker.symbol);
+  if (market !== undefined && ticker.venueMs < market.venueMs) {
+    ctx.state.counters.staleReports += 1;
+    return false;
+  }
+  if (market === undefined) {
+    markets.set(ticker.symbol, { lastTicks: ticker.lastTicks, markTicks: ticker.markTicks, venueMs: ticker.venueMs });
+  } else {
+    if (ticker.lastTicks !== null) market.lastTicks = ticker.lastTicks;
+    if (ticker.markTicks !== null) market.markTicks = ticker.markTicks;
+    market.venueMs = ticker.venueMs;
+  }
+  return true;
 }

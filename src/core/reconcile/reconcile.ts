@@ -29,7 +29,7 @@ import type { Ctx } from '../engine/context.ts';
 import { instrumentOf, notify, queryOrder } from '../engine/context.ts';
 import { requestCancel } from '../engine/orders.ts';
 import { evaluateSymbol } from '../engine/protect.ts';
-import { applyFill, applyOrderReport, applyPositionReport } from '../engine/venue.ts';
+import { applyFill, applyOrderReport, applyPositionReport, applyTicker } from '../engine/venue.ts';
 
 type Snapshot = EventOf<'SnapshotReceived'>;
 
@@ -38,6 +38,7 @@ export function reconcile(ctx: Ctx, snapshot: Snapshot, reason: SnapshotReason):
   const before = { ...state.reconcile };
   const requestedMs = state.snapshot?.snapshotId === snapshot.snapshotId ? state.snapshot.requestedMs : snapshot.atMs;
   const symbols = new Set<string>();
+  for (const ticker of snapshot.tickers) applyTicker(ctx, ticker);
   mergeOrders(ctx, snapshot, requestedMs, symbols);
   mergeFills(ctx, snapshot, symbols);
   mergePositions(ctx, snapshot, symbols);

@@ -20,7 +20,7 @@
 // accepted at most once.
 
 import { assert } from '../../core/assert.ts';
-import type { Fill, OrderReport, PositionReport } from '../../core/events.ts';
+import type { Fill, OrderReport, PositionReport, Ticker } from '../../core/events.ts';
 import type { VenueOrderId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import type { Liquidity, OrderSpec } from '../../core/types.ts';
@@ -144,6 +144,11 @@ export class SimVenue {
     return this.config.instruments
       .map((instrument) => positionReportOf(this.bookOf(instrument.symbol), instrument))
       .filter((report) => report.sizeLots !== 0);
+  }
+
+  /** What Bybit's market/tickers answers: the last and mark price of every instrument that has one. */
+  tickers(nowMs: number): readonly Ticker[] {
+    return [...this.pricesBySymbol].map(([symbol, prices]) => ({ symbol, lastTicks: prices.lastTicks, markTicks: prices.markTicks, venueMs: nowMs }));
   }
 
   openOrders(): readonly OrderReport[] {

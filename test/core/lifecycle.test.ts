@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { CommandOf } from '../../src/core/commands.ts';
+import { step } from '../../src/core/engine/step.ts';
+import type { OrderReport, PositionReport } from '../../src/core/events.ts';
+import type { ExecutionId, VenueOrderId } from '../../src/core/ids.ts';
+import { createEngineState } from '../../src/core/state.ts';
+import type { EngineState } from '../../src/core/state.ts';
+import { btc, engine, fill, notices, openMarket, position, submits, ticker, toTrading } from '../support/events.ts';
+
+function started(config: Parameters<typeof createEngineState>[0] = {}): EngineState {
+  const state = createEngineState({ botId: 't', ...config });
+  step(state, { type: 'InstrumentsLoaded', atMs: 0, instruments: [btc] });
+  step(state, ticker(650_000, 1));
+  return state;
+}
+
+function fetchOf(commands: ReturnType<typeof step>): CommandOf<'FetchSnapshot'> | undefined {
+  return commands.find((command): command is CommandOf<'FetchSnapshot'> => command.type === 'FetchSnapshot');
+}
+
+const texts = (commands: ReturnType<typeof step>): string => commands.flatMap((command) => (command.type === 'Notify' ? [command.notice.text] : [])).join('\n');
+
+function openOrder(clientOrderId: string | null, venueOrderId: string, extra: Partial<OrderReport> = {}): OrderReport {
+  return {
+    symbol: 'BTCUSDT', venueOrderId: venueOrderId as VenueOrderId, clientOrderId, side: 'buy', orderKind: 'limit', status: 'new', sizeLots: 10,
+    filledLots: 0, priceTicks: 640_000, triggerTicks: null, reduceOnly: false, positionTrigger: null, stopLossTicks: null, takeProfitTicks: null,
+    venueUpdatedMs: 5, reason: null, ...extra,
+  };
+}
+
+function venuePosition(sizeLots: number, seq: number, atMs: number, extra: Partial<PositionReport> = {}): PositionReport {
+  return { symbol: 'BTCUSDT', sizeLots, entryPrice: '65000', stopLossTicks: null, takeProfitTicks: null, seq, venueUpdatedMs: atMs, ...extra };
+}
+
+describe('the lifecycle', () => {
+  it('refuses entries until the streams are up and a snapshot is reconciled, then trades', () => {
+    const state = started();
+    step(state, { type: 'EngineStarted', atMs: 0 });
+    assert.match(texts(step(state, openMarket('r0', 1))), /the private stream is down \(phase connecting\)/);
+    step(state, { type: 'StreamConnected', atMs: 2, stream: 'public' });
+    const connected = step(state, { type: 'StreamConnected', atMs: 3, stream: 'private' });
+    const fetch = fetchOf(connected);
+    assert.ok(fetch !== undefined, 'a snapshot is asked for once the private stream is up');
+    assert.equal(state.lifecycle.phase, 'snapshotting');
+    assert.match(texts(step(state, openMarket('r1', 4))), /not trading yet \(phase snapshotting\)/);
+    const reconciled = step(state, { type: 'SnapshotReceived', atMs: 5, snapshotId: fetch.snapshotId, tickers: [], positions: [], openOrders: [], fills: [], positionsVenueMs: 5 });
+    assert.equal(state.lifecycle.phase, 'trading');
+    assert.ok(notices(reconciled).includes('reconciled'));
+    assert.ok(reconciled.some((command) => command.type === 'StartTimer'), 'the periodic reconciliation is scheduled');
+    assert.equal(submits(step(state, openMarket('r2', 6))).length, 1);
+  });
+
+  it('goes back to connecting when the private stream drops: entries wait, exits still go out', () => {
+    const state = engine({ attachedStops: false });
+    step(state, openMarket('r1', 10));
+    step(state, fill('t-1-e', 'v1', 'x1', 10, 650_000, 7, 20));
+    step(state, { type: 'StreamDisconnected', atMs: 30, stream: 'private', reason: 'reset' });
+    assert.equal(state.lifecycle.phase, 'connecting');
+    const closing = step(state, { type: 'CloseRequested', atMs: 40, requestId: 'c1', symbol: 'BTCUSDT' });
+    assert.equal(submits(closing)[0]?.spec.reduceOnly, true, 'a protective exit does not wait for the stream');
+    const state2 = engine();
+    step(state2, { type: 'StreamDisconnected', atMs: 30, stream: 'private', reason: 'reset' });
+    assert.equal(submits(step(state2, openMarket('r9', 40))).length, 0);
+  });
+
+  it('holds a separate take-profit while not trading, and sends it once reconciled', () => {
+    const state = engine({ attachedStops: false });
+    step(state, openMarket('r1', 10, { takeProfit: { percent: 2 } }));
+    step(state, { type: 'StreamDisconnected', atMs: 15, stream: 'private', reason: 'stall' });
+    const evidence = step(state, { type: 'OrderQueried', atMs: 20, commandId: 0, clientOrderId: 't-1-e' as never, report: openOrder('t-1-e', 'v1', { orderKind: 'market', status: 'filled', filledLots: 10, priceTicks: null }) });
+    assert.deepEqual(submits(evidence).map((command) => command.clientOrderId), ['t-1-sl'], 'the stop goes out, the take-profit waits');
+    const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs: 30, stream: 'private' }));
+    assert.ok(fetch);
+    const reconciled = step(state, { type: 'SnapshotReceived', atMs: 40, snapshotId: fetch.snapshotId, tickers: [], positions: [venuePosition(10, 7, 21)], openOrders: [], fills: [], positionsVenueMs: 35 });
+    assert.ok(submits(reconciled).some((command) => command.clientOrderId === 't-1-tp'));
+  });
+
+  it('asks for a failed snapshot again after a backoff', () => {
+    const state = started({ snapshotRetryMs: 500 });
+    step(state, { type: 'EngineStarted', atMs: 0 });
+    const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs: 1, stream: 'private' }));
+    assert.ok(fetch);
+    const failed = step(state, { type: 'SnapshotFailed', atMs: 2, snapshotId: fetch.snapshotId, reason: 'timeout' });
+    const timer = failed.find((command) => command.type === 'StartTimer');
+    assert.ok(timer?.type === 'StartTimer' && timer.fireAtMs === 502);
+    assert.ok(fetchOf(step(state, { type: 'TimerFired', atMs: 502, timerId: timer.timerId })));
+  });
+});
+
+describe('reconciliation', () => {
+  it('books a missed fill once and never lets an older snapshot overwrite newer stream state', () => {
+    const state = engine();
+    step(state, position(5, 9, 100));
+    const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs: 110, stream: 'private' }));
+    assert.ok(fetch);
+    const missed = { ...fill(null, 'm1', 'x9', 5, 650_000, 9, 90), type: undefined, atMs: undefined, source: undefined };
+    const commands = step(state, {
+      type: 'SnapshotReceived', atMs: 120, snapshotId: fetch.snapshotId, tickers: [], positionsVenueMs: 60,
+      positions: [venuePosition(0, 8, 60)], openOrders: [], fills: [missed as never],
+    });
+    assert.equal(state.reconcile.missedFills, 1);
+    assert.equal(state.positions.get('main/BTCUSDT')?.venue?.sizeLots, 5, 'the snapshot (seq 8) is older than the stream (seq 9)');
+    assert.equal(state.positions.get('main/BTCUSDT')?.sizeLots, 5);
+    assert.match(texts(commands), /missedFills 1/);
+  });
+
+  it('adopts a position only after the first reconciliation since the start, then protects it', () => {
+    const state = started();
+    step(state, { type: 'EngineStarted', atMs: 0 });
+    const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs: 1, stream: 'private' }));
+    assert.ok(fetch);
+    assert.equal(submits(step(state, position(4, 3, 2))).length, 0, 'not before the snapshot: it might be ours');
+    const commands = step(state, { type: 'SnapshotReceived', atMs: 3, snapshotId: fetch.snapshotId, tickers: [], positions: [venuePosition(4, 3, 2)], openOrders: [], fills: [], positionsVenueMs: 3 });
+    assert.equal(state.reconcile.unknownPositions, 1);
+    assert.equal(state.reconcile.positionsWithoutStop, 1);
+    assert.equal(submits(commands)[0]?.spec.type.kind, 'stop-market');
+  });
+
+  it('restores a resting entry of ours after a restart, so no second entry goes out', () => {
+    const state = started();
+    const commands = toTrading(state, { openOrders: [openOrder('t-77-e', 'v7', { stopLossTicks: 630_000 })] });
+    assert.equal(state.reconcile.restoredOrders, 1);
+    const intent = state.intents.get('t-77' as never);
+    assert.equal(intent?.phase.name, 'entering');
+    assert.equal(intent?.protection, 'attached');
+    assert.equal(submits(commands).length, 0);
+    assert.match(texts(step(state, openMarket('r1', 10))), /already has an active position or entry/);
+  });
+
+  it('restores a position with its take-profit: no second take-profit, a stop if the venue holds none', () => {
+    const state = started();
+    const takeProfit = openOrder('t-5-tp', 'v5', { side: 'sell', reduceOnly: true, priceTicks: 660_000 });
+    const commands = toTrading(state, { openOrders: [takeProfit], positions: [venuePosition(10, 4, 1)], positionsVenueMs: 1 });
+    const intent = state.intents.get('t-5' as never);
+    assert.equal(intent?.takeProfitOrder, 't-5-tp');
+    const sent = submits(commands);
+    assert.deepEqual(sent.map((command) => command.spec.type.kind), ['stop-market']);
+    assert.ok(sent[0]?.clientOrderId.startsWith('t-') && !sent[0].clientOrderId.startsWith('t-5-'), 'new orders of a restored intent use a fresh id');
+  });
+
+  it('cancels an orphan of ours, leaves a foreign order alone, and asks about a vanished one', () => {
+    const state = engine();
+    step(state, openMarket('r1', 10, { entry: { kind: 'limit', price: '64000' } }));
+    step(state, { type: 'OrderSubmitAcked', atMs: 11, commandId: 0, clientOrderId: 't-1-e' as never, venueOrderId: 'v1' as VenueOrderId });
+    const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs: 20, stream: 'private' }));
+    assert.ok(fetch);
+    const commands = step(state, {
+      type: 'SnapshotReceived', atMs: 30, snapshotId: fetch.snapshotId, tickers: [], positions: [], fills: [], positionsVenueMs: 25,
+      openOrders: [openOrder('t-3-tp', 'v3', { side: 'sell', reduceOnly: true }), openOrder('manual-1', 'v4'), openOrder(null, 'v5')],
+    });
+    assert.equal(state.reconcile.orphanOrders, 1, 't-3-tp: ours, but the symbol has a live intent of this run');
+    assert.equal(state.reconcile.foreignOrders, 2);
+    assert.equal(state.reconcile.vanishedOrders, 1, 't-1-e was live here and is not open there');
+    assert.deepEqual(commands.filter((command) => command.type === 'CancelOrder').map((command) => command.clientOrderId), ['t-3-tp']);
+    assert.deepEqual(commands.filter((command) => command.type === 'QueryOrder').map((command) => command.clientOrderId), ['t-1-e']);
+  });
+
+  it('books a size the fills do not explain only when a second snapshot confirms it', () => {
+    const state = engine({ externalPositions: 'watch' });
+    const snapshotWith = (seq: number, atMs: number): ReturnType<typeof step> => {
+      step(state, { type: 'StreamDisconnected', atMs, stream: 'private', reason: 'test' });
+      const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs, stream: 'private' }));
+      assert.ok(fetch);
+      return step(state, { type: 'SnapshotReceived', atMs, snapshotId: fetch.snapshotId, tickers: [], positions: [venuePosition(3, seq, atMs)], openOrders: [], fills: [], positionsVenueMs: atMs });
+    };
+    snapshotWith(5, 100);
+    assert.equal(state.positions.get('main/BTCUSDT')?.sizeLots, 0, 'suspected, not booked');
+    assert.equal(state.suspectedMismatches.size, 1);
+    snapshotWith(5, 200);
+    assert.equal(state.reconcile.sizeMismatches, 1);
+    assert.equal(state.positions.get('main/BTCUSDT')?.sizeLots, 3);
+    assert.ok(state.fillIds.has('synthetic-BTCUSDT-5-3' as ExecutionId), 'a deterministic id, so a replay books it once');
+  });
+});

@@ -1,0 +1,109 @@
+// Seed 002's stories: a bot that restored and traded before its streams were up, missed fills, let
+// a take-profit fill unseen, and restored symbols one after another. Each story runs on Vigil and on
+// a bot built the seed's way (the mutants), which must fail it.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseClientOrderId } from '../../src/core/ids.ts';
+import { mutant } from '../../src/sim/mutants.ts';
+import { scenarios } from '../../src/sim/scenarios.ts';
+import { restoreSymbols, roundTripMs } from '../../src/sim/startup.ts';
+import { record, violationNames } from '../support/scenario.ts';
+
+const scenario = (name: string) => {
+  const found = scenarios[name];
+  if (found === undefined) throw new Error(`no scenario ${name}`);
+  return found;
+};
+
+const clean = (run: ReturnType<typeof record>): void => assert.equal(run.world.auditor.violationCount, 0, JSON.stringify(run.world.auditor.violations));
+
+function submitted(run: ReturnType<typeof record>, role: string): { atMs: number; clientOrderId: string }[] {
+  return run.applied.flatMap((applied) => applied.commands.flatMap((command) => {
+    if (command.type !== 'SubmitOrder' || parseClientOrderId('sim', command.clientOrderId)?.role !== role) return [];
+    return [{ atMs: applied.atMs - run.world.startMs, clientOrderId: command.clientOrderId }];
+  }));
+}
+
+describe('scenario: a limit entry that fills before the private stream is up', () => {
+  it('is not placed until the stream is subscribed and reconciled, so its fill is seen', () => {
+    const run = record(scenario('limit-entry-fills-at-startup'));
+    clean(run);
+    const [first] = submitted(run, 'entry');
+    assert.ok(first !== undefined && first.atMs >= 400, `the first entry went out at +${first?.atMs} ms, after the subscription at +400`);
+    assert.equal(run.world.venue.position('SOLUSDT').sizeLots, 33, 'it filled at the later dip, and the engine knows');
+    assert.equal(run.world.runtime.state.fillIds.size, run.world.venue.fills().length);
+  });
+
+  it('fails on the seed design: the entry goes out first and its fill is lost', () => {
+    const run = record(scenario('limit-entry-fills-at-startup'), { step: mutant('seed-startup') });
+    assert.deepEqual(violationNames(run).filter((name) => name !== 'converged'), ['fill-booked', 'write-while-down']);
+  });
+});
+
+describe('scenario: a take-profit that fills during startup', () => {
+  it('books the fill from the snapshot, finds the position flat, and starts the next cycle without a second take-profit', () => {
+    const run = record(scenario('take-profit-fills-during-startup'));
+    clean(run);
+    const takeProfits = submitted(run, 'take-profit');
+    assert.equal(new Set(takeProfits.map((order) => order.clientOrderId)).size, takeProfits.length, 'no take-profit sent twice');
+    assert.ok(run.world.runtime.state.reconcile.missedFills >= 1);
+    const entries = submitted(run, 'entry');
+    assert.ok(entries.some((entry) => entry.atMs > 10_400), 'a new cycle after the restart');
+  });
+
+  it('fails on the seed design: the snapshot is taken before the streams, the take-profit fill is lost', () => {
+    const run = record(scenario('take-profit-fills-during-startup'), { step: mutant('seed-startup') });
+    assert.ok(violationNames(run).includes('fill-booked'), violationNames(run).join(', '));
+  });
+});
+
+describe('scenario: the private stream drops while the take-profit fills', () => {
+  it('books the fill from the snapshot taken after the reconnect', () => {
+    const run = record(scenario('stream-drops-during-take-profit'));
+    clean(run);
+    assert.ok(run.world.network.counts.lostOnWire > 0, 'the take-profit fill was pushed while the stream was down');
+    assert.ok(run.world.runtime.state.reconcile.missedFills >= 1);
+    assert.equal(run.world.runtime.state.fillIds.size, run.world.venue.fills().length);
+  });
+
+  it('fails on a bot that does not take a snapshot after a reconnect', () => {
+    const run = record(scenario('stream-drops-during-take-profit'), { step: mutant('reconnect-without-snapshot') });
+    assert.ok(violationNames(run).includes('fill-booked'), violationNames(run).join(', '));
+  });
+});
+
+describe('scenario: a snapshot older than an event already received', () => {
+  it('keeps the newer stream state and protects the whole position', () => {
+    const run = record(scenario('snapshot-older-than-stream'));
+    clean(run);
+    assert.equal(run.world.network.counts.staleSnapshots > 0, true);
+    const position = run.world.runtime.state.positions.get('main/SOLUSDT');
+    assert.equal(position?.venue?.sizeLots, 25);
+    assert.equal(run.world.venue.isProtected('SOLUSDT'), true);
+  });
+
+  it('fails on a bot that lets the snapshot overwrite the stream', () => {
+    const run = record(scenario('snapshot-older-than-stream'), { step: mutant('snapshot-overwrites') });
+    assert.ok(violationNames(run).length > 0);
+  });
+});
+
+describe('scenario: 1, 10 and 100 symbols restored concurrently', () => {
+  const runs = [1, 10, 100].map((symbols) => ({ symbols, run: restoreSymbols(symbols) }));
+  it('restores every position with its take-profit, sends nothing twice, and is ready in a few round trips', () => {
+    for (const { symbols, run } of runs) {
+      assert.equal(run.world.auditor.violationCount, 0, JSON.stringify(run.world.auditor.violations));
+      const { state } = run.world.runtime;
+      assert.equal(state.activeIntentBySymbol.size, symbols);
+      assert.ok([...state.intents.values()].every((intent) => intent.takeProfitOrder !== null && intent.protection === 'attached'));
+      assert.equal(run.ordersSent, 0, 'no second entry, no second take-profit, no extra stop');
+      assert.ok(run.readyMs !== null && run.readyMs <= 8 * roundTripMs, `ready in ${run.readyMs} ms`);
+    }
+  });
+
+  it('does not grow with the number of symbols', () => {
+    const one = runs[0]?.run.readyMs ?? 0;
+    const hundred = runs[2]?.run.readyMs ?? Infinity;
+    assert.ok(hundred / one <= 1.5, `T(100) / T(1) = ${hundred} / ${one}`);
+  });
+});
