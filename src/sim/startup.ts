@@ -28,14 +28,19 @@ export function syntheticInstrument(index: number): Instrument {
 }
 
 /** What a previous run of the bot left on the venue, before this one starts: per symbol a position, its stop, its take-profit. */
-function leftovers(instruments: readonly Instrument[]): ScriptedAction[] {
+function leftovers(instruments: readonly Instrument[], takeProfitOrders: boolean): ScriptedAction[] {
   return instruments.flatMap((instrument, index): ScriptedAction[] => {
     const intent = `sim-${1_000 + index}`;
-    return [
-      {
-        atMs: 1, kind: 'manual-order', clientOrderId: `${intent}-e`,
-        spec: { symbol: instrument.symbol, side: 'buy', sizeLots: 50, reduceOnly: false, type: { kind: 'market' }, stopLoss: { triggerTicks: 9_800, triggerBy: 'mark' } },
+    const entry: ScriptedAction = {
+      atMs: 1, kind: 'manual-order', clientOrderId: `${intent}-e`,
+      spec: {
+        symbol: instrument.symbol, side: 'buy', sizeLots: 50, reduceOnly: false, type: { kind: 'market' }, stopLoss: { triggerTicks: 9_800, triggerBy: 'mark' },
+        ...(takeProfitOrders ? {} : { takeProfit: { triggerTicks: 10_300, triggerBy: 'last' as const } }),
       },
+    };
+    if (!takeProfitOrders) return [entry];
+    return [
+      entry,
       {
         atMs: 2, kind: 'manual-order', clientOrderId: `${intent}-tp`,
         spec: { symbol: instrument.symbol, side: 'sell', sizeLots: 50, reduceOnly: true, type: { kind: 'limit', priceTicks: 10_300, postOnly: false } },
@@ -46,8 +51,12 @@ function leftovers(instruments: readonly Instrument[]): ScriptedAction[] {
 
 export type RestoreRun = { readonly world: SimWorld; readonly readyMs: number | null; readonly ordersSent: number };
 
-/** Starts a bot with no journal against a venue holding `symbols` of its positions, and waits for trading. */
-export function restoreSymbols(symbols: number, options: { readonly step?: StepFunction } = {}): RestoreRun {
+/**
+ * Starts a bot with no journal against a venue holding `symbols` of its positions, and waits for
+ * trading. With `takeProfitOrders` each position's take-profit rests as a limit order (one open
+ * order per symbol); without, both stop and take-profit sit on the position (no open orders).
+ */
+export function restoreSymbols(symbols: number, options: { readonly step?: StepFunction; readonly takeProfitOrders?: boolean } = {}): RestoreRun {
   const instruments = Array.from({ length: symbols }, (_, index) => syntheticInstrument(index));
   let readyMs: number | null = null;
   let ordersSent = 0;
@@ -55,7 +64,7 @@ export function restoreSymbols(symbols: number, options: { readonly step?: StepF
     seed: 1, network: restoreNetwork, engine: { attachedStops: true }, activeMs: 5_000, settleMs: 1_000,
     venue: { makerFeeRateE8: 20_000, takerFeeRateE8: 55_000, spreadTicks: 0, partialFillChance: 0, fillPartsMax: 1, limitPartialChance: 0 },
     symbols: instruments.map((instrument) => ({ instrument, prices: [{ atMs: simEpochMs, symbol: instrument.symbol, lastTicks: 10_000 }] })),
-    workload: new ScriptedWorkload(leftovers(instruments)),
+    workload: new ScriptedWorkload(leftovers(instruments, options.takeProfitOrders ?? true)),
     ...(options.step === undefined ? {} : { step: options.step }),
     onNotice: (notice, atMs) => {
       if (readyMs === null && notice.code === 'phase' && notice.text.startsWith('phase trading')) readyMs = atMs - simEpochMs;

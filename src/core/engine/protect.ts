@@ -364,19 +364,23 @@ function adoptPosition(ctx: Ctx, position: Position, sizeLots: number): Intent {
   counters.adoptedPositions += 1;
   const side: Side = sizeLots > 0 ? 'buy' : 'sell';
   const id = nextIntentId(ctx);
-  const stopTicks = adoptedStopTicks(ctx, position, side);
+  // A stop the venue already holds on the position (its own TP/SL) is the stop: nothing to add.
+  const venueStopTicks = position.venue !== null && position.venue.sizeLots !== 0 ? position.venue.stopLossTicks : null;
+  const stopTicks = venueStopTicks ?? adoptedStopTicks(ctx, position, side);
   const watchOnly = config.externalPositions === 'watch' || stopTicks === null;
+  const protection = watchOnly ? 'watch' : venueStopTicks !== null ? 'attached' : 'separate';
   const intent: Intent = {
     id, orderIdBase: id, kind: 'adopted', requestId: null, symbol: position.symbol, side, sizeLots: Math.abs(sizeLots),
     stopLoss: { triggerTicks: stopTicks ?? 0, triggerBy: config.stopTriggerBy }, takeProfitTicks: null,
-    protection: watchOnly ? 'watch' : 'separate', entryOrder: null, stopOrder: null, stopAttempts: 0, replacedStops: [], takeProfitOrder: null,
+    protection, entryOrder: null, stopOrder: null, stopAttempts: 0, replacedStops: [], takeProfitOrder: null,
     exitOrder: null, exitAttempts: 0, positionSeenMs: ctx.atMs, stopConfirmedMs: null, flatSinceMs: null, phase: { name: 'open', sinceMs: ctx.atMs }, createdMs: ctx.atMs,
   };
-  const stopOrder = watchOnly ? null : ensureStopOrder(ctx, intent, Math.abs(sizeLots));
+  const stopOrder = protection === 'separate' ? ensureStopOrder(ctx, intent, Math.abs(sizeLots)) : null;
   const stopAttempts = stopOrder === null ? 0 : 1;
   const what = describePosition(ctx, position.symbol, sizeLots);
   const level = stopTicks === null && config.externalPositions !== 'watch' ? 'alarm' : 'warn';
-  notify(ctx, level, 'position-adopted', position.symbol, `${id} adopted an external position (${what}); policy: ${stopTicks === null ? 'watch (no price to set a stop from)' : config.externalPositions}`);
+  const policy = stopTicks === null ? 'watch (no price to set a stop from)' : protection === 'attached' ? `${config.externalPositions}: the venue already holds its stop` : config.externalPositions;
+  notify(ctx, level, 'position-adopted', position.symbol, `${id} adopted an external position (${what}); policy: ${policy}`);
   const adopted = putIntent(ctx, { ...intent, stopOrder, stopAttempts });
   return config.externalPositions === 'close' ? startExit(ctx, adopted, 'external position, policy close', false) : adopted;
 }
