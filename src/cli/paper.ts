@@ -9,11 +9,14 @@ import type { Notice } from '../core/commands.ts';
 import type { Instrument } from '../core/instrument.ts';
 import { lotsToQty } from '../core/instrument.ts';
 import { formatE8 } from '../core/money.ts';
+import { describeHealth, healthOf } from '../core/health.ts';
 import { effectiveSizeLots } from '../core/position/position.ts';
 import { bundledCandleSymbols, loadCandles } from '../shell/candles.ts';
 import { instrument } from '../sim/instruments.ts';
 import { noFaults } from '../sim/network.ts';
-import type { WorldHandle } from '../sim/workload.ts';
+import type { Workload, WorldHandle } from '../sim/workload.ts';
+import { StrategyWorkload } from '../sim/workload.ts';
+import { TpCycle, tpCycleDefaults } from '../strategies/tp-cycle.ts';
 import { SimWorld } from '../sim/world.ts';
 import type { SymbolStatus } from '../strategies/sma-cross.ts';
 import { SmaCross, smaCrossDefaults } from '../strategies/sma-cross.ts';
@@ -21,7 +24,9 @@ import type { Candle } from '../venues/sim/prices.ts';
 import { candlePath } from '../venues/sim/prices.ts';
 import { UsageError } from './sim.ts';
 
-export const paperUsage = `usage: vigil paper [--days N] [--speed X|max] [--symbols A,B] [--separate-stops] [--quiet]
+export const paperUsage = `usage: vigil paper [--strategy NAME] [--days N] [--speed X|max] [--symbols A,B] [--separate-stops] [--quiet]
+  --strategy NAME   sma-cross (a moving-average crossover, default) or tp-cycle (a limit entry below the
+                    market, a take-profit above it, again and again: the bot of seed 002)
   --days N          days of bundled candles to trade, 1 to 3 (default 1)
   --speed X         simulated seconds per wall-clock second (default 6000; 1 is real time; max: unpaced)
   --symbols A,B     from ${bundledCandleSymbols().join(', ')} (default: all)
@@ -31,7 +36,12 @@ export const paperUsage = `usage: vigil paper [--days N] [--speed X|max] [--symb
 const minuteMs = 60_000;
 const dayMs = 86_400_000;
 
-type Options = { readonly days: number; readonly speed: number | null; readonly symbols: readonly string[]; readonly separateStops: boolean; readonly quiet: boolean };
+type StrategyName = 'sma-cross' | 'tp-cycle';
+
+type Options = {
+  readonly strategy: StrategyName; readonly days: number; readonly speed: number | null; readonly symbols: readonly string[];
+  readonly separateStops: boolean; readonly quiet: boolean;
+};
 
 export async function runPaperCommand(argv: readonly string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -43,12 +53,12 @@ export async function runPaperCommand(argv: readonly string[]): Promise<number> 
   const firstMs = Math.min(...[...candles.values()].map((series) => series[0]?.openMs ?? Infinity));
   const endMs = firstMs + options.days * dayMs;
   const trades = new Map<string, { count: number; wins: number }>();
+  console.log(`Vigil paper session: ${options.strategy} on ${options.symbols.join(', ')}, ${options.days} day(s) of 1-minute candles from ${isoMinute(firstMs)}, ` +
+    `speed ${options.speed === null ? 'max' : `${options.speed}x`}, stops ${options.separateStops ? 'separate (sent on the first fill)' : 'attached to the entry'}`);
   const world = buildWorld(options, candles, firstMs, endMs, (notice, atMs) => {
     if (notice.code === 'position-closed' && notice.symbol !== null) countTrade(trades, notice);
     if (!options.quiet) printNotice(notice, atMs);
   });
-  console.log(`Vigil paper session: ${options.symbols.join(', ')}, ${options.days} day(s) of 1-minute candles from ${isoMinute(firstMs)}, ` +
-    `speed ${options.speed === null ? 'max' : `${options.speed}x`}, stops ${options.separateStops ? 'separate (sent on the first fill)' : 'attached to the entry'}`);
   const startedMs = performance.now();
   await runPaced(world, options.speed, endMs);
   world.settle(1_000_000);
@@ -60,7 +70,7 @@ function parseOptions(argv: readonly string[]): Options {
   const { values } = parseArgs({
     args: [...argv],
     options: {
-      days: { type: 'string', default: '1' }, speed: { type: 'string', default: '6000' }, symbols: { type: 'string' },
+      strategy: { type: 'string', default: 'sma-cross' }, days: { type: 'string', default: '1' }, speed: { type: 'string', default: '6000' }, symbols: { type: 'string' },
       'separate-stops': { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false },
     },
     strict: true,
@@ -73,7 +83,8 @@ function parseOptions(argv: readonly string[]): Options {
   for (const symbol of symbols) {
     if (!bundledCandleSymbols().includes(symbol)) throw new UsageError(`--symbols: no bundled candles for "${symbol}"; available: ${bundledCandleSymbols().join(', ')}`);
   }
-  return { days, speed, symbols, separateStops: values['separate-stops'], quiet: values.quiet };
+  if (values.strategy !== 'sma-cross' && values.strategy !== 'tp-cycle') throw new UsageError(`--strategy: expected sma-cross or tp-cycle, got "${values.strategy}"`);
+  return { strategy: values.strategy, days, speed, symbols, separateStops: values['separate-stops'], quiet: values.quiet };
 }
 
 function buildWorld(options: Options, candles: ReadonlyMap<string, Candle[]>, firstMs: number, endMs: number, onNotice: (notice: Notice, atMs: number) => void): SimWorld {
@@ -81,7 +92,6 @@ function buildWorld(options: Options, candles: ReadonlyMap<string, Candle[]>, fi
     const inWindow = series.filter((candle) => candle.openMs < endMs);
     return { instrument: instrument(symbol), prices: candlePath(symbol, instrument(symbol), inWindow, { pointsPerSegment: 2 }), candles: inWindow };
   });
-  const strategy = new SmaCross(smaCrossDefaults);
   return SimWorld.create({
     seed: 7,
     startMs: firstMs,
@@ -95,19 +105,30 @@ function buildWorld(options: Options, candles: ReadonlyMap<string, Candle[]>, fi
     engine: { botId: 'paper', attachedStops: !options.separateStops },
     activeMs: endMs - firstMs,
     onNotice,
-    workload: {
-      start(world: WorldHandle): void {
-        for (const { instrument: traded, candles: series } of symbols) {
-          for (const candle of series) {
-            world.at(candle.openMs + minuteMs, () => {
-              const request = strategy.onBarClose(traded.symbol, candle.close, statusOf(world, traded));
-              if (request !== null) world.request(request);
-            });
-          }
-        }
-      },
-    },
+    workload: options.strategy === 'tp-cycle' ? tpCycleWorkload(options, endMs - firstMs) : smaCrossWorkload(symbols),
   });
+}
+
+function smaCrossWorkload(symbols: readonly { readonly instrument: Instrument; readonly candles: readonly Candle[] }[]): Workload {
+  const strategy = new SmaCross(smaCrossDefaults);
+  return {
+    start(world: WorldHandle): void {
+      for (const { instrument: traded, candles: series } of symbols) {
+        for (const candle of series) {
+          world.at(candle.openMs + minuteMs, () => {
+            const request = strategy.onBarClose(traded.symbol, candle.close, statusOf(world, traded));
+            if (request !== null) world.request(request);
+          });
+        }
+      }
+    },
+  };
+}
+
+/** The cycle bot looks every ten seconds; its entries rest 0.2 % under the market for up to ten minutes. */
+function tpCycleWorkload(options: Options, untilMs: number): Workload {
+  const bot = new TpCycle({ ...tpCycleDefaults, symbols: options.symbols, notionalUsdt: '1000', entryTimeoutMs: 10 * minuteMs });
+  return new StrategyWorkload({ decide: (state, atMs) => bot.decide(state, atMs), everyMs: 10_000, untilMs });
 }
 
 function statusOf(world: WorldHandle, traded: Instrument): SymbolStatus {
@@ -146,8 +167,10 @@ function countTrade(trades: Map<string, { count: number; wins: number }>, notice
 }
 
 function printNotice(notice: Notice, atMs: number): void {
-  const quiet = new Set(['instruments-loaded', 'position-trigger', 'intent-done']);
+  const quiet = new Set(['instruments-loaded', 'position-trigger', 'intent-done', 'request-rejected']);
   if (quiet.has(notice.code)) return;
+  // A periodic reconciliation that found nothing is not news.
+  if (notice.code === 'reconciled' && notice.level === 'info' && notice.text.includes('(periodic)')) return;
   const mark = notice.level === 'alarm' ? '!!' : notice.level === 'warn' ? ' !' : '  ';
   console.log(`${isoMinute(atMs)}${mark} ${(notice.symbol ?? '').padEnd(8)} ${notice.code.padEnd(16)} ${notice.text}`);
 }
@@ -169,6 +192,7 @@ function printSummary(world: SimWorld, trades: ReadonlyMap<string, { count: numb
   const unprotected = auditor.episodes.filter((episode) => episode.origin === 'ours').map((episode) => episode.endMs - episode.startMs);
   console.log(`  engine: ${state.counters.eventsApplied} events applied, ${state.counters.entriesSubmitted} entries, ${state.counters.stopsSubmitted} separate stops, ${state.counters.protectiveExits} protective exits, ${state.counters.requestsRejected} requests rejected`);
   console.log(`  checks: ${auditor.eventsDelivered} venue events delivered, ${auditor.eventsLost} lost; longest unprotected time ${unprotected.reduce((max, value) => Math.max(max, value), 0)} ms; ${auditor.violationCount} invariant violation(s)`);
+  console.log(`  health: ${describeHealth(healthOf(state))}`);
   console.log(`  wall time ${(wallMs / 1000).toFixed(1)} s`);
 }
 
