@@ -118,7 +118,15 @@ export type Event =
       readonly stopLoss: PriceRequest;
       readonly takeProfit: PriceRequest | null;
     })
-  | (At & { readonly type: 'CloseRequested'; readonly requestId: string; readonly symbol: string });
+  | (At & { readonly type: 'CloseRequested'; readonly requestId: string; readonly symbol: string })
+  /** Set the stop-loss or take-profit of the symbol's position or entry where it has none yet (after a restart, say). */
+  | (At & {
+      readonly type: 'ProtectionRequested';
+      readonly requestId: string;
+      readonly symbol: string;
+      readonly stopLoss: PriceRequest | null;
+      readonly takeProfit: PriceRequest | null;
+    });
 
 export type EventType = Event['type'];
 export type EventOf<T extends EventType> = Extract<Event, { readonly type: T }>;

@@ -121,6 +121,17 @@ const cycle = (state: EngineState, atMs: number): Incoming[] => cycleBot.decide(
 const dipAt = (atMs: number): readonly (readonly [number, number])[] => [[atMs, 14_960], [atMs + 300, 15_000]];
 const spikeAt = (atMs: number): readonly (readonly [number, number])[] => [[atMs, 15_100], [atMs + 200, 15_000]];
 
+/** A price going from `low` to `high` and back every `periodMs`, in 200 ms steps. */
+function zigzag(low: number, high: number, periodMs: number, durationMs: number): (readonly [number, number])[] {
+  const points: (readonly [number, number])[] = [];
+  for (let atMs = 0; atMs <= durationMs; atMs += 200) {
+    const phase = (atMs % periodMs) / periodMs;
+    const up = phase < 0.5 ? phase * 2 : 2 - phase * 2;
+    points.push([atMs, Math.round(low + (high - low) * up)]);
+  }
+  return points;
+}
+
 export const scenarios: Readonly<Record<string, Scenario>> = {
   'stream-before-rest-reply': {
     name: 'stream-before-rest-reply',
@@ -195,5 +206,12 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
       { atMs: 1, kind: 'manual-order', clientOrderId: null, spec: { symbol: 'SOLUSDT', side: 'buy', sizeLots: 10, reduceOnly: false, type: { kind: 'market' } } },
       { atMs: 1_000, kind: 'manual-order', clientOrderId: null, spec: { symbol: 'SOLUSDT', side: 'buy', sizeLots: 15, reduceOnly: false, type: { kind: 'market' } } },
     ],
+  },
+  'tp-cycle-restarts': {
+    name: 'tp-cycle-restarts',
+    story: 'the cycle bot crashes every few seconds and restarts with no journal, through entries resting, filling and taking profit',
+    attachedStops: false, network: startupTimeline, durationMs: 60_000, strategy: cycle, strategyEveryMs: 50,
+    prices: { SOLUSDT: zigzag(14_800, 15_300, 4_000, 60_000) },
+    actions: [3_000, 6_100, 7_350, 12_350, 15_900, 21_100, 27_600, 33_350, 40_000].map((atMs) => ({ atMs, kind: 'restart' as const })),
   },
 };

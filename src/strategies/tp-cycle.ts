@@ -5,7 +5,9 @@
 // It holds no state of its own: each decision is read off the engine's state (is there an active
 // intent on the symbol, and since when is it entering), so after a restart without a journal the
 // bot picks up exactly where reconciliation left the engine: a restored resting entry or a restored
-// position with its take-profit means "wait", never a second entry or a second take-profit.
+// position with its take-profit means "wait", never a second entry or a second take-profit. What
+// the venue cannot keep (the take-profit and stop meant for an entry still resting, on a venue
+// without attached TP/SL) it asks for again, measured from the entry, as the first time.
 // An entry left resting while the market runs away is cancelled after `entryTimeoutMs` and placed
 // again at the new price.
 
@@ -53,6 +55,12 @@ export class TpCycle {
     const intentId = state.activeIntentBySymbol.get(symbol);
     const intent = intentId === undefined ? undefined : state.intents.get(intentId);
     if (intent !== undefined) {
+      // Its symbol, its rule: a position or entry there with no take-profit (restored, or opened by
+      // hand) gets one, measured from its entry.
+      if (intent.takeProfitTicks === null && intent.takeProfitOrder === null) {
+        const { takeProfitPercent, stopLossPercent } = this.config;
+        return { type: 'ProtectionRequested', requestId: `tpc-protect-${intent.id}`, symbol, takeProfit: { percent: takeProfitPercent }, stopLoss: { percent: stopLossPercent } };
+      }
       const stale = intent.phase.name === 'entering' && atMs - intent.createdMs > this.config.entryTimeoutMs;
       return stale ? { type: 'CloseRequested', requestId: `tpc-cancel-${symbol}-${atMs}`, symbol } : null;
     }

@@ -107,3 +107,21 @@ describe('scenario: 1, 10 and 100 symbols restored concurrently', () => {
     assert.ok(hundred / one <= 1.5, `T(100) / T(1) = ${hundred} / ${one}`);
   });
 });
+
+describe('scenario: the cycle bot restarting again and again with no journal', () => {
+  it('never has two entries or two take-profits of its own live on the venue, and ends converged', () => {
+    const worst = { entries: 0, takeProfits: 0 };
+    const run = record(scenario('tp-cycle-restarts'), {
+      onStep: (world) => {
+        const mine = world.venue.openOrders().map((order) => parseClientOrderId('sim', order.clientOrderId ?? '')?.role);
+        worst.entries = Math.max(worst.entries, mine.filter((role) => role === 'entry').length);
+        worst.takeProfits = Math.max(worst.takeProfits, mine.filter((role) => role === 'take-profit').length);
+      },
+    });
+    clean(run);
+    assert.equal(run.world.coldRestarts, 9);
+    assert.deepEqual(worst, { entries: 1, takeProfits: 1 });
+    const cycles = run.world.venue.fills().filter((fill) => parseClientOrderId('sim', fill.clientOrderId ?? '')?.role === 'take-profit').length;
+    assert.ok(cycles >= 2, `take-profits filled: ${cycles}`);
+  });
+});

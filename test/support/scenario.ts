@@ -19,7 +19,7 @@ export type Recording = {
   firstAt(predicate: (applied: Applied) => boolean): number | null;
 };
 
-export function record(scenario: Scenario, options: { readonly step?: StepFunction; readonly engine?: Partial<EngineConfig> } = {}): Recording {
+export function record(scenario: Scenario, options: { readonly step?: StepFunction; readonly engine?: Partial<EngineConfig>; readonly onStep?: (world: SimWorld) => void } = {}): Recording {
   const applied: Applied[] = [];
   let world: SimWorld | null = null;
   const onApplied = (event: Event, commands: readonly Command[]): void => {
@@ -27,9 +27,14 @@ export function record(scenario: Scenario, options: { readonly step?: StepFuncti
     const positionLots = positions.reduce((sum, position) => sum + Math.abs(effectiveSizeLots(position)), 0);
     applied.push({ atMs: event.atMs, event, commands, positionLots });
   };
-  world = scenarioWorld(scenario, { ...options, onApplied });
+  const { onStep, ...run } = options;
+  world = scenarioWorld(scenario, { ...run, onApplied });
   const startMs = world.startMs;
-  world.run({ stepsMax: 1_000_000, untilMs: startMs + scenario.durationMs });
+  const until = startMs + scenario.durationMs;
+  while (world.scheduler.nextAtMs() !== null && (world.scheduler.nextAtMs() ?? Infinity) <= until) {
+    world.step();
+    onStep?.(world);
+  }
   world.settle(1_000_000);
   return {
     world,

@@ -21,7 +21,7 @@ import { ticksToPrice, lotsToQty, priceToTicksRounded } from '../instrument.ts';
 import type { Order, OrderKey } from '../order/order.ts';
 import { dropPending, filledLots, isAcknowledged, isLive, isTerminal, newPendingOrder } from '../order/order.ts';
 import { averageEntryTicks } from '../position/ledger.ts';
-import type { Position } from '../position/position.ts';
+import type { Position, VenuePositionView } from '../position/position.ts';
 import { effectiveSizeLots } from '../position/position.ts';
 import type { PositionView, ProtectionStatus } from '../protection/policy.ts';
 import type { Side } from '../types.ts';
@@ -314,8 +314,9 @@ function sendProtection(ctx: Ctx, intent: Intent, stop: Order, sizeLots: number)
  */
 function checkAttachedStop(ctx: Ctx, intent: Intent): Intent {
   if (intent.protection !== 'attached') return intent;
-  const venue = findPosition(ctx, intent.symbol)?.venue;
-  if (venue === undefined || venue === null || venue.sizeLots === 0 || venue.stopLossTicks !== null) return intent;
+  const position = findPosition(ctx, intent.symbol);
+  const venue = position === undefined ? null : currentVenueView(position);
+  if (venue === null || venue.sizeLots === 0 || venue.stopLossTicks !== null) return intent;
   notify(ctx, 'alarm', 'attached-stop-missing', intent.symbol, `${intent.id}: the venue shows the position without its attached stop; sending a separate stop`);
   ctx.state.counters.anomalies += 1;
   const stopKey = ensureStopOrder(ctx, intent, Math.max(intent.sizeLots, Math.abs(venue.sizeLots)));
@@ -331,7 +332,8 @@ function checkAttachedStop(ctx: Ctx, intent: Intent): Intent {
 function settleRestoredStop(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   const position = findPosition(ctx, intent.symbol);
   if (position === undefined || sizeLots === 0) return intent;
-  const venueStop = position.venue?.stopLossTicks ?? null;
+  const venue = currentVenueView(position);
+  const venueStop = venue !== null && venue.sizeLots === sizeLots ? venue.stopLossTicks : null;
   if (venueStop !== null) {
     return putIntent(ctx, { ...intent, protection: 'attached', stopLoss: { ...intent.stopLoss, triggerTicks: venueStop } });
   }
@@ -342,6 +344,11 @@ function settleRestoredStop(ctx: Ctx, intent: Intent, sizeLots: number): Intent 
   const next = putIntent(ctx, { ...priced, stopOrder: stopKey, stopAttempts: Math.max(1, intent.stopAttempts + 1) });
   sendProtection(ctx, next, getOrder(ctx, stopKey), sizeLots);
   return next;
+}
+
+/** The venue's view of the position, if it is the newest fact about it (no fill of a later sequence). */
+function currentVenueView(position: Position): VenuePositionView | null {
+  return position.venue !== null && position.venue.seq >= position.lastFillSeq ? position.venue : null;
 }
 
 function ensureStopOrder(ctx: Ctx, intent: Intent, lots: number): OrderKey {
@@ -365,7 +372,8 @@ function adoptPosition(ctx: Ctx, position: Position, sizeLots: number): Intent {
   const side: Side = sizeLots > 0 ? 'buy' : 'sell';
   const id = nextIntentId(ctx);
   // A stop the venue already holds on the position (its own TP/SL) is the stop: nothing to add.
-  const venueStopTicks = position.venue !== null && position.venue.sizeLots !== 0 ? position.venue.stopLossTicks : null;
+  const venue = currentVenueView(position);
+  const venueStopTicks = venue !== null && venue.sizeLots === sizeLots ? venue.stopLossTicks : null;
   const stopTicks = venueStopTicks ?? adoptedStopTicks(ctx, position, side);
   const watchOnly = config.externalPositions === 'watch' || stopTicks === null;
   const protection = watchOnly ? 'watch' : venueStopTicks !== null ? 'attached' : 'separate';

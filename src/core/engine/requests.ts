@@ -13,13 +13,16 @@ import { lotsToQty, notionalE8, priceToTicks, priceToTicksRounded, qtyToLots, ti
 import type { Intent } from '../intent/intent.ts';
 import { parseScaled } from '../decimal.ts';
 import { moneyScale } from '../money.ts';
+import type { Order } from '../order/order.ts';
 import { newPendingOrder } from '../order/order.ts';
+import { averageEntryTicks } from '../position/ledger.ts';
 import { effectiveSizeLots } from '../position/position.ts';
 import type { Side, Trigger } from '../types.ts';
+import { oppositeSide } from '../types.ts';
 import type { Ctx } from './context.ts';
 import { findPosition, instrumentOf, nextIntentId, notify, putOrder, submitOrder } from './context.ts';
 import { writeBlockedReason } from './gate.ts';
-import { putIntent, startExit, stopSpec } from './protect.ts';
+import { evaluateSymbol, putIntent, startExit, stopSpec } from './protect.ts';
 
 type OpenRequest = EventOf<'OpenRequested'>;
 
@@ -72,6 +75,70 @@ function remember(ctx: Ctx, requestId: string, outcome: string): void {
     const oldest = requests.keys().next();
     if (oldest.done !== true) requests.delete(oldest.value);
   }
+}
+
+/**
+ * Sets what an intent lacks: a take-profit where it has none, a stop-loss where none is placed yet
+ * (a restored intent, whose original request the venue could not keep). A working stop is never
+ * moved from here: that is the trailing policy's job, and it only tightens.
+ */
+export function onProtectionRequested(ctx: Ctx, request: EventOf<'ProtectionRequested'>): void {
+  if (isRepeat(ctx, request.requestId, request.symbol)) return;
+  const intentId = ctx.state.activeIntentBySymbol.get(request.symbol);
+  const intent = intentId === undefined ? undefined : ctx.state.intents.get(intentId);
+  const instrument = instrumentOf(ctx, request.symbol);
+  if (intent === undefined || instrument === undefined) {
+    reject(ctx, request.requestId, request.symbol, `no open position or entry on ${request.symbol}`);
+    return;
+  }
+  const reference = intentReferenceTicks(ctx, intent);
+  if (reference === null) {
+    reject(ctx, request.requestId, request.symbol, `no price to measure from on ${request.symbol} yet`);
+    return;
+  }
+  const changes: string[] = [];
+  let next = intent;
+  if (request.takeProfit !== null && intent.takeProfitOrder === null && intent.takeProfitTicks === null && intent.protection === 'separate') {
+    const target = protectiveTicks(instrument, intent.side, reference, request.takeProfit, 'take-profit');
+    if (!target.ok) return reject(ctx, request.requestId, request.symbol, target.reason);
+    const key = clientOrderIdFor(intent.orderIdBase, 'take-profit');
+    putOrder(ctx, newPendingOrder({ key, intentId: intent.id, role: 'take-profit', createdMs: ctx.atMs, spec: takeProfitSpec(intent, target.value) }));
+    next = { ...next, takeProfitTicks: target.value, takeProfitOrder: key };
+    changes.push(`take-profit ${ticksToPrice(instrument, target.value)}`);
+  }
+  const stop = next.stopOrder === null ? null : ctx.state.orders.get(next.stopOrder);
+  const stopNotPlaced = next.protection === 'separate' && (stop === null || stop?.status === 'pending');
+  if (request.stopLoss !== null && stopNotPlaced) {
+    const stopTicks = protectiveTicks(instrument, intent.side, reference, request.stopLoss, 'stop-loss');
+    if (!stopTicks.ok) return reject(ctx, request.requestId, request.symbol, stopTicks.reason);
+    const stopLoss = { ...next.stopLoss, triggerTicks: stopTicks.value };
+    if (stop !== null && stop !== undefined) putOrder(ctx, { ...stop, spec: stopSpec({ ...next, stopLoss }, stop.spec.sizeLots) });
+    next = { ...next, stopLoss };
+    changes.push(`stop-loss ${ticksToPrice(instrument, stopTicks.value)}`);
+  }
+  remember(ctx, request.requestId, changes.length === 0 ? 'nothing to set' : `set ${changes.join(', ')}`);
+  if (changes.length === 0) {
+    notify(ctx, 'info', 'protection-unchanged', request.symbol, `request ${request.requestId}: ${intent.id} already has what was asked for`);
+    return;
+  }
+  notify(ctx, 'info', 'protection-set', request.symbol, `${intent.id}: ${changes.join(', ')}`);
+  putIntent(ctx, next);
+  evaluateSymbol(ctx, request.symbol);
+}
+
+/** What percents are measured from for an intent: its entry's limit, the position's average entry, or the market. */
+function intentReferenceTicks(ctx: Ctx, intent: Intent): number | null {
+  const entry = intent.entryOrder === null ? undefined : ctx.state.orders.get(intent.entryOrder);
+  if (entry?.spec.type.kind === 'limit') return entry.spec.type.priceTicks;
+  const position = findPosition(ctx, intent.symbol);
+  const average = position === undefined ? null : averageEntryTicks(position);
+  if (average !== null) return Math.round(average);
+  const market = ctx.state.markets.get(intent.symbol);
+  return market?.lastTicks ?? market?.markTicks ?? null;
+}
+
+function takeProfitSpec(intent: Pick<Intent, 'symbol' | 'side' | 'sizeLots'>, priceTicks: number): Order['spec'] {
+  return { symbol: intent.symbol, side: oppositeSide(intent.side), sizeLots: intent.sizeLots, reduceOnly: true, type: { kind: 'limit', priceTicks, postOnly: false } };
 }
 
 function isRepeat(ctx: Ctx, requestId: string, symbol: string): boolean {
@@ -191,7 +258,7 @@ function createOpenIntent(ctx: Ctx, request: OpenRequest, plan: OpenPlan): Inten
   if (takeProfitKey !== null && plan.takeProfitTicks !== null) {
     putOrder(ctx, newPendingOrder({
       key: takeProfitKey, intentId: id, role: 'take-profit', createdMs: ctx.atMs,
-      spec: { symbol: request.symbol, side: request.side === 'buy' ? 'sell' : 'buy', sizeLots: plan.sizeLots, reduceOnly: true, type: { kind: 'limit', priceTicks: plan.takeProfitTicks, postOnly: false } },
+      spec: takeProfitSpec({ symbol: request.symbol, side: request.side, sizeLots: plan.sizeLots }, plan.takeProfitTicks),
     }));
   }
   return putIntent(ctx, {

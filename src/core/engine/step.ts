@@ -10,7 +10,7 @@ import type { Ctx } from './context.ts';
 import { notify } from './context.ts';
 import { onEngineStarted, onSnapshotFailed, onSnapshotReceived, onStreamConnected, onStreamDisconnected } from './lifecycle.ts';
 import { onReply, onTimerFired } from './replies.ts';
-import { onCloseRequested, onOpenRequested } from './requests.ts';
+import { onCloseRequested, onOpenRequested, onProtectionRequested } from './requests.ts';
 import { onFillReceived, onOrderUpdated, onPositionUpdated, onTickerUpdated } from './venue.ts';
 
 export function step(state: EngineState, event: Event): Command[] {
@@ -51,6 +51,9 @@ export function step(state: EngineState, event: Event): Command[] {
       break;
     case 'CloseRequested':
       onCloseRequested(ctx, event);
+      break;
+    case 'ProtectionRequested':
+      onProtectionRequested(ctx, event);
       break;
     case 'EngineStarted':
       onEngineStarted(ctx);

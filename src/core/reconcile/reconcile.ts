@@ -30,6 +30,8 @@ import { instrumentOf, notify, queryOrder } from '../engine/context.ts';
 import { requestCancel } from '../engine/orders.ts';
 import { evaluateSymbol } from '../engine/protect.ts';
 import { applyFill, applyOrderReport, applyPositionReport, applyTicker } from '../engine/venue.ts';
+import { parseClientOrderId } from '../ids.ts';
+import { recordFinishedFromFill } from './restore.ts';
 
 type Snapshot = EventOf<'SnapshotReceived'>;
 
@@ -85,10 +87,15 @@ function mergeOrders(ctx: Ctx, snapshot: Snapshot, requestedMs: number, symbols:
 }
 
 function mergeFills(ctx: Ctx, snapshot: Snapshot, symbols: Set<string>): void {
+  const { state } = ctx;
   for (const fill of snapshot.fills) {
-    if (ctx.state.fillIds.has(fill.executionId)) continue;
-    ctx.state.reconcile.missedFills += 1;
+    if (state.fillIds.has(fill.executionId)) continue;
+    state.reconcile.missedFills += 1;
     symbols.add(fill.symbol);
+    // An order of ours known neither to state nor among the open orders just merged is over:
+    // recorded as history rather than asked about one by one.
+    const ours = fill.clientOrderId !== null && parseClientOrderId(state.config.botId, fill.clientOrderId) !== null;
+    if (ours && !state.orderKeyByVenueId.has(fill.venueOrderId)) recordFinishedFromFill(ctx, fill);
     applyFill(ctx, fill);
   }
 }

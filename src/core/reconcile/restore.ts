@@ -55,6 +55,18 @@ export function recordFromFill(ctx: Ctx, fill: Fill): Order {
   return order;
 }
 
+/**
+ * A fill of an order of ours that state does not know, met in a snapshot whose open orders do not
+ * hold it: the order is over (filled, or cancelled after part of it filled). Kept as history.
+ */
+export function recordFinishedFromFill(ctx: Ctx, fill: Fill): void {
+  const key = fill.clientOrderId ?? `ext:${fill.venueOrderId}`;
+  if (ctx.state.orders.has(key)) return;
+  const spec = { symbol: fill.symbol, side: fill.side, sizeLots: fill.lots, reduceOnly: false, type: { kind: 'market' as const } };
+  const seed = newPendingOrder({ key, intentId: null, role: 'orphan', spec, createdMs: ctx.atMs });
+  putOrder(ctx, { ...seed, status: 'filled', venueOrderId: fill.venueOrderId, reason: 'finished before this run (from the fill history)' });
+}
+
 /** An orphan the venue shows live (after a query, or a report): restored to its intent if one can take it, else cancelled. */
 export function promoteOrphan(ctx: Ctx, order: Order): Order {
   if (order.role !== 'orphan' || !isAcknowledged(order) || order.cancelWanted) return order;
@@ -135,8 +147,11 @@ function linkOrder(intent: Intent, order: Order, ours: ParsedClientOrderId): Int
       return intent.stopOrder === null || ours.attempt > intent.stopAttempts
         ? { ...intent, stopOrder: order.key, stopAttempts: Math.max(intent.stopAttempts, ours.attempt) }
         : intent;
-    case 'take-profit':
-      return intent.takeProfitOrder === null ? { ...intent, takeProfitOrder: order.key } : intent;
+    case 'take-profit': {
+      if (intent.takeProfitOrder !== null) return intent;
+      const takeProfitTicks = order.spec.type.kind === 'limit' ? order.spec.type.priceTicks : intent.takeProfitTicks;
+      return { ...intent, takeProfitOrder: order.key, takeProfitTicks };
+    }
     case 'exit':
       return { ...intent, exitOrder: order.key, exitAttempts: Math.max(intent.exitAttempts, ours.attempt) };
     default:
