@@ -32,8 +32,11 @@ type Log = { readonly events: readonly Event[]; readonly inputs: readonly Input[
 const framesWanted = 200_000;
 
 function recordLog(seed: number): Log {
-  const { world } = worldForSeed(seed, { forcedFaults: { duplicateChance: 0, reorderChance: 0, requestLostChance: 0, replyLostChance: 0 } });
-  world.run({ stepsMax: 10_000_000 });
+  const { world } = worldForSeed(seed, {
+    forcedFaults: { duplicateChance: 0, reorderChance: 0, requestLostChance: 0, replyLostChance: 0, streamFaultEveryMs: 0, staleSnapshotChance: 0 },
+  });
+  // Heartbeats and the periodic reconciliation keep the queue busy forever: run to the session's end.
+  world.run({ stepsMax: 10_000_000, untilMs: world.settleUntilMs });
   const { config, instruments } = world.runtime.state;
   const events = [...world.journal.entries()];
   return { events, inputs: events.map((event) => encode(event, instruments)), botId: config.botId, attachedStops: config.attachedStops };
