@@ -21,13 +21,16 @@ export type OrderReport = {
   readonly triggerTicks: number | null;
   readonly reduceOnly: boolean;
   /** Set when the venue itself created the order from a position's stop-loss / take-profit. */
-  readonly positionTrigger: 'stop-loss' | 'take-profit' | 'trailing-stop' | null;
+  readonly positionTrigger: PositionTrigger;
   /** The stop-loss / take-profit attached to this order (armed on the position when it fills). */
   readonly stopLossTicks: number | null;
   readonly takeProfitTicks: number | null;
   readonly venueUpdatedMs: number;
   readonly reason: string | null;
 };
+
+/** Which of a position's own triggers (Bybit `stopOrderType`) the venue is executing, if any. */
+export type PositionTrigger = 'stop-loss' | 'take-profit' | 'trailing-stop' | null;
 
 export type Fill = {
   readonly symbol: string;
@@ -42,6 +45,8 @@ export type Fill = {
   readonly venueMs: number;
   /** The venue's per-symbol cross sequence, shared with the position update the fill causes. */
   readonly seq: number;
+  /** Set when the order is the venue's execution of a position's own stop-loss / take-profit. */
+  readonly positionTrigger: PositionTrigger;
 };
 
 export type PositionReport = {

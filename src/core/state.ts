@@ -34,8 +34,10 @@ export type EngineConfig = {
   readonly unknownQueryIntervalMs: number;
   /** Answers of "not found" before an order in `unknown` is concluded never placed. */
   readonly unknownNotFoundMax: number;
+  /** Failed exits after which the operator is alarmed and retries slow down (they never stop). */
   readonly exitAttemptsMax: number;
   readonly exitRetryMs: number;
+  readonly exitRetryMsMax: number;
   /** Orders on the venue that are not this bot's: left alone, or cancelled. */
   readonly foreignOrders: ForeignOrderPolicy;
   /** A reconciliation with a fresh snapshot this often while trading (a safety net; drift is a metric). */
@@ -64,6 +66,7 @@ export const defaultEngineConfig: EngineConfig = {
   unknownNotFoundMax: 3,
   exitAttemptsMax: 5,
   exitRetryMs: 500,
+  exitRetryMsMax: 30_000,
   foreignOrders: 'leave',
   reconcileEveryMs: 120_000,
   snapshotRetryMs: 500,

@@ -25,7 +25,7 @@
 import type { ExecutionId } from '../core/ids.ts';
 import { parseClientOrderId } from '../core/ids.ts';
 import type { EngineConfig } from '../core/state.ts';
-import { filledLots, isLive } from '../core/order/order.ts';
+import { filledLots, isLive, venueOrderIdOf } from '../core/order/order.ts';
 import { effectiveSizeLots, positionKey } from '../core/position/position.ts';
 import type { VenueCommand } from '../shell/ports.ts';
 import type { VenueFact } from '../venues/sim/venue.ts';
@@ -337,7 +337,13 @@ export class Auditor {
       }
     }
     for (const order of state.orders.values()) {
-      if (order.role === 'external' || !isLive(order)) continue;
+      if (!isLive(order)) continue;
+      if (order.intentId === null) {
+        // Not ours: known to the venue by its venue order id only.
+        const venueOrderId = venueOrderIdOf(order);
+        if (venueOrderId === null || !venueOpen.has(venueOrderId)) this.fail('converged', nowMs, `engine has ${order.key} (${order.role}) as ${order.status} but the venue has it closed`);
+        continue;
+      }
       const truth = this.world.venue.queryOrder({ clientOrderId: order.key });
       if (truth === null || !venueOpen.has(truth.venueOrderId)) {
         this.fail('converged', nowMs, `engine has ${order.key} as ${order.status} but the venue has it ${truth?.status ?? 'not at all'}`);

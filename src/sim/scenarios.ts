@@ -207,6 +207,18 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
       { atMs: 1_000, kind: 'manual-order', clientOrderId: null, spec: { symbol: 'SOLUSDT', side: 'buy', sizeLots: 15, reduceOnly: false, type: { kind: 'market' } } },
     ],
   },
+  'stopped-out-while-stream-stalled': {
+    name: 'stopped-out-while-stream-stalled',
+    story: 'the private stream goes silent, the stop closes the position unseen, the trader asks to close, and someone buys 2 lots by hand: "nothing to reduce" sends the bot to the venue for the truth, and the manual position is protected',
+    attachedStops: true, network: seedTimeline, durationMs: 30_000,
+    prices: { BTCUSDT: [[0, 650_000], [4_000, 640_000]] },
+    actions: [
+      marketOpen(1_000, 'r1', 1),
+      { atMs: 3_000, kind: 'stream-fault', stream: 'private', fault: 'stall' },
+      { atMs: 5_000, kind: 'request', request: { type: 'CloseRequested', requestId: 'c1', symbol: 'BTCUSDT' } },
+      { atMs: 5_600, kind: 'manual-order', clientOrderId: null, spec: { symbol: 'BTCUSDT', side: 'buy', sizeLots: 2, reduceOnly: false, type: { kind: 'market' } } },
+    ],
+  },
   'tp-cycle-restarts': {
     name: 'tp-cycle-restarts',
     story: 'the cycle bot crashes every few seconds and restarts with no journal, through entries resting, filling and taking profit',

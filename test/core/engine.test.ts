@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Command } from '../../src/core/commands.ts';
 import { step } from '../../src/core/engine/step.ts';
+import type { Event } from '../../src/core/events.ts';
 import type { ClientOrderId } from '../../src/core/ids.ts';
 import { isValidClientOrderId } from '../../src/core/ids.ts';
 import { effectiveSizeLots } from '../../src/core/position/position.ts';
 import type { PositionPolicy, PositionView } from '../../src/core/protection/policy.ts';
+import type { EngineState } from '../../src/core/state.ts';
 import { acked, applyAll, engine, fill, notices, openMarket, position, report, submits } from '../support/events.ts';
 
 const entryId = 't-1-e';
@@ -292,5 +295,59 @@ describe('closing', () => {
     const ledger = state.positions.get('main/BTCUSDT');
     assert.equal(ledger?.realizedPnlE8, -700_000_000); // (643000 - 650000) ticks x 10 lots x 1e4 E8 = -7 USDT
     assert.ok(notices(commands).includes('position-closed'));
+  });
+
+  it('never gives an exit up: past the limit it alarms and slows down; "nothing to reduce" makes it look at the venue', () => {
+    const state = engine({ attachedStops: true, exitAttemptsMax: 2, exitRetryMs: 500, exitRetryMsMax: 4_000 });
+    step(state, openMarket('r1', 10));
+    applyAll(state, [fill(entryId, 'v1', 'x1', 10, 650_000, 7, 50), position(10, 7, 51)]);
+    let atMs = 100;
+    let commands = step(state, { type: 'CloseRequested', atMs, requestId: 'c1', symbol: 'BTCUSDT' });
+    const exits: string[] = [];
+    const pausesMs: number[] = [];
+    const alarms: string[] = [];
+    let snapshots = 0;
+    for (let round = 0; round < 6; round += 1) {
+      const [exit] = submits(commands);
+      assert.ok(exit !== undefined, `round ${round}: an exit is sent`);
+      exits.push(exit.clientOrderId);
+      alarms.push(...notices(commands).filter((code) => code === 'exit-failing'));
+      commands = step(state, { type: 'OrderSubmitRejected', atMs, commandId: exit.commandId, clientOrderId: exit.clientOrderId, code: 'reduce-only', reason: 'nothing to reduce' });
+      snapshots += commands.filter((command) => command.type === 'FetchSnapshot').length;
+      const timer = commands.find((command) => command.type === 'StartTimer');
+      assert.ok(timer?.type === 'StartTimer');
+      pausesMs.push(timer.fireAtMs - atMs);
+      atMs = timer.fireAtMs;
+      commands = step(state, { type: 'TimerFired', atMs, timerId: timer.timerId });
+    }
+    assert.deepEqual(exits, ['t-1-x', 't-1-x2', 't-1-x3', 't-1-x4', 't-1-x5', 't-1-x6']);
+    assert.deepEqual(pausesMs, [500, 500, 1_000, 2_000, 4_000, 4_000]);
+    assert.equal(alarms.length, 4, 'every attempt after the second failure alarms');
+    assert.equal(snapshots, 1, 'one snapshot asked for; while it is awaited, no more');
+  });
+
+  // The venue executes an attached take-profit as an order of its own, with no client id. Its fill
+  // may come before its order report; either one saying which trigger it is names the closer.
+  const takeProfitClose = (fillSays: boolean): { readonly state: EngineState; readonly commands: Command[] } => {
+    const state = engine({ attachedStops: true });
+    step(state, openMarket('r1', 10, { takeProfit: { percent: 2 } }));
+    applyAll(state, [fill(entryId, 'v1', 'x1', 10, 650_000, 7, 50), position(10, 7, 51)]);
+    const tpFill = { ...fill(null, 'tp1', 'x2', 10, 663_000, 8, 500, 'sell'), positionTrigger: fillSays ? 'take-profit' : null } as Event;
+    const tpReport = report(null, 'tp1', 'filled', 10, 501, { side: 'sell', reduceOnly: true, positionTrigger: 'take-profit' });
+    return { state, commands: applyAll(state, [tpFill, tpReport, position(0, 8, 502)]) };
+  };
+
+  it("names the venue's take-profit as the closer when its fill says so, before any report", () => {
+    const { state, commands } = takeProfitClose(true);
+    assert.ok(!notices(commands).includes('order-adopted'));
+    assert.equal(state.orders.get('ext:tp1')?.role, 'position-take-profit');
+    const closed = commands.find((command) => command.type === 'Notify' && command.notice.code === 'position-closed');
+    assert.match(closed?.type === 'Notify' ? closed.notice.text : '', /closed by the take-profit/);
+  });
+
+  it("recognises the venue's take-profit from a later report when its fill did not say", () => {
+    const { state } = takeProfitClose(false);
+    assert.equal(state.orders.get('ext:tp1')?.role, 'position-take-profit');
+    assert.equal(state.intents.get('t-1' as never)?.phase.name, 'done');
   });
 });

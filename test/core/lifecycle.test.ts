@@ -156,6 +156,26 @@ describe('reconciliation', () => {
     assert.deepEqual(commands.filter((command) => command.type === 'QueryOrder').map((command) => command.clientOrderId), ['t-1-e']);
   });
 
+  it('ends orders not ours that a snapshot no longer lists: filled by the fills it brings, else cancelled', () => {
+    const state = engine({ externalPositions: 'watch' });
+    // A manual limit order seen resting, then its fill and final report lost; a manual market
+    // order seen only through a fill (its size is what was filled); one cancelled unseen.
+    step(state, { type: 'OrderUpdated', atMs: 10, source: 'stream', ...openOrder(null, 'm1', { sizeLots: 4 }) });
+    step(state, fill(null, 'm2', 'x2', 2, 650_000, 3, 11));
+    step(state, { type: 'OrderUpdated', atMs: 12, source: 'stream', ...openOrder(null, 'm3') });
+    const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs: 20, stream: 'private' }));
+    assert.ok(fetch);
+    const missed = { ...fill(null, 'm1', 'x1', 4, 640_000, 4, 15), type: undefined, atMs: undefined, source: undefined };
+    const commands = step(state, {
+      type: 'SnapshotReceived', atMs: 30, snapshotId: fetch.snapshotId, tickers: [], positions: [venuePosition(6, 4, 15)], openOrders: [],
+      fills: [missed as never], positionsVenueMs: 25,
+    });
+    assert.deepEqual(['ext:m1', 'ext:m2', 'ext:m3'].map((key) => state.orders.get(key)?.status), ['filled', 'filled', 'cancelled']);
+    assert.equal(state.reconcile.vanishedOrders, 0, 'nothing to ask the venue about orders that are not ours');
+    assert.ok(!notices(commands).includes('anomaly'), 'the fill is booked before the order is ended');
+    assert.equal(state.positions.get('main/BTCUSDT')?.sizeLots, 6);
+  });
+
   it('books a size the fills do not explain only when a second snapshot confirms it', () => {
     const state = engine({ externalPositions: 'watch' });
     const snapshotWith = (seq: number, atMs: number): ReturnType<typeof step> => {

@@ -80,3 +80,22 @@ describe('scenario: every message twice, many out of order', () => {
     assert.equal(run.world.venue.position('BTCUSDT').sizeLots, 0, 'closed on request');
   });
 });
+
+describe('scenario: stopped out while the private stream is silent', () => {
+  const noticed = (code: string) => (applied: { readonly commands: readonly { readonly type: string; readonly notice?: { readonly code: string } }[] }): boolean =>
+    applied.commands.some((command) => command.type === 'Notify' && command.notice?.code === code);
+
+  it('learns the truth from the venue on "nothing to reduce", long before the silence is noticed, and protects what comes after', () => {
+    const run = record(scenario('stopped-out-while-stream-stalled'));
+    assert.equal(run.world.auditor.violationCount, 0, JSON.stringify(run.world.auditor.violations));
+    const doneAt = run.firstAt(noticed('intent-done'));
+    const silenceNoticedAt = run.firstAt(noticed('stream-down'));
+    assert.ok(doneAt !== null && silenceNoticedAt !== null);
+    assert.equal(doneAt, 5_700, 'one round trip for the rejected exit, one for the snapshot');
+    assert.ok(silenceNoticedAt > 10_000, `the stall is noticed only at +${silenceNoticedAt} ms`);
+    const exits = run.world.venue.submissions().filter((submission) => /-x\d*$/.test(submission.clientOrderId ?? ''));
+    assert.equal(exits.length, 1, 'no blind retries of an exit the venue says has nothing to close');
+    assert.equal(run.world.venue.position('BTCUSDT').sizeLots, 2);
+    assert.equal(run.world.venue.isProtected('BTCUSDT'), true, 'the hand-bought lots are adopted and protected');
+  });
+});

@@ -57,7 +57,7 @@ export function report(clientOrderId: string | null, venueOrderId: string, statu
 export function fill(clientOrderId: string | null, venueOrderId: string, executionId: string, lots: number, priceTicks: number, seq: number, atMs: number, side: Side = 'buy'): Event {
   return {
     type: 'FillReceived', atMs, source: 'stream', symbol: 'BTCUSDT', executionId: executionId as ExecutionId,
-    venueOrderId: venueOrderId as VenueOrderId, clientOrderId, side, priceTicks, lots, feeE8: 3_575_000, liquidity: 'taker', venueMs: atMs, seq,
+    venueOrderId: venueOrderId as VenueOrderId, clientOrderId, side, priceTicks, lots, feeE8: 3_575_000, liquidity: 'taker', venueMs: atMs, seq, positionTrigger: null,
   };
 }
 

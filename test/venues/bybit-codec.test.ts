@@ -182,6 +182,7 @@ void describe('bybit codec: execution topics', () => {
     type: 'FillReceived', atMs: ctx.atMs, source: 'stream', symbol: 'BTCUSDT', executionId: '0ab1bdf7-4219-438b-b30a-32ec863018f7',
     venueOrderId: '9aac161b-8ed6-450d-9cab-c5cc67c21784', clientOrderId: null, side: 'sell', priceTicks: 959001, lots: 500,
     feeE8: 2_637_252_750, liquidity: 'taker', venueMs: 1746270400353, seq: 140612148849382,
+    positionTrigger: null,
   };
 
   void it('decodes the execution fixture exactly', () => {
@@ -193,6 +194,14 @@ void describe('bybit codec: execution topics', () => {
     assert.deepEqual(decodeOk(numeric), { events: [expectedFill], skipped: [] });
     const zero = decodeOk(withItem('ws.private.execution.json', { execFee: '-0', seq: '-0' })).events[0];
     assert.ok(zero?.type === 'FillReceived' && Object.is(zero.feeE8, 0) && Object.is(zero.seq, 0));
+  });
+
+  void it("says when the execution is the venue's own take-profit or stop-loss (stopOrderType)", () => {
+    const triggers = ['TakeProfit', 'StopLoss', 'PartialStopLoss', 'TrailingStop', 'Stop', ''].map((stopOrderType) => {
+      const [event] = decodeOk(withItem('ws.private.execution.json', { stopOrderType })).events;
+      return event?.type === 'FillReceived' ? event.positionTrigger : 'not a fill';
+    });
+    assert.deepEqual(triggers, ['take-profit', 'stop-loss', 'stop-loss', 'trailing-stop', null, null]);
   });
 
   void it('reads the categorised topic execution.linear like execution', () => {
@@ -344,7 +353,7 @@ void describe('bybit codec: REST replies', () => {
       ok: true, skipped: [], cursor: '5771350%3A2%2C5771350%3A2',
       items: [{
         symbol: 'LTCUSDT', executionId: '751c8dba-bdeb-5d0c-9dd3-dda6bf98cdaf', venueOrderId: 'c18b72e4-1bf7-4c30-9b99-ba3274066029', clientOrderId: null,
-        side: 'buy', priceTicks: 8511, lots: 1, feeE8: 468_105, liquidity: 'taker', venueMs: 1710762918390, seq: 15961900053,
+        side: 'buy', priceTicks: 8511, lots: 1, feeE8: 468_105, liquidity: 'taker', venueMs: 1710762918390, seq: 15961900053, positionTrigger: null,
       }],
     });
     assert.deepEqual(decodeExecutionList(fixture('rest.v5.execution.list.docs.json'), ctx),
@@ -398,6 +407,7 @@ const fillArb: fc.Arbitrary<Fill> = fc.record({
   venueOrderId: fc.uuid().map((id) => id as VenueOrderId), clientOrderId: clientIdArb, side: fc.constantFrom('buy', 'sell' as const),
   priceTicks: ticksArb, lots: fc.integer({ min: 1, max: 50_000 }), feeE8: fc.integer({ min: -1e12, max: 1e12 }),
   liquidity: fc.constantFrom('maker', 'taker' as const), venueMs: msArb, seq: fc.integer({ min: 0, max: 2 ** 50 }),
+  positionTrigger: fc.constantFrom(null, 'stop-loss', 'take-profit', 'trailing-stop' as const),
 }, { noNullPrototype: true });
 
 const positionArb: fc.Arbitrary<PositionReport> = fc.record({

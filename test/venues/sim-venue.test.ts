@@ -91,7 +91,7 @@ void describe('market orders', () => {
     // 0.005 BTC x 60000.1 = 300.0005 USDT; x 0.055% = 0.1650002750 -> 16_500_027.5 E8 -> 16_500_028 (to even).
     assert.deepEqual(fill, {
       symbol: 'BTCUSDT', executionId: 'x1', venueOrderId: id, clientOrderId: 'c1', side: 'buy', priceTicks: 600_001,
-      lots: 5, feeE8: 16_500_028, liquidity: 'taker', venueMs: 2_000, seq: 1,
+      lots: 5, feeE8: 16_500_028, liquidity: 'taker', venueMs: 2_000, seq: 1, positionTrigger: null,
     });
     assert.equal(id, 'o1');
     const report = only(orders(facts));
@@ -377,6 +377,7 @@ void describe('attached and position-level protection', () => {
     assert.deepEqual([fired?.clientOrderId, fired?.positionTrigger, fired?.reduceOnly, fired?.side, fired?.orderKind], [null, 'stop-loss', true, 'sell', 'market']);
     assert.equal(done?.positionTrigger, 'stop-loss');
     assert.equal(only(fills(facts)).priceTicks, 589_989);
+    assert.equal(only(fills(facts)).positionTrigger, 'stop-loss'); // Bybit's execution carries stopOrderType too
     assert.deepEqual(only(positions(facts)), {
       symbol: 'BTCUSDT', sizeLots: 0, entryPrice: '0', stopLossTicks: null, takeProfitTicks: null, seq: 2, venueUpdatedMs: 3,
     });
@@ -400,6 +401,7 @@ void describe('attached and position-level protection', () => {
     const facts = take();
     assert.deepEqual(orders(facts).map((report) => [report.status, report.positionTrigger, report.side]), [['new', 'take-profit', 'buy'], ['filled', 'take-profit', 'buy']]);
     assert.equal(only(fills(facts)).priceTicks, 14_051);
+    assert.equal(only(fills(facts)).positionTrigger, 'take-profit');
     assert.equal(venue.position('SOLUSDT').sizeLots, 0);
     // 1 SOL x (149.99 - 140.51) = 9.48 USDT.
     assert.equal(venue.position('SOLUSDT').realizedPnlE8, 948_000_000);

@@ -87,6 +87,11 @@ export function onSnapshotTimer(ctx: Ctx, reason: SnapshotReason, attempt: numbe
   requestSnapshot(ctx, reason, attempt);
 }
 
+/** A snapshot to check our view against, now if the stream is up and none is awaited. */
+export function recheckSoon(ctx: Ctx): void {
+  onSnapshotTimer(ctx, 'recheck', 0);
+}
+
 function requestSnapshot(ctx: Ctx, reason: SnapshotReason, attempt: number): void {
   const { state } = ctx;
   const snapshotId = nextSeq(ctx);

@@ -74,9 +74,14 @@ export function adoptExternalOrder(ctx: Ctx, report: OrderReport): Order {
   return order;
 }
 
-/** An external order refreshes its spec from each report: we never knew it up front. */
+/**
+ * An external order refreshes its spec from each report: we never knew it up front. One first seen
+ * through a fill that did not say so is recognised as a position's own trigger when a report does.
+ */
 export function refreshExternalSpec(order: Order, report: OrderReport): Order {
-  return order.intentId === null ? { ...order, spec: specOfReport(report) } : order;
+  if (order.intentId !== null) return order;
+  const role = order.role === 'external' && report.positionTrigger !== null ? (`position-${report.positionTrigger}` as const) : order.role;
+  return { ...order, role, spec: specOfReport(report) };
 }
 
 export function specOfReport(report: OrderReport): Order['spec'] {

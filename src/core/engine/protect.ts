@@ -191,9 +191,15 @@ function progressExiting(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   const exit = orderOf(ctx, kept.exitOrder);
   if (exit === null && sizeLots !== 0) return sendExit(ctx, kept, sizeLots);
   if (exit !== null && isTerminal(exit) && sizeLots !== 0 && !hasExitRetryTimer(ctx, kept)) {
-    startTimer(ctx, { kind: 'exit-retry', intentId: kept.id }, ctx.state.config.exitRetryMs);
+    startTimer(ctx, { kind: 'exit-retry', intentId: kept.id }, exitRetryDelayMs(ctx, kept.exitAttempts));
   }
   return kept;
+}
+
+/** The pause before the next exit: short at first; past the alarm, doubling up to the maximum. */
+function exitRetryDelayMs(ctx: Ctx, failedAttempts: number): number {
+  const { exitRetryMs, exitRetryMsMax, exitAttemptsMax } = ctx.state.config;
+  return Math.min(exitRetryMsMax, exitRetryMs * 2 ** Math.max(0, failedAttempts - exitAttemptsMax));
 }
 
 /** Flat: done once the entry can no longer fill; until then, cancel it and wait. */
@@ -233,11 +239,14 @@ export function startExit(ctx: Ctx, intent: Intent, reason: string, protective: 
   return putIntent(ctx, sendExit(ctx, exiting, sizeLots));
 }
 
+/**
+ * A position being closed is never given up on: past `exitAttemptsMax` failures the operator is
+ * alarmed at every further attempt, and attempts slow down (exitRetryDelayMs), but they go on.
+ */
 export function sendExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   const attempt = intent.exitAttempts + 1;
   if (attempt > ctx.state.config.exitAttemptsMax) {
-    notify(ctx, 'alarm', 'exit-failed', intent.symbol, `${intent.id}: ${intent.exitAttempts} exit attempts failed; the position needs an operator`);
-    return intent;
+    notify(ctx, 'alarm', 'exit-failing', intent.symbol, `${intent.id}: ${intent.exitAttempts} exit attempts failed; trying again, an operator should look`);
   }
   const key = clientOrderIdFor(intent.orderIdBase, 'exit', attempt);
   // The side closes what the venue shows; before any position is visible, what the entry opened.
@@ -278,7 +287,6 @@ function retireReplacedStops(ctx: Ctx, intent: Intent): Intent {
   return { ...intent, replacedStops: [] };
 }
 
-/** Sends the pending stop (and take-profit) sized to cover the whole position. */
 /**
  * What a stop must cover: the position the venue shows plus what live orders on its side (our
  * entry, or a foreign order still filling) may still add to it. Sized so, a stop sent on the first
@@ -297,6 +305,7 @@ function coverLots(ctx: Ctx, intent: Intent, sizeLots: number): number {
   return Math.abs(sizeLots) + mayAddLots;
 }
 
+/** Sends a stop sized to cover the whole position, with the deadline for its acknowledgement. */
 function sendProtection(ctx: Ctx, intent: Intent, stop: Order, sizeLots: number): void {
   const lots = Math.max(stop.spec.sizeLots, coverLots(ctx, intent, sizeLots));
   if (lots !== stop.spec.sizeLots) putOrder(ctx, { ...stop, spec: { ...stop.spec, sizeLots: lots } });

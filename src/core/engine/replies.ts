@@ -12,7 +12,7 @@ import { effectiveSizeLots } from '../position/position.ts';
 import type { Ctx } from './context.ts';
 import { anomaly, findPosition, notify, queryOrder, startTimer } from './context.ts';
 import { promoteOrphan } from '../reconcile/restore.ts';
-import { onSnapshotTimer } from './lifecycle.ts';
+import { onSnapshotTimer, recheckSoon } from './lifecycle.ts';
 import { needsAnswer, resendWantedCancel, updateOrder } from './orders.ts';
 import { evaluateSymbol, sendExit, putIntent, startExit } from './protect.ts';
 
@@ -45,6 +45,10 @@ function nextOnReply(ctx: Ctx, order: Order, event: Reply): Order {
       if (order.role === 'entry' || order.role === 'stop') {
         notify(ctx, 'warn', 'order-rejected', order.spec.symbol, `${order.key} rejected by the venue (${event.code}): ${event.reason}`);
       }
+      // Nothing to reduce: the venue's position is not what we think (a stop or someone else
+      // closed it while its reports are still on the way, or lost). Look now rather than at the
+      // next periodic reconciliation.
+      if (event.code === 'reduce-only') recheckSoon(ctx);
       return onSubmitRejected(order, event.code, event.reason);
     case 'OrderSubmitUnknown':
       return askVenue(ctx, onSubmitUnknown(order, ctx.atMs), event.reason);

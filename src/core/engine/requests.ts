@@ -112,7 +112,7 @@ export function onProtectionRequested(ctx: Ctx, request: EventOf<'ProtectionRequ
     const stopTicks = protectiveTicks(instrument, intent.side, reference, request.stopLoss, 'stop-loss');
     if (!stopTicks.ok) return reject(ctx, request.requestId, request.symbol, stopTicks.reason);
     const stopLoss = { ...next.stopLoss, triggerTicks: stopTicks.value };
-    if (stop !== null && stop !== undefined) putOrder(ctx, { ...stop, spec: stopSpec({ ...next, stopLoss }, stop.spec.sizeLots) });
+    if (stop !== null) putOrder(ctx, { ...stop, spec: stopSpec({ ...next, stopLoss }, stop.spec.sizeLots) });
     next = { ...next, stopLoss };
     changes.push(`stop-loss ${ticksToPrice(instrument, stopTicks.value)}`);
   }

@@ -105,7 +105,7 @@ function applyFillToOrder(ctx: Ctx, fill: Fill): Order {
   const recorded = applyOrderReport(ctx, {
     symbol: fill.symbol, venueOrderId: fill.venueOrderId, clientOrderId: fill.clientOrderId, side: fill.side,
     orderKind: 'market', status: 'partially-filled', sizeLots: fill.lots, filledLots: 0, priceTicks: null,
-    triggerTicks: null, reduceOnly: false, positionTrigger: null, stopLossTicks: null, takeProfitTicks: null, venueUpdatedMs: 0, reason: null,
+    triggerTicks: null, reduceOnly: false, positionTrigger: fill.positionTrigger, stopLossTicks: null, takeProfitTicks: null, venueUpdatedMs: 0, reason: null,
   });
   return putOrder(ctx, { ...recorded, fillsLots: recorded.fillsLots + fill.lots });
 }

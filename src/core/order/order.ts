@@ -148,6 +148,17 @@ export function onCancelAcked(order: Order, reason: string): Order {
   return { ...baseOf(order), status: 'cancelled', venueOrderId: venueOrderIdOf(order), reason };
 }
 
+/**
+ * An order not ours that a snapshot no longer lists as open, when we never saw how it ended (a fill
+ * came, its report did not): over, filled if its fills cover the size we know of.
+ */
+export function onNoLongerOpen(order: Order): Order {
+  if (!isLive(order) || order.status === 'pending') return order;
+  const venueOrderId = venueOrderIdOf(order);
+  if (filledLots(order) >= order.spec.sizeLots && venueOrderId !== null) return { ...baseOf(order), status: 'filled', venueOrderId, reason: null };
+  return { ...baseOf(order), status: 'cancelled', venueOrderId, reason: 'no longer open on the venue' };
+}
+
 /** A pending order that will never be sent (its entry ended before any fill). */
 export function dropPending(order: Order, reason: string): Order {
   return order.status === 'pending' ? { ...baseOf(order), status: 'cancelled', venueOrderId: null, reason } : order;

@@ -21,16 +21,15 @@
 import type { EventOf, Fill, PositionReport } from '../events.ts';
 import type { ExecutionId, VenueOrderId } from '../ids.ts';
 import { priceToTicksRounded } from '../instrument.ts';
-import { isLive } from '../order/order.ts';
+import { isLive, onNoLongerOpen } from '../order/order.ts';
 import { effectiveSizeLots } from '../position/position.ts';
 import type { ReconcileCounts, SnapshotReason } from '../state.ts';
 import { zeroReconcileCounts } from '../state.ts';
 import type { Ctx } from '../engine/context.ts';
 import { instrumentOf, notify, queryOrder } from '../engine/context.ts';
-import { requestCancel } from '../engine/orders.ts';
+import { requestCancel, updateOrder } from '../engine/orders.ts';
 import { evaluateSymbol } from '../engine/protect.ts';
 import { applyFill, applyOrderReport, applyPositionReport, applyTicker } from '../engine/venue.ts';
-import { parseClientOrderId } from '../ids.ts';
 import { recordFinishedFromFill } from './restore.ts';
 
 type Snapshot = EventOf<'SnapshotReceived'>;
@@ -41,8 +40,10 @@ export function reconcile(ctx: Ctx, snapshot: Snapshot, reason: SnapshotReason):
   const requestedMs = state.snapshot?.snapshotId === snapshot.snapshotId ? state.snapshot.requestedMs : snapshot.atMs;
   const symbols = new Set<string>();
   for (const ticker of snapshot.tickers) applyTicker(ctx, ticker);
-  mergeOrders(ctx, snapshot, requestedMs, symbols);
+  const open = mergeOrders(ctx, snapshot, symbols);
   mergeFills(ctx, snapshot, symbols);
+  // After the fills: an order that is no longer open may have filled in them.
+  settleVanishedOrders(ctx, open, requestedMs, symbols);
   mergePositions(ctx, snapshot, symbols);
   checkSizes(ctx, snapshot, symbols);
   countUnprotected(ctx, snapshot, symbols);
@@ -59,7 +60,8 @@ export function reconcile(ctx: Ctx, snapshot: Snapshot, reason: SnapshotReason):
   report(ctx, reason, before, snapshot);
 }
 
-function mergeOrders(ctx: Ctx, snapshot: Snapshot, requestedMs: number, symbols: Set<string>): void {
+/** Applies the snapshot's open orders; returns their venue ids. */
+function mergeOrders(ctx: Ctx, snapshot: Snapshot, symbols: Set<string>): ReadonlySet<VenueOrderId> {
   const { state } = ctx;
   const open = new Set<VenueOrderId>();
   for (const report of snapshot.openOrders) {
@@ -74,10 +76,23 @@ function mergeOrders(ctx: Ctx, snapshot: Snapshot, requestedMs: number, symbols:
       if (state.config.foreignOrders === 'cancel') requestCancel(ctx, order);
     }
   }
+  return open;
+}
+
+/** Live orders that existed before the snapshot was asked for and are not among its open orders. */
+function settleVanishedOrders(ctx: Ctx, open: ReadonlySet<VenueOrderId>, requestedMs: number, symbols: Set<string>): void {
+  const { state } = ctx;
   for (const order of state.orders.values()) {
-    if (order.intentId === null || !isLive(order) || order.createdMs >= requestedMs) continue;
+    if (!isLive(order) || order.createdMs >= requestedMs) continue;
     const venueOrderId = 'venueOrderId' in order ? order.venueOrderId : null;
     if (venueOrderId !== null && open.has(venueOrderId)) continue;
+    if (order.intentId === null) {
+      // Not ours (someone else's, or the venue's own TP/SL) and no longer open: it ended while its
+      // last report was lost or never came (often it was seen only through a fill). Nothing of
+      // ours depends on how it ended, so there is nothing to ask the venue.
+      updateOrder(ctx, order, onNoLongerOpen(order));
+      continue;
+    }
     // It existed before the snapshot was asked for and is not open now: it ended unseen (or never
     // reached the venue). Only the venue can say which.
     state.reconcile.vanishedOrders += 1;
@@ -92,10 +107,9 @@ function mergeFills(ctx: Ctx, snapshot: Snapshot, symbols: Set<string>): void {
     if (state.fillIds.has(fill.executionId)) continue;
     state.reconcile.missedFills += 1;
     symbols.add(fill.symbol);
-    // An order of ours known neither to state nor among the open orders just merged is over:
-    // recorded as history rather than asked about one by one.
-    const ours = fill.clientOrderId !== null && parseClientOrderId(state.config.botId, fill.clientOrderId) !== null;
-    if (ours && !state.orderKeyByVenueId.has(fill.venueOrderId)) recordFinishedFromFill(ctx, fill);
+    // An order known neither to state nor among the open orders just merged is over: recorded as
+    // history rather than asked about one by one.
+    if (!state.orderKeyByVenueId.has(fill.venueOrderId)) recordFinishedFromFill(ctx, fill);
     applyFill(ctx, fill);
   }
 }
@@ -159,7 +173,7 @@ function bookSynthetic(ctx: Ctx, symbol: string, diffLots: number, seq: number, 
   ctx.state.reconcile.sizeMismatches += 1;
   const fill: Fill = {
     symbol, executionId: `synthetic-${symbol}-${seq}-${diffLots}` as ExecutionId, venueOrderId: `synthetic-${symbol}` as VenueOrderId,
-    clientOrderId: null, side: diffLots > 0 ? 'buy' : 'sell', priceTicks, lots: Math.abs(diffLots), feeE8: 0, liquidity: 'taker', venueMs, seq,
+    clientOrderId: null, side: diffLots > 0 ? 'buy' : 'sell', priceTicks, lots: Math.abs(diffLots), feeE8: 0, liquidity: 'taker', venueMs, seq, positionTrigger: null,
   };
   notify(ctx, 'alarm', 'size-mismatch', symbol, `the venue's size differs from the fills by ${diffLots} lots at two reconciliations: booked a synthetic fill (${fill.executionId})`);
   applyFill(ctx, fill);

@@ -56,15 +56,22 @@ export function recordFromFill(ctx: Ctx, fill: Fill): Order {
 }
 
 /**
- * A fill of an order of ours that state does not know, met in a snapshot whose open orders do not
- * hold it: the order is over (filled, or cancelled after part of it filled). Kept as history.
+ * A fill of an order state does not know, met in a snapshot whose open orders do not hold it: the
+ * order is over (filled, or cancelled after part of it filled). Kept as history: ours as an orphan,
+ * another's under the role the venue gives it (its own TP/SL, or external).
  */
 export function recordFinishedFromFill(ctx: Ctx, fill: Fill): void {
-  const key = fill.clientOrderId ?? `ext:${fill.venueOrderId}`;
+  const ours = fill.clientOrderId !== null && parseClientOrderId(ctx.state.config.botId, fill.clientOrderId) !== null;
+  const key = ours ? fill.clientOrderId : `ext:${fill.venueOrderId}`;
   if (ctx.state.orders.has(key)) return;
+  const role = ours ? 'orphan' : fill.positionTrigger === null ? 'external' : (`position-${fill.positionTrigger}` as const);
   const spec = { symbol: fill.symbol, side: fill.side, sizeLots: fill.lots, reduceOnly: false, type: { kind: 'market' as const } };
-  const seed = newPendingOrder({ key, intentId: null, role: 'orphan', spec, createdMs: ctx.atMs });
-  putOrder(ctx, { ...seed, status: 'filled', venueOrderId: fill.venueOrderId, reason: 'finished before this run (from the fill history)' });
+  const seed = newPendingOrder({ key, intentId: null, role, spec, createdMs: ctx.atMs });
+  putOrder(ctx, { ...seed, status: 'filled', venueOrderId: fill.venueOrderId, reason: 'finished unseen (from the fill history)' });
+  if (!ours) ctx.state.counters.adoptedOrders += 1;
+  if (role === 'external') {
+    notify(ctx, 'warn', 'order-adopted', fill.symbol, `external ${fill.side} order ${fill.venueOrderId} filled while unseen (from the fill history)`);
+  }
 }
 
 /** An orphan the venue shows live (after a query, or a report): restored to its intent if one can take it, else cancelled. */

@@ -105,7 +105,7 @@ function fillEventOf(item: JsonRecord, at: Place, ctx: DecodeContext): Event | S
   return {
     type: 'FillReceived', atMs: ctx.atMs, source: ctx.source, symbol: f.symbol, executionId: f.executionId, venueOrderId: f.venueOrderId,
     clientOrderId: f.clientOrderId, side: f.side, priceTicks: f.priceTicks, lots: f.lots, feeE8: f.feeE8, liquidity: f.liquidity,
-    venueMs: f.venueMs, seq: f.seq,
+    venueMs: f.venueMs, seq: f.seq, positionTrigger: f.positionTrigger,
   };
 }
 

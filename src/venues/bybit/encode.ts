@@ -111,7 +111,8 @@ export function encodeFillItem(fill: Fill, instrument: Instrument): BybitItem {
     execPrice, execQty, execType: 'Trade', execValue: e8Text(notionalE8(instrument, fill.priceTicks, fill.lots)),
     feeRate: '', tradeIv: '', markIv: '', blockTradeId: '', markPrice: execPrice, indexPrice: '', underlyingPrice: '', leavesQty: '0',
     orderId: fill.venueOrderId, orderLinkId: fill.clientOrderId ?? '', orderPrice: execPrice, orderQty: execQty,
-    orderType: fill.liquidity === 'maker' ? 'Limit' : 'Market', stopOrderType: 'UNKNOWN', side: bybitSide(fill.side),
+    orderType: fill.liquidity === 'maker' ? 'Limit' : 'Market', stopOrderType: fill.positionTrigger === null ? 'UNKNOWN' : bybitStopOrderType(fill.positionTrigger, true),
+    side: bybitSide(fill.side),
     execTime: String(fill.venueMs), isLeverage: '0', isMaker: fill.liquidity === 'maker', seq: fill.seq, marketUnit: '',
     execPnl: '0', createType: 'CreateByUser', extraFees: [], feeCurrency: 'USDT',
   };

@@ -100,6 +100,7 @@ export function fillOf(item: JsonRecord, at: Place, instruments: Instruments, li
     liquidity: flag(item, 'isMaker', at) ? 'maker' : 'taker',
     venueMs: integer(item, 'execTime', at),
     seq: integer(item, 'seq', at),
+    positionTrigger: positionTriggerOf(optionalText(item, 'stopOrderType', at)),
   };
 }
 

@@ -131,6 +131,7 @@ export function fillsOf(match: MatchFills): readonly Fill[] {
       liquidity: match.liquidity,
       venueMs: match.nowMs,
       seq: match.seq,
+      positionTrigger: order.positionTrigger,
     };
   });
 }
