@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import type { MutantName } from '../sim/mutants.ts';
 import { mutant, mutantStories } from '../sim/mutants.ts';
 import type { NetworkFaults } from '../sim/network.ts';
+import { noFaults } from '../sim/network.ts';
 import { runScenario, scenarios } from '../sim/scenarios.ts';
 import type { SeedResult } from '../sim/swarm.ts';
 import { runSeed } from '../sim/swarm.ts';
@@ -20,7 +21,8 @@ export const simUsage = `usage: vigil sim [--seeds A..B | --seed N [--trace] | -
   --seed N         run one seed
   --trace          print one line per event (with --seed or --scenario)
   --scenario NAME  run a named scenario: ${Object.keys(scenarios).join(', ')}
-  --faults LIST    force faults on every seed: duplicate, reorder, request-lost, reply-lost, none
+  --faults LIST    force faults on every seed: duplicate, reorder, request-lost, reply-lost, stream-reset, stream-stall,
+                   stale-snapshot, none (restarts follow the seed)
   --mutant NAME    run a deliberately broken engine, to see the harness catch it: ${Object.keys(mutantStories).join(', ')}
   --json           print a machine-readable summary`;
 
@@ -29,7 +31,10 @@ const faultPresets: Readonly<Record<string, Partial<NetworkFaults>>> = {
   reorder: { reorderChance: 0.2, reorderDelayMs: { min: 1, max: 300 } },
   'request-lost': { requestLostChance: 0.05 },
   'reply-lost': { replyLostChance: 0.05 },
-  none: { duplicateChance: 0, reorderChance: 0, requestLostChance: 0, replyLostChance: 0 },
+  'stream-reset': { streamFaultEveryMs: 30_000, stallShare: 0 },
+  'stream-stall': { streamFaultEveryMs: 30_000, stallShare: 1 },
+  'stale-snapshot': { staleSnapshotChance: 0.5, staleSnapshotDelayMs: { min: 50, max: 2_000 } },
+  none: { ...noFaults },
 };
 
 export class UsageError extends Error {

@@ -176,6 +176,22 @@ describe('reconciliation', () => {
     assert.equal(state.positions.get('main/BTCUSDT')?.sizeLots, 6);
   });
 
+  it('asks about a vanished order again when the question goes unanswered, until the venue says', () => {
+    const state = engine();
+    step(state, openMarket('r1', 10, { entry: { kind: 'limit', price: '64000' } }));
+    step(state, { type: 'OrderSubmitAcked', atMs: 11, commandId: 0, clientOrderId: 't-1-e' as never, venueOrderId: 'v1' as VenueOrderId });
+    const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs: 20, stream: 'private' }));
+    assert.ok(fetch);
+    step(state, { type: 'SnapshotReceived', atMs: 30, snapshotId: fetch.snapshotId, tickers: [], positions: [], fills: [], positionsVenueMs: 25, openOrders: [] });
+    const failed = step(state, { type: 'OrderQueryFailed', atMs: 40, commandId: 0, clientOrderId: 't-1-e' as never, reason: 'request timed out' });
+    const timer = failed.find((command) => command.type === 'StartTimer');
+    assert.ok(timer?.type === 'StartTimer', 'a failed question is asked again later');
+    const again = step(state, { type: 'TimerFired', atMs: timer.fireAtMs, timerId: timer.timerId });
+    assert.deepEqual(again.filter((command) => command.type === 'QueryOrder').map((command) => command.clientOrderId), ['t-1-e']);
+    step(state, { type: 'OrderQueried', atMs: 2_000, commandId: 0, clientOrderId: 't-1-e' as never, report: openOrder('t-1-e', 'v1', { status: 'cancelled', venueUpdatedMs: 25 }) });
+    assert.equal(state.orders.get('t-1-e')?.status, 'cancelled');
+  });
+
   it('books a size the fills do not explain only when a second snapshot confirms it', () => {
     const state = engine({ externalPositions: 'watch' });
     const snapshotWith = (seq: number, atMs: number): ReturnType<typeof step> => {

@@ -6,7 +6,7 @@ import type { OrderReport } from '../events.ts';
 import type { VenueOrderId } from '../ids.ts';
 import { parseClientOrderId } from '../ids.ts';
 import type { Order, OrderKey } from '../order/order.ts';
-import { isAcknowledged, isLive, markCancelRequested, newPendingOrder, onReport } from '../order/order.ts';
+import { isAcknowledged, markCancelRequested, newPendingOrder, onReport } from '../order/order.ts';
 import type { OrderType } from '../types.ts';
 import type { Ctx } from './context.ts';
 import { cancelOrder, notify, putOrder } from './context.ts';
@@ -48,11 +48,6 @@ export function requestCancel(ctx: Ctx, order: Order): void {
   }
   putOrder(ctx, markCancelRequested(order, ctx.atMs));
   cancelOrder(ctx, order);
-}
-
-/** Whether the venue still owes us an answer about this order. */
-export function needsAnswer(order: Order): boolean {
-  return order.status === 'unknown' || (order.cancelWanted && order.cancelRequestedMs === null && isLive(order));
 }
 
 /** An order no intent explains: recorded as external, never dropped. */

@@ -227,7 +227,6 @@ export function finish(ctx: Ctx, intent: Intent, reason: string): Intent {
 export function startExit(ctx: Ctx, intent: Intent, reason: string, protective: boolean): Intent {
   if (!isActive(intent) || intent.phase.name === 'exiting') return intent;
   if (protective) ctx.state.counters.protectiveExits += 1;
-  notify(ctx, protective ? 'alarm' : 'info', 'exit', intent.symbol, `${intent.id} closing at market: ${reason}`);
   const entry = orderOf(ctx, intent.entryOrder);
   if (entry !== null && isLive(entry)) requestCancel(ctx, entry);
   const exiting: Intent = { ...intent, phase: { name: 'exiting', reason, sinceMs: ctx.atMs } };
@@ -235,7 +234,11 @@ export function startExit(ctx: Ctx, intent: Intent, reason: string, protective: 
   const sizeLots = position === undefined ? 0 : effectiveSizeLots(position);
   // Nothing filled yet: cancelling the entry is the whole exit; should it fill first, the exiting
   // phase closes what it opened.
-  if (sizeLots === 0 && (entry === null || filledLots(entry) === 0)) return putIntent(ctx, exiting);
+  if (sizeLots === 0 && (entry === null || filledLots(entry) === 0)) {
+    notify(ctx, protective ? 'alarm' : 'info', 'entry-cancel', intent.symbol, `${intent.id} cancelling the unfilled entry: ${reason}`);
+    return putIntent(ctx, exiting);
+  }
+  notify(ctx, protective ? 'alarm' : 'info', 'exit', intent.symbol, `${intent.id} closing at market: ${reason}`);
   return putIntent(ctx, sendExit(ctx, exiting, sizeLots));
 }
 

@@ -13,7 +13,7 @@ import type { Ctx } from './context.ts';
 import { anomaly, findPosition, notify, queryOrder, startTimer } from './context.ts';
 import { promoteOrphan } from '../reconcile/restore.ts';
 import { onSnapshotTimer, recheckSoon } from './lifecycle.ts';
-import { needsAnswer, resendWantedCancel, updateOrder } from './orders.ts';
+import { resendWantedCancel, updateOrder } from './orders.ts';
 import { evaluateSymbol, sendExit, putIntent, startExit } from './protect.ts';
 
 type Reply =
@@ -63,8 +63,9 @@ function nextOnReply(ctx: Ctx, order: Order, event: Reply): Order {
     case 'OrderQueried':
       return event.report === null ? onNotFound(ctx, order) : onFound(ctx, order, event.report);
     case 'OrderQueryFailed':
-      // No answer is not "not found": ask again later, and count nothing.
-      if (needsAnswer(order)) startTimer(ctx, { kind: 'query-order', orderKey: order.key }, ctx.state.config.unknownQueryIntervalMs);
+      // No answer is not "not found": ask again later, and count nothing. Whatever made us ask (an
+      // outcome unknown, an order missing from a snapshot) still stands while the order is live.
+      if (isLive(order)) startTimer(ctx, { kind: 'query-order', orderKey: order.key }, ctx.state.config.unknownQueryIntervalMs);
       return order;
     default:
       return assertNever(event);
@@ -105,7 +106,7 @@ export function onTimerFired(ctx: Ctx, event: EventOf<'TimerFired'>): void {
   switch (purpose.kind) {
     case 'query-order': {
       const order = ctx.state.orders.get(purpose.orderKey);
-      if (order !== undefined && needsAnswer(order)) queryOrder(ctx, order);
+      if (order !== undefined && isLive(order)) queryOrder(ctx, order);
       return;
     }
     case 'stop-deadline':
