@@ -61,6 +61,20 @@ export type PositionReport = {
   readonly venueUpdatedMs: number;
 };
 
+/**
+ * The account's settlement coin as the venue reports it (Bybit's wallet topic and wallet-balance
+ * call, USDT of the unified account): the balance fills and fees have made, and the equity that
+ * adds the open positions' unrealised PnL.
+ */
+export type WalletReport = {
+  readonly coin: string;
+  readonly walletBalanceE8: number;
+  readonly equityE8: number;
+  readonly unrealisedPnlE8: number;
+  /** When the venue made the report (Bybit: the message's creationTime, or the reply's time). */
+  readonly venueMs: number;
+};
+
 export type SizeRequest = { readonly quantity: string } | { readonly notional: string };
 export type PriceRequest = { readonly price: string } | { readonly percent: number };
 export type EntryRequest = { readonly kind: 'market' } | { readonly kind: 'limit'; readonly price: string };
@@ -89,6 +103,8 @@ export type Snapshot = {
   readonly tickers: readonly Ticker[];
   /** Venue time the positions were read at: a position missing from them was flat then. */
   readonly positionsVenueMs: number;
+  /** The settlement coin's balance, when the venue answered for it. */
+  readonly wallet: WalletReport | null;
 };
 
 type At = { readonly atMs: number };
@@ -99,6 +115,7 @@ export type Event =
   | (At & { readonly type: 'OrderUpdated'; readonly source: Source } & OrderReport)
   | (At & { readonly type: 'FillReceived'; readonly source: Source } & Fill)
   | (At & { readonly type: 'PositionUpdated'; readonly source: Source } & PositionReport)
+  | (At & { readonly type: 'WalletUpdated'; readonly source: Source } & WalletReport)
   | (At & { readonly type: 'OrderSubmitAcked'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly venueOrderId: VenueOrderId })
   | (At & { readonly type: 'OrderSubmitRejected'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly code: RejectCode; readonly reason: string })
   | (At & { readonly type: 'OrderSubmitUnknown'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly reason: string })

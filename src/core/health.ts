@@ -3,6 +3,7 @@
 // stay at zero), and whether anything needs a human.
 
 import { isActive } from './intent/intent.ts';
+import { formatE8 } from './money.ts';
 import type { EngineState, ReconcileCounts } from './state.ts';
 
 export type Health = {
@@ -15,6 +16,8 @@ export type Health = {
   readonly drift: Readonly<Omit<ReconcileCounts, 'runs'>>;
   readonly anomalies: number;
   readonly protectiveExits: number;
+  /** The settlement coin's balance and equity as last reported by the venue; null before any report. */
+  readonly wallet: { readonly coin: string; readonly balanceE8: number; readonly equityE8: number } | null;
 };
 
 export function healthOf(state: EngineState): Health {
@@ -29,11 +32,13 @@ export function healthOf(state: EngineState): Health {
     drift,
     anomalies: counters.anomalies,
     protectiveExits: counters.protectiveExits,
+    wallet: state.wallet === null ? null : { coin: state.wallet.coin, balanceE8: state.wallet.walletBalanceE8, equityE8: state.wallet.equityE8 },
   };
 }
 
 export function describeHealth(health: Health): string {
   const drift = Object.entries(health.drift).filter(([, count]) => count > 0).map(([name, count]) => `${name} ${count}`);
-  return `phase ${health.phase}, private stream ${health.streams.private}, public stream ${health.streams.public}, ` +
+  const wallet = health.wallet === null ? 'wallet not reported yet' : `wallet ${formatE8(health.wallet.balanceE8)} ${health.wallet.coin} (equity ${formatE8(health.wallet.equityE8)})`;
+  return `phase ${health.phase}, private stream ${health.streams.private}, public stream ${health.streams.public}, ${wallet}, ` +
     `${health.activeIntents} active intent(s), ${health.reconciliations} reconciliation(s), drift healed: ${drift.length === 0 ? 'none' : drift.join(', ')}`;
 }

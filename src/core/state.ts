@@ -14,7 +14,7 @@ import type { Intent } from './intent/intent.ts';
 import type { Order, OrderKey } from './order/order.ts';
 import type { Position, PositionKey } from './position/position.ts';
 import type { PositionPolicy } from './protection/policy.ts';
-import type { StreamName } from './events.ts';
+import type { StreamName, WalletReport } from './events.ts';
 import type { TriggerBy } from './types.ts';
 
 export type ExternalPositionPolicy = 'protect' | 'watch' | 'close';
@@ -152,6 +152,8 @@ export type EngineState = {
   intentSeq: number;
   readonly instruments: Map<string, Instrument>;
   readonly markets: Map<string, Market>;
+  /** The settlement coin's balance: the newest report, by venue time, from stream or snapshot. */
+  wallet: WalletReport | null;
   readonly orders: Map<OrderKey, Order>;
   readonly orderKeyByVenueId: Map<VenueOrderId, OrderKey>;
   readonly fillIds: Set<ExecutionId>;
@@ -178,6 +180,8 @@ export type EngineState = {
   /** The one periodic reconciliation timer that counts (later ones replace earlier ones). */
   periodicTimerId: number | null;
   readonly suspectedMismatches: Map<string, SuspectedMismatch>;
+  /** A recheck asked for while a snapshot was already on its way (see snapshots.ts); null if none. */
+  recheckWantedSinceMs: number | null;
   readonly reconcile: ReconcileCounts;
 };
 
@@ -192,6 +196,7 @@ export function createEngineState(overrides: Partial<EngineConfig> = {}): Engine
     intentSeq: 0,
     instruments: new Map(),
     markets: new Map(),
+    wallet: null,
     orders: new Map(),
     orderKeyByVenueId: new Map(),
     fillIds: new Set(),
@@ -210,6 +215,7 @@ export function createEngineState(overrides: Partial<EngineConfig> = {}): Engine
     fillCursorMs: 0,
     periodicTimerId: null,
     suspectedMismatches: new Map(),
+    recheckWantedSinceMs: null,
     reconcile: zeroReconcileCounts(),
     counters: {
       eventsApplied: 0, duplicateFills: 0, staleReports: 0, adoptedOrders: 0, adoptedPositions: 0,

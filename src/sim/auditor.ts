@@ -20,7 +20,8 @@
 //                     recovered by the reconciliation after the reconnect, not by a later one;
 //  runtime-halted     the engine never fails an internal assertion;
 //  converged          at quiescence the engine's positions (size, cost, realized PnL, fees), its
-//                     fills and its live orders equal the venue's, and every position is protected.
+//                     fills, its live orders and its wallet balance equal the venue's, and every
+//                     position is protected.
 
 import type { ExecutionId } from '../core/ids.ts';
 import { parseClientOrderId } from '../core/ids.ts';
@@ -192,6 +193,8 @@ export class Auditor {
         const applied = venue !== undefined && venue !== null && (venue.seq > fact.report.seq || (venue.seq === fact.report.seq && venue.venueUpdatedMs >= fact.report.venueUpdatedMs));
         return applied ? null : `position report ${fact.report.symbol} seq ${fact.report.seq} not applied`;
       }
+      case 'wallet':
+        return state.wallet !== null && state.wallet.venueMs >= fact.report.venueMs ? null : `wallet report at ${fact.report.venueMs} not applied`;
       case 'ticker': {
         const market = state.markets.get(fact.symbol);
         return market !== undefined && market.venueMs >= fact.venueMs ? null : `ticker ${fact.symbol} at ${fact.venueMs} not applied`;
@@ -312,6 +315,8 @@ export class Auditor {
       }
       if (local.effective !== truth.sizeLots) this.fail('converged', nowMs, `${truth.symbol} effective size: engine ${local.effective} != venue ${truth.sizeLots}`);
     }
+    const wallet = venue.wallet(nowMs).walletBalanceE8;
+    if (state.wallet?.walletBalanceE8 !== wallet) this.fail('converged', nowMs, `wallet balance: engine ${state.wallet?.walletBalanceE8 ?? 'unknown'} != venue ${wallet}`);
     this.checkFillsConverged(nowMs);
     this.checkOrdersConverged(nowMs);
   }

@@ -2,6 +2,7 @@
 // translation of a venue fact into the event the bot receives.
 
 import { lotsToQty, ticksToPrice } from '../core/instrument.ts';
+import { formatE8 } from '../core/money.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { Incoming, VenueCommand } from '../shell/ports.ts';
 import type { VenueFact } from '../venues/sim/venue.ts';
@@ -14,6 +15,8 @@ export function factToIncoming(fact: VenueFact): Incoming {
       return { type: 'FillReceived', source: 'stream', ...fact.fill };
     case 'position':
       return { type: 'PositionUpdated', source: 'stream', ...fact.report };
+    case 'wallet':
+      return { type: 'WalletUpdated', source: 'stream', ...fact.report };
     case 'ticker':
       return { type: 'TickerUpdated', symbol: fact.symbol, lastTicks: fact.lastTicks, markTicks: fact.markTicks, venueMs: fact.venueMs };
     default:
@@ -38,6 +41,8 @@ export function describeFact(fact: VenueFact, instruments: ReadonlyMap<string, I
       const p = fact.report;
       return `position ${p.symbol} size=${p.sizeLots} sl=${p.stopLossTicks ?? '-'} tp=${p.takeProfitTicks ?? '-'} seq=${p.seq}`;
     }
+    case 'wallet':
+      return `wallet ${fact.report.coin} balance=${formatE8(fact.report.walletBalanceE8)} equity=${formatE8(fact.report.equityE8)}`;
     case 'ticker':
       return `ticker ${fact.symbol} ${fact.lastTicks}`;
     default:

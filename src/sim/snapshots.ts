@@ -1,11 +1,11 @@
 // The simulated venue's REST snapshot, the way Bybit serves it: all USDT positions in one call (200
 // a page), open orders across symbols 50 a page, executions since a time 100 a page, every ticker in
-// one call. The kinds are fetched concurrently; the pages of one kind follow each other by cursor, each a round trip,
+// one call, the wallet in one call. The kinds are fetched concurrently; the pages of one kind follow each other by cursor, each a round trip,
 // each read from the venue when its request arrives (so pages of one snapshot are read at different
 // times, as on a live venue). A lost page fails the snapshot after the REST timeout.
 
 import type { CommandOf } from '../core/commands.ts';
-import type { Fill, OrderReport, PositionReport, Ticker } from '../core/events.ts';
+import type { Fill, OrderReport, PositionReport, Ticker, WalletReport } from '../core/events.ts';
 import type { Incoming } from '../shell/ports.ts';
 import type { SimVenue } from '../venues/sim/venue.ts';
 import type { Network } from './network.ts';
@@ -15,7 +15,9 @@ export const positionsPerPage = 200;
 export const ordersPerPage = 50;
 export const fillsPerPage = 100;
 
-type Parts = { positions: PositionReport[]; orders: OrderReport[]; fills: Fill[]; tickers: Ticker[]; positionsVenueMs: number; pending: number; failed: boolean };
+type Parts = {
+  positions: PositionReport[]; orders: OrderReport[]; fills: Fill[]; tickers: Ticker[]; wallet: WalletReport | null; positionsVenueMs: number; pending: number; failed: boolean;
+};
 
 export class SnapshotService {
   private readonly scheduler: Scheduler;
@@ -31,14 +33,14 @@ export class SnapshotService {
   }
 
   fetch(command: CommandOf<'FetchSnapshot'>, deliver: (incoming: Incoming) => void): void {
-    const parts: Parts = { positions: [], orders: [], fills: [], tickers: [], positionsVenueMs: 0, pending: 4, failed: false };
+    const parts: Parts = { positions: [], orders: [], fills: [], tickers: [], wallet: null, positionsVenueMs: 0, pending: 5, failed: false };
     const sentAtMs = this.scheduler.nowMs();
     const done = (): void => {
       parts.pending -= 1;
       if (parts.pending > 0 || parts.failed) return;
       deliver({
         type: 'SnapshotReceived', snapshotId: command.snapshotId, positions: parts.positions, openOrders: parts.orders,
-        fills: parts.fills, tickers: parts.tickers, positionsVenueMs: parts.positionsVenueMs,
+        fills: parts.fills, tickers: parts.tickers, positionsVenueMs: parts.positionsVenueMs, wallet: parts.wallet,
       });
     };
     const failed = (): void => {
@@ -63,6 +65,10 @@ export class SnapshotService {
     }, done, failed);
     this.chain(() => {
       parts.tickers.push(...this.venue.tickers(this.scheduler.nowMs()));
+      return false;
+    }, done, failed);
+    this.chain(() => {
+      parts.wallet = this.venue.wallet(this.scheduler.nowMs());
       return false;
     }, done, failed);
     let fillIndex = 0;

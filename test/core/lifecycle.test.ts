@@ -4,6 +4,7 @@ import type { CommandOf } from '../../src/core/commands.ts';
 import { step } from '../../src/core/engine/step.ts';
 import type { OrderReport, PositionReport } from '../../src/core/events.ts';
 import type { ExecutionId, VenueOrderId } from '../../src/core/ids.ts';
+import { describeHealth, healthOf } from '../../src/core/health.ts';
 import { createEngineState } from '../../src/core/state.ts';
 import type { EngineState } from '../../src/core/state.ts';
 import { btc, engine, fill, notices, openMarket, position, submits, ticker, toTrading } from '../support/events.ts';
@@ -44,7 +45,7 @@ describe('the lifecycle', () => {
     assert.ok(fetch !== undefined, 'a snapshot is asked for once the private stream is up');
     assert.equal(state.lifecycle.phase, 'snapshotting');
     assert.match(texts(step(state, openMarket('r1', 4))), /not trading yet \(phase snapshotting\)/);
-    const reconciled = step(state, { type: 'SnapshotReceived', atMs: 5, snapshotId: fetch.snapshotId, tickers: [], positions: [], openOrders: [], fills: [], positionsVenueMs: 5 });
+    const reconciled = step(state, { type: 'SnapshotReceived', atMs: 5, snapshotId: fetch.snapshotId, tickers: [], positions: [], openOrders: [], fills: [], positionsVenueMs: 5, wallet: null });
     assert.equal(state.lifecycle.phase, 'trading');
     assert.ok(notices(reconciled).includes('reconciled'));
     assert.ok(reconciled.some((command) => command.type === 'StartTimer'), 'the periodic reconciliation is scheduled');
@@ -72,7 +73,7 @@ describe('the lifecycle', () => {
     assert.deepEqual(submits(evidence).map((command) => command.clientOrderId), ['t-1-sl'], 'the stop goes out, the take-profit waits');
     const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs: 30, stream: 'private' }));
     assert.ok(fetch);
-    const reconciled = step(state, { type: 'SnapshotReceived', atMs: 40, snapshotId: fetch.snapshotId, tickers: [], positions: [venuePosition(10, 7, 21)], openOrders: [], fills: [], positionsVenueMs: 35 });
+    const reconciled = step(state, { type: 'SnapshotReceived', atMs: 40, snapshotId: fetch.snapshotId, tickers: [], positions: [venuePosition(10, 7, 21)], openOrders: [], fills: [], positionsVenueMs: 35, wallet: null });
     assert.ok(submits(reconciled).some((command) => command.clientOrderId === 't-1-tp'));
   });
 
@@ -96,7 +97,7 @@ describe('reconciliation', () => {
     assert.ok(fetch);
     const missed = { ...fill(null, 'm1', 'x9', 5, 650_000, 9, 90), type: undefined, atMs: undefined, source: undefined };
     const commands = step(state, {
-      type: 'SnapshotReceived', atMs: 120, snapshotId: fetch.snapshotId, tickers: [], positionsVenueMs: 60,
+      type: 'SnapshotReceived', atMs: 120, snapshotId: fetch.snapshotId, tickers: [], positionsVenueMs: 60, wallet: null,
       positions: [venuePosition(0, 8, 60)], openOrders: [], fills: [missed as never],
     });
     assert.equal(state.reconcile.missedFills, 1);
@@ -111,7 +112,7 @@ describe('reconciliation', () => {
     const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs: 1, stream: 'private' }));
     assert.ok(fetch);
     assert.equal(submits(step(state, position(4, 3, 2))).length, 0, 'not before the snapshot: it might be ours');
-    const commands = step(state, { type: 'SnapshotReceived', atMs: 3, snapshotId: fetch.snapshotId, tickers: [], positions: [venuePosition(4, 3, 2)], openOrders: [], fills: [], positionsVenueMs: 3 });
+    const commands = step(state, { type: 'SnapshotReceived', atMs: 3, snapshotId: fetch.snapshotId, tickers: [], positions: [venuePosition(4, 3, 2)], openOrders: [], fills: [], positionsVenueMs: 3, wallet: null });
     assert.equal(state.reconcile.unknownPositions, 1);
     assert.equal(state.reconcile.positionsWithoutStop, 1);
     assert.equal(submits(commands)[0]?.spec.type.kind, 'stop-market');
@@ -131,7 +132,7 @@ describe('reconciliation', () => {
   it('restores a position with its take-profit: no second take-profit, a stop if the venue holds none', () => {
     const state = started();
     const takeProfit = openOrder('t-5-tp', 'v5', { side: 'sell', reduceOnly: true, priceTicks: 660_000 });
-    const commands = toTrading(state, { openOrders: [takeProfit], positions: [venuePosition(10, 4, 1)], positionsVenueMs: 1 });
+    const commands = toTrading(state, { openOrders: [takeProfit], positions: [venuePosition(10, 4, 1)], positionsVenueMs: 1, wallet: null });
     const intent = state.intents.get('t-5' as never);
     assert.equal(intent?.takeProfitOrder, 't-5-tp');
     const sent = submits(commands);
@@ -146,7 +147,7 @@ describe('reconciliation', () => {
     const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs: 20, stream: 'private' }));
     assert.ok(fetch);
     const commands = step(state, {
-      type: 'SnapshotReceived', atMs: 30, snapshotId: fetch.snapshotId, tickers: [], positions: [], fills: [], positionsVenueMs: 25,
+      type: 'SnapshotReceived', atMs: 30, snapshotId: fetch.snapshotId, tickers: [], positions: [], fills: [], positionsVenueMs: 25, wallet: null,
       openOrders: [openOrder('t-3-tp', 'v3', { side: 'sell', reduceOnly: true }), openOrder('manual-1', 'v4'), openOrder(null, 'v5')],
     });
     assert.equal(state.reconcile.orphanOrders, 1, 't-3-tp: ours, but the symbol has a live intent of this run');
@@ -168,7 +169,7 @@ describe('reconciliation', () => {
     const missed = { ...fill(null, 'm1', 'x1', 4, 640_000, 4, 15), type: undefined, atMs: undefined, source: undefined };
     const commands = step(state, {
       type: 'SnapshotReceived', atMs: 30, snapshotId: fetch.snapshotId, tickers: [], positions: [venuePosition(6, 4, 15)], openOrders: [],
-      fills: [missed as never], positionsVenueMs: 25,
+      fills: [missed as never], positionsVenueMs: 25, wallet: null,
     });
     assert.deepEqual(['ext:m1', 'ext:m2', 'ext:m3'].map((key) => state.orders.get(key)?.status), ['filled', 'filled', 'cancelled']);
     assert.equal(state.reconcile.vanishedOrders, 0, 'nothing to ask the venue about orders that are not ours');
@@ -182,7 +183,7 @@ describe('reconciliation', () => {
     step(state, { type: 'OrderSubmitAcked', atMs: 11, commandId: 0, clientOrderId: 't-1-e' as never, venueOrderId: 'v1' as VenueOrderId });
     const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs: 20, stream: 'private' }));
     assert.ok(fetch);
-    step(state, { type: 'SnapshotReceived', atMs: 30, snapshotId: fetch.snapshotId, tickers: [], positions: [], fills: [], positionsVenueMs: 25, openOrders: [] });
+    step(state, { type: 'SnapshotReceived', atMs: 30, snapshotId: fetch.snapshotId, tickers: [], positions: [], fills: [], positionsVenueMs: 25, wallet: null, openOrders: [] });
     const failed = step(state, { type: 'OrderQueryFailed', atMs: 40, commandId: 0, clientOrderId: 't-1-e' as never, reason: 'request timed out' });
     const timer = failed.find((command) => command.type === 'StartTimer');
     assert.ok(timer?.type === 'StartTimer', 'a failed question is asked again later');
@@ -192,13 +193,49 @@ describe('reconciliation', () => {
     assert.equal(state.orders.get('t-1-e')?.status, 'cancelled');
   });
 
+  it('keeps the newest wallet report: a snapshot read before a push does not overwrite it', () => {
+    const state = engine();
+    const wallet = (walletBalanceE8: number, venueMs: number) => ({ coin: 'USDT', walletBalanceE8, equityE8: walletBalanceE8, unrealisedPnlE8: 0, venueMs });
+    step(state, { type: 'WalletUpdated', atMs: 100, source: 'stream', ...wallet(1_000_00000000, 100) });
+    const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs: 110, stream: 'private' }));
+    assert.ok(fetch);
+    step(state, { type: 'SnapshotReceived', atMs: 120, snapshotId: fetch.snapshotId, tickers: [], positions: [], openOrders: [], fills: [], positionsVenueMs: 90, wallet: wallet(990_00000000, 90) });
+    assert.equal(state.wallet?.walletBalanceE8, 1_000_00000000);
+    step(state, { type: 'WalletUpdated', atMs: 130, source: 'stream', ...wallet(1_010_00000000, 125) });
+    assert.equal(state.wallet?.walletBalanceE8, 1_010_00000000);
+    assert.match(describeHealth(healthOf(state)), /wallet 1010.00 USDT \(equity 1010.00\)/);
+    // Two different reports from one millisecond cannot be ordered (wallet pushes carry no sequence): ask.
+    const tie = step(state, { type: 'WalletUpdated', atMs: 140, source: 'stream', ...wallet(1_009_00000000, 125) });
+    assert.equal(tie.filter((command) => command.type === 'FetchSnapshot').length, 1);
+  });
+
+  it('keeps a recheck asked for while a snapshot is on its way, and asks once that one is merged', () => {
+    const state = engine();
+    step(state, openMarket('r1', 10));
+    step(state, fill('t-1-e', 'v1', 'x1', 10, 650_000, 3, 50));
+    step(state, { type: 'StreamDisconnected', atMs: 90, stream: 'private', reason: 'test' });
+    const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs: 100, stream: 'private' }));
+    assert.ok(fetch);
+    // "Nothing to reduce" for an exit, while the reconnect's snapshot (asked at 100) is on its way.
+    const exit = submits(step(state, { type: 'CloseRequested', atMs: 120, requestId: 'c1', symbol: 'BTCUSDT' }))[0];
+    assert.equal(exit?.clientOrderId, 't-1-x');
+    const rejected = step(state, { type: 'OrderSubmitRejected', atMs: 150, commandId: exit.commandId, clientOrderId: exit.clientOrderId, code: 'reduce-only', reason: 'nothing to reduce' });
+    assert.equal(fetchOf(rejected), undefined, 'one snapshot at a time');
+    const merged = step(state, { type: 'SnapshotReceived', atMs: 200, snapshotId: fetch.snapshotId, tickers: [], positions: [], openOrders: [], fills: [], positionsVenueMs: 120, wallet: null });
+    assert.ok(fetchOf(merged), 'the snapshot asked at 100 may have read the venue before 150: ask again');
+    const again = fetchOf(merged);
+    assert.ok(again);
+    const after = step(state, { type: 'SnapshotReceived', atMs: 300, snapshotId: again.snapshotId, tickers: [], positions: [], openOrders: [], fills: [], positionsVenueMs: 250, wallet: null });
+    assert.equal(fetchOf(after), undefined, 'answered: nothing more is owed');
+  });
+
   it('books a size the fills do not explain only when a second snapshot confirms it', () => {
     const state = engine({ externalPositions: 'watch' });
     const snapshotWith = (seq: number, atMs: number): ReturnType<typeof step> => {
       step(state, { type: 'StreamDisconnected', atMs, stream: 'private', reason: 'test' });
       const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs, stream: 'private' }));
       assert.ok(fetch);
-      return step(state, { type: 'SnapshotReceived', atMs, snapshotId: fetch.snapshotId, tickers: [], positions: [venuePosition(3, seq, atMs)], openOrders: [], fills: [], positionsVenueMs: atMs });
+      return step(state, { type: 'SnapshotReceived', atMs, snapshotId: fetch.snapshotId, tickers: [], positions: [venuePosition(3, seq, atMs)], openOrders: [], fills: [], positionsVenueMs: atMs, wallet: null });
     };
     snapshotWith(5, 100);
     assert.equal(state.positions.get('main/BTCUSDT')?.sizeLots, 0, 'suspected, not booked');

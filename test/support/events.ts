@@ -31,7 +31,7 @@ export function toTrading(state: EngineState, snapshot: Partial<Snapshot> = {}):
   const fetch = requested.find((command): command is CommandOf<'FetchSnapshot'> => command.type === 'FetchSnapshot');
   if (fetch === undefined) throw new Error('no snapshot requested when the private stream came up');
   return [...commands, ...requested, ...step(state, {
-    type: 'SnapshotReceived', atMs: 0, snapshotId: fetch.snapshotId, positions: [], openOrders: [], fills: [], tickers: [], positionsVenueMs: 0, ...snapshot,
+    type: 'SnapshotReceived', atMs: 0, snapshotId: fetch.snapshotId, positions: [], openOrders: [], fills: [], tickers: [], positionsVenueMs: 0, wallet: null, ...snapshot,
   })];
 }
 

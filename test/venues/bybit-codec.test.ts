@@ -1,6 +1,6 @@
 // The Bybit v5 codec against real payloads (test/fixtures/bybit-v5, see its PROVENANCE.md):
 // concrete values decoded from each fixture, the skips (other categories, hedge mode, funding,
-// execution.fast, wallet), numbers sent as strings or JSON numbers, error texts that name the
+// execution.fast, a wallet without USDT), numbers sent as strings or JSON numbers, error texts that name the
 // field, round trips decode(encode(x)) === x (fixed and property-based), and a fuzz that no input
 // makes a decoder throw.
 
@@ -15,10 +15,12 @@ import { defineInstrument } from '../../src/core/instrument.ts';
 import { formatScaled } from '../../src/core/decimal.ts';
 import type { DecodeContext } from '../../src/venues/bybit/decode.ts';
 import {
-  decodeCreateReply, decodeExecutionList, decodeInstruments, decodeOrderList, decodePositionList, decodeStreamMessage, fastExecutionReason, notBybitMessage,
+  decodeCreateReply, decodeExecutionList, decodeInstruments, decodeOrderList, decodePositionList, decodeStreamMessage, decodeWalletBalance, fastExecutionReason,
+  notBybitMessage,
 } from '../../src/venues/bybit/decode.ts';
 import {
   encodeExecutionMessage, encodeFillItem, encodeListReply, encodeOrderItem, encodeOrderMessage, encodePositionItem, encodePositionMessage, encodeTickerMessage,
+  encodeWalletMessage,
 } from '../../src/venues/bybit/encode.ts';
 
 type Json = Record<string, unknown>;
@@ -285,8 +287,27 @@ void describe('bybit codec: tickers, wallet, other topics and control frames', (
     assert.equal(decodeError({ ...off, data: { symbol: 'BTCUSDT' }, ts: undefined }), 'tickers.BTCUSDT.ts: expected an integer, missing');
   });
 
-  void it('skips wallet and unknown topics', () => {
-    assert.deepEqual(decodeOk(fixture('ws.private.wallet.json')), { events: [], skipped: [{ reason: 'wallet not modelled yet', where: 'wallet' }] });
+  void it('reads the USDT of a wallet push, timed by its creationTime, and skips an account without USDT', () => {
+    // The documented push holds only BTC.
+    assert.deepEqual(decodeOk(fixture('ws.private.wallet.json')), { events: [], skipped: [{ reason: 'no USDT in the UNIFIED wallet', where: 'wallet.data[0]' }] });
+    const usdt = { coin: 'USDT', equity: '10262.91335023', walletBalance: '9684.46297164', unrealisedPnl: '578.45037859', availableToWithdraw: '' };
+    const message = withItem('ws.private.wallet.json', { coin: [...listOf(listOf(fixture('ws.private.wallet.json'), 'data')[0]!, 'coin'), usdt] });
+    assert.deepEqual(decodeOk(message).events, [{
+      type: 'WalletUpdated', atMs: ctx.atMs, source: 'stream', coin: 'USDT', walletBalanceE8: 968_446_297_164, equityE8: 1_026_291_335_023,
+      unrealisedPnlE8: 57_845_037_859, venueMs: 1700034722104,
+    }]);
+    const bad = withItem('ws.private.wallet.json', { coin: [{ ...usdt, walletBalance: '9684.462971641' }] });
+    assert.equal(decodeError(bad), 'wallet.data[0].coin[0].walletBalance: USDT amount: 9684.462971641 has more than 8 decimal places');
+  });
+
+  void it('reads the USDT of a real unified account from wallet-balance, timed by the reply', () => {
+    assert.deepEqual(decodeWalletBalance(fixture('rest.v5.account.wallet-balance.unified.2025.json')), {
+      ok: true, skipped: [], cursor: null,
+      items: [{ coin: 'USDT', walletBalanceE8: 332_225_896_609, equityE8: 330_429_766_609, unrealisedPnlE8: -1_796_130_000, venueMs: 1736866023302 }],
+    });
+  });
+
+  void it('skips unknown topics', () => {
     assert.deepEqual(decodeOk(fixture('ws.public.kline.json')), { events: [], skipped: [{ reason: 'topic kline.5.BTCUSDT is not decoded', where: 'kline.5.BTCUSDT' }] });
   });
 
@@ -439,6 +460,14 @@ void describe('bybit codec: round trips', () => {
     fc.assert(fc.property(fc.array(positionArb, { minLength: 1, maxLength: 4 }), (reports) => {
       assert.deepEqual(decodeOk(encodePositionMessage(reports, instruments, 1)).events.map(stripEvent), reports);
     }), { numRuns: 300 });
+  });
+
+  void it('wallet pushes', () => {
+    const amountArb = fc.integer({ min: -1e14, max: 1e14 });
+    fc.assert(fc.property(amountArb, amountArb, amountArb, msArb, (walletBalanceE8, equityE8, unrealisedPnlE8, venueMs) => {
+      const report = { coin: 'USDT', walletBalanceE8, equityE8, unrealisedPnlE8, venueMs };
+      assert.deepEqual(decodeOk(JSON.parse(JSON.stringify(encodeWalletMessage(report)))).events.map(stripEvent), [report]);
+    }), { numRuns: 200 });
   });
 
   void it('tickers, snapshot and delta', () => {

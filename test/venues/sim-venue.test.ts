@@ -58,8 +58,9 @@ function accepted(result: SubmitResult): VenueOrderId {
   return result.venueOrderId;
 }
 
+/** The facts' kinds in order, without the wallet push that follows every match (tested on its own). */
 function shape(facts: readonly VenueFact[]): string[] {
-  return facts.map((fact) => (fact.kind === 'order' ? `order:${fact.report.status}` : fact.kind));
+  return facts.filter((fact) => fact.kind !== 'wallet').map((fact) => (fact.kind === 'order' ? `order:${fact.report.status}` : fact.kind));
 }
 
 function orders(facts: readonly VenueFact[]): OrderReport[] {
@@ -386,6 +387,10 @@ void describe('attached and position-level protection', () => {
       symbol: 'BTCUSDT', sizeLots: 0, costTicksLots: 0, realizedPnlE8: -1_001_200_000, feesE8: 65_449_450,
       stopLossTicks: null, takeProfitTicks: null, seq: 2, updatedMs: 3, openedMs: null,
     });
+    // The wallet: 10,000 USDT to start, plus realized PnL, less fees; pushed after each match.
+    const balanceE8 = 10_000 * 100_000_000 - 1_001_200_000 - 65_449_450;
+    assert.deepEqual(venue.wallet(3), { coin: 'USDT', walletBalanceE8: balanceE8, equityE8: balanceE8, unrealisedPnlE8: 0, venueMs: 3 });
+    assert.deepEqual(facts.filter((fact) => fact.kind === 'wallet').map((fact) => fact.report.walletBalanceE8), [balanceE8]);
   });
 
   void it('a take-profit on a short closes it when the mark falls to it', () => {

@@ -10,9 +10,10 @@
 
 import type { EventOf, StreamName } from '../events.ts';
 import { reconcile } from '../reconcile/reconcile.ts';
-import type { Lifecycle, SnapshotReason } from '../state.ts';
+import type { Lifecycle } from '../state.ts';
 import type { Ctx } from './context.ts';
-import { nextSeq, notify, startTimer } from './context.ts';
+import { notify, startTimer } from './context.ts';
+import { onSnapshotMerged, requestSnapshot } from './snapshots.ts';
 import { evaluateSymbol } from './protect.ts';
 
 export function onEngineStarted(ctx: Ctx): void {
@@ -66,6 +67,7 @@ export function onSnapshotReceived(ctx: Ctx, event: EventOf<'SnapshotReceived'>)
     for (const symbol of [...state.activeIntentBySymbol.keys()]) evaluateSymbol(ctx, symbol);
   }
   if (awaited.reason !== 'recheck') state.periodicTimerId = startTimer(ctx, { kind: 'reconcile' }, state.config.reconcileEveryMs);
+  onSnapshotMerged(ctx, awaited.requestedMs);
   if (state.suspectedMismatches.size > 0) startTimer(ctx, { kind: 'snapshot-retry', reason: 'recheck', attempt: 0 }, state.config.mismatchRecheckMs);
 }
 
@@ -77,31 +79,6 @@ export function onSnapshotFailed(ctx: Ctx, event: EventOf<'SnapshotFailed'>): vo
   notify(ctx, 'warn', 'snapshot-failed', null, `snapshot failed (${event.reason}); asking again in ${delayMs} ms`);
   ctx.state.snapshot = null;
   startTimer(ctx, { kind: 'snapshot-retry', reason: awaited.reason, attempt: awaited.attempt + 1 }, delayMs);
-}
-
-/** The periodic reconciliation, and retries: only while the private stream is up and nothing is awaited. */
-export function onSnapshotTimer(ctx: Ctx, reason: SnapshotReason, attempt: number): void {
-  const { state } = ctx;
-  if (state.streams.private !== 'up' || state.snapshot !== null) return;
-  if (reason === 'periodic' && state.lifecycle.phase !== 'trading') return;
-  requestSnapshot(ctx, reason, attempt);
-}
-
-/** A snapshot to check our view against, now if the stream is up and none is awaited. */
-export function recheckSoon(ctx: Ctx): void {
-  onSnapshotTimer(ctx, 'recheck', 0);
-}
-
-function requestSnapshot(ctx: Ctx, reason: SnapshotReason, attempt: number): void {
-  const { state } = ctx;
-  const snapshotId = nextSeq(ctx);
-  state.snapshot = { snapshotId, requestedMs: ctx.atMs, reason, attempt };
-  const { fillsOverlapMs, coldStartLookbackMs } = state.config;
-  // Until the first reconciliation since the start, fills seen on the stream say nothing about
-  // what came before them: fetch from well before the start.
-  const fromCursor = state.fillCursorMs - fillsOverlapMs;
-  const fillsSinceMs = state.reconciledSinceStart && state.fillCursorMs > 0 ? fromCursor : (state.startedMs ?? ctx.atMs) - coldStartLookbackMs;
-  ctx.out.push({ type: 'FetchSnapshot', commandId: nextSeq(ctx), snapshotId, fillsSinceMs });
 }
 
 function enter(ctx: Ctx, lifecycle: Lifecycle, text: string): void {

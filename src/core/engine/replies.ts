@@ -12,7 +12,7 @@ import { effectiveSizeLots } from '../position/position.ts';
 import type { Ctx } from './context.ts';
 import { anomaly, findPosition, notify, queryOrder, startTimer } from './context.ts';
 import { promoteOrphan } from '../reconcile/restore.ts';
-import { onSnapshotTimer, recheckSoon } from './lifecycle.ts';
+import { onSnapshotTimer, recheckSoon } from './snapshots.ts';
 import { resendWantedCancel, updateOrder } from './orders.ts';
 import { evaluateSymbol, sendExit, putIntent, startExit } from './protect.ts';
 

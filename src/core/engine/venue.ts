@@ -7,7 +7,7 @@
 // Each fact has an `apply` (state only) and a handler (apply, then evaluate the symbol), so that a
 // snapshot can apply all its facts before anything is decided from half of them.
 
-import type { EventOf, Fill, OrderReport, PositionReport, Ticker } from '../events.ts';
+import type { EventOf, Fill, OrderReport, PositionReport, Ticker, WalletReport } from '../events.ts';
 import { parseClientOrderId } from '../ids.ts';
 import { formatE8 } from '../money.ts';
 import type { Order } from '../order/order.ts';
@@ -18,6 +18,7 @@ import type { Ctx } from './context.ts';
 import { anomaly, findPosition, instrumentOf, notify, positionOf, putOrder, putPosition } from './context.ts';
 import { adoptExternalOrder, findOrderKey, refreshExternalSpec, updateOrder } from './orders.ts';
 import { evaluateSymbol } from './protect.ts';
+import { recheckSoon } from './snapshots.ts';
 
 export function onOrderUpdated(ctx: Ctx, event: EventOf<'OrderUpdated'>): void {
   applyOrderReport(ctx, event);
@@ -138,5 +139,27 @@ export function applyTicker(ctx: Ctx, ticker: Ticker): boolean {
     if (ticker.markTicks !== null) market.markTicks = ticker.markTicks;
     market.venueMs = ticker.venueMs;
   }
+  return true;
+}
+
+export function onWalletUpdated(ctx: Ctx, event: EventOf<'WalletUpdated'>): void {
+  const { coin, walletBalanceE8, equityE8, unrealisedPnlE8, venueMs } = event;
+  applyWallet(ctx, { coin, walletBalanceE8, equityE8, unrealisedPnlE8, venueMs });
+}
+
+/**
+ * The newer report by venue time stands: an older snapshot never overwrites a newer push. Wallet
+ * reports carry no sequence, so two different ones from the same millisecond cannot be ordered:
+ * the later arrival is kept for now and the venue is asked.
+ */
+export function applyWallet(ctx: Ctx, report: WalletReport): boolean {
+  const current = ctx.state.wallet;
+  if (current !== null && report.venueMs < current.venueMs) {
+    ctx.state.counters.staleReports += 1;
+    return false;
+  }
+  const undecidable = current !== null && report.venueMs === current.venueMs && report.walletBalanceE8 !== current.walletBalanceE8;
+  ctx.state.wallet = report;
+  if (undecidable) recheckSoon(ctx);
   return true;
 }

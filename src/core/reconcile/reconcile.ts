@@ -29,7 +29,7 @@ import type { Ctx } from '../engine/context.ts';
 import { instrumentOf, notify, queryOrder } from '../engine/context.ts';
 import { requestCancel, updateOrder } from '../engine/orders.ts';
 import { evaluateSymbol } from '../engine/protect.ts';
-import { applyFill, applyOrderReport, applyPositionReport, applyTicker } from '../engine/venue.ts';
+import { applyFill, applyOrderReport, applyPositionReport, applyTicker, applyWallet } from '../engine/venue.ts';
 import { recordFinishedFromFill } from './restore.ts';
 
 type Snapshot = EventOf<'SnapshotReceived'>;
@@ -40,6 +40,7 @@ export function reconcile(ctx: Ctx, snapshot: Snapshot, reason: SnapshotReason):
   const requestedMs = state.snapshot?.snapshotId === snapshot.snapshotId ? state.snapshot.requestedMs : snapshot.atMs;
   const symbols = new Set<string>();
   for (const ticker of snapshot.tickers) applyTicker(ctx, ticker);
+  if (snapshot.wallet !== null) applyWallet(ctx, snapshot.wallet);
   const open = mergeOrders(ctx, snapshot, symbols);
   mergeFills(ctx, snapshot, symbols);
   // After the fills: an order that is no longer open may have filled in them.

@@ -6,7 +6,8 @@
 //   execution.fast                  -> skipped: it carries no fee (see `fastExecutionReason`)
 //   position, position.linear       -> PositionUpdated (one-way mode, linear only)
 //   tickers.<SYMBOL>                -> TickerUpdated (snapshot or delta; an absent price is null)
-//   wallet, any other topic         -> skipped with a reason
+//   wallet                          -> WalletUpdated for the USDT of each account (none: skipped)
+//   any other topic                 -> skipped with a reason
 //   op auth/subscribe/ping/pong     -> no events; a failed auth or subscribe is an error
 //
 // Invariants:
@@ -22,7 +23,7 @@ import type { Source } from '../../core/types.ts';
 import type { JsonRecord, Place } from './fields.ts';
 import { DecodeError, describe, fail, integer, isRecord, itemAt, listField, nearestTicks, optionalTicks, pathOf, recordField, text } from './fields.ts';
 import type { Instruments, Skip, Skipped } from './items.ts';
-import { fillOf, isSkip, orderReportOf, positionReportOf } from './items.ts';
+import { fillOf, isSkip, orderReportOf, positionReportOf, walletReportOf } from './items.ts';
 
 export type DecodeContext = { readonly instruments: Instruments; readonly atMs: number; readonly source: Source };
 export type Decoded =
@@ -31,7 +32,7 @@ export type Decoded =
 
 export type { Skipped } from './items.ts';
 export type { CreateReply, InstrumentContext, Page, PageResult, RestFailure } from './rest.ts';
-export { decodeCreateReply, decodeExecutionList, decodeInstruments, decodeOrderList, decodePositionList } from './rest.ts';
+export { decodeCreateReply, decodeExecutionList, decodeInstruments, decodeOrderList, decodePositionList, decodeWalletBalance } from './rest.ts';
 
 /** Shared by every frame that skipped nothing: one allocation fewer per ticker. */
 const noSkips: readonly Skipped[] = Object.freeze([]);
@@ -65,7 +66,7 @@ function decodeTopic(topic: string, message: JsonRecord, ctx: DecodeContext): De
     case 'execution': case 'execution.linear': return decodeItems(topic, message, ctx, fillEventOf);
     case 'execution.fast': case 'execution.fast.linear': return skipItems(topic, message, fastExecutionReason);
     case 'position': case 'position.linear': return decodeItems(topic, message, ctx, positionEventOf);
-    case 'wallet': return skipFrame(topic, 'wallet not modelled yet');
+    case 'wallet': return decodeWallet(topic, message, ctx);
     default: return topic.startsWith('tickers.') ? decodeTicker(topic, message, ctx) : skipFrame(topic, `topic ${topic} is not decoded`);
   }
 }
@@ -116,6 +117,19 @@ function positionEventOf(item: JsonRecord, at: Place, ctx: DecodeContext): Event
     type: 'PositionUpdated', atMs: ctx.atMs, source: ctx.source, symbol: p.symbol, sizeLots: p.sizeLots, entryPrice: p.entryPrice,
     stopLossTicks: p.stopLossTicks, takeProfitTicks: p.takeProfitTicks, seq: p.seq, venueUpdatedMs: p.venueUpdatedMs,
   };
+}
+
+/** The wallet's items carry no time of their own: the message's creationTime orders them. */
+function decodeWallet(topic: string, message: JsonRecord, ctx: DecodeContext): Decoded {
+  const venueMs = integer(message, 'creationTime', { base: topic, index: -1 });
+  return decodeItems(topic, message, ctx, (item, at) => {
+    const w = walletReportOf(item, at, venueMs);
+    if (isSkip(w)) return w;
+    return {
+      type: 'WalletUpdated', atMs: ctx.atMs, source: ctx.source, coin: w.coin, walletBalanceE8: w.walletBalanceE8, equityE8: w.equityE8,
+      unrealisedPnlE8: w.unrealisedPnlE8, venueMs: w.venueMs,
+    };
+  });
 }
 
 function skipItems(topic: string, message: JsonRecord, reason: string): Decoded {

@@ -15,7 +15,7 @@
 
 import { assert } from '../../core/assert.ts';
 import { formatScaled } from '../../core/decimal.ts';
-import type { Fill, OrderReport, PositionReport } from '../../core/events.ts';
+import type { Fill, OrderReport, PositionReport, WalletReport } from '../../core/events.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import { lotsToQty, notionalE8, ticksToPrice } from '../../core/instrument.ts';
 import { moneyScale } from '../../core/money.ts';
@@ -63,6 +63,25 @@ export function encodeTickerMessage(
 }
 
 /** A REST list reply (order/realtime, order/history, position/list, execution/list). */
+/** A wallet push: one UNIFIED account whose only coin is the report's (Bybit sends every coin held). */
+export function encodeWalletMessage(report: WalletReport, id = `${report.venueMs}-wallet`): BybitPrivateMessage {
+  return { id, topic: 'wallet', creationTime: report.venueMs, data: [encodeWalletItem(report)] };
+}
+
+export function encodeWalletItem(report: WalletReport): BybitItem {
+  const balance = e8Text(report.walletBalanceE8);
+  const equity = e8Text(report.equityE8);
+  return {
+    accountType: 'UNIFIED', accountIMRate: '0', accountMMRate: '0', accountLTV: '0', totalEquity: equity, totalWalletBalance: balance,
+    totalMarginBalance: equity, totalAvailableBalance: balance, totalPerpUPL: e8Text(report.unrealisedPnlE8), totalInitialMargin: '0', totalMaintenanceMargin: '0',
+    coin: [{
+      coin: report.coin, equity, usdValue: equity, walletBalance: balance, availableToWithdraw: '', availableToBorrow: '', borrowAmount: '0',
+      accruedInterest: '0', totalOrderIM: '0', totalPositionIM: '0', totalPositionMM: '0', unrealisedPnl: e8Text(report.unrealisedPnlE8),
+      cumRealisedPnl: '0', bonus: '0', collateralSwitch: true, marginCollateral: true, locked: '0', spotHedgingQty: '0',
+    }],
+  };
+}
+
 export function encodeListReply(list: BybitItem[], cursor: string | null, timeMs: number): BybitReply {
   return { retCode: 0, retMsg: 'OK', result: { nextPageCursor: cursor ?? '', category: 'linear', list }, retExtInfo: {}, time: timeMs };
 }

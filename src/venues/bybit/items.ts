@@ -8,13 +8,14 @@
 //    up, so an option or funding item for an unknown instrument is still only a skip;
 //  - an item Vigil trades is fully validated: every malformed field is a DecodeError naming it.
 
-import type { Fill, OrderReport, PositionReport } from '../../core/events.ts';
+import type { Fill, OrderReport, PositionReport, WalletReport } from '../../core/events.ts';
 import type { ExecutionId, VenueOrderId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import type { VenueOrderStatus } from '../../core/types.ts';
 import type { JsonRecord, Place } from './fields.ts';
 import {
-  amountE8, decimalText, describe, fail, flag, instrumentFor, integer, lots, nonEmptyText, optionalId, optionalText, optionalTicks, text, ticks,
+  amountE8, decimalText, describe, fail, flag, instrumentFor, integer, itemAt, listField, lots, nonEmptyText, optionalId, optionalText, optionalTicks, pathOf,
+  text, ticks,
 } from './fields.ts';
 import { isFillExecType, orderKindOf, orderStatusOf, positionTriggerOf, sideOf } from './vocabulary.ts';
 
@@ -131,4 +132,30 @@ function signedSizeLots(item: JsonRecord, at: Place, instrument: Instrument): nu
   if (side === 'Sell') return sizeLots === 0 ? 0 : -sizeLots; // never -0
   if (side !== '') return fail(at, 'side', `expected Buy, Sell or "", got ${JSON.stringify(side)}`);
   return sizeLots === 0 ? 0 : fail(at, 'size', `a position without a side must be flat, ${describe(item.size)}`);
+}
+
+/** Vigil's settlement coin: USDT-margined linear contracts. */
+export const settlementCoin = 'USDT';
+
+/**
+ * One account of a wallet report (the wallet topic's `data[i]`, wallet-balance's `result.list[i]`):
+ * its USDT entry, exact. An account without USDT is a Skip. `venueMs` is the message's creationTime
+ * (stream) or the reply's time (REST): the items themselves carry no time.
+ */
+export function walletReportOf(item: JsonRecord, at: Place, venueMs: number): WalletReport | Skip {
+  const coins = listField(item, 'coin', at);
+  const base = pathOf(at, 'coin');
+  for (let index = 0; index < coins.length; index++) {
+    const coinAt: Place = { base, index };
+    const coin = itemAt(coins, coinAt);
+    if (text(coin, 'coin', coinAt) !== settlementCoin) continue;
+    return {
+      coin: settlementCoin,
+      walletBalanceE8: amountE8(coin, 'walletBalance', coinAt),
+      equityE8: amountE8(coin, 'equity', coinAt),
+      unrealisedPnlE8: amountE8(coin, 'unrealisedPnl', coinAt),
+      venueMs,
+    };
+  }
+  return { skipReason: `no ${settlementCoin} in the ${optionalText(item, 'accountType', at) || 'account'} wallet` };
 }

@@ -1,5 +1,5 @@
 // Bybit v5 REST replies to Vigil's types: instruments-info, order/realtime and order/history,
-// position/list, execution/list, and the `{orderId, orderLinkId}` reply of order create, amend
+// position/list, execution/list, account/wallet-balance, and the `{orderId, orderLinkId}` reply of order create, amend
 // and cancel (REST `result`, or `data` on the /v5/trade WebSocket).
 //
 // Invariants:
@@ -11,7 +11,7 @@
 //  - `cursor` is Bybit's nextPageCursor, null when there is no next page ("" on the wire).
 
 import { InvariantError } from '../../core/assert.ts';
-import type { Fill, OrderReport, PositionReport } from '../../core/events.ts';
+import type { Fill, OrderReport, PositionReport, WalletReport } from '../../core/events.ts';
 import type { VenueOrderId } from '../../core/ids.ts';
 import type { Instrument, InstrumentSpec, Parsed } from '../../core/instrument.ts';
 import { defineInstrument } from '../../core/instrument.ts';
@@ -20,7 +20,7 @@ import {
   DecodeError, decimalText, describe, fail, integer, isRecord, itemAt, listField, nonEmptyText, optionalId, optionalText, pathOf, recordField, root, text,
 } from './fields.ts';
 import type { Instruments, Skip, Skipped } from './items.ts';
-import { fillOf, isSkip, notLinear, orderReportOf, positionReportOf } from './items.ts';
+import { fillOf, isSkip, notLinear, orderReportOf, positionReportOf, walletReportOf } from './items.ts';
 
 export type RestFailure =
   | { readonly ok: false; readonly kind: 'venue-error'; readonly retCode: number; readonly retMsg: string; readonly error: string }
@@ -49,6 +49,14 @@ export function decodePositionList(reply: unknown, ctx: InstrumentContext): Page
 
 export function decodeExecutionList(reply: unknown, ctx: InstrumentContext): PageResult<Fill> {
   return decodeReply('execution list', reply, (result, at) => pageOf(result, at, (item, place, category) => fillOf(item, place, ctx.instruments, category)));
+}
+
+/** account/wallet-balance (accountType UNIFIED): the USDT of each account, timed by the reply's `time`. */
+export function decodeWalletBalance(reply: unknown): PageResult<WalletReport> {
+  return decodeReply('wallet balance', reply, (result, at) => {
+    const venueMs = integer(reply as JsonRecord, 'time', root); // decodeReply has checked it is an object
+    return pageOf(result, at, (item, place) => walletReportOf(item, place, venueMs));
+  });
 }
 
 /** The reply of order/create (also fits order/amend and order/cancel, which answer the same ids). */

@@ -1,11 +1,11 @@
 // The public shapes of the simulated venue: its configuration, the facts it emits in venue order,
 // the results of its request methods, and its ground-truth view of a position.
 //
-// A `VenueFact` is what Bybit would push on its streams (orders, executions, positions, tickers);
+// A `VenueFact` is what Bybit would push on its streams (orders, executions, positions, wallet, tickers);
 // a `SubmitResult` / `CancelResult` is what its REST API would answer. A rejected request is only
 // ever a result, never a fact.
 
-import type { Fill, OrderReport, PositionReport, RejectCode } from '../../core/events.ts';
+import type { Fill, OrderReport, PositionReport, RejectCode, WalletReport } from '../../core/events.ts';
 import type { VenueOrderId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import type { OrderSpec, Trigger } from '../../core/types.ts';
@@ -24,12 +24,15 @@ export type SimVenueConfig = {
   /** Probability that a resting limit order touched by the price fills only partly on that touch. */
   readonly limitPartialChance: number;
   readonly rng: Rng;
+  /** The USDT the account starts with, in 10^-8 (default 10,000 USDT). */
+  readonly startingBalanceE8?: number;
 };
 
 export type VenueFact =
   | { readonly kind: 'order'; readonly report: OrderReport }
   | { readonly kind: 'fill'; readonly fill: Fill }
   | { readonly kind: 'position'; readonly report: PositionReport }
+  | { readonly kind: 'wallet'; readonly report: WalletReport }
   | { readonly kind: 'ticker'; readonly symbol: string; readonly lastTicks: number; readonly markTicks: number; readonly venueMs: number };
 
 export type Rejection = { readonly ok: false; readonly code: RejectCode; readonly reason: string };

@@ -20,7 +20,7 @@
 // accepted at most once.
 
 import { assert } from '../../core/assert.ts';
-import type { Fill, OrderReport, PositionReport, Ticker } from '../../core/events.ts';
+import type { Fill, OrderReport, PositionReport, Ticker, WalletReport } from '../../core/events.ts';
 import type { VenueOrderId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import type { Liquidity, OrderSpec } from '../../core/types.ts';
@@ -43,6 +43,7 @@ export type {
 } from './types.ts';
 
 const nothingToReduceReason = 'reduce-only order has no position to reduce';
+const defaultStartingBalanceE8 = 10_000 * 100_000_000;
 
 export class SimVenue {
   private readonly config: SimVenueConfig;
@@ -149,6 +150,23 @@ export class SimVenue {
   /** What Bybit's market/tickers answers: the last and mark price of every instrument that has one. */
   tickers(nowMs: number): readonly Ticker[] {
     return [...this.pricesBySymbol].map(([symbol, prices]) => ({ symbol, lastTicks: prices.lastTicks, markTicks: prices.markTicks, venueMs: nowMs }));
+  }
+
+  /**
+   * What Bybit's wallet topic and wallet-balance call report for USDT: the balance (the start plus
+   * realized PnL less fees; no funding here) and the equity that adds unrealised PnL at the mark.
+   */
+  wallet(nowMs: number): WalletReport {
+    let walletBalanceE8 = this.config.startingBalanceE8 ?? defaultStartingBalanceE8;
+    let unrealisedPnlE8 = 0;
+    for (const instrument of this.config.instruments) {
+      const book = this.bookOf(instrument.symbol);
+      walletBalanceE8 += book.realizedPnlE8 - book.feesE8;
+      const markTicks = this.pricesBySymbol.get(instrument.symbol)?.markTicks;
+      if (book.sizeLots === 0 || markTicks === undefined) continue;
+      unrealisedPnlE8 += Math.sign(book.sizeLots) * (markTicks * Math.abs(book.sizeLots) - book.costTicksLots) * instrument.tickLotE8;
+    }
+    return { coin: 'USDT', walletBalanceE8, equityE8: walletBalanceE8 + unrealisedPnlE8, unrealisedPnlE8, venueMs: nowMs };
   }
 
   openOrders(): readonly OrderReport[] {
@@ -294,6 +312,7 @@ export class SimVenue {
     this.emitReport(nextOrder);
     for (const fill of fills) this.emit({ kind: 'fill', fill });
     this.emit({ kind: 'position', report: positionReportOf(nextBook, instrument) });
+    this.emit({ kind: 'wallet', report: this.wallet(nowMs) });
     if (Math.sign(nextBook.sizeLots) !== Math.sign(book.sizeLots)) this.cancelStaleReduceOnly(nowMs, symbol, nextBook.sizeLots);
   }
 
