@@ -229,6 +229,18 @@ describe('reconciliation', () => {
     assert.equal(fetchOf(after), undefined, 'answered: nothing more is owed');
   });
 
+  it('merges a superseded snapshot that arrives late, but concludes nothing from what it lacks (seed 22761)', () => {
+    const state = engine();
+    step(state, { type: 'StreamDisconnected', atMs: 90, stream: 'private', reason: 'test' });
+    const first = fetchOf(step(state, { type: 'StreamConnected', atMs: 100, stream: 'private' }));
+    step(state, { type: 'StreamDisconnected', atMs: 105, stream: 'private', reason: 'test' });
+    const second = fetchOf(step(state, { type: 'StreamConnected', atMs: 110, stream: 'private' }));
+    assert.ok(first && second && first.snapshotId !== second.snapshotId);
+    step(state, { type: 'OrderUpdated', atMs: 120, source: 'stream', ...openOrder(null, 'm1', { venueUpdatedMs: 119 }) });
+    step(state, { type: 'SnapshotReceived', atMs: 130, snapshotId: first.snapshotId, tickers: [], positions: [], openOrders: [], fills: [], positionsVenueMs: 101, wallet: null });
+    assert.equal(state.orders.get('ext:m1')?.status, 'accepted', 'read at ~101, before the order existed: its absence says nothing');
+  });
+
   it('books a size the fills do not explain only when a second snapshot confirms it', () => {
     const state = engine({ externalPositions: 'watch' });
     const snapshotWith = (seq: number, atMs: number): ReturnType<typeof step> => {

@@ -37,14 +37,16 @@ type Snapshot = EventOf<'SnapshotReceived'>;
 export function reconcile(ctx: Ctx, snapshot: Snapshot, reason: SnapshotReason): void {
   const { state } = ctx;
   const before = { ...state.reconcile };
-  const requestedMs = state.snapshot?.snapshotId === snapshot.snapshotId ? state.snapshot.requestedMs : snapshot.atMs;
+  // When a superseded snapshot arrives (asked for before a reconnect), its facts still count, but
+  // not knowing when it was asked for, nothing is concluded from what it lacks.
+  const requestedMs = state.snapshot?.snapshotId === snapshot.snapshotId ? state.snapshot.requestedMs : null;
   const symbols = new Set<string>();
   for (const ticker of snapshot.tickers) applyTicker(ctx, ticker);
   if (snapshot.wallet !== null) applyWallet(ctx, snapshot.wallet);
   const open = mergeOrders(ctx, snapshot, symbols);
   mergeFills(ctx, snapshot, symbols);
   // After the fills: an order that is no longer open may have filled in them.
-  settleVanishedOrders(ctx, open, requestedMs, symbols);
+  if (requestedMs !== null) settleVanishedOrders(ctx, open, requestedMs, symbols);
   mergePositions(ctx, snapshot, symbols);
   checkSizes(ctx, snapshot, symbols);
   countUnprotected(ctx, snapshot, symbols);
