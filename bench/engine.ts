@@ -3,8 +3,8 @@
 //
 // The events are real engine input logs: seeded simulations (one to four symbols, an active
 // workload, no faults) are run once and their journals kept. Every venue fact in them (tickers,
-// order updates, fills, position updates) is encoded as the Bybit v5 WebSocket frame that carries
-// it, shaped like the fixtures in test/fixtures/bybit-v5 (a ticker is a delta with the fields a
+// order updates, fills, position and wallet updates) is encoded as the Bybit v5 WebSocket frame
+// that carries it, shaped like the fixtures in test/fixtures/bybit-v5 (a ticker is a delta with the fields a
 // live BTCUSDT delta carries: prices, best bid and ask, turnover, volume); the other inputs
 // (requests, REST replies, timers) stay as they are. Each pass replays every log into a fresh engine.
 //
@@ -18,7 +18,9 @@ import { ticksToPrice } from '../src/core/instrument.ts';
 import { createEngineState } from '../src/core/state.ts';
 import { worldForSeed } from '../src/sim/swarm.ts';
 import { decodeStreamMessage } from '../src/venues/bybit/decode.ts';
-import { encodeExecutionMessage, encodeOrderMessage, encodePositionMessage, encodeTickerMessage } from '../src/venues/bybit/encode.ts';
+import {
+  encodeExecutionMessage, encodeOrderMessage, encodePositionMessage, encodeTickerMessage, encodeWalletMessage,
+} from '../src/venues/bybit/encode.ts';
 
 type Input =
   | { readonly kind: 'frame'; readonly text: string; parsed: unknown; readonly atMs: number; readonly type: Event['type'] }
@@ -62,6 +64,8 @@ function encode(event: Event, instruments: ReadonlyMap<string, Instrument>): Inp
       return frame(encodeExecutionMessage([event], instruments, event.atMs));
     case 'PositionUpdated':
       return frame(encodePositionMessage([event], instruments, event.atMs));
+    case 'WalletUpdated':
+      return frame(encodeWalletMessage(event));
     default:
       return { kind: 'event', event };
   }
