@@ -34,6 +34,16 @@ function venuePosition(sizeLots: number, seq: number, atMs: number, extra: Parti
   return { symbol: 'BTCUSDT', sizeLots, entryPrice: '65000', stopLossTicks: null, takeProfitTicks: null, seq, venueUpdatedMs: atMs, ...extra };
 }
 
+/** Trading with a limit entry t-1-e resting at the venue (v1), then the private stream comes up again at 20. */
+function restingEntryThenReconnect(): { readonly state: EngineState; readonly fetch: CommandOf<'FetchSnapshot'> } {
+  const state = engine();
+  step(state, openMarket('r1', 10, { entry: { kind: 'limit', price: '64000' } }));
+  step(state, { type: 'OrderSubmitAcked', atMs: 11, commandId: 0, clientOrderId: 't-1-e' as never, venueOrderId: 'v1' as VenueOrderId });
+  const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs: 20, stream: 'private' }));
+  assert.ok(fetch);
+  return { state, fetch };
+}
+
 describe('the lifecycle', () => {
   it('refuses entries until the streams are up and a snapshot is reconciled, then trades', () => {
     const state = started();
@@ -141,11 +151,7 @@ describe('reconciliation', () => {
   });
 
   it('cancels an orphan of ours, leaves a foreign order alone, and asks about a vanished one', () => {
-    const state = engine();
-    step(state, openMarket('r1', 10, { entry: { kind: 'limit', price: '64000' } }));
-    step(state, { type: 'OrderSubmitAcked', atMs: 11, commandId: 0, clientOrderId: 't-1-e' as never, venueOrderId: 'v1' as VenueOrderId });
-    const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs: 20, stream: 'private' }));
-    assert.ok(fetch);
+    const { state, fetch } = restingEntryThenReconnect();
     const commands = step(state, {
       type: 'SnapshotReceived', atMs: 30, snapshotId: fetch.snapshotId, tickers: [], positions: [], fills: [], positionsVenueMs: 25, wallet: null,
       openOrders: [openOrder('t-3-tp', 'v3', { side: 'sell', reduceOnly: true }), openOrder('manual-1', 'v4'), openOrder(null, 'v5')],
@@ -178,11 +184,7 @@ describe('reconciliation', () => {
   });
 
   it('asks about a vanished order again when the question goes unanswered, until the venue says', () => {
-    const state = engine();
-    step(state, openMarket('r1', 10, { entry: { kind: 'limit', price: '64000' } }));
-    step(state, { type: 'OrderSubmitAcked', atMs: 11, commandId: 0, clientOrderId: 't-1-e' as never, venueOrderId: 'v1' as VenueOrderId });
-    const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs: 20, stream: 'private' }));
-    assert.ok(fetch);
+    const { state, fetch } = restingEntryThenReconnect();
     step(state, { type: 'SnapshotReceived', atMs: 30, snapshotId: fetch.snapshotId, tickers: [], positions: [], fills: [], positionsVenueMs: 25, wallet: null, openOrders: [] });
     const failed = step(state, { type: 'OrderQueryFailed', atMs: 40, commandId: 0, clientOrderId: 't-1-e' as never, reason: 'request timed out' });
     const timer = failed.find((command) => command.type === 'StartTimer');

@@ -21,6 +21,7 @@
 
 import { assert } from '../../core/assert.ts';
 import type { Fill, OrderReport, PositionReport, Ticker, WalletReport } from '../../core/events.ts';
+import { e8PerUnit } from '../../core/money.ts';
 import type { VenueOrderId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import type { Liquidity, OrderSpec } from '../../core/types.ts';
@@ -43,7 +44,7 @@ export type {
 } from './types.ts';
 
 const nothingToReduceReason = 'reduce-only order has no position to reduce';
-const defaultStartingBalanceE8 = 10_000 * 100_000_000;
+const defaultStartingBalanceE8 = 10_000 * e8PerUnit;
 
 export class SimVenue {
   private readonly config: SimVenueConfig;
