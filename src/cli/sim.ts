@@ -8,10 +8,10 @@
 import { parseArgs } from 'node:util';
 import type { MutantName } from '../sim/mutants.ts';
 import { mutant, mutantStories } from '../sim/mutants.ts';
-import type { NetworkFaults } from '../sim/network.ts';
 import { noFaults } from '../sim/network.ts';
 import { runScenario, scenarios } from '../sim/scenarios.ts';
 import type { SeedResult } from '../sim/swarm.ts';
+import type { ForcedFaults } from '../sim/swarm.ts';
 import { runSeed } from '../sim/swarm.ts';
 import type { SimSummary } from '../sim/summary.ts';
 import { summarize } from '../sim/summary.ts';
@@ -22,11 +22,13 @@ export const simUsage = `usage: vigil sim [--seeds A..B | --seed N [--trace] | -
   --trace          print one line per event (with --seed or --scenario)
   --scenario NAME  run a named scenario: ${Object.keys(scenarios).join(', ')}
   --faults LIST    force faults on every seed: duplicate, reorder, request-lost, reply-lost, stream-reset, stream-stall,
-                   stale-snapshot, none (restarts follow the seed)
+                   stale-snapshot, crash (kills at random points, recovery from the journal file), none
+                   (restarts follow the seed)
   --mutant NAME    run a deliberately broken engine, to see the harness catch it: ${Object.keys(mutantStories).join(', ')}
   --json           print a machine-readable summary`;
 
-const faultPresets: Readonly<Record<string, Partial<NetworkFaults>>> = {
+const faultPresets: Readonly<Record<string, ForcedFaults>> = {
+  crash: { crashes: true },
   duplicate: { duplicateChance: 0.2 },
   reorder: { reorderChance: 0.2, reorderDelayMs: { min: 1, max: 300 } },
   'request-lost': { requestLostChance: 0.05 },
@@ -140,9 +142,9 @@ function parseMutant(name: string): MutantName {
   return name as MutantName;
 }
 
-function parseFaults(text: string | undefined): Partial<NetworkFaults> {
+function parseFaults(text: string | undefined): ForcedFaults {
   if (text === undefined) return {};
-  let faults: Partial<NetworkFaults> = {};
+  let faults: ForcedFaults = {};
   for (const name of text.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
     const preset = faultPresets[name];
     if (preset === undefined) throw new UsageError(`--faults: unknown fault "${name}"; known: ${Object.keys(faultPresets).join(', ')}`);

@@ -1,7 +1,10 @@
 // Commands: what `step` asks the outside world to do. Each has an id; its outcome comes back as
 // an event carrying that id (or, for orders, the client order id the venue echoes).
 
+import type { Fill } from './events.ts';
 import type { ClientOrderId, VenueOrderId } from './ids.ts';
+import type { Order } from './order/order.ts';
+import type { Position } from './position/position.ts';
 import type { OrderSpec } from './types.ts';
 
 export type NoticeLevel = 'info' | 'warn' | 'alarm';
@@ -16,13 +19,33 @@ export type Notice = {
   readonly data?: Readonly<Record<string, number>>;
 };
 
+/**
+ * What the ledger (orders, fills, positions and their PnL) is projected from: every change to an
+ * order or a position record, and every fill booked with what it realized. Emitted by `step` like
+ * any command, so a replay of the journal rebuilds the projections exactly.
+ */
+export type LedgerRecord =
+  | { readonly kind: 'order'; readonly order: Order }
+  | { readonly kind: 'position'; readonly position: Position }
+  | {
+      readonly kind: 'fill';
+      readonly fill: Fill;
+      /** The booked order's role (ours or not), for the ledger's reader. */
+      readonly role: Order['role'] | null;
+      /** What booking this fill changed the position's realized PnL by (E8). */
+      readonly realizedPnlE8: number;
+      /** The round trip (flat to flat) the fill belongs to: the execution id that opened it. */
+      readonly roundTrip: string;
+    };
+
 export type Command =
   | { readonly type: 'SubmitOrder'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly spec: OrderSpec }
   | { readonly type: 'CancelOrder'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly symbol: string; readonly venueOrderId: VenueOrderId | null }
   | { readonly type: 'QueryOrder'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly symbol: string }
   | { readonly type: 'FetchSnapshot'; readonly commandId: number; readonly snapshotId: number; readonly fillsSinceMs: number }
   | { readonly type: 'StartTimer'; readonly timerId: number; readonly fireAtMs: number }
-  | { readonly type: 'Notify'; readonly atMs: number; readonly notice: Notice };
+  | { readonly type: 'Notify'; readonly atMs: number; readonly notice: Notice }
+  | { readonly type: 'Record'; readonly record: LedgerRecord };
 
 export type CommandType = Command['type'];
 export type CommandOf<T extends CommandType> = Extract<Command, { readonly type: T }>;

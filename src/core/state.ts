@@ -128,6 +128,9 @@ export type TimerPurpose =
   | { readonly kind: 'reconcile' }
   | { readonly kind: 'snapshot-retry'; readonly reason: SnapshotReason; readonly attempt: number };
 
+/** A timer the engine is waiting for, with when it fires (a restarted process arms it again). */
+export type PendingTimer = TimerPurpose & { readonly fireAtMs: number };
+
 /** A position size the fills did not explain at one reconciliation, to be checked at the next. */
 export type SuspectedMismatch = { readonly diffLots: number; readonly venueSeq: number };
 
@@ -164,7 +167,7 @@ export type EngineState = {
   readonly activeIntentBySymbol: Map<string, IntentId>;
   /** Open/close request ids already handled (idempotency), with the outcome. */
   readonly requests: Map<string, string>;
-  readonly timers: Map<number, TimerPurpose>;
+  readonly timers: Map<number, PendingTimer>;
   /** Not-found answers so far per order in `unknown`. */
   readonly notFoundAnswers: Map<OrderKey, number>;
   readonly counters: Counters;

@@ -2,7 +2,8 @@
 // gateway. Each has a real implementation for live trading and a simulated one for paper
 // trading, backtests and the simulation harness.
 
-import type { Command, CommandOf } from '../core/commands.ts';
+import type { Command, CommandOf, LedgerRecord } from '../core/commands.ts';
+import type { EngineState } from '../core/state.ts';
 import type { Event } from '../core/events.ts';
 
 /** An event as it arrives, before the runtime stamps it with its receive time. */
@@ -14,9 +15,16 @@ export interface Clock {
   schedule(fireAtMs: number, onFire: () => void): void;
 }
 
-/** The journal of inputs: an event is appended (and durable) before `step` sees it. */
+/**
+ * The journal of inputs: an event is appended (and durable) before `step` sees it, so whatever
+ * the engine decided from it can be decided again by replaying it. Backend-neutral: SQLite
+ * (src/journal) and memory implement it; PostgreSQL will.
+ */
 export interface Journal {
+  /** Appends a batch as one group commit; durable when it returns. */
   append(events: readonly Event[]): void;
+  /** After the batch is applied: its ledger records for the projections, and a snapshot when one is due. */
+  applied?(state: EngineState, records: readonly LedgerRecord[]): void;
   entries(): Iterable<Event>;
   readonly size: number;
 }

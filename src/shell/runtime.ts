@@ -5,10 +5,11 @@
 // applied, and its commands dispatched, before the next one is looked at.
 //
 // Invariants: the inbox holds at most `inboxEventsMax` events; a command leaves only after the
-// event that produced it is in the journal; after an invariant failure in `step` the runtime
+// event that produced it is in the journal (so an intent is durable before its order is sent);
+// the journal sees a batch's ledger records only after the whole batch is applied; after an invariant failure in `step` the runtime
 // halts: it stops applying events and sending commands, and says so (the venue keeps the stops).
 
-import type { Command, Notice } from '../core/commands.ts';
+import type { Command, LedgerRecord, Notice } from '../core/commands.ts';
 import type { Event } from '../core/events.ts';
 import { assertNever } from '../core/assert.ts';
 import { step as engineStep } from '../core/engine/step.ts';
@@ -40,6 +41,9 @@ export class Runtime {
   private readonly inbox: Event[] = [];
   private readonly inboxEventsMax: number;
   private halted: Halt | null = null;
+  private killed = false;
+  /** Ledger records of the batch being applied, handed to the journal once it is. */
+  private readonly records: LedgerRecord[] = [];
 
   constructor(deps: RuntimeDeps) {
     this.deps = deps;
@@ -72,10 +76,24 @@ export class Runtime {
       const batch = this.inbox.splice(0, this.inbox.length);
       this.deps.journal.append(batch); // group commit: one append for the batch, before any step
       for (const event of batch) {
-        if (this.isHalted()) return;
+        if (this.isHalted()) break;
         this.apply(event);
       }
+      if (this.killed) return;
+      // Projections and snapshots follow the batch; the journal alone can rebuild them.
+      const records = this.records.splice(0, this.records.length);
+      this.deps.journal.applied?.(this.state, records);
     }
+  }
+
+  /**
+   * The process dies here (the simulation's SIGKILL): nothing after this instant happens, not the
+   * rest of the batch, not the rest of this event's commands. What the journal holds survives.
+   */
+  kill(): void {
+    this.killed = true;
+    this.halted ??= { reason: 'killed', atMs: this.deps.clock.nowMs() };
+    this.inbox.length = 0;
   }
 
   private isHalted(): boolean {
@@ -91,11 +109,17 @@ export class Runtime {
       return;
     }
     this.deps.onApplied?.(event, commands);
-    for (const command of commands) this.dispatch(command);
+    for (const command of commands) {
+      if (this.killed) return;
+      this.dispatch(command);
+    }
   }
 
   private dispatch(command: Command): void {
     switch (command.type) {
+      case 'Record':
+        this.records.push(command.record);
+        return;
       case 'SubmitOrder':
       case 'CancelOrder':
       case 'QueryOrder':

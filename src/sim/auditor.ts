@@ -19,6 +19,9 @@
 //                     execution (or of the bot's restart): a fill lost on a dropped stream must be
 //                     recovered by the reconciliation after the reconnect, not by a later one;
 //  runtime-halted     the engine never fails an internal assertion;
+//  recovered          a process killed with everything it journaled applied (between steps, or
+//                     while journaling a batch) is recovered from the journal file into exactly
+//                     the state it had (every field, not only the trading state);
 //  converged          at quiescence the engine's positions (size, cost, realized PnL, fees), its
 //                     fills, its live orders and its wallet balance equal the venue's, and every
 //                     position is protected.
@@ -48,7 +51,7 @@ export type AuditedWorld = {
   readonly trace: Trace;
 };
 
-export type InvariantName = 'event-lost' | 'unprotected' | 'duplicate-entry' | 'write-while-down' | 'fill-booked' | 'runtime-halted' | 'converged';
+export type InvariantName = 'event-lost' | 'unprotected' | 'duplicate-entry' | 'write-while-down' | 'fill-booked' | 'runtime-halted' | 'recovered' | 'converged';
 
 /** A fill must be in engine state this soon: a stall's detection, the reconnect backoff and setup, a snapshot with retries. */
 export const fillBookedBoundMs = 45_000;
@@ -358,6 +361,14 @@ export class Auditor {
 
   /** The trace as it stood when the first violation was found: what led to it. */
   traceAtFirstViolation: readonly string[] = [];
+
+  /** The state recovered from the journal after a crash, against the state the killed process had. */
+  onRecovered(expected: string, actual: string, nowMs: number): void {
+    if (expected === actual) return;
+    let at = 0;
+    while (at < expected.length && expected[at] === actual[at]) at += 1;
+    this.fail('recovered', nowMs, `recovered state differs from the killed process's at character ${at}: ...${expected.slice(Math.max(0, at - 60), at + 60)}... vs ...${actual.slice(Math.max(0, at - 60), at + 60)}...`);
+  }
 
   private fail(invariant: InvariantName, atMs: number, detail: string): void {
     if (this.violationCount === 0) this.traceAtFirstViolation = [...this.world.trace.lastLines()];

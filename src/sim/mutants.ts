@@ -4,12 +4,16 @@
 
 import type { Command } from '../core/commands.ts';
 import type { Event } from '../core/events.ts';
+import type { ClientOrderId } from '../core/ids.ts';
 import { parseClientOrderId } from '../core/ids.ts';
 import type { EngineState } from '../core/state.ts';
+import type { Order } from '../core/order/order.ts';
 import { step } from '../core/engine/step.ts';
 import type { StepFunction } from '../shell/runtime.ts';
 
-export type MutantName = 'seed-design' | 'drop-unknown-orders' | 'resend-on-timeout' | 'seed-startup' | 'reconnect-without-snapshot' | 'snapshot-overwrites';
+export type MutantName =
+  | 'seed-design' | 'drop-unknown-orders' | 'resend-on-timeout' | 'seed-startup' | 'reconnect-without-snapshot' | 'snapshot-overwrites'
+  | 'resend-after-restart';
 
 export const mutantStories: Readonly<Record<MutantName, string>> = {
   'seed-design': 'the bot of seed 000: venue updates for a symbol are skipped until the entry\'s REST reply has been processed',
@@ -18,6 +22,7 @@ export const mutantStories: Readonly<Record<MutantName, string>> = {
   'seed-startup': 'the bot of seed 002: it restores and trades before its streams are up, and takes no snapshot when they come up',
   'reconnect-without-snapshot': 'after the private stream drops and comes back, no snapshot is taken (only the periodic one heals)',
   'snapshot-overwrites': 'a snapshot\'s positions overwrite the stream\'s, however old the snapshot is',
+  'resend-after-restart': 'after a crash, an entry the journal shows in flight is sent again under a new id instead of being asked for',
 };
 
 export function mutant(name: MutantName): StepFunction {
@@ -34,6 +39,8 @@ export function mutant(name: MutantName): StepFunction {
       return reconnectWithoutSnapshot();
     case 'snapshot-overwrites':
       return snapshotOverwrites;
+    case 'resend-after-restart':
+      return resendAfterRestart();
     default:
       throw new Error(`unknown mutant ${JSON.stringify(name satisfies never)}`);
   }
@@ -110,3 +117,19 @@ function snapshotOverwrites(state: EngineState, event: Event): Command[] {
   return step(state, { ...event, positions: event.positions.map((position) => ({ ...position, seq: Number.MAX_SAFE_INTEGER })) });
 }
 
+
+/** The naive restart: whatever the journal shows in flight is sent again once trading resumes. */
+function resendAfterRestart(): StepFunction {
+  let inFlight: Order[] = [];
+  return (state: EngineState, event: Event): Command[] => {
+    if (event.type === 'EngineStarted') inFlight = [...state.orders.values()].filter((order) => order.role === 'entry' && order.status === 'submitted');
+    const commands = step(state, event);
+    if (state.lifecycle.phase !== 'trading') return commands;
+    for (const order of inFlight) {
+      state.seq += 1;
+      commands.push({ type: 'SubmitOrder', commandId: state.seq, clientOrderId: `${order.key}2` as ClientOrderId, spec: order.spec });
+    }
+    inFlight = [];
+    return commands;
+  };
+}

@@ -13,7 +13,10 @@ import type { UnprotectedEpisode, Violation } from './auditor.ts';
 import { RandomWorkload } from './workload.ts';
 import { simEpochMs } from './scheduler.ts';
 import type { WorldOptions } from './world.ts';
-import { SimWorld } from './world.ts';
+import { removeJournalFile, SimWorld } from './world.ts';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export type SeedParameters = {
   readonly seed: number;
@@ -23,6 +26,8 @@ export type SeedParameters = {
   readonly settleMs: number;
   /** Mean time between crashes of the bot (restarts without a journal); 0 for none. */
   readonly restartEveryMs: number;
+  /** Mean time between kills of the bot at a random crash point, recovering from its journal file; 0 for none. */
+  readonly crashEveryMs: number;
   readonly priceStepMs: number;
   readonly symbols: readonly string[];
 };
@@ -46,7 +51,11 @@ export type SeedResult = {
 
 const startPrices: Readonly<Record<string, number>> = { BTCUSDT: 650_000, ETHUSDT: 300_000, SOLUSDT: 15_000, DOGEUSDT: 20_000 };
 
-export function parametersForSeed(seed: number, forced?: Partial<NetworkFaults>): SeedParameters {
+/** Faults a run can force on: the network's, and crashes with recovery from the journal. */
+export type ForcedFaults = Partial<NetworkFaults> & { readonly crashes?: boolean };
+
+export function parametersForSeed(seed: number, forced: ForcedFaults = {}): SeedParameters {
+  const { crashes, ...forcedNetwork } = forced;
   const rng = new Rng(seed ^ 0x5eed);
   const on = (chance: number): boolean => rng.chance(chance);
   const privateMax = rng.int(5, 250);
@@ -60,7 +69,7 @@ export function parametersForSeed(seed: number, forced?: Partial<NetworkFaults>)
     stallShare: rng.int(0, 100) / 100,
     staleSnapshotChance: on(0.4) ? rng.int(10, 60) / 100 : 0,
     staleSnapshotDelayMs: { min: 50, max: rng.int(100, 2_000) },
-    ...forced,
+    ...forcedNetwork,
   };
   return {
     seed,
@@ -79,11 +88,13 @@ export function parametersForSeed(seed: number, forced?: Partial<NetworkFaults>)
     restartEveryMs: on(0.2) ? rng.int(30, 120) * 1_000 : 0,
     priceStepMs: rng.int(100, 1_000),
     symbols: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'DOGEUSDT'].slice(0, rng.int(1, 4)),
+    // Drawn last, so the parameters above stay what they were before crashes with a journal existed.
+    crashEveryMs: on(crashes === true ? 1 : 0.3) ? rng.int(10, 60) * 1_000 : 0,
   };
 }
 
 export type RunOptions = {
-  readonly forcedFaults?: Partial<NetworkFaults>;
+  readonly forcedFaults?: ForcedFaults;
   readonly step?: StepFunction;
   readonly traceSink?: (line: string) => void;
   readonly onNotice?: (notice: Notice, atMs: number) => void;
@@ -115,7 +126,9 @@ export function worldForSeed(seed: number, options: RunOptions = {}): { readonly
       actionEveryMs: { min: 100, max: rng.int(500, 5_000) }, untilMs: parameters.activeMs,
       closeChance: 0.1, manualOrderChance: 0.05, limitEntryChance: 0.25, takeProfitChance: 0.5, invalidChance: 0.05, repeatChance: 0.03,
       restartEveryMs: parameters.restartEveryMs,
+      crashEveryMs: parameters.crashEveryMs,
     }),
+    ...(parameters.crashEveryMs > 0 ? { journalPath: journalPathFor(seed) } : {}),
     activeMs: parameters.activeMs,
     settleMs: parameters.settleMs,
     ...(options.step === undefined ? {} : { step: options.step }),
@@ -130,9 +143,20 @@ export const stepsMaxDefault = 2_000_000;
 export function runSeed(seed: number, options: RunOptions = {}): SeedResult {
   const { world, parameters } = worldForSeed(seed, options);
   const stepsMax = options.stepsMax ?? stepsMaxDefault;
-  world.run({ stepsMax, untilMs: world.activeUntilMs });
-  world.settle(stepsMax);
-  return resultOf(world, parameters);
+  try {
+    world.run({ stepsMax, untilMs: world.activeUntilMs });
+    world.settle(stepsMax);
+    return resultOf(world, parameters);
+  } finally {
+    world.close();
+    if (world.options.journalPath !== undefined) removeJournalFile(world.options.journalPath);
+  }
+}
+
+/** A journal file per seed and process, in memory-backed storage where the machine has it. */
+function journalPathFor(seed: number): string {
+  const dir = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  return join(dir, `vigil-sim-${process.pid}-${seed}.db`);
 }
 
 export function resultOf(world: SimWorld, parameters: SeedParameters): SeedResult {
@@ -149,9 +173,13 @@ export function resultOf(world: SimWorld, parameters: SeedParameters): SeedResul
     traceHash: world.trace.hash,
     traceTail: auditor.traceAtFirstViolation,
     counters: world.totals(),
-    faults: { ...network.counts, restarts: world.coldRestarts },
+    faults: { ...network.counts, restarts: world.coldRestarts, ...crashCounts(world) },
     stopBoundMs: auditor.stopBoundMs,
     openings: { ...auditor.openings },
   };
 }
 
+
+function crashCounts(world: SimWorld): Record<string, number> {
+  return Object.fromEntries(Object.entries(world.crashes).map(([point, count]) => [`crash ${point}`, count]));
+}

@@ -14,6 +14,15 @@ import type { Runtime } from '../shell/runtime.ts';
 import type { SimVenue } from '../venues/sim/venue.ts';
 import type { Rng } from './rng.ts';
 
+/**
+ * Where a crash lands, relative to the runtime's work: between two steps; while a batch is being
+ * journaled (the batch is lost); after it is journaled but before any of it is applied; when a
+ * command reaches the gateway, before it is sent; or just after it is sent, before any reply.
+ */
+export type CrashPoint = 'between-steps' | 'before-journal' | 'after-journal' | 'before-send' | 'after-send';
+
+export const crashPoints: readonly CrashPoint[] = ['between-steps', 'before-journal', 'after-journal', 'before-send', 'after-send'];
+
 /** What a workload may do to the world. */
 export type WorldHandle = {
   readonly rng: Rng;
@@ -22,6 +31,8 @@ export type WorldHandle = {
   runtime(): Runtime;
   /** Crash the bot and restart it without a journal. */
   restart(): void;
+  /** Kill the bot at the next moment of this kind; it restarts from its journal. */
+  crash(point: CrashPoint): void;
   streamFault(stream: StreamName, kind: 'reset' | 'stall'): void;
   readonly symbols: readonly Instrument[];
   nowMs(): number;
@@ -45,6 +56,8 @@ export type RandomWorkloadConfig = {
   readonly repeatChance: number;
   /** Mean time between crashes of the bot (it restarts with no journal); 0 for none. */
   readonly restartEveryMs: number;
+  /** Mean time between kills of the bot at a random crash point (it recovers from its journal); 0 for none. */
+  readonly crashEveryMs?: number;
 };
 
 export class RandomWorkload implements Workload {
@@ -72,12 +85,11 @@ export class RandomWorkload implements Workload {
 
   private scheduleRestarts(world: WorldHandle, startMs: number): void {
     const { restartEveryMs, untilMs } = this.config;
-    if (restartEveryMs <= 0) return;
-    let atMs = startMs;
-    for (;;) {
-      atMs += Math.max(1_000, Math.round(-Math.log(1 - world.rng.next()) * restartEveryMs));
-      if (atMs - startMs > untilMs) return;
-      world.at(atMs, () => world.restart());
+    const crashEveryMs = this.config.crashEveryMs ?? 0;
+    for (const atMs of poissonTimes(world, startMs, untilMs, restartEveryMs)) world.at(atMs, () => world.restart());
+    for (const atMs of poissonTimes(world, startMs, untilMs, crashEveryMs)) {
+      const point = world.rng.pick(crashPoints);
+      world.at(atMs, () => world.crash(point));
     }
   }
 
@@ -158,10 +170,22 @@ function placeManualOrder(world: WorldHandle, instrument: Instrument): void {
   world.note(`manual ${spec.side} ${lotsToQty(instrument, lots)} ${symbol} (${clientOrderId ?? 'no id'}): ${result.ok ? 'placed' : result.reason}`);
 }
 
+/** Times of a Poisson process with the given mean interval (at least a second apart), within the window. */
+function poissonTimes(world: WorldHandle, startMs: number, untilMs: number, everyMs: number): number[] {
+  const times: number[] = [];
+  if (everyMs <= 0) return times;
+  for (let atMs = startMs; ;) {
+    atMs += Math.max(1_000, Math.round(-Math.log(1 - world.rng.next()) * everyMs));
+    if (atMs - startMs > untilMs) return times;
+    times.push(atMs);
+  }
+}
+
 export type ScriptedAction =
   | { readonly atMs: number; readonly kind: 'request'; readonly request: Incoming }
   | { readonly atMs: number; readonly kind: 'manual-order'; readonly clientOrderId: string | null; readonly spec: OrderSpec }
   | { readonly atMs: number; readonly kind: 'restart' }
+  | { readonly atMs: number; readonly kind: 'crash'; readonly point: CrashPoint }
   | { readonly atMs: number; readonly kind: 'stream-fault'; readonly stream: StreamName; readonly fault: 'reset' | 'stall' };
 
 /** Plays a fixed list of actions at fixed times (relative to the start of the world). */
@@ -192,6 +216,9 @@ function play(world: WorldHandle, action: ScriptedAction): void {
     }
     case 'restart':
       world.restart();
+      return;
+    case 'crash':
+      world.crash(action.point);
       return;
     case 'stream-fault':
       world.streamFault(action.stream, action.fault);

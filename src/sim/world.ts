@@ -9,8 +9,12 @@ import { createEngineState } from '../core/state.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { Command, Notice } from '../core/commands.ts';
 import type { Event } from '../core/events.ts';
-import type { Incoming, VenueCommand } from '../shell/ports.ts';
+import { rmSync } from 'node:fs';
+import type { Incoming, Journal, VenueCommand } from '../shell/ports.ts';
 import { InMemoryJournal } from '../shell/ports.ts';
+import { recover } from '../journal/recovery.ts';
+import { SqliteJournal } from '../journal/sqlite.ts';
+import { encodeState } from '../journal/state-codec.ts';
 import type { StepFunction } from '../shell/runtime.ts';
 import { Runtime } from '../shell/runtime.ts';
 import type { SupervisorConfig } from '../shell/streams.ts';
@@ -27,7 +31,7 @@ import { Scheduler, simEpochMs } from './scheduler.ts';
 import { SnapshotService } from './snapshots.ts';
 import { SimStreams } from './streams.ts';
 import { Trace } from './trace.ts';
-import type { Workload, WorldHandle } from './workload.ts';
+import type { CrashPoint, Workload, WorldHandle } from './workload.ts';
 
 export type SymbolSetup = { readonly instrument: Instrument; readonly prices: readonly PricePoint[] };
 
@@ -52,12 +56,22 @@ export type WorldOptions = {
   /** After the active phase, faults off, how long the world runs before convergence is checked. */
   readonly settleMs?: number;
   readonly supervisor?: Partial<SupervisorConfig>;
+  /**
+   * The journal file the bot's process writes (SQLite). A crash keeps it: the next process
+   * recovers from it. Without one the journal is in memory and every restart is cold.
+   */
+  readonly journalPath?: string;
+  /** Events between state snapshots in the journal file (small in simulations, to exercise them). */
+  readonly snapshotEveryEvents?: number;
 };
+
+/** An armed crash that finds no moment of its kind within this time happens between steps. */
+const crashArmedMsMax = 3_000;
 
 export const settleMsDefault = 30_000;
 
 /** The bot as an operating-system process: its engine and runtime, and its stream connections. */
-type Process = { readonly generation: number; readonly runtime: Runtime; readonly supervisor: StreamSupervisor; readonly journal: InMemoryJournal };
+type Process = { readonly generation: number; readonly runtime: Runtime; readonly supervisor: StreamSupervisor; readonly journal: Journal; readonly file: SqliteJournal | null };
 
 export class SimWorld {
   readonly options: WorldOptions;
@@ -76,6 +90,9 @@ export class SimWorld {
   private healed = false;
   /** Restarts without a journal so far (the new engine knows only what the venue tells it). */
   coldRestarts = 0;
+  /** Crashes with the journal kept, per crash point; the next process recovered from the file. */
+  readonly crashes: Record<CrashPoint, number> = { 'between-steps': 0, 'before-journal': 0, 'after-journal': 0, 'before-send': 0, 'after-send': 0 };
+  private armedCrash: CrashPoint | null = null;
   /** Counters of the processes that died, so totals span restarts. */
   private readonly retired: Record<string, number>[] = [];
 
@@ -103,9 +120,14 @@ export class SimWorld {
     return this.process.runtime;
   }
 
-  /** The journal of the current process (in memory: a restart starts without one). */
-  get journal(): InMemoryJournal {
+  /** The journal of the current process: its file, or in memory (a restart then starts without one). */
+  get journal(): Journal {
     return this.process.journal;
+  }
+
+  /** The journal file of the current process, if the world has one. */
+  get journalFile(): SqliteJournal | null {
+    return this.process.file;
   }
 
   get supervisor(): StreamSupervisor {
@@ -114,9 +136,32 @@ export class SimWorld {
 
   private startProcess(generation: number): Process {
     const { options } = this;
-    const journal = new InMemoryJournal();
+    const config = { botId: 'sim', ...options.engine };
+    const file = options.journalPath === undefined ? null : SqliteJournal.open(options.journalPath, {
+      durability: 'off', exclusive: true, nowMs: () => this.scheduler.nowMs(), snapshotEveryEvents: options.snapshotEveryEvents ?? 500,
+      log: (line) => this.trace.add(this.relativeNow(), line),
+    });
+    let state = createEngineState(config);
+    if (file !== null && file.size > 0) {
+      const recovered = recover(file, config, options.step);
+      state = recovered.state;
+      this.trace.add(this.relativeNow(), `recovered from the journal: snapshot at ${recovered.snapshotSeq}, ${recovered.replayed} events replayed, ${recovered.cut} cut`);
+    }
+    const store: Journal = file ?? new InMemoryJournal();
+    const journal: Journal = {
+      append: (events) => {
+        if (this.crashIfArmed(generation, 'before-journal')) return;
+        store.append(events);
+        this.crashIfArmed(generation, 'after-journal');
+      },
+      applied: (applied, records) => store.applied?.(applied, records),
+      entries: () => store.entries(),
+      get size() {
+        return store.size;
+      },
+    };
     const runtime = new Runtime({
-      state: createEngineState({ botId: 'sim', ...options.engine }),
+      state,
       clock: this.scheduler,
       journal,
       gateway: { execute: (command) => this.onCommand(generation, command) },
@@ -133,7 +178,7 @@ export class SimWorld {
       report: (incoming) => this.deliverTo(generation, incoming, null),
       onNotice: (notice) => this.trace.add(this.relativeNow(), `notice ${notice.level} ${notice.code} ${notice.text}`),
     });
-    return { generation, runtime, supervisor, journal };
+    return { generation, runtime, supervisor, journal, file };
   }
 
   /** The new process loads instruments, starts its engine and connects its streams. */
@@ -161,6 +206,7 @@ export class SimWorld {
       at: (atMs, action) => this.scheduler.schedule(atMs, () => { if (!this.healed) action(); }),
       request: (incoming) => this.deliverTo(this.process.generation, incoming, `request ${describeIncoming(incoming)}`),
       restart: () => this.restartCold(),
+      crash: (point) => this.armCrash(point),
       streamFault: (stream, kind) => this.streams.fault(stream, kind),
       note: (text) => this.trace.add(this.relativeNow(), text),
     };
@@ -174,9 +220,61 @@ export class SimWorld {
     this.streams.dropAll();
     this.coldRestarts += 1;
     this.trace.add(this.relativeNow(), `crash: the bot's process dies; restarting with no journal (restart #${this.coldRestarts})`);
+    this.process.runtime.kill();
+    const { file } = this.process;
+    if (file !== null) {
+      file.close();
+      removeJournalFile(file.path);
+    }
     this.process = this.startProcess(this.process.generation + 1);
     this.auditor.onRestart(this.scheduler.nowMs());
     this.boot();
+  }
+
+  /**
+   * Arms a crash at the next moment of the given kind (the process is killed there, mid-batch or
+   * mid-step if that is where it lands); the next process recovers from the journal file. With no
+   * journal file, the restart is cold.
+   */
+  armCrash(point: CrashPoint): void {
+    if (this.process.file === null) {
+      this.restartCold();
+      return;
+    }
+    this.armedCrash = point;
+    if (point === 'between-steps') {
+      this.crashIfArmed(this.process.generation, point);
+      return;
+    }
+    const generation = this.process.generation;
+    this.scheduler.schedule(this.scheduler.nowMs() + crashArmedMsMax, () => {
+      if (this.armedCrash !== null && generation === this.process.generation) this.crashIfArmed(generation, this.armedCrash);
+    });
+  }
+
+  /** Kills the process if a crash is armed for this point; the next one starts from the journal. */
+  private crashIfArmed(generation: number, point: CrashPoint): boolean {
+    if (this.armedCrash !== point || generation !== this.process.generation) return false;
+    this.armedCrash = null;
+    this.crashes[point] += 1;
+    const dying = this.process;
+    this.trace.add(this.relativeNow(), `crash (${point}): the bot's process is killed; the next one recovers from the journal`);
+    // Here the dying process has applied exactly what it journaled: recovery must give its state back.
+    const expected = point === 'between-steps' || point === 'before-journal' ? encodeState(dying.runtime.state) : null;
+    dying.runtime.kill();
+    dying.supervisor.stop();
+    this.streams.dropAll();
+    dying.file?.close(); // no final snapshot: a killed process writes nothing more
+    this.process = this.startProcess(generation + 1);
+    if (expected !== null) this.auditor.onRecovered(expected, encodeState(this.runtime.state), this.scheduler.nowMs());
+    this.auditor.onRestart(this.scheduler.nowMs());
+    this.boot();
+    return true;
+  }
+
+  /** Closes the journal file (at the end of a run). */
+  close(): void {
+    this.process.file?.close();
   }
 
   /** The engine's counters and reconciliation classes, summed over every process this world ran. */
@@ -259,7 +357,10 @@ export class SimWorld {
     const ticker = fact.kind === 'ticker';
     const delays = ticker ? [this.network.latency(this.network.config.publicStream)] : this.network.privateDelays();
     const text = `deliver ${describeFact(fact, this.instruments)}`;
+    const generation = this.process.generation;
     this.streams.send(ticker ? 'public' : 'private', factToIncoming(fact), delays, text, () => {
+      // A process killed while handling the fact did not lose it: it died (the next one reconciles).
+      if (generation !== this.process.generation) return;
       this.runtime.drain();
       this.auditor.onDelivered(fact);
     });
@@ -267,6 +368,12 @@ export class SimWorld {
 
   private onCommand(generation: number, command: VenueCommand): void {
     if (generation !== this.process.generation) return; // a dead process sends nothing
+    if (this.crashIfArmed(generation, 'before-send')) return;
+    this.send(generation, command);
+    this.crashIfArmed(generation, 'after-send');
+  }
+
+  private send(generation: number, command: VenueCommand): void {
     const sentAtMs = this.scheduler.nowMs();
     this.auditor.onCommandSent(command, sentAtMs);
     this.trace.add(this.relativeNow(), `send ${describeCommand(command, this.instruments)}`);
@@ -335,3 +442,7 @@ function unknownOutcome(command: OrderCommand): Incoming {
   }
 }
 
+
+export function removeJournalFile(path: string): void {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+}

@@ -16,7 +16,8 @@ describe('seeded simulation', () => {
     assert.equal(summary.eventsLost, 0);
     assert.equal(summary.unprotectedMs.attached.max, 0, 'an attached stop leaves no unprotected time');
     assert.ok(summary.maxUnprotectedRoundTrips <= 1, `separate stops within one round trip: ${summary.maxUnprotectedRoundTrips}`);
-    for (const fault of ['duplicated', 'reordered', 'requestsLost', 'repliesLost']) {
+    const crashPoints = ['between-steps', 'before-journal', 'after-journal', 'before-send', 'after-send'];
+    for (const fault of ['duplicated', 'reordered', 'requestsLost', 'repliesLost', ...crashPoints.map((point) => `crash ${point}`)]) {
       assert.ok((summary.faultsExercised[fault] ?? 0) > 0, `fault ${fault} exercised`);
     }
     assert.ok((summary.engine.adoptedPositions ?? 0) > 0 && (summary.engine.protectiveExits ?? 0) > 0 && (summary.engine.duplicateFills ?? 0) > 0);
@@ -30,7 +31,7 @@ describe('seeded simulation', () => {
     assert.notEqual(runSeed(43).traceHash, first.traceHash);
   });
 
-  const mutants: readonly MutantName[] = ['seed-design', 'drop-unknown-orders', 'resend-on-timeout', 'seed-startup', 'reconnect-without-snapshot', 'snapshot-overwrites'];
+  const mutants: readonly MutantName[] = ['seed-design', 'drop-unknown-orders', 'resend-on-timeout', 'seed-startup', 'reconnect-without-snapshot', 'snapshot-overwrites', 'resend-after-restart'];
   for (const name of mutants) {
     it(`catches the ${name} mutant within the window`, () => {
       const caught = ciSeeds.find((seed) => runSeed(seed, { step: mutant(name) }).violationCount > 0);

@@ -41,13 +41,15 @@ export function anomaly(ctx: Ctx, symbol: string | null, text: string): void {
 
 export function startTimer(ctx: Ctx, purpose: TimerPurpose, delayMs: number): number {
   const timerId = nextSeq(ctx);
-  ctx.state.timers.set(timerId, purpose);
-  ctx.out.push({ type: 'StartTimer', timerId, fireAtMs: ctx.atMs + delayMs });
+  const fireAtMs = ctx.atMs + delayMs;
+  ctx.state.timers.set(timerId, { ...purpose, fireAtMs });
+  ctx.out.push({ type: 'StartTimer', timerId, fireAtMs });
   return timerId;
 }
 
 export function putOrder(ctx: Ctx, order: Order): Order {
   ctx.state.orders.set(order.key, order);
+  ctx.out.push({ type: 'Record', record: { kind: 'order', order } });
   const venueOrderId = venueOrderIdOf(order);
   if (venueOrderId !== null) ctx.state.orderKeyByVenueId.set(venueOrderId, order.key);
   return order;
@@ -109,4 +111,5 @@ export function findPosition(ctx: Ctx, symbol: string): Position | undefined {
 
 export function putPosition(ctx: Ctx, position: Position): void {
   ctx.state.positions.set(position.key, position);
+  ctx.out.push({ type: 'Record', record: { kind: 'position', position } });
 }

@@ -12,7 +12,8 @@ import type { EventOf, StreamName } from '../events.ts';
 import { reconcile } from '../reconcile/reconcile.ts';
 import type { Lifecycle } from '../state.ts';
 import type { Ctx } from './context.ts';
-import { notify, startTimer } from './context.ts';
+import { notify, putOrder, startTimer } from './context.ts';
+import { clearCancelRequest, onSubmitUnknown } from '../order/order.ts';
 import { onSnapshotMerged, requestSnapshot } from './snapshots.ts';
 import { evaluateSymbol } from './protect.ts';
 
@@ -26,7 +27,38 @@ export function onEngineStarted(ctx: Ctx): void {
   state.streams.public = 'down';
   state.snapshot = null;
   state.reconciledSinceStart = false;
+  state.recheckWantedSinceMs = null; // the startup snapshot is a fresh look
+  resumeInFlight(ctx);
   enter(ctx, { phase: 'connecting', sinceMs: ctx.atMs }, 'connecting the private and public streams; no orders until they are up and reconciled');
+}
+
+/**
+ * State restored from the journal of a process that died: the replies that process waited for
+ * will never come, and its timers died with it. An order whose create was sent (or was about to
+ * be: it was journaled first) has an unknown outcome, settled by the startup snapshot or by asking
+ * the venue by client order id, never by sending it again; a cancel in flight may be sent again
+ * once the order is seen live. Timers are armed again for when they were due; snapshot timers are
+ * dropped, the startup snapshot replaces them.
+ */
+function resumeInFlight(ctx: Ctx): void {
+  const { state } = ctx;
+  let inFlight = 0;
+  for (const order of [...state.orders.values()]) {
+    let next = order.cancelRequestedMs === null ? order : clearCancelRequest(order);
+    if (next.status === 'submitted') {
+      next = onSubmitUnknown(next, ctx.atMs);
+      inFlight += 1;
+    }
+    if (next !== order) putOrder(ctx, next);
+  }
+  state.periodicTimerId = null;
+  for (const [timerId, timer] of [...state.timers]) {
+    if (timer.kind === 'reconcile' || timer.kind === 'snapshot-retry') state.timers.delete(timerId);
+    else ctx.out.push({ type: 'StartTimer', timerId, fireAtMs: Math.max(timer.fireAtMs, ctx.atMs) });
+  }
+  if (inFlight > 0) {
+    notify(ctx, 'warn', 'restart-in-flight', null, `restarted with ${inFlight} order(s) whose create had no reply: their outcome is settled by the startup snapshot and by client order id, never by sending them again`);
+  }
 }
 
 export function onStreamConnected(ctx: Ctx, event: EventOf<'StreamConnected'>): void {

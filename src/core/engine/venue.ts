@@ -62,11 +62,15 @@ export function applyFill(ctx: Ctx, fill: Fill): boolean {
   const instrument = instrumentOf(ctx, fill.symbol);
   if (instrument === undefined) {
     anomaly(ctx, fill.symbol, `fill ${fill.executionId} on an instrument that was never loaded; position not booked`);
+    ctx.out.push({ type: 'Record', record: { kind: 'fill', fill, role: order.role, realizedPnlE8: 0, roundTrip: fill.executionId } });
     return true;
   }
   const before = positionOf(ctx, fill.symbol);
   const after = bookFill(before, fill, instrument);
   putPosition(ctx, after);
+  // A fill that closes or flips a position belongs to the round trip it ends.
+  const roundTrip = before.sizeLots !== 0 && before.openedBy !== null ? before.openedBy : (after.openedBy ?? fill.executionId);
+  ctx.out.push({ type: 'Record', record: { kind: 'fill', fill, role: order.role, realizedPnlE8: after.realizedPnlE8 - before.realizedPnlE8, roundTrip } });
   if (before.sizeLots !== 0 && Math.sign(after.sizeLots) !== Math.sign(before.sizeLots)) {
     const pnlE8 = after.realizedPnlE8 - before.realizedAtOpenE8;
     const feesE8 = after.feesE8 - before.feesAtOpenE8;

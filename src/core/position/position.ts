@@ -14,6 +14,7 @@
 // applied in (sequence, arrival) order.
 
 import type { Fill, PositionReport } from '../events.ts';
+import type { ExecutionId } from '../ids.ts';
 import type { Instrument } from '../instrument.ts';
 import { assertSafeInteger } from '../assert.ts';
 import { sideSign } from '../types.ts';
@@ -51,6 +52,8 @@ export type Position = {
   /** Ledger totals when the ledger last left zero: a round trip's PnL is the difference. */
   readonly realizedAtOpenE8: number;
   readonly feesAtOpenE8: number;
+  /** The fill that took the ledger away from zero (or flipped it): names the current round trip. */
+  readonly openedBy: ExecutionId | null;
   readonly venue: VenuePositionView | null;
 };
 
@@ -61,7 +64,7 @@ export function positionKey(account: string, symbol: string): PositionKey {
 export function newPosition(account: string, symbol: string): Position {
   return {
     key: positionKey(account, symbol), account, symbol, sizeLots: 0, costTicksLots: 0,
-    realizedPnlE8: 0, feesE8: 0, fillCount: 0, lastFillSeq: -1, realizedAtOpenE8: 0, feesAtOpenE8: 0, venue: null,
+    realizedPnlE8: 0, feesE8: 0, fillCount: 0, lastFillSeq: -1, realizedAtOpenE8: 0, feesAtOpenE8: 0, openedBy: null, venue: null,
     base: { sizeLots: 0, costTicksLots: 0, realizedPnlE8: 0 }, recentFills: [], fillsOutOfWindow: 0,
   };
 }
@@ -81,6 +84,7 @@ export function bookFill(position: Position, fill: Fill, instrument: Instrument)
   const totals = inOrder || outOfWindow ? applyToTotals(position, entry, instrument) : recentFills.reduce((sum, item) => applyToTotals(sum, item, instrument), base);
   const feesE8 = assertSafeInteger(position.feesE8 + fill.feeE8, 'fees');
   const opened = position.sizeLots === 0;
+  const flipped = !opened && totals.sizeLots !== 0 && Math.sign(totals.sizeLots) !== Math.sign(position.sizeLots);
   return {
     ...position,
     ...totals,
@@ -92,6 +96,7 @@ export function bookFill(position: Position, fill: Fill, instrument: Instrument)
     fillsOutOfWindow: position.fillsOutOfWindow + (outOfWindow ? 1 : 0),
     realizedAtOpenE8: opened ? position.realizedPnlE8 : position.realizedAtOpenE8,
     feesAtOpenE8: opened ? position.feesE8 : position.feesAtOpenE8,
+    openedBy: opened || flipped ? fill.executionId : position.openedBy,
   };
 }
 

@@ -1,0 +1,95 @@
+// The journal database's schema, as numbered migrations. The version is SQLite's `user_version`;
+// each migration runs in its own transaction with the version bump, so a crash mid-migration
+// leaves the previous version intact. A database from a newer Vigil is refused, never guessed at:
+// its journal may hold events this build cannot replay.
+//
+// Invariants: migrations are append-only (a released one is never edited); version N means
+// exactly migrations 1..N have run.
+
+import type { DatabaseSync } from 'node:sqlite';
+
+type Migration = { readonly version: number; readonly name: string; readonly sql: string };
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'the journal: events, state snapshots, metadata',
+    sql: `
+      CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,          -- 1, 2, 3, ... without gaps
+        body TEXT NOT NULL,               -- the event as JSON
+        crc INTEGER NOT NULL              -- CRC-32 of seq and body: a torn or corrupt row is detected
+      ) STRICT;
+      CREATE TABLE snapshots (
+        seq INTEGER PRIMARY KEY,          -- the state after applying events 1..seq
+        format INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        state_hash TEXT NOT NULL,         -- stateHash of the state: a replay to seq must reproduce it
+        crc INTEGER NOT NULL,
+        written_ms INTEGER NOT NULL
+      ) STRICT;
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
+    `,
+  },
+  {
+    version: 2,
+    name: 'the ledger: orders, fills, positions',
+    sql: `
+      CREATE TABLE orders (
+        key TEXT PRIMARY KEY, symbol TEXT NOT NULL, role TEXT NOT NULL, side TEXT NOT NULL, kind TEXT NOT NULL,
+        status TEXT NOT NULL, qty TEXT NOT NULL, filled_qty TEXT NOT NULL, price TEXT, trigger_price TEXT,
+        reduce_only INTEGER NOT NULL, venue_order_id TEXT, intent_id TEXT, created_ms INTEGER NOT NULL,
+        reason TEXT, journal_seq INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX orders_by_status ON orders (status);
+      CREATE TABLE fills (
+        execution_id TEXT PRIMARY KEY, symbol TEXT NOT NULL, side TEXT NOT NULL,
+        lots INTEGER NOT NULL, price_ticks INTEGER NOT NULL, qty TEXT NOT NULL, price TEXT NOT NULL,
+        fee_e8 INTEGER NOT NULL, realized_pnl_e8 INTEGER NOT NULL, liquidity TEXT NOT NULL,
+        venue_ms INTEGER NOT NULL, day TEXT NOT NULL, venue_seq INTEGER NOT NULL,
+        client_order_id TEXT, venue_order_id TEXT NOT NULL, role TEXT, round_trip TEXT NOT NULL,
+        journal_seq INTEGER NOT NULL
+      ) STRICT;
+      CREATE INDEX fills_by_time ON fills (venue_ms);
+      CREATE INDEX fills_by_round_trip ON fills (round_trip);
+      CREATE TABLE positions (
+        symbol TEXT PRIMARY KEY, account TEXT NOT NULL, size_lots INTEGER NOT NULL, qty TEXT NOT NULL,
+        average_entry TEXT, realized_pnl_e8 INTEGER NOT NULL, fees_e8 INTEGER NOT NULL, fill_count INTEGER NOT NULL,
+        round_trip TEXT, venue_qty TEXT, stop_loss TEXT, take_profit TEXT, journal_seq INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
+];
+
+export const schemaVersion = migrations.length;
+
+export class NewerSchemaError extends Error {}
+
+/** Brings the database to this build's schema; refuses one written by a newer build. */
+export function migrate(db: DatabaseSync, path: string): { readonly from: number; readonly to: number } {
+  const from = userVersion(db);
+  if (from > schemaVersion) {
+    throw new NewerSchemaError(
+      `journal ${path} has schema version ${from}, newer than this build of Vigil knows (${schemaVersion}): ` +
+        'it was written by a newer release. Refusing to open it; run that release, or point the journal at another file.',
+    );
+  }
+  for (const migration of migrations) {
+    if (migration.version <= from) continue;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(migration.sql);
+      db.exec(`PRAGMA user_version = ${migration.version}`);
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+  return { from, to: schemaVersion };
+}
+
+export function userVersion(db: DatabaseSync): number {
+  const row = db.prepare('PRAGMA user_version').get() as { user_version: number } | undefined;
+  return row?.user_version ?? 0;
+}

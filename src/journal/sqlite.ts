@@ -1,0 +1,298 @@
+// The journal on SQLite (Node's built-in node:sqlite, WAL mode): the engine's input events,
+// appended one batch per transaction (group commit) before any of them is applied; state
+// snapshots so a restart replays only the tail; and the ledger's projections.
+//
+// Durability: `full` (the default) syncs the WAL on every commit, so a batch survives power
+// loss once `append` returns; `normal` survives the process being killed but not the machine
+// losing power; `off` is for simulations that only kill processes they own.
+//
+// Bad data: SQLite's own WAL checksums discard a transaction torn by a crash mid-write. On top of
+// that every event row carries a CRC-32 of its sequence and body, and sequences have no gaps, so a
+// row damaged after it was written (a bad disk, a hand edit) is found while the tail is replayed:
+// the journal is cut back to the last good entry, said in a log line, and the startup
+// reconciliation recovers from the venue whatever the cut entries held.
+//
+// Invariants: event sequences are 1..size without gaps; a snapshot at seq N is the state after
+// events 1..N; projections are never ahead of the events.
+
+import { DatabaseSync } from 'node:sqlite';
+import type { StatementSync } from 'node:sqlite';
+import { crc32 } from 'node:zlib';
+import type { LedgerRecord } from '../core/commands.ts';
+import { stateHash } from '../core/digest.ts';
+import type { Event } from '../core/events.ts';
+import type { EngineState } from '../core/state.ts';
+import type { Journal } from '../shell/ports.ts';
+import { LedgerReader, LedgerWriter } from './ledger.ts';
+import { migrate } from './schema.ts';
+import { encodeState, stateFormat } from './state-codec.ts';
+
+export type Durability = 'full' | 'normal' | 'off';
+
+export type JournalOptions = {
+  readonly durability?: Durability;
+  /** A snapshot of state is written after this many events since the last one. */
+  readonly snapshotEveryEvents?: number;
+  /** Snapshots kept (the newest ones); older ones are deleted. */
+  readonly snapshotsKept?: number;
+  /** Where the journal says what it found and did (opening, cutting a bad tail). */
+  readonly log?: (line: string) => void;
+  /**
+   * Hold the database's lock for the life of the connection: fewer system calls per commit, but
+   * no other process can read it meanwhile (simulations only; the CLI reads a running bot's file).
+   */
+  readonly exclusive?: boolean;
+  /** Wall-clock time for the snapshot rows (tests pass the simulated clock). */
+  readonly nowMs?: () => number;
+};
+
+export const snapshotEveryEventsDefault = 50_000;
+
+/** A journal entry as read back: its sequence, and the event or why it cannot be trusted. */
+export type JournalRow = { readonly seq: number; readonly event: Event } | { readonly seq: number; readonly damage: string };
+
+export type StoredSnapshot = { readonly seq: number; readonly state: string; readonly stateHash: string };
+
+/** Events per INSERT statement: fewer statement runs per batch, the same rows. */
+const rowsPerInsert = 32;
+
+export class SqliteJournal implements Journal {
+  readonly path: string;
+  readonly ledger: LedgerReader;
+  private readonly db: DatabaseSync;
+  private readonly options: Required<Omit<JournalOptions, 'log' | 'nowMs' | 'exclusive'>>;
+  private readonly log: (line: string) => void;
+  private readonly nowMs: () => number;
+  private readonly insertOne: StatementSync;
+  private readonly insertMany: StatementSync;
+  private readonly writer: LedgerWriter;
+  private readonly begin: StatementSync;
+  private readonly commit: StatementSync;
+  private readonly rollback: StatementSync;
+  /** Ledger records of applied batches, written with the next commit. */
+  private readonly pending: { readonly records: readonly LedgerRecord[]; readonly instruments: EngineState['instruments']; readonly journalSeq: number }[] = [];
+  private lastSeq: number;
+  private lastSnapshotSeq: number;
+  private closed = false;
+
+  static open(path: string, options: JournalOptions = {}): SqliteJournal {
+    return new SqliteJournal(path, options);
+  }
+
+  private constructor(path: string, options: JournalOptions) {
+    this.path = path;
+    this.options = {
+      durability: options.durability ?? 'full',
+      snapshotEveryEvents: options.snapshotEveryEvents ?? snapshotEveryEventsDefault,
+      snapshotsKept: options.snapshotsKept ?? 2,
+    };
+    this.log = options.log ?? (() => undefined);
+    this.nowMs = options.nowMs ?? Date.now;
+    this.db = new DatabaseSync(path);
+    try {
+      if (options.exclusive === true) this.db.exec('PRAGMA locking_mode = EXCLUSIVE');
+      this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${this.options.durability.toUpperCase()}; PRAGMA busy_timeout = 5000;`);
+      const { from, to } = migrate(this.db, path);
+      if (from !== to) this.log(`journal ${path}: schema ${from === 0 ? 'created' : `migrated from version ${from}`} at version ${to}`);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+    this.begin = this.db.prepare('BEGIN IMMEDIATE');
+    this.commit = this.db.prepare('COMMIT');
+    this.rollback = this.db.prepare('ROLLBACK');
+    this.insertOne = this.db.prepare('INSERT INTO events (seq, body, crc) VALUES (?, ?, ?)');
+    this.insertMany = this.db.prepare(`INSERT INTO events (seq, body, crc) VALUES ${Array.from({ length: rowsPerInsert }, () => '(?, ?, ?)').join(', ')}`);
+    this.writer = new LedgerWriter(this.db);
+    this.ledger = new LedgerReader(this.db);
+    this.lastSeq = this.maxSeq();
+    this.lastSnapshotSeq = (this.db.prepare('SELECT MAX(seq) AS seq FROM snapshots').get() as { seq: number | null }).seq ?? 0;
+  }
+
+  get size(): number {
+    return this.lastSeq;
+  }
+
+  /**
+   * One transaction for the whole batch: the group commit. The ledger records of the batches
+   * applied since the last append go in the same transaction (one commit, not two, per batch).
+   */
+  append(events: readonly Event[]): void {
+    if (events.length === 0) return;
+    this.transaction(() => {
+      this.flushRecords();
+      let index = 0;
+      const values: (string | number)[] = [];
+      for (; index + rowsPerInsert <= events.length; index += rowsPerInsert) {
+        values.length = 0;
+        for (let k = index; k < index + rowsPerInsert; k += 1) this.pushRow(values, events[k] as Event);
+        this.insertMany.run(...values);
+      }
+      for (; index < events.length; index += 1) {
+        values.length = 0;
+        this.pushRow(values, events[index] as Event);
+        this.insertOne.run(...values);
+      }
+    });
+  }
+
+  private pushRow(values: (string | number)[], event: Event): void {
+    this.lastSeq += 1;
+    const body = JSON.stringify(event);
+    values.push(this.lastSeq, body, rowCrc(this.lastSeq, body));
+  }
+
+  /**
+   * After a batch is applied: its ledger records wait for the next commit (the projections may lag
+   * the events by a batch, never lead them; recovery rebuilds them from the journal), and a
+   * snapshot is written when one is due.
+   */
+  applied(state: EngineState, records: readonly LedgerRecord[]): void {
+    if (records.length > 0) this.pending.push({ records, instruments: state.instruments, journalSeq: this.lastSeq });
+    if (this.lastSeq - this.lastSnapshotSeq >= this.options.snapshotEveryEvents) this.writeSnapshot(state);
+  }
+
+  /** Writes the ledger records still waiting, now (for readers that want the ledger current). */
+  flush(): void {
+    if (this.pending.length > 0) this.transaction(() => this.flushRecords());
+  }
+
+  private flushRecords(): void {
+    for (const { records, instruments, journalSeq } of this.pending) this.writer.write(records, instruments, journalSeq);
+    this.pending.length = 0;
+  }
+
+  /** Writes the ledger records of replayed events (idempotent: rows already there stay as they are). */
+  project(records: readonly LedgerRecord[], state: EngineState, journalSeq: number): void {
+    if (records.length > 0) this.transaction(() => this.writer.write(records, state.instruments, journalSeq));
+  }
+
+  /** A snapshot of the state after every event appended so far (with the ledger records waiting). */
+  writeSnapshot(state: EngineState): void {
+    this.transaction(() => {
+      this.flushRecords();
+      this.insertSnapshot(state);
+    });
+  }
+
+  private insertSnapshot(state: EngineState): void {
+    const text = encodeState(state);
+    const seq = this.lastSeq;
+    this.db.prepare('INSERT OR REPLACE INTO snapshots (seq, format, state, state_hash, crc, written_ms) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(seq, stateFormat, text, stateHash(state), rowCrc(seq, text), this.nowMs());
+    this.db.prepare('DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)').run(this.options.snapshotsKept);
+    this.lastSnapshotSeq = seq;
+  }
+
+  /** The newest snapshot that is intact and in this build's format, or null (replay from the start). */
+  latestSnapshot(): StoredSnapshot | null {
+    const rows = this.db.prepare('SELECT seq, format, state, state_hash, crc FROM snapshots WHERE seq <= ? ORDER BY seq DESC').all(this.lastSeq) as {
+      seq: number; format: number; state: string; state_hash: string; crc: number;
+    }[];
+    for (const row of rows) {
+      if (row.format !== stateFormat) {
+        this.log(`journal ${this.path}: snapshot at event ${row.seq} is in format ${row.format} (this build reads ${stateFormat}); not used`);
+        continue;
+      }
+      if (rowCrc(row.seq, row.state) !== row.crc) {
+        this.log(`journal ${this.path}: snapshot at event ${row.seq} is damaged (checksum mismatch); not used`);
+        continue;
+      }
+      return { seq: row.seq, state: row.state, stateHash: row.state_hash };
+    }
+    return null;
+  }
+
+  /** Every event, in order. */
+  entries(): Iterable<Event> {
+    return this.eventsOf(this.rowsAfter(0));
+  }
+
+  private *eventsOf(rows: Iterable<JournalRow>): Iterable<Event> {
+    for (const row of rows) {
+      if ('damage' in row) throw new Error(`journal ${this.path}: entry ${row.seq}: ${row.damage}`);
+      yield row.event;
+    }
+  }
+
+  /** Entries after `seq`, each checked: its checksum, its place in the sequence, its JSON. */
+  *rowsAfter(seq: number): Iterable<JournalRow> {
+    let expected = seq + 1;
+    const rows = this.db.prepare('SELECT seq, body, crc FROM events WHERE seq > ? ORDER BY seq').iterate(seq) as Iterable<{ seq: number; body: string; crc: number }>;
+    for (const row of rows) {
+      if (row.seq !== expected) {
+        yield { seq: expected, damage: `missing (the next entry is ${row.seq})` };
+        return;
+      }
+      expected += 1;
+      if (rowCrc(row.seq, row.body) !== row.crc) {
+        yield { seq: row.seq, damage: 'checksum mismatch' };
+        return;
+      }
+      const event = parseEvent(row.body);
+      if (event === null) {
+        yield { seq: row.seq, damage: 'not a journal event' };
+        return;
+      }
+      yield { seq: row.seq, event };
+    }
+  }
+
+  /** Cuts the journal back to the entries before `seq` (a damaged tail); returns how many were cut. */
+  truncateFrom(seq: number, why: string): number {
+    let cut = 0;
+    this.transaction(() => {
+      cut = Number(this.db.prepare('DELETE FROM events WHERE seq >= ?').run(seq).changes);
+      this.db.prepare('DELETE FROM snapshots WHERE seq >= ?').run(seq);
+    });
+    this.lastSeq = this.maxSeq();
+    this.lastSnapshotSeq = Math.min(this.lastSnapshotSeq, this.lastSeq);
+    this.log(`journal ${this.path}: entry ${seq} is damaged (${why}); cut ${cut} entr${cut === 1 ? 'y' : 'ies'} from there to the end. ` +
+      'The state is rebuilt from the entries before it, and the startup reconciliation recovers the rest from the venue.');
+    return cut;
+  }
+
+  /** Writes a final snapshot (so the next start replays nothing) and closes the database. */
+  close(state?: EngineState): void {
+    if (this.closed) return;
+    if (state !== undefined && this.lastSeq > this.lastSnapshotSeq) this.writeSnapshot(state);
+    else this.flush();
+    this.closed = true;
+    this.db.close();
+  }
+
+  /** The underlying database, for read-only tools and tests. */
+  get database(): DatabaseSync {
+    return this.db;
+  }
+
+  private maxSeq(): number {
+    return (this.db.prepare('SELECT MAX(seq) AS seq FROM events').get() as { seq: number | null }).seq ?? 0;
+  }
+
+  private transaction(body: () => void): void {
+    this.begin.run();
+    try {
+      body();
+      this.commit.run();
+    } catch (error) {
+      this.rollback.run();
+      this.lastSeq = this.maxSeq();
+      throw error;
+    }
+  }
+}
+
+function rowCrc(seq: number, body: string): number {
+  return crc32(body, seq >>> 0);
+}
+
+function parseEvent(body: string): Event | null {
+  try {
+    const value: unknown = JSON.parse(body);
+    if (typeof value !== 'object' || value === null || !('type' in value) || typeof value.type !== 'string' || !('atMs' in value)) return null;
+    return value as Event;
+  } catch {
+    return null;
+  }
+}

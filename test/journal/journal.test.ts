@@ -1,0 +1,254 @@
+// The SQLite journal: write-ahead group commit, snapshots, exact recovery, the ledger's
+// projections, damaged and torn tails, and schema versions. Every test uses a real database file.
+
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { after, describe, it } from 'node:test';
+import { stateHash } from '../../src/core/digest.ts';
+import type { Event } from '../../src/core/events.ts';
+import { createEngineState } from '../../src/core/state.ts';
+import { LedgerReader } from '../../src/journal/ledger.ts';
+import { recover, verifyReplay } from '../../src/journal/recovery.ts';
+import { migrations, NewerSchemaError, schemaVersion } from '../../src/journal/schema.ts';
+import { SqliteJournal } from '../../src/journal/sqlite.ts';
+import { decodeState, encodeState } from '../../src/journal/state-codec.ts';
+import { worldForSeed } from '../../src/sim/swarm.ts';
+import type { SimWorld } from '../../src/sim/world.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'vigil-journal-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const freshPath = (): string => join(dir, `journal-${++files}.db`);
+
+function tickers(count: number, fromMs = 1_000): Event[] {
+  return Array.from({ length: count }, (_, i) => ({ type: 'TickerUpdated', atMs: fromMs + i, symbol: 'SOLUSDT', lastTicks: 15_000 + i, markTicks: null, venueMs: fromMs + i }));
+}
+
+/** A world run to the end of its active phase with a journal file, its process killed now and then. */
+function journaledWorld(seed: number): SimWorld {
+  const { world } = worldForSeed(seed, { forcedFaults: { crashes: true } });
+  world.run({ stepsMax: 1_000_000, untilMs: world.activeUntilMs });
+  return world;
+}
+
+function engineConfig(world: SimWorld): Parameters<typeof createEngineState>[0] {
+  return { botId: 'sim', ...world.options.engine };
+}
+
+describe('SQLite journal', () => {
+  it('appends each batch as one commit and reads the events back in order after a reopen', () => {
+    const path = freshPath();
+    const journal = SqliteJournal.open(path);
+    const events = tickers(75); // more than one multi-row insert, and a remainder
+    journal.append(events.slice(0, 70));
+    journal.append(events.slice(70));
+    assert.equal(journal.size, 75);
+    journal.close();
+    const reopened = SqliteJournal.open(path);
+    assert.equal(reopened.size, 75);
+    assert.deepEqual([...reopened.entries()], events);
+    reopened.close();
+  });
+
+  it('makes an event durable before the command it causes leaves the process (write-ahead)', async () => {
+    const { Runtime } = await import('../../src/shell/runtime.ts');
+    const { instrument } = await import('../../src/sim/instruments.ts');
+    const path = freshPath();
+    const journal = SqliteJournal.open(path);
+    const seenBySecondReader: string[] = [];
+    let nowMs = 1_000;
+    const runtime = new Runtime({
+      state: createEngineState({ botId: 'wal' }),
+      clock: { nowMs: () => nowMs, schedule: () => undefined },
+      journal,
+      gateway: {
+        execute: (command) => {
+          // Another connection, as another process would: the request that caused this order must already be on disk.
+          const reader = new DatabaseSync(path, { readOnly: true });
+          const rows = reader.prepare("SELECT body FROM events WHERE body LIKE '%OpenRequested%'").all() as { body: string }[];
+          reader.close();
+          seenBySecondReader.push(`${command.type}:${rows.length}`);
+        },
+      },
+    });
+    for (const incoming of [
+      { type: 'InstrumentsLoaded', instruments: [instrument('SOLUSDT')] },
+      { type: 'EngineStarted' },
+      { type: 'StreamConnected', stream: 'public' },
+      { type: 'StreamConnected', stream: 'private' },
+    ] as const) runtime.receive(incoming);
+    runtime.drain();
+    runtime.receive({ type: 'SnapshotReceived', snapshotId: runtime.state.snapshot?.snapshotId ?? -1, positions: [], openOrders: [], fills: [], tickers: [{ symbol: 'SOLUSDT', lastTicks: 15_000, markTicks: 15_000, venueMs: 900 }], positionsVenueMs: 900, wallet: null });
+    runtime.drain();
+    nowMs += 10;
+    runtime.receive({ type: 'OpenRequested', requestId: 'r1', symbol: 'SOLUSDT', side: 'buy', size: { quantity: '1' }, entry: { kind: 'market' }, stopLoss: { percent: 2 }, takeProfit: null });
+    runtime.drain();
+    assert.ok(seenBySecondReader.includes('SubmitOrder:1'), seenBySecondReader.join(' '));
+    journal.close();
+  });
+
+  it('recovers exactly the state the engine had, from snapshot + tail and from the first event alike', () => {
+    const world = journaledWorld(11);
+    const path = world.options.journalPath ?? assert.fail('a journal path');
+    const expected = encodeState(world.runtime.state);
+    world.close();
+    const journal = SqliteJournal.open(path);
+    const fromSnapshot = recover(journal, engineConfig(world));
+    assert.ok(fromSnapshot.snapshotSeq > 0, 'the journal took snapshots');
+    assert.equal(encodeState(fromSnapshot.state), expected);
+    const proof = verifyReplay(journal, engineConfig(world));
+    assert.deepEqual(proof.mismatches, []);
+    assert.ok(proof.snapshotsChecked > 0);
+    journal.database.exec('DELETE FROM snapshots');
+    const fromStart = recover(journal, engineConfig(world));
+    assert.equal(fromStart.snapshotSeq, 0);
+    assert.equal(fromStart.replayed, journal.size);
+    assert.equal(encodeState(fromStart.state), expected);
+    journal.close();
+  });
+
+  it('keeps a ledger equal to the venue\'s fills across crashes, with PnL and fees per symbol equal to the positions\'', () => {
+    const world = journaledWorld(12);
+    world.settle(1_000_000);
+    const crashes = Object.values(world.crashes).reduce((sum, count) => sum + count, 0);
+    assert.ok(crashes > 0, 'the run crashed at least once');
+    const file = world.journalFile ?? assert.fail('a journal file');
+    file.flush();
+    const ledger = new LedgerReader(file.database);
+    const booked = new Map(ledger.allFills().map((row) => [row.execution_id, row]));
+    const venueFills = world.venue.fills();
+    assert.equal(booked.size, venueFills.length);
+    for (const fill of venueFills) {
+      const row = booked.get(fill.executionId);
+      assert.ok(row !== undefined, `fill ${fill.executionId} in the ledger`);
+      assert.deepEqual([row.lots, row.price_ticks, row.fee_e8, row.side], [fill.lots, fill.priceTicks, fill.feeE8, fill.side]);
+    }
+    for (const { key, realized_pnl_e8, fees_e8 } of ledger.pnl('symbol')) {
+      const position = [...world.runtime.state.positions.values()].find((candidate) => candidate.symbol === key);
+      assert.deepEqual([realized_pnl_e8, fees_e8], [position?.realizedPnlE8, position?.feesE8], key);
+    }
+    const open = ledger.positions().map((row) => [row.symbol, row.size_lots]);
+    assert.deepEqual(open, world.venue.positions().filter((p) => p.sizeLots !== 0).map((p) => [p.symbol, p.sizeLots]).sort());
+    world.close();
+  });
+
+  it('cuts a damaged entry and everything after it, says so, and recovers the state before it', () => {
+    const path = freshPath();
+    const journal = SqliteJournal.open(path);
+    const events = tickers(40);
+    journal.append(events.slice(0, 30));
+    journal.append(events.slice(30));
+    journal.close();
+    const db = new DatabaseSync(path);
+    db.prepare("UPDATE events SET body = replace(body, '15031', '99999') WHERE seq = 32").run();
+    db.close();
+    const lines: string[] = [];
+    const reopened = SqliteJournal.open(path, { log: (line) => lines.push(line) });
+    const recovered = recover(reopened, { botId: 'cut' });
+    assert.equal(recovered.cut, 9);
+    assert.equal(recovered.replayed, 31);
+    assert.equal(reopened.size, 31);
+    assert.match(lines.join('\n'), /entry 32 is damaged \(checksum mismatch\); cut 9 entries/);
+    assert.equal(recovered.state.markets.get('SOLUSDT')?.lastTicks, 15_030);
+    reopened.append(tickers(1, 5_000)); // the sequence goes on from the cut, without a gap
+    assert.deepEqual([...reopened.rowsAfter(30)].map((row) => row.seq), [31, 32]);
+    reopened.close();
+  });
+
+  it('loses only the transaction a torn write cut short (SQLite\'s WAL checksums), then goes on', () => {
+    const path = freshPath();
+    const journal = SqliteJournal.open(path);
+    for (let batch = 0; batch < 5; batch += 1) journal.append(tickers(10, 1_000 + batch * 10));
+    // The files as a power cut would leave them: copied while the bot still had them open.
+    const crashed = freshPath();
+    copyFileSync(path, crashed);
+    copyFileSync(`${path}-wal`, `${crashed}-wal`);
+    journal.close();
+    const walBytes = statSync(`${crashed}-wal`).size;
+    truncateSync(`${crashed}-wal`, walBytes - 100); // the last frame is torn
+    const reopened = SqliteJournal.open(crashed);
+    assert.equal(reopened.size, 40, 'the last batch, whose commit frame was torn, is gone; the four before it are whole');
+    const recovered = recover(reopened, { botId: 'torn' });
+    assert.equal(recovered.cut, 0);
+    assert.equal(recovered.state.markets.get('SOLUSDT')?.venueMs, 1_039);
+    reopened.close();
+  });
+
+  it('ignores a damaged snapshot and replays from the one before, or from the start', () => {
+    const path = freshPath();
+    const journal = SqliteJournal.open(path, { snapshotEveryEvents: 10 });
+    const state = createEngineState({ botId: 'snap' });
+    for (let batch = 0; batch < 3; batch += 1) {
+      const events = tickers(10, 1_000 + batch * 10);
+      journal.append(events);
+      journal.applied(state, []); // the state is not what the events say: only the snapshot rows matter here
+    }
+    journal.database.exec("UPDATE snapshots SET state = replace(state, '\"seq\":0', '\"seq\":7') WHERE seq = 30");
+    const lines: string[] = [];
+    const reopened = SqliteJournal.open(path, { log: (line) => lines.push(line) });
+    journal.close();
+    assert.equal(reopened.latestSnapshot()?.seq, 20);
+    assert.match(lines.join('\n'), /snapshot at event 30 is damaged/);
+    reopened.close();
+  });
+
+  it('refuses a database written by a newer schema, naming both versions', () => {
+    const path = freshPath();
+    const db = new DatabaseSync(path);
+    db.exec(`PRAGMA user_version = ${schemaVersion + 5}`);
+    db.close();
+    assert.throws(() => SqliteJournal.open(path), (error: unknown) => {
+      assert.ok(error instanceof NewerSchemaError);
+      assert.match(error.message, new RegExp(`schema version ${schemaVersion + 5}, newer than this build of Vigil knows \\(${schemaVersion}\\)`));
+      return true;
+    });
+  });
+
+  it('migrates a database of schema version 1, keeping its events', () => {
+    const path = freshPath();
+    const db = new DatabaseSync(path);
+    db.exec(migrations[0]?.sql ?? '');
+    db.exec('PRAGMA user_version = 1');
+    db.close();
+    const migrated: string[] = [];
+    SqliteJournal.open(path, { log: (line) => migrated.push(line) }).close();
+    assert.match(migrated.join('\n'), new RegExp(`schema migrated from version 1 at version ${schemaVersion}`));
+    const lines: string[] = [];
+    const journal = SqliteJournal.open(path, { log: (line) => lines.push(line) });
+    assert.deepEqual(lines, [], 'already migrated: nothing to say');
+    journal.append(tickers(3));
+    journal.close();
+    const check = new DatabaseSync(path);
+    assert.equal((check.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, schemaVersion);
+    assert.equal((check.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n, 3);
+    check.close();
+    const fresh = freshPath();
+    const created: string[] = [];
+    SqliteJournal.open(fresh, { log: (line) => created.push(line) }).close();
+    assert.match(created.join('\n'), new RegExp(`schema created at version ${schemaVersion}`));
+    assert.ok(existsSync(fresh));
+  });
+});
+
+describe('state snapshots', () => {
+  it('encode every field of the engine state but its configuration', () => {
+    const state = createEngineState();
+    const encoded = JSON.parse(encodeState(state)) as Record<string, unknown>;
+    const fields = Object.keys(state).filter((key) => key !== 'config' && key !== 'positionKeys');
+    assert.deepEqual(Object.keys(encoded).filter((key) => key !== 'format').sort(), fields.sort());
+  });
+
+  it('decode to the same state: the same text, the same hash', () => {
+    const world = journaledWorld(21);
+    const { state } = world.runtime;
+    const text = encodeState(state);
+    const decoded = decodeState(text, engineConfig(world));
+    assert.equal(encodeState(decoded), text);
+    assert.equal(stateHash(decoded), stateHash(state));
+    assert.ok(state.orders.size > 0 && state.positions.size > 0 && state.intents.size > 0, 'a state with something in it');
+    world.close();
+  });
+});
