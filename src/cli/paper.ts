@@ -4,6 +4,7 @@
 // every fill. Time is simulated and paced against the wall clock (`--speed`), so a day of trading
 // takes seconds; `--speed 1` is real time, `--speed max` as fast as the machine goes.
 
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Notice } from '../core/commands.ts';
 import type { Instrument } from '../core/instrument.ts';
@@ -24,13 +25,14 @@ import type { Candle } from '../venues/sim/prices.ts';
 import { candlePath } from '../venues/sim/prices.ts';
 import { UsageError } from './sim.ts';
 
-export const paperUsage = `usage: vigil paper [--strategy NAME] [--days N] [--speed X|max] [--symbols A,B] [--separate-stops] [--quiet]
+export const paperUsage = `usage: vigil paper [--strategy NAME] [--days N] [--speed X|max] [--symbols A,B] [--separate-stops] [--journal FILE] [--quiet]
   --strategy NAME   sma-cross (a moving-average crossover, default) or tp-cycle (a limit entry below the
                     market, a take-profit above it, again and again: the bot of seed 002)
   --days N          days of bundled candles to trade, 1 to 3 (default 1)
   --speed X         simulated seconds per wall-clock second (default 6000; 1 is real time; max: unpaced)
   --symbols A,B     from ${bundledCandleSymbols().join(', ')} (default: all)
   --separate-stops  trade as on a venue without attached stops (the stop follows the first fill)
+  --journal FILE    keep the session's journal and ledger in this new SQLite file (see: vigil status)
   --quiet           only the summary`;
 
 const minuteMs = 60_000;
@@ -40,7 +42,7 @@ type StrategyName = 'sma-cross' | 'tp-cycle';
 
 type Options = {
   readonly strategy: StrategyName; readonly days: number; readonly speed: number | null; readonly symbols: readonly string[];
-  readonly separateStops: boolean; readonly quiet: boolean;
+  readonly separateStops: boolean; readonly quiet: boolean; readonly journal: string | null;
 };
 
 export async function runPaperCommand(argv: readonly string[]): Promise<number> {
@@ -62,7 +64,9 @@ export async function runPaperCommand(argv: readonly string[]): Promise<number> 
   const startedMs = performance.now();
   await runPaced(world, options.speed, endMs);
   world.settle(1_000_000);
+  world.close({ snapshot: true });
   printSummary(world, trades, performance.now() - startedMs);
+  if (options.journal !== null) console.log(`  journal and ledger: ${options.journal} (vigil status --journal ${options.journal})`);
   return world.auditor.violationCount === 0 ? 0 : 1;
 }
 
@@ -71,7 +75,7 @@ function parseOptions(argv: readonly string[]): Options {
     args: [...argv],
     options: {
       strategy: { type: 'string', default: 'sma-cross' }, days: { type: 'string', default: '1' }, speed: { type: 'string', default: '6000' }, symbols: { type: 'string' },
-      'separate-stops': { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false },
+      'separate-stops': { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false }, journal: { type: 'string' },
     },
     strict: true,
   });
@@ -84,7 +88,9 @@ function parseOptions(argv: readonly string[]): Options {
     if (!bundledCandleSymbols().includes(symbol)) throw new UsageError(`--symbols: no bundled candles for "${symbol}"; available: ${bundledCandleSymbols().join(', ')}`);
   }
   if (values.strategy !== 'sma-cross' && values.strategy !== 'tp-cycle') throw new UsageError(`--strategy: expected sma-cross or tp-cycle, got "${values.strategy}"`);
-  return { strategy: values.strategy, days, speed, symbols, separateStops: values['separate-stops'], quiet: values.quiet };
+  const journal = values.journal ?? null;
+  if (journal !== null && existsSync(journal)) throw new UsageError(`--journal: ${journal} exists; a paper session starts a new journal (its simulated venue starts empty)`);
+  return { strategy: values.strategy, days, speed, symbols, separateStops: values['separate-stops'], quiet: values.quiet, journal };
 }
 
 function buildWorld(options: Options, candles: ReadonlyMap<string, Candle[]>, firstMs: number, endMs: number, onNotice: (notice: Notice, atMs: number) => void): SimWorld {
@@ -103,6 +109,8 @@ function buildWorld(options: Options, candles: ReadonlyMap<string, Candle[]>, fi
     },
     venue: { makerFeeRateE8: 20_000, takerFeeRateE8: 55_000, spreadTicks: 1, partialFillChance: 0.2, fillPartsMax: 3, limitPartialChance: 0.2 },
     engine: { botId: 'paper', attachedStops: !options.separateStops },
+    // Synced to the OS on every commit, without a lock, so `vigil status` can read it meanwhile.
+    ...(options.journal === null ? {} : { journalPath: options.journal, journalOptions: { durability: 'normal', exclusive: false, snapshotEveryEvents: 50_000 } }),
     activeMs: endMs - firstMs,
     onNotice,
     workload: options.strategy === 'tp-cycle' ? tpCycleWorkload(options, endMs - firstMs) : smaCrossWorkload(symbols),

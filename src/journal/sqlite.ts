@@ -24,6 +24,7 @@ import type { Event } from '../core/events.ts';
 import type { EngineState } from '../core/state.ts';
 import type { Journal } from '../shell/ports.ts';
 import { LedgerReader, LedgerWriter } from './ledger.ts';
+import { decodeLine, encodeBatch } from './codec.ts';
 import { migrate } from './schema.ts';
 import { encodeState, stateFormat } from './state-codec.ts';
 
@@ -53,9 +54,6 @@ export type JournalRow = { readonly seq: number; readonly event: Event } | { rea
 
 export type StoredSnapshot = { readonly seq: number; readonly state: string; readonly stateHash: string };
 
-/** Events per INSERT statement: fewer statement runs per batch, the same rows. */
-const rowsPerInsert = 32;
-
 export class SqliteJournal implements Journal {
   readonly path: string;
   readonly ledger: LedgerReader;
@@ -63,16 +61,19 @@ export class SqliteJournal implements Journal {
   private readonly options: Required<Omit<JournalOptions, 'log' | 'nowMs' | 'exclusive'>>;
   private readonly log: (line: string) => void;
   private readonly nowMs: () => number;
-  private readonly insertOne: StatementSync;
-  private readonly insertMany: StatementSync;
+  private readonly insertBatch: StatementSync;
   private readonly writer: LedgerWriter;
   private readonly begin: StatementSync;
   private readonly commit: StatementSync;
   private readonly rollback: StatementSync;
   /** Ledger records of applied batches, written with the next commit. */
   private readonly pending: { readonly records: readonly LedgerRecord[]; readonly instruments: EngineState['instruments']; readonly journalSeq: number }[] = [];
+  private readonly setLedgerSeq: StatementSync;
   private lastSeq: number;
   private lastSnapshotSeq: number;
+  /** The newest entry applied (its records are in `pending` or written), and the newest the ledger tables reflect. */
+  private appliedSeq = 0;
+  private ledgerSeq = 0;
   private closed = false;
 
   static open(path: string, options: JournalOptions = {}): SqliteJournal {
@@ -101,8 +102,8 @@ export class SqliteJournal implements Journal {
     this.begin = this.db.prepare('BEGIN IMMEDIATE');
     this.commit = this.db.prepare('COMMIT');
     this.rollback = this.db.prepare('ROLLBACK');
-    this.insertOne = this.db.prepare('INSERT INTO events (seq, body, crc) VALUES (?, ?, ?)');
-    this.insertMany = this.db.prepare(`INSERT INTO events (seq, body, crc) VALUES ${Array.from({ length: rowsPerInsert }, () => '(?, ?, ?)').join(', ')}`);
+    this.insertBatch = this.db.prepare('INSERT INTO events (seq, count, body, crc) VALUES (?, ?, ?, ?)');
+    this.setLedgerSeq = this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('ledger_seq', ?)");
     this.writer = new LedgerWriter(this.db);
     this.ledger = new LedgerReader(this.db);
     this.lastSeq = this.maxSeq();
@@ -114,32 +115,18 @@ export class SqliteJournal implements Journal {
   }
 
   /**
-   * One transaction for the whole batch: the group commit. The ledger records of the batches
-   * applied since the last append go in the same transaction (one commit, not two, per batch).
+   * One row and one transaction for the whole batch: the group commit. The ledger records of the
+   * batches applied since the last append go in the same transaction (one commit per batch).
    */
   append(events: readonly Event[]): void {
     if (events.length === 0) return;
+    const seq = this.lastSeq + 1;
+    const body = encodeBatch(events);
     this.transaction(() => {
       this.flushRecords();
-      let index = 0;
-      const values: (string | number)[] = [];
-      for (; index + rowsPerInsert <= events.length; index += rowsPerInsert) {
-        values.length = 0;
-        for (let k = index; k < index + rowsPerInsert; k += 1) this.pushRow(values, events[k] as Event);
-        this.insertMany.run(...values);
-      }
-      for (; index < events.length; index += 1) {
-        values.length = 0;
-        this.pushRow(values, events[index] as Event);
-        this.insertOne.run(...values);
-      }
+      this.insertBatch.run(seq, events.length, body, rowCrc(seq, body));
     });
-  }
-
-  private pushRow(values: (string | number)[], event: Event): void {
-    this.lastSeq += 1;
-    const body = JSON.stringify(event);
-    values.push(this.lastSeq, body, rowCrc(this.lastSeq, body));
+    this.lastSeq += events.length;
   }
 
   /**
@@ -148,23 +135,30 @@ export class SqliteJournal implements Journal {
    * snapshot is written when one is due.
    */
   applied(state: EngineState, records: readonly LedgerRecord[]): void {
+    this.appliedSeq = this.lastSeq;
     if (records.length > 0) this.pending.push({ records, instruments: state.instruments, journalSeq: this.lastSeq });
     if (this.lastSeq - this.lastSnapshotSeq >= this.options.snapshotEveryEvents) this.writeSnapshot(state);
   }
 
   /** Writes the ledger records still waiting, now (for readers that want the ledger current). */
   flush(): void {
-    if (this.pending.length > 0) this.transaction(() => this.flushRecords());
+    if (this.pending.length > 0 || this.appliedSeq > this.ledgerSeq) this.transaction(() => this.flushRecords());
   }
 
   private flushRecords(): void {
     for (const { records, instruments, journalSeq } of this.pending) this.writer.write(records, instruments, journalSeq);
     this.pending.length = 0;
+    if (this.appliedSeq > this.ledgerSeq) {
+      this.setLedgerSeq.run(String(this.appliedSeq));
+      this.ledgerSeq = this.appliedSeq;
+    }
   }
 
   /** Writes the ledger records of replayed events (idempotent: rows already there stay as they are). */
   project(records: readonly LedgerRecord[], state: EngineState, journalSeq: number): void {
-    if (records.length > 0) this.transaction(() => this.writer.write(records, state.instruments, journalSeq));
+    this.pending.push({ records, instruments: state.instruments, journalSeq });
+    this.appliedSeq = journalSeq;
+    this.flush();
   }
 
   /** A snapshot of the state after every event appended so far (with the ledger records waiting). */
@@ -215,34 +209,49 @@ export class SqliteJournal implements Journal {
     }
   }
 
-  /** Entries after `seq`, each checked: its checksum, its place in the sequence, its JSON. */
+  /**
+   * Entries after `seq`, each row checked: its checksum, its place in the sequence, every line an
+   * event. A damaged row is reported at its first sequence, and nothing after it is read.
+   */
   *rowsAfter(seq: number): Iterable<JournalRow> {
-    let expected = seq + 1;
-    const rows = this.db.prepare('SELECT seq, body, crc FROM events WHERE seq > ? ORDER BY seq').iterate(seq) as Iterable<{ seq: number; body: string; crc: number }>;
+    const first = (this.db.prepare('SELECT MAX(seq) AS seq FROM events WHERE seq <= ?').get(seq + 1) as { seq: number | null }).seq ?? 1;
+    let expected = first;
+    const rows = this.db.prepare('SELECT seq, count, body, crc FROM events WHERE seq >= ? ORDER BY seq').iterate(first) as Iterable<{ seq: number; count: number; body: string; crc: number }>;
     for (const row of rows) {
       if (row.seq !== expected) {
         yield { seq: expected, damage: `missing (the next entry is ${row.seq})` };
         return;
       }
-      expected += 1;
+      expected += row.count;
       if (rowCrc(row.seq, row.body) !== row.crc) {
         yield { seq: row.seq, damage: 'checksum mismatch' };
         return;
       }
-      const event = parseEvent(row.body);
-      if (event === null) {
-        yield { seq: row.seq, damage: 'not a journal event' };
+      const lines = row.body.split('\n');
+      if (lines.length !== row.count) {
+        yield { seq: row.seq, damage: `${lines.length} events where the row says ${row.count}` };
         return;
       }
-      yield { seq: row.seq, event };
+      const events: Event[] = [];
+      for (const line of lines) {
+        const event = decodeLine(line);
+        if (event === null) {
+          yield { seq: row.seq, damage: 'not a journal event' };
+          return;
+        }
+        events.push(event);
+      }
+      for (let i = 0; i < events.length; i += 1) {
+        if (row.seq + i > seq) yield { seq: row.seq + i, event: events[i] as Event };
+      }
     }
   }
 
-  /** Cuts the journal back to the entries before `seq` (a damaged tail); returns how many were cut. */
+  /** Cuts the journal back to the entries before `seq`, a row's first (a damaged tail); returns how many events were cut. */
   truncateFrom(seq: number, why: string): number {
-    let cut = 0;
+    const cut = this.lastSeq - seq + 1;
     this.transaction(() => {
-      cut = Number(this.db.prepare('DELETE FROM events WHERE seq >= ?').run(seq).changes);
+      this.db.prepare('DELETE FROM events WHERE seq >= ?').run(seq);
       this.db.prepare('DELETE FROM snapshots WHERE seq >= ?').run(seq);
     });
     this.lastSeq = this.maxSeq();
@@ -266,8 +275,10 @@ export class SqliteJournal implements Journal {
     return this.db;
   }
 
+  /** The sequence of the last event (the newest row's first, plus its count, minus one). */
   private maxSeq(): number {
-    return (this.db.prepare('SELECT MAX(seq) AS seq FROM events').get() as { seq: number | null }).seq ?? 0;
+    const row = this.db.prepare('SELECT seq + count - 1 AS last FROM events ORDER BY seq DESC LIMIT 1').get() as { last: number } | undefined;
+    return row?.last ?? 0;
   }
 
   private transaction(body: () => void): void {
@@ -287,12 +298,3 @@ function rowCrc(seq: number, body: string): number {
   return crc32(body, seq >>> 0);
 }
 
-function parseEvent(body: string): Event | null {
-  try {
-    const value: unknown = JSON.parse(body);
-    if (typeof value !== 'object' || value === null || !('type' in value) || typeof value.type !== 'string' || !('atMs' in value)) return null;
-    return value as Event;
-  } catch {
-    return null;
-  }
-}

@@ -13,6 +13,7 @@ import { rmSync } from 'node:fs';
 import type { Incoming, Journal, VenueCommand } from '../shell/ports.ts';
 import { InMemoryJournal } from '../shell/ports.ts';
 import { recover } from '../journal/recovery.ts';
+import type { JournalOptions } from '../journal/sqlite.ts';
 import { SqliteJournal } from '../journal/sqlite.ts';
 import { encodeState } from '../journal/state-codec.ts';
 import type { StepFunction } from '../shell/runtime.ts';
@@ -61,8 +62,8 @@ export type WorldOptions = {
    * recovers from it. Without one the journal is in memory and every restart is cold.
    */
   readonly journalPath?: string;
-  /** Events between state snapshots in the journal file (small in simulations, to exercise them). */
-  readonly snapshotEveryEvents?: number;
+  /** Journal settings over the simulation's (no syncing, an exclusive lock, a snapshot every 500 events). */
+  readonly journalOptions?: JournalOptions;
 };
 
 /** An armed crash that finds no moment of its kind within this time happens between steps. */
@@ -138,8 +139,9 @@ export class SimWorld {
     const { options } = this;
     const config = { botId: 'sim', ...options.engine };
     const file = options.journalPath === undefined ? null : SqliteJournal.open(options.journalPath, {
-      durability: 'off', exclusive: true, nowMs: () => this.scheduler.nowMs(), snapshotEveryEvents: options.snapshotEveryEvents ?? 500,
+      durability: 'off', exclusive: true, nowMs: () => this.scheduler.nowMs(), snapshotEveryEvents: 500,
       log: (line) => this.trace.add(this.relativeNow(), line),
+      ...options.journalOptions,
     });
     let state = createEngineState(config);
     if (file !== null && file.size > 0) {
@@ -272,9 +274,9 @@ export class SimWorld {
     return true;
   }
 
-  /** Closes the journal file (at the end of a run). */
-  close(): void {
-    this.process.file?.close();
+  /** Closes the journal file (at the end of a run), with a final snapshot if asked for. */
+  close(options: { readonly snapshot?: boolean } = {}): void {
+    this.process.file?.close(options.snapshot === true ? this.runtime.state : undefined);
   }
 
   /** The engine's counters and reconciliation classes, summed over every process this world ran. */

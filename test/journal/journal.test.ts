@@ -2,14 +2,17 @@
 // projections, damaged and torn tails, and schema versions. Every test uses a real database file.
 
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { crc32 } from 'node:zlib';
 import { after, describe, it } from 'node:test';
 import { stateHash } from '../../src/core/digest.ts';
 import type { Event } from '../../src/core/events.ts';
+import type { EngineConfig } from '../../src/core/state.ts';
 import { createEngineState } from '../../src/core/state.ts';
+import { decodeLine, encodeBatch, encodeLine } from '../../src/journal/codec.ts';
 import { LedgerReader } from '../../src/journal/ledger.ts';
 import { recover, verifyReplay } from '../../src/journal/recovery.ts';
 import { migrations, NewerSchemaError, schemaVersion } from '../../src/journal/schema.ts';
@@ -34,7 +37,7 @@ function journaledWorld(seed: number): SimWorld {
   return world;
 }
 
-function engineConfig(world: SimWorld): Parameters<typeof createEngineState>[0] {
+function engineConfig(world: SimWorld): Partial<EngineConfig> {
   return { botId: 'sim', ...world.options.engine };
 }
 
@@ -135,27 +138,38 @@ describe('SQLite journal', () => {
     world.close();
   });
 
-  it('cuts a damaged entry and everything after it, says so, and recovers the state before it', () => {
+  it('cuts a damaged batch and everything after it, says so, and recovers the state before it', () => {
     const path = freshPath();
     const journal = SqliteJournal.open(path);
-    const events = tickers(40);
+    const events = tickers(45);
     journal.append(events.slice(0, 30));
-    journal.append(events.slice(30));
+    journal.append(events.slice(30, 40));
+    journal.append(events.slice(40));
     journal.close();
     const db = new DatabaseSync(path);
-    db.prepare("UPDATE events SET body = replace(body, '15031', '99999') WHERE seq = 32").run();
+    db.prepare("UPDATE events SET body = replace(body, '15031', '99999') WHERE seq = 31").run(); // a flipped digit in the second batch
     db.close();
     const lines: string[] = [];
     const reopened = SqliteJournal.open(path, { log: (line) => lines.push(line) });
     const recovered = recover(reopened, { botId: 'cut' });
-    assert.equal(recovered.cut, 9);
-    assert.equal(recovered.replayed, 31);
-    assert.equal(reopened.size, 31);
-    assert.match(lines.join('\n'), /entry 32 is damaged \(checksum mismatch\); cut 9 entries/);
-    assert.equal(recovered.state.markets.get('SOLUSDT')?.lastTicks, 15_030);
-    reopened.append(tickers(1, 5_000)); // the sequence goes on from the cut, without a gap
-    assert.deepEqual([...reopened.rowsAfter(30)].map((row) => row.seq), [31, 32]);
+    assert.equal(recovered.cut, 15);
+    assert.equal(recovered.replayed, 30);
+    assert.equal(reopened.size, 30);
+    assert.match(lines.join('\n'), /entry 31 is damaged \(checksum mismatch\); cut 15 entries from there to the end/);
+    assert.equal(recovered.state.markets.get('SOLUSDT')?.lastTicks, 15_029);
+    reopened.append(tickers(2, 5_000)); // the sequence goes on from the cut, without a gap
+    assert.deepEqual([...reopened.rowsAfter(29)].map((row) => row.seq), [30, 31, 32]);
     reopened.close();
+  });
+
+  it('reads a snapshot taken mid-row and an unreadable line as what they are', () => {
+    const path = freshPath();
+    const journal = SqliteJournal.open(path);
+    journal.append(tickers(10));
+    assert.deepEqual([...journal.rowsAfter(4)].map((row) => row.seq), [5, 6, 7, 8, 9, 10]);
+    journal.database.exec("UPDATE events SET body = 'garbage', crc = 0 WHERE seq = 1");
+    assert.deepEqual([...journal.rowsAfter(0)], [{ seq: 1, damage: 'checksum mismatch' }]);
+    journal.close();
   });
 
   it('loses only the transaction a torn write cut short (SQLite\'s WAL checksums), then goes on', () => {
@@ -212,24 +226,34 @@ describe('SQLite journal', () => {
     const db = new DatabaseSync(path);
     db.exec(migrations[0]?.sql ?? '');
     db.exec('PRAGMA user_version = 1');
+    const written = tickers(3);
+    const body = encodeBatch(written);
+    db.prepare('INSERT INTO events (seq, count, body, crc) VALUES (1, 3, ?, ?)').run(body, crc32(body, 1));
     db.close();
     const migrated: string[] = [];
-    SqliteJournal.open(path, { log: (line) => migrated.push(line) }).close();
+    const journal = SqliteJournal.open(path, { log: (line) => migrated.push(line) });
     assert.match(migrated.join('\n'), new RegExp(`schema migrated from version 1 at version ${schemaVersion}`));
-    const lines: string[] = [];
-    const journal = SqliteJournal.open(path, { log: (line) => lines.push(line) });
-    assert.deepEqual(lines, [], 'already migrated: nothing to say');
-    journal.append(tickers(3));
+    assert.deepEqual([...journal.entries()], written);
+    assert.equal((journal.database.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, schemaVersion);
     journal.close();
-    const check = new DatabaseSync(path);
-    assert.equal((check.prepare('PRAGMA user_version').get() as { user_version: number }).user_version, schemaVersion);
-    assert.equal((check.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n, 3);
-    check.close();
-    const fresh = freshPath();
+    const again: string[] = [];
+    SqliteJournal.open(path, { log: (line) => again.push(line) }).close();
+    assert.deepEqual(again, [], 'already migrated: nothing to say');
     const created: string[] = [];
-    SqliteJournal.open(fresh, { log: (line) => created.push(line) }).close();
+    SqliteJournal.open(freshPath(), { log: (line) => created.push(line) }).close();
     assert.match(created.join('\n'), new RegExp(`schema created at version ${schemaVersion}`));
-    assert.ok(existsSync(fresh));
+  });
+});
+
+describe('journal lines', () => {
+  it('decode to the events they encode, tickers compact and everything else as JSON', () => {
+    const world = journaledWorld(5);
+    const events = [...world.journal.entries()];
+    world.close();
+    assert.ok(events.length > 1_000);
+    for (const event of events) assert.deepEqual(decodeLine(encodeLine(event)), event);
+    assert.equal(encodeLine({ type: 'TickerUpdated', atMs: 5, symbol: 'SOLUSDT', lastTicks: null, markTicks: 7, venueMs: 4 }), 't,5,SOLUSDT,,7,4');
+    for (const garbage of ['t,5,SOLUSDT,,7', 't,x,SOLUSDT,1,2,3', '{"atMs":1}', 'nope', '']) assert.equal(decodeLine(garbage), null, garbage);
   });
 });
 
