@@ -116,6 +116,23 @@ describe('reconciliation', () => {
     assert.match(texts(commands), /missedFills 1/);
   });
 
+  it('books the missed fills of a snapshot oldest first, however the venue lists them (Bybit: newest first)', () => {
+    const inOrder = engine();
+    const newestFirst = engine();
+    // 40 fills, more than the ledger's replay window: buys and sells at moving prices, so the order matters.
+    const fills = Array.from({ length: 40 }, (_, i) => {
+      const { type: _type, atMs: _at, source: _source, ...missed } = fill(null, `m${i}`, `x${i}`, 1 + (i % 3), 650_000 + 37 * i, 10 + i, 100 + i, i % 4 === 3 ? 'sell' : 'buy') as Extract<ReturnType<typeof fill>, { type: 'FillReceived' }>;
+      return missed;
+    });
+    for (const [state, listed] of [[inOrder, fills], [newestFirst, [...fills].reverse()]] as const) {
+      const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs: 200, stream: 'private' }));
+      assert.ok(fetch);
+      step(state, { type: 'SnapshotReceived', atMs: 210, snapshotId: fetch.snapshotId, tickers: [], positionsVenueMs: 150, wallet: null, positions: [], openOrders: [], fills: listed });
+    }
+    const [a, b] = [inOrder, newestFirst].map((state) => state.positions.get('main/BTCUSDT'));
+    assert.deepEqual([b?.sizeLots, b?.costTicksLots, b?.realizedPnlE8, b?.fillsOutOfWindow], [a?.sizeLots, a?.costTicksLots, a?.realizedPnlE8, 0]);
+  });
+
   it('adopts a position only after the first reconciliation since the start, then protects it', () => {
     const state = started();
     step(state, { type: 'EngineStarted', atMs: 0 });

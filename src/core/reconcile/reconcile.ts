@@ -106,7 +106,10 @@ function settleVanishedOrders(ctx: Ctx, open: ReadonlySet<VenueOrderId>, request
 
 function mergeFills(ctx: Ctx, snapshot: Snapshot, symbols: Set<string>): void {
   const { state } = ctx;
-  for (const fill of snapshot.fills) {
+  // Oldest first, as they happened (Bybit lists executions newest first): more missed fills than
+  // the ledger's replay window would otherwise be booked out of order.
+  const fills = [...snapshot.fills].sort((a, b) => a.venueMs - b.venueMs || a.seq - b.seq);
+  for (const fill of fills) {
     if (state.fillIds.has(fill.executionId)) continue;
     state.reconcile.missedFills += 1;
     symbols.add(fill.symbol);
