@@ -1,19 +1,31 @@
 #!/usr/bin/env node
-// The `vigil` command line: `paper` (a paper-trading session on the simulated venue) and `sim`
-// (seeded simulation runs). Usage errors say what was wrong and exit 2.
+// The `vigil` command line: `paper` (a paper-trading session on the simulated venue), `sim`
+// (seeded simulation runs), and `bot` with `venue` (the bot as a long-running process against the
+// simulated venue served by another process). Usage errors say what was wrong and exit 2.
 
+import { botUsage, runBotCommand, runVenueCommand, venueUsage } from './bot.ts';
 import { runPaperCommand, paperUsage } from './paper.ts';
 import { runSimCommand, simUsage, UsageError } from './sim.ts';
+import { runStatusCommand, statusUsage } from './status.ts';
 
 const usage = `usage: vigil <command> [options]
 
 commands:
   paper   a paper-trading session on the built-in simulated venue (no keys needed)
   sim     seeded simulation runs of the engine against the simulated venue
+  status  positions, open orders, recent fills and PnL from a bot's journal (running or stopped)
+  bot     the bot as a long-running process, trading against \`vigil venue\` over loopback
+  venue   the simulated venue in a process of its own, on the real clock, served on 127.0.0.1
 
 ${paperUsage}
 
-${simUsage}`;
+${simUsage}
+
+${statusUsage}
+
+${botUsage}
+
+${venueUsage}`;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -22,6 +34,12 @@ async function main(argv: readonly string[]): Promise<number> {
       return runPaperCommand(rest);
     case 'sim':
       return runSimCommand(rest);
+    case 'status':
+      return runStatusCommand(rest);
+    case 'bot':
+      return runBotCommand(rest);
+    case 'venue':
+      return runVenueCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -34,8 +34,24 @@ export class LedgerWriter {
        client_order_id, venue_order_id, role, round_trip, journal_seq)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.upsertPosition = db.prepare(`INSERT OR REPLACE INTO positions
-      (symbol, account, size_lots, qty, average_entry, realized_pnl_e8, fees_e8, fill_count, round_trip, venue_qty, stop_loss, take_profit, journal_seq)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      (symbol, account, size_lots, cost_ticks_lots, qty, average_entry, realized_pnl_e8, fees_e8, fill_count, round_trip, venue_qty, stop_loss, take_profit, journal_seq)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  }
+
+  /**
+   * Writes batches of records; of an order or a position changed several times only the last
+   * version is written (the rows hold the latest state; fills are each written). The caller holds
+   * the transaction.
+   */
+  writeAll(batches: readonly { readonly records: readonly LedgerRecord[]; readonly instruments: Instruments; readonly journalSeq: number }[]): void {
+    const latest = new Map<string, { readonly record: LedgerRecord; readonly instruments: Instruments; readonly journalSeq: number }>();
+    for (const { records, instruments, journalSeq } of batches) {
+      for (const record of records) {
+        if (record.kind === 'fill') this.writeFill(record, instruments.get(record.fill.symbol), journalSeq);
+        else latest.set(record.kind === 'order' ? `o:${record.order.key}` : `p:${record.position.key}`, { record, instruments, journalSeq });
+      }
+    }
+    for (const { record, instruments, journalSeq } of latest.values()) this.write([record], instruments, journalSeq);
   }
 
   /** Writes the records of events up to `journalSeq`; the caller holds the transaction. */
@@ -79,7 +95,7 @@ export class LedgerWriter {
     const entry = averageEntryTicks(position);
     const venue = position.venue;
     this.upsertPosition.run(
-      position.symbol, position.account, position.sizeLots, qty(instrument, position.sizeLots),
+      position.symbol, position.account, position.sizeLots, position.costTicksLots, qty(instrument, position.sizeLots),
       entry === null || instrument === undefined ? null : formatTicks(instrument, entry),
       position.realizedPnlE8, position.feesE8, position.fillCount, position.sizeLots === 0 ? null : position.openedBy,
       venue === null ? null : qty(instrument, venue.sizeLots), priceText(instrument, venue?.stopLossTicks ?? null), priceText(instrument, venue?.takeProfitTicks ?? null),
@@ -109,7 +125,7 @@ function formatTicks(instrument: Instrument, ticks: number): string {
 // Reading: what the CLI (and later the API and the dashboard) shows.
 
 export type PositionRow = {
-  symbol: string; size_lots: number; qty: string; average_entry: string | null; realized_pnl_e8: number; fees_e8: number;
+  symbol: string; size_lots: number; cost_ticks_lots: number; qty: string; average_entry: string | null; realized_pnl_e8: number; fees_e8: number;
   fill_count: number; venue_qty: string | null; stop_loss: string | null; take_profit: string | null;
 };
 export type OrderRow = {

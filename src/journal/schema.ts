@@ -54,7 +54,7 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX fills_by_time ON fills (venue_ms);
       CREATE INDEX fills_by_round_trip ON fills (round_trip);
       CREATE TABLE positions (
-        symbol TEXT PRIMARY KEY, account TEXT NOT NULL, size_lots INTEGER NOT NULL, qty TEXT NOT NULL,
+        symbol TEXT PRIMARY KEY, account TEXT NOT NULL, size_lots INTEGER NOT NULL, cost_ticks_lots INTEGER NOT NULL, qty TEXT NOT NULL,
         average_entry TEXT, realized_pnl_e8 INTEGER NOT NULL, fees_e8 INTEGER NOT NULL, fill_count INTEGER NOT NULL,
         round_trip TEXT, venue_qty TEXT, stop_loss TEXT, take_profit TEXT, journal_seq INTEGER NOT NULL
       ) STRICT;

@@ -146,7 +146,7 @@ export class SqliteJournal implements Journal {
   }
 
   private flushRecords(): void {
-    for (const { records, instruments, journalSeq } of this.pending) this.writer.write(records, instruments, journalSeq);
+    this.writer.writeAll(this.pending);
     this.pending.length = 0;
     if (this.appliedSeq > this.ledgerSeq) {
       this.setLedgerSeq.run(String(this.appliedSeq));

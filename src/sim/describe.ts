@@ -6,22 +6,11 @@ import { formatE8 } from '../core/money.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { Incoming, VenueCommand } from '../shell/ports.ts';
 import type { VenueFact } from '../venues/sim/venue.ts';
+import { streamEventOf } from '../venues/sim/wire.ts';
 
+/** A venue fact as the event the bot receives (the stream event that carries it). */
 export function factToIncoming(fact: VenueFact): Incoming {
-  switch (fact.kind) {
-    case 'order':
-      return { type: 'OrderUpdated', source: 'stream', ...fact.report };
-    case 'fill':
-      return { type: 'FillReceived', source: 'stream', ...fact.fill };
-    case 'position':
-      return { type: 'PositionUpdated', source: 'stream', ...fact.report };
-    case 'wallet':
-      return { type: 'WalletUpdated', source: 'stream', ...fact.report };
-    case 'ticker':
-      return { type: 'TickerUpdated', symbol: fact.symbol, lastTicks: fact.lastTicks, markTicks: fact.markTicks, venueMs: fact.venueMs };
-    default:
-      throw new Error(`unknown fact ${JSON.stringify(fact satisfies never)}`);
-  }
+  return streamEventOf(fact);
 }
 
 export function describeFact(fact: VenueFact, instruments: ReadonlyMap<string, Instrument>): string {
