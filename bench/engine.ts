@@ -35,7 +35,7 @@ const framesWanted = 200_000;
 
 function recordLog(seed: number): Log {
   const { world } = worldForSeed(seed, {
-    forcedFaults: { duplicateChance: 0, reorderChance: 0, requestLostChance: 0, replyLostChance: 0, streamFaultEveryMs: 0, staleSnapshotChance: 0 },
+    forcedFaults: { duplicateChance: 0, reorderChance: 0, requestLostChance: 0, replyLostChance: 0, streamFaultEveryMs: 0, staleSnapshotChance: 0, crashes: false },
   });
   // Heartbeats and the periodic reconciliation keep the queue busy forever: run to the session's end.
   world.run({ stepsMax: 10_000_000, untilMs: world.settleUntilMs });

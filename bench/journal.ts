@@ -42,7 +42,7 @@ const format = (value: number): string => Math.round(value).toLocaleString('en-U
 type Log = { readonly events: readonly Event[]; readonly botId: string; readonly attachedStops: boolean };
 const logs: Log[] = [];
 for (let seed = 1, count = 0; count < 150_000; seed += 1) {
-  const { world } = worldForSeed(seed, { forcedFaults: { ...noFaults } });
+  const { world } = worldForSeed(seed, { forcedFaults: { ...noFaults, crashes: false } });
   world.run({ stepsMax: 10_000_000, untilMs: world.settleUntilMs });
   const events = [...world.journal.entries()];
   logs.push({ events, botId: world.runtime.state.config.botId, attachedStops: world.runtime.state.config.attachedStops });
@@ -170,7 +170,7 @@ function longSession(events: number, file: string): { readonly virtualMs: number
   const rng = new Rng(7);
   const stepMs = 25;
   const symbols = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'DOGEUSDT'];
-  const virtualMs = Math.ceil((events * stepMs) / symbols.length / 1.1 / stepMs) * stepMs;
+  const virtualMs = Math.ceil((events * stepMs) / symbols.length / stepMs) * stepMs;
   const starts: Readonly<Record<string, number>> = { BTCUSDT: 650_000, ETHUSDT: 300_000, SOLUSDT: 15_000, DOGEUSDT: 20_000 };
   const world = SimWorld.create({
     seed: 7,

@@ -36,7 +36,7 @@ const faultPresets: Readonly<Record<string, ForcedFaults>> = {
   'stream-reset': { streamFaultEveryMs: 30_000, stallShare: 0 },
   'stream-stall': { streamFaultEveryMs: 30_000, stallShare: 1 },
   'stale-snapshot': { staleSnapshotChance: 0.5, staleSnapshotDelayMs: { min: 50, max: 2_000 } },
-  none: { ...noFaults },
+  none: { ...noFaults, crashes: false },
 };
 
 export class UsageError extends Error {

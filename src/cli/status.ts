@@ -57,7 +57,7 @@ export function readStatus(path: string, fills: number, by: PnlBy): StatusReport
   try {
     const version = userVersion(db);
     if (version > schemaVersion) throw new UsageError(`--journal: ${path} has schema version ${version}, newer than this build of Vigil knows (${schemaVersion}); use the release that wrote it`);
-    if (version < 2) throw new UsageError(`--journal: ${path} has no ledger yet (schema version ${version}); the bot creates it when it starts`);
+    if (version < schemaVersion) throw new UsageError(`--journal: ${path} has an older schema (version ${version}, this build reads ${schemaVersion}); the bot migrates it when it starts`);
     const ledger = new LedgerReader(db);
     const scalar = (sql: string): number => (db.prepare(sql).get() as { n: number | null }).n ?? 0;
     return {
@@ -98,10 +98,12 @@ function printStatus(report: StatusReport, by: PnlBy): void {
   if (report.pnl.length === 0) console.log('  none');
   let realized = 0;
   let fees = 0;
+  let funding = 0;
   for (const row of report.pnl) {
     realized += row.realized_pnl_e8;
     fees += row.fees_e8;
-    console.log(`  ${row.key.padEnd(28)} ${String(row.fills).padStart(5)} fills  realized ${formatUsdt(row.realized_pnl_e8).padStart(12)}  fees ${formatUsdt(row.fees_e8).padStart(10)}  net ${formatUsdt(row.realized_pnl_e8 - row.fees_e8).padStart(12)}`);
+    funding += row.funding_e8;
+    console.log(`  ${row.key.padEnd(28)} ${String(row.fills).padStart(5)} fills  realized ${formatUsdt(row.realized_pnl_e8).padStart(12)}  fees ${formatUsdt(row.fees_e8).padStart(10)}  funding ${formatUsdt(row.funding_e8).padStart(9)}  net ${formatUsdt(row.realized_pnl_e8 - row.fees_e8 - row.funding_e8).padStart(12)}`);
   }
-  console.log(`  ${'total'.padEnd(28)} ${''.padStart(11)} realized ${formatUsdt(realized).padStart(12)}  fees ${formatUsdt(fees).padStart(10)}  net ${formatUsdt(realized - fees).padStart(12)}`);
+  console.log(`  ${'total'.padEnd(28)} ${''.padStart(11)} realized ${formatUsdt(realized).padStart(12)}  fees ${formatUsdt(fees).padStart(10)}  funding ${formatUsdt(funding).padStart(9)}  net ${formatUsdt(realized - fees - funding).padStart(12)}`);
 }

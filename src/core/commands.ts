@@ -1,7 +1,7 @@
 // Commands: what `step` asks the outside world to do. Each has an id; its outcome comes back as
 // an event carrying that id (or, for orders, the client order id the venue echoes).
 
-import type { Fill } from './events.ts';
+import type { Fill, Funding } from './events.ts';
 import type { ClientOrderId, VenueOrderId } from './ids.ts';
 import type { Order } from './order/order.ts';
 import type { Position } from './position/position.ts';
@@ -27,6 +27,8 @@ export type Notice = {
 export type LedgerRecord =
   | { readonly kind: 'order'; readonly order: Order }
   | { readonly kind: 'position'; readonly position: Position }
+  /** A funding payment, with the round trip it was paid in. */
+  | { readonly kind: 'funding'; readonly funding: Funding; readonly roundTrip: string }
   | {
       readonly kind: 'fill';
       readonly fill: Fill;

@@ -8,7 +8,7 @@ import { filledLots } from './order/order.ts';
 
 export function stateDigest(state: EngineState): string {
   const positions = sortedEntries(state.positions).map(([key, p]) => [
-    key, p.sizeLots, p.costTicksLots, p.realizedPnlE8, p.feesE8, p.fillCount,
+    key, p.sizeLots, p.costTicksLots, p.realizedPnlE8, p.feesE8, p.fundingE8, p.fillCount,
     p.venue === null ? null : [p.venue.sizeLots, p.venue.stopLossTicks, p.venue.takeProfitTicks, p.venue.seq, p.venue.venueUpdatedMs],
   ]);
   const orders = sortedEntries(state.orders).map(([key, o]) => [

@@ -49,6 +49,18 @@ export type Fill = {
   readonly positionTrigger: PositionTrigger;
 };
 
+/**
+ * A funding payment on a position (Bybit: an execution with execType Funding). Not a fill: it
+ * changes no size, only money; booked once by its execution id.
+ */
+export type Funding = {
+  readonly symbol: string;
+  readonly executionId: ExecutionId;
+  /** What the account paid, E8 (negative: it received). */
+  readonly feeE8: number;
+  readonly venueMs: number;
+};
+
 export type PositionReport = {
   readonly symbol: string;
   /** Signed: positive long, negative short, zero flat (one-way mode). */
@@ -105,6 +117,8 @@ export type Snapshot = {
   readonly positionsVenueMs: number;
   /** The settlement coin's balance, when the venue answered for it. */
   readonly wallet: WalletReport | null;
+  /** Funding payments since the same time as the fills, where the venue lists them. */
+  readonly funding?: readonly Funding[];
 };
 
 type At = { readonly atMs: number };
@@ -116,6 +130,7 @@ export type Event =
   | (At & { readonly type: 'FillReceived'; readonly source: Source } & Fill)
   | (At & { readonly type: 'PositionUpdated'; readonly source: Source } & PositionReport)
   | (At & { readonly type: 'WalletUpdated'; readonly source: Source } & WalletReport)
+  | (At & { readonly type: 'FundingSettled'; readonly source: Source } & Funding)
   | (At & { readonly type: 'OrderSubmitAcked'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly venueOrderId: VenueOrderId })
   | (At & { readonly type: 'OrderSubmitRejected'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly code: RejectCode; readonly reason: string })
   | (At & { readonly type: 'OrderSubmitUnknown'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly reason: string })

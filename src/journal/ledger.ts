@@ -24,6 +24,7 @@ export class LedgerWriter {
   private readonly upsertOrder: StatementSync;
   private readonly insertFill: StatementSync;
   private readonly upsertPosition: StatementSync;
+  private readonly insertFunding: StatementSync;
 
   constructor(db: DatabaseSync) {
     this.upsertOrder = db.prepare(`INSERT OR REPLACE INTO orders
@@ -34,8 +35,10 @@ export class LedgerWriter {
        client_order_id, venue_order_id, role, round_trip, journal_seq)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.upsertPosition = db.prepare(`INSERT OR REPLACE INTO positions
-      (symbol, account, size_lots, cost_ticks_lots, qty, average_entry, realized_pnl_e8, fees_e8, fill_count, round_trip, venue_qty, stop_loss, take_profit, journal_seq)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      (symbol, account, size_lots, cost_ticks_lots, qty, average_entry, realized_pnl_e8, fees_e8, funding_e8, fill_count, round_trip, venue_qty, stop_loss, take_profit, journal_seq)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insertFunding = db.prepare(`INSERT OR IGNORE INTO funding (execution_id, symbol, fee_e8, venue_ms, day, round_trip, journal_seq)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`);
   }
 
   /**
@@ -48,6 +51,7 @@ export class LedgerWriter {
     for (const { records, instruments, journalSeq } of batches) {
       for (const record of records) {
         if (record.kind === 'fill') this.writeFill(record, instruments.get(record.fill.symbol), journalSeq);
+        else if (record.kind === 'funding') this.writeFunding(record, journalSeq);
         else latest.set(record.kind === 'order' ? `o:${record.order.key}` : `p:${record.position.key}`, { record, instruments, journalSeq });
       }
     }
@@ -66,6 +70,9 @@ export class LedgerWriter {
           break;
         case 'position':
           this.writePosition(record.position, instruments.get(record.position.symbol), journalSeq);
+          break;
+        case 'funding':
+          this.writeFunding(record, journalSeq);
           break;
       }
     }
@@ -91,13 +98,18 @@ export class LedgerWriter {
     );
   }
 
+  private writeFunding(record: Extract<LedgerRecord, { kind: 'funding' }>, journalSeq: number): void {
+    const { funding } = record;
+    this.insertFunding.run(funding.executionId, funding.symbol, funding.feeE8, funding.venueMs, new Date(funding.venueMs).toISOString().slice(0, 10), record.roundTrip, journalSeq);
+  }
+
   private writePosition(position: Position, instrument: Instrument | undefined, journalSeq: number): void {
     const entry = averageEntryTicks(position);
     const venue = position.venue;
     this.upsertPosition.run(
       position.symbol, position.account, position.sizeLots, position.costTicksLots, qty(instrument, position.sizeLots),
       entry === null || instrument === undefined ? null : formatTicks(instrument, entry),
-      position.realizedPnlE8, position.feesE8, position.fillCount, position.sizeLots === 0 ? null : position.openedBy,
+      position.realizedPnlE8, position.feesE8, position.fundingE8, position.fillCount, position.sizeLots === 0 ? null : position.openedBy,
       venue === null ? null : qty(instrument, venue.sizeLots), priceText(instrument, venue?.stopLossTicks ?? null), priceText(instrument, venue?.takeProfitTicks ?? null),
       journalSeq,
     );
@@ -125,7 +137,7 @@ function formatTicks(instrument: Instrument, ticks: number): string {
 // Reading: what the CLI (and later the API and the dashboard) shows.
 
 export type PositionRow = {
-  symbol: string; size_lots: number; cost_ticks_lots: number; qty: string; average_entry: string | null; realized_pnl_e8: number; fees_e8: number;
+  symbol: string; size_lots: number; cost_ticks_lots: number; qty: string; average_entry: string | null; realized_pnl_e8: number; fees_e8: number; funding_e8: number;
   fill_count: number; venue_qty: string | null; stop_loss: string | null; take_profit: string | null;
 };
 export type OrderRow = {
@@ -136,7 +148,7 @@ export type FillRow = {
   execution_id: string; symbol: string; side: string; qty: string; price: string; fee_e8: number; realized_pnl_e8: number;
   liquidity: string; venue_ms: number; role: string | null; client_order_id: string | null; lots: number; price_ticks: number;
 };
-export type PnlRow = { key: string; fills: number; realized_pnl_e8: number; fees_e8: number };
+export type PnlRow = { key: string; fills: number; realized_pnl_e8: number; fees_e8: number; funding_e8: number };
 
 export const liveStatuses = ['submitted', 'accepted', 'partially-filled', 'unknown'] as const;
 
@@ -164,11 +176,13 @@ export class LedgerReader {
     return this.db.prepare('SELECT * FROM fills ORDER BY venue_ms, venue_seq').all() as FillRow[];
   }
 
-  /** Realized PnL and fees grouped by symbol, by UTC day, or by round trip. */
+  /** Realized PnL, fees and funding grouped by symbol, by UTC day, or by round trip. */
   pnl(by: 'symbol' | 'day' | 'round_trip'): PnlRow[] {
     const key = by === 'round_trip' ? "symbol || ' ' || round_trip" : by;
-    return this.db.prepare(`SELECT ${key} AS key, COUNT(*) AS fills, SUM(realized_pnl_e8) AS realized_pnl_e8, SUM(fee_e8) AS fees_e8
-      FROM fills GROUP BY ${key} ORDER BY MIN(venue_ms)`).all() as PnlRow[];
+    return this.db.prepare(`SELECT ${key} AS key, SUM(fill) AS fills, SUM(realized) AS realized_pnl_e8, SUM(fee) AS fees_e8, SUM(funding) AS funding_e8
+      FROM (SELECT symbol, day, round_trip, venue_ms, 1 AS fill, realized_pnl_e8 AS realized, fee_e8 AS fee, 0 AS funding FROM fills
+            UNION ALL SELECT symbol, day, round_trip, venue_ms, 0, 0, 0, fee_e8 FROM funding)
+      GROUP BY ${key} ORDER BY MIN(venue_ms)`).all() as PnlRow[];
   }
 }
 

@@ -60,6 +60,17 @@ export const migrations: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 3,
+    name: 'funding payments, and funding per position',
+    sql: `
+      CREATE TABLE funding (
+        execution_id TEXT PRIMARY KEY, symbol TEXT NOT NULL, fee_e8 INTEGER NOT NULL, venue_ms INTEGER NOT NULL,
+        day TEXT NOT NULL, round_trip TEXT NOT NULL, journal_seq INTEGER NOT NULL
+      ) STRICT;
+      ALTER TABLE positions ADD COLUMN funding_e8 INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export const schemaVersion = migrations.length;

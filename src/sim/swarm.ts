@@ -89,7 +89,7 @@ export function parametersForSeed(seed: number, forced: ForcedFaults = {}): Seed
     priceStepMs: rng.int(100, 1_000),
     symbols: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'DOGEUSDT'].slice(0, rng.int(1, 4)),
     // Drawn last, so the parameters above stay what they were before crashes with a journal existed.
-    crashEveryMs: on(crashes === true ? 1 : 0.3) ? rng.int(10, 60) * 1_000 : 0,
+    crashEveryMs: (on(0.3) || crashes === true) && crashes !== false ? rng.int(10, 60) * 1_000 : 0,
   };
 }
 

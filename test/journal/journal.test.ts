@@ -12,6 +12,10 @@ import { stateHash } from '../../src/core/digest.ts';
 import type { Event } from '../../src/core/events.ts';
 import type { EngineConfig } from '../../src/core/state.ts';
 import { createEngineState } from '../../src/core/state.ts';
+import type { LedgerRecord } from '../../src/core/commands.ts';
+import { step } from '../../src/core/engine/step.ts';
+import type { ExecutionId } from '../../src/core/ids.ts';
+import { btc, fill, toTrading } from '../support/events.ts';
 import { decodeLine, encodeBatch, encodeLine } from '../../src/journal/codec.ts';
 import { LedgerReader } from '../../src/journal/ledger.ts';
 import { recover, verifyReplay } from '../../src/journal/recovery.ts';
@@ -242,6 +246,36 @@ describe('SQLite journal', () => {
     const created: string[] = [];
     SqliteJournal.open(freshPath(), { log: (line) => created.push(line) }).close();
     assert.match(created.join('\n'), new RegExp(`schema created at version ${schemaVersion}`));
+  });
+});
+
+describe('funding in the ledger', () => {
+  it('books each funding payment once, from the stream or a snapshot, per position, round trip and day', () => {
+    const journal = SqliteJournal.open(freshPath());
+    const state = createEngineState({ botId: 'f' });
+    const records: LedgerRecord[] = [];
+    const apply = (event: Event): void => {
+      journal.append([event]);
+      for (const command of step(state, event)) if (command.type === 'Record') records.push(command.record);
+      journal.applied(state, records.splice(0, records.length));
+    };
+    apply({ type: 'InstrumentsLoaded', atMs: 0, instruments: [btc] });
+    apply(fill(null, 'o1', 'x1', 5, 650_000, 1, 10));
+    const funding = { symbol: 'BTCUSDT', executionId: 'fund-1' as ExecutionId, feeE8: 1_234_567, venueMs: 28_800_000 };
+    apply({ type: 'FundingSettled', atMs: 20, source: 'stream', ...funding });
+    apply({ type: 'FundingSettled', atMs: 21, source: 'rest', ...funding }); // the same payment again
+    const reconciled = toTrading(state, { funding: [funding, { ...funding, executionId: 'fund-2' as ExecutionId, feeE8: -300_000, venueMs: 57_600_000 }] });
+    for (const command of reconciled) if (command.type === 'Record') records.push(command.record);
+    const position = state.positions.get('main/BTCUSDT');
+    assert.equal(position?.fundingE8, 1_234_567 - 300_000);
+    assert.equal(position?.realizedPnlE8, 0, 'funding is not realized PnL');
+    journal.project(records.splice(0, records.length), state, journal.size); // the reconciliation's records (its events were not journaled here)
+    const ledger = new LedgerReader(journal.database);
+    assert.deepEqual(ledger.pnl('symbol').map((row) => [row.key, row.fills, row.funding_e8]), [['BTCUSDT', 1, 934_567]]);
+    assert.deepEqual(ledger.pnl('round_trip').map((row) => [row.key, row.funding_e8]), [['BTCUSDT x1', 934_567]]);
+    assert.deepEqual(ledger.pnl('day').map((row) => [row.key, row.funding_e8]), [['1970-01-01', 934_567]]);
+    assert.equal(ledger.positions()[0]?.funding_e8, 934_567);
+    journal.close();
   });
 });
 

@@ -210,21 +210,25 @@ void describe('bybit codec: execution topics', () => {
     assert.deepEqual(decodeOk({ ...fixture('ws.private.execution.json'), topic: 'execution.linear' }), { events: [expectedFill], skipped: [] });
   });
 
-  void it('skips Funding (and every non-trade execType) but books AdlTrade and BustTrade', () => {
+  void it('books Funding as funding (not a fill), AdlTrade and BustTrade as fills, and skips the other execTypes', () => {
     const message = fixture('ws.private.execution.json');
     const trade = listOf(message, 'data')[0]!;
     const data = ['Funding', 'AdlTrade', 'Settle', 'BustTrade'].map((execType, index) => ({ ...trade, execType, execId: `e${index}` }));
     const decoded = decodeOk({ ...message, data });
-    assert.deepEqual(decoded.events.map((event) => (event.type === 'FillReceived' ? event.executionId : null)), ['e1', 'e3']);
-    assert.deepEqual(decoded.skipped, [
-      { reason: 'execType Funding is not a fill', where: 'execution.data[0]' },
-      { reason: 'execType Settle is not a fill', where: 'execution.data[2]' },
-    ]);
+    assert.deepEqual(decoded.events.map((event) => `${event.type} ${'executionId' in event ? event.executionId : ''}`), ['FundingSettled e0', 'FillReceived e1', 'FillReceived e3']);
+    assert.deepEqual(decoded.skipped, [{ reason: 'execType Settle is not a fill', where: 'execution.data[2]' }]);
   });
 
-  void it('skips a Funding item even for an instrument it does not know', () => {
+  void it('reads a funding payment exactly: paid positive, received negative', () => {
+    const paid = decodeOk(withItem('ws.private.execution.json', { execType: 'Funding', execFee: '0.01123456', execPrice: '95900.1', execTime: '1746270400000' })).events[0];
+    assert.deepEqual(paid, { type: 'FundingSettled', atMs: ctx.atMs, source: 'stream', symbol: 'BTCUSDT', executionId: '0ab1bdf7-4219-438b-b30a-32ec863018f7', feeE8: 1_123_456, venueMs: 1746270400000 });
+    const received = decodeOk(withItem('ws.private.execution.json', { execType: 'Funding', execFee: '-2.5' })).events[0];
+    assert.equal(received?.type === 'FundingSettled' ? received.feeE8 : null, -250_000_000);
+  });
+
+  void it('skips a Funding item for an instrument it does not trade, saying so', () => {
     const decoded = decodeOk(withItem('ws.private.execution.json', { execType: 'Funding', symbol: 'FOOUSDT' }));
-    assert.equal(decoded.skipped.length, 1);
+    assert.deepEqual(decoded.skipped, [{ reason: 'funding on FOOUSDT, an instrument not loaded', where: 'execution.data[0]' }]);
   });
 
   void it('skips execution.fast, which has no fee', () => {

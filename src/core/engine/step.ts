@@ -11,7 +11,7 @@ import { notify } from './context.ts';
 import { onEngineStarted, onSnapshotFailed, onSnapshotReceived, onStreamConnected, onStreamDisconnected } from './lifecycle.ts';
 import { onReply, onTimerFired } from './replies.ts';
 import { onCloseRequested, onOpenRequested, onProtectionRequested } from './requests.ts';
-import { onFillReceived, onOrderUpdated, onPositionUpdated, onTickerUpdated, onWalletUpdated } from './venue.ts';
+import { onFillReceived, onFundingSettled, onOrderUpdated, onPositionUpdated, onTickerUpdated, onWalletUpdated } from './venue.ts';
 
 export function step(state: EngineState, event: Event): Command[] {
   const ctx: Ctx = { state, atMs: event.atMs, out: [] };
@@ -35,6 +35,9 @@ export function step(state: EngineState, event: Event): Command[] {
       break;
     case 'WalletUpdated':
       onWalletUpdated(ctx, event);
+      break;
+    case 'FundingSettled':
+      onFundingSettled(ctx, event);
       break;
     case 'OrderSubmitAcked':
     case 'OrderSubmitRejected':

@@ -7,7 +7,8 @@
 // Each fact has an `apply` (state only) and a handler (apply, then evaluate the symbol), so that a
 // snapshot can apply all its facts before anything is decided from half of them.
 
-import type { EventOf, Fill, OrderReport, PositionReport, Ticker, WalletReport } from '../events.ts';
+import { assertSafeInteger } from '../assert.ts';
+import type { EventOf, Fill, Funding, OrderReport, PositionReport, Ticker, WalletReport } from '../events.ts';
 import { parseClientOrderId } from '../ids.ts';
 import { formatE8 } from '../money.ts';
 import type { Order } from '../order/order.ts';
@@ -27,6 +28,25 @@ export function onOrderUpdated(ctx: Ctx, event: EventOf<'OrderUpdated'>): void {
 
 export function onFillReceived(ctx: Ctx, event: EventOf<'FillReceived'>): void {
   if (applyFill(ctx, event)) evaluateSymbol(ctx, event.symbol);
+}
+
+export function onFundingSettled(ctx: Ctx, event: EventOf<'FundingSettled'>): void {
+  const { symbol, executionId, feeE8, venueMs } = event;
+  applyFunding(ctx, { symbol, executionId, feeE8, venueMs });
+}
+
+/** A funding payment, booked once by its execution id (the same id space as fills); false for a duplicate. */
+export function applyFunding(ctx: Ctx, funding: Funding): boolean {
+  const { state } = ctx;
+  if (state.fillIds.has(funding.executionId)) {
+    state.counters.duplicateFills += 1;
+    return false;
+  }
+  state.fillIds.add(funding.executionId);
+  const position = positionOf(ctx, funding.symbol);
+  putPosition(ctx, { ...position, fundingE8: assertSafeInteger(position.fundingE8 + funding.feeE8, 'funding') });
+  ctx.out.push({ type: 'Record', record: { kind: 'funding', funding, roundTrip: position.openedBy ?? funding.executionId } });
+  return true;
 }
 
 export function onPositionUpdated(ctx: Ctx, event: EventOf<'PositionUpdated'>): void {

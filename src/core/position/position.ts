@@ -41,6 +41,8 @@ export type Position = {
   readonly costTicksLots: number;
   readonly realizedPnlE8: number;
   readonly feesE8: number;
+  /** Funding paid (negative: received), E8: not part of realized PnL, which is the fills' alone. */
+  readonly fundingE8: number;
   readonly fillCount: number;
   readonly lastFillSeq: number;
   /** The ledger before the oldest of `recentFills`. */
@@ -64,7 +66,7 @@ export function positionKey(account: string, symbol: string): PositionKey {
 export function newPosition(account: string, symbol: string): Position {
   return {
     key: positionKey(account, symbol), account, symbol, sizeLots: 0, costTicksLots: 0,
-    realizedPnlE8: 0, feesE8: 0, fillCount: 0, lastFillSeq: -1, realizedAtOpenE8: 0, feesAtOpenE8: 0, openedBy: null, venue: null,
+    realizedPnlE8: 0, feesE8: 0, fundingE8: 0, fillCount: 0, lastFillSeq: -1, realizedAtOpenE8: 0, feesAtOpenE8: 0, openedBy: null, venue: null,
     base: { sizeLots: 0, costTicksLots: 0, realizedPnlE8: 0 }, recentFills: [], fillsOutOfWindow: 0,
   };
 }

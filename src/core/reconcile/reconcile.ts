@@ -29,7 +29,7 @@ import type { Ctx } from '../engine/context.ts';
 import { instrumentOf, notify, queryOrder } from '../engine/context.ts';
 import { requestCancel, updateOrder } from '../engine/orders.ts';
 import { evaluateSymbol } from '../engine/protect.ts';
-import { applyFill, applyOrderReport, applyPositionReport, applyTicker, applyWallet } from '../engine/venue.ts';
+import { applyFill, applyFunding, applyOrderReport, applyPositionReport, applyTicker, applyWallet } from '../engine/venue.ts';
 import { recordFinishedFromFill } from './restore.ts';
 
 type Snapshot = EventOf<'SnapshotReceived'>;
@@ -118,6 +118,7 @@ function mergeFills(ctx: Ctx, snapshot: Snapshot, symbols: Set<string>): void {
     if (!state.orderKeyByVenueId.has(fill.venueOrderId)) recordFinishedFromFill(ctx, fill);
     applyFill(ctx, fill);
   }
+  for (const funding of snapshot.funding ?? []) applyFunding(ctx, funding);
 }
 
 function mergePositions(ctx: Ctx, snapshot: Snapshot, symbols: Set<string>): void {

@@ -2,7 +2,8 @@
 // no clock (the caller passes `atMs`, the time it received the frame).
 //
 //   order, order.linear             -> OrderUpdated, one per item
-//   execution, execution.linear     -> FillReceived for Trade / AdlTrade / BustTrade; other execTypes skipped
+//   execution, execution.linear     -> FillReceived for Trade / AdlTrade / BustTrade, FundingSettled for
+//                                      Funding; other execTypes skipped
 //   execution.fast                  -> skipped: it carries no fee (see `fastExecutionReason`)
 //   position, position.linear       -> PositionUpdated (one-way mode, linear only)
 //   tickers.<SYMBOL>                -> TickerUpdated (snapshot or delta; an absent price is null)
@@ -23,7 +24,7 @@ import type { Source } from '../../core/types.ts';
 import type { JsonRecord, Place } from './fields.ts';
 import { DecodeError, describe, fail, integer, isRecord, itemAt, listField, nearestTicks, optionalTicks, pathOf, recordField, text } from './fields.ts';
 import type { Instruments, Skip, Skipped } from './items.ts';
-import { fillOf, isSkip, orderReportOf, positionReportOf, walletReportOf } from './items.ts';
+import { fillOf, fundingOf, isSkip, orderReportOf, positionReportOf, walletReportOf } from './items.ts';
 
 export type DecodeContext = { readonly instruments: Instruments; readonly atMs: number; readonly source: Source };
 export type Decoded =
@@ -101,6 +102,7 @@ function orderEventOf(item: JsonRecord, at: Place, ctx: DecodeContext): Event | 
 }
 
 function fillEventOf(item: JsonRecord, at: Place, ctx: DecodeContext): Event | Skip {
+  if (item.execType === 'Funding') return fundingEventOf(item, at, ctx);
   const f = fillOf(item, at, ctx.instruments, null);
   if (isSkip(f)) return f;
   return {
@@ -108,6 +110,12 @@ function fillEventOf(item: JsonRecord, at: Place, ctx: DecodeContext): Event | S
     clientOrderId: f.clientOrderId, side: f.side, priceTicks: f.priceTicks, lots: f.lots, feeE8: f.feeE8, liquidity: f.liquidity,
     venueMs: f.venueMs, seq: f.seq, positionTrigger: f.positionTrigger,
   };
+}
+
+function fundingEventOf(item: JsonRecord, at: Place, ctx: DecodeContext): Event | Skip {
+  const f = fundingOf(item, at, ctx.instruments, null);
+  if (isSkip(f)) return f;
+  return { type: 'FundingSettled', atMs: ctx.atMs, source: ctx.source, symbol: f.symbol, executionId: f.executionId, feeE8: f.feeE8, venueMs: f.venueMs };
 }
 
 function positionEventOf(item: JsonRecord, at: Place, ctx: DecodeContext): Event | Skip {

@@ -8,7 +8,7 @@
 //    up, so an option or funding item for an unknown instrument is still only a skip;
 //  - an item Vigil trades is fully validated: every malformed field is a DecodeError naming it.
 
-import type { Fill, OrderReport, PositionReport, WalletReport } from '../../core/events.ts';
+import type { Fill, Funding, OrderReport, PositionReport, WalletReport } from '../../core/events.ts';
 import type { ExecutionId, VenueOrderId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import type { VenueOrderStatus } from '../../core/types.ts';
@@ -102,6 +102,23 @@ export function fillOf(item: JsonRecord, at: Place, instruments: Instruments, li
     venueMs: integer(item, 'execTime', at),
     seq: integer(item, 'seq', at),
     positionTrigger: positionTriggerOf(optionalText(item, 'stopOrderType', at)),
+  };
+}
+
+/** A funding execution (execType Funding): what the account paid (execFee; negative: received). */
+export function fundingOf(item: JsonRecord, at: Place, instruments: Instruments, listCategory: string | null): Funding | Skip {
+  const skip = notLinear(item, at, listCategory);
+  if (skip !== null) return skip;
+  const execType = text(item, 'execType', at);
+  if (execType !== 'Funding') return { skipReason: `execType ${execType} is not funding` };
+  // Funding on a symbol this bot does not trade (another position on the account) is not its money.
+  const symbol = text(item, 'symbol', at);
+  if (!instruments.has(symbol)) return { skipReason: `funding on ${symbol}, an instrument not loaded` };
+  return {
+    symbol,
+    executionId: nonEmptyText(item, 'execId', at) as ExecutionId,
+    feeE8: amountE8(item, 'execFee', at),
+    venueMs: integer(item, 'execTime', at),
   };
 }
 
