@@ -1,5 +1,6 @@
-// Benchmark: venue events per second through decode -> step, against the cost of JSON.parse alone
-// on the same payloads, measured in the same run.
+// Benchmark: venue events per second through decode -> step (and through parse -> decode ->
+// journal -> step, with the in-memory journal and with SQLite), against the cost of JSON.parse
+// alone on the same payloads, measured in the same run.
 //
 // The events are real engine input logs: seeded simulations (one to four symbols, an active
 // workload, no faults) are run once and their journals kept. Every venue fact in them (tickers,
@@ -10,7 +11,14 @@
 //
 //   node bench/engine.ts [--passes N]
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { LedgerRecord } from '../src/core/commands.ts';
+import { SqliteJournal } from '../src/journal/sqlite.ts';
+import type { Journal } from '../src/shell/ports.ts';
+import { InMemoryJournal } from '../src/shell/ports.ts';
 import { step } from '../src/core/engine/step.ts';
 import type { Event } from '../src/core/events.ts';
 import type { Instrument } from '../src/core/instrument.ts';
@@ -29,7 +37,10 @@ type Input =
 const { values } = parseArgs({ options: { passes: { type: 'string', default: '7' } } });
 const passes = Number(values.passes);
 
-type Log = { readonly events: readonly Event[]; readonly inputs: readonly Input[]; readonly botId: string; readonly attachedStops: boolean };
+type Log = {
+  readonly events: readonly Event[]; readonly inputs: readonly Input[]; readonly botId: string; readonly attachedStops: boolean;
+  readonly instruments: ReadonlyMap<string, Instrument>;
+};
 
 const framesWanted = 200_000;
 
@@ -41,7 +52,7 @@ function recordLog(seed: number): Log {
   world.run({ stepsMax: 10_000_000, untilMs: world.settleUntilMs });
   const { config, instruments } = world.runtime.state;
   const events = [...world.journal.entries()];
-  return { events, inputs: events.map((event) => encode(event, instruments)), botId: config.botId, attachedStops: config.attachedStops };
+  return { events, inputs: events.map((event) => encode(event, instruments)), botId: config.botId, attachedStops: config.attachedStops, instruments };
 }
 
 function encode(event: Event, instruments: ReadonlyMap<string, Instrument>): Input {
@@ -115,6 +126,49 @@ function replay(objectOf: (frame: Frame) => unknown): number {
 const decodeStep = (): number => replay((frame) => frame.parsed);
 const parseDecodeStep = (): number => replay((frame) => JSON.parse(frame.text));
 
+/**
+ * The runtime's pipeline with a journal: inputs arrive in batches of `batchInputs` (what the inbox
+ * holds when the runtime looks), each frame is parsed and decoded, the batch is journaled (one
+ * group commit), then stepped, and the ledger records handed back to the journal.
+ */
+function journaled(open: () => Journal, batchInputs: number): number {
+  let commands = 0;
+  const journal = open();
+  for (const log of logs) {
+    const state = freshState(log);
+    for (let start = 0; start < log.inputs.length; start += batchInputs) {
+      const batch: Event[] = [];
+      for (const input of log.inputs.slice(start, start + batchInputs)) {
+        if (input.kind === 'event') {
+          batch.push(input.event);
+          continue;
+        }
+        // Decoded as the stream supervisor would, with the instruments the bot loaded at start.
+        const decoded = decodeStreamMessage(JSON.parse(input.text), { instruments: log.instruments, atMs: input.atMs, source: 'stream' });
+        if (!decoded.ok) throw new Error(decoded.error);
+        for (const event of decoded.events) batch.push(event);
+      }
+      journal.append(batch);
+      const records: LedgerRecord[] = [];
+      for (const event of batch) {
+        for (const command of step(state, event)) {
+          commands += 1;
+          if (command.type === 'Record') records.push(command.record);
+        }
+      }
+      journal.applied?.(state, records);
+    }
+  }
+  if (journal instanceof SqliteJournal) journal.close();
+  return commands;
+}
+
+const journalDir = mkdtempSync(join(tmpdir(), 'vigil-bench-engine-'));
+let journalFiles = 0;
+const journalBatch = 100;
+const withMemoryJournal = (): number => journaled(() => new InMemoryJournal(), journalBatch);
+const withSqliteJournal = (): number => journaled(() => SqliteJournal.open(join(journalDir, `e${++journalFiles}.db`), { durability: 'normal' }), journalBatch);
+
 const predecodedCount = logs.reduce((sum, log) => sum + log.events.length, 0);
 function stepOnly(): number {
   let commands = 0;
@@ -144,17 +198,24 @@ for (let i = 0; i < 3; i += 1) {
   decodeStep();
   parseDecodeStep();
   stepOnly();
+  withMemoryJournal();
+  withSqliteJournal();
 }
 const parseTimes: number[] = [];
 const engineTimes: number[] = [];
 const fullTimes: number[] = [];
 const stepTimes: number[] = [];
+const memoryJournalTimes: number[] = [];
+const sqliteJournalTimes: number[] = [];
 for (let i = 0; i < passes; i += 1) {
   parseTimes.push(timeNs(parseOnly));
   engineTimes.push(timeNs(decodeStep));
   fullTimes.push(timeNs(parseDecodeStep));
   stepTimes.push(timeNs(stepOnly));
+  memoryJournalTimes.push(timeNs(withMemoryJournal));
+  sqliteJournalTimes.push(timeNs(withSqliteJournal));
 }
+rmSync(journalDir, { recursive: true, force: true });
 
 // Per venue frame; the engine's work on the other inputs (requests, replies, timers) is charged
 // to the frames too, so the engine figure is an upper bound.
@@ -170,3 +231,7 @@ console.log(`  JSON.parse alone:                 ${parseNs.toFixed(0).padStart(5
 console.log(`  engine: decode + step (parsed):   ${engineNs.toFixed(0).padStart(5)} ns/event  ${format(1e9 / engineNs).padStart(10)} events/s  ratio to JSON.parse ${(engineNs / parseNs).toFixed(2)} (target <= 1.0)`);
 console.log(`  end to end: parse + decode + step: ${fullNs.toFixed(0).padStart(4)} ns/event  ${format(1e9 / fullNs).padStart(10)} events/s`);
 console.log(`  step alone (pre-decoded events):                    ${format(stepOnlyPerSecond).padStart(10)} events/s`);
+const memoryNs = median(memoryJournalTimes) / frames.length;
+const sqliteNs = median(sqliteJournalTimes) / frames.length;
+console.log(`  end to end with the journal, batches of ${journalBatch} inputs: in memory ${memoryNs.toFixed(0)} ns/event (${format(1e9 / memoryNs)}/s), ` +
+  `SQLite (durability normal) ${sqliteNs.toFixed(0)} ns/event (${format(1e9 / sqliteNs)}/s): ratio ${(sqliteNs / memoryNs).toFixed(2)} (target <= 2)`);

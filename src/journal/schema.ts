@@ -18,7 +18,7 @@ export const migrations: readonly Migration[] = [
       CREATE TABLE events (
         seq INTEGER PRIMARY KEY,          -- the sequence of the batch's first event; 1, 2, 3, ... without gaps
         count INTEGER NOT NULL,           -- events in the batch: the next row starts at seq + count
-        body TEXT NOT NULL,               -- the batch's events, one per line (codec.ts)
+        body BLOB NOT NULL,               -- the batch's events, one record each (codec.ts)
         crc INTEGER NOT NULL              -- CRC-32 of seq and body: a torn or corrupt row is detected
       ) STRICT;
       CREATE TABLE snapshots (

@@ -24,7 +24,7 @@ import type { Event } from '../core/events.ts';
 import type { EngineState } from '../core/state.ts';
 import type { Journal } from '../shell/ports.ts';
 import { LedgerReader, LedgerWriter } from './ledger.ts';
-import { decodeLine, encodeBatch } from './codec.ts';
+import { decodeBatch, encodeBatch } from './codec.ts';
 import { migrate } from './schema.ts';
 import { encodeState, stateFormat } from './state-codec.ts';
 
@@ -34,6 +34,11 @@ export type JournalOptions = {
   readonly durability?: Durability;
   /** A snapshot of state is written after this many events since the last one. */
   readonly snapshotEveryEvents?: number;
+  /**
+   * The ledger's tables are brought up to date at most this often (and at every snapshot and at
+   * close): an order or position changed many times in between is written once. 0: every batch.
+   */
+  readonly ledgerEveryMs?: number;
   /** Snapshots kept (the newest ones); older ones are deleted. */
   readonly snapshotsKept?: number;
   /** Where the journal says what it found and did (opening, cutting a bad tail). */
@@ -74,6 +79,7 @@ export class SqliteJournal implements Journal {
   /** The newest entry applied (its records are in `pending` or written), and the newest the ledger tables reflect. */
   private appliedSeq = 0;
   private ledgerSeq = 0;
+  private ledgerFlushedMs = -Infinity;
   private closed = false;
 
   static open(path: string, options: JournalOptions = {}): SqliteJournal {
@@ -86,6 +92,7 @@ export class SqliteJournal implements Journal {
       durability: options.durability ?? 'full',
       snapshotEveryEvents: options.snapshotEveryEvents ?? snapshotEveryEventsDefault,
       snapshotsKept: options.snapshotsKept ?? 2,
+      ledgerEveryMs: options.ledgerEveryMs ?? 1_000,
     };
     this.log = options.log ?? (() => undefined);
     this.nowMs = options.nowMs ?? Date.now;
@@ -116,14 +123,15 @@ export class SqliteJournal implements Journal {
 
   /**
    * One row and one transaction for the whole batch: the group commit. The ledger records of the
-   * batches applied since the last append go in the same transaction (one commit per batch).
+   * batches applied since the ledger was last written go in the same transaction when it is due.
    */
   append(events: readonly Event[]): void {
     if (events.length === 0) return;
     const seq = this.lastSeq + 1;
     const body = encodeBatch(events);
+    const ledgerDue = this.nowMs() - this.ledgerFlushedMs >= this.options.ledgerEveryMs;
     this.transaction(() => {
-      this.flushRecords();
+      if (ledgerDue) this.flushRecords();
       this.insertBatch.run(seq, events.length, body, rowCrc(seq, body));
     });
     this.lastSeq += events.length;
@@ -148,6 +156,7 @@ export class SqliteJournal implements Journal {
   private flushRecords(): void {
     this.writer.writeAll(this.pending);
     this.pending.length = 0;
+    this.ledgerFlushedMs = this.nowMs();
     if (this.appliedSeq > this.ledgerSeq) {
       this.setLedgerSeq.run(String(this.appliedSeq));
       this.ledgerSeq = this.appliedSeq;
@@ -216,7 +225,7 @@ export class SqliteJournal implements Journal {
   *rowsAfter(seq: number): Iterable<JournalRow> {
     const first = (this.db.prepare('SELECT MAX(seq) AS seq FROM events WHERE seq <= ?').get(seq + 1) as { seq: number | null }).seq ?? 1;
     let expected = first;
-    const rows = this.db.prepare('SELECT seq, count, body, crc FROM events WHERE seq >= ? ORDER BY seq').iterate(first) as Iterable<{ seq: number; count: number; body: string; crc: number }>;
+    const rows = this.db.prepare('SELECT seq, count, body, crc FROM events WHERE seq >= ? ORDER BY seq').iterate(first) as Iterable<{ seq: number; count: number; body: Uint8Array; crc: number }>;
     for (const row of rows) {
       if (row.seq !== expected) {
         yield { seq: expected, damage: `missing (the next entry is ${row.seq})` };
@@ -227,20 +236,12 @@ export class SqliteJournal implements Journal {
         yield { seq: row.seq, damage: 'checksum mismatch' };
         return;
       }
-      const lines = row.body.split('\n');
-      if (lines.length !== row.count) {
-        yield { seq: row.seq, damage: `${lines.length} events where the row says ${row.count}` };
+      const decoded = decodeBatch(row.body, row.count);
+      if (!decoded.ok) {
+        yield { seq: row.seq, damage: decoded.reason };
         return;
       }
-      const events: Event[] = [];
-      for (const line of lines) {
-        const event = decodeLine(line);
-        if (event === null) {
-          yield { seq: row.seq, damage: 'not a journal event' };
-          return;
-        }
-        events.push(event);
-      }
+      const { events } = decoded;
       for (let i = 0; i < events.length; i += 1) {
         if (row.seq + i > seq) yield { seq: row.seq + i, event: events[i] as Event };
       }
@@ -294,7 +295,7 @@ export class SqliteJournal implements Journal {
   }
 }
 
-function rowCrc(seq: number, body: string): number {
+function rowCrc(seq: number, body: string | Uint8Array): number {
   return crc32(body, seq >>> 0);
 }
 

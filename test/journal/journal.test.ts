@@ -16,7 +16,7 @@ import type { LedgerRecord } from '../../src/core/commands.ts';
 import { step } from '../../src/core/engine/step.ts';
 import type { ExecutionId } from '../../src/core/ids.ts';
 import { btc, fill, toTrading } from '../support/events.ts';
-import { decodeLine, encodeBatch, encodeLine } from '../../src/journal/codec.ts';
+import { decodeBatch, encodeBatch } from '../../src/journal/codec.ts';
 import { LedgerReader } from '../../src/journal/ledger.ts';
 import { recover, verifyReplay } from '../../src/journal/recovery.ts';
 import { migrations, NewerSchemaError, schemaVersion } from '../../src/journal/schema.ts';
@@ -75,7 +75,7 @@ describe('SQLite journal', () => {
         execute: (command) => {
           // Another connection, as another process would: the request that caused this order must already be on disk.
           const reader = new DatabaseSync(path, { readOnly: true });
-          const rows = reader.prepare("SELECT body FROM events WHERE body LIKE '%OpenRequested%'").all() as { body: string }[];
+          const rows = reader.prepare("SELECT seq FROM events WHERE instr(body, CAST('OpenRequested' AS BLOB)) > 0").all();
           reader.close();
           seenBySecondReader.push(`${command.type}:${rows.length}`);
         },
@@ -151,7 +151,7 @@ describe('SQLite journal', () => {
     journal.append(events.slice(40));
     journal.close();
     const db = new DatabaseSync(path);
-    db.prepare("UPDATE events SET body = replace(body, '15031', '99999') WHERE seq = 31").run(); // a flipped digit in the second batch
+    db.prepare("UPDATE events SET body = CAST(substr(body, 1, 20) || X'FF' || substr(body, 22) AS BLOB) WHERE seq = 31").run(); // a flipped byte in the second batch
     db.close();
     const lines: string[] = [];
     const reopened = SqliteJournal.open(path, { log: (line) => lines.push(line) });
@@ -171,7 +171,7 @@ describe('SQLite journal', () => {
     const journal = SqliteJournal.open(path);
     journal.append(tickers(10));
     assert.deepEqual([...journal.rowsAfter(4)].map((row) => row.seq), [5, 6, 7, 8, 9, 10]);
-    journal.database.exec("UPDATE events SET body = 'garbage', crc = 0 WHERE seq = 1");
+    journal.database.exec("UPDATE events SET body = CAST('garbage' AS BLOB), crc = 0 WHERE seq = 1");
     assert.deepEqual([...journal.rowsAfter(0)], [{ seq: 1, damage: 'checksum mismatch' }]);
     journal.close();
   });
@@ -279,15 +279,31 @@ describe('funding in the ledger', () => {
   });
 });
 
-describe('journal lines', () => {
-  it('decode to the events they encode, tickers compact and everything else as JSON', () => {
+describe('journal records', () => {
+  it('decode to the events they encode, tickers in binary and everything else as JSON', () => {
     const world = journaledWorld(5);
     const events = [...world.journal.entries()];
     world.close();
     assert.ok(events.length > 1_000);
-    for (const event of events) assert.deepEqual(decodeLine(encodeLine(event)), event);
-    assert.equal(encodeLine({ type: 'TickerUpdated', atMs: 5, symbol: 'SOLUSDT', lastTicks: null, markTicks: 7, venueMs: 4 }), 't,5,SOLUSDT,,7,4');
-    for (const garbage of ['t,5,SOLUSDT,,7', 't,x,SOLUSDT,1,2,3', '{"atMs":1}', 'nope', '']) assert.equal(decodeLine(garbage), null, garbage);
+    assert.deepEqual(decodeBatch(encodeBatch(events), events.length), { ok: true, events });
+    const odd: Event[] = [
+      { type: 'TickerUpdated', atMs: 5, symbol: 'SOLUSDT', lastTicks: null, markTicks: 7, venueMs: 4 },
+      { type: 'TickerUpdated', atMs: 5, symbol: 'ÉTHUSDT', lastTicks: 1, markTicks: null, venueMs: 4 }, // not ASCII: JSON
+      { type: 'CloseRequested', atMs: 6, requestId: 'line\nbreak, "quoted" ünicode', symbol: 'SOLUSDT' },
+    ];
+    assert.deepEqual(decodeBatch(encodeBatch(odd), 3), { ok: true, events: odd });
+  });
+
+  it('refuse a body that is cut short, holds a stranger, or disagrees with its count, saying which record', () => {
+    const body = encodeBatch(tickers(3));
+    assert.deepEqual(decodeBatch(body.subarray(0, body.length - 2), 3), { ok: false, reason: 'record 3: ticker cut short' });
+    assert.deepEqual(decodeBatch(body, 4), { ok: false, reason: '3 events where the row says 4' });
+    const stranger = Buffer.from(body);
+    stranger[0] = 0x07;
+    assert.deepEqual(decodeBatch(stranger, 3), { ok: false, reason: 'record 1: unknown tag 7' });
+    const notEvent = encodeBatch([{ type: 'EngineStarted', atMs: 1 }]);
+    notEvent.write('{"x":1}', 5, 'utf8');
+    assert.equal(decodeBatch(notEvent, 1).ok, false);
   });
 });
 
