@@ -47,6 +47,13 @@ export function recover(journal: SqliteJournal, config: Partial<EngineConfig>, s
     if (hash !== snapshot.stateHash) throw new RecoveryError(`journal ${journal.path}: the snapshot at event ${snapshot.seq} decodes to state ${hash}, not ${snapshot.stateHash} as written`);
   }
   const snapshotSeq = snapshot?.seq ?? 0;
+  if (snapshot === null && journal.firstSeq > 1) {
+    // Older events were pruned and no snapshot is usable: the state cannot be rebuilt from the
+    // journal. Start as a bot without a journal does, from the venue alone (reconciliation restores
+    // our orders by client order id); the journal's events stay as they are.
+    throw new RecoveryError(`journal ${journal.path}: no usable snapshot, and the events before ${journal.firstSeq} were pruned: ` +
+      'the state cannot be rebuilt from this file. Move it aside and start with a new journal: the startup reconciliation rebuilds the state from the venue.');
+  }
   let replayed = 0;
   let cut = 0;
   let records: LedgerRecord[] = [];
@@ -87,6 +94,7 @@ export function verifyReplay(journal: SqliteJournal, config: Partial<EngineConfi
   const mismatches: string[] = [];
   let events = 0;
   let snapshotsChecked = 0;
+  if (journal.firstSeq > 1) return { events, snapshotsChecked, mismatches: [`the events before ${journal.firstSeq} were pruned (keepAllEvents keeps them)`] };
   for (const row of journal.rowsAfter(0)) {
     if ('damage' in row) {
       mismatches.push(`entry ${row.seq}: ${row.damage}`);

@@ -41,6 +41,12 @@ export type JournalOptions = {
   readonly ledgerEveryMs?: number;
   /** Snapshots kept (the newest ones); older ones are deleted. */
   readonly snapshotsKept?: number;
+  /**
+   * Keep every event since the first (for audits and `verifyReplay` from the start). By default
+   * events older than the oldest kept snapshot are deleted: recovery never reads them, and a bot
+   * receiving tickers for hundreds of symbols would otherwise fill its disk.
+   */
+  readonly keepAllEvents?: boolean;
   /** Where the journal says what it found and did (opening, cutting a bad tail). */
   readonly log?: (line: string) => void;
   /**
@@ -92,6 +98,7 @@ export class SqliteJournal implements Journal {
       durability: options.durability ?? 'full',
       snapshotEveryEvents: options.snapshotEveryEvents ?? snapshotEveryEventsDefault,
       snapshotsKept: options.snapshotsKept ?? 2,
+      keepAllEvents: options.keepAllEvents ?? false,
       ledgerEveryMs: options.ledgerEveryMs ?? 1_000,
     };
     this.log = options.log ?? (() => undefined);
@@ -121,31 +128,25 @@ export class SqliteJournal implements Journal {
     return this.lastSeq;
   }
 
-  /**
-   * One row and one transaction for the whole batch: the group commit. The ledger records of the
-   * batches applied since the ledger was last written go in the same transaction when it is due.
-   */
+  /** One row and one transaction for the whole batch: the group commit. */
   append(events: readonly Event[]): void {
     if (events.length === 0) return;
     const seq = this.lastSeq + 1;
     const body = encodeBatch(events);
-    const ledgerDue = this.nowMs() - this.ledgerFlushedMs >= this.options.ledgerEveryMs;
-    this.transaction(() => {
-      if (ledgerDue) this.flushRecords();
-      this.insertBatch.run(seq, events.length, body, rowCrc(seq, body));
-    });
+    this.transaction(() => this.insertBatch.run(seq, events.length, body, rowCrc(seq, body)));
     this.lastSeq += events.length;
   }
 
   /**
-   * After a batch is applied: its ledger records wait for the next commit (the projections may lag
-   * the events by a batch, never lead them; recovery rebuilds them from the journal), and a
-   * snapshot is written when one is due.
+   * After a batch is applied: its ledger records wait until the ledger is due (`ledgerEveryMs`):
+   * the projections may trail the events by that long, never lead them, and recovery rebuilds
+   * them from the journal. A snapshot is written when one is due, with the records waiting.
    */
   applied(state: EngineState, records: readonly LedgerRecord[]): void {
     this.appliedSeq = this.lastSeq;
     if (records.length > 0) this.pending.push({ records, instruments: state.instruments, journalSeq: this.lastSeq });
     if (this.lastSeq - this.lastSnapshotSeq >= this.options.snapshotEveryEvents) this.writeSnapshot(state);
+    else if (this.nowMs() - this.ledgerFlushedMs >= this.options.ledgerEveryMs) this.flush();
   }
 
   /** Writes the ledger records still waiting, now (for readers that want the ledger current). */
@@ -185,6 +186,15 @@ export class SqliteJournal implements Journal {
       .run(seq, stateFormat, text, stateHash(state), rowCrc(seq, text), this.nowMs());
     this.db.prepare('DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)').run(this.options.snapshotsKept);
     this.lastSnapshotSeq = seq;
+    if (this.options.keepAllEvents) return;
+    // Rows wholly before the oldest snapshot kept are never read again.
+    const oldest = (this.db.prepare('SELECT MIN(seq) AS seq FROM snapshots').get() as { seq: number }).seq;
+    this.db.prepare('DELETE FROM events WHERE seq + count - 1 <= ?').run(oldest);
+  }
+
+  /** The sequence of the first event the journal still holds (1 unless older events were pruned). */
+  get firstSeq(): number {
+    return (this.db.prepare('SELECT MIN(seq) AS seq FROM events').get() as { seq: number | null }).seq ?? this.lastSeq + 1;
   }
 
   /** The newest snapshot that is intact and in this build's format, or null (replay from the start). */
@@ -223,7 +233,7 @@ export class SqliteJournal implements Journal {
    * event. A damaged row is reported at its first sequence, and nothing after it is read.
    */
   *rowsAfter(seq: number): Iterable<JournalRow> {
-    const first = (this.db.prepare('SELECT MAX(seq) AS seq FROM events WHERE seq <= ?').get(seq + 1) as { seq: number | null }).seq ?? 1;
+    const first = (this.db.prepare('SELECT MAX(seq) AS seq FROM events WHERE seq <= ?').get(seq + 1) as { seq: number | null }).seq ?? seq + 1;
     let expected = first;
     const rows = this.db.prepare('SELECT seq, count, body, crc FROM events WHERE seq >= ? ORDER BY seq').iterate(first) as Iterable<{ seq: number; count: number; body: Uint8Array; crc: number }>;
     for (const row of rows) {

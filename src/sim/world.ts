@@ -139,7 +139,7 @@ export class SimWorld {
     const { options } = this;
     const config = { botId: 'sim', ...options.engine };
     const file = options.journalPath === undefined ? null : SqliteJournal.open(options.journalPath, {
-      durability: 'off', exclusive: true, nowMs: () => this.scheduler.nowMs(), snapshotEveryEvents: 500,
+      durability: 'off', exclusive: true, keepAllEvents: true, nowMs: () => this.scheduler.nowMs(), snapshotEveryEvents: 500,
       log: (line) => this.trace.add(this.relativeNow(), line),
       ...options.journalOptions,
     });

@@ -213,6 +213,29 @@ describe('SQLite journal', () => {
     reopened.close();
   });
 
+  it('prunes the events older than the oldest snapshot kept, and still recovers exactly', () => {
+    const path = freshPath();
+    const journal = SqliteJournal.open(path, { snapshotEveryEvents: 10, snapshotsKept: 2 });
+    const state = createEngineState({ botId: 'prune' });
+    for (let batch = 0; batch < 6; batch += 1) {
+      const events = tickers(10, 1_000 + batch * 10);
+      journal.append(events);
+      for (const event of events) step(state, event);
+      journal.applied(state, []);
+    }
+    assert.equal(journal.size, 60);
+    assert.equal(journal.firstSeq, 51, 'the snapshots at 50 and 60 are kept, and the events after the older one');
+    journal.append(tickers(5, 2_000)); // a tail after the newest snapshot
+    for (const event of tickers(5, 2_000)) step(state, event);
+    journal.close();
+    const reopened = SqliteJournal.open(path);
+    assert.equal(encodeState(recover(reopened, { botId: 'prune' }).state), encodeState(state));
+    assert.match(verifyReplay(reopened, { botId: 'prune' }).mismatches.join(), /events before 51 were pruned/);
+    reopened.database.exec('DELETE FROM snapshots');
+    assert.throws(() => recover(reopened, { botId: 'prune' }), /no usable snapshot, and the events before 51 were pruned/);
+    reopened.close();
+  });
+
   it('refuses a database written by a newer schema, naming both versions', () => {
     const path = freshPath();
     const db = new DatabaseSync(path);
