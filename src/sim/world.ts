@@ -23,6 +23,8 @@ import { StreamSupervisor } from '../shell/streams.ts';
 import type { PricePoint } from '../venues/sim/prices.ts';
 import type { SimVenueConfig, VenueFact } from '../venues/sim/venue.ts';
 import { SimVenue } from '../venues/sim/venue.ts';
+import type { OrderCommand } from '../venues/sim/rest.ts';
+import { answerOrderCommand } from '../venues/sim/rest.ts';
 import { Auditor } from './auditor.ts';
 import { describeCommand, describeFact, describeIncoming, factToIncoming } from './describe.ts';
 import type { NetworkConfig } from './network.ts';
@@ -393,7 +395,7 @@ export class SimWorld {
       return;
     }
     this.scheduler.schedule(sentAtMs + this.network.latency(restRequest), () => {
-      const answer = this.executeAtVenue(command);
+      const answer = answerOrderCommand(this.venue, this.scheduler.nowMs(), command);
       if (scripted === 'reply' || this.network.replyLost()) {
         this.auditor.onRequestLost(command);
         timeout();
@@ -403,31 +405,7 @@ export class SimWorld {
     });
   }
 
-  private executeAtVenue(command: OrderCommand): Incoming {
-    const now = this.scheduler.nowMs();
-    const { commandId, clientOrderId } = command;
-    switch (command.type) {
-      case 'SubmitOrder': {
-        const result = this.venue.submitOrder(now, clientOrderId, command.spec);
-        return result.ok
-          ? { type: 'OrderSubmitAcked', commandId, clientOrderId, venueOrderId: result.venueOrderId }
-          : { type: 'OrderSubmitRejected', commandId, clientOrderId, code: result.code, reason: result.reason };
-      }
-      case 'CancelOrder': {
-        const result = this.venue.cancelOrder(now, { clientOrderId });
-        return result.ok
-          ? { type: 'OrderCancelAcked', commandId, clientOrderId }
-          : { type: 'OrderCancelRejected', commandId, clientOrderId, code: result.code, reason: result.reason };
-      }
-      case 'QueryOrder':
-        return { type: 'OrderQueried', commandId, clientOrderId, report: this.venue.queryOrder({ clientOrderId }) };
-      default:
-        throw new Error(`unknown command ${JSON.stringify(command satisfies never)}`);
-    }
-  }
 }
-
-type OrderCommand = Exclude<VenueCommand, { readonly type: 'FetchSnapshot' }>;
 
 function unknownOutcome(command: OrderCommand): Incoming {
   const { commandId, clientOrderId } = command;

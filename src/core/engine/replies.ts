@@ -3,6 +3,7 @@
 // venue's stream has already shown (see order.ts), and an outcome we cannot know is asked for,
 // never guessed and never resent.
 
+import type { NoticeLevel } from '../commands.ts';
 import type { IntentId } from '../ids.ts';
 import type { EventOf } from '../events.ts';
 import { assertNever } from '../assert.ts';
@@ -57,9 +58,10 @@ function nextOnReply(ctx: Ctx, order: Order, event: Reply): Order {
     case 'OrderCancelAcked':
       return onCancelAcked(clearCancelRequest(order), 'cancelled on request');
     case 'OrderCancelRejected':
-      // Usually "not found": it filled or was cancelled first, or our cancel overtook the create.
-      // The venue's reports will say which; ask so that we do not depend on them arriving.
-      return askVenue(ctx, clearCancelRequest(order), `cancel rejected (${event.code}): ${event.reason}`);
+      // Usually "not found": it filled or was cancelled first (a venue cancels a reduce-only order
+      // once the position is flat), or our cancel overtook the create. The venue's reports will say
+      // which; ask so that we do not depend on them arriving. Expected, so not a warning.
+      return askVenue(ctx, clearCancelRequest(order), `cancel rejected (${event.code}): ${event.reason}`, event.code === 'not-found' ? 'info' : 'warn');
     case 'OrderQueried':
       return event.report === null ? onNotFound(ctx, order) : onFound(ctx, order, event.report);
     case 'OrderQueryFailed':
@@ -72,8 +74,8 @@ function nextOnReply(ctx: Ctx, order: Order, event: Reply): Order {
   }
 }
 
-function askVenue(ctx: Ctx, order: Order, reason: string): Order {
-  notify(ctx, 'warn', 'order-outcome-unknown', order.spec.symbol, `${order.key}: ${reason}; asking the venue by client order id`);
+function askVenue(ctx: Ctx, order: Order, reason: string, level: NoticeLevel = 'warn'): Order {
+  notify(ctx, level, 'order-outcome-unknown', order.spec.symbol, `${order.key}: ${reason}; asking the venue by client order id`);
   queryOrder(ctx, order);
   return order;
 }

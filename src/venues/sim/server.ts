@@ -26,6 +26,7 @@ import { Rng } from '../../sim/rng.ts';
 import { randomWalk } from './prices.ts';
 import type { VenueFact } from './venue.ts';
 import { SimVenue } from './venue.ts';
+import { answerOrderCommand } from './rest.ts';
 import type { Audit, CommandReply } from './wire.ts';
 import { decodeClientMessage, encodeLine, readLines, streamEventOf, streamOf } from './wire.ts';
 
@@ -202,27 +203,10 @@ export class SimVenueServer {
   private execute(command: VenueCommand): CommandReply {
     const nowMs = Date.now();
     const { venue } = this;
-    const { commandId } = command;
-    switch (command.type) {
-      case 'SubmitOrder': {
-        const { clientOrderId } = command;
-        const result = venue.submitOrder(nowMs, clientOrderId, command.spec);
-        if (!result.ok) return { type: 'OrderSubmitRejected', commandId, clientOrderId, code: result.code, reason: result.reason };
-        this.options.onOrderCreated?.(clientOrderId);
-        return { type: 'OrderSubmitAcked', commandId, clientOrderId, venueOrderId: result.venueOrderId };
-      }
-      case 'CancelOrder': {
-        const { clientOrderId } = command;
-        const result = venue.cancelOrder(nowMs, { clientOrderId });
-        return result.ok
-          ? { type: 'OrderCancelAcked', commandId, clientOrderId }
-          : { type: 'OrderCancelRejected', commandId, clientOrderId, code: result.code, reason: result.reason };
-      }
-      case 'QueryOrder':
-        return { type: 'OrderQueried', commandId, clientOrderId: command.clientOrderId, report: venue.queryOrder({ clientOrderId: command.clientOrderId }) };
-      case 'FetchSnapshot':
-        return this.snapshot(command, nowMs);
-    }
+    if (command.type === 'FetchSnapshot') return this.snapshot(command, nowMs);
+    const reply = answerOrderCommand(venue, nowMs, command);
+    if (reply.type === 'OrderSubmitAcked') this.options.onOrderCreated?.(reply.clientOrderId);
+    return reply;
   }
 
   /** The whole snapshot in one reply, read at one instant (src/sim/snapshots.ts pages it instead). */
