@@ -19,6 +19,10 @@ import { createConnection } from 'node:net';
 import type { StreamName } from '../../core/events.ts';
 import type { Clock, Incoming, VenueCommand, VenueGateway } from '../../shell/ports.ts';
 import type { StreamHandlers, StreamTransport } from '../../shell/streams.ts';
+import { instrument } from '../../sim/instruments.ts';
+import type { LiveVenue, LiveVenueDeps } from '../port.ts';
+import { VenueStartError } from '../port.ts';
+import { simVenueSymbols } from './server.ts';
 import type { Audit, ClientMessage, CommandReply, ServerMessage } from './wire.ts';
 import { decodeServerMessage, encodeLine, readLines, streamOf } from './wire.ts';
 
@@ -285,4 +289,22 @@ function askOnce<T>(endpoint: Endpoint, message: ClientMessage, timeoutMs: numbe
       socket.destroy();
     });
   });
+}
+
+/** The simulated venue of another process (`vigil venue`) as a LiveVenue; its instruments are the simulation's table. */
+export function loopbackSimVenue(endpoint: Endpoint, deps: LiveVenueDeps, requestTimeoutMs = 5_000): LiveVenue {
+  const gateway = new RemoteSimVenue({ endpoint, clock: deps.clock, deliver: deps.deliver, requestTimeoutMs, log: deps.log });
+  return {
+    gateway,
+    streams: new RemoteSimStreams({ endpoint, log: deps.log }),
+    start: (symbols) => {
+      const unknown = symbols.filter((symbol) => !simVenueSymbols.includes(symbol));
+      if (unknown.length > 0) return Promise.reject(new VenueStartError(`the simulated venue has no ${unknown.join(', ')}; it lists ${simVenueSymbols.join(', ')}`));
+      return Promise.resolve(symbols.map((symbol) => instrument(symbol)));
+    },
+    close: () => {
+      gateway.close();
+      return Promise.resolve();
+    },
+  };
 }
