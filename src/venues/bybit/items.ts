@@ -14,7 +14,7 @@ import type { Instrument } from '../../core/instrument.ts';
 import type { VenueOrderStatus } from '../../core/types.ts';
 import type { JsonRecord, Place } from './fields.ts';
 import {
-  amountE8, decimalText, describe, fail, flag, instrumentFor, integer, itemAt, listField, lots, nonEmptyText, optionalId, optionalText, optionalTicks, pathOf,
+  amountE8, decimalText, describe, fail, flag, integer, itemAt, listField, lots, nonEmptyText, optionalId, optionalText, optionalTicks, pathOf,
   text, ticks,
 } from './fields.ts';
 import { isFillExecType, orderKindOf, orderStatusOf, positionTriggerOf, sideOf } from './vocabulary.ts';
@@ -37,7 +37,8 @@ export function notLinear(item: JsonRecord, at: Place, listCategory: string | nu
 export function orderReportOf(item: JsonRecord, at: Place, instruments: Instruments, listCategory: string | null): OrderReport | Skip {
   const skip = notLinear(item, at, listCategory);
   if (skip !== null) return skip;
-  const instrument = instrumentFor(instruments, item, at);
+  const instrument = tradedInstrument(instruments, item, at);
+  if (isSkip(instrument)) return instrument;
   const orderType = text(item, 'orderType', at);
   const triggerTicks = optionalTicks(instrument, item, 'triggerPrice', at);
   const orderKind = orderKindOf(orderType, triggerTicks !== null) ?? fail(at, 'orderType', `unknown order type ${JSON.stringify(orderType)}`);
@@ -86,7 +87,8 @@ export function fillOf(item: JsonRecord, at: Place, instruments: Instruments, li
   if (skip !== null) return skip;
   const execType = text(item, 'execType', at);
   if (!isFillExecType(execType)) return { skipReason: `execType ${execType} is not a fill` };
-  const instrument = instrumentFor(instruments, item, at);
+  const instrument = tradedInstrument(instruments, item, at);
+  if (isSkip(instrument)) return instrument;
   const lotsFilled = lots(instrument, item, 'execQty', at);
   if (lotsFilled === 0) fail(at, 'execQty', 'a fill must have a positive quantity');
   return {
@@ -106,6 +108,16 @@ export function fillOf(item: JsonRecord, at: Place, instruments: Instruments, li
 }
 
 /** A funding execution (execType Funding): what the account paid (execFee; negative: received). */
+/**
+ * The instrument of an item, or a skip for a symbol this bot does not trade: an account holds
+ * other positions and orders (someone's manual BTC trade beside a bot trading SOL), and a
+ * snapshot lists them all; they are not this bot's to read, and must not fail the snapshot.
+ */
+function tradedInstrument(instruments: Instruments, item: JsonRecord, at: Place): Instrument | Skip {
+  const symbol = text(item, 'symbol', at);
+  return instruments.get(symbol) ?? { skipReason: `${symbol} is not traded by this bot (no instrument loaded)` };
+}
+
 export function fundingOf(item: JsonRecord, at: Place, instruments: Instruments, listCategory: string | null): Funding | Skip {
   const skip = notLinear(item, at, listCategory);
   if (skip !== null) return skip;
@@ -128,7 +140,8 @@ export function positionReportOf(item: JsonRecord, at: Place, instruments: Instr
   const positionIdx = integer(item, 'positionIdx', at);
   if (positionIdx === 1 || positionIdx === 2) return { skipReason: `positionIdx ${positionIdx}: hedge mode is not supported` };
   if (positionIdx !== 0) fail(at, 'positionIdx', `expected 0, 1 or 2, got ${positionIdx}`);
-  const instrument = instrumentFor(instruments, item, at);
+  const instrument = tradedInstrument(instruments, item, at);
+  if (isSkip(instrument)) return instrument;
   return {
     symbol: instrument.symbol,
     sizeLots: signedSizeLots(item, at, instrument),

@@ -11,16 +11,17 @@
 //  - `cursor` is Bybit's nextPageCursor, null when there is no next page ("" on the wire).
 
 import { InvariantError } from '../../core/assert.ts';
-import type { Fill, OrderReport, PositionReport, WalletReport } from '../../core/events.ts';
+import type { Fill, Funding, OrderReport, PositionReport, Ticker, WalletReport } from '../../core/events.ts';
 import type { VenueOrderId } from '../../core/ids.ts';
 import type { Instrument, InstrumentSpec, Parsed } from '../../core/instrument.ts';
 import { defineInstrument } from '../../core/instrument.ts';
 import type { JsonRecord, Place } from './fields.ts';
 import {
-  DecodeError, decimalText, describe, fail, integer, isRecord, itemAt, listField, nonEmptyText, optionalId, optionalText, pathOf, recordField, root, text,
+  DecodeError, decimalText, describe, fail, integer, isRecord, itemAt, listField, nearestTicks, nonEmptyText, optionalId, optionalText, optionalTicks, pathOf,
+  recordField, root, text,
 } from './fields.ts';
 import type { Instruments, Skip, Skipped } from './items.ts';
-import { fillOf, isSkip, notLinear, orderReportOf, positionReportOf, walletReportOf } from './items.ts';
+import { fillOf, fundingOf, isSkip, notLinear, orderReportOf, positionReportOf, walletReportOf } from './items.ts';
 
 export type RestFailure =
   | { readonly ok: false; readonly kind: 'venue-error'; readonly retCode: number; readonly retMsg: string; readonly error: string }
@@ -49,6 +50,24 @@ export function decodePositionList(reply: unknown, ctx: InstrumentContext): Page
 
 export function decodeExecutionList(reply: unknown, ctx: InstrumentContext): PageResult<Fill> {
   return decodeReply('execution list', reply, (result, at) => pageOf(result, at, (item, place, category) => fillOf(item, place, ctx.instruments, category)));
+}
+
+/** The Funding executions of an execution/list page (the fills of the same page: decodeExecutionList). */
+export function decodeExecutionFunding(reply: unknown, ctx: InstrumentContext): PageResult<Funding> {
+  return decodeReply('execution list', reply, (result, at) => pageOf(result, at, (item, place, category) => fundingOf(item, place, ctx.instruments, category)));
+}
+
+/** market/tickers (category linear): last and mark price of every loaded instrument, timed by the reply's `time`. */
+export function decodeTickerList(reply: unknown, ctx: InstrumentContext): PageResult<Ticker> {
+  return decodeReply('tickers', reply, (result, at) => {
+    const venueMs = integer(reply as JsonRecord, 'time', root);
+    return pageOf(result, at, (item, place): Ticker | Skip => {
+      const symbol = text(item, 'symbol', place);
+      const instrument = ctx.instruments.get(symbol);
+      if (instrument === undefined) return { skipReason: `${symbol} is not loaded` };
+      return { symbol, lastTicks: optionalTicks(instrument, item, 'lastPrice', place), markTicks: nearestTicks(instrument, item, 'markPrice', place), venueMs };
+    });
+  });
 }
 
 /** account/wallet-balance (accountType UNIFIED): the USDT of each account, timed by the reply's `time`. */

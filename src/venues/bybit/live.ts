@@ -1,0 +1,566 @@
+// Bybit v5 (USDT linear perpetuals) through ccxt: the LiveVenue a live bot trades on.
+//
+// ccxt does what it is good at: signing, the HTTP and WebSocket plumbing, authentication, pings.
+// The exact work stays Vigil's: requests go out as Bybit's own bodies through ccxt's raw endpoint
+// methods (privatePostV5OrderCreate, ...), and every reply and every stream message is decoded by
+// Vigil's own codec (rest.ts, decode.ts), never by ccxt's float parsers. Stream messages are taken
+// from ccxt's message handler before its parsers see them (a throwing ccxt parser poisons the
+// connection: ../shared/notes/ccxt-bybit.md).
+//
+// Outcomes: a venue rejection becomes the order's rejection with Bybit's reason; a rate limit
+// (retCode 10006, HTTP 403/429) means the request was not executed, so it waits and goes again
+// from a queue in which protective requests (stops, exits, cancels) go first; a timeout or a
+// transport error leaves the outcome unknown (the engine asks by orderLinkId; nothing is resent).
+//
+// Invariants: every command ends in exactly one event; requests stay within Bybit's documented
+// per-endpoint limits (create/amend/cancel 10/s, lists 50/s); no ccxt parser runs on a stream.
+
+import ccxt from 'ccxt';
+import type { CommandOf } from '../../core/commands.ts';
+import type { Event, Fill, Funding, OrderReport, PositionReport, RejectCode, StreamName, Ticker, WalletReport } from '../../core/events.ts';
+import type { ClientOrderId } from '../../core/ids.ts';
+import { parseClientOrderId } from '../../core/ids.ts';
+import type { Instrument } from '../../core/instrument.ts';
+import { lotsToQty, ticksToPrice } from '../../core/instrument.ts';
+import type { OrderSpec, TriggerBy } from '../../core/types.ts';
+import type { Incoming, VenueCommand, VenueGateway } from '../../shell/ports.ts';
+import type { StreamHandlers, StreamTransport } from '../../shell/streams.ts';
+import type { LiveVenue, LiveVenueDeps } from '../port.ts';
+import { VenueStartError } from '../port.ts';
+import { decodeStreamMessage } from './decode.ts';
+import type { PageResult } from './rest.ts';
+import {
+  decodeCreateReply, decodeExecutionFunding, decodeExecutionList, decodeInstruments, decodeOrderList, decodePositionList, decodeTickerList, decodeWalletBalance,
+} from './rest.ts';
+
+export type BybitNetwork = 'mainnet' | 'testnet' | 'demo' | 'custom';
+
+export type BybitVenueConfig = {
+  readonly network: BybitNetwork;
+  /** For `custom`: the REST base (http://127.0.0.1:PORT) and the WebSocket URLs. */
+  readonly restUrl?: string;
+  readonly wsPublicUrl?: string;
+  readonly wsPrivateUrl?: string;
+  readonly apiKey: string;
+  readonly apiSecret: string;
+  readonly recvWindowMs?: number;
+  /** A request with no answer after this is an unknown outcome. */
+  readonly requestTimeoutMs?: number;
+};
+
+type Urls = { readonly rest: string; readonly wsPublic: string; readonly wsPrivate: string };
+
+const networks: Readonly<Record<Exclude<BybitNetwork, 'custom'>, Urls>> = {
+  mainnet: { rest: 'https://api.bybit.com', wsPublic: 'wss://stream.bybit.com/v5/public/linear', wsPrivate: 'wss://stream.bybit.com/v5/private' },
+  testnet: { rest: 'https://api-testnet.bybit.com', wsPublic: 'wss://stream-testnet.bybit.com/v5/public/linear', wsPrivate: 'wss://stream-testnet.bybit.com/v5/private' },
+  // Bybit's demo trading has private endpoints of its own; its market data is mainnet's.
+  demo: { rest: 'https://api-demo.bybit.com', wsPublic: 'wss://stream.bybit.com/v5/public/linear', wsPrivate: 'wss://stream-demo.bybit.com/v5/private' },
+};
+
+export function urlsOf(config: BybitVenueConfig): Urls {
+  if (config.network !== 'custom') return networks[config.network];
+  const { restUrl, wsPublicUrl, wsPrivateUrl } = config;
+  if (restUrl === undefined || wsPublicUrl === undefined || wsPrivateUrl === undefined) throw new VenueStartError('a custom Bybit network needs restUrl, wsPublicUrl and wsPrivateUrl');
+  return { rest: restUrl.replace(/\/$/, ''), wsPublic: wsPublicUrl, wsPrivate: wsPrivateUrl };
+}
+
+type Json = Record<string, unknown>;
+/** ccxt's WebSocket client (its type is not exported by the package). */
+type Client = Parameters<InstanceType<typeof ccxt.pro.bybit>['handleMessage']>[0];
+type RawCall = (params: Json) => Promise<unknown>;
+
+/** ccxt's Bybit, with stream messages handed to Vigil before ccxt's parsers, and connection ends reported. */
+class RawBybit extends ccxt.pro.bybit {
+  onTopic: (url: string, message: Json) => void = () => undefined;
+  onControl: (url: string, message: Json) => void = () => undefined;
+  onGone: (url: string, reason: string) => void = () => undefined;
+
+  override handleMessage(client: Client, message: Json): void {
+    if (typeof message.topic === 'string') {
+      this.onTopic(client.url, message);
+      return;
+    }
+    this.onControl(client.url, message);
+    super.handleMessage(client, message); // auth, pongs, errors: ccxt's bookkeeping
+  }
+
+  override onClose(client: Client, error: unknown): void {
+    super.onClose(client, error);
+    this.onGone(client.url, error instanceof Error ? error.message : 'closed by the venue');
+  }
+
+  override onError(client: Client, error: unknown): void {
+    super.onError(client, error);
+    this.onGone(client.url, error instanceof Error ? error.message : String(error));
+  }
+}
+
+function clientFor(config: BybitVenueConfig, urls: Urls): RawBybit {
+  const ws = urls.wsPrivate.replace(/\/v5\/private$/, '');
+  return new RawBybit({
+    apiKey: config.apiKey,
+    secret: config.apiSecret,
+    enableRateLimit: false, // Vigil's queue keeps the per-endpoint limits (below)
+    timeout: config.requestTimeoutMs ?? 10_000,
+    urls: {
+      api: {
+        spot: urls.rest, futures: urls.rest, v2: urls.rest, public: urls.rest, private: urls.rest,
+        ws: {
+          public: { spot: `${ws}/v5/public/spot`, linear: urls.wsPublic, inverse: `${ws}/v5/public/inverse`, option: `${ws}/v5/public/option` },
+          private: { spot: { unified: urls.wsPrivate, nonUnified: urls.wsPrivate }, contract: urls.wsPrivate, usdc: urls.wsPrivate, trade: `${ws}/v5/trade` },
+        },
+      },
+    },
+    has: { fetchCurrencies: false },
+    options: {
+      defaultType: 'swap', defaultSubType: 'linear', defaultSettle: 'USDT', fetchMarkets: { types: ['linear'] },
+      enableUnifiedMargin: false, enableUnifiedAccount: true, unifiedMarginStatus: 6, recvWindow: config.recvWindowMs ?? 5_000,
+    },
+  });
+}
+
+// Requests, their limits and their order.
+
+type Endpoint = 'create' | 'cancel' | 'query' | 'list';
+
+/** Bybit's documented limits per endpoint and UID, per second; Vigil stays a little under. */
+const limitsPerSecond: Readonly<Record<Endpoint, number>> = { create: 9, cancel: 9, query: 45, list: 45 };
+
+/** Protective requests first, then reads, then new risk. */
+type Priority = 0 | 1 | 2;
+
+type Queued = { readonly endpoint: Endpoint; readonly priority: Priority; readonly run: () => Promise<void>; attempts: number };
+
+const rateLimitRetryMs = 250;
+
+class RequestQueue {
+  private readonly waiting: Queued[][] = [[], [], []];
+  private readonly sent = new Map<Endpoint, number[]>();
+  private readonly deps: LiveVenueDeps;
+  private timerArmed = false;
+  rateLimitWaits = 0;
+
+  constructor(deps: LiveVenueDeps) {
+    this.deps = deps;
+  }
+
+  push(item: Queued): void {
+    this.waiting[item.priority]?.push(item);
+    this.pump();
+  }
+
+  /** Puts a request the venue refused for its rate back at the head of its class, after a pause. */
+  retry(item: Queued): void {
+    this.rateLimitWaits += 1;
+    item.attempts += 1;
+    const delayMs = Math.min(5_000, rateLimitRetryMs * 2 ** Math.min(item.attempts - 1, 5));
+    this.deps.log(`bybit: rate limited; trying again in ${delayMs} ms (attempt ${item.attempts + 1})`);
+    this.deps.clock.schedule(this.deps.clock.nowMs() + delayMs, () => {
+      this.waiting[item.priority]?.unshift(item);
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    const nowMs = this.deps.clock.nowMs();
+    let earliestMs = Infinity;
+    for (const lane of this.waiting) {
+      for (let i = 0; i < lane.length; ) {
+        const item = lane[i] as Queued;
+        const freeAtMs = this.freeAtMs(item.endpoint, nowMs);
+        if (freeAtMs > nowMs) {
+          earliestMs = Math.min(earliestMs, freeAtMs);
+          i += 1;
+          continue;
+        }
+        lane.splice(i, 1);
+        const times = this.sent.get(item.endpoint);
+        if (times === undefined) this.sent.set(item.endpoint, [nowMs]);
+        else times.push(nowMs);
+        void item.run();
+      }
+    }
+    if (earliestMs !== Infinity && !this.timerArmed) {
+      this.timerArmed = true;
+      this.deps.clock.schedule(earliestMs, () => {
+        this.timerArmed = false;
+        this.pump();
+      });
+    }
+  }
+
+  /** When the next request to the endpoint fits in its one-second window. */
+  private freeAtMs(endpoint: Endpoint, nowMs: number): number {
+    const times = this.sent.get(endpoint) ?? [];
+    while (times.length > 0 && (times[0] ?? 0) <= nowMs - 1_000) times.shift();
+    return times.length < limitsPerSecond[endpoint] ? nowMs : (times[0] ?? nowMs) + 1_000;
+  }
+}
+
+// Errors.
+
+type Failure = { readonly kind: 'rejected'; readonly code: RejectCode; readonly reason: string } | { readonly kind: 'unknown'; readonly reason: string } | { readonly kind: 'rate-limited' };
+
+const rejectCodes: Readonly<Record<number, RejectCode>> = {
+  110007: 'insufficient-funds', 110004: 'insufficient-funds', 110012: 'insufficient-funds', 110044: 'insufficient-funds', 110045: 'insufficient-funds',
+  110017: 'reduce-only', 110072: 'duplicate-id', 110092: 'trigger-crossed', 110093: 'trigger-crossed', 110001: 'not-found',
+  10001: 'invalid', 110003: 'invalid', 110094: 'invalid',
+};
+
+/** What a failed request means for the order: ccxt's exception, or a retCode in its message. */
+export function failureOf(error: unknown): Failure {
+  const message = error instanceof Error ? error.message : String(error);
+  const retCode = Number(/"retCode"\s*:\s*"?(\d+)/.exec(message)?.[1] ?? Number.NaN);
+  const retMsg = /"retMsg"\s*:\s*"([^"]*)"/.exec(message)?.[1];
+  if (retCode === 10006 || error instanceof ccxt.RateLimitExceeded || error instanceof ccxt.DDoSProtection) return { kind: 'rate-limited' };
+  if (!Number.isNaN(retCode)) return { kind: 'rejected', code: rejectCodes[retCode] ?? 'other', reason: `retCode ${retCode}: ${retMsg ?? message}` };
+  if (error instanceof ccxt.NetworkError || error instanceof ccxt.RequestTimeout) return { kind: 'unknown', reason: message };
+  if (error instanceof ccxt.ExchangeError) return { kind: 'rejected', code: 'other', reason: message };
+  return { kind: 'unknown', reason: message };
+}
+
+// Order bodies.
+
+const triggerByText: Readonly<Record<TriggerBy, string>> = { mark: 'MarkPrice', last: 'LastPrice' };
+
+export function orderBody(spec: OrderSpec, clientOrderId: string, instrument: Instrument): Json {
+  const body: Json = {
+    category: 'linear', symbol: spec.symbol, side: spec.side === 'buy' ? 'Buy' : 'Sell', orderType: spec.type.kind === 'limit' ? 'Limit' : 'Market',
+    qty: lotsToQty(instrument, spec.sizeLots), orderLinkId: clientOrderId, positionIdx: 0,
+  };
+  if (spec.reduceOnly) body.reduceOnly = true;
+  if (spec.type.kind === 'limit') {
+    body.price = ticksToPrice(instrument, spec.type.priceTicks);
+    body.timeInForce = spec.type.postOnly ? 'PostOnly' : 'GTC';
+  }
+  if (spec.type.kind === 'stop-market') {
+    body.triggerPrice = ticksToPrice(instrument, spec.type.triggerTicks);
+    body.triggerBy = triggerByText[spec.type.triggerBy];
+    body.triggerDirection = spec.side === 'sell' ? 2 : 1; // a sell stop waits for the price to fall to it
+  }
+  if (spec.stopLoss !== undefined || spec.takeProfit !== undefined) body.tpslMode = 'Full';
+  if (spec.stopLoss !== undefined) {
+    body.stopLoss = ticksToPrice(instrument, spec.stopLoss.triggerTicks);
+    body.slTriggerBy = triggerByText[spec.stopLoss.triggerBy];
+  }
+  if (spec.takeProfit !== undefined) {
+    body.takeProfit = ticksToPrice(instrument, spec.takeProfit.triggerTicks);
+    body.tpTriggerBy = triggerByText[spec.takeProfit.triggerBy];
+  }
+  return body;
+}
+
+// The venue.
+
+const privateTopics = ['order', 'execution', 'position', 'wallet'];
+
+type OpenStream = { readonly connectionId: number; readonly handlers: StreamHandlers; readonly url: string; subscribeReqId: number | null; open: boolean };
+
+export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps): LiveVenue {
+  const urls = urlsOf(config);
+  const exchange = clientFor(config, urls);
+  const queue = new RequestQueue(deps);
+  const instruments = new Map<string, Instrument>();
+  const streams = new Map<StreamName, OpenStream>();
+  let symbols: readonly string[] = [];
+  let reqIds = 1_000_000;
+
+  const raw = (name: string): RawCall => {
+    const method = (exchange as unknown as Record<string, RawCall | undefined>)[name];
+    if (method === undefined) throw new Error(`ccxt has no ${name}`);
+    return method.bind(exchange);
+  };
+  const call = {
+    time: raw('publicGetV5MarketTime'), instruments: raw('publicGetV5MarketInstrumentsInfo'), tickers: raw('publicGetV5MarketTickers'),
+    create: raw('privatePostV5OrderCreate'), cancel: raw('privatePostV5OrderCancel'), realtime: raw('privateGetV5OrderRealtime'),
+    positions: raw('privateGetV5PositionList'), executions: raw('privateGetV5ExecutionList'), wallet: raw('privateGetV5AccountWalletBalance'),
+  };
+  const ctx = { instruments };
+
+  /** One request through the queue; resolves with the reply, or with the failure it came to. */
+  const request = (endpoint: Endpoint, priority: Priority, send: () => Promise<unknown>): Promise<{ ok: true; reply: unknown } | { ok: false; failure: Failure }> =>
+    new Promise((resolve) => {
+      const item: Queued = {
+        endpoint, priority, attempts: 0,
+        run: async () => {
+          try {
+            resolve({ ok: true, reply: await send() });
+          } catch (error) {
+            const failure = failureOf(error);
+            if (failure.kind === 'rate-limited') queue.retry(item);
+            else resolve({ ok: false, failure });
+          }
+        },
+      };
+      queue.push(item);
+    });
+
+  const priorityOf = (command: CommandOf<'SubmitOrder'>): Priority => {
+    const role = parseClientOrderId(clientOrderIdBotId(command.clientOrderId), command.clientOrderId)?.role;
+    return role === 'stop' || role === 'exit' ? 0 : 2;
+  };
+
+  async function submit(command: CommandOf<'SubmitOrder'>): Promise<void> {
+    const { commandId, clientOrderId, spec } = command;
+    const instrument = instruments.get(spec.symbol);
+    if (instrument === undefined) {
+      deps.deliver({ type: 'OrderSubmitRejected', commandId, clientOrderId, code: 'invalid', reason: `${spec.symbol} is not loaded` });
+      return;
+    }
+    const outcome = await request('create', priorityOf(command), () => call.create(orderBody(spec, clientOrderId, instrument)));
+    if (!outcome.ok) {
+      deps.deliver(outcome.failure.kind === 'unknown'
+        ? { type: 'OrderSubmitUnknown', commandId, clientOrderId, reason: outcome.failure.reason }
+        : { type: 'OrderSubmitRejected', commandId, clientOrderId, ...rejection(outcome.failure) });
+      return;
+    }
+    const reply = decodeCreateReply(outcome.reply);
+    deps.deliver(reply.ok
+      ? { type: 'OrderSubmitAcked', commandId, clientOrderId, venueOrderId: reply.venueOrderId }
+      : { type: 'OrderSubmitUnknown', commandId, clientOrderId, reason: `the reply could not be read: ${reply.error}` });
+  }
+
+  async function cancel(command: CommandOf<'CancelOrder'>): Promise<void> {
+    const { commandId, clientOrderId, symbol } = command;
+    const outcome = await request('cancel', 0, () => call.cancel({ category: 'linear', symbol, orderLinkId: clientOrderId }));
+    if (!outcome.ok) {
+      deps.deliver(outcome.failure.kind === 'unknown'
+        ? { type: 'OrderCancelUnknown', commandId, clientOrderId, reason: outcome.failure.reason }
+        : { type: 'OrderCancelRejected', commandId, clientOrderId, ...rejection(outcome.failure) });
+      return;
+    }
+    deps.deliver({ type: 'OrderCancelAcked', commandId, clientOrderId });
+  }
+
+  async function query(command: CommandOf<'QueryOrder'>): Promise<void> {
+    const { commandId, clientOrderId, symbol } = command;
+    const outcome = await request('query', 1, () => call.realtime({ category: 'linear', symbol, orderLinkId: clientOrderId }));
+    const page = outcome.ok ? decodeOrderList(outcome.reply, ctx) : null;
+    if (page === null || !page.ok) {
+      const reason = page === null ? (outcome.ok ? '' : 'reason' in outcome.failure ? outcome.failure.reason : 'rate limited') : page.error;
+      deps.deliver({ type: 'OrderQueryFailed', commandId, clientOrderId, reason });
+      return;
+    }
+    deps.deliver({ type: 'OrderQueried', commandId, clientOrderId, report: page.items.find((report) => report.clientOrderId === clientOrderId) ?? null });
+  }
+
+  /** Every page of a list, one request in flight at a time, following Bybit's cursor. */
+  async function allPages<T>(send: (cursor: string | null) => Promise<unknown>, decode: (reply: unknown) => PageResult<T>, pagesMax = 100): Promise<T[]> {
+    const items: T[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < pagesMax; page += 1) {
+      const outcome = await request('list', 1, () => send(cursor));
+      if (!outcome.ok) throw new Error('reason' in outcome.failure ? outcome.failure.reason : 'rate limited');
+      const decoded = decode(outcome.reply);
+      if (!decoded.ok) throw new Error(decoded.error);
+      items.push(...decoded.items);
+      cursor = decoded.cursor;
+      if (cursor === null) return items;
+    }
+    throw new Error(`more than ${pagesMax} pages`);
+  }
+
+  const withCursor = (params: Json, cursor: string | null): Json => (cursor === null ? params : { ...params, cursor });
+
+  async function snapshot(command: CommandOf<'FetchSnapshot'>): Promise<void> {
+    const { snapshotId } = command;
+    try {
+      const positionsAskedMs = deps.clock.nowMs();
+      const executions = (cursor: string | null) => call.executions(withCursor({ category: 'linear', startTime: String(command.fillsSinceMs), limit: '100' }, cursor));
+      const [positions, openOrders, fills, funding, tickers, wallets] = await Promise.all([
+        allPages<PositionReport>((cursor) => call.positions(withCursor({ category: 'linear', settleCoin: 'USDT', limit: '200' }, cursor)), (reply) => decodePositionList(reply, ctx)),
+        allPages<OrderReport>((cursor) => call.realtime(withCursor({ category: 'linear', settleCoin: 'USDT', limit: '50' }, cursor)), (reply) => decodeOrderList(reply, ctx)),
+        allPages<Fill>(executions, (reply) => decodeExecutionList(reply, ctx)),
+        allPages<Funding>(executions, (reply) => decodeExecutionFunding(reply, ctx)),
+        allPages<Ticker>(() => call.tickers({ category: 'linear' }), (reply) => decodeTickerList(reply, ctx)),
+        allPages<WalletReport>(() => call.wallet({ accountType: 'UNIFIED' }), decodeWalletBalance),
+      ]);
+      deps.deliver({
+        type: 'SnapshotReceived', snapshotId, positions, openOrders, fills, funding, tickers: tickers.filter((ticker) => symbols.includes(ticker.symbol)),
+        positionsVenueMs: positionsAskedMs, wallet: wallets.find((wallet) => wallet.coin === 'USDT') ?? null,
+      });
+    } catch (error) {
+      deps.deliver({ type: 'SnapshotFailed', snapshotId, reason: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  const gateway: VenueGateway = {
+    execute(command: VenueCommand): void {
+      switch (command.type) {
+        case 'SubmitOrder':
+          void submit(command);
+          return;
+        case 'CancelOrder':
+          void cancel(command);
+          return;
+        case 'QueryOrder':
+          void query(command);
+          return;
+        case 'FetchSnapshot':
+          void snapshot(command);
+          return;
+      }
+    },
+  };
+
+  // Streams.
+
+  const streamOfUrl = (url: string): StreamName | null => (url === urls.wsPrivate ? 'private' : url === urls.wsPublic ? 'public' : null);
+
+  exchange.onTopic = (url, message) => {
+    const stream = streamOfUrl(url);
+    const open = stream === null ? undefined : streams.get(stream);
+    if (open === undefined || !open.open) return;
+    const decoded = decodeStreamMessage(message, { instruments, atMs: deps.clock.nowMs(), source: 'stream' });
+    if (!decoded.ok) {
+      // A message Vigil cannot read may be a fill it would lose: drop the connection, so the
+      // reconnect brings a snapshot that has it.
+      deps.log(`bybit: ${stream ?? url} stream: unreadable message (${decoded.error}); reconnecting`);
+      close(stream ?? 'private', open.connectionId, `unreadable message: ${decoded.error}`);
+      return;
+    }
+    for (const skipped of decoded.skipped) deps.log(`bybit: skipped ${skipped.where}: ${skipped.reason}`);
+    if (decoded.events.length === 0) open.handlers.onMessage(null);
+    for (const event of decoded.events) open.handlers.onMessage(withoutTime(event));
+  };
+
+  exchange.onControl = (url, message) => {
+    const stream = streamOfUrl(url);
+    const open = stream === null ? undefined : streams.get(stream);
+    if (open === undefined) return;
+    const op = typeof message.op === 'string' ? message.op : '';
+    if (op === 'subscribe' && open.subscribeReqId !== null && String(message.req_id) === String(open.subscribeReqId)) {
+      if (message.success === true) {
+        open.open = true;
+        open.handlers.onOpen();
+      } else {
+        close(stream ?? 'private', open.connectionId, `subscription refused: ${typeof message.ret_msg === 'string' ? message.ret_msg : JSON.stringify(message)}`);
+      }
+      return;
+    }
+    if (open.open) open.handlers.onMessage(null); // pongs and acks are traffic
+  };
+
+  exchange.onGone = (url, reason) => {
+    const stream = streamOfUrl(url);
+    const open = stream === null ? undefined : streams.get(stream);
+    if (open === undefined) return;
+    streams.delete(stream ?? 'private');
+    open.handlers.onClose(reason);
+  };
+
+  /** Closes a connection and drops ccxt's client for it, so the next open dials afresh. */
+  function forget(url: string): void {
+    const client = exchange.clients[url] as Client | undefined;
+    Reflect.deleteProperty(exchange.clients, url);
+    if (client !== undefined) void Promise.resolve(client.close()).catch(() => undefined);
+  }
+
+  function close(stream: StreamName, connectionId: number, reason: string): void {
+    const open = streams.get(stream);
+    if (open?.connectionId !== connectionId) return;
+    streams.delete(stream);
+    forget(open.url);
+    open.handlers.onClose(reason);
+  }
+
+  const transport: StreamTransport = {
+    open(stream, connectionId, handlers) {
+      const url = stream === 'private' ? urls.wsPrivate : urls.wsPublic;
+      const open: OpenStream = { connectionId, handlers, url, subscribeReqId: null, open: false };
+      streams.set(stream, open);
+      const subscribe = (): void => {
+        if (streams.get(stream) !== open) return;
+        open.subscribeReqId = reqIds++;
+        const args = stream === 'private' ? privateTopics : symbols.map((symbol) => `tickers.${symbol}`);
+        void exchange.client(url).send({ op: 'subscribe', req_id: open.subscribeReqId, args });
+      };
+      const failed = (error: unknown): void => {
+        if (streams.get(stream) !== open) return;
+        streams.delete(stream);
+        handlers.onClose(error instanceof Error ? error.message : String(error));
+      };
+      if (stream === 'private') exchange.authenticate(url).then(subscribe, failed);
+      else exchange.client(url).connect(0).then(subscribe, failed);
+    },
+    close(stream, connectionId) {
+      const open = streams.get(stream);
+      if (open?.connectionId !== connectionId) return;
+      streams.delete(stream);
+      forget(open.url);
+    },
+    ping(stream, connectionId) {
+      const open = streams.get(stream);
+      if (open?.connectionId !== connectionId) return;
+      void (exchange.clients[open.url] as Client | undefined)?.send({ op: 'ping', req_id: String(reqIds++) });
+    },
+  };
+
+  return {
+    gateway,
+    streams: transport,
+    async start(wanted) {
+      symbols = wanted;
+      await exchange.loadHttpProxyAgent(); // ccxt needs it for ws:// URLs in Node (custom networks on loopback)
+      const time = await startCall('the server time', () => call.time({}));
+      const serverMs = Number((time as Json).time);
+      const skewMs = Math.abs(serverMs - deps.clock.nowMs());
+      const recvWindowMs = config.recvWindowMs ?? 5_000;
+      if (Number.isFinite(serverMs) && skewMs > recvWindowMs / 2) {
+        throw new VenueStartError(`this machine's clock is ${skewMs} ms away from Bybit's (recv window ${recvWindowMs} ms): requests would be refused; synchronise the clock (NTP)`);
+      }
+      const loaded: Instrument[] = [];
+      let cursor: string | null = null;
+      do {
+        const reply = await startCall('instruments-info', () => call.instruments(withCursor({ category: 'linear', limit: '1000' }, cursor)));
+        const page = decodeInstruments(reply);
+        if (!page.ok) throw new VenueStartError(`Bybit's instruments could not be read: ${page.error}`);
+        loaded.push(...page.items.filter((instrument) => wanted.includes(instrument.symbol)));
+        cursor = page.cursor;
+      } while (cursor !== null);
+      const missing = wanted.filter((symbol) => !loaded.some((instrument) => instrument.symbol === symbol));
+      if (missing.length > 0) throw new VenueStartError(`Bybit lists no trading USDT perpetual ${missing.join(', ')}`);
+      for (const instrument of loaded) instruments.set(instrument.symbol, instrument);
+      await startCall('the wallet (checking the API key)', () => call.wallet({ accountType: 'UNIFIED' }));
+      return loaded;
+    },
+    async close() {
+      streams.clear();
+      await exchange.close();
+    },
+  };
+}
+
+/** A call at start-up: authentication and clock errors are fatal, with what to do about them. */
+async function startCall(what: string, send: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return await send();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof ccxt.AuthenticationError || /"retCode"\s*:\s*"?1000[34]\b/.test(message)) {
+      throw new VenueStartError(`Bybit refused the API key or its signature while reading ${what}: check the key and secret the configuration names (${firstLine(message)})`);
+    }
+    if (error instanceof ccxt.InvalidNonce || /"retCode"\s*:\s*"?10002\b/.test(message)) {
+      throw new VenueStartError(`Bybit refused the request's timestamp while reading ${what}: this machine's clock is off; synchronise it (NTP)`);
+    }
+    throw new VenueStartError(`Bybit could not be reached for ${what}: ${firstLine(message)}`);
+  }
+}
+
+function rejection(failure: Failure): { readonly code: RejectCode; readonly reason: string } {
+  return failure.kind === 'rejected' ? { code: failure.code, reason: failure.reason } : { code: 'rate-limited', reason: 'rate limited' };
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]?.slice(0, 300) ?? '';
+}
+
+/** The bot id is the client order id up to its first dash (ids are `<botId>-<seq>-<role><attempt>`). */
+function clientOrderIdBotId(clientOrderId: ClientOrderId): string {
+  return clientOrderId.slice(0, Math.max(0, clientOrderId.indexOf('-')));
+}
+
+function withoutTime(event: Event): Incoming {
+  const { atMs: _atMs, ...rest } = event;
+  return rest;
+}
