@@ -169,6 +169,23 @@ const journalBatch = 100;
 const withMemoryJournal = (): number => journaled(() => new InMemoryJournal(), journalBatch);
 const withSqliteJournal = (): number => journaled(() => SqliteJournal.open(join(journalDir, `e${++journalFiles}.db`), { durability: 'normal' }), journalBatch);
 
+/** The private stream's messages alone (orders, fills, positions, wallet): the adapter's decode against JSON.parse. */
+const privateFrames = logs.flatMap((log) => log.inputs.flatMap((input) => (input.kind === 'frame' && input.type !== 'TickerUpdated' ? [{ input, log }] : [])));
+function privateParseOnly(): number {
+  let sink = 0;
+  for (const { input } of privateFrames) sink += (JSON.parse(input.text) as { data?: unknown }).data === undefined ? 0 : 1;
+  return sink;
+}
+function privateDecodeOnly(): number {
+  let events = 0;
+  for (const { input, log } of privateFrames) {
+    const decoded = decodeStreamMessage(input.parsed, { instruments: log.instruments, atMs: input.atMs, source: 'stream' });
+    if (!decoded.ok) throw new Error(decoded.error);
+    events += decoded.events.length;
+  }
+  return events;
+}
+
 const predecodedCount = logs.reduce((sum, log) => sum + log.events.length, 0);
 function stepOnly(): number {
   let commands = 0;
@@ -200,18 +217,24 @@ for (let i = 0; i < 3; i += 1) {
   stepOnly();
   withMemoryJournal();
   withSqliteJournal();
+  privateParseOnly();
+  privateDecodeOnly();
 }
 const parseTimes: number[] = [];
 const engineTimes: number[] = [];
 const fullTimes: number[] = [];
 const stepTimes: number[] = [];
 const memoryJournalTimes: number[] = [];
+const privateParseTimes: number[] = [];
+const privateDecodeTimes: number[] = [];
 const sqliteJournalTimes: number[] = [];
 for (let i = 0; i < passes; i += 1) {
   parseTimes.push(timeNs(parseOnly));
   engineTimes.push(timeNs(decodeStep));
   fullTimes.push(timeNs(parseDecodeStep));
   stepTimes.push(timeNs(stepOnly));
+  privateParseTimes.push(timeNs(privateParseOnly));
+  privateDecodeTimes.push(timeNs(privateDecodeOnly));
   memoryJournalTimes.push(timeNs(withMemoryJournal));
   sqliteJournalTimes.push(timeNs(withSqliteJournal));
 }
@@ -231,6 +254,9 @@ console.log(`  JSON.parse alone:                 ${parseNs.toFixed(0).padStart(5
 console.log(`  engine: decode + step (parsed):   ${engineNs.toFixed(0).padStart(5)} ns/event  ${format(1e9 / engineNs).padStart(10)} events/s  ratio to JSON.parse ${(engineNs / parseNs).toFixed(2)} (target <= 1.0)`);
 console.log(`  end to end: parse + decode + step: ${fullNs.toFixed(0).padStart(4)} ns/event  ${format(1e9 / fullNs).padStart(10)} events/s`);
 console.log(`  step alone (pre-decoded events):                    ${format(stepOnlyPerSecond).padStart(10)} events/s`);
+const privateParseNs = median(privateParseTimes) / privateFrames.length;
+const privateDecodeNs = median(privateDecodeTimes) / privateFrames.length;
+console.log(`  private stream messages (${format(privateFrames.length)}): JSON.parse ${privateParseNs.toFixed(0)} ns, decode (parsed) ${privateDecodeNs.toFixed(0)} ns: ratio ${(privateDecodeNs / privateParseNs).toFixed(2)} (target <= 2)`);
 const memoryNs = median(memoryJournalTimes) / frames.length;
 const sqliteNs = median(sqliteJournalTimes) / frames.length;
 console.log(`  end to end with the journal, batches of ${journalBatch} inputs: in memory ${memoryNs.toFixed(0)} ns/event (${format(1e9 / memoryNs)}/s), ` +
