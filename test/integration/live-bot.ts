@@ -1,0 +1,91 @@
+// The whole bot in this process against the Bybit v5 emulator over real sockets: the engine, the
+// runtime, the stream supervisor and the real ccxt client inside the Bybit adapter, on the real
+// clock. Tests wait on the bot's state or notices (re-checked after every event it applies), never
+// on a fixed sleep.
+
+import type { Command, Notice } from '../../src/core/commands.ts';
+import type { Event } from '../../src/core/events.ts';
+import type { EngineConfig, EngineState } from '../../src/core/state.ts';
+import { createEngineState } from '../../src/core/state.ts';
+import { RealClock } from '../../src/shell/clock.ts';
+import type { Incoming } from '../../src/shell/ports.ts';
+import { InMemoryJournal } from '../../src/shell/ports.ts';
+import { Runtime } from '../../src/shell/runtime.ts';
+import { StreamSupervisor } from '../../src/shell/streams.ts';
+import { createBybitVenue } from '../../src/venues/bybit/live.ts';
+import type { LiveVenue } from '../../src/venues/port.ts';
+
+export type LiveBot = {
+  readonly runtime: Runtime;
+  readonly state: EngineState;
+  readonly venue: LiveVenue;
+  readonly notices: Notice[];
+  /** Every event applied, in order, with the commands it produced. */
+  readonly applied: { readonly event: Event; readonly commands: readonly Command[] }[];
+  readonly log: string[];
+  send(incoming: Incoming): void;
+  /** Resolves when `predicate` holds (checked now and after every event applied), or rejects after `timeoutMs`. */
+  until(what: string, predicate: () => boolean, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+};
+
+export async function startLiveBot(port: number, symbols: readonly string[], engine: Partial<EngineConfig> = {}, requestTimeoutMs = 2_000): Promise<LiveBot> {
+  const notices: Notice[] = [];
+  const applied: LiveBot['applied'] = [];
+  const log: string[] = [];
+  const waiters = new Set<() => void>();
+  const check = (): void => {
+    for (const waiter of [...waiters]) waiter();
+  };
+  const clock = new RealClock({ afterFire: () => drain() });
+  const deliver = (incoming: Incoming): void => {
+    runtime.receive(incoming);
+    drain();
+  };
+  const base = `http://127.0.0.1:${port}`;
+  const venue = createBybitVenue(
+    { network: 'custom', restUrl: base, wsPublicUrl: `ws://127.0.0.1:${port}/v5/public/linear`, wsPrivateUrl: `ws://127.0.0.1:${port}/v5/private`, apiKey: 'testkey', apiSecret: 'testsecret', requestTimeoutMs },
+    { clock, deliver, log: (line) => log.push(line) },
+  );
+  const runtime: Runtime = new Runtime({
+    state: createEngineState({ botId: 'it', ...engine }), clock, journal: new InMemoryJournal(), gateway: venue.gateway,
+    onNotice: (notice) => notices.push(notice),
+    onApplied: (event, commands) => applied.push({ event, commands }),
+  });
+  const drain = (): void => {
+    runtime.drain();
+    check();
+  };
+  const supervisor = new StreamSupervisor({
+    clock, transport: venue.streams, random: Math.random, report: deliver, onNotice: (notice) => notices.push(notice),
+  });
+  const instruments = await venue.start(symbols);
+  deliver({ type: 'InstrumentsLoaded', instruments });
+  deliver({ type: 'EngineStarted' });
+  supervisor.start();
+  const until = (what: string, predicate: () => boolean, timeoutMs = 8_000): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiters.delete(waiter);
+        reject(new Error(`waited ${timeoutMs} ms for ${what}; the last notices:\n${notices.slice(-12).map((notice) => `${notice.code}: ${notice.text}`).join('\n')}\nadapter log:\n${log.slice(-8).join('\n')}`));
+      }, timeoutMs);
+      const waiter = (): void => {
+        if (!predicate()) return;
+        clearTimeout(timer);
+        waiters.delete(waiter);
+        resolve();
+      };
+      waiters.add(waiter);
+      waiter();
+    });
+  return {
+    runtime, state: runtime.state, venue, notices, applied, log,
+    send: deliver,
+    until,
+    async stop() {
+      supervisor.stop();
+      clock.stop();
+      await venue.close();
+    },
+  };
+}
