@@ -36,8 +36,8 @@ import type { Audit } from '../venues/sim/wire.ts';
 import type { ApiSecrets } from './auth.ts';
 import { verifyRest } from './auth.ts';
 import { Exchange } from './exchange.ts';
-import type { PriceFeedOptions } from './feed.ts';
-import { PriceWalk } from './feed.ts';
+import type { PriceFeedOptions } from '../venues/sim/walk.ts';
+import { PriceWalk } from '../venues/sim/walk.ts';
 import type { EndpointLimits } from './limits.ts';
 import { bybitLimits, RateLimiter } from './limits.ts';
 import { credentialsOf, paramsOf, readBody, splitOnce } from './http.ts';
@@ -46,7 +46,7 @@ import { envelope, refusal, RequestError, retCodes } from './replies.ts';
 import type { Route } from './routes.ts';
 import { routes } from './routes.ts';
 import { messageBytesMax, StreamHub, streamPaths } from './stream.ts';
-import { ExposureMeter } from './exposure.ts';
+import { ExposureMeter } from '../venues/sim/exposure.ts';
 
 export type EmulatorOptions = {
   /** Instruments of src/sim/instruments.ts (Bybit's real tick and lot sizes). */

@@ -23,7 +23,8 @@ import { priceToTicksRounded } from '../../core/instrument.ts';
 import type { VenueCommand } from '../../shell/ports.ts';
 import { instrument } from '../../sim/instruments.ts';
 import { Rng } from '../../sim/rng.ts';
-import { randomWalk } from './prices.ts';
+import { ExposureMeter } from './exposure.ts';
+import { PriceWalk } from './walk.ts';
 import type { VenueFact } from './venue.ts';
 import { SimVenue } from './venue.ts';
 import { answerOrderCommand } from './rest.ts';
@@ -62,19 +63,13 @@ const venueTerms = { makerFeeRateE8: 20_000, takerFeeRateE8: 55_000, spreadTicks
 /** What may wait in memory for one slow stream client before it is dropped. */
 const bufferBytesMax = 8 * 1024 * 1024;
 
-/** The walk is drawn this many steps at a time. */
-const walkChunkSteps = 256;
-
 type Peer = { readonly socket: Socket; readonly name: string; role: 'new' | 'requests' | 'closing' | StreamName };
-
-/** A symbol's unprotected stretches, measured by the server. */
-type Exposure = { sinceMs: number | null; longestMs: number };
 
 export class SimVenueServer {
   private readonly options: SimVenueServerOptions;
   private readonly venue: SimVenue;
-  private readonly feeds: readonly PriceFeed[];
-  private readonly exposures = new Map<string, Exposure>();
+  private readonly feeds: readonly PriceWalk[];
+  private readonly exposure = new ExposureMeter();
   private readonly peers = new Set<Peer>();
   private readonly replyTimers = new Set<NodeJS.Timeout>();
   private readonly server: Server;
@@ -86,12 +81,9 @@ export class SimVenueServer {
     const rng = new Rng(options.seed);
     const instruments = options.symbols.map((symbol) => instrument(symbol));
     this.venue = new SimVenue({ ...venueTerms, instruments, rng: rng.fork() }, (fact) => this.publish(fact));
-    this.feeds = instruments.map((traded) => new PriceFeed(traded, rng.fork(), options.volatilityBps));
+    this.feeds = instruments.map((traded) => new PriceWalk(traded, startTicks(traded), rng.fork(), options.volatilityBps));
     const nowMs = Date.now();
-    for (const feed of this.feeds) {
-      this.exposures.set(feed.symbol, { sinceMs: null, longestMs: 0 });
-      this.venue.setPrice(nowMs, feed.symbol, feed.ticks);
-    }
+    for (const feed of this.feeds) this.venue.setPrice(nowMs, feed.symbol, feed.ticks);
     this.server = createServer((socket) => this.accept(socket));
   }
 
@@ -128,7 +120,7 @@ export class SimVenueServer {
       fills: [...this.venue.fills()],
       openOrders: this.venue.openOrders(),
       positions: this.venue.positions().map((position) => ({
-        ...position, protected: this.venue.isProtected(position.symbol), unprotectedMsLongest: this.unprotectedMsLongest(position.symbol, nowMs),
+        ...position, protected: this.venue.isProtected(position.symbol), unprotectedMsLongest: this.exposure.longestMs(position.symbol, nowMs),
       })),
     };
   }
@@ -251,55 +243,12 @@ export class SimVenueServer {
 
   /** Called after every change the server makes to the venue: exact, since nothing else changes it. */
   private sample(nowMs: number): void {
-    for (const [symbol, exposure] of this.exposures) {
-      const bare = !this.venue.isProtected(symbol); // isProtected is true while flat
-      if (bare && exposure.sinceMs === null) exposure.sinceMs = nowMs;
-      if (!bare && exposure.sinceMs !== null) {
-        exposure.longestMs = Math.max(exposure.longestMs, nowMs - exposure.sinceMs);
-        exposure.sinceMs = null;
-      }
-    }
-  }
-
-  private unprotectedMsLongest(symbol: string, nowMs: number): number {
-    const exposure = this.exposures.get(symbol);
-    if (exposure === undefined) return 0;
-    return Math.max(exposure.longestMs, exposure.sinceMs === null ? 0 : nowMs - exposure.sinceMs);
+    this.exposure.sample(this.venue, this.feeds.map((feed) => feed.symbol), nowMs);
   }
 }
 
-/** One symbol's seeded random walk, in ticks, drawn a chunk of steps at a time. */
-class PriceFeed {
-  readonly symbol: string;
-  private readonly rng: Rng;
-  private readonly volatilityBps: number;
-  private current: number;
-  private chunk: readonly number[] = [];
-  private nextIndex = 0;
-
-  constructor(traded: Instrument, rng: Rng, volatilityBps: number) {
-    const startPrice = startPrices[traded.symbol];
-    if (startPrice === undefined) throw new Error(`venue server: no start price for ${traded.symbol}; known: ${simVenueSymbols.join(', ')}`);
-    this.symbol = traded.symbol;
-    this.rng = rng;
-    this.volatilityBps = volatilityBps;
-    this.current = priceToTicksRounded(traded, startPrice, 'nearest');
-  }
-
-  get ticks(): number {
-    return this.current;
-  }
-
-  next(): number {
-    if (this.nextIndex >= this.chunk.length) {
-      const points = randomWalk(this.rng, {
-        symbol: this.symbol, startTicks: this.current, startMs: 0, stepMs: 1, steps: walkChunkSteps, volatilityBps: this.volatilityBps, jumpChance: 0, jumpBps: 0,
-      });
-      this.chunk = points.slice(1).map((point) => point.lastTicks); // the first point is the current price
-      this.nextIndex = 0;
-    }
-    this.current = this.chunk[this.nextIndex] ?? this.current;
-    this.nextIndex += 1;
-    return this.current;
-  }
+function startTicks(traded: Instrument): number {
+  const startPrice = startPrices[traded.symbol];
+  if (startPrice === undefined) throw new Error(`venue server: no start price for ${traded.symbol}; known: ${simVenueSymbols.join(', ')}`);
+  return priceToTicksRounded(traded, startPrice, 'nearest');
 }

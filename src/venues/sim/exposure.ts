@@ -1,13 +1,13 @@
-// How long each symbol held a position without a stop on the venue, measured by the emulator on its
-// own clock: sampled after every change it makes to the venue (a request, a price), and the venue
-// changes at no other moment, so the measure is exact to the clock's resolution. The same measure
-// as the loopback sim server's audit (src/venues/sim/server.ts), for tests that drive a client
-// against the emulator and then check that no position was left bare for long.
+// How long each symbol held a position without a stop on the venue, measured by a server of the
+// simulated venue (the loopback server, the Bybit emulator) on its own clock: sampled after every
+// change it makes to the venue (a request, a price), and the venue changes at no other moment, so
+// the measure is exact to the clock's resolution. Tests that drive a bot against a server check
+// with it that no position was left bare for long.
 //
 // Invariants: a stretch opens when a symbol becomes unprotected and closes when it is protected
 // again (SimVenue.isProtected: flat, a position stop-loss, or reduce-only stops covering it).
 
-import type { SimVenue } from '../venues/sim/venue.ts';
+import type { SimVenue } from './venue.ts';
 
 type Stretch = { sinceMs: number | null; longestMs: number };
 

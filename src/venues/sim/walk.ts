@@ -1,14 +1,14 @@
-// The emulator's price source: one seeded random walk per instrument (src/venues/sim/prices.ts),
-// drawn a chunk of steps at a time and advanced one step per timer tick, so an emulator left
-// running has prices that move (limit entries fill, stops fire) and the same seed gives the same
-// path. Tests that need exact prices turn the feed off and call `EmulatorServer.setPrice`.
+// A live price source for the simulated venue's servers (the loopback server and the Bybit
+// emulator): one seeded random walk per instrument (prices.ts), drawn a chunk of steps at a time
+// and advanced one step per timer tick, so a server left running has prices that move (limit
+// entries fill, stops fire) and the same seed gives the same path.
 //
 // Invariants: every price is a whole number of ticks >= 1; the walk for a symbol depends only on
 // its rng and its start.
 
-import type { Instrument } from '../core/instrument.ts';
-import type { Rng } from '../sim/rng.ts';
-import { randomWalk } from '../venues/sim/prices.ts';
+import type { Instrument } from '../../core/instrument.ts';
+import type { Rng } from '../../sim/rng.ts';
+import { randomWalk } from './prices.ts';
 
 export type PriceFeedOptions = {
   /** One step per tick of this many ms. */
@@ -33,6 +33,10 @@ export class PriceWalk {
     this.rng = rng;
     this.volatilityBps = volatilityBps;
     this.current = startTicks;
+  }
+
+  get ticks(): number {
+    return this.current;
   }
 
   next(): number {
