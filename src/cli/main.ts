@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 // The `vigil` command line: `paper` (a paper-trading session on the simulated venue), `sim`
-// (seeded simulation runs), and `bot` with `venue` (the bot as a long-running process against the
-// simulated venue served by another process). Usage errors say what was wrong and exit 2.
+// (seeded simulation runs), `bot` with `venue` (the bot as a long-running process against the
+// simulated venue served by another process), `run` (the bot as an operator runs it: a
+// configuration file, a live venue, the operator API) and `signal` (talks to that API). Usage
+// errors say what was wrong and exit 2.
 
 import { botUsage, runBotCommand, runVenueCommand, venueUsage } from './bot.ts';
 import { runPaperCommand, paperUsage } from './paper.ts';
+import { runRunCommand, runUsage } from './run.ts';
+import { runSignalCommand, signalUsage } from './signal.ts';
 import { runSimCommand, simUsage, UsageError } from './sim.ts';
 import { runStatusCommand, statusUsage } from './status.ts';
 
@@ -16,6 +20,8 @@ commands:
   status  positions, open orders, recent fills and PnL from a bot's journal (running or stopped)
   bot     the bot as a long-running process, trading against \`vigil venue\` over loopback
   venue   the simulated venue in a process of its own, on the real clock, served on 127.0.0.1
+  run     the bot as an operator runs it: a configuration file, a live venue, the operator HTTP API
+  signal  open or close a position through a running bot's API
 
 ${paperUsage}
 
@@ -25,7 +31,11 @@ ${statusUsage}
 
 ${botUsage}
 
-${venueUsage}`;
+${venueUsage}
+
+${runUsage}
+
+${signalUsage}`;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -40,6 +50,10 @@ async function main(argv: readonly string[]): Promise<number> {
       return runBotCommand(rest);
     case 'venue':
       return runVenueCommand(rest);
+    case 'run':
+      return runRunCommand(rest);
+    case 'signal':
+      return runSignalCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -120,7 +120,7 @@ export class SqliteJournal implements Journal {
     this.setLedgerSeq = this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('ledger_seq', ?)");
     this.writer = new LedgerWriter(this.db);
     this.ledger = new LedgerReader(this.db);
-    this.lastSeq = this.maxSeq();
+    this.lastSeq = this.lastEventSeq();
     this.lastSnapshotSeq = (this.db.prepare('SELECT MAX(seq) AS seq FROM snapshots').get() as { seq: number | null }).seq ?? 0;
   }
 
@@ -265,7 +265,7 @@ export class SqliteJournal implements Journal {
       this.db.prepare('DELETE FROM events WHERE seq >= ?').run(seq);
       this.db.prepare('DELETE FROM snapshots WHERE seq >= ?').run(seq);
     });
-    this.lastSeq = this.maxSeq();
+    this.lastSeq = this.lastEventSeq();
     this.lastSnapshotSeq = Math.min(this.lastSnapshotSeq, this.lastSeq);
     this.log(`journal ${this.path}: entry ${seq} is damaged (${why}); cut ${cut} entr${cut === 1 ? 'y' : 'ies'} from there to the end. ` +
       'The state is rebuilt from the entries before it, and the startup reconciliation recovers the rest from the venue.');
@@ -286,10 +286,14 @@ export class SqliteJournal implements Journal {
     return this.db;
   }
 
-  /** The sequence of the last event (the newest row's first, plus its count, minus one). */
-  private maxSeq(): number {
+  /**
+   * The sequence of the last event: the newest row's first plus its count minus one, or, when the
+   * rows up to the newest snapshot were pruned (after a clean stop, say), that snapshot's.
+   */
+  private lastEventSeq(): number {
     const row = this.db.prepare('SELECT seq + count - 1 AS last FROM events ORDER BY seq DESC LIMIT 1').get() as { last: number } | undefined;
-    return row?.last ?? 0;
+    const snapshot = (this.db.prepare('SELECT MAX(seq) AS seq FROM snapshots').get() as { seq: number | null }).seq ?? 0;
+    return Math.max(row?.last ?? 0, snapshot);
   }
 
   private transaction(body: () => void): void {
@@ -299,7 +303,7 @@ export class SqliteJournal implements Journal {
       this.commit.run();
     } catch (error) {
       this.rollback.run();
-      this.lastSeq = this.maxSeq();
+      this.lastSeq = this.lastEventSeq();
       throw error;
     }
   }

@@ -25,6 +25,8 @@ export type LiveVenueDeps = {
   /** Replies and unknown outcomes of the gateway's commands. */
   readonly deliver: (incoming: Incoming) => void;
   readonly log: (line: string) => void;
+  /** A request the venue refused for its rate, waiting `waitMs` before it goes again (a metric). */
+  readonly onRateLimitWait?: (scope: string, waitMs: number) => void;
 };
 
 export class VenueStartError extends Error {}

@@ -236,6 +236,25 @@ describe('SQLite journal', () => {
     reopened.close();
   });
 
+  it('comes back from a clean stop (a final snapshot, every event before it pruned) in the same state', () => {
+    const path = freshPath();
+    const journal = SqliteJournal.open(path);
+    const state = createEngineState({ botId: 'clean' });
+    const events = tickers(12);
+    journal.append(events);
+    for (const event of events) step(state, event);
+    journal.applied(state, []);
+    journal.close(state);
+    const reopened = SqliteJournal.open(path);
+    assert.equal(reopened.size, 12, 'the sequence goes on from the snapshot');
+    const recovered = recover(reopened, { botId: 'clean' });
+    assert.deepEqual([recovered.snapshotSeq, recovered.replayed], [12, 0]);
+    assert.equal(encodeState(recovered.state), encodeState(state));
+    reopened.append(tickers(1, 9_000));
+    assert.deepEqual([...reopened.rowsAfter(12)].map((row) => row.seq), [13]);
+    reopened.close();
+  });
+
   it('refuses a database written by a newer schema, naming both versions', () => {
     const path = freshPath();
     const db = new DatabaseSync(path);

@@ -155,6 +155,7 @@ class RequestQueue {
     item.attempts += 1;
     const delayMs = Math.min(5_000, rateLimitRetryMs * 2 ** Math.min(item.attempts - 1, 5));
     this.deps.log(`bybit: rate limited; trying again in ${delayMs} ms (attempt ${item.attempts + 1})`);
+    this.deps.onRateLimitWait?.(item.endpoint, delayMs);
     this.deps.clock.schedule(this.deps.clock.nowMs() + delayMs, () => {
       this.waiting[item.priority]?.unshift(item);
       this.pump();

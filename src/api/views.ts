@@ -1,0 +1,265 @@
+// What the operator API shows of the engine: open positions with their protection, working orders,
+// and the health summary, as plain JSON-ready records read off the engine's state. Prices and
+// quantities are decimal text in the instrument's own precision (never floats that round), money
+// is USDT text with 8 decimals, times are epoch milliseconds.
+//
+// Invariants: read-only (the engine's state changes only through `step`); a position is shown by
+// its best-known size (the venue's report or a newer fill); "stop on the venue" is claimed only on
+// the venue's word: its position report holds a stop, or it acknowledged a stop order of ours.
+// Fills come from the ledger (the journal's projection, at most a second behind the engine).
+
+import type { StreamName } from '../core/events.ts';
+import type { Health } from '../core/health.ts';
+import { healthOf } from '../core/health.ts';
+import type { Instrument } from '../core/instrument.ts';
+import { lotsToQty, ticksToNumber, ticksToPrice } from '../core/instrument.ts';
+import type { Intent } from '../core/intent/intent.ts';
+import { isActive } from '../core/intent/intent.ts';
+import { e8PerUnit } from '../core/money.ts';
+import type { Order } from '../core/order/order.ts';
+import { filledLots, isAcknowledged, isTerminal, venueOrderIdOf } from '../core/order/order.ts';
+import { averageEntryTicks } from '../core/position/ledger.ts';
+import type { Position } from '../core/position/position.ts';
+import { effectiveSizeLots } from '../core/position/position.ts';
+import type { EngineState } from '../core/state.ts';
+import type { FillRow } from '../journal/ledger.ts';
+
+export type PositionView = {
+  readonly symbol: string;
+  readonly side: 'long' | 'short';
+  readonly quantity: string;
+  /** The average entry from the fills booked (two decimals finer than the tick: it is an average). */
+  readonly averageEntry: string | null;
+  /** The stop-loss the bot keeps for it (the intent's), and the take-profit, if any. */
+  readonly stopLoss: string | null;
+  readonly takeProfit: string | null;
+  /** How the stop reaches the venue: with the entry, as its own order, watched only, or no intent at all. */
+  readonly protection: Intent['protection'] | 'none';
+  /** The venue has confirmed a stop for this position. */
+  readonly stopOnVenue: boolean;
+  /** Since when the position has been without a confirmed stop (null: protected, or unknown). */
+  readonly unprotectedSinceMs: number | null;
+  readonly venue: { readonly quantity: string; readonly entryPrice: string; readonly stopLoss: string | null; readonly takeProfit: string | null } | null;
+  readonly intent: { readonly id: string; readonly kind: Intent['kind']; readonly phase: Intent['phase']['name']; readonly requestId: string | null } | null;
+  readonly realizedPnl: string;
+  readonly fees: string;
+  readonly funding: string;
+};
+
+export type OrderView = {
+  readonly clientOrderId: string;
+  readonly venueOrderId: string | null;
+  readonly symbol: string;
+  readonly role: Order['role'];
+  readonly side: Order['spec']['side'];
+  readonly type: Order['spec']['type']['kind'];
+  readonly quantity: string;
+  readonly filled: string;
+  readonly price: string | null;
+  readonly triggerPrice: string | null;
+  readonly reduceOnly: boolean;
+  readonly status: Order['status'];
+  readonly intent: string | null;
+  readonly createdMs: number;
+  readonly cancelWanted: boolean;
+};
+
+export type ConnectionState = 'down' | 'opening' | 'up';
+
+/** The last reconciliation this process saw, with what it found by class of drift. */
+export type ReconciliationSummary = {
+  readonly atMs: number;
+  readonly reason: string;
+  readonly text: string;
+  readonly drift: Readonly<Record<string, number>>;
+};
+
+export type HealthView = {
+  readonly ok: boolean;
+  readonly botId: string;
+  readonly venue: string;
+  readonly dryRun: boolean;
+  readonly startedMs: number;
+  readonly phase: Health['phase'];
+  readonly phaseSinceMs: number | null;
+  readonly halted: { readonly reason: string; readonly atMs: number } | null;
+  /** Per stream: what the engine was told (`engine`) and the supervisor's connection, with reconnects since the start. */
+  readonly streams: Readonly<Record<StreamName, { readonly engine: 'down' | 'up'; readonly connection: ConnectionState; readonly reconnects: number }>>;
+  readonly lastReconciliation: ReconciliationSummary | null;
+  readonly reconciliations: number;
+  /** Drift found and healed since the journal began, by class (each should stay at zero). */
+  readonly driftTotal: Health['drift'];
+  readonly activeIntents: number;
+  readonly positionsUnprotected: number;
+  readonly anomalies: number;
+  readonly protectiveExits: number;
+  readonly wallet: { readonly coin: string; readonly balance: string; readonly equity: string } | null;
+};
+
+/** Exact E8 money as decimal text with all 8 decimals. */
+export function formatE8Exact(amountE8: number): string {
+  const sign = amountE8 < 0 ? '-' : '';
+  const magnitude = Math.abs(amountE8);
+  return `${sign}${Math.floor(magnitude / e8PerUnit)}.${String(magnitude % e8PerUnit).padStart(8, '0')}`;
+}
+
+export function positionsView(state: EngineState): PositionView[] {
+  const views: PositionView[] = [];
+  for (const position of state.positions.values()) {
+    const sizeLots = effectiveSizeLots(position);
+    const instrument = state.instruments.get(position.symbol);
+    if (sizeLots === 0 || instrument === undefined) continue;
+    views.push(positionView(state, position, sizeLots, instrument));
+  }
+  return views.sort((a, b) => a.symbol.localeCompare(b.symbol));
+}
+
+function positionView(state: EngineState, position: Position, sizeLots: number, instrument: Instrument): PositionView {
+  const intent = activeIntentOf(state, position.symbol);
+  const stopOnVenue = hasStopOnVenue(state, position, sizeLots);
+  const average = averageEntryTicks(position);
+  const venue = position.venue;
+  const price = (ticks: number | null): string | null => (ticks === null ? null : ticksToPrice(instrument, ticks));
+  return {
+    symbol: position.symbol,
+    side: sizeLots > 0 ? 'long' : 'short',
+    quantity: lotsToQty(instrument, Math.abs(sizeLots)),
+    averageEntry: average === null ? null : formatAverage(instrument, average),
+    stopLoss: intent === null ? price(venue?.stopLossTicks ?? null) : price(intent.stopLoss.triggerTicks),
+    takeProfit: intent === null ? price(venue?.takeProfitTicks ?? null) : price(intent.takeProfitTicks),
+    protection: intent?.protection ?? 'none',
+    stopOnVenue,
+    unprotectedSinceMs: stopOnVenue ? null : intent?.positionSeenMs ?? null,
+    venue: venue === null ? null : {
+      quantity: lotsToQty(instrument, venue.sizeLots), entryPrice: venue.entryPrice, stopLoss: price(venue.stopLossTicks), takeProfit: price(venue.takeProfitTicks),
+    },
+    intent: intent === null ? null : { id: intent.id, kind: intent.kind, phase: intent.phase.name, requestId: intent.requestId },
+    realizedPnl: formatE8Exact(position.realizedPnlE8),
+    fees: formatE8Exact(position.feesE8),
+    funding: formatE8Exact(position.fundingE8),
+  };
+}
+
+function activeIntentOf(state: EngineState, symbol: string): Intent | null {
+  const id = state.activeIntentBySymbol.get(symbol);
+  const intent = id === undefined ? undefined : state.intents.get(id);
+  return intent !== undefined && isActive(intent) ? intent : null;
+}
+
+/** The venue's word that a stop covers the position: its own report, or a reduce-only stop it acknowledged, large enough. */
+export function hasStopOnVenue(state: EngineState, position: Position, sizeLots: number): boolean {
+  if (position.venue !== null && position.venue.stopLossTicks !== null) return true;
+  const closing = sizeLots > 0 ? 'sell' : 'buy';
+  let coveredLots = 0;
+  for (const order of state.orders.values()) {
+    if (order.spec.symbol !== position.symbol || !order.spec.reduceOnly || order.spec.side !== closing) continue;
+    if (order.spec.type.kind === 'stop-market' && isAcknowledged(order)) coveredLots += order.spec.sizeLots - filledLots(order);
+  }
+  return coveredLots >= Math.abs(sizeLots);
+}
+
+/** An average is not on the tick grid: two decimals finer than the tick. */
+function formatAverage(instrument: Instrument, ticks: number): string {
+  return ticksToNumber(instrument, ticks).toFixed(instrument.priceScale + 2);
+}
+
+/** Orders not yet finished: waiting to be sent, sent, working on the venue, or of unknown outcome. */
+export function ordersView(state: EngineState): OrderView[] {
+  const views: OrderView[] = [];
+  for (const order of state.orders.values()) {
+    const instrument = state.instruments.get(order.spec.symbol);
+    if (isTerminal(order) || instrument === undefined) continue;
+    const type = order.spec.type;
+    views.push({
+      clientOrderId: order.key,
+      venueOrderId: venueOrderIdOf(order),
+      symbol: order.spec.symbol,
+      role: order.role,
+      side: order.spec.side,
+      type: type.kind,
+      quantity: lotsToQty(instrument, order.spec.sizeLots),
+      filled: lotsToQty(instrument, filledLots(order)),
+      price: type.kind === 'limit' ? ticksToPrice(instrument, type.priceTicks) : null,
+      triggerPrice: type.kind === 'stop-market' ? ticksToPrice(instrument, type.triggerTicks) : null,
+      reduceOnly: order.spec.reduceOnly,
+      status: order.status,
+      intent: order.intentId,
+      createdMs: order.createdMs,
+      cancelWanted: order.cancelWanted,
+    });
+  }
+  return views.sort((a, b) => a.createdMs - b.createdMs || a.clientOrderId.localeCompare(b.clientOrderId));
+}
+
+/** Positions without a stop confirmed on the venue, and the longest such stretch now (ms; 0 if none). */
+export function unprotectedNow(state: EngineState, nowMs: number): { readonly positions: number; readonly longestMs: number } {
+  let positions = 0;
+  let longestMs = 0;
+  for (const position of state.positions.values()) {
+    const sizeLots = effectiveSizeLots(position);
+    if (sizeLots === 0 || hasStopOnVenue(state, position, sizeLots)) continue;
+    positions += 1;
+    const sinceMs = activeIntentOf(state, position.symbol)?.positionSeenMs ?? null;
+    if (sinceMs !== null) longestMs = Math.max(longestMs, nowMs - sinceMs);
+  }
+  return { positions, longestMs };
+}
+
+export type HealthInputs = {
+  readonly state: EngineState;
+  readonly about: { readonly botId: string; readonly venue: string; readonly dryRun: boolean; readonly startedMs: number };
+  readonly halted: { readonly reason: string; readonly atMs: number } | null;
+  readonly connections: Readonly<Record<StreamName, ConnectionState>>;
+  readonly reconnects: Readonly<Record<StreamName, number>>;
+  readonly lastReconciliation: ReconciliationSummary | null;
+  readonly nowMs: number;
+};
+
+export function healthView(inputs: HealthInputs): HealthView {
+  const { state, about, connections, reconnects } = inputs;
+  const health = healthOf(state);
+  const unprotected = unprotectedNow(state, inputs.nowMs);
+  const stream = (name: StreamName): HealthView['streams'][StreamName] => ({ engine: health.streams[name], connection: connections[name], reconnects: reconnects[name] });
+  return {
+    ok: inputs.halted === null && health.phase === 'trading' && unprotected.positions === 0,
+    botId: about.botId,
+    venue: about.venue,
+    dryRun: about.dryRun,
+    startedMs: about.startedMs,
+    phase: health.phase,
+    phaseSinceMs: health.phaseSinceMs,
+    halted: inputs.halted,
+    streams: { private: stream('private'), public: stream('public') },
+    lastReconciliation: inputs.lastReconciliation,
+    reconciliations: health.reconciliations,
+    driftTotal: health.drift,
+    activeIntents: health.activeIntents,
+    positionsUnprotected: unprotected.positions,
+    anomalies: health.anomalies,
+    protectiveExits: health.protectiveExits,
+    wallet: health.wallet === null ? null : { coin: health.wallet.coin, balance: formatE8Exact(health.wallet.balanceE8), equity: formatE8Exact(health.wallet.equityE8) },
+  };
+}
+
+export type FillView = {
+  readonly executionId: string;
+  readonly symbol: string;
+  readonly side: string;
+  readonly quantity: string;
+  readonly price: string;
+  readonly fee: string;
+  readonly realizedPnl: string;
+  readonly liquidity: string;
+  readonly venueMs: number;
+  /** What the order was for (entry, stop, take-profit, exit), or null for one not ours. */
+  readonly role: string | null;
+  readonly clientOrderId: string | null;
+};
+
+/** A fill as the ledger holds it (src/journal/ledger.ts), for the API. */
+export function fillView(row: FillRow): FillView {
+  return {
+    executionId: row.execution_id, symbol: row.symbol, side: row.side, quantity: row.qty, price: row.price, fee: formatE8Exact(row.fee_e8),
+    realizedPnl: formatE8Exact(row.realized_pnl_e8), liquidity: row.liquidity, venueMs: row.venue_ms, role: row.role, clientOrderId: row.client_order_id,
+  };
+}

@@ -1,0 +1,154 @@
+// `vigil signal open|close ...`: sends one signal to a running bot's operator API (POST
+// /api/signals, src/api/server.ts) and prints its answer. The token comes from the environment
+// (VIGIL_API_TOKEN), never from a flag: a command line is visible to every user of the machine and
+// lands in shell histories.
+//
+// Every signal carries an id: `--id` names it (repeat the command with the same id after a timeout,
+// and the bot answers "duplicate: already handled" instead of opening twice); without one, a fresh
+// id is made and printed, so a retry can still reuse it.
+//
+// Exit codes: 0 accepted (or a repeat of an accepted signal), 1 rejected or failed (refused by the
+// bot's state, unauthorized, unreachable), 2 usage (bad flags, or fields the API found invalid).
+
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { apiPortDefault, apiTokenEnvDefault } from '../config/schema.ts';
+import { UsageError } from './sim.ts';
+
+export const apiUrlVariable = 'VIGIL_API';
+
+export const signalUsage = `usage: vigil signal open --symbol SYMBOL --side buy|sell (--quantity Q | --notional USDT)
+                         (--stop-percent P | --stop-price X) [--take-profit-percent P | --take-profit-price X]
+                         [--limit PRICE] [--id ID] [--api URL] [--json]
+       vigil signal close --symbol SYMBOL [--id ID] [--api URL] [--json]
+  open                 a position at market (or a limit entry with --limit), its stop-loss sent with it
+  close                the symbol's position (or its resting entry) at market
+  --quantity Q         size in the base coin (1.5 SOL); or --notional USDT: size in USDT at the entry price
+  --stop-percent P     stop-loss P % from the entry; or --stop-price X
+  --take-profit-...    optional take-profit, as a percent from the entry or a price
+  --id ID              the signal's id (default: a new one, printed); the same id again is a no-op
+  --api URL            the bot's API (default: $${apiUrlVariable}, else http://127.0.0.1:${apiPortDefault})
+  --json               print the API's answer as JSON
+  the token is read from $${apiTokenEnvDefault}; exit code 0 accepted, 1 rejected or failed, 2 usage`;
+
+const requestTimeoutMs = 10_000;
+
+type Sent = { readonly status: number; readonly body: Record<string, unknown> };
+
+export async function runSignalCommand(argv: readonly string[]): Promise<number> {
+  const [action, ...rest] = argv;
+  if (action === undefined || action === '--help' || action === '-h' || rest.includes('--help')) {
+    console.log(signalUsage);
+    return action === undefined ? 2 : 0;
+  }
+  if (action !== 'open' && action !== 'close') throw new UsageError(`signal: expected open or close, got "${action}"`);
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      symbol: { type: 'string' }, side: { type: 'string' }, quantity: { type: 'string' }, notional: { type: 'string' },
+      'stop-percent': { type: 'string' }, 'stop-price': { type: 'string' }, 'take-profit-percent': { type: 'string' }, 'take-profit-price': { type: 'string' },
+      limit: { type: 'string' }, id: { type: 'string' }, api: { type: 'string' }, json: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.symbol === undefined) throw new UsageError('--symbol is required');
+  const id = values.id ?? `cli-${Date.now()}-${randomBytes(3).toString('hex')}`;
+  const symbol = values.symbol.toUpperCase();
+  const body = action === 'close' ? { id, action, symbol } : { id, action, symbol, ...openFields(values) };
+  const token = process.env[apiTokenEnvDefault];
+  if (token === undefined || token === '') throw new UsageError(`the environment variable ${apiTokenEnvDefault} is not set (the bot's API token)`);
+  const url = signalsUrl(values.api ?? process.env[apiUrlVariable] ?? `http://127.0.0.1:${apiPortDefault}`);
+  let sent: Sent;
+  try {
+    sent = await post(url, token, body);
+  } catch (error) {
+    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    console.error(`vigil signal: cannot reach the API at ${url.origin}${cause || (error instanceof Error ? `: ${error.message}` : '')}`);
+    return 1;
+  }
+  console.log(values.json ? JSON.stringify(sent.body, null, 2) : describe(id, sent));
+  if (sent.status === 200) return 0;
+  return sent.status === 400 ? 2 : 1;
+}
+
+type OpenValues = {
+  readonly side?: string | undefined; readonly quantity?: string | undefined; readonly notional?: string | undefined;
+  readonly 'stop-percent'?: string | undefined; readonly 'stop-price'?: string | undefined;
+  readonly 'take-profit-percent'?: string | undefined; readonly 'take-profit-price'?: string | undefined; readonly limit?: string | undefined;
+};
+
+function openFields(values: OpenValues): Record<string, unknown> {
+  if (values.side !== 'buy' && values.side !== 'sell') throw new UsageError('--side buy|sell is required to open');
+  const size = exactlyOne('--quantity or --notional', { quantity: values.quantity, notional: values.notional });
+  const stopLoss = priceOrPercent('--stop-percent or --stop-price', values['stop-percent'], values['stop-price'], true);
+  const takeProfit = priceOrPercent('--take-profit-percent or --take-profit-price', values['take-profit-percent'], values['take-profit-price'], false);
+  return {
+    side: values.side, ...size, stopLoss, takeProfit,
+    entry: values.limit === undefined ? { kind: 'market' } : { kind: 'limit', price: values.limit },
+  };
+}
+
+function exactlyOne(what: string, options: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const given = Object.entries(options).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  if (given.length !== 1) throw new UsageError(`expected exactly one of ${what}`);
+  return Object.fromEntries(given);
+}
+
+function priceOrPercent(what: string, percent: string | undefined, price: string | undefined, required: boolean): { price: string } | { percent: number } | null {
+  if (percent !== undefined && price !== undefined) throw new UsageError(`expected one of ${what}, not both`);
+  if (price !== undefined) return { price };
+  if (percent === undefined) {
+    if (required) throw new UsageError(`expected one of ${what}`);
+    return null;
+  }
+  const value = Number(percent);
+  if (percent.trim() === '' || !Number.isFinite(value)) throw new UsageError(`${what}: expected a number, got "${percent}"`);
+  return { percent: value };
+}
+
+function signalsUrl(base: string): URL {
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new UsageError(`--api: expected a URL such as http://127.0.0.1:${apiPortDefault}, got "${base}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--api: expected an http:// or https:// URL, got "${base}"`);
+  return new URL(`${url.pathname.replace(/\/+$/, '')}/api/signals`, url);
+}
+
+async function post(url: URL, token: string, body: unknown): Promise<Sent> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(requestTimeoutMs),
+  });
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = { error: text.slice(0, 500) };
+  }
+  return { status: response.status, body: typeof parsed === 'object' && parsed !== null ? parsed as Record<string, unknown> : { error: String(parsed) } };
+}
+
+/** One line for a person: what became of the signal, and its id (to repeat it safely). */
+function describe(id: string, sent: Sent): string {
+  const { status, body } = sent;
+  const text = (key: string): string => (typeof body[key] === 'string' ? body[key] : '');
+  const dryRun = body.dryRun === true ? ' [dry run: no order is sent]' : '';
+  switch (body.result) {
+    case 'accepted':
+      return `accepted: ${text('outcome')} (id ${id})${dryRun}`;
+    case 'rejected':
+      return `rejected (${status}): ${text('reason')} (id ${id})`;
+    case 'duplicate':
+      return `duplicate: already handled (id ${id}): ${text('outcome')}`;
+    default: {
+      const reasons = Array.isArray(body.reasons) ? body.reasons.map((reason) => `\n  ${String(reason)}`).join('') : '';
+      return `error (${status}): ${text('error')}${reasons}`;
+    }
+  }
+}

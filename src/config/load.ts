@@ -1,0 +1,152 @@
+// Loading `vigil run`'s configuration: read the file (YAML or JSON, by its extension), validate it
+// against the schema (schema.ts), and read the secrets it names from the environment. Everything
+// is checked before the bot touches its journal or the venue, and every problem is reported at
+// once, each as `path: what is wrong` (`venue.apiKeyEnv: ...`), so one edit fixes them all.
+//
+// Invariants: a problem message never contains a value from the file or the environment (a value
+// in the wrong place may be a secret): only paths, key names, variable names and what was expected;
+// a secret is held as a `Secret` (secret.ts), which never prints itself; a configuration that loads
+// has every default filled in and an absolute journal path.
+
+import { readFileSync } from 'node:fs';
+import { dirname, extname, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import type { RunConfig } from './schema.ts';
+import { configSchema, knownKeys } from './schema.ts';
+import { Secret } from './secret.ts';
+
+/** A configuration that cannot be used, with every problem found. */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(source: string, problems: readonly string[]) {
+    super(`${source}: ${problems.length} problem(s)\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** The API token is compared to what clients send: a short one could be guessed. */
+export const apiTokenLengthMin = 16;
+/** A configuration file is a few dozen lines; anything this large is the wrong file. */
+const configBytesMax = 1024 * 1024;
+
+export type ConfigFormat = 'yaml' | 'json';
+
+/** Reads, parses and validates a configuration file; a relative journal path is taken from the file's directory. */
+export function loadConfigFile(path: string): RunConfig {
+  const format = formatOf(path);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(path, [`cannot read the file: ${error instanceof Error && 'code' in error ? String(error.code) : 'unknown error'}`]);
+  }
+  if (text.length > configBytesMax) throw new ConfigError(path, [`the file is larger than ${configBytesMax} bytes: not a configuration`]);
+  const config = parseConfigText(text, format, path);
+  return { ...config, journal: resolve(dirname(resolve(path)), config.journal) };
+}
+
+export function formatOf(path: string): ConfigFormat {
+  const extension = extname(path).toLowerCase();
+  if (extension === '.yaml' || extension === '.yml') return 'yaml';
+  if (extension === '.json') return 'json';
+  throw new ConfigError(path, [`expected a .yaml, .yml or .json file, got "${extension === '' ? 'no extension' : extension}"`]);
+}
+
+/** Parses and validates a configuration's text; `source` names it in messages. */
+export function parseConfigText(text: string, format: ConfigFormat, source = 'configuration'): RunConfig {
+  const raw = format === 'json' ? parseJson(text, source) : parseYaml(text, source);
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(source, problemsOf(parsed.error.issues, raw));
+  return parsed.data;
+}
+
+function parseJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    // Only the position: V8's message may quote a piece of the text, which could hold anything.
+    const position = error instanceof Error ? /position (\d+)/.exec(error.message) : null;
+    throw new ConfigError(source, [`not valid JSON${position === null ? '' : ` at ${lineAndColumn(text, Number(position[1]))}`}`]);
+  }
+}
+
+function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n');
+  return `line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
+}
+
+function parseYaml(text: string, source: string): unknown {
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    // Only the code and the position: the library's message quotes the offending line, which could hold anything.
+    throw new ConfigError(source, document.errors.map((error) => {
+      const at = error.linePos?.[0];
+      return `not valid YAML${at === undefined ? '' : ` at line ${at.line}, column ${at.col}`}: ${error.code.toLowerCase().replaceAll('_', ' ')}`;
+    }));
+  }
+  return document.toJS() as unknown;
+}
+
+/** One line per problem, `path: what is wrong`, in path order. */
+export function problemsOf(issues: readonly z.core.$ZodIssue[], raw: unknown): string[] {
+  const problems = issues.flatMap((issue) => {
+    const path = issue.path.map(String).join('.');
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => unknownKey(issue.path, key, raw));
+    return [`${path === '' ? '(the file)' : path}: ${messageOf(issue)}`];
+  });
+  return [...new Set(problems)].sort();
+}
+
+function messageOf(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) return `required (expected ${issue.expected})`;
+  if (issue.code === 'invalid_union' && 'options' in issue && Array.isArray(issue.options)) {
+    return `expected one of ${issue.options.map(String).join(', ')}`;
+  }
+  return issue.message.replace(/^Invalid input: /, '');
+}
+
+function unknownKey(path: readonly PropertyKey[], key: string, raw: unknown): string {
+  const where = [...path.map(String), key].join('.');
+  const kind = kindAt(raw, path);
+  const known = knownKeys(path, kind);
+  if (/(?:key|secret|token|password|passphrase)$/i.test(key)) {
+    const named = known.find((candidate) => candidate.toLowerCase() === `${key.toLowerCase()}env`);
+    return `${where}: secrets are not read from the configuration file: put the value in an environment variable and its NAME in ${named === undefined ? 'the matching ...Env key' : [...path.map(String), named].join('.')}`;
+  }
+  return `${where}: unknown key${known.length === 0 ? '' : ` (expected one of: ${known.join(', ')})`}`;
+}
+
+function kindAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+  let node = raw;
+  for (const segment of path) node = typeof node === 'object' && node !== null ? (node as Record<PropertyKey, unknown>)[segment] : undefined;
+  return typeof node === 'object' && node !== null ? (node as Record<string, unknown>).kind : undefined;
+}
+
+/** The secrets a configuration names, read from the environment. */
+export type RunSecrets = {
+  readonly apiToken: Secret;
+  /** The venue's credentials; null for the simulated venue, which needs none. */
+  readonly venue: { readonly apiKey: Secret; readonly apiSecret: Secret } | null;
+};
+
+/** Reads every variable the configuration names; all missing ones are reported together, by name. */
+export function resolveSecrets(config: RunConfig, env: NodeJS.ProcessEnv): RunSecrets {
+  const problems: string[] = [];
+  const read = (path: string, variable: string): Secret => {
+    const value = env[variable];
+    if (value === undefined || value.trim() === '') problems.push(`${path}: the environment variable ${variable} is not set (or is empty)`);
+    return new Secret(variable, value ?? '');
+  };
+  const apiToken = read('api.tokenEnv', config.api.tokenEnv);
+  if (apiToken.length > 0 && apiToken.length < apiTokenLengthMin) {
+    problems.push(`api.tokenEnv: the token in ${config.api.tokenEnv} is shorter than ${apiTokenLengthMin} characters; use a long random one (openssl rand -hex 32)`);
+  }
+  const venue = config.venue.kind === 'bybit'
+    ? { apiKey: read('venue.apiKeyEnv', config.venue.apiKeyEnv), apiSecret: read('venue.apiSecretEnv', config.venue.apiSecretEnv) }
+    : null;
+  if (problems.length > 0) throw new ConfigError('environment', problems);
+  return { apiToken, venue };
+}

@@ -1,0 +1,142 @@
+// The shape of `vigil run`'s configuration file (YAML or JSON), as a zod schema: what an operator
+// may set, its defaults and its bounds. Loading, error messages and secrets are in load.ts.
+//
+// Invariants:
+//  - every object is strict: an unknown key (a typo: `attachedStop`) is an error, never ignored;
+//  - no secret is ever a value in this file: the venue's key and secret and the API's token are
+//    named by environment variable (`apiKeyEnv`, `apiSecretEnv`, `tokenEnv`), and the names must
+//    look like names (A-Z, 0-9, _), so a secret pasted where its variable's name belongs is refused;
+//  - messages never quote the value that failed (it may be a secret in the wrong place): they say
+//    what was expected.
+
+import { z } from 'zod';
+import { isValidBotId } from '../core/ids.ts';
+import { tpCycleDefaults } from '../strategies/tp-cycle.ts';
+
+/** The operator API's port when the configuration does not say (and `vigil signal`'s default). */
+export const apiPortDefault = 7420;
+export const apiTokenEnvDefault = 'VIGIL_API_TOKEN';
+/** Signals accepted per second by the API, as a sustained rate (bursts up to the same number). */
+export const signalsPerSecondDefault = 5;
+export const symbolsMax = 200;
+
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/,
+  'expected the NAME of an environment variable (A-Z, 0-9 and _, such as BYBIT_API_KEY), not its value; what was given is not shown');
+
+/** A decimal amount written as text or a number in the file; kept as text (the engine parses it exactly). */
+const decimal = z.union([z.string(), z.number()], { error: (issue) => (issue.input === undefined ? 'required (expected a decimal)' : 'expected a positive decimal number such as 100 or 0.5') })
+  .transform((value) => (typeof value === 'number' ? String(value) : value.trim()))
+  .refine((text) => /^\d+(\.\d+)?$/.test(text) && Number(text) > 0, 'expected a positive decimal number such as 100 or 0.5');
+
+const percent = z.number().gt(0, 'expected a percent above 0').lt(100, 'expected a percent below 100');
+
+const symbol = z.string().regex(/^[A-Z0-9]{2,30}$/, 'expected a symbol in capitals, such as SOLUSDT');
+
+const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, { error: 'expected HOST:PORT, such as 127.0.0.1:4100', abort: true })
+  .refine((text) => {
+    const port = Number(text.split(':')[1]);
+    return port >= 1 && port <= 65_535;
+  }, 'the port must be from 1 to 65535');
+
+const wsUrl = z.string().regex(/^wss?:\/\/\S+$/, 'expected a ws:// or wss:// URL');
+const httpUrl = z.string().regex(/^https?:\/\/\S+$/, 'expected an http:// or https:// URL');
+
+const tpCycle = z.strictObject({
+  kind: z.literal('tp-cycle'),
+  side: z.enum(['buy', 'sell']).default(tpCycleDefaults.side),
+  entryOffsetPercent: z.number().min(0).lt(100).default(tpCycleDefaults.entryOffsetPercent),
+  takeProfitPercent: percent.default(tpCycleDefaults.takeProfitPercent),
+  stopLossPercent: percent.default(tpCycleDefaults.stopLossPercent),
+  notionalUsdt: decimal.default(tpCycleDefaults.notionalUsdt),
+  entryTimeoutMs: z.number().int().min(1_000).max(86_400_000).default(tpCycleDefaults.entryTimeoutMs),
+  /** How often the strategy looks at the engine's state and decides. */
+  decideEveryMs: z.number().int().min(100).max(3_600_000).default(1_000),
+});
+
+const strategy = z.discriminatedUnion('kind', [
+  // Signals only: the bot opens and closes what the operator API is told to, and protects everything.
+  z.strictObject({ kind: z.literal('none') }),
+  tpCycle,
+]);
+
+const engine = z.strictObject({
+  attachedStops: z.boolean().default(true),
+  stopTriggerBy: z.enum(['mark', 'last']).default('mark'),
+  externalPositions: z.enum(['protect', 'watch', 'close']).default('protect'),
+  externalStopPercent: percent.default(2),
+  foreignOrders: z.enum(['leave', 'cancel']).default('leave'),
+  reconcileEveryMs: z.number().int().min(10_000).max(3_600_000).default(120_000),
+});
+
+const simVenue = z.strictObject({
+  kind: z.literal('sim'),
+  /** Where `vigil venue` listens (it prints the address). */
+  address: hostPort,
+});
+
+const bybitVenue = z.strictObject({
+  kind: z.literal('bybit'),
+  network: z.enum(['mainnet', 'testnet', 'demo', 'custom']),
+  restUrl: httpUrl.optional(),
+  wsPublicUrl: wsUrl.optional(),
+  wsPrivateUrl: wsUrl.optional(),
+  apiKeyEnv: envName,
+  apiSecretEnv: envName,
+  recvWindowMs: z.number().int().min(1_000).max(60_000).optional(),
+}).superRefine((venue, context) => {
+  for (const key of ['restUrl', 'wsPublicUrl', 'wsPrivateUrl'] as const) {
+    if (venue.network === 'custom' && venue[key] === undefined) {
+      context.addIssue({ code: 'custom', path: [key], message: 'required with network: custom' });
+    }
+    if (venue.network !== 'custom' && venue[key] !== undefined) {
+      context.addIssue({ code: 'custom', path: [key], message: `only for network: custom (the ${venue.network} URLs are built in)` });
+    }
+  }
+});
+
+const api = z.strictObject({
+  /** 127.0.0.1 unless said otherwise: the API is plain HTTP, for the operator's own machine or a tunnel. */
+  host: z.string().regex(/^[A-Za-z0-9.:-]+$/, 'expected a host name or an IP address').default('127.0.0.1'),
+  /** 0: any free port (the log line "api listening on ..." says which). */
+  port: z.number().int().min(0).max(65_535).default(apiPortDefault),
+  tokenEnv: envName.default(apiTokenEnvDefault),
+  signalsPerSecond: z.number().int().min(1).max(1_000).default(signalsPerSecondDefault),
+});
+
+export const configSchema = z.strictObject({
+  botId: z.string().refine(isValidBotId, 'expected 1 to 16 characters of A-Z, a-z, 0-9 and _ (it prefixes every client order id)'),
+  /** The SQLite journal and ledger; a relative path is relative to the configuration file. */
+  journal: z.string().min(1, 'expected a file path'),
+  symbols: z.array(symbol).min(1, 'expected at least one symbol').max(symbolsMax)
+    .refine((list) => new Set(list).size === list.length, 'a symbol is listed twice'),
+  strategy: strategy.default({ kind: 'none' }),
+  engine: engine.prefault({}),
+  venue: z.discriminatedUnion('kind', [simVenue, bybitVenue]),
+  api: api.prefault({}),
+  /** Connect and reconcile, but send no order (see src/cli/run.ts). `--dry-run` turns it on too. */
+  dryRun: z.boolean().default(false),
+});
+
+/** The configuration as validated, with every default filled in; secrets are still only names. */
+export type RunConfig = z.output<typeof configSchema>;
+export type VenueConfig = RunConfig['venue'];
+export type StrategyConfig = RunConfig['strategy'];
+
+/** Every key the schema knows at a path, for the message about an unknown one. */
+export function knownKeys(path: readonly PropertyKey[], kind: unknown): readonly string[] {
+  const [first, ...rest] = path;
+  if (first === undefined) return Object.keys(configSchema.shape);
+  if (rest.length > 0) return [];
+  switch (first) {
+    case 'engine':
+      return Object.keys(engine.shape);
+    case 'api':
+      return Object.keys(api.shape);
+    case 'strategy':
+      return kind === 'tp-cycle' ? Object.keys(tpCycle.shape) : ['kind'];
+    case 'venue':
+      return Object.keys(kind === 'bybit' ? bybitVenue.shape : simVenue.shape);
+    default:
+      return [];
+  }
+}

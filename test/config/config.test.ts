@@ -1,0 +1,189 @@
+// `vigil run`'s configuration: YAML and JSON load to the same thing with every default filled in;
+// each kind of mistake is reported with the path of its field, all of them at once; secrets are
+// only ever read from the environment variables the file names, and never appear in a message.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { after, describe, it } from 'node:test';
+import { ConfigError, loadConfigFile, parseConfigText, resolveSecrets } from '../../src/config/load.ts';
+import { apiPortDefault } from '../../src/config/schema.ts';
+import { Secret } from '../../src/config/secret.ts';
+
+const directory = mkdtempSync(join(tmpdir(), 'vigil-config-'));
+after(() => rmSync(directory, { recursive: true, force: true }));
+
+function file(name: string, text: string): string {
+  const path = join(directory, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** The problems a configuration has (it must have some). */
+function problems(text: string, format: 'yaml' | 'json' = 'yaml'): readonly string[] {
+  try {
+    parseConfigText(text, format);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  assert.fail('expected the configuration to be refused');
+}
+
+const minimalYaml = `
+botId: vg1
+journal: data/vg1.sqlite
+symbols: [SOLUSDT, ETHUSDT]
+venue:
+  kind: sim
+  address: 127.0.0.1:4100
+`;
+
+const base = { botId: 'vg1', journal: 'j.sqlite', symbols: ['SOLUSDT'], venue: { kind: 'sim', address: '127.0.0.1:4100' } };
+const yamlOf = (value: unknown): string => JSON.stringify(value); // JSON is YAML: the same parser as the operator's file
+
+describe('the configuration file', () => {
+  it('loads YAML and JSON alike, fills the defaults, and takes a relative journal from the file\'s directory', () => {
+    const fromYaml = loadConfigFile(file('bot.yaml', minimalYaml));
+    const fromJson = loadConfigFile(file('bot.json', JSON.stringify({ botId: 'vg1', journal: 'data/vg1.sqlite', symbols: ['SOLUSDT', 'ETHUSDT'], venue: { kind: 'sim', address: '127.0.0.1:4100' } })));
+    assert.deepEqual(fromYaml, fromJson);
+    assert.equal(fromYaml.journal, join(directory, 'data', 'vg1.sqlite'));
+    assert.deepEqual(fromYaml.strategy, { kind: 'none' });
+    assert.deepEqual(fromYaml.engine, { attachedStops: true, stopTriggerBy: 'mark', externalPositions: 'protect', externalStopPercent: 2, foreignOrders: 'leave', reconcileEveryMs: 120_000 });
+    assert.deepEqual(fromYaml.api, { host: '127.0.0.1', port: apiPortDefault, tokenEnv: 'VIGIL_API_TOKEN', signalsPerSecond: 5 });
+    assert.equal(fromYaml.dryRun, false);
+  });
+
+  it('loads the example the README points to', () => {
+    const example = loadConfigFile(join(import.meta.dirname, '..', '..', 'src', 'config', 'example.yaml'));
+    assert.deepEqual([example.botId, example.venue.kind, example.strategy.kind, example.api.port], ['vigil1', 'sim', 'none', apiPortDefault]);
+  });
+
+  it('loads a full Bybit configuration with a strategy', () => {
+    const config = parseConfigText(`
+botId: cycle_1
+journal: /var/lib/vigil/cycle.sqlite
+symbols: [SOLUSDT]
+strategy: { kind: tp-cycle, side: sell, notionalUsdt: 250, stopLossPercent: 1.2 }
+engine: { attachedStops: false, stopTriggerBy: last, externalPositions: watch, foreignOrders: cancel, reconcileEveryMs: 60000 }
+venue:
+  kind: bybit
+  network: custom
+  restUrl: https://api-testnet.bybit.com
+  wsPublicUrl: wss://stream-testnet.bybit.com/v5/public/linear
+  wsPrivateUrl: wss://stream-testnet.bybit.com/v5/private
+  apiKeyEnv: BYBIT_KEY
+  apiSecretEnv: BYBIT_SECRET
+  recvWindowMs: 5000
+api: { port: 0, tokenEnv: OPS_TOKEN, signalsPerSecond: 2 }
+dryRun: true
+`, 'yaml');
+    assert.equal(config.strategy.kind, 'tp-cycle');
+    assert.equal(config.strategy.kind === 'tp-cycle' ? config.strategy.notionalUsdt : null, '250', 'amounts are kept as exact text');
+    assert.equal(config.strategy.kind === 'tp-cycle' ? config.strategy.takeProfitPercent : null, 0.6, 'defaults fill what is not said');
+    assert.equal(config.venue.kind === 'bybit' ? config.venue.apiKeyEnv : null, 'BYBIT_KEY');
+    assert.equal(config.dryRun, true);
+  });
+
+  it('names the field of every mistake, all at once', () => {
+    const found = problems(yamlOf({
+      botId: 'has spaces', journal: '', symbols: ['SOLUSDT', 'solusdt', 'SOLUSDT'], strategy: { kind: 'tp-cycle', stopLossPercent: 0, notionalUsdt: 'lots' },
+      engine: { attachedStop: true, stopTriggerBy: 'index', reconcileEveryMs: 1_000 }, venue: { kind: 'sim', address: 'localhost' }, api: { port: 70_000 }, dryrun: true,
+    }));
+    const fields = found.map((problem) => problem.slice(0, problem.indexOf(':')));
+    assert.deepEqual(fields, [
+      'api.port', 'botId', 'dryrun', 'engine.attachedStop', 'engine.reconcileEveryMs', 'engine.stopTriggerBy', 'journal',
+      'strategy.notionalUsdt', 'strategy.stopLossPercent', 'symbols.1', 'symbols', 'venue.address',
+    ], found.join('\n'));
+    assert.ok(found.includes('engine.attachedStop: unknown key (expected one of: attachedStops, stopTriggerBy, externalPositions, externalStopPercent, foreignOrders, reconcileEveryMs)'), found.join('\n'));
+    assert.ok(found.includes('symbols: a symbol is listed twice'));
+    assert.ok(found.some((problem) => problem.startsWith('engine.stopTriggerBy: ') && problem.includes('"mark"|"last"')));
+  });
+
+  it('says what is missing and which kinds exist', () => {
+    assert.deepEqual(problems('{}', 'json'), [
+      'botId: required (expected string)', 'journal: required (expected string)', 'symbols: required (expected array)', 'venue: required (expected object)',
+    ]);
+    assert.deepEqual(problems(yamlOf({ ...base, venue: { kind: 'binance' } })), ['venue.kind: expected one of sim, bybit']);
+    assert.deepEqual(problems(yamlOf({ ...base, strategy: { kind: 'grid' } })), ['strategy.kind: expected one of none, tp-cycle']);
+    assert.deepEqual(problems('- a list'), ['(the file): expected object, received array']);
+  });
+
+  it('wants the custom URLs exactly when the network is custom', () => {
+    const bybit = { kind: 'bybit', apiKeyEnv: 'K', apiSecretEnv: 'S' };
+    assert.deepEqual(problems(yamlOf({ ...base, venue: { ...bybit, network: 'custom', restUrl: 'https://example.test' } })), [
+      'venue.wsPrivateUrl: required with network: custom', 'venue.wsPublicUrl: required with network: custom',
+    ]);
+    assert.deepEqual(problems(yamlOf({ ...base, venue: { ...bybit, network: 'testnet', restUrl: 'https://example.test' } })), [
+      'venue.restUrl: only for network: custom (the testnet URLs are built in)',
+    ]);
+    assert.deepEqual(problems(yamlOf({ ...base, venue: { ...bybit, network: 'custom', restUrl: 'ftp://x', wsPublicUrl: 'http://x', wsPrivateUrl: 'wss://x' } })), [
+      'venue.restUrl: expected an http:// or https:// URL', 'venue.wsPublicUrl: expected a ws:// or wss:// URL',
+    ]);
+  });
+
+  it('refuses secrets in the file, and never repeats a value that may be one', () => {
+    const secret = 'Zx9TOPSECRETvalue42';
+    const found = problems(yamlOf({ ...base, venue: { kind: 'bybit', network: 'mainnet', apiKey: secret, apiSecret: secret, apiKeyEnv: secret, apiSecretEnv: 'S' }, api: { token: secret } }));
+    assert.deepEqual(found, [
+      'api.token: secrets are not read from the configuration file: put the value in an environment variable and its NAME in api.tokenEnv',
+      'venue.apiKey: secrets are not read from the configuration file: put the value in an environment variable and its NAME in venue.apiKeyEnv',
+      'venue.apiKeyEnv: expected the NAME of an environment variable (A-Z, 0-9 and _, such as BYBIT_API_KEY), not its value; what was given is not shown',
+      'venue.apiSecret: secrets are not read from the configuration file: put the value in an environment variable and its NAME in venue.apiSecretEnv',
+    ]);
+    assert.ok(!found.join('\n').includes(secret));
+  });
+
+  it('reports a syntax error by position only (the line could hold anything)', () => {
+    const yaml = problems('botId: vg1\nvenue: {kind: sim, apiKey: "Zx9TOPSECRET\n');
+    assert.equal(yaml.length > 0, true);
+    assert.match(yaml[0] ?? '', /^not valid YAML at line \d+, column \d+: /);
+    assert.ok(!yaml.join('\n').includes('Zx9TOPSECRET'));
+    const json = problems('{"botId": "vg1",\n "apiKey": Zx9TOPSECRET}', 'json');
+    assert.equal(json.length, 1);
+    assert.match(json[0] ?? '', /^not valid JSON( at line 2, column \d+)?$/, 'V8 gives the position for some mistakes, never the text');
+    assert.deepEqual(problems('{"botId": "vg1",}', 'json'), ['not valid JSON at line 1, column 17']);
+    assert.deepEqual(problems('botId: a\nbotId: b\n'), ['not valid YAML at line 2, column 1: duplicate key']);
+  });
+
+  it('says when the file is not there or not a configuration', () => {
+    assert.throws(() => loadConfigFile(join(directory, 'missing.yaml')), (error: unknown) => error instanceof ConfigError && /cannot read the file: ENOENT/.test(error.message));
+    assert.throws(() => loadConfigFile(file('bot.toml', 'x = 1')), /expected a \.yaml, \.yml or \.json file, got "\.toml"/);
+  });
+});
+
+describe('secrets from the environment', () => {
+  const bybit = parseConfigText(yamlOf({ ...base, venue: { kind: 'bybit', network: 'testnet', apiKeyEnv: 'T_KEY', apiSecretEnv: 'T_SECRET' }, api: { tokenEnv: 'T_TOKEN' } }), 'yaml');
+
+  it('reads every variable the configuration names', () => {
+    const secrets = resolveSecrets(bybit, { T_KEY: 'key-value', T_SECRET: 'secret-value', T_TOKEN: 'token-value-0123456789' });
+    assert.equal(secrets.venue?.apiKey.reveal(), 'key-value');
+    assert.equal(secrets.venue?.apiSecret.reveal(), 'secret-value');
+    assert.equal(secrets.apiToken.reveal(), 'token-value-0123456789');
+    const sim = parseConfigText(yamlOf(base), 'yaml');
+    assert.equal(resolveSecrets(sim, { VIGIL_API_TOKEN: 'token-value-0123456789' }).venue, null, 'the simulated venue needs no key');
+  });
+
+  it('names every missing variable at once, never a value', () => {
+    assert.throws(() => resolveSecrets(bybit, { T_KEY: '  ', T_TOKEN: 'Qq7xWw' }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.deepEqual(error.problems, [
+        'api.tokenEnv: the token in T_TOKEN is shorter than 16 characters; use a long random one (openssl rand -hex 32)',
+        'venue.apiKeyEnv: the environment variable T_KEY is not set (or is empty)',
+        'venue.apiSecretEnv: the environment variable T_SECRET is not set (or is empty)',
+      ]);
+      assert.ok(!error.message.includes('Qq7xWw'));
+      return true;
+    });
+  });
+
+  it('keeps a secret from printing itself, however it is printed', () => {
+    const secret = new Secret('T_KEY', 'Zx9TOPSECRET');
+    const shown = [String(secret), secret.toString(), JSON.stringify({ secret }), inspect(secret), inspect({ nested: { secret } }, { depth: 5 })].join('\n');
+    assert.ok(!shown.includes('Zx9TOPSECRET'), shown);
+    assert.match(shown, /\[secret T_KEY\]/);
+    assert.equal(secret.reveal(), 'Zx9TOPSECRET');
+  });
+});
