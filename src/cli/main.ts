@@ -11,6 +11,7 @@ import { runRunCommand, runUsage } from './run.ts';
 import { runSignalCommand, signalUsage } from './signal.ts';
 import { runSimCommand, simUsage, UsageError } from './sim.ts';
 import { runStatusCommand, statusUsage } from './status.ts';
+import { emulatorUsage, runEmulatorCommand } from './emulator.ts';
 
 const usage = `usage: vigil <command> [options]
 
@@ -22,6 +23,7 @@ commands:
   venue   the simulated venue in a process of its own, on the real clock, served on 127.0.0.1
   run     the bot as an operator runs it: a configuration file, a live venue, the operator HTTP API
   signal  open or close a position through a running bot's API
+  emulator  the Bybit v5 emulator (the simulated venue behind Bybit's real protocol) on 127.0.0.1
 
 ${paperUsage}
 
@@ -35,7 +37,9 @@ ${venueUsage}
 
 ${runUsage}
 
-${signalUsage}`;
+${signalUsage}
+
+${emulatorUsage}`;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -54,6 +58,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return runRunCommand(rest);
     case 'signal':
       return runSignalCommand(rest);
+    case 'emulator':
+      return runEmulatorCommand(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -150,7 +150,7 @@ export class StreamHub {
       return;
     }
     connection.apiKey = verdict.apiKey;
-    this.deps.log(`emulator: ws ${connection.connId} authenticated as ${verdict.apiKey}`);
+    this.deps.log(`emulator: ws ${connection.connId} authenticated`); // an API key is never printed
     this.reply(connection, { success: true, ret_msg: '', op: 'auth', conn_id: connection.connId, ...reqIdOf(request) });
   }
 

@@ -10,6 +10,8 @@ import { after, describe, it } from 'node:test';
 import { parseClientOrderId } from '../../src/core/ids.ts';
 import { effectiveSizeLots } from '../../src/core/position/position.ts';
 import { EmulatorServer } from '../../src/emulator/server.ts';
+import { createBybitVenue } from '../../src/venues/bybit/live.ts';
+import { VenueStartError } from '../../src/venues/port.ts';
 import { signedPost, testKeys } from '../emulator/client.ts';
 import type { LiveBot } from './live-bot.ts';
 import { startLiveBot } from './live-bot.ts';
@@ -131,6 +133,28 @@ describe('the bot on Bybit (ccxt) against the v5 emulator', { timeout: 90_000 },
     await live.until('three positions', () => ['SOLUSDT', 'DOGEUSDT', 'ETHUSDT'].every((symbol) => sizeOf(live, symbol) > 0), 15_000);
     assert.ok(server.requests.some((request) => request.retCode === 10006) || live.log.some((line) => line.includes('rate limited')), 'the emulator or the queue held some back');
     assertConverged(live, server);
+  });
+
+  it('refuses to start with a wrong secret or a skewed clock, saying what to do, with no key or secret in the message', async () => {
+    const { port } = await emulator();
+    const venueOf = (apiSecret: string, clockMs: () => number) => createBybitVenue(
+      { network: 'custom', restUrl: `http://127.0.0.1:${port}`, wsPublicUrl: `ws://127.0.0.1:${port}/v5/public/linear`, wsPrivateUrl: `ws://127.0.0.1:${port}/v5/private`, apiKey: 'testkey', apiSecret },
+      { clock: { nowMs: clockMs, schedule: () => undefined }, deliver: () => undefined, log: () => undefined },
+    );
+    const wrong = venueOf('not-the-secret', Date.now);
+    await assert.rejects(wrong.start(['SOLUSDT']), (error: unknown) => {
+      assert.ok(error instanceof VenueStartError);
+      assert.match(error.message, /refused the API key or its signature/);
+      assert.ok(!error.message.includes('testkey') && !error.message.includes('not-the-secret'), error.message);
+      return true;
+    });
+    await wrong.close();
+    const skewed = venueOf('testsecret', () => Date.now() - 60_000);
+    await assert.rejects(skewed.start(['SOLUSDT']), /clock is \d+ ms away from Bybit's/);
+    await skewed.close();
+    const unknown = venueOf('testsecret', Date.now);
+    await assert.rejects(unknown.start(['SOLUSDT', 'FOOUSDT']), /Bybit lists no trading USDT perpetual FOOUSDT/);
+    await unknown.close();
   });
 
   it('restarts with a position open and unprotected on the venue: adopts it and puts a stop on it', async () => {

@@ -277,6 +277,10 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
     positions: raw('privateGetV5PositionList'), executions: raw('privateGetV5ExecutionList'), wallet: raw('privateGetV5AccountWalletBalance'),
   };
   const ctx = { instruments };
+  // Bybit quotes the signed string, API key included, in some errors (10004 "origin_string[...]"):
+  // nothing read from an error may reach a log, a notice or the journal with the key or secret in it.
+  const redact = (text: string): string => text.split(config.apiKey).join('[api key]').split(config.apiSecret).join('[api secret]');
+  const redacted = (failure: Failure): Failure => ('reason' in failure ? { ...failure, reason: redact(failure.reason) } : failure);
 
   /** One request through the queue; resolves with the reply, or with the failure it came to. */
   const request = (endpoint: Endpoint, priority: Priority, send: () => Promise<unknown>): Promise<{ ok: true; reply: unknown } | { ok: false; failure: Failure }> =>
@@ -287,7 +291,7 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
           try {
             resolve({ ok: true, reply: await send() });
           } catch (error) {
-            const failure = failureOf(error);
+            const failure = redacted(failureOf(error));
             if (failure.kind === 'rate-limited') queue.retry(item);
             else resolve({ ok: false, failure });
           }
@@ -416,7 +420,7 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
     if (!decoded.ok) {
       // A message Vigil cannot read may be a fill it would lose: drop the connection, so the
       // reconnect brings a snapshot that has it.
-      deps.log(`bybit: ${stream ?? url} stream: unreadable message (${decoded.error}); reconnecting`);
+      deps.log(`bybit: ${stream ?? url} stream: unreadable message (${redact(decoded.error)}); reconnecting`);
       close(stream ?? 'private', open.connectionId, `unreadable message: ${decoded.error}`);
       return;
     }
@@ -447,7 +451,7 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
     const open = stream === null ? undefined : streams.get(stream);
     if (open === undefined) return;
     streams.delete(stream ?? 'private');
-    open.handlers.onClose(reason);
+    open.handlers.onClose(redact(reason));
   };
 
   /** Closes a connection and drops ccxt's client for it, so the next open dials afresh. */
@@ -479,7 +483,7 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
       const failed = (error: unknown): void => {
         if (streams.get(stream) !== open) return;
         streams.delete(stream);
-        handlers.onClose(error instanceof Error ? error.message : String(error));
+        handlers.onClose(redact(error instanceof Error ? error.message : String(error)));
       };
       if (stream === 'private') exchange.authenticate(url).then(subscribe, failed);
       else exchange.client(url).connect(0).then(subscribe, failed);
@@ -503,6 +507,7 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
     async start(wanted) {
       symbols = wanted;
       await exchange.loadHttpProxyAgent(); // ccxt needs it for ws:// URLs in Node (custom networks on loopback)
+      const startCall = (what: string, send: () => Promise<unknown>): Promise<unknown> => startCallOf(what, send, redact);
       const time = await startCall('the server time', () => call.time({}));
       const serverMs = Number((time as Json).time);
       const skewMs = Math.abs(serverMs - deps.clock.nowMs());
@@ -533,11 +538,11 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
 }
 
 /** A call at start-up: authentication and clock errors are fatal, with what to do about them. */
-async function startCall(what: string, send: () => Promise<unknown>): Promise<unknown> {
+async function startCallOf(what: string, send: () => Promise<unknown>, redact: (text: string) => string): Promise<unknown> {
   try {
     return await send();
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = redact(error instanceof Error ? error.message : String(error));
     if (error instanceof ccxt.AuthenticationError || /"retCode"\s*:\s*"?1000[34]\b/.test(message)) {
       throw new VenueStartError(`Bybit refused the API key or its signature while reading ${what}: check the key and secret the configuration names (${firstLine(message)})`);
     }

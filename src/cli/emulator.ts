@@ -1,0 +1,58 @@
+// `vigil emulator`: the Bybit v5 emulator (src/emulator) in a process of its own, on 127.0.0.1, so
+// `vigil run` with a custom Bybit network (or any Bybit client) can trade against the simulated
+// venue through Bybit's real protocol. The API key and secret it accepts come from environment
+// variables, like every secret here; prices walk on their own unless told not to.
+
+import { parseArgs } from 'node:util';
+import { EmulatorServer } from '../emulator/server.ts';
+import { simVenueSymbols } from '../venues/sim/server.ts';
+import { UsageError } from './sim.ts';
+
+export const emulatorUsage = `usage: vigil emulator [--port N] [--symbols A,B] [--seed N] [--volatility-bps N] [--reply-delay-ms N]
+  --port N             the port on 127.0.0.1 (default 0: a free one; the line "listening http://127.0.0.1:PORT" says which)
+  --symbols A,B        from ${simVenueSymbols.join(', ')} (default: all)
+  --seed N             the seed of the price walks (default 1)
+  --volatility-bps N   one step of the walk, ten a second, in basis points (default 5; 0: prices stand still)
+  --reply-delay-ms N   each REST reply leaves this long after the venue acted (stream pushes go first)
+  the API key and secret it accepts: VIGIL_EMULATOR_KEY and VIGIL_EMULATOR_SECRET (default testkey / testsecret)`;
+
+export async function runEmulatorCommand(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(emulatorUsage);
+    return 0;
+  }
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      port: { type: 'string', default: '0' }, symbols: { type: 'string' }, seed: { type: 'string', default: '1' },
+      'volatility-bps': { type: 'string', default: '5' }, 'reply-delay-ms': { type: 'string', default: '0' },
+    },
+    strict: true,
+  });
+  const symbols = values.symbols === undefined ? simVenueSymbols : values.symbols.split(',').map((symbol) => symbol.trim().toUpperCase());
+  for (const symbol of symbols) {
+    if (!simVenueSymbols.includes(symbol)) throw new UsageError(`--symbols: the emulator has no "${symbol}"; it lists ${simVenueSymbols.join(', ')}`);
+  }
+  const volatilityBps = whole('--volatility-bps', values['volatility-bps'], 0, 1_000);
+  const server = new EmulatorServer({
+    symbols, seed: whole('--seed', values.seed, 0, 2 ** 32 - 1), replyDelayMs: whole('--reply-delay-ms', values['reply-delay-ms'], 0, 60_000),
+    apiKeys: { [process.env.VIGIL_EMULATOR_KEY ?? 'testkey']: process.env.VIGIL_EMULATOR_SECRET ?? 'testsecret' },
+    priceFeed: volatilityBps === 0 ? null : { tickMs: 100, volatilityBps },
+    log: (line) => console.error(line),
+  });
+  const port = await server.listen(whole('--port', values.port, 0, 65_535));
+  console.log(`listening http://127.0.0.1:${port} (REST), ws://127.0.0.1:${port}/v5/public/linear and /v5/private (streams)`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await server.close();
+  console.log(`stopped: ${signal}`);
+  return 0;
+}
+
+function whole(name: string, text: string, min: number, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < min || value > max) throw new UsageError(`${name}: expected a whole number from ${min} to ${max}, got "${text}"`);
+  return value;
+}
