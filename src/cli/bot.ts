@@ -45,6 +45,7 @@ import { TpCycle } from '../strategies/tp-cycle.ts';
 import type { Endpoint } from '../venues/sim/remote.ts';
 import { RemoteSimStreams, RemoteSimVenue } from '../venues/sim/remote.ts';
 import { serverDefaults, SimVenueServer, simVenueSymbols } from '../venues/sim/server.ts';
+import { serveUntilSignal, wholeNumberOption } from './serve.ts';
 import { UsageError } from './sim.ts';
 
 export const botUsage = `usage: vigil bot --venue HOST:PORT --symbols A,B [--journal PATH] [--strategy tp-cycle] [--bot-id ID] [--separate-stops]
@@ -183,7 +184,8 @@ function runBot(options: BotOptions, fault: FaultKill | null): Promise<number> {
     onNotice: (notice, atMs) => {
       say(noticeLine(notice, atMs));
       // The runtime says it halted (a broken invariant) with this notice: stop taking risk; the venue keeps the stops.
-      if (notice.code === 'halted') stop(1, notice.text);
+      // Stopped on the next turn: the notice comes from inside the runtime's drain, which must finish first.
+      if (notice.code === 'halted') setImmediate(() => stop(1, notice.text));
     },
   });
   const supervisor = new StreamSupervisor({
@@ -275,26 +277,15 @@ export async function runVenueCommand(argv: readonly string[]): Promise<number> 
   });
   const server = new SimVenueServer({
     symbols: values.symbols === undefined ? simVenueSymbols : parseSymbols(values.symbols),
-    seed: integerOption('--seed', values.seed, 0, 2 ** 32 - 1),
-    replyDelayMs: integerOption('--reply-delay-ms', values['reply-delay-ms'], 0, 60_000),
+    seed: wholeNumberOption('--seed', values.seed, 0, 2 ** 32 - 1),
+    replyDelayMs: wholeNumberOption('--reply-delay-ms', values['reply-delay-ms'], 0, 60_000),
     tickMs: serverDefaults.tickMs,
     volatilityBps: serverDefaults.volatilityBps,
     log: (line) => console.error(line),
     ...(values['print-created'] ? { onOrderCreated: (clientOrderId: string) => console.log(`order-created ${clientOrderId}`) } : {}),
   });
-  const port = await server.listen(integerOption('--port', values.port, 0, 65_535));
+  const port = await server.listen(wholeNumberOption('--port', values.port, 0, 65_535));
   console.log(`listening 127.0.0.1:${port}`);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
-  await server.close();
-  console.log(`stopped: ${signal}`);
-  return 0;
+  return serveUntilSignal(server);
 }
 
-function integerOption(name: string, text: string, min: number, max: number): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < min || value > max) throw new UsageError(`${name}: expected a whole number from ${min} to ${max}, got "${text}"`);
-  return value;
-}

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { EmulatorServer } from '../emulator/server.ts';
 import { simVenueSymbols } from '../venues/sim/server.ts';
+import { serveUntilSignal, wholeNumberOption } from './serve.ts';
 import { UsageError } from './sim.ts';
 
 export const emulatorUsage = `usage: vigil emulator [--port N] [--symbols A,B] [--seed N] [--volatility-bps N] [--reply-delay-ms N]
@@ -33,26 +34,15 @@ export async function runEmulatorCommand(argv: readonly string[]): Promise<numbe
   for (const symbol of symbols) {
     if (!simVenueSymbols.includes(symbol)) throw new UsageError(`--symbols: the emulator has no "${symbol}"; it lists ${simVenueSymbols.join(', ')}`);
   }
-  const volatilityBps = whole('--volatility-bps', values['volatility-bps'], 0, 1_000);
+  const volatilityBps = wholeNumberOption('--volatility-bps', values['volatility-bps'], 0, 1_000);
   const server = new EmulatorServer({
-    symbols, seed: whole('--seed', values.seed, 0, 2 ** 32 - 1), replyDelayMs: whole('--reply-delay-ms', values['reply-delay-ms'], 0, 60_000),
+    symbols, seed: wholeNumberOption('--seed', values.seed, 0, 2 ** 32 - 1), replyDelayMs: wholeNumberOption('--reply-delay-ms', values['reply-delay-ms'], 0, 60_000),
     apiKeys: { [process.env.VIGIL_EMULATOR_KEY ?? 'testkey']: process.env.VIGIL_EMULATOR_SECRET ?? 'testsecret' },
     priceFeed: volatilityBps === 0 ? null : { tickMs: 100, volatilityBps },
     log: (line) => console.error(line),
   });
-  const port = await server.listen(whole('--port', values.port, 0, 65_535));
+  const port = await server.listen(wholeNumberOption('--port', values.port, 0, 65_535));
   console.log(`listening http://127.0.0.1:${port} (REST), ws://127.0.0.1:${port}/v5/public/linear and /v5/private (streams)`);
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
-  await server.close();
-  console.log(`stopped: ${signal}`);
-  return 0;
+  return serveUntilSignal(server);
 }
 
-function whole(name: string, text: string, min: number, max: number): number {
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || value < min || value > max) throw new UsageError(`${name}: expected a whole number from ${min} to ${max}, got "${text}"`);
-  return value;
-}
