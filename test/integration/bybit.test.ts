@@ -2,8 +2,9 @@
 // and WebSocket sockets) against the Bybit v5 emulator on loopback. The scenarios the issue names:
 // an entry with its attached stop; stream pushes before the REST reply; a reconnect while a
 // take-profit fills; a create whose outcome is unknown; a rate-limit burst; a restart with a
-// position already open and unprotected on the venue. After each: no duplicate order, no write
-// while the private stream was down, and the engine's positions equal the emulator's.
+// position already open and unprotected on the venue. After each: every venue fill booked (no event
+// lost), no duplicate order, no write while the private stream was down, and the engine's positions
+// equal the emulator's.
 
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -45,7 +46,9 @@ function sizeOf(live: LiveBot, symbol: string): number {
 }
 
 /** The checks every scenario ends with, against the emulator's ground truth. */
-function assertConverged(live: LiveBot, server: EmulatorServer): void {
+async function assertConverged(live: LiveBot, server: EmulatorServer): Promise<void> {
+  // No event lost: every fill the venue made is in the engine's state (pushed, or read in a snapshot).
+  await live.until('every venue fill booked', () => server.audit().fills.every((fill) => live.state.fillIds.has(fill.executionId)));
   const audit = server.audit();
   const entries = new Map<string, number>();
   for (const submission of audit.submissions) {
@@ -83,7 +86,7 @@ describe('the bot on Bybit (ccxt) against the v5 emulator', { timeout: 90_000 },
     await live.until('the fill booked', () => live.state.fillIds.size === server.audit().fills.length);
     const engine = [...live.state.positions.values()].find((p) => p.symbol === 'SOLUSDT');
     assert.deepEqual([engine?.feesE8, engine?.costTicksLots], [position?.feesE8, position?.costTicksLots]);
-    assertConverged(live, server);
+    await assertConverged(live, server);
   });
 
   it('applies stream pushes that arrive before the REST reply of the create', async () => {
@@ -95,7 +98,7 @@ describe('the bot on Bybit (ccxt) against the v5 emulator', { timeout: 90_000 },
     const fillAt = types.indexOf('FillReceived');
     assert.ok(fillAt >= 0 && fillAt < types.indexOf('OrderSubmitAcked'), `the fill came first: ${types.slice(-12).join(' ')}`);
     await live.until('positions equal', () => sizeOf(live, 'DOGEUSDT') === server.audit().positions.find((p) => p.symbol === 'DOGEUSDT')?.sizeLots);
-    assertConverged(live, server);
+    await assertConverged(live, server);
   });
 
   it('books a take-profit that fills while the streams are down, from the snapshot after the reconnect', async () => {
@@ -110,7 +113,7 @@ describe('the bot on Bybit (ccxt) against the v5 emulator', { timeout: 90_000 },
     assert.ok(live.notices.some((notice) => notice.code === 'stream-down'));
     assert.ok(live.state.reconcile.runs >= 2, 'reconciled again after the reconnect');
     await live.until('trading again', () => live.state.lifecycle.phase === 'trading', 15_000);
-    assertConverged(live, server);
+    await assertConverged(live, server);
   });
 
   it('asks for a create whose reply never came, by orderLinkId, and never sends it again', async () => {
@@ -123,7 +126,7 @@ describe('the bot on Bybit (ccxt) against the v5 emulator', { timeout: 90_000 },
     await live.until('long SOLUSDT', () => sizeOf(live, 'SOLUSDT') > 0);
     const entries = server.audit().submissions.filter((submission) => parseClientOrderId('it', submission.clientOrderId ?? '')?.role === 'entry');
     assert.equal(entries.length, 1, 'the entry was sent once');
-    assertConverged(live, server);
+    await assertConverged(live, server);
   });
 
   it('waits out a rate limit and sends every request once the venue allows it, protective ones first', async () => {
@@ -132,7 +135,7 @@ describe('the bot on Bybit (ccxt) against the v5 emulator', { timeout: 90_000 },
     for (const [index, symbol] of ['SOLUSDT', 'DOGEUSDT', 'ETHUSDT'].entries()) live.send(open(`e${index}`, symbol));
     await live.until('three positions', () => ['SOLUSDT', 'DOGEUSDT', 'ETHUSDT'].every((symbol) => sizeOf(live, symbol) > 0), 15_000);
     assert.ok(server.requests.some((request) => request.retCode === 10006) || live.log.some((line) => line.includes('rate limited')), 'the emulator or the queue held some back');
-    assertConverged(live, server);
+    await assertConverged(live, server);
   });
 
   it('refuses to start with a wrong secret or a skewed clock, saying what to do, with no key or secret in the message', async () => {
@@ -166,6 +169,6 @@ describe('the bot on Bybit (ccxt) against the v5 emulator', { timeout: 90_000 },
     const live = await bot(port);
     await live.until('a stop on the adopted position', () => server.audit().positions.some((p) => p.symbol === 'DOGEUSDT' && p.protected));
     assert.ok(live.state.reconcile.unknownPositions >= 1);
-    assertConverged(live, server);
+    await assertConverged(live, server);
   });
 });
