@@ -257,7 +257,8 @@ function say(line: string): void {
   console.log(line);
 }
 
-function noticeLine(notice: Notice, atMs: number): string {
+/** A notice as one line of a live bot's output: time of day, level mark, symbol, code, text. */
+export function noticeLine(notice: Notice, atMs: number): string {
   const mark = notice.level === 'alarm' ? '!!' : notice.level === 'warn' ? ' !' : '  ';
   return `${new Date(atMs).toISOString().slice(11, 23)}${mark} ${(notice.symbol ?? '').padEnd(8)} ${notice.code.padEnd(16)} ${notice.text}`;
 }

@@ -42,7 +42,7 @@ import type { LiveVenue, LiveVenueDeps } from '../venues/port.ts';
 import { createBybitVenue } from '../venues/bybit/live.ts';
 import { loopbackSimVenue } from '../venues/sim/remote.ts';
 import type { BotState } from './bot.ts';
-import { openBotState } from './bot.ts';
+import { noticeLine, openBotState } from './bot.ts';
 import { UsageError } from './sim.ts';
 
 export const runUsage = `usage: vigil run --config FILE [--dry-run]
@@ -312,9 +312,4 @@ function messageOf(error: unknown): string {
 
 function say(line: string): void {
   console.log(line);
-}
-
-function noticeLine(notice: Notice, atMs: number): string {
-  const mark = notice.level === 'alarm' ? '!!' : notice.level === 'warn' ? ' !' : '  ';
-  return `${new Date(atMs).toISOString().slice(11, 23)}${mark} ${(notice.symbol ?? '').padEnd(8)} ${notice.code.padEnd(16)} ${notice.text}`;
 }
