@@ -13,7 +13,7 @@ import { effectiveSizeLots } from '../../src/core/position/position.ts';
 import { EmulatorServer } from '../../src/emulator/server.ts';
 import { createBybitVenue } from '../../src/venues/bybit/live.ts';
 import { VenueStartError } from '../../src/venues/port.ts';
-import { signedPost, testKeys } from '../emulator/client.ts';
+import { signedGet, signedPost, testKeys } from '../emulator/client.ts';
 import type { LiveBot } from './live-bot.ts';
 import { startLiveBot } from './live-bot.ts';
 
@@ -158,6 +158,29 @@ describe('the bot on Bybit (ccxt) against the v5 emulator', { timeout: 90_000 },
     const unknown = venueOf('testsecret', Date.now);
     await assert.rejects(unknown.start(['SOLUSDT', 'FOOUSDT']), /Bybit lists no trading USDT perpetual FOOUSDT/);
     await unknown.close();
+  });
+
+  it('amends a working order by its orderLinkId and sets a position\'s own stop through trading-stop', async () => {
+    const { server, port } = await emulator();
+    const live = await bot(port);
+    live.send(open('g1', 'SOLUSDT', { entry: { kind: 'limit', price: '140' } })); // resting under the market (150)
+    await live.until('the limit entry working', () => [...live.state.orders.values()].some((order) => order.role === 'entry' && order.status === 'accepted'));
+    const entry = [...live.state.orders.values()].find((order) => order.role === 'entry');
+    assert.ok(entry !== undefined);
+    assert.deepEqual(await live.venue.amendOrder(entry.key, 'SOLUSDT', { priceTicks: 14_100 }), { ok: true });
+    // As any Bybit client sees it: the same orderLinkId, the new price.
+    const working = await signedGet(port, '/v5/order/realtime', `category=linear&symbol=SOLUSDT&orderLinkId=${entry.key}`, Date.now(), { keys: testKeys });
+    assert.equal((working.json.result.list as { price?: string }[])[0]?.price, '141', JSON.stringify(working.json.result));
+    const missing = await live.venue.amendOrder('it-1-e', 'SOLUSDT', { priceTicks: 14_200 });
+    assert.ok(!missing.ok && missing.kind === 'rejected' && missing.code === 'not-found', JSON.stringify(missing));
+
+    live.send(open('g2', 'ETHUSDT'));
+    await live.until('long ETHUSDT', () => sizeOf(live, 'ETHUSDT') > 0);
+    const lower = 285_000; // 2,850.00: under the attached stop, the position's own stop moved by trading-stop
+    assert.deepEqual(await live.venue.setPositionProtection('ETHUSDT', { stopLoss: { triggerTicks: lower, triggerBy: 'mark' } }), { ok: true });
+    assert.equal(server.audit().positions.find((p) => p.symbol === 'ETHUSDT')?.stopLossTicks, lower);
+    await live.until('the position push with the new stop', () => [...live.state.positions.values()].some((p) => p.symbol === 'ETHUSDT' && p.venue?.stopLossTicks === lower));
+    await assertConverged(live, server);
   });
 
   it('restarts with a position open and unprotected on the venue: adopts it and puts a stop on it', async () => {

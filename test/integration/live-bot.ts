@@ -12,13 +12,13 @@ import type { Incoming } from '../../src/shell/ports.ts';
 import { InMemoryJournal } from '../../src/shell/ports.ts';
 import { Runtime } from '../../src/shell/runtime.ts';
 import { StreamSupervisor } from '../../src/shell/streams.ts';
+import type { BybitVenue } from '../../src/venues/bybit/live.ts';
 import { createBybitVenue } from '../../src/venues/bybit/live.ts';
-import type { LiveVenue } from '../../src/venues/port.ts';
 
 export type LiveBot = {
   readonly runtime: Runtime;
   readonly state: EngineState;
-  readonly venue: LiveVenue;
+  readonly venue: BybitVenue;
   readonly notices: Notice[];
   /** Every event applied, in order, with the commands it produced. */
   readonly applied: { readonly event: Event; readonly commands: readonly Command[] }[];

@@ -22,7 +22,7 @@ import type { ClientOrderId } from '../../core/ids.ts';
 import { parseClientOrderId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
 import { lotsToQty, ticksToPrice } from '../../core/instrument.ts';
-import type { OrderSpec, TriggerBy } from '../../core/types.ts';
+import type { OrderSpec, Trigger, TriggerBy } from '../../core/types.ts';
 import type { Incoming, VenueCommand, VenueGateway } from '../../shell/ports.ts';
 import type { StreamHandlers, StreamTransport } from '../../shell/streams.ts';
 import type { LiveVenue, LiveVenueDeps } from '../port.ts';
@@ -255,9 +255,34 @@ export function orderBody(spec: OrderSpec, clientOrderId: string, instrument: In
 
 const privateTopics = ['order', 'execution', 'position', 'wallet'];
 
+/** A change to a working order of ours: any of its size, limit price, trigger, or attached stop and take-profit. */
+export type OrderAmendment = {
+  readonly sizeLots?: number;
+  readonly priceTicks?: number;
+  readonly triggerTicks?: number;
+  readonly stopLoss?: Trigger;
+  readonly takeProfit?: Trigger;
+};
+
+/** A position's own stop-loss and take-profit (Bybit's trading-stop: they cover the whole position, whatever its size). */
+export type PositionProtection = { readonly stopLoss?: Trigger | null; readonly takeProfit?: Trigger | null };
+
+/** What a direct request came to: done, refused with Bybit's reason, or unknown (ask again; never resend blindly). */
+export type RequestOutcome = { readonly ok: true } | { readonly ok: false; readonly kind: 'rejected'; readonly code: RejectCode; readonly reason: string } | { readonly ok: false; readonly kind: 'unknown'; readonly reason: string };
+
+/**
+ * The Bybit venue: the LiveVenue port, plus the two writes the engine does not send yet (they come
+ * with trailing stops): amending a working order by its orderLinkId, and setting a position's own
+ * stop through position/trading-stop. Both go through the same queue, as protective requests.
+ */
+export interface BybitVenue extends LiveVenue {
+  amendOrder(clientOrderId: string, symbol: string, amendment: OrderAmendment): Promise<RequestOutcome>;
+  setPositionProtection(symbol: string, protection: PositionProtection): Promise<RequestOutcome>;
+}
+
 type OpenStream = { readonly connectionId: number; readonly handlers: StreamHandlers; readonly url: string; subscribeReqId: number | null; open: boolean };
 
-export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps): LiveVenue {
+export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps): BybitVenue {
   const urls = urlsOf(config);
   const exchange = clientFor(config, urls);
   const queue = new RequestQueue(deps);
@@ -274,6 +299,7 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
   const call = {
     time: raw('publicGetV5MarketTime'), instruments: raw('publicGetV5MarketInstrumentsInfo'), tickers: raw('publicGetV5MarketTickers'),
     create: raw('privatePostV5OrderCreate'), cancel: raw('privatePostV5OrderCancel'), realtime: raw('privateGetV5OrderRealtime'),
+    amend: raw('privatePostV5OrderAmend'), tradingStop: raw('privatePostV5PositionTradingStop'),
     positions: raw('privateGetV5PositionList'), executions: raw('privateGetV5ExecutionList'), wallet: raw('privateGetV5AccountWalletBalance'),
   };
   const ctx = { instruments };
@@ -501,7 +527,46 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
     },
   };
 
+  /** A protective write sent directly (not a command of the engine's yet), its outcome as Bybit gave it. */
+  async function direct(endpoint: Endpoint, send: () => Promise<unknown>): Promise<RequestOutcome> {
+    const outcome = await request(endpoint, 0, send);
+    if (outcome.ok) return { ok: true };
+    const { failure } = outcome;
+    if (failure.kind === 'unknown') return { ok: false, kind: 'unknown', reason: failure.reason };
+    return { ok: false, kind: 'rejected', ...rejection(failure) };
+  }
+
+  const instrumentOrFail = (symbol: string): Instrument => {
+    const instrument = instruments.get(symbol);
+    if (instrument === undefined) throw new VenueStartError(`${symbol} is not loaded`);
+    return instrument;
+  };
+
   return {
+    amendOrder(clientOrderId, symbol, amendment) {
+      const instrument = instrumentOrFail(symbol);
+      const body: Json = { category: 'linear', symbol, orderLinkId: clientOrderId };
+      if (amendment.sizeLots !== undefined) body.qty = lotsToQty(instrument, amendment.sizeLots);
+      if (amendment.priceTicks !== undefined) body.price = ticksToPrice(instrument, amendment.priceTicks);
+      if (amendment.triggerTicks !== undefined) body.triggerPrice = ticksToPrice(instrument, amendment.triggerTicks);
+      if (amendment.stopLoss !== undefined) Object.assign(body, { stopLoss: ticksToPrice(instrument, amendment.stopLoss.triggerTicks), slTriggerBy: triggerByText[amendment.stopLoss.triggerBy] });
+      if (amendment.takeProfit !== undefined) Object.assign(body, { takeProfit: ticksToPrice(instrument, amendment.takeProfit.triggerTicks), tpTriggerBy: triggerByText[amendment.takeProfit.triggerBy] });
+      return direct('create', () => call.amend(body)); // Bybit limits amend like create: 10/s
+    },
+    setPositionProtection(symbol, protection) {
+      const instrument = instrumentOrFail(symbol);
+      const body: Json = { category: 'linear', symbol, tpslMode: 'Full', positionIdx: 0 };
+      // "0" clears a stop or take-profit on Bybit; undefined leaves it as it is.
+      if (protection.stopLoss !== undefined) {
+        body.stopLoss = protection.stopLoss === null ? '0' : ticksToPrice(instrument, protection.stopLoss.triggerTicks);
+        if (protection.stopLoss !== null) body.slTriggerBy = triggerByText[protection.stopLoss.triggerBy];
+      }
+      if (protection.takeProfit !== undefined) {
+        body.takeProfit = protection.takeProfit === null ? '0' : ticksToPrice(instrument, protection.takeProfit.triggerTicks);
+        if (protection.takeProfit !== null) body.tpTriggerBy = triggerByText[protection.takeProfit.triggerBy];
+      }
+      return direct('create', () => call.tradingStop(body)); // trading-stop: 10/s as well
+    },
     gateway,
     streams: transport,
     async start(wanted) {
