@@ -7,27 +7,23 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { signedGet } from '../emulator/client.ts';
-import { Child } from '../support/child.ts';
+import type { Child } from '../support/child.ts';
+import { processGroup } from '../support/child.ts';
 
 describe('vigil run on Bybit against vigil emulator', () => {
   it('trades through the real protocol: a signal becomes a position with its stop on the venue', { timeout: 60_000 }, async (t) => {
-    const directory = mkdtempSync(join(tmpdir(), 'vigil-run-bybit-'));
-    const children: Child[] = [];
-    t.after(async () => {
-      for (const child of children) child.kill('SIGKILL');
-      await Promise.all(children.map((child) => child.closed));
-      rmSync(directory, { recursive: true, force: true });
-    });
+    const group = processGroup(t, 'vigil-run-bybit-');
+    const { directory } = group;
     const token = `tok${randomBytes(24).toString('hex')}`;
     const keys = { key: `key${randomBytes(8).toString('hex')}`, secret: `sec${randomBytes(16).toString('hex')}` };
     const env: NodeJS.ProcessEnv = { ...process.env, VIGIL_API_TOKEN: token, E2E_KEY: keys.key, E2E_SECRET: keys.secret, VIGIL_EMULATOR_KEY: keys.key, VIGIL_EMULATOR_SECRET: keys.secret };
+    const children: Child[] = [];
     const start = (name: string, args: readonly string[]): Child => {
-      const child = new Child(name, args, env);
+      const child = group.start(name, args, env);
       children.push(child);
       return child;
     };

@@ -13,24 +13,19 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { Exit } from '../support/child.ts';
-import { Child } from '../support/child.ts';
+import type { Child, Exit } from '../support/child.ts';
+import { processGroup } from '../support/child.ts';
 import type { Endpoint } from '../../src/venues/sim/remote.ts';
 import { requestAudit } from '../../src/venues/sim/remote.ts';
 
 describe('vigil run, the operator API and vigil signal, as processes', () => {
   it('opens, protects, reports and closes through the API; keeps secrets out of every output', { timeout: 90_000 }, async (t) => {
-    const directory = mkdtempSync(join(tmpdir(), 'vigil-run-'));
+    const group = processGroup(t, 'vigil-run-');
+    const { directory } = group;
     const children: Child[] = [];
-    t.after(async () => {
-      for (const child of children) child.kill('SIGKILL');
-      await Promise.all(children.map((child) => child.closed));
-      rmSync(directory, { recursive: true, force: true });
-    });
     const token = `tok${randomBytes(24).toString('hex')}`;
     const bybitKey = `key${randomBytes(12).toString('hex')}`;
     const bybitSecret = `sec${randomBytes(24).toString('hex')}`;
@@ -38,7 +33,7 @@ describe('vigil run, the operator API and vigil signal, as processes', () => {
     delete env.VIGIL_API;
     delete env.VIGIL_FAULT_KILL;
     const start = (name: string, args: readonly string[]): Child => {
-      const child = new Child(name, args, env);
+      const child = group.start(name, args, env);
       children.push(child);
       return child;
     };

@@ -4,6 +4,8 @@
 
 import type { ChildProcessByStdio } from 'node:child_process';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -98,4 +100,26 @@ export class Child {
   tail(count = 25): string {
     return `--- last lines of ${this.name} ---\n${this.lines.slice(-count).join('\n')}${this.stderr === '' ? '' : `\n--- stderr ---\n${this.stderr}`}`;
   }
+}
+
+/**
+ * The children and the scratch directory of one end-to-end test: every child is SIGKILLed and the
+ * directory removed when the test ends, pass or fail.
+ */
+export function processGroup(t: { after(fn: () => Promise<void>): void }, prefix: string): { readonly directory: string; start(name: string, args: readonly string[], env: NodeJS.ProcessEnv): Child } {
+  const directory = mkdtempSync(join(tmpdir(), prefix));
+  const children: Child[] = [];
+  t.after(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await Promise.all(children.map((child) => child.closed));
+    rmSync(directory, { recursive: true, force: true });
+  });
+  return {
+    directory,
+    start(name, args, env) {
+      const child = new Child(name, args, env);
+      children.push(child);
+      return child;
+    },
+  };
 }

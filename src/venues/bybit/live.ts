@@ -398,16 +398,18 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
     try {
       const positionsAskedMs = deps.clock.nowMs();
       const executions = (cursor: string | null) => call.executions(withCursor({ category: 'linear', startTime: String(command.fillsSinceMs), limit: '100' }, cursor));
-      const [positions, openOrders, fills, funding, tickers, wallets] = await Promise.all([
+      const [positions, openOrders, executionItems, tickers, wallets] = await Promise.all([
         allPages<PositionReport>((cursor) => call.positions(withCursor({ category: 'linear', settleCoin: 'USDT', limit: '200' }, cursor)), (reply) => decodePositionList(reply, ctx)),
         allPages<OrderReport>((cursor) => call.realtime(withCursor({ category: 'linear', settleCoin: 'USDT', limit: '50' }, cursor)), (reply) => decodeOrderList(reply, ctx)),
-        allPages<Fill>(executions, (reply) => decodeExecutionList(reply, ctx)),
-        allPages<Funding>(executions, (reply) => decodeExecutionFunding(reply, ctx)),
+        allPages<Execution>(executions, (reply) => decodeExecutions(reply, ctx)),
         allPages<Ticker>(() => call.tickers({ category: 'linear' }), (reply) => decodeTickerList(reply, ctx)),
         allPages<WalletReport>(() => call.wallet({ accountType: 'UNIFIED' }), decodeWalletBalance),
       ]);
       deps.deliver({
-        type: 'SnapshotReceived', snapshotId, positions, openOrders, fills, funding, tickers: tickers.filter((ticker) => symbols.includes(ticker.symbol)),
+        type: 'SnapshotReceived', snapshotId, positions, openOrders,
+        fills: executionItems.flatMap((item) => (item.kind === 'fill' ? [item.fill] : [])),
+        funding: executionItems.flatMap((item) => (item.kind === 'funding' ? [item.funding] : [])),
+        tickers: tickers.filter((ticker) => symbols.includes(ticker.symbol)),
         positionsVenueMs: positionsAskedMs, wallet: wallets.find((wallet) => wallet.coin === 'USDT') ?? null,
       });
     } catch (error) {
@@ -616,6 +618,18 @@ async function startCallOf(what: string, send: () => Promise<unknown>, redact: (
     }
     throw new VenueStartError(`Bybit could not be reached for ${what}: ${firstLine(message)}`);
   }
+}
+
+type Execution = { readonly kind: 'fill'; readonly fill: Fill } | { readonly kind: 'funding'; readonly funding: Funding };
+
+/** One execution/list page read once for both what it holds: fills, and funding payments. */
+function decodeExecutions(reply: unknown, ctx: { readonly instruments: ReadonlyMap<string, Instrument> }): PageResult<Execution> {
+  const fills = decodeExecutionList(reply, ctx);
+  if (!fills.ok) return fills;
+  const funding = decodeExecutionFunding(reply, ctx);
+  if (!funding.ok) return funding;
+  const items: Execution[] = [...fills.items.map((fill) => ({ kind: 'fill' as const, fill })), ...funding.items.map((payment) => ({ kind: 'funding' as const, funding: payment }))];
+  return { ok: true, items, skipped: [], cursor: fills.cursor };
 }
 
 function rejection(failure: Failure): { readonly code: RejectCode; readonly reason: string } {
