@@ -103,6 +103,12 @@ export function dryRunGateway(gateway: VenueGateway, deliverLater: (incoming: In
         case 'CancelOrder':
           deliverLater({ type: 'OrderCancelRejected', commandId: command.commandId, clientOrderId: command.clientOrderId, code: 'other', reason: dryRunReason });
           return;
+        case 'AmendOrder':
+          deliverLater({ type: 'OrderAmendRejected', commandId: command.commandId, clientOrderId: command.clientOrderId, code: 'other', reason: dryRunReason });
+          return;
+        case 'SetPositionStop':
+          deliverLater({ type: 'PositionStopRejected', commandId: command.commandId, symbol: command.symbol, code: 'other', reason: dryRunReason });
+          return;
         default:
           assertNever(command);
       }

@@ -5,7 +5,7 @@ import type { Fill, Funding } from './events.ts';
 import type { ClientOrderId, VenueOrderId } from './ids.ts';
 import type { Order } from './order/order.ts';
 import type { Position } from './position/position.ts';
-import type { OrderSpec } from './types.ts';
+import type { OrderSpec, Trigger } from './types.ts';
 
 export type NoticeLevel = 'info' | 'warn' | 'alarm';
 
@@ -40,9 +40,22 @@ export type LedgerRecord =
       readonly roundTrip: string;
     };
 
+/** A change to a working order of ours (Bybit order/amend): only the fields given change. */
+export type Amendment = { readonly triggerTicks?: number; readonly sizeLots?: number; readonly priceTicks?: number };
+
+/**
+ * A position's own stop (Bybit position/trading-stop): a stop-loss price that covers the whole
+ * position whatever its size, or a trailing stop the venue moves itself.
+ */
+export type PositionStopChange =
+  | { readonly kind: 'stop-loss'; readonly stopLoss: Trigger }
+  | { readonly kind: 'trailing'; readonly distanceTicks: number; readonly activationTicks: number | null };
+
 export type Command =
   | { readonly type: 'SubmitOrder'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly spec: OrderSpec }
   | { readonly type: 'CancelOrder'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly symbol: string; readonly venueOrderId: VenueOrderId | null }
+  | { readonly type: 'AmendOrder'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly symbol: string; readonly amendment: Amendment }
+  | { readonly type: 'SetPositionStop'; readonly commandId: number; readonly symbol: string; readonly change: PositionStopChange }
   | { readonly type: 'QueryOrder'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly symbol: string }
   | { readonly type: 'FetchSnapshot'; readonly commandId: number; readonly snapshotId: number; readonly fillsSinceMs: number }
   | { readonly type: 'StartTimer'; readonly timerId: number; readonly fireAtMs: number }

@@ -4,6 +4,7 @@
 
 import type { ClientOrderId, ExecutionId, VenueOrderId } from './ids.ts';
 import type { Instrument } from './instrument.ts';
+import type { ProtectionRequest } from './protection/plan.ts';
 import type { Liquidity, OrderKind, Side, Source, VenueOrderStatus } from './types.ts';
 
 /** An order as the venue reports it (stream push, REST reply or query by client order id). */
@@ -137,6 +138,12 @@ export type Event =
   | (At & { readonly type: 'OrderCancelAcked'; readonly commandId: number; readonly clientOrderId: ClientOrderId })
   | (At & { readonly type: 'OrderCancelRejected'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly code: RejectCode; readonly reason: string })
   | (At & { readonly type: 'OrderCancelUnknown'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly reason: string })
+  | (At & { readonly type: 'OrderAmendAcked'; readonly commandId: number; readonly clientOrderId: ClientOrderId })
+  | (At & { readonly type: 'OrderAmendRejected'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly code: RejectCode; readonly reason: string })
+  | (At & { readonly type: 'OrderAmendUnknown'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly reason: string })
+  | (At & { readonly type: 'PositionStopAcked'; readonly commandId: number; readonly symbol: string })
+  | (At & { readonly type: 'PositionStopRejected'; readonly commandId: number; readonly symbol: string; readonly code: RejectCode; readonly reason: string })
+  | (At & { readonly type: 'PositionStopUnknown'; readonly commandId: number; readonly symbol: string; readonly reason: string })
   | (At & { readonly type: 'OrderQueried'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly report: OrderReport | null })
   | (At & { readonly type: 'OrderQueryFailed'; readonly commandId: number; readonly clientOrderId: ClientOrderId; readonly reason: string })
   | (At & { readonly type: 'TimerFired'; readonly timerId: number })
@@ -154,6 +161,8 @@ export type Event =
       readonly entry: EntryRequest;
       readonly stopLoss: PriceRequest;
       readonly takeProfit: PriceRequest | null;
+      /** A ladder, breakeven, trailing and aged-position plan (src/core/protection/plan.ts). */
+      readonly protection?: ProtectionRequest;
     })
   | (At & { readonly type: 'CloseRequested'; readonly requestId: string; readonly symbol: string })
   /** Set the stop-loss or take-profit of the symbol's position or entry where it has none yet (after a restart, say). */

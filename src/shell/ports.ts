@@ -29,7 +29,13 @@ export interface Journal {
   readonly size: number;
 }
 
-export type VenueCommand = CommandOf<'SubmitOrder'> | CommandOf<'CancelOrder'> | CommandOf<'QueryOrder'> | CommandOf<'FetchSnapshot'>;
+export type VenueCommand =
+  | CommandOf<'SubmitOrder'>
+  | CommandOf<'CancelOrder'>
+  | CommandOf<'AmendOrder'>
+  | CommandOf<'SetPositionStop'>
+  | CommandOf<'QueryOrder'>
+  | CommandOf<'FetchSnapshot'>;
 
 /** Sends commands to the venue. Outcomes come back later as events through the runtime's inbox. */
 export interface VenueGateway {
@@ -37,7 +43,17 @@ export interface VenueGateway {
 }
 
 export function isVenueCommand(command: Command): command is VenueCommand {
-  return command.type === 'SubmitOrder' || command.type === 'CancelOrder' || command.type === 'QueryOrder' || command.type === 'FetchSnapshot';
+  switch (command.type) {
+    case 'SubmitOrder':
+    case 'CancelOrder':
+    case 'AmendOrder':
+    case 'SetPositionStop':
+    case 'QueryOrder':
+    case 'FetchSnapshot':
+      return true;
+    default:
+      return false;
+  }
 }
 
 export class InMemoryJournal implements Journal {

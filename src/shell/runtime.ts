@@ -122,6 +122,8 @@ export class Runtime {
         return;
       case 'SubmitOrder':
       case 'CancelOrder':
+      case 'AmendOrder':
+      case 'SetPositionStop':
       case 'QueryOrder':
       case 'FetchSnapshot':
         this.deps.gateway.execute(command);
