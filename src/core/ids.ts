@@ -12,14 +12,14 @@ export type VenueOrderId = string & { readonly brand: 'VenueOrderId' };
 export type ExecutionId = string & { readonly brand: 'ExecutionId' };
 export type IntentId = string & { readonly brand: 'IntentId' };
 
-export type OrderRole = 'entry' | 'stop' | 'take-profit' | 'exit';
+export type OrderRole = 'entry' | 'stop' | 'take-profit' | 'exit' | 'age-exit';
 
 export const clientOrderIdLengthMax = 36;
 export const botIdLengthMax = 16;
 const clientOrderIdPattern = /^[A-Za-z0-9_-]{1,36}$/;
 const botIdPattern = /^[A-Za-z0-9_]{1,16}$/;
 
-const roleCodes: Readonly<Record<OrderRole, string>> = { entry: 'e', stop: 'sl', 'take-profit': 'tp', exit: 'x' };
+const roleCodes: Readonly<Record<OrderRole, string>> = { entry: 'e', stop: 'sl', 'take-profit': 'tp', exit: 'x', 'age-exit': 'ag' };
 const rolesByCode: ReadonlyMap<string, OrderRole> = new Map(
   Object.entries(roleCodes).map(([role, code]) => [code, role as OrderRole]),
 );

@@ -13,6 +13,7 @@ import type { Instrument } from './instrument.ts';
 import type { Intent } from './intent/intent.ts';
 import type { Order, OrderKey } from './order/order.ts';
 import type { Position, PositionKey } from './position/position.ts';
+import type { ProtectionRequest } from './protection/plan.ts';
 import type { PositionPolicy } from './protection/policy.ts';
 import type { StreamName, WalletReport } from './events.ts';
 import type { TriggerBy } from './types.ts';
@@ -52,6 +53,10 @@ export type EngineConfig = {
   /** A position size the fills do not explain is checked again after this before it is booked. */
   readonly mismatchRecheckMs: number;
   readonly policies: readonly PositionPolicy[];
+  /** The protection plan for adopted (external) positions, beyond their stop (externalStopPercent). */
+  readonly externalProtection: ProtectionRequest;
+  /** Taker fee rate in millionths (550 = 0.055 %): breakeven prices include an entry and an exit at it. */
+  readonly takerFeePpm: number;
 };
 
 export const defaultEngineConfig: EngineConfig = {
@@ -75,6 +80,8 @@ export const defaultEngineConfig: EngineConfig = {
   coldStartLookbackMs: 24 * 3_600_000,
   mismatchRecheckMs: 5_000,
   policies: [],
+  externalProtection: {},
+  takerFeePpm: 550,
 };
 
 /**
@@ -125,6 +132,8 @@ export type TimerPurpose =
   | { readonly kind: 'stop-deadline'; readonly intentId: IntentId; readonly orderKey: OrderKey }
   | { readonly kind: 'query-order'; readonly orderKey: OrderKey }
   | { readonly kind: 'exit-retry'; readonly intentId: IntentId }
+  /** The protection policies look again (an aged step due, a coalesced stop change allowed). */
+  | { readonly kind: 'review'; readonly intentId: IntentId }
   | { readonly kind: 'reconcile' }
   | { readonly kind: 'snapshot-retry'; readonly reason: SnapshotReason; readonly attempt: number };
 

@@ -14,7 +14,7 @@ import type { EngineConfig, EngineState, Market, PendingTimer, SuspectedMismatch
 import { createEngineState } from '../core/state.ts';
 
 /** Bumped whenever the shape of EngineState changes: older snapshots are then ignored, not misread. */
-export const stateFormat = 3;
+export const stateFormat = 4;
 
 type Entries<V> = (readonly [string, V])[];
 

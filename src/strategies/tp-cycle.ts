@@ -57,7 +57,7 @@ export class TpCycle {
     if (intent !== undefined) {
       // Its symbol, its rule: a position or entry there with no take-profit (restored, or opened by
       // hand) gets one, measured from its entry.
-      if (intent.takeProfitTicks === null && intent.takeProfitOrder === null) {
+      if (intent.takeProfitTicks === null && intent.takeProfitOrders.length === 0) {
         const { takeProfitPercent, stopLossPercent } = this.config;
         return { type: 'ProtectionRequested', requestId: `tpc-protect-${intent.id}`, symbol, takeProfit: { percent: takeProfitPercent }, stopLoss: { percent: stopLossPercent } };
       }

@@ -161,7 +161,7 @@ describe('reconciliation', () => {
     const takeProfit = openOrder('t-5-tp', 'v5', { side: 'sell', reduceOnly: true, priceTicks: 660_000 });
     const commands = toTrading(state, { openOrders: [takeProfit], positions: [venuePosition(10, 4, 1)], positionsVenueMs: 1, wallet: null });
     const intent = state.intents.get('t-5' as never);
-    assert.equal(intent?.takeProfitOrder, 't-5-tp');
+    assert.deepEqual(intent?.takeProfitOrders, ['t-5-tp']);
     const sent = submits(commands);
     assert.deepEqual(sent.map((command) => command.spec.type.kind), ['stop-market']);
     assert.ok(sent[0]?.clientOrderId.startsWith('t-') && !sent[0].clientOrderId.startsWith('t-5-'), 'new orders of a restored intent use a fresh id');

@@ -95,7 +95,7 @@ describe('scenario: 1, 10 and 100 symbols restored concurrently', () => {
       assert.equal(run.world.auditor.violationCount, 0, JSON.stringify(run.world.auditor.violations));
       const { state } = run.world.runtime;
       assert.equal(state.activeIntentBySymbol.size, symbols);
-      assert.ok([...state.intents.values()].every((intent) => intent.takeProfitOrder !== null && intent.protection === 'attached'));
+      assert.ok([...state.intents.values()].every((intent) => intent.takeProfitOrders.length > 0 && intent.protection === 'attached'));
       assert.equal(run.ordersSent, 0, 'no second entry, no second take-profit, no extra stop');
       assert.ok(run.readyMs !== null && run.readyMs <= 8 * roundTripMs, `ready in ${run.readyMs} ms`);
     }

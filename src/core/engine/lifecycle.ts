@@ -13,9 +13,10 @@ import { reconcile } from '../reconcile/reconcile.ts';
 import type { Lifecycle } from '../state.ts';
 import type { Ctx } from './context.ts';
 import { notify, putOrder, startTimer } from './context.ts';
-import { clearCancelRequest, onSubmitUnknown } from '../order/order.ts';
+import { clearCancelRequest, onAmendUnknown, onSubmitUnknown } from '../order/order.ts';
 import { onSnapshotMerged, requestSnapshot } from './snapshots.ts';
-import { evaluateSymbol } from './protect.ts';
+import { evaluateSymbol, putIntent } from './protect.ts';
+import { settleUnknownPositionStops } from './guard.ts';
 
 export function onEngineStarted(ctx: Ctx): void {
   const { state } = ctx;
@@ -49,7 +50,17 @@ function resumeInFlight(ctx: Ctx): void {
       next = onSubmitUnknown(next, ctx.atMs);
       inFlight += 1;
     }
+    // An amend with no reply: asked for before anything else is changed on that order.
+    if (next.amending !== null && !next.amending.unknown) {
+      next = onAmendUnknown(next);
+      startTimer(ctx, { kind: 'query-order', orderKey: next.key }, 0);
+    }
     if (next !== order) putOrder(ctx, next);
+  }
+  // A position stop with no reply: the startup snapshot settles it (see guard.ts).
+  for (const intent of [...state.intents.values()]) {
+    const inFlight = intent.guard.positionStop;
+    if (inFlight !== null && inFlight.unknownSinceMs === null) putIntent(ctx, { ...intent, guard: { ...intent.guard, positionStop: { ...inFlight, unknownSinceMs: ctx.atMs } } });
   }
   state.periodicTimerId = null;
   for (const [timerId, timer] of [...state.timers]) {
@@ -94,6 +105,7 @@ export function onSnapshotReceived(ctx: Ctx, event: EventOf<'SnapshotReceived'>)
   reconcile(ctx, event, awaited?.reason ?? 'periodic');
   if (awaited === null) return;
   state.snapshot = null;
+  settleUnknownPositionStops(ctx, awaited.requestedMs);
   if (state.streams.private === 'up' && state.lifecycle.phase !== 'trading') {
     enter(ctx, { phase: 'trading', sinceMs: ctx.atMs }, `reconciled (${awaited.reason}): trading`);
     for (const symbol of [...state.activeIntentBySymbol.keys()]) evaluateSymbol(ctx, symbol);

@@ -16,7 +16,7 @@
 import { assertNever } from '../assert.ts';
 import { clientOrderIdFor } from '../ids.ts';
 import type { Intent } from '../intent/intent.ts';
-import { isActive } from '../intent/intent.ts';
+import { freshGuard, isActive } from '../intent/intent.ts';
 import { ticksToPrice, lotsToQty, priceToTicksRounded } from '../instrument.ts';
 import type { Order, OrderKey } from '../order/order.ts';
 import { dropPending, filledLots, isAcknowledged, isLive, isTerminal, newPendingOrder } from '../order/order.ts';
@@ -29,6 +29,9 @@ import { oppositeSide, sideSign } from '../types.ts';
 import type { Ctx } from './context.ts';
 import { findPosition, getOrder, instrumentOf, nextIntentId, notify, putOrder, startTimer, submitOrder } from './context.ts';
 import { writeBlockedReason } from './gate.ts';
+import { runGuards } from './guard.ts';
+import type { IntentPlan } from '../protection/plan.ts';
+import { emptyPlan, resolvePlan } from '../protection/plan.ts';
 import { requestCancel } from './orders.ts';
 
 export function evaluateSymbol(ctx: Ctx, symbol: string): void {
@@ -45,7 +48,11 @@ export function evaluateSymbol(ctx: Ctx, symbol: string): void {
   intent = progress(ctx, intent, sizeLots);
   // The intent ended with a position still there (it turned to the other side): adopt that one.
   if (!isActive(intent) && sizeLots !== 0 && position !== undefined) intent = progress(ctx, adoptPosition(ctx, position, sizeLots), sizeLots);
-  if (isActive(intent) && sizeLots !== 0 && position !== undefined) runPolicies(ctx, intent, position, sizeLots);
+  if (isActive(intent) && sizeLots !== 0 && position !== undefined) {
+    runPolicies(ctx, intent, position, sizeLots);
+    const current = ctx.state.intents.get(intent.id);
+    if (current !== undefined && isActive(current)) runGuards(ctx, current, position, sizeLots);
+  }
 }
 
 export function putIntent(ctx: Ctx, intent: Intent): Intent {
@@ -107,10 +114,12 @@ function progressOpen(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   return keepTakeProfit(ctx, confirmStop(ctx, keepStop(ctx, intent, sizeLots)));
 }
 
-/** A separate take-profit goes out with the first evidence of a fill, but only once trading: it must be observed. */
+/** Separate take-profits (one, or a ladder's rungs) go out with the first evidence of a fill, but only once trading: they must be observed. */
 function keepTakeProfit(ctx: Ctx, intent: Intent): Intent {
-  const takeProfit = orderOf(ctx, intent.takeProfitOrder);
-  if (takeProfit?.status === 'pending' && isActive(intent) && writeBlockedReason(ctx) === null) submitOrder(ctx, takeProfit.key);
+  if (!isActive(intent) || intent.takeProfitOrders.length === 0 || writeBlockedReason(ctx) !== null) return intent;
+  for (const key of intent.takeProfitOrders) {
+    if (orderOf(ctx, key)?.status === 'pending') submitOrder(ctx, key);
+  }
   return intent;
 }
 
@@ -174,7 +183,8 @@ function onStopLost(ctx: Ctx, intent: Intent, stop: Order, sizeLots: number): In
   if (intent.stopAttempts >= stopAttemptsMax) return startExit(ctx, intent, `${why}; ${stopAttemptsMax} stops sent`, true);
   const attempt = intent.stopAttempts + 1;
   const key = clientOrderIdFor(intent.orderIdBase, 'stop', attempt);
-  putOrder(ctx, newPendingOrder({ key, intentId: intent.id, role: 'stop', createdMs: ctx.atMs, spec: { ...stop.spec, sizeLots: Math.max(stop.spec.sizeLots, Math.abs(sizeLots)) } }));
+  // At the level wanted now (a trailing stop may have moved it), for at least what the lost one covered.
+  putOrder(ctx, newPendingOrder({ key, intentId: intent.id, role: 'stop', createdMs: ctx.atMs, spec: stopSpec(intent, Math.max(stop.spec.sizeLots, Math.abs(sizeLots))) }));
   const next = putIntent(ctx, { ...intent, stopOrder: key, stopAttempts: attempt });
   notify(ctx, 'warn', 'stop-lost', intent.symbol, `${intent.id}: ${why}; sending ${key}`);
   sendProtection(ctx, next, getOrder(ctx, key), sizeLots);
@@ -213,7 +223,7 @@ function settleFlat(ctx: Ctx, intent: Intent, reason: string): Intent {
 }
 
 export function finish(ctx: Ctx, intent: Intent, reason: string): Intent {
-  for (const key of [intent.entryOrder, intent.stopOrder, intent.takeProfitOrder, ...intent.replacedStops]) {
+  for (const key of [intent.entryOrder, intent.stopOrder, ...intent.takeProfitOrders, intent.guard.agedExitOrder, ...intent.replacedStops]) {
     const order = orderOf(ctx, key);
     if (order === null) continue;
     if (order.status === 'pending') putOrder(ctx, dropPending(order, reason));
@@ -274,7 +284,7 @@ function replaceStop(ctx: Ctx, intent: Intent, stop: Order, sizeLots: number): I
   if (intent.stopAttempts >= stopAttemptsMax) return startExit(ctx, intent, `the position outgrew its stop ${stopAttemptsMax} times`, true);
   const attempt = intent.stopAttempts + 1;
   const key = clientOrderIdFor(intent.orderIdBase, 'stop', attempt);
-  putOrder(ctx, newPendingOrder({ key, intentId: intent.id, role: 'stop', createdMs: ctx.atMs, spec: { ...stop.spec, sizeLots: coverLots(ctx, intent, sizeLots) } }));
+  putOrder(ctx, newPendingOrder({ key, intentId: intent.id, role: 'stop', createdMs: ctx.atMs, spec: stopSpec(intent, coverLots(ctx, intent, sizeLots)) }));
   const next = putIntent(ctx, { ...intent, stopOrder: key, stopAttempts: attempt, replacedStops: [...intent.replacedStops, stop.key] });
   notify(ctx, 'warn', 'stop-resized', intent.symbol, `${intent.id}: the position (${describePosition(ctx, intent.symbol, sizeLots)}) outgrew stop ${stop.key}; sending ${key} for all of it`);
   sendProtection(ctx, next, getOrder(ctx, key), sizeLots);
@@ -297,7 +307,7 @@ function retireReplacedStops(ctx: Ctx, intent: Intent): Intent {
  * the venue's report of the position arrives before the orders' own reports (then it over-covers
  * for a while, which a reduce-only stop may: it never closes more than the position).
  */
-function coverLots(ctx: Ctx, intent: Intent, sizeLots: number): number {
+export function coverLots(ctx: Ctx, intent: Intent, sizeLots: number): number {
   const side = sizeLots !== 0 ? (sizeLots > 0 ? 'buy' : 'sell') : intent.side;
   let mayAddLots = 0;
   for (const order of ctx.state.orders.values()) {
@@ -391,8 +401,8 @@ function adoptPosition(ctx: Ctx, position: Position, sizeLots: number): Intent {
   const protection = watchOnly ? 'watch' : venueStopTicks !== null ? 'attached' : 'separate';
   const intent: Intent = {
     id, orderIdBase: id, kind: 'adopted', requestId: null, symbol: position.symbol, side, sizeLots: Math.abs(sizeLots),
-    stopLoss: { triggerTicks: stopTicks ?? 0, triggerBy: config.stopTriggerBy }, takeProfitTicks: null,
-    protection, entryOrder: null, stopOrder: null, stopAttempts: 0, replacedStops: [], takeProfitOrder: null,
+    stopLoss: { triggerTicks: stopTicks ?? 0, triggerBy: config.externalProtection.stopTriggerBy ?? config.stopTriggerBy }, takeProfitTicks: null,
+    protection, entryOrder: null, stopOrder: null, stopAttempts: 0, replacedStops: [], takeProfitOrders: [], plan: adoptedPlan(ctx, position, side, sizeLots), guard: freshGuard,
     exitOrder: null, exitAttempts: 0, positionSeenMs: ctx.atMs, stopConfirmedMs: null, flatSinceMs: null, phase: { name: 'open', sinceMs: ctx.atMs }, createdMs: ctx.atMs,
   };
   const stopOrder = protection === 'separate' ? ensureStopOrder(ctx, intent, Math.abs(sizeLots)) : null;
@@ -403,6 +413,20 @@ function adoptPosition(ctx: Ctx, position: Position, sizeLots: number): Intent {
   notify(ctx, level, 'position-adopted', position.symbol, `${id} adopted an external position (${what}); policy: ${policy}`);
   const adopted = putIntent(ctx, { ...intent, stopOrder, stopAttempts });
   return config.externalPositions === 'close' ? startExit(ctx, adopted, 'external position, policy close', false) : adopted;
+}
+
+/** The configured plan for external positions, measured from their entry; none if it does not fit the instrument. */
+function adoptedPlan(ctx: Ctx, position: Position, side: Side, sizeLots: number): IntentPlan {
+  const { externalProtection } = ctx.state.config;
+  const instrument = instrumentOf(ctx, position.symbol);
+  const entry = averageEntryTicks(position);
+  const venueEntry = position.venue === null ? NaN : Number(position.venue.entryPrice);
+  const referenceTicks = entry !== null ? Math.round(entry) : instrument !== undefined && venueEntry > 0 ? priceToTicksRounded(instrument, venueEntry, 'nearest') : null;
+  if (instrument === undefined || referenceTicks === null) return emptyPlan;
+  const plan = resolvePlan({ instrument, side, referenceTicks, sizeLots: Math.abs(sizeLots), request: externalProtection });
+  if (plan.ok) return plan.value;
+  notify(ctx, 'warn', 'external-plan-unfit', position.symbol, `the external-position plan does not fit ${position.symbol}: ${plan.reason}; stop only`);
+  return emptyPlan;
 }
 
 function adoptedStopTicks(ctx: Ctx, position: Position, side: Side): number | null {

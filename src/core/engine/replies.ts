@@ -16,6 +16,7 @@ import { promoteOrphan } from '../reconcile/restore.ts';
 import { onSnapshotTimer, recheckSoon } from './snapshots.ts';
 import { resendWantedCancel, updateOrder } from './orders.ts';
 import { evaluateSymbol, sendExit, putIntent, startExit } from './protect.ts';
+import { onReviewTimer, settleUnknownAmend } from './guard.ts';
 
 type Reply =
   | EventOf<'OrderSubmitAcked'>
@@ -83,11 +84,13 @@ function askVenue(ctx: Ctx, order: Order, reason: string, level: NoticeLevel = '
 function onFound(ctx: Ctx, order: Order, report: NonNullable<EventOf<'OrderQueried'>['report']>): Order {
   ctx.state.notFoundAnswers.delete(order.key);
   ctx.state.orderKeyByVenueId.set(report.venueOrderId, order.key);
-  return promoteOrphan(ctx, updateOrder(ctx, order, onReport(order, report)));
+  // An amend whose reply was lost and that this answer does not show did not land (order.ts).
+  return promoteOrphan(ctx, updateOrder(ctx, order, settleUnknownAmend(onReport(order, report))));
 }
 
 /** "No such order": the create may still be on its way, so ask again a bounded number of times. */
-function onNotFound(ctx: Ctx, order: Order): Order {
+function onNotFound(ctx: Ctx, reported: Order): Order {
+  const order = settleUnknownAmend(reported);
   // After a failed cancel: the create has not landed yet; its reply or report will show it.
   if (order.status !== 'unknown') return order;
   const answers = (ctx.state.notFoundAnswers.get(order.key) ?? 0) + 1;
@@ -115,6 +118,11 @@ export function onTimerFired(ctx: Ctx, event: EventOf<'TimerFired'>): void {
       return onStopDeadline(ctx, purpose.intentId, purpose.orderKey);
     case 'exit-retry':
       return onExitRetry(ctx, purpose.intentId);
+    case 'review': {
+      const symbol = onReviewTimer(ctx, purpose.intentId);
+      if (symbol !== null) evaluateSymbol(ctx, symbol);
+      return;
+    }
     case 'reconcile':
       if (event.timerId === ctx.state.periodicTimerId) onSnapshotTimer(ctx, 'periodic', 0);
       return;

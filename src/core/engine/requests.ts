@@ -11,6 +11,9 @@ import { clientOrderIdFor } from '../ids.ts';
 import type { Instrument, Parsed } from '../instrument.ts';
 import { lotsToQty, notionalE8, priceToTicks, priceToTicksRounded, qtyToLots, ticksToNumber, ticksToPrice } from '../instrument.ts';
 import type { Intent } from '../intent/intent.ts';
+import { freshGuard } from '../intent/intent.ts';
+import type { IntentPlan } from '../protection/plan.ts';
+import { resolvePlan } from '../protection/plan.ts';
 import { parseScaled } from '../decimal.ts';
 import { moneyScale } from '../money.ts';
 import type { Order } from '../order/order.ts';
@@ -32,6 +35,7 @@ type OpenPlan = {
   readonly entryTicks: number | null;
   readonly stopLoss: Trigger;
   readonly takeProfitTicks: number | null;
+  readonly protection: IntentPlan;
 };
 
 export function onOpenRequested(ctx: Ctx, request: OpenRequest): void {
@@ -47,10 +51,14 @@ export function onOpenRequested(ctx: Ctx, request: OpenRequest): void {
   if (intent.entryOrder !== null) submitOrder(ctx, intent.entryOrder);
   const { instrument } = plan.value;
   const stop = ticksToPrice(instrument, plan.value.stopLoss.triggerTicks);
-  const target = plan.value.takeProfitTicks === null ? '' : `, take-profit ${ticksToPrice(instrument, plan.value.takeProfitTicks)}`;
+  const { ladder, trailing, aged, breakevenAfterFirstTarget } = plan.value.protection;
+  const target = ladder.length > 0
+    ? `, take-profit ladder ${ladder.map((rung) => `${lotsToQty(instrument, rung.lots)} at ${ticksToPrice(instrument, rung.priceTicks)}`).join(', ')}${breakevenAfterFirstTarget ? ' (stop to breakeven after the first)' : ''}`
+    : plan.value.takeProfitTicks === null ? '' : `, take-profit ${ticksToPrice(instrument, plan.value.takeProfitTicks)}`;
+  const extras = `${trailing === null ? '' : `, trailing (${trailing.mode})`}${aged === null ? '' : ', aged-position exit'}`;
   const at = plan.value.entryTicks === null ? 'at market' : `limit ${ticksToPrice(instrument, plan.value.entryTicks)}`;
   notify(ctx, 'info', 'entry-sent', request.symbol,
-    `${intent.id} ${request.side === 'buy' ? 'long' : 'short'} ${lotsToQty(instrument, plan.value.sizeLots)} ${at}, stop ${stop} (${intent.protection})${target}`);
+    `${intent.id} ${request.side === 'buy' ? 'long' : 'short'} ${lotsToQty(instrument, plan.value.sizeLots)} ${at}, stop ${stop} (${intent.protection})${target}${extras}`);
 }
 
 export function onCloseRequested(ctx: Ctx, request: EventOf<'CloseRequested'>): void {
@@ -98,12 +106,12 @@ export function onProtectionRequested(ctx: Ctx, request: EventOf<'ProtectionRequ
   }
   const changes: string[] = [];
   let next = intent;
-  if (request.takeProfit !== null && intent.takeProfitOrder === null && intent.takeProfitTicks === null && intent.protection === 'separate') {
+  if (request.takeProfit !== null && intent.takeProfitOrders.length === 0 && intent.takeProfitTicks === null && intent.protection === 'separate') {
     const target = protectiveTicks(instrument, intent.side, reference, request.takeProfit, 'take-profit');
     if (!target.ok) return reject(ctx, request.requestId, request.symbol, target.reason);
     const key = clientOrderIdFor(intent.orderIdBase, 'take-profit');
     putOrder(ctx, newPendingOrder({ key, intentId: intent.id, role: 'take-profit', createdMs: ctx.atMs, spec: takeProfitSpec(intent, target.value) }));
-    next = { ...next, takeProfitTicks: target.value, takeProfitOrder: key };
+    next = { ...next, takeProfitTicks: target.value, takeProfitOrders: [key] };
     changes.push(`take-profit ${ticksToPrice(instrument, target.value)}`);
   }
   const stop = next.stopOrder === null ? null : ctx.state.orders.get(next.stopOrder);
@@ -170,14 +178,25 @@ function planOpen(ctx: Ctx, request: OpenRequest): Parsed<OpenPlan> {
   if (!size.ok) return size;
   const stop = protectiveTicks(instrument, request.side, reference.value, request.stopLoss, 'stop-loss');
   if (!stop.ok) return stop;
+  const extras = request.protection ?? {};
+  const ladder = extras.ladder ?? [];
+  if (ladder.length > 0 && request.takeProfit !== null) return fail('give either a take-profit or a ladder, not both');
   const target = request.takeProfit === null ? null : protectiveTicks(instrument, request.side, reference.value, request.takeProfit, 'take-profit');
   if (target !== null && !target.ok) return target;
+  const protection = resolvePlan({ instrument, side: request.side, referenceTicks: reference.value, sizeLots: size.value, request: extras });
+  if (!protection.ok) return protection;
+  if (protection.value.trailing?.mode === 'venue' && !ctx.state.config.attachedStops) {
+    return fail("trailing mode venue needs the position's own stop (attachedStops): use mode bot with separate stops");
+  }
+  // One rung for the whole position is a plain take-profit (attached to the entry where the venue can).
+  const single = protection.value.ladder.length === 1 && protection.value.ladder[0]?.lots === size.value ? protection.value.ladder[0] : undefined;
   return {
     ok: true,
     value: {
       instrument, sizeLots: size.value, entryTicks,
-      stopLoss: { triggerTicks: stop.value, triggerBy: ctx.state.config.stopTriggerBy },
-      takeProfitTicks: target === null ? null : target.value,
+      stopLoss: { triggerTicks: stop.value, triggerBy: extras.stopTriggerBy ?? ctx.state.config.stopTriggerBy },
+      takeProfitTicks: single?.priceTicks ?? (target === null ? protection.value.ladder[0]?.priceTicks ?? null : target.value),
+      protection: single === undefined ? protection.value : { ...protection.value, ladder: [] },
     },
   };
 }
@@ -246,7 +265,7 @@ function createOpenIntent(ctx: Ctx, request: OpenRequest, plan: OpenPlan): Inten
       symbol: request.symbol, side: request.side, sizeLots: plan.sizeLots, reduceOnly: false,
       type: plan.entryTicks === null ? { kind: 'market' } : { kind: 'limit', priceTicks: plan.entryTicks, postOnly: false },
       ...(attached ? { stopLoss: plan.stopLoss } : {}),
-      ...(attached && takeProfit !== null ? { takeProfit } : {}),
+      ...(attached && takeProfit !== null && plan.protection.ladder.length === 0 ? { takeProfit } : {}),
     },
   }));
   const intentBase = { symbol: request.symbol, side: request.side, stopLoss: plan.stopLoss };
@@ -254,17 +273,23 @@ function createOpenIntent(ctx: Ctx, request: OpenRequest, plan: OpenPlan): Inten
   if (stopKey !== null) {
     putOrder(ctx, newPendingOrder({ key: stopKey, intentId: id, role: 'stop', createdMs: ctx.atMs, spec: stopSpec(intentBase, plan.sizeLots) }));
   }
-  const takeProfitKey = attached || plan.takeProfitTicks === null ? null : clientOrderIdFor(id, 'take-profit');
-  if (takeProfitKey !== null && plan.takeProfitTicks !== null) {
+  // A ladder is always separate limit orders (a venue's attached take-profit closes the whole
+  // position); a single take-profit is separate only with separate stops.
+  const rungs = plan.protection.ladder.length > 0 ? plan.protection.ladder
+    : !attached && plan.takeProfitTicks !== null ? [{ priceTicks: plan.takeProfitTicks, lots: plan.sizeLots }] : [];
+  const takeProfitKeys = rungs.map((rung, index) => {
+    const key = clientOrderIdFor(id, 'take-profit', index + 1);
     putOrder(ctx, newPendingOrder({
-      key: takeProfitKey, intentId: id, role: 'take-profit', createdMs: ctx.atMs,
-      spec: takeProfitSpec({ symbol: request.symbol, side: request.side, sizeLots: plan.sizeLots }, plan.takeProfitTicks),
+      key, intentId: id, role: 'take-profit', createdMs: ctx.atMs,
+      spec: takeProfitSpec({ symbol: request.symbol, side: request.side, sizeLots: rung.lots }, rung.priceTicks),
     }));
-  }
+    return key;
+  });
   return putIntent(ctx, {
     id, orderIdBase: id, kind: 'open', requestId: request.requestId, ...intentBase, sizeLots: plan.sizeLots,
     takeProfitTicks: plan.takeProfitTicks, protection: attached ? 'attached' : 'separate',
-    entryOrder: entryKey, stopOrder: stopKey, stopAttempts: stopKey === null ? 0 : 1, replacedStops: [], takeProfitOrder: takeProfitKey, exitOrder: null, exitAttempts: 0,
+    entryOrder: entryKey, stopOrder: stopKey, stopAttempts: stopKey === null ? 0 : 1, replacedStops: [], takeProfitOrders: takeProfitKeys,
+    plan: plan.protection, guard: freshGuard, exitOrder: null, exitAttempts: 0,
     positionSeenMs: null, stopConfirmedMs: null, flatSinceMs: null, phase: { name: 'entering' }, createdMs: ctx.atMs,
   });
 }

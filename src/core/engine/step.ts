@@ -10,6 +10,8 @@ import type { Ctx } from './context.ts';
 import { notify } from './context.ts';
 import { onEngineStarted, onSnapshotFailed, onSnapshotReceived, onStreamConnected, onStreamDisconnected } from './lifecycle.ts';
 import { onReply, onTimerFired } from './replies.ts';
+import { onAmendReply, onPositionStopReply } from './guard.ts';
+import { evaluateSymbol } from './protect.ts';
 import { onCloseRequested, onOpenRequested, onProtectionRequested } from './requests.ts';
 import { onFillReceived, onFundingSettled, onOrderUpdated, onPositionUpdated, onTickerUpdated, onWalletUpdated } from './venue.ts';
 
@@ -48,6 +50,18 @@ export function step(state: EngineState, event: Event): Command[] {
     case 'OrderQueried':
     case 'OrderQueryFailed':
       onReply(ctx, event);
+      break;
+    case 'OrderAmendAcked':
+    case 'OrderAmendRejected':
+    case 'OrderAmendUnknown':
+      onAmendReply(ctx, event);
+      evaluateSymbol(ctx, ctx.state.orders.get(event.clientOrderId)?.spec.symbol ?? '');
+      break;
+    case 'PositionStopAcked':
+    case 'PositionStopRejected':
+    case 'PositionStopUnknown':
+      onPositionStopReply(ctx, event);
+      evaluateSymbol(ctx, event.symbol);
       break;
     case 'TimerFired':
       onTimerFired(ctx, event);

@@ -102,7 +102,7 @@ export function applyFill(ctx: Ctx, fill: Fill): boolean {
 }
 
 const closedBy: Readonly<Record<Order['role'], string>> = {
-  entry: 'the entry (a flip)', stop: 'the stop-loss', 'take-profit': 'the take-profit', exit: 'a market exit',
+  entry: 'the entry (a flip)', stop: 'the stop-loss', 'take-profit': 'the take-profit', exit: 'a market exit', 'age-exit': 'the aged-position exit',
   external: 'an order not placed by this bot', orphan: 'a leftover order of this bot', 'position-stop-loss': 'the stop-loss',
   'position-take-profit': 'the take-profit', 'position-trailing-stop': 'the trailing stop',
 };

@@ -9,7 +9,9 @@
 // an intent sends at most one entry order, ever.
 
 import type { IntentId } from '../ids.ts';
+import type { PositionStopChange } from '../commands.ts';
 import type { OrderKey } from '../order/order.ts';
+import type { IntentPlan } from '../protection/plan.ts';
 import type { Side, Trigger } from '../types.ts';
 
 /** How the stop of an intent reaches the venue. */
@@ -48,7 +50,12 @@ export type Intent = {
   readonly stopAttempts: number;
   /** Earlier stops, cancelled once the newest one is working (never before: no gap in cover). */
   readonly replacedStops: readonly OrderKey[];
-  readonly takeProfitOrder: OrderKey | null;
+  /** The take-profit limit orders: one, or a ladder's rungs in order (tp, tp2, tp3, ...). */
+  readonly takeProfitOrders: readonly OrderKey[];
+  /** Ladder, breakeven, trailing and aged-position plan, resolved to ticks and lots. */
+  readonly plan: IntentPlan;
+  /** What the protection policies remember between events (see Guard). */
+  readonly guard: Guard;
   readonly exitOrder: OrderKey | null;
   readonly exitAttempts: number;
   /** Set once the venue has shown a non-zero position for this intent. */
@@ -59,6 +66,48 @@ export type Intent = {
   readonly flatSinceMs: number | null;
   readonly phase: IntentPhase;
   readonly createdMs: number;
+};
+
+/**
+ * The protection policies' memory for one position. The stop level the engine wants is the
+ * intent's `stopLoss.triggerTicks`: it only ever tightens. Getting the venue's stop there is one
+ * change at a time (an amend of our stop order, or the position's own stop), rate-limited.
+ */
+export type Guard = {
+  /** Best trigger price since the trailing activated; null until it does. */
+  readonly trailPeakTicks: number | null;
+  readonly breakevenDone: boolean;
+  /** When a change of the venue's stop was last sent (the trailing's rate limit). */
+  readonly stopChangedMs: number | null;
+  /** No change of the stop before this (after a refusal: backing off); 0 for none. */
+  readonly stopRetryAtMs: number;
+  readonly stopChangeFailures: number;
+  /** Attached mode: the position stop the venue last acknowledged from us (its reports may lag). */
+  readonly ackedStopTicks: number | null;
+  /** A change of the position's own stop (attached mode) sent and not yet answered. */
+  readonly positionStop: PositionStopInFlight | null;
+  /** The venue's trailing stop (venue mode): not asked yet, asked, set, or refused (bot-managed then). */
+  readonly venueTrailing: 'none' | 'sent' | 'set' | 'refused';
+  /** The aged position's reduce-only limit exit, its price, and when its price last moved. */
+  readonly agedExitOrder: OrderKey | null;
+  readonly agedExitAttempts: number;
+  readonly agedExitTicks: number | null;
+  readonly agedSteppedMs: number | null;
+  /** The review timer armed for the policies (time-driven steps, coalesced stop changes); null if none. */
+  readonly reviewAtMs: number | null;
+};
+
+export type PositionStopInFlight = {
+  readonly commandId: number;
+  readonly change: PositionStopChange;
+  readonly sentMs: number;
+  /** Set when the outcome is unknown: settled by the next snapshot asked for after this time. */
+  readonly unknownSinceMs: number | null;
+};
+
+export const freshGuard: Guard = {
+  trailPeakTicks: null, breakevenDone: false, stopChangedMs: null, stopRetryAtMs: 0, stopChangeFailures: 0, ackedStopTicks: null, positionStop: null,
+  venueTrailing: 'none', agedExitOrder: null, agedExitAttempts: 0, agedExitTicks: null, agedSteppedMs: null, reviewAtMs: null,
 };
 
 export function isActive(intent: Intent): boolean {

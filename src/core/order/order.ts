@@ -12,6 +12,7 @@
 import { assertNever } from '../assert.ts';
 import type { OrderReport, RejectCode } from '../events.ts';
 import type { IntentId, OrderRole, VenueOrderId } from '../ids.ts';
+import type { Amendment } from '../commands.ts';
 import type { OrderSpec, VenueOrderStatus } from '../types.ts';
 
 export type OrderKey = string;
@@ -42,6 +43,19 @@ type OrderBase = {
   readonly cancelRequestedMs: number | null;
   /** Cancels sent so far (bounded: a cancel that raced the create is sent again, a few times). */
   readonly cancelRequests: number;
+  /**
+   * Our amend sent and not yet settled (at most one per order: a second could land after a
+   * newer one and undo it). `spec` stays what the venue confirmed until it is settled.
+   */
+  readonly amending: PendingAmend | null;
+};
+
+export type PendingAmend = {
+  readonly commandId: number;
+  readonly amendment: Amendment;
+  readonly sentMs: number;
+  /** The reply was lost: settled by asking the venue for the order (its fields say whether it landed). */
+  readonly unknown: boolean;
 };
 
 export type TerminalStatus = 'filled' | 'cancelled' | 'rejected' | 'expired';
@@ -82,7 +96,7 @@ export function isAcknowledged(order: Order): boolean {
 export type NewOrder = Pick<OrderBase, 'key' | 'intentId' | 'role' | 'spec' | 'createdMs'>;
 
 export function newPendingOrder(base: NewOrder): Order {
-  return { ...base, fillsLots: 0, reportedFilledLots: 0, venueUpdatedMs: 0, cancelWanted: false, cancelRequestedMs: null, cancelRequests: 0, status: 'pending' };
+  return { ...base, fillsLots: 0, reportedFilledLots: 0, venueUpdatedMs: 0, cancelWanted: false, cancelRequestedMs: null, cancelRequests: 0, amending: null, status: 'pending' };
 }
 
 export function markCancelRequested(order: Order, atMs: number): Order {
@@ -172,7 +186,9 @@ const statusRank: Readonly<Record<VenueOrderStatus, number>> = {
  * A venue report (stream push, REST snapshot, or answer to a query). Reports are ordered by
  * venue update time and cumulative filled quantity; a stale one changes nothing.
  */
-export function onReport(order: Order, report: OrderReport): Order {
+export function onReport(reported: Order, report: OrderReport): Order {
+  // A report showing the pending amend's fields: it landed (the stream can beat the reply).
+  const order = reported.amending !== null && reportShowsAmend(reported.amending, report) ? onAmendLanded(reported) : reported;
   const stale = report.venueUpdatedMs < order.venueUpdatedMs && report.filledLots <= order.reportedFilledLots;
   if (stale) return order;
   const reportedFilledLots = Math.max(order.reportedFilledLots, report.filledLots);
@@ -250,6 +266,41 @@ function withVenueStatus(base: OrderBase, status: VenueOrderStatus, venueOrderId
 }
 
 function baseOf(order: Order): OrderBase {
-  const { key, intentId, role, spec, fillsLots, reportedFilledLots, venueUpdatedMs, createdMs, cancelWanted, cancelRequestedMs, cancelRequests } = order;
-  return { key, intentId, role, spec, fillsLots, reportedFilledLots, venueUpdatedMs, createdMs, cancelWanted, cancelRequestedMs, cancelRequests };
+  const { key, intentId, role, spec, fillsLots, reportedFilledLots, venueUpdatedMs, createdMs, cancelWanted, cancelRequestedMs, cancelRequests, amending } = order;
+  return { key, intentId, role, spec, fillsLots, reportedFilledLots, venueUpdatedMs, createdMs, cancelWanted, cancelRequestedMs, cancelRequests, amending };
+}
+
+/** The spec with an amendment applied: what the venue holds once the amend landed. */
+export function amendedSpec(spec: OrderSpec, amendment: Amendment): OrderSpec {
+  const { type } = spec;
+  const sized = amendment.sizeLots === undefined ? spec : { ...spec, sizeLots: amendment.sizeLots };
+  if (type.kind === 'stop-market' && amendment.triggerTicks !== undefined) return { ...sized, type: { ...type, triggerTicks: amendment.triggerTicks } };
+  if (type.kind === 'limit' && amendment.priceTicks !== undefined) return { ...sized, type: { ...type, priceTicks: amendment.priceTicks } };
+  return sized;
+}
+
+export function markAmendSent(order: Order, commandId: number, amendment: Amendment, atMs: number): Order {
+  return { ...order, amending: { commandId, amendment, sentMs: atMs, unknown: false } };
+}
+
+/** The venue confirmed our amend (its reply, or a report showing its fields): the spec is what it holds now. */
+export function onAmendLanded(order: Order): Order {
+  return order.amending === null ? order : { ...order, spec: amendedSpec(order.spec, order.amending.amendment), amending: null };
+}
+
+/** The amend did not happen (refused, or the venue shows the order without it). */
+export function onAmendFailed(order: Order): Order {
+  return order.amending === null ? order : { ...order, amending: null };
+}
+
+export function onAmendUnknown(order: Order): Order {
+  return order.amending === null ? order : { ...order, amending: { ...order.amending, unknown: true } };
+}
+
+/** Whether a venue report shows every field the pending amend asked for. */
+export function reportShowsAmend(amending: PendingAmend, report: OrderReport): boolean {
+  const { triggerTicks, sizeLots, priceTicks } = amending.amendment;
+  return (triggerTicks === undefined || report.triggerTicks === triggerTicks)
+    && (sizeLots === undefined || report.sizeLots === sizeLots)
+    && (priceTicks === undefined || report.priceTicks === priceTicks);
 }

@@ -15,7 +15,8 @@ import type { Fill, OrderReport } from '../events.ts';
 import type { ParsedClientOrderId } from '../ids.ts';
 import { parseClientOrderId } from '../ids.ts';
 import type { Intent } from '../intent/intent.ts';
-import { isActive } from '../intent/intent.ts';
+import { freshGuard, isActive } from '../intent/intent.ts';
+import { emptyPlan } from '../protection/plan.ts';
 import type { Order } from '../order/order.ts';
 import { isAcknowledged, isLive, newPendingOrder, onReport } from '../order/order.ts';
 import { oppositeSide } from '../types.ts';
@@ -138,7 +139,9 @@ function newRestoredIntent(ctx: Ctx, order: Order, ours: ParsedClientOrderId): I
     stopLoss: { triggerTicks: stopTicks, triggerBy: spec.stopLoss?.triggerBy ?? ctx.state.config.stopTriggerBy },
     takeProfitTicks,
     protection: entry && spec.stopLoss !== undefined ? 'attached' : 'separate',
-    entryOrder: null, stopOrder: null, stopAttempts: 0, replacedStops: [], takeProfitOrder: null, exitOrder: null, exitAttempts: 0,
+    entryOrder: null, stopOrder: null, stopAttempts: 0, replacedStops: [], takeProfitOrders: [], exitOrder: null, exitAttempts: 0,
+    // What the venue cannot tell us (a ladder's plan, trailing, age limits) is lost without the journal.
+    plan: emptyPlan, guard: freshGuard,
     // Orders that protect or close a position mean the position was there.
     positionSeenMs: entry ? null : ctx.atMs, stopConfirmedMs: null, flatSinceMs: null,
     phase: entry ? { name: 'entering' } : { name: 'open', sinceMs: ctx.atMs },
@@ -155,10 +158,12 @@ function linkOrder(intent: Intent, order: Order, ours: ParsedClientOrderId): Int
         ? { ...intent, stopOrder: order.key, stopAttempts: Math.max(intent.stopAttempts, ours.attempt) }
         : intent;
     case 'take-profit': {
-      if (intent.takeProfitOrder !== null) return intent;
-      const takeProfitTicks = order.spec.type.kind === 'limit' ? order.spec.type.priceTicks : intent.takeProfitTicks;
-      return { ...intent, takeProfitOrder: order.key, takeProfitTicks };
+      if (intent.takeProfitOrders.includes(order.key)) return intent;
+      const takeProfitTicks = intent.takeProfitTicks ?? (order.spec.type.kind === 'limit' ? order.spec.type.priceTicks : null);
+      return { ...intent, takeProfitOrders: [...intent.takeProfitOrders, order.key], takeProfitTicks };
     }
+    case 'age-exit':
+      return { ...intent, guard: { ...intent.guard, agedExitOrder: order.key, agedExitAttempts: Math.max(intent.guard.agedExitAttempts, ours.attempt) } };
     case 'exit':
       return { ...intent, exitOrder: order.key, exitAttempts: Math.max(intent.exitAttempts, ours.attempt) };
     default:

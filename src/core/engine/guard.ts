@@ -1,0 +1,364 @@
+// The protection policies in the engine: evaluates them (protection/policies.ts) for an open
+// position and carries out what they decide, one venue change at a time.
+//
+//   - the wanted stop level (`intent.stopLoss.triggerTicks`) only tightens; the venue's stop is
+//     moved toward it by an amend of our stop order (separate mode) or by the position's own stop
+//     (attached mode, Bybit trading-stop), at most one change in flight, at most one per the
+//     trailing's `amendEveryMs`: ticks in between coalesce into the newest level;
+//   - a stop order larger than the position (after a take-profit rung filled) is amended down to
+//     exactly what it must cover, in the same amend;
+//   - the venue's own trailing stop (venue mode) is set once the position shows; refused, the bot
+//     trails instead;
+//   - the aged position's limit exit is placed, repriced by amend, and placed again if it ends
+//     while the position remains.
+//
+// Invariants: nothing here ever sends a looser stop (asserted at the send); a change whose outcome
+// is unknown is settled (by a query, or a snapshot) before another is sent.
+
+import { assert } from '../assert.ts';
+import type { Amendment, PositionStopChange } from '../commands.ts';
+import type { EventOf } from '../events.ts';
+import { clientOrderIdFor } from '../ids.ts';
+import type { ClientOrderId } from '../ids.ts';
+import { ticksToPrice } from '../instrument.ts';
+import type { Guard, Intent } from '../intent/intent.ts';
+import { isActive } from '../intent/intent.ts';
+import type { Order } from '../order/order.ts';
+import { filledLots, isAcknowledged, isTerminal, markAmendSent, newPendingOrder, onAmendFailed, onAmendLanded, onAmendUnknown } from '../order/order.ts';
+import { averageEntryTicks } from '../position/ledger.ts';
+import type { Position } from '../position/position.ts';
+import type { GuardDecision } from '../protection/policies.ts';
+import { evaluateGuards, isTighter } from '../protection/policies.ts';
+import { distanceTicks } from '../protection/plan.ts';
+import type { Side } from '../types.ts';
+import { oppositeSide } from '../types.ts';
+import type { Ctx } from './context.ts';
+import { instrumentOf, nextSeq, notify, putOrder, queryOrder, startTimer, submitOrder } from './context.ts';
+import { coverLots, orderOf, putIntent, startExit } from './protect.ts';
+import { recheckSoon } from './snapshots.ts';
+
+/** Past this many refused changes in a row the stop stays where the venue has it, and the operator is told. */
+const stopChangeFailuresMax = 5;
+const stopRetryBaseMs = 1_000;
+const stopRetryMaxMs = 60_000;
+const agedExitAttemptsMax = 20;
+
+export function runGuards(ctx: Ctx, start: Intent, position: Position, sizeLots: number): void {
+  if (start.phase.name !== 'open') return;
+  const side: Side = sizeLots > 0 ? 'buy' : 'sell';
+  const instrument = instrumentOf(ctx, start.symbol);
+  const market = ctx.state.markets.get(start.symbol);
+  const triggerPriceTicks = (start.stopLoss.triggerBy === 'mark' ? market?.markTicks : market?.lastTicks) ?? null;
+  const outcome = evaluateGuards({
+    atMs: ctx.atMs, side, sizeLots: Math.abs(sizeLots), averageEntryTicks: averageEntryTicks(position), triggerPriceTicks,
+    lastTicks: market?.lastTicks ?? null, stopTicks: start.stopLoss.triggerTicks, venueStopTicks: venueStopTicks(ctx, start, position),
+    openedMs: start.positionSeenMs ?? ctx.atMs, firstTargetFilled: firstTargetFilled(ctx, start), takerFeePpm: ctx.state.config.takerFeePpm,
+    plan: start.plan, botTrailing: botTrails(start), guard: start.guard,
+    price: (ticks) => (instrument === undefined ? `${ticks} ticks` : ticksToPrice(instrument, ticks)),
+  });
+  let intent = outcome.guard === start.guard ? start : putIntent(ctx, { ...start, guard: outcome.guard });
+  for (const decision of outcome.decisions) {
+    intent = apply(ctx, intent, decision, side);
+    if (!isActive(intent) || intent.phase.name !== 'open') return;
+  }
+  intent = syncStop(ctx, intent, position, sizeLots);
+  intent = syncVenueTrailing(ctx, intent, position, sizeLots);
+  intent = syncAgedExit(ctx, intent, sizeLots);
+  armReview(ctx, intent, outcome.reviewAtMs);
+}
+
+function apply(ctx: Ctx, intent: Intent, decision: GuardDecision, side: Side): Intent {
+  switch (decision.kind) {
+    case 'tighten-stop': {
+      assert(isTighter(side, decision.triggerTicks, intent.stopLoss.triggerTicks), `${intent.id}: a policy asked to loosen the stop`);
+      if (decision.reason === 'breakeven') {
+        notify(ctx, 'info', 'stop-to-breakeven', intent.symbol, `${intent.id}: first target filled; moving the stop to breakeven ${price(ctx, intent, decision.triggerTicks)} (fees included)`);
+      }
+      return putIntent(ctx, { ...intent, stopLoss: { ...intent.stopLoss, triggerTicks: decision.triggerTicks } });
+    }
+    case 'exit':
+      return startExit(ctx, intent, decision.reason, false);
+    case 'aged-exit':
+      notify(ctx, 'info', 'aged-exit', intent.symbol, `${intent.id} ${decision.text}`, { ageMs: ctx.atMs - (intent.positionSeenMs ?? ctx.atMs), priceTicks: decision.priceTicks });
+      return intent; // the price is in the guard now; syncAgedExit places or moves the order
+    default:
+      return decision satisfies never;
+  }
+}
+
+/** The bot moves the stop itself: bot mode, or venue mode the venue refused (or cannot do: separate stops). */
+function botTrails(intent: Intent): boolean {
+  const { trailing } = intent.plan;
+  if (trailing === null) return false;
+  return trailing.mode === 'bot' || intent.protection !== 'attached' || intent.guard.venueTrailing === 'refused';
+}
+
+function firstTargetFilled(ctx: Ctx, intent: Intent): boolean {
+  const first = orderOf(ctx, intent.takeProfitOrders[0] ?? null);
+  return first !== null && filledLots(first) > 0;
+}
+
+/** The stop level the venue holds for this intent, as far as it has confirmed it. */
+function venueStopTicks(ctx: Ctx, intent: Intent, position: Position): number | null {
+  if (intent.protection === 'separate') {
+    const stop = orderOf(ctx, intent.stopOrder);
+    return stop !== null && isAcknowledged(stop) && stop.spec.type.kind === 'stop-market' ? stop.spec.type.triggerTicks : null;
+  }
+  const reported = position.venue?.stopLossTicks ?? null;
+  const acked = intent.guard.ackedStopTicks;
+  if (reported === null || acked === null) return reported ?? acked;
+  const side: Side = intent.side;
+  return isTighter(side, acked, reported) ? acked : reported;
+}
+
+/** The venue's report of the position is as new as the newest fill, and agrees with the fills. */
+function isCurrent(position: Position): boolean {
+  return position.venue !== null && position.venue.seq >= position.lastFillSeq && position.venue.sizeLots === position.sizeLots;
+}
+
+function stopChangeAllowedAtMs(intent: Intent): number {
+  const every = intent.plan.trailing?.amendEveryMs ?? 0;
+  const sinceLast = intent.guard.stopChangedMs === null ? 0 : intent.guard.stopChangedMs + every;
+  return Math.max(sinceLast, intent.guard.stopRetryAtMs);
+}
+
+/** Moves the venue's stop toward the wanted level (and a stop order's size down to what it covers). */
+function syncStop(ctx: Ctx, intent: Intent, position: Position, sizeLots: number): Intent {
+  if (intent.guard.stopChangeFailures >= stopChangeFailuresMax) return intent;
+  switch (intent.protection) {
+    case 'separate':
+      return syncStopOrder(ctx, intent, position, sizeLots);
+    case 'attached':
+      return syncPositionStop(ctx, intent, position);
+    case 'watch':
+      return intent;
+    default:
+      return intent.protection satisfies never;
+  }
+}
+
+function syncStopOrder(ctx: Ctx, intent: Intent, position: Position, sizeLots: number): Intent {
+  const stop = orderOf(ctx, intent.stopOrder);
+  if (stop === null || stop.status !== 'accepted' || stop.amending !== null || stop.cancelRequestedMs !== null || stop.spec.type.kind !== 'stop-market') return intent;
+  const amendment: { triggerTicks?: number; sizeLots?: number } = {};
+  const wanted = intent.stopLoss.triggerTicks;
+  if (isTighter(intent.side, wanted, stop.spec.type.triggerTicks)) amendment.triggerTicks = wanted;
+  // Down to exactly the open size once nothing can add to it (the entry is over) and the fills
+  // and the venue's report agree on it: a size that is still moving is left over-covered.
+  const entry = orderOf(ctx, intent.entryOrder);
+  const settled = (entry === null || isTerminal(entry)) && isCurrent(position);
+  const coverTarget = coverLots(ctx, intent, sizeLots);
+  if (settled && coverTarget > 0 && coverTarget < stop.spec.sizeLots) amendment.sizeLots = coverTarget;
+  if (amendment.triggerTicks === undefined && amendment.sizeLots === undefined) return intent;
+  const allowedAtMs = amendment.triggerTicks === undefined ? intent.guard.stopRetryAtMs : stopChangeAllowedAtMs(intent);
+  if (ctx.atMs < allowedAtMs) return wantReview(ctx, intent, allowedAtMs);
+  sendAmend(ctx, stop, amendment);
+  const moved = amendment.triggerTicks === undefined ? '' : `trigger ${price(ctx, intent, stop.spec.type.triggerTicks)} -> ${price(ctx, intent, amendment.triggerTicks)}`;
+  const sized = amendment.sizeLots === undefined ? '' : `${moved === '' ? '' : ', '}size ${stop.spec.sizeLots} -> ${amendment.sizeLots} lots (the open size)`;
+  notify(ctx, 'info', 'stop-amend', intent.symbol, `${intent.id}: amending stop ${stop.key}: ${moved}${sized}`);
+  return putIntent(ctx, { ...intent, guard: { ...intent.guard, stopChangedMs: amendment.triggerTicks === undefined ? intent.guard.stopChangedMs : ctx.atMs } });
+}
+
+function syncPositionStop(ctx: Ctx, intent: Intent, position: Position): Intent {
+  const { guard } = intent;
+  if (guard.positionStop !== null || position.venue === null || position.venue.sizeLots === 0) return intent;
+  const current = venueStopTicks(ctx, intent, position);
+  // Until the venue shows the stop armed with the fill there is nothing to move (checkAttachedStop
+  // watches for a position that shows without one).
+  if (current === null || !isTighter(intent.side, intent.stopLoss.triggerTicks, current)) return intent;
+  const allowedAtMs = stopChangeAllowedAtMs(intent);
+  if (ctx.atMs < allowedAtMs) return wantReview(ctx, intent, allowedAtMs);
+  const change: PositionStopChange = { kind: 'stop-loss', stopLoss: intent.stopLoss };
+  notify(ctx, 'info', 'stop-amend', intent.symbol, `${intent.id}: moving the position's stop ${price(ctx, intent, current)} -> ${price(ctx, intent, intent.stopLoss.triggerTicks)}`);
+  return putIntent(ctx, { ...intent, guard: { ...guard, stopChangedMs: ctx.atMs, positionStop: sendPositionStop(ctx, intent.symbol, change) } });
+}
+
+function syncVenueTrailing(ctx: Ctx, intent: Intent, position: Position, sizeLots: number): Intent {
+  const { trailing } = intent.plan;
+  const { guard } = intent;
+  if (trailing?.mode !== 'venue' || intent.protection !== 'attached' || guard.venueTrailing !== 'none' || guard.positionStop !== null) return intent;
+  if (position.venue === null || position.venue.sizeLots === 0 || sizeLots === 0) return intent;
+  const entry = averageEntryTicks(position);
+  const fromTicks = trailing.activationTicks ?? (entry === null ? null : Math.round(entry));
+  if (fromTicks === null) return intent;
+  const change: PositionStopChange = { kind: 'trailing', distanceTicks: distanceTicks(trailing.callback, fromTicks), activationTicks: trailing.activationTicks };
+  const activation = trailing.activationTicks === null ? 'at once' : `from ${price(ctx, intent, trailing.activationTicks)}`;
+  notify(ctx, 'info', 'venue-trailing', intent.symbol, `${intent.id}: handing the trailing stop to the venue: ${price(ctx, intent, change.distanceTicks)} behind the best price, ${activation}`);
+  return putIntent(ctx, { ...intent, guard: { ...guard, venueTrailing: 'sent', positionStop: sendPositionStop(ctx, intent.symbol, change) } });
+}
+
+/** Places the aged position's limit exit at the guard's price, reprices it, or places it again. */
+function syncAgedExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
+  const { guard } = intent;
+  if (guard.agedExitTicks === null || sizeLots === 0) return intent;
+  const order = orderOf(ctx, guard.agedExitOrder);
+  if (order !== null && !isTerminal(order)) {
+    const priced = order.spec.type.kind === 'limit' ? order.spec.type.priceTicks : null;
+    if (order.status === 'accepted' && order.amending === null && order.cancelRequestedMs === null && priced !== guard.agedExitTicks) {
+      sendAmend(ctx, order, { priceTicks: guard.agedExitTicks });
+    }
+    return intent;
+  }
+  if (guard.agedExitAttempts >= agedExitAttemptsMax) return startExit(ctx, intent, `the aged-position exit ended ${agedExitAttemptsMax} times without closing the position`, false);
+  const attempt = guard.agedExitAttempts + 1;
+  const key = clientOrderIdFor(intent.orderIdBase, 'age-exit', attempt);
+  putOrder(ctx, newPendingOrder({
+    key, intentId: intent.id, role: 'age-exit', createdMs: ctx.atMs,
+    spec: { symbol: intent.symbol, side: oppositeSide(intent.side), sizeLots: Math.abs(sizeLots), reduceOnly: true, type: { kind: 'limit', priceTicks: guard.agedExitTicks, postOnly: false } },
+  }));
+  submitOrder(ctx, key);
+  return putIntent(ctx, { ...intent, guard: { ...guard, agedExitOrder: key, agedExitAttempts: attempt } });
+}
+
+function sendAmend(ctx: Ctx, order: Order, amendment: Amendment): void {
+  if (amendment.triggerTicks !== undefined && order.spec.type.kind === 'stop-market') {
+    const closingSide = order.spec.side;
+    // A sell stop protects a long: tighter is higher.
+    assert(isTighter(oppositeSide(closingSide), amendment.triggerTicks, order.spec.type.triggerTicks), `${order.key}: an amend would loosen the stop`);
+  }
+  const commandId = nextSeq(ctx);
+  putOrder(ctx, markAmendSent(order, commandId, amendment, ctx.atMs));
+  ctx.out.push({ type: 'AmendOrder', commandId, clientOrderId: order.key as ClientOrderId, symbol: order.spec.symbol, amendment });
+}
+
+function sendPositionStop(ctx: Ctx, symbol: string, change: PositionStopChange): Guard['positionStop'] {
+  const commandId = nextSeq(ctx);
+  ctx.out.push({ type: 'SetPositionStop', commandId, symbol, change });
+  return { commandId, change, sentMs: ctx.atMs, unknownSinceMs: null };
+}
+
+function wantReview(ctx: Ctx, intent: Intent, atMs: number): Intent {
+  return armReview(ctx, intent, atMs);
+}
+
+/** One review timer per intent, at the earliest time wanted. */
+function armReview(ctx: Ctx, intent: Intent, atMs: number | null): Intent {
+  if (atMs === null || atMs <= ctx.atMs) return intent;
+  const armed = intent.guard.reviewAtMs;
+  if (armed !== null && armed > ctx.atMs && armed <= atMs) return intent;
+  startTimer(ctx, { kind: 'review', intentId: intent.id }, atMs - ctx.atMs);
+  return putIntent(ctx, { ...intent, guard: { ...intent.guard, reviewAtMs: atMs } });
+}
+
+/** The review timer fired: look again (evaluateSymbol runs the policies). */
+export function onReviewTimer(ctx: Ctx, intentId: Intent['id']): string | null {
+  const intent = ctx.state.intents.get(intentId);
+  if (intent === undefined || !isActive(intent)) return null;
+  if (intent.guard.reviewAtMs !== null && intent.guard.reviewAtMs <= ctx.atMs) putIntent(ctx, { ...intent, guard: { ...intent.guard, reviewAtMs: null } });
+  return intent.symbol;
+}
+
+// Replies to our changes.
+
+export function onAmendReply(ctx: Ctx, event: EventOf<'OrderAmendAcked'> | EventOf<'OrderAmendRejected'> | EventOf<'OrderAmendUnknown'>): void {
+  const order = ctx.state.orders.get(event.clientOrderId);
+  if (order === undefined || order.amending?.commandId !== event.commandId) return; // settled already (a report showed it)
+  switch (event.type) {
+    case 'OrderAmendAcked':
+      putOrder(ctx, onAmendLanded(order));
+      resetFailures(ctx, order);
+      return;
+    case 'OrderAmendUnknown':
+      notify(ctx, 'warn', 'amend-unknown', order.spec.symbol, `${order.key}: amend ${event.reason}; asking the venue for the order before anything else is changed`);
+      queryOrder(ctx, putOrder(ctx, onAmendUnknown(order)));
+      return;
+    case 'OrderAmendRejected': {
+      putOrder(ctx, onAmendFailed(order));
+      const intent = order.intentId === null ? undefined : ctx.state.intents.get(order.intentId);
+      if (intent === undefined || !isActive(intent)) return;
+      if (order.role === 'stop' && event.code === 'trigger-crossed') {
+        startExit(ctx, intent, `the stop could not be moved to ${price(ctx, intent, intent.stopLoss.triggerTicks)}: the market is already past it`, true);
+        return;
+      }
+      if (event.code === 'not-found') return; // the order ended; its reports say how
+      notify(ctx, 'warn', 'amend-refused', order.spec.symbol, `${order.key}: amend refused (${event.code}): ${event.reason}`);
+      backOff(ctx, intent);
+      return;
+    }
+    default:
+      return event satisfies never;
+  }
+}
+
+/** Our query after a lost amend reply: the venue's order shows whether it landed; a report settles it (order.ts). */
+export function settleUnknownAmend(order: Order): Order {
+  return order.amending?.unknown === true ? onAmendFailed(order) : order;
+}
+
+export function onPositionStopReply(ctx: Ctx, event: EventOf<'PositionStopAcked'> | EventOf<'PositionStopRejected'> | EventOf<'PositionStopUnknown'>): void {
+  const intentId = ctx.state.activeIntentBySymbol.get(event.symbol);
+  const intent = intentId === undefined ? undefined : ctx.state.intents.get(intentId);
+  const inFlight = intent?.guard.positionStop ?? null;
+  if (intent === undefined || inFlight?.commandId !== event.commandId) return;
+  const { guard } = intent;
+  const { change } = inFlight;
+  switch (event.type) {
+    case 'PositionStopAcked':
+      putIntent(ctx, {
+        ...intent,
+        guard: {
+          ...guard, positionStop: null, stopChangeFailures: 0, stopRetryAtMs: 0,
+          ackedStopTicks: change.kind === 'stop-loss' ? change.stopLoss.triggerTicks : guard.ackedStopTicks,
+          venueTrailing: change.kind === 'trailing' ? 'set' : guard.venueTrailing,
+        },
+      });
+      return;
+    case 'PositionStopUnknown':
+      notify(ctx, 'warn', 'position-stop-unknown', event.symbol, `${intent.id}: setting the position's stop: ${event.reason}; a snapshot will show whether it landed`);
+      putIntent(ctx, { ...intent, guard: { ...guard, positionStop: { ...inFlight, unknownSinceMs: ctx.atMs } } });
+      recheckSoon(ctx);
+      return;
+    case 'PositionStopRejected': {
+      const cleared: Intent = { ...intent, guard: { ...guard, positionStop: null } };
+      if (change.kind === 'trailing') {
+        notify(ctx, 'warn', 'venue-trailing-refused', event.symbol, `${intent.id}: the venue refused its trailing stop (${event.code}: ${event.reason}); the bot trails the stop instead`);
+        putIntent(ctx, { ...cleared, guard: { ...cleared.guard, venueTrailing: 'refused' } });
+        return;
+      }
+      if (event.code === 'trigger-crossed') {
+        startExit(ctx, putIntent(ctx, cleared), `the position's stop could not be moved to ${price(ctx, intent, change.stopLoss.triggerTicks)}: the market is already past it`, true);
+        return;
+      }
+      notify(ctx, 'warn', 'position-stop-refused', event.symbol, `${intent.id}: the venue refused the position's stop (${event.code}): ${event.reason}`);
+      backOff(ctx, putIntent(ctx, cleared));
+      return;
+    }
+    default:
+      return event satisfies never;
+  }
+}
+
+/**
+ * A snapshot asked for after a position stop's outcome became unknown has been merged: the
+ * position's reported stop is the venue's truth now, so the change is settled (sent again if the
+ * level is still wanted; the venue answers "not modified" if it had landed).
+ */
+export function settleUnknownPositionStops(ctx: Ctx, snapshotRequestedMs: number): void {
+  for (const intentId of [...ctx.state.activeIntentBySymbol.values()]) {
+    const intent = ctx.state.intents.get(intentId);
+    const inFlight = intent?.guard.positionStop ?? null;
+    if (intent === undefined || inFlight === null || inFlight.unknownSinceMs === null || snapshotRequestedMs < inFlight.unknownSinceMs) continue;
+    const venueTrailing = inFlight.change.kind === 'trailing' ? 'none' : intent.guard.venueTrailing;
+    putIntent(ctx, { ...intent, guard: { ...intent.guard, positionStop: null, venueTrailing } });
+  }
+}
+
+function backOff(ctx: Ctx, intent: Intent): void {
+  const failures = intent.guard.stopChangeFailures + 1;
+  const delayMs = Math.min(stopRetryMaxMs, stopRetryBaseMs * 2 ** (failures - 1));
+  if (failures >= stopChangeFailuresMax) {
+    notify(ctx, 'alarm', 'stop-move-failing', intent.symbol, `${intent.id}: ${failures} changes of the stop refused; it stays at the venue's level, an operator should look`);
+  }
+  putIntent(ctx, { ...intent, guard: { ...intent.guard, stopChangeFailures: failures, stopRetryAtMs: ctx.atMs + delayMs } });
+}
+
+function resetFailures(ctx: Ctx, order: Order): void {
+  const intent = order.intentId === null ? undefined : ctx.state.intents.get(order.intentId);
+  if (intent === undefined || (intent.guard.stopChangeFailures === 0 && intent.guard.stopRetryAtMs === 0)) return;
+  putIntent(ctx, { ...intent, guard: { ...intent.guard, stopChangeFailures: 0, stopRetryAtMs: 0 } });
+}
+
+function price(ctx: Ctx, intent: Intent, ticks: number): string {
+  const instrument = instrumentOf(ctx, intent.symbol);
+  return instrument === undefined ? `${ticks} ticks` : ticksToPrice(instrument, ticks);
+}

@@ -1,0 +1,162 @@
+// The protection policies as pure functions: a view of one open position and its plan in, the
+// policies' new memory and their decisions out. The engine (engine/guard.ts) evaluates them on
+// every event about the symbol and on their review timer, and turns decisions into orders.
+//
+//   trailing (bot mode): once the trigger price reaches the activation, the stop follows the best
+//     price since at the callback distance; if the price crosses that level before the venue's
+//     stop has been moved to it, close at market (the venue's stop is a step behind);
+//   breakeven: after the first take-profit target fills, the stop moves to the entry plus fees;
+//   aged: past the maximum age, a reduce-only limit exit at breakeven (fees included); after the
+//     grace period its price steps toward the market once per interval, never past it; at the
+//     hard limit, a market close.
+//
+// Invariants: a `tighten-stop` decision is always strictly tighter than the view's stop (the
+// engine asserts it again before anything is sent); decisions depend only on the view, so a
+// replay decides the same.
+
+import type { Guard } from '../intent/intent.ts';
+import type { Side } from '../types.ts';
+import type { IntentPlan } from './plan.ts';
+import { distanceTicks } from './plan.ts';
+
+export type GuardView = {
+  readonly atMs: number;
+  /** The position's side: buy is long. */
+  readonly side: Side;
+  readonly sizeLots: number;
+  readonly averageEntryTicks: number | null;
+  /** The price the stop triggers on (mark or last, as the plan says); null before any. */
+  readonly triggerPriceTicks: number | null;
+  /** The last traded price, which a limit exit is priced against; null before any. */
+  readonly lastTicks: number | null;
+  /** The stop level wanted now (only ever tightens). */
+  readonly stopTicks: number;
+  /** The stop level the venue holds, as far as it has confirmed; null if it has confirmed none. */
+  readonly venueStopTicks: number | null;
+  /** When the position was first seen. */
+  readonly openedMs: number;
+  readonly firstTargetFilled: boolean;
+  /** Taker fee rate in millionths, for breakeven prices. */
+  readonly takerFeePpm: number;
+  readonly plan: IntentPlan;
+  /** Whether the bot moves the stop itself (false while the venue trails it). */
+  readonly botTrailing: boolean;
+  readonly guard: Guard;
+  /** Ticks as the instrument's price text, for what the decisions say. */
+  readonly price: (ticks: number) => string;
+};
+
+export type GuardDecision =
+  | { readonly kind: 'tighten-stop'; readonly triggerTicks: number; readonly reason: 'trailing' | 'breakeven' }
+  | { readonly kind: 'exit'; readonly reason: string }
+  /** Place the aged position's limit exit at this price, or move it there. */
+  | { readonly kind: 'aged-exit'; readonly priceTicks: number; readonly text: string };
+
+export type GuardOutcome = {
+  readonly guard: Guard;
+  readonly decisions: readonly GuardDecision[];
+  /** The next time the policies want to look again without any event; null for never. */
+  readonly reviewAtMs: number | null;
+};
+
+/** Is `a` a tighter stop than `b` for a position on `side` (closer to the price, above for a long)? */
+export function isTighter(side: Side, a: number, b: number): boolean {
+  return side === 'buy' ? a > b : a < b;
+}
+
+/** Has the price reached a stop level (at or through it)? */
+export function isStopCrossed(side: Side, priceTicks: number, stopTicks: number): boolean {
+  return side === 'buy' ? priceTicks <= stopTicks : priceTicks >= stopTicks;
+}
+
+/**
+ * The price at which closing the position loses nothing, fees included: the entry moved by the
+ * entry's and the exit's taker fee, rounded away from the entry (a tick more, never a tick less).
+ */
+export function breakevenTicks(side: Side, averageEntryTicks: number, takerFeePpm: number): number {
+  const factor = (2 * takerFeePpm) / 1_000_000;
+  return side === 'buy' ? Math.ceil(averageEntryTicks * (1 + factor) - 1e-9) : Math.floor(averageEntryTicks * (1 - factor) + 1e-9);
+}
+
+export function evaluateGuards(view: GuardView): GuardOutcome {
+  const decisions: GuardDecision[] = [];
+  let { guard } = view;
+  let stopTicks = view.stopTicks;
+  const reviews: number[] = [];
+
+  const trailing = view.plan.trailing;
+  if (trailing !== null && view.botTrailing && view.triggerPriceTicks !== null) {
+    const price = view.triggerPriceTicks;
+    const activated = guard.trailPeakTicks !== null || trailing.activationTicks === null || !isTighter(view.side, trailing.activationTicks, price);
+    if (activated) {
+      const peak = guard.trailPeakTicks === null || isTighter(view.side, price, guard.trailPeakTicks) ? price : guard.trailPeakTicks;
+      if (peak !== guard.trailPeakTicks) guard = { ...guard, trailPeakTicks: peak };
+      const distance = distanceTicks(trailing.callback, peak);
+      const level = view.side === 'buy' ? peak - distance : peak + distance;
+      if (level > 0 && isTighter(view.side, level, stopTicks)) {
+        decisions.push({ kind: 'tighten-stop', triggerTicks: level, reason: 'trailing' });
+        stopTicks = level;
+      }
+      const venueBehind = view.venueStopTicks === null || isTighter(view.side, stopTicks, view.venueStopTicks);
+      if (isStopCrossed(view.side, price, stopTicks) && venueBehind) {
+        const venueStop = view.venueStopTicks === null ? 'none' : view.price(view.venueStopTicks);
+        decisions.push({ kind: 'exit', reason: `trailing stop ${view.price(stopTicks)} reached at ${view.price(price)} before the venue's stop (${venueStop}) was moved to it` });
+        return { guard, decisions, reviewAtMs: null };
+      }
+    }
+  }
+
+  if (view.plan.breakevenAfterFirstTarget && view.firstTargetFilled && !guard.breakevenDone && view.averageEntryTicks !== null) {
+    guard = { ...guard, breakevenDone: true };
+    const level = breakevenTicks(view.side, view.averageEntryTicks, view.takerFeePpm);
+    if (isTighter(view.side, level, stopTicks)) decisions.push({ kind: 'tighten-stop', triggerTicks: level, reason: 'breakeven' });
+  }
+
+  const aged = view.plan.aged;
+  if (aged !== null) {
+    const ageMs = view.atMs - view.openedMs;
+    if (ageMs >= aged.hardLimitMs) {
+      decisions.push({ kind: 'exit', reason: `aged position: ${formatAge(ageMs)} old, past the hard limit of ${formatAge(aged.hardLimitMs)}` });
+      return { guard, decisions, reviewAtMs: null };
+    }
+    reviews.push(view.openedMs + aged.hardLimitMs);
+    if (ageMs < aged.maxAgeMs) {
+      reviews.push(view.openedMs + aged.maxAgeMs);
+    } else if (guard.agedExitTicks === null) {
+      if (view.averageEntryTicks !== null) {
+        const price = breakevenTicks(view.side, view.averageEntryTicks, view.takerFeePpm);
+        decisions.push({ kind: 'aged-exit', priceTicks: price, text: `aged position: ${formatAge(ageMs)} old, exit at breakeven ${view.price(price)} (fees included)` });
+        guard = { ...guard, agedExitTicks: price, agedSteppedMs: view.atMs };
+        reviews.push(view.openedMs + aged.maxAgeMs + aged.graceMs);
+      }
+    } else {
+      const steppingFromMs = view.openedMs + aged.maxAgeMs + aged.graceMs;
+      const nextStepMs = Math.max(steppingFromMs, (guard.agedSteppedMs ?? 0) + aged.stepEveryMs);
+      if (view.atMs >= nextStepMs && view.lastTicks !== null) {
+        const current = guard.agedExitTicks;
+        const step = distanceTicks(aged.step, current);
+        // Toward the market, never past it: a long's sell limit walks down to the last price.
+        const next = view.side === 'buy' ? Math.max(view.lastTicks, current - step) : Math.min(view.lastTicks, current + step);
+        if (next !== current) {
+          decisions.push({ kind: 'aged-exit', priceTicks: next, text: `aged position: ${formatAge(ageMs)} old, exit price stepped from ${view.price(current)} to ${view.price(next)} toward the market (${view.price(view.lastTicks)})` });
+        }
+        guard = { ...guard, agedExitTicks: next, agedSteppedMs: view.atMs };
+        reviews.push(view.atMs + aged.stepEveryMs);
+      } else {
+        reviews.push(nextStepMs);
+      }
+    }
+  }
+  const future = reviews.filter((atMs) => atMs > view.atMs);
+  return { guard, decisions, reviewAtMs: future.length === 0 ? null : Math.min(...future) };
+}
+
+/** An age as an operator reads it: 4h05m, 12m30s, 950ms. */
+export function formatAge(ms: number): string {
+  if (ms < 1_000) return `${ms}ms`;
+  const seconds = Math.floor(ms / 1_000);
+  const hours = Math.floor(seconds / 3_600);
+  const minutes = Math.floor((seconds % 3_600) / 60);
+  if (hours > 0) return `${hours}h${String(minutes).padStart(2, '0')}m`;
+  return `${minutes}m${String(seconds % 60).padStart(2, '0')}s`;
+}

@@ -1,0 +1,188 @@
+// The protection policies inside the engine: what goes to the venue, one change at a time.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Command, CommandOf } from '../../src/core/commands.ts';
+import { step } from '../../src/core/engine/step.ts';
+import type { Event, EventOf } from '../../src/core/events.ts';
+import type { ClientOrderId } from '../../src/core/ids.ts';
+import type { ProtectionRequest } from '../../src/core/protection/plan.ts';
+import type { EngineState } from '../../src/core/state.ts';
+import { acked, applyAll, engine, fill, notices, openMarket, position, report, submits, ticker } from '../support/events.ts';
+
+const trailing: ProtectionRequest = { trailing: { mode: 'bot', activation: { percent: 1 }, callback: { percent: 0.5 }, amendEveryMs: 1_000 } };
+
+function amends(commands: readonly Command[]): CommandOf<'AmendOrder'>[] {
+  return commands.filter((command): command is CommandOf<'AmendOrder'> => command.type === 'AmendOrder');
+}
+
+function positionStops(commands: readonly Command[]): CommandOf<'SetPositionStop'>[] {
+  return commands.filter((command): command is CommandOf<'SetPositionStop'> => command.type === 'SetPositionStop');
+}
+
+function timers(commands: readonly Command[]): CommandOf<'StartTimer'>[] {
+  return commands.filter((command): command is CommandOf<'StartTimer'> => command.type === 'StartTimer');
+}
+
+function amendAcked(clientOrderId: string, commandId: number, atMs: number): Event {
+  return { type: 'OrderAmendAcked', atMs, commandId, clientOrderId: clientOrderId as ClientOrderId };
+}
+
+/** A separate-stop long of 0.010 BTC at 65,000 with its stop working, at t=100. */
+function openLong(protection: ProtectionRequest, extra: Partial<EventOf<'OpenRequested'>> = {}): EngineState {
+  const state = engine({ attachedStops: false });
+  applyAll(state, [
+    openMarket('r1', 10, { protection, ...extra }),
+    acked('t-1-e', 'v1', 20),
+    report('t-1-e', 'v1', 'filled', 10, 30),
+    fill('t-1-e', 'v1', 'x1', 10, 650_000, 1, 30),
+    position(10, 1, 30),
+  ]);
+  applyAll(state, [acked('t-1-sl', 'v2', 40), report('t-1-sl', 'v2', 'untriggered', 0, 40, { side: 'sell', orderKind: 'stop-market', triggerTicks: 643_500, reduceOnly: true })]);
+  return state;
+}
+
+describe('bot-managed trailing stop, separate stop order', () => {
+  it('amends the stop as the price rises, one amend in flight, never loosening, coalescing bursts', () => {
+    const state = openLong(trailing);
+    assert.equal(state.orders.get('t-1-sl')?.status, 'accepted');
+    assert.deepEqual(amends(step(state, ticker(656_000, 100))), [], 'below the activation at 65,650');
+    const [first] = amends(step(state, ticker(660_000, 200)));
+    assert.deepEqual(first?.amendment, { triggerTicks: 660_000 - 3_300 });
+    assert.deepEqual(amends(step(state, ticker(662_000, 300))), [], 'one amend in flight');
+    // The stop is where the venue confirmed it; the level moved on meanwhile, but inside the rate
+    // limit: no amend now, a review at 1,200 instead, and the ticks until then coalesce.
+    const held = step(state, amendAcked('t-1-sl', first?.commandId ?? 0, 350));
+    const stop = state.orders.get('t-1-sl');
+    assert.equal(stop?.spec.type.kind === 'stop-market' && stop.spec.type.triggerTicks, 656_700);
+    assert.deepEqual(amends(held), []);
+    assert.deepEqual(timers(held).map((timer) => timer.fireAtMs), [1_200]);
+    assert.deepEqual(amends(step(state, ticker(664_000, 400))), []);
+    assert.deepEqual(amends(step(state, ticker(666_000, 500))), []);
+    assert.deepEqual(amends(step(state, ticker(664_500, 600))), [], 'a lower price changes nothing');
+    const review = timers(held)[0];
+    const [second] = amends(step(state, { type: 'TimerFired', atMs: 1_200, timerId: review?.timerId ?? 0 }));
+    assert.deepEqual(second?.amendment, { triggerTicks: 666_000 - 3_330 }, 'straight to the newest level');
+    assert.equal(state.intents.get('t-1' as never)?.stopLoss.triggerTicks, 662_670);
+  });
+
+  it('closes at market when the price falls through the trailing level before the amend lands', () => {
+    const state = openLong(trailing);
+    const [first] = amends(step(state, ticker(670_000, 200)));
+    assert.ok(first);
+    const commands = step(state, ticker(666_000, 300));
+    assert.deepEqual(submits(commands).map((command) => command.clientOrderId), ['t-1-x']);
+    assert.match(commands.flatMap((command) => (command.type === 'Notify' ? [command.notice.text] : [])).join('\n'), /trailing stop 66665 reached at 66600 before the venue's stop \(64350\)/);
+  });
+
+  it('a refused amend with the market past the level closes at market; a lost reply is asked for before any other amend', () => {
+    const state = openLong(trailing);
+    const [first] = amends(step(state, ticker(670_000, 200)));
+    const unknown = step(state, { type: 'OrderAmendUnknown', atMs: 5_000, commandId: first?.commandId ?? 0, clientOrderId: 't-1-sl' as ClientOrderId, reason: 'request timed out' });
+    assert.deepEqual(unknown.filter((command) => command.type === 'QueryOrder').length, 1);
+    assert.deepEqual(amends(step(state, ticker(672_000, 5_100))), [], 'no second amend while the first is unknown');
+    // The venue shows the order without the amend: it did not land; the next tick may amend again.
+    const queried = step(state, {
+      type: 'OrderQueried', atMs: 5_200, commandId: 99, clientOrderId: 't-1-sl' as ClientOrderId,
+      report: { symbol: 'BTCUSDT', venueOrderId: 'v2' as never, clientOrderId: 't-1-sl', side: 'sell', orderKind: 'stop-market', status: 'untriggered', sizeLots: 10, filledLots: 0, priceTicks: null, triggerTicks: 643_500, reduceOnly: true, positionTrigger: null, stopLossTicks: null, takeProfitTicks: null, venueUpdatedMs: 5_200, reason: null },
+    });
+    // Settled as not landed, so the next amend goes out at once, to the newest level.
+    const [again] = amends(queried);
+    assert.deepEqual(again?.amendment, { triggerTicks: 672_000 - 3_360 });
+    assert.equal(state.orders.get('t-1-sl')?.amending?.commandId, again?.commandId);
+    const rejected = step(state, { type: 'OrderAmendRejected', atMs: 5_300, commandId: again?.commandId ?? 0, clientOrderId: 't-1-sl' as ClientOrderId, code: 'trigger-crossed', reason: 'would trigger immediately' });
+    assert.deepEqual(submits(rejected).map((command) => command.clientOrderId), ['t-1-x']);
+  });
+});
+
+describe('take-profit ladder', () => {
+  const ladder: ProtectionRequest = { ladder: [{ target: { percent: 2 }, sizePercent: 50 }, { target: { percent: 4 }, sizePercent: 50 }], breakevenAfterFirstTarget: true };
+
+  it('places its rungs exact to the lot; after the first fills, the stop covers exactly the rest at breakeven', () => {
+    const state = engine({ attachedStops: false });
+    applyAll(state, [openMarket('r1', 10, { protection: ladder })]);
+    const filled = applyAll(state, [acked('t-1-e', 'v1', 20), report('t-1-e', 'v1', 'filled', 10, 30), fill('t-1-e', 'v1', 'x1', 10, 650_000, 1, 30), position(10, 1, 30)]);
+    assert.deepEqual(submits(filled).map((command) => [command.clientOrderId, command.spec.sizeLots, command.spec.type.kind === 'limit' ? command.spec.type.priceTicks : null]), [
+      ['t-1-sl', 10, null], ['t-1-tp', 5, 663_000], ['t-1-tp2', 5, 676_000],
+    ]);
+    applyAll(state, [acked('t-1-sl', 'v2', 40), report('t-1-sl', 'v2', 'untriggered', 0, 40, { side: 'sell', orderKind: 'stop-market', triggerTicks: 643_500, reduceOnly: true })]);
+    const firstTarget = applyAll(state, [
+      report('t-1-tp', 'v3', 'filled', 5, 100, { side: 'sell', orderKind: 'limit', sizeLots: 5, priceTicks: 663_000, reduceOnly: true }),
+      fill('t-1-tp', 'v3', 'x2', 5, 663_000, 2, 100, 'sell'),
+      position(5, 2, 100),
+    ]);
+    // The trigger moves at once; the size follows once the fills and the venue's report agree.
+    const [toBreakeven] = amends(firstTarget);
+    assert.deepEqual(toBreakeven?.amendment, { triggerTicks: 650_715 });
+    assert.ok(notices(firstTarget).includes('stop-to-breakeven'));
+    const [resized] = amends(step(state, amendAcked('t-1-sl', toBreakeven?.commandId ?? 0, 110)));
+    assert.deepEqual(resized?.amendment, { sizeLots: 5 });
+  });
+
+  it('refuses a ladder over 100 % and a ladder next to a take-profit, naming why', () => {
+    const state = engine({ attachedStops: false });
+    const over = step(state, openMarket('r1', 10, { protection: { ladder: [{ target: { percent: 2 }, sizePercent: 70 }, { target: { percent: 3 }, sizePercent: 40 }] } }));
+    assert.match(over.flatMap((command) => (command.type === 'Notify' ? [command.notice.text] : [])).join('\n'), /sum to 110%/);
+    const both = step(state, openMarket('r2', 20, { takeProfit: { percent: 2 }, protection: ladder }));
+    assert.match(both.flatMap((command) => (command.type === 'Notify' ? [command.notice.text] : [])).join('\n'), /either a take-profit or a ladder/);
+    assert.equal(state.intents.size, 0);
+  });
+});
+
+describe('attached stops: the position stop moves through trading-stop', () => {
+  function attachedLong(protection: ProtectionRequest): EngineState {
+    const state = engine({ attachedStops: true });
+    applyAll(state, [
+      openMarket('r1', 10, { protection }),
+      acked('t-1-e', 'v1', 20),
+      report('t-1-e', 'v1', 'filled', 10, 30),
+      fill('t-1-e', 'v1', 'x1', 10, 650_000, 1, 30),
+      position(10, 1, 30, 643_500),
+    ]);
+    return state;
+  }
+
+  it('bot mode: one change in flight, tightening only', () => {
+    const state = attachedLong(trailing);
+    const [first] = positionStops(step(state, ticker(660_000, 200)));
+    assert.deepEqual(first?.change, { kind: 'stop-loss', stopLoss: { triggerTicks: 656_700, triggerBy: 'mark' } });
+    assert.deepEqual(positionStops(step(state, ticker(668_000, 2_000))), [], 'the first is not answered yet');
+    const [second] = positionStops(step(state, { type: 'PositionStopAcked', atMs: 2_100, commandId: first?.commandId ?? 0, symbol: 'BTCUSDT' }));
+    assert.equal(second?.change.kind === 'stop-loss' && second.change.stopLoss.triggerTicks, 668_000 - 3_340);
+  });
+
+  it('venue mode: hands the trailing to the venue once; refused, the bot trails instead', () => {
+    const state = attachedLong({ trailing: { mode: 'venue', activation: { percent: 1 }, callback: { percent: 0.5 }, amendEveryMs: 1_000 } });
+    const sent = state.intents.get('t-1' as never)?.guard.venueTrailing;
+    assert.equal(sent, 'sent');
+    const commands = step(state, ticker(660_000, 200));
+    assert.deepEqual(positionStops(commands), [], 'the venue trails: the bot does not');
+    const inFlight = state.intents.get('t-1' as never)?.guard.positionStop;
+    assert.deepEqual(inFlight?.change, { kind: 'trailing', distanceTicks: 3_282, activationTicks: 656_500 });
+    const refused = step(state, { type: 'PositionStopRejected', atMs: 300, commandId: inFlight?.commandId ?? 0, symbol: 'BTCUSDT', code: 'invalid', reason: 'trailing not supported' });
+    assert.ok(notices(refused).includes('venue-trailing-refused'));
+    assert.deepEqual(positionStops(refused).map((command) => command.change.kind), ['stop-loss'], 'the bot trails at once');
+  });
+});
+
+describe('aged position', () => {
+  const hour = 3_600_000;
+  const aged: ProtectionRequest = { aged: { maxAgeMs: hour, graceMs: hour / 2, step: { percent: 0.1 }, stepEveryMs: 300_000, hardLimitMs: 3 * hour } };
+
+  it('exits at breakeven at the maximum age, steps the price by amend after the grace, closes at market at the hard limit', () => {
+    const state = openLong(aged);
+    const timer = (commands: readonly Command[]): Event => ({ type: 'TimerFired', atMs: timers(commands).at(-1)?.fireAtMs ?? 0, timerId: timers(commands).at(-1)?.timerId ?? 0 });
+    const review = state.intents.get('t-1' as never)?.guard.reviewAtMs;
+    assert.equal(review, 30 + hour);
+    step(state, ticker(648_000, 1_000));
+    const atMaxAge = step(state, { type: 'TimerFired', atMs: 30 + hour, timerId: [...state.timers].find(([, purpose]) => purpose.kind === 'review')?.[0] ?? 0 });
+    const [exit] = submits(atMaxAge);
+    assert.deepEqual([exit?.clientOrderId, exit?.spec.reduceOnly, exit?.spec.type], ['t-1-ag', true, { kind: 'limit', priceTicks: 650_715, postOnly: false }]);
+    assert.match(atMaxAge.flatMap((command) => (command.type === 'Notify' && command.notice.code === 'aged-exit' ? [command.notice.text] : [])).join(''), /1h00m old, exit at breakeven 65071.5/);
+    step(state, acked('t-1-ag', 'v9', 30 + hour + 10));
+    const stepped = step(state, timer(atMaxAge));
+    assert.deepEqual(amends(stepped).map((command) => command.amendment), [{ priceTicks: 650_715 - 650 }]);
+    const hard = step(state, { type: 'TimerFired', atMs: 30 + 3 * hour, timerId: [...state.timers].find(([, purpose]) => purpose.kind === 'review')?.[0] ?? 0 });
+    assert.deepEqual(submits(hard).map((command) => command.clientOrderId), ['t-1-x']);
+  });
+});

@@ -1,0 +1,163 @@
+// The protection policies as pure functions: a view in, decisions and memory out.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { freshGuard } from '../../src/core/intent/intent.ts';
+import type { GuardView } from '../../src/core/protection/policies.ts';
+import { breakevenTicks, evaluateGuards, formatAge, isTighter } from '../../src/core/protection/policies.ts';
+import type { IntentPlan } from '../../src/core/protection/plan.ts';
+import { emptyPlan, ladderLots, resolvePlan } from '../../src/core/protection/plan.ts';
+import { btc } from '../support/events.ts';
+
+const trailingPlan: IntentPlan = { ...emptyPlan, trailing: { mode: 'bot', activationTicks: 660_000, callback: { kind: 'ppm', ppm: 5_000 }, amendEveryMs: 1_000 } };
+
+function view(overrides: Partial<GuardView> = {}): GuardView {
+  return {
+    atMs: 0, side: 'buy', sizeLots: 10, averageEntryTicks: 650_000, triggerPriceTicks: 650_000, lastTicks: 650_000,
+    stopTicks: 643_500, venueStopTicks: 643_500, openedMs: 0, firstTargetFilled: false, takerFeePpm: 550,
+    plan: emptyPlan, botTrailing: true, guard: freshGuard, price: String, ...overrides,
+  };
+}
+
+describe('trailing stop (bot-managed)', () => {
+  it('does nothing before the activation price', () => {
+    const outcome = evaluateGuards(view({ plan: trailingPlan, triggerPriceTicks: 659_999 }));
+    assert.deepEqual(outcome.decisions, []);
+    assert.equal(outcome.guard.trailPeakTicks, null);
+  });
+
+  it('activates at the activation price and tightens to the callback distance from the best price', () => {
+    const outcome = evaluateGuards(view({ plan: trailingPlan, triggerPriceTicks: 660_000 }));
+    assert.deepEqual(outcome.decisions, [{ kind: 'tighten-stop', triggerTicks: 660_000 - 3_300, reason: 'trailing' }]);
+    assert.equal(outcome.guard.trailPeakTicks, 660_000);
+  });
+
+  it('ratchets: a lower price keeps the peak and never loosens the stop', () => {
+    const guard = { ...freshGuard, trailPeakTicks: 670_000 };
+    const stopTicks = 670_000 - 3_350;
+    const outcome = evaluateGuards(view({ plan: trailingPlan, guard, stopTicks, venueStopTicks: stopTicks, triggerPriceTicks: 668_000 }));
+    assert.deepEqual(outcome.decisions, []);
+    assert.equal(outcome.guard.trailPeakTicks, 670_000);
+  });
+
+  it('for a short, follows the lowest price from above', () => {
+    const plan: IntentPlan = { ...emptyPlan, trailing: { mode: 'bot', activationTicks: null, callback: { kind: 'ticks', ticks: 1_000 }, amendEveryMs: 0 } };
+    const outcome = evaluateGuards(view({ side: 'sell', plan, stopTicks: 656_500, venueStopTicks: 656_500, triggerPriceTicks: 640_000 }));
+    assert.deepEqual(outcome.decisions, [{ kind: 'tighten-stop', triggerTicks: 641_000, reason: 'trailing' }]);
+  });
+
+  it('closes at market when the price crosses the trailing level before the venue stop was moved there', () => {
+    const guard = { ...freshGuard, trailPeakTicks: 670_000 };
+    const outcome = evaluateGuards(view({ plan: trailingPlan, guard, stopTicks: 666_650, venueStopTicks: 643_500, triggerPriceTicks: 666_000 }));
+    assert.equal(outcome.decisions.at(-1)?.kind, 'exit');
+  });
+
+  it('leaves a crossing to the venue when its stop is already there', () => {
+    const guard = { ...freshGuard, trailPeakTicks: 670_000 };
+    const outcome = evaluateGuards(view({ plan: trailingPlan, guard, stopTicks: 666_650, venueStopTicks: 666_650, triggerPriceTicks: 666_000 }));
+    assert.deepEqual(outcome.decisions, []);
+  });
+
+  it('does not trail when the venue does (botTrailing false)', () => {
+    const outcome = evaluateGuards(view({ plan: trailingPlan, botTrailing: false, triggerPriceTicks: 700_000 }));
+    assert.deepEqual(outcome.decisions, []);
+  });
+});
+
+describe('breakeven after the first target', () => {
+  const plan: IntentPlan = { ...emptyPlan, breakevenAfterFirstTarget: true };
+
+  it('moves the stop to the entry plus two taker fees, once', () => {
+    const outcome = evaluateGuards(view({ plan, firstTargetFilled: true }));
+    assert.deepEqual(outcome.decisions, [{ kind: 'tighten-stop', triggerTicks: breakevenTicks('buy', 650_000, 550), reason: 'breakeven' }]);
+    assert.equal(breakevenTicks('buy', 650_000, 550), 650_715);
+    assert.equal(breakevenTicks('sell', 650_000, 550), 649_285);
+    assert.equal(outcome.guard.breakevenDone, true);
+    assert.deepEqual(evaluateGuards(view({ plan, firstTargetFilled: true, guard: outcome.guard })).decisions, []);
+  });
+
+  it('never loosens a stop already tighter than breakeven', () => {
+    const outcome = evaluateGuards(view({ plan, firstTargetFilled: true, stopTicks: 655_000 }));
+    assert.deepEqual(outcome.decisions, []);
+  });
+});
+
+describe('aged position', () => {
+  const hour = 3_600_000;
+  const plan: IntentPlan = { ...emptyPlan, aged: { maxAgeMs: hour, graceMs: hour / 2, step: { kind: 'ticks', ticks: 500 }, stepEveryMs: 300_000, hardLimitMs: 3 * hour } };
+
+  it('asks to be looked at again at the maximum age, and does nothing before', () => {
+    const outcome = evaluateGuards(view({ plan, atMs: 10 }));
+    assert.deepEqual(outcome.decisions, []);
+    assert.equal(outcome.reviewAtMs, hour);
+  });
+
+  it('places a breakeven exit at the maximum age, then steps toward the market after the grace period, never past it', () => {
+    const first = evaluateGuards(view({ plan, atMs: hour, lastTicks: 648_000 }));
+    assert.deepEqual(first.decisions.map((decision) => decision.kind === 'aged-exit' && decision.priceTicks), [650_715]);
+    assert.equal(first.reviewAtMs, hour * 1.5);
+    const inGrace = evaluateGuards(view({ plan, atMs: hour + 60_000, lastTicks: 648_000, guard: first.guard }));
+    assert.deepEqual(inGrace.decisions, []);
+    const step1 = evaluateGuards(view({ plan, atMs: hour * 1.5, lastTicks: 648_000, guard: first.guard }));
+    assert.deepEqual(step1.decisions.map((decision) => decision.kind === 'aged-exit' && decision.priceTicks), [650_215]);
+    assert.equal(step1.reviewAtMs, hour * 1.5 + 300_000);
+    const early = evaluateGuards(view({ plan, atMs: hour * 1.5 + 1_000, lastTicks: 648_000, guard: step1.guard }));
+    assert.deepEqual(early.decisions, [], 'one step per interval');
+    let guard = step1.guard;
+    const prices: number[] = [];
+    for (let index = 1; index <= 6; index += 1) {
+      const outcome = evaluateGuards(view({ plan, atMs: hour * 1.5 + index * 300_000, lastTicks: 648_000, guard }));
+      guard = outcome.guard;
+      for (const decision of outcome.decisions) if (decision.kind === 'aged-exit') prices.push(decision.priceTicks);
+    }
+    assert.deepEqual(prices, [649_715, 649_215, 648_715, 648_215, 648_000], 'stops at the market');
+  });
+
+  it('closes at market at the hard limit', () => {
+    const outcome = evaluateGuards(view({ plan, atMs: 3 * hour }));
+    assert.equal(outcome.decisions[0]?.kind, 'exit');
+    assert.match(outcome.decisions[0]?.kind === 'exit' ? outcome.decisions[0].reason : '', /3h00m old, past the hard limit of 3h00m/);
+  });
+});
+
+describe('plan resolution', () => {
+  const input = { instrument: btc, side: 'buy' as const, referenceTicks: 650_000, sizeLots: 10 };
+
+  it('splits a ladder exact to the lot, the last rung taking the remainder', () => {
+    assert.deepEqual(ladderLots(btc, 10, [50, 50]), { ok: true, value: [5, 5] });
+    assert.deepEqual(ladderLots(btc, 11, [33.3, 33.3, 33.4]), { ok: true, value: [3, 3, 5] });
+    assert.deepEqual(ladderLots(btc, 10, [30, 30]), { ok: true, value: [3, 3] });
+  });
+
+  it('refuses a ladder over 100 %, a rung below the minimum, and targets on the wrong side or out of order', () => {
+    const cases: [Parameters<typeof resolvePlan>[0]['request'], RegExp][] = [
+      [{ ladder: [{ target: { percent: 2 }, sizePercent: 60 }, { target: { percent: 4 }, sizePercent: 50 }] }, /sum to 110%, more than 100%/],
+      [{ ladder: [{ target: { percent: 2 }, sizePercent: 5 }] }, /rung 1 would be 0, below the minimum 0.001/],
+      [{ ladder: [{ target: { price: '64000' }, sizePercent: 100 }] }, /rung 1 target 64000 must be above the long entry 65000/],
+      [{ ladder: [{ target: { percent: 4 }, sizePercent: 50 }, { target: { percent: 2 }, sizePercent: 50 }] }, /rung 2 target .* further from the entry/],
+      [{ trailing: { mode: 'bot', activation: null, callback: { percent: -1 }, amendEveryMs: 0 } }, /trailing callback percent must be in \(0, 100\): -1/],
+      [{ aged: { maxAgeMs: 10, graceMs: 0, step: { percent: 0.1 }, stepEveryMs: 1, hardLimitMs: 5 } }, /hardLimitMs \(5\) must be above maxAgeMs \(10\)/],
+    ];
+    for (const [request, reason] of cases) {
+      const result = resolvePlan({ ...input, request });
+      assert.equal(result.ok, false);
+      assert.match(result.ok ? '' : result.reason, reason);
+    }
+  });
+
+  it('resolves percents from the entry into ticks', () => {
+    const result = resolvePlan({ ...input, request: { ladder: [{ target: { percent: 2 }, sizePercent: 50 }, { target: { percent: 4 }, sizePercent: 50 }], trailing: { mode: 'bot', activation: { percent: 1 }, callback: { percent: 0.5 }, amendEveryMs: 500 } } });
+    assert.ok(result.ok);
+    assert.deepEqual(result.value.ladder, [{ priceTicks: 663_000, lots: 5 }, { priceTicks: 676_000, lots: 5 }]);
+    assert.deepEqual(result.value.trailing, { mode: 'bot', activationTicks: 656_500, callback: { kind: 'ppm', ppm: 5_000 }, amendEveryMs: 500 });
+  });
+});
+
+describe('helpers', () => {
+  it('orders stops by tightness per side and formats ages', () => {
+    assert.equal(isTighter('buy', 101, 100), true);
+    assert.equal(isTighter('sell', 101, 100), false);
+    assert.equal(formatAge(4 * 3_600_000 + 5 * 60_000), '4h05m');
+    assert.equal(formatAge(750_000), '12m30s');
+  });
+});
