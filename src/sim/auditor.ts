@@ -22,6 +22,13 @@
 //  recovered          a process killed with everything it journaled applied (between steps, or
 //                     while journaling a batch) is recovered from the journal file into exactly
 //                     the state it had (every field, not only the trading state);
+//  stop-loosened      no change the bot sends ever loosens a stop the venue holds: an amend of a
+//                     stop order's trigger, or a position stop-loss, is checked against the venue's
+//                     own order or position at the instant it is sent, and a position's stop-loss
+//                     on the venue never moves away from the price while the position stays open;
+//  amend-in-flight    at most one change of an order (amend) or of a position's stop is in flight
+//                     at a time: the next is sent only after the venue answered the previous one,
+//                     or, its answer lost, after the bot asked (a query, a snapshot);
 //  converged          at quiescence the engine's positions (size, cost, realized PnL, fees), its
 //                     fills, its live orders and its wallet balance equal the venue's, and every
 //                     position is protected.
@@ -31,7 +38,8 @@ import { parseClientOrderId } from '../core/ids.ts';
 import type { EngineConfig } from '../core/state.ts';
 import { filledLots, isLive, venueOrderIdOf } from '../core/order/order.ts';
 import { effectiveSizeLots, positionKey } from '../core/position/position.ts';
-import type { VenueCommand } from '../shell/ports.ts';
+import type { CommandOf } from '../core/commands.ts';
+import type { Incoming, VenueCommand } from '../shell/ports.ts';
 import type { VenueFact } from '../venues/sim/venue.ts';
 import type { Runtime } from '../shell/runtime.ts';
 import type { SimVenue } from '../venues/sim/venue.ts';
@@ -51,7 +59,9 @@ export type AuditedWorld = {
   readonly trace: Trace;
 };
 
-export type InvariantName = 'event-lost' | 'unprotected' | 'duplicate-entry' | 'write-while-down' | 'fill-booked' | 'runtime-halted' | 'recovered' | 'converged';
+export type InvariantName =
+  | 'event-lost' | 'unprotected' | 'duplicate-entry' | 'write-while-down' | 'fill-booked' | 'runtime-halted' | 'recovered'
+  | 'stop-loosened' | 'amend-in-flight' | 'converged';
 
 /** A fill must be in engine state this soon: a stall's detection, the reconnect backoff and setup, a snapshot with retries. */
 export const fillBookedBoundMs = 45_000;
@@ -83,6 +93,9 @@ type OpenEpisode = { startMs: number; origin: 'ours' | 'external'; faulted: bool
 
 export const violationsKeptMax = 50;
 
+/** A change of an order or a position stop the bot sent, and whether its answer was lost. */
+type InFlight = { readonly status: 'sent' | 'unknown'; readonly sentMs: number };
+
 export class Auditor {
   readonly violations: Violation[] = [];
   readonly episodes: UnprotectedEpisode[] = [];
@@ -103,6 +116,13 @@ export class Auditor {
   private readonly unbooked = new Map<ExecutionId, number>();
   private processStartMs: number;
   restarts = 0;
+  /** Changes in flight: amends by client order id, position stops by symbol; `unknown` once the answer was lost. */
+  private readonly amendsInFlight = new Map<string, InFlight>();
+  private readonly positionStopsInFlight = new Map<string, InFlight>();
+  /** Each open venue position's stop-loss as last seen, with when the position opened. */
+  private readonly positionStops = new Map<string, { readonly openedMs: number; readonly sizeLots: number; readonly stopLossTicks: number }>();
+  /** Amends and position-stop changes sent, for the summary. */
+  readonly changesSent = { amends: 0, positionStops: 0 };
 
   constructor(world: AuditedWorld, config: EngineConfig) {
     this.world = world;
@@ -113,8 +133,16 @@ export class Auditor {
   /** The bot's process died and started again: episodes in progress are judged apart. */
   onRestart(nowMs: number): void {
     this.restarts += 1;
+    // The new process cannot know the dead one's answers: it must ask before changing anything.
+    for (const [key, change] of this.amendsInFlight) this.amendsInFlight.set(key, { ...change, status: 'unknown' });
+    for (const [key, change] of this.positionStopsInFlight) this.positionStopsInFlight.set(key, { ...change, status: 'unknown' });
     this.processStartMs = nowMs;
     for (const [id, fromMs] of this.unbooked) this.unbooked.set(id, Math.max(fromMs, nowMs));
+  }
+
+  /** Venue fills the engine has not booked yet (on their way, or lost until a reconciliation). */
+  get fillsOnTheirWay(): number {
+    return this.unbooked.size;
   }
 
   get mode(): 'attached' | 'separate' {
@@ -140,6 +168,14 @@ export class Auditor {
   }
 
   onCommandSent(command: VenueCommand, atMs: number): void {
+    if (command.type === 'AmendOrder') {
+      this.onAmendSent(command, atMs);
+      return;
+    }
+    if (command.type === 'SetPositionStop') {
+      this.onPositionStopSent(command, atMs);
+      return;
+    }
     if (command.type !== 'SubmitOrder') return;
     const parsed = parseClientOrderId(this.config.botId, command.clientOrderId);
     if (parsed === null) {
@@ -151,6 +187,88 @@ export class Auditor {
     const count = (this.entriesByIntent.get(parsed.intentId) ?? 0) + 1;
     this.entriesByIntent.set(parsed.intentId, count);
     if (count > 1) this.fail('duplicate-entry', atMs, `intent ${parsed.intentId} sent entry order #${count} (${command.clientOrderId})`);
+  }
+
+  private onAmendSent(command: CommandOf<'AmendOrder'>, atMs: number): void {
+    this.changesSent.amends += 1;
+    this.checkNoneInFlight(this.amendsInFlight.get(command.clientOrderId), `${command.clientOrderId}: amend`, atMs);
+    this.amendsInFlight.set(command.clientOrderId, { status: 'sent', sentMs: atMs });
+    const { triggerTicks } = command.amendment;
+    const truth = this.world.venue.queryOrder({ clientOrderId: command.clientOrderId });
+    if (triggerTicks === undefined || truth === null || truth.orderKind !== 'stop-market' || truth.triggerTicks === null) return;
+    // A sell stop protects a long: it may only move up; a buy stop only down.
+    const looser = truth.side === 'sell' ? triggerTicks < truth.triggerTicks : triggerTicks > truth.triggerTicks;
+    if (looser) this.fail('stop-loosened', atMs, `${command.clientOrderId}: amend to trigger ${triggerTicks} loosens the venue's ${truth.side} stop at ${truth.triggerTicks}`);
+  }
+
+  private onPositionStopSent(command: CommandOf<'SetPositionStop'>, atMs: number): void {
+    this.changesSent.positionStops += 1;
+    this.checkNoneInFlight(this.positionStopsInFlight.get(command.symbol), `${command.symbol}: position stop change`, atMs);
+    this.positionStopsInFlight.set(command.symbol, { status: 'sent', sentMs: atMs });
+    const position = this.world.venue.position(command.symbol);
+    if (command.change.kind !== 'stop-loss' || position.sizeLots === 0 || position.stopLossTicks === null) return;
+    const next = command.change.stopLoss.triggerTicks;
+    const looser = position.sizeLots > 0 ? next < position.stopLossTicks : next > position.stopLossTicks;
+    if (looser) this.fail('stop-loosened', atMs, `${command.symbol}: position stop-loss ${next} loosens the venue's ${position.stopLossTicks}`);
+  }
+
+  /**
+   * The previous change must be answered, or asked about after its answer was lost, or so old that
+   * it can no longer land (a request older than the REST timeout never reaches the sim venue, as
+   * one older than Bybit's receive window is refused): only then may the next one go.
+   */
+  private checkNoneInFlight(previous: InFlight | undefined, what: string, atMs: number): void {
+    if (previous === undefined) return;
+    if (previous.status === 'unknown' && atMs - previous.sentMs >= this.world.network.config.restTimeoutMs) return;
+    this.fail('amend-in-flight', atMs, `${what} sent while the previous one (sent at +${previous.sentMs - this.world.startMs}) was ${previous.status === 'unknown' ? 'unanswered and not yet asked about' : 'in flight'}`);
+  }
+
+  /** A reply or an answer reached the bot's current process. */
+  onReplyDelivered(incoming: Incoming): void {
+    switch (incoming.type) {
+      case 'OrderAmendAcked':
+      case 'OrderAmendRejected':
+        this.amendsInFlight.delete(incoming.clientOrderId);
+        return;
+      case 'OrderAmendUnknown':
+        this.markUnknown(this.amendsInFlight, incoming.clientOrderId);
+        return;
+      case 'OrderQueried':
+        if (this.amendsInFlight.get(incoming.clientOrderId)?.status === 'unknown') this.amendsInFlight.delete(incoming.clientOrderId);
+        return;
+      case 'PositionStopAcked':
+      case 'PositionStopRejected':
+        this.positionStopsInFlight.delete(incoming.symbol);
+        return;
+      case 'PositionStopUnknown':
+        this.markUnknown(this.positionStopsInFlight, incoming.symbol);
+        return;
+      case 'SnapshotReceived':
+        for (const [symbol, change] of this.positionStopsInFlight) if (change.status === 'unknown') this.positionStopsInFlight.delete(symbol);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private markUnknown(changes: Map<string, InFlight>, key: string): void {
+    const change = changes.get(key);
+    if (change !== undefined) changes.set(key, { ...change, status: 'unknown' });
+  }
+
+  /** A position's stop-loss on the venue only ever tightens while the position stays open. */
+  private checkPositionStop(symbol: string, sizeLots: number, openedMs: number | null, stopLossTicks: number | null, nowMs: number): void {
+    if (sizeLots === 0 || openedMs === null || stopLossTicks === null) {
+      if (sizeLots === 0) this.positionStops.delete(symbol);
+      return;
+    }
+    const before = this.positionStops.get(symbol);
+    this.positionStops.set(symbol, { openedMs, sizeLots, stopLossTicks });
+    // A fill of an entry with an attached stop arms that stop again (the venue's rule, Bybit's too):
+    // the bot must then move it again, which the unprotected and converged checks see.
+    if (before?.openedMs !== openedMs || before.sizeLots !== sizeLots) return;
+    const looser = sizeLots > 0 ? stopLossTicks < before.stopLossTicks : stopLossTicks > before.stopLossTicks;
+    if (looser) this.fail('stop-loosened', nowMs, `${symbol}: the venue's position stop-loss moved from ${before.stopLossTicks} to ${stopLossTicks}, away from the price`);
   }
 
   /** Entries and take-profits must be observable: the engine trading, the private stream subscribed since start. */
@@ -218,6 +336,7 @@ export class Auditor {
     const blind = !this.world.streams.isUp('private') || this.world.runtime.state.lifecycle.phase !== 'trading';
     for (const position of this.world.venue.positions()) {
       this.checkProtection(position.symbol, position.sizeLots, position.openedMs, nowMs);
+      this.checkPositionStop(position.symbol, position.sizeLots, position.openedMs, position.stopLossTicks, nowMs);
       const episode = this.open.get(position.symbol);
       if (episode === undefined) continue;
       if (blind) {

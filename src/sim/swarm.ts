@@ -28,6 +28,8 @@ export type SeedParameters = {
   readonly restartEveryMs: number;
   /** Mean time between kills of the bot at a random crash point, recovering from its journal file; 0 for none. */
   readonly crashEveryMs: number;
+  /** Share of open requests that carry a protection plan (ladder, breakeven, trailing, aged exit). */
+  readonly protectionChance: number;
   readonly priceStepMs: number;
   readonly symbols: readonly string[];
 };
@@ -90,6 +92,8 @@ export function parametersForSeed(seed: number, forced: ForcedFaults = {}): Seed
     symbols: ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'DOGEUSDT'].slice(0, rng.int(1, 4)),
     // Drawn last, so the parameters above stay what they were before crashes with a journal existed.
     crashEveryMs: (on(0.3) || crashes === true) && crashes !== false ? rng.int(10, 60) * 1_000 : 0,
+    // Drawn after the crashes for the same reason: share of open requests with a protection plan.
+    protectionChance: rng.pick([0, 0.3, 0.7, 1]),
   };
 }
 
@@ -127,6 +131,7 @@ export function worldForSeed(seed: number, options: RunOptions = {}): { readonly
       closeChance: 0.1, manualOrderChance: 0.05, limitEntryChance: 0.25, takeProfitChance: 0.5, invalidChance: 0.05, repeatChance: 0.03,
       restartEveryMs: parameters.restartEveryMs,
       crashEveryMs: parameters.crashEveryMs,
+      protection: { chance: parameters.protectionChance, rng: new Rng(seed * 7_919 + 17), venueTrailing: parameters.attachedStops },
     }),
     ...(parameters.crashEveryMs > 0 ? { journalPath: journalPathFor(seed) } : {}),
     activeMs: parameters.activeMs,

@@ -12,6 +12,7 @@ import type { Incoming } from '../shell/ports.ts';
 import type { LatencyMs } from './network.ts';
 import type { Runtime } from '../shell/runtime.ts';
 import type { SimVenue } from '../venues/sim/venue.ts';
+import type { ProtectionRequest } from '../core/protection/plan.ts';
 import type { Rng } from './rng.ts';
 
 /**
@@ -58,6 +59,11 @@ export type RandomWorkloadConfig = {
   readonly restartEveryMs: number;
   /** Mean time between kills of the bot at a random crash point (it recovers from its journal); 0 for none. */
   readonly crashEveryMs?: number;
+  /**
+   * Protection plans on open requests (ladders, breakeven, trailing, aged-position exits), drawn
+   * from their own generator so the rest of the workload draws what it drew without them.
+   */
+  readonly protection?: { readonly chance: number; readonly rng: Rng; readonly venueTrailing: boolean };
 };
 
 export class RandomWorkload implements Workload {
@@ -138,6 +144,8 @@ export class RandomWorkload implements Workload {
     const stopTicks = entryTicks - sign * (invalid ? -stopDistance : stopDistance);
     const notional = String(rng.int(20, 2_000));
     const lots = Math.max(instrument.minLots, Math.round(Number(notional) / (price.lastTicks * instrument.tickLotE8 / 1e8)));
+    const takeProfit = rng.chance(this.config.takeProfitChance) ? { percent: rng.int(20, 500) / 100 } : null;
+    const protection = this.protectionPlan(takeProfit !== null);
     return {
       type: 'OpenRequested',
       requestId: this.nextRequestId(),
@@ -146,8 +154,37 @@ export class RandomWorkload implements Workload {
       size: rng.chance(0.5) ? { notional } : { quantity: lotsToQty(instrument, lots) },
       entry: limit ? { kind: 'limit', price: ticksToPrice(instrument, entryTicks) } : { kind: 'market' },
       stopLoss: rng.chance(0.5) ? { price: ticksToPrice(instrument, Math.max(1, stopTicks)) } : { percent: invalid ? -1 : rng.int(20, 300) / 100 },
-      takeProfit: rng.chance(this.config.takeProfitChance) ? { percent: rng.int(20, 500) / 100 } : null,
+      takeProfit: protection?.ladder === undefined ? takeProfit : null,
+      ...(protection === null ? {} : { protection }),
     };
+  }
+
+  /** A random plan, at the sim's time scale: trailing within seconds, aged positions within a minute or two. */
+  private protectionPlan(hasTakeProfit: boolean): ProtectionRequest | null {
+    const options = this.config.protection;
+    if (options === undefined || !options.rng.chance(options.chance)) return null;
+    const { rng } = options;
+    const plan: { -readonly [K in keyof ProtectionRequest]: ProtectionRequest[K] } = {};
+    if (rng.chance(0.5)) plan.stopTriggerBy = rng.chance(0.5) ? 'mark' : 'last';
+    if (!hasTakeProfit && rng.chance(0.6)) {
+      const rungs = rng.int(1, 3);
+      const first = rng.int(20, 150) / 100;
+      plan.ladder = Array.from({ length: rungs }, (_, index) => ({ target: { percent: first * (index + 1) }, sizePercent: rungs === 1 ? 100 : index < rungs - 1 ? Math.floor(100 / rungs) : 100 - Math.floor(100 / rungs) * (rungs - 1) }));
+      plan.breakevenAfterFirstTarget = rng.chance(0.5);
+    }
+    if (rng.chance(0.6)) {
+      plan.trailing = {
+        mode: options.venueTrailing && rng.chance(0.4) ? 'venue' : 'bot',
+        activation: rng.chance(0.5) ? null : { percent: rng.int(5, 100) / 100 },
+        callback: rng.chance(0.7) ? { percent: rng.int(10, 150) / 100 } : { percent: rng.int(5, 30) / 100 },
+        amendEveryMs: rng.pick([0, 250, 1_000, 3_000]),
+      };
+    }
+    if (rng.chance(0.4)) {
+      const maxAgeMs = rng.int(5, 60) * 1_000;
+      plan.aged = { maxAgeMs, graceMs: rng.int(0, 20) * 1_000, step: { percent: rng.int(2, 50) / 100 }, stepEveryMs: rng.int(1, 10) * 1_000, hardLimitMs: maxAgeMs + rng.int(20, 120) * 1_000 };
+    }
+    return plan;
   }
 }
 

@@ -38,6 +38,9 @@ import type { CrashPoint, Workload, WorldHandle } from './workload.ts';
 
 export type SymbolSetup = { readonly instrument: Instrument; readonly prices: readonly PricePoint[] };
 
+/** How long past its settle time a world may run for the bot's last requests to be answered. */
+const quietWaitMaxMs = 30_000;
+
 export type WorldOptions = {
   readonly seed: number;
   readonly symbols: readonly SymbolSetup[];
@@ -337,7 +340,26 @@ export class SimWorld {
   settle(stepsMax: number): void {
     if (!this.healed) this.heal();
     this.run({ stepsMax, untilMs: this.settleUntilMs });
+    // Time-driven policies (an aged position's exit) may act at any moment: the check waits until
+    // nothing the bot sent is unanswered, within a bound, so it compares two quiet views.
+    const quietByMs = this.settleUntilMs + quietWaitMaxMs;
+    for (let i = 0; i < stepsMax && this.botHasWorkInFlight(); i += 1) {
+      const next = this.scheduler.nextAtMs();
+      if (next === null || next > quietByMs) break;
+      this.step();
+    }
     this.auditor.checkConverged();
+  }
+
+  private botHasWorkInFlight(): boolean {
+    const { state } = this.runtime;
+    for (const order of state.orders.values()) {
+      if (order.status === 'submitted' || order.amending !== null || order.cancelRequestedMs !== null) return true;
+    }
+    for (const intentId of state.activeIntentBySymbol.values()) {
+      if (state.intents.get(intentId)?.guard.positionStop != null) return true;
+    }
+    return state.snapshot !== null || this.auditor.fillsOnTheirWay > 0;
   }
 
   relativeNow(): number {
@@ -352,6 +374,8 @@ export class SimWorld {
   private deliverTo(generation: number, incoming: Incoming, text: string | null): void {
     if (generation !== this.process.generation) return;
     if (text !== null) this.trace.add(this.relativeNow(), text);
+    // Before the engine sees it: what it sends in reaction may be the next change of the same order.
+    this.auditor.onReplyDelivered(incoming);
     this.runtime.receive(incoming);
     this.runtime.drain();
   }
@@ -407,21 +431,24 @@ export class SimWorld {
 
 }
 
+/** What the bot concludes when a REST call gets no reply: the outcome is unknown (it asks, never resends). */
 function unknownOutcome(command: OrderCommand): Incoming {
-  const { commandId, clientOrderId } = command;
   const reason = 'request timed out';
   switch (command.type) {
     case 'SubmitOrder':
-      return { type: 'OrderSubmitUnknown', commandId, clientOrderId, reason };
+      return { type: 'OrderSubmitUnknown', commandId: command.commandId, clientOrderId: command.clientOrderId, reason };
     case 'CancelOrder':
-      return { type: 'OrderCancelUnknown', commandId, clientOrderId, reason };
+      return { type: 'OrderCancelUnknown', commandId: command.commandId, clientOrderId: command.clientOrderId, reason };
+    case 'AmendOrder':
+      return { type: 'OrderAmendUnknown', commandId: command.commandId, clientOrderId: command.clientOrderId, reason };
+    case 'SetPositionStop':
+      return { type: 'PositionStopUnknown', commandId: command.commandId, symbol: command.symbol, reason };
     case 'QueryOrder':
-      return { type: 'OrderQueryFailed', commandId, clientOrderId, reason };
+      return { type: 'OrderQueryFailed', commandId: command.commandId, clientOrderId: command.clientOrderId, reason };
     default:
       throw new Error(`unknown command ${JSON.stringify(command satisfies never)}`);
   }
 }
-
 
 export function removeJournalFile(path: string): void {
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });

@@ -17,14 +17,14 @@
 
 import { assert } from '../assert.ts';
 import type { Amendment, PositionStopChange } from '../commands.ts';
-import type { EventOf } from '../events.ts';
+import type { EventOf, OrderReport } from '../events.ts';
 import { clientOrderIdFor } from '../ids.ts';
 import type { ClientOrderId } from '../ids.ts';
 import { ticksToPrice } from '../instrument.ts';
 import type { Guard, Intent } from '../intent/intent.ts';
 import { isActive } from '../intent/intent.ts';
 import type { Order } from '../order/order.ts';
-import { filledLots, isAcknowledged, isTerminal, markAmendSent, newPendingOrder, onAmendFailed, onAmendLanded, onAmendUnknown } from '../order/order.ts';
+import { filledLots, isAcknowledged, isTerminal, markAmendSent, newPendingOrder, onAmendFailed, onAmendLanded, onAmendUnknown, reportShowsAmend } from '../order/order.ts';
 import { averageEntryTicks } from '../position/ledger.ts';
 import type { Position } from '../position/position.ts';
 import type { GuardDecision } from '../protection/policies.ts';
@@ -111,6 +111,15 @@ function venueStopTicks(ctx: Ctx, intent: Intent, position: Position): number | 
   return isTighter(side, acked, reported) ? acked : reported;
 }
 
+/** An order that adds to the position (not reduce-only, on its side) reported fills not yet booked. */
+function hasUnbookedAdds(ctx: Ctx, symbol: string, side: Side): boolean {
+  for (const order of ctx.state.orders.values()) {
+    const { spec } = order;
+    if (spec.symbol === symbol && spec.side === side && !spec.reduceOnly && order.reportedFilledLots > order.fillsLots) return true;
+  }
+  return false;
+}
+
 /** The venue's report of the position is as new as the newest fill, and agrees with the fills. */
 function isCurrent(position: Position): boolean {
   return position.venue !== null && position.venue.seq >= position.lastFillSeq && position.venue.sizeLots === position.sizeLots;
@@ -142,13 +151,17 @@ function syncStopOrder(ctx: Ctx, intent: Intent, position: Position, sizeLots: n
   if (stop === null || stop.status !== 'accepted' || stop.amending !== null || stop.cancelRequestedMs !== null || stop.spec.type.kind !== 'stop-market') return intent;
   const amendment: { triggerTicks?: number; sizeLots?: number } = {};
   const wanted = intent.stopLoss.triggerTicks;
-  if (isTighter(intent.side, wanted, stop.spec.type.triggerTicks)) amendment.triggerTicks = wanted;
-  // Down to exactly the open size once nothing can add to it (the entry is over) and the fills
-  // and the venue's report agree on it: a size that is still moving is left over-covered.
-  const entry = orderOf(ctx, intent.entryOrder);
-  const settled = (entry === null || isTerminal(entry)) && isCurrent(position);
-  const coverTarget = coverLots(ctx, intent, sizeLots);
-  if (settled && coverTarget > 0 && coverTarget < stop.spec.sizeLots) amendment.sizeLots = coverTarget;
+  // (0: a restored intent whose stop level is not known; its stop order's own level stands.)
+  if (wanted > 0 && isTighter(intent.side, wanted, stop.spec.type.triggerTicks)) amendment.triggerTicks = wanted;
+  // Down to exactly the open size once nothing can add to it (the entry is over, every fill the
+  // venue reported is booked) and the venue's report agrees: a size still moving stays over-covered.
+  // (Cheap checks first: this runs on every tick.)
+  if (Math.abs(sizeLots) < stop.spec.sizeLots) {
+    const entry = orderOf(ctx, intent.entryOrder);
+    const settled = (entry === null || isTerminal(entry)) && isCurrent(position) && !hasUnbookedAdds(ctx, intent.symbol, intent.side);
+    const coverTarget = settled ? coverLots(ctx, intent, sizeLots) : 0;
+    if (coverTarget > 0 && coverTarget < stop.spec.sizeLots) amendment.sizeLots = coverTarget;
+  }
   if (amendment.triggerTicks === undefined && amendment.sizeLots === undefined) return intent;
   const allowedAtMs = amendment.triggerTicks === undefined ? intent.guard.stopRetryAtMs : stopChangeAllowedAtMs(intent);
   if (ctx.atMs < allowedAtMs) return wantReview(ctx, intent, allowedAtMs);
@@ -161,11 +174,14 @@ function syncStopOrder(ctx: Ctx, intent: Intent, position: Position, sizeLots: n
 
 function syncPositionStop(ctx: Ctx, intent: Intent, position: Position): Intent {
   const { guard } = intent;
-  if (guard.positionStop !== null || position.venue === null || position.venue.sizeLots === 0) return intent;
+  if (guard.positionStop !== null || position.venue === null || position.venue.sizeLots === 0 || positionStopBusy(ctx, intent)) return intent;
+  // The venue trails the position's stop: it owns the level (its moves reach us late), and setting
+  // a stop-loss now could put back a looser one. Breakeven then waits for the venue's trailing.
+  if (guard.venueTrailing === 'sent' || guard.venueTrailing === 'set') return intent;
   const current = venueStopTicks(ctx, intent, position);
   // Until the venue shows the stop armed with the fill there is nothing to move (checkAttachedStop
   // watches for a position that shows without one).
-  if (current === null || !isTighter(intent.side, intent.stopLoss.triggerTicks, current)) return intent;
+  if (current === null || intent.stopLoss.triggerTicks <= 0 || !isTighter(intent.side, intent.stopLoss.triggerTicks, current)) return intent;
   const allowedAtMs = stopChangeAllowedAtMs(intent);
   if (ctx.atMs < allowedAtMs) return wantReview(ctx, intent, allowedAtMs);
   const change: PositionStopChange = { kind: 'stop-loss', stopLoss: intent.stopLoss };
@@ -176,7 +192,7 @@ function syncPositionStop(ctx: Ctx, intent: Intent, position: Position): Intent 
 function syncVenueTrailing(ctx: Ctx, intent: Intent, position: Position, sizeLots: number): Intent {
   const { trailing } = intent.plan;
   const { guard } = intent;
-  if (trailing?.mode !== 'venue' || intent.protection !== 'attached' || guard.venueTrailing !== 'none' || guard.positionStop !== null) return intent;
+  if (trailing?.mode !== 'venue' || intent.protection !== 'attached' || guard.venueTrailing !== 'none' || guard.positionStop !== null || positionStopBusy(ctx, intent)) return intent;
   if (position.venue === null || position.venue.sizeLots === 0 || sizeLots === 0) return intent;
   const entry = averageEntryTicks(position);
   const fromTicks = trailing.activationTicks ?? (entry === null ? null : Math.round(entry));
@@ -192,6 +208,8 @@ function syncAgedExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   const { guard } = intent;
   if (guard.agedExitTicks === null || sizeLots === 0) return intent;
   const order = orderOf(ctx, guard.agedExitOrder);
+  // Filled: the position is closing (its fills may still be on the way); nothing to place again.
+  if (order?.status === 'filled') return intent;
   if (order !== null && !isTerminal(order)) {
     const priced = order.spec.type.kind === 'limit' ? order.spec.type.priceTicks : null;
     if (order.status === 'accepted' && order.amending === null && order.cancelRequestedMs === null && priced !== guard.agedExitTicks) {
@@ -208,6 +226,28 @@ function syncAgedExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   }));
   submitOrder(ctx, key);
   return putIntent(ctx, { ...intent, guard: { ...guard, agedExitOrder: key, agedExitAttempts: attempt } });
+}
+
+/**
+ * The position's own stop belongs to the symbol, not to one intent: a change an earlier intent sent
+ * and the venue has not answered could still land after ours and undo it.
+ */
+function positionStopBusy(ctx: Ctx, intent: Intent): boolean {
+  for (const other of ctx.state.intents.values()) {
+    if (other.symbol === intent.symbol && other.id !== intent.id && other.guard.positionStop !== null) return true;
+  }
+  return false;
+}
+
+/** The intent whose position-stop change this reply answers: the symbol's active one, or an earlier one. */
+function intentAwaiting(ctx: Ctx, symbol: string, commandId: number): Intent | undefined {
+  const activeId = ctx.state.activeIntentBySymbol.get(symbol);
+  const active = activeId === undefined ? undefined : ctx.state.intents.get(activeId);
+  if (active?.guard.positionStop?.commandId === commandId) return active;
+  for (const intent of ctx.state.intents.values()) {
+    if (intent.symbol === symbol && intent.guard.positionStop?.commandId === commandId) return intent;
+  }
+  return undefined;
 }
 
 function sendAmend(ctx: Ctx, order: Order, amendment: Amendment): void {
@@ -280,16 +320,25 @@ export function onAmendReply(ctx: Ctx, event: EventOf<'OrderAmendAcked'> | Event
   }
 }
 
-/** Our query after a lost amend reply: the venue's order shows whether it landed; a report settles it (order.ts). */
-export function settleUnknownAmend(order: Order): Order {
-  return order.amending?.unknown === true ? onAmendFailed(order) : order;
+/**
+ * Our query after a lost amend reply: the venue's order shows whether it landed (null: the order is
+ * gone, and the amend with it). The venue refuses a request older than its receive window, so an
+ * amend not shown now cannot land later.
+ */
+export function settleUnknownAmend(order: Order, report: OrderReport | null): Order {
+  if (order.amending?.unknown !== true) return order;
+  return report !== null && reportShowsAmend(order.amending, report) ? onAmendLanded(order) : onAmendFailed(order);
 }
 
 export function onPositionStopReply(ctx: Ctx, event: EventOf<'PositionStopAcked'> | EventOf<'PositionStopRejected'> | EventOf<'PositionStopUnknown'>): void {
-  const intentId = ctx.state.activeIntentBySymbol.get(event.symbol);
-  const intent = intentId === undefined ? undefined : ctx.state.intents.get(intentId);
+  const intent = intentAwaiting(ctx, event.symbol, event.commandId);
   const inFlight = intent?.guard.positionStop ?? null;
-  if (intent === undefined || inFlight?.commandId !== event.commandId) return;
+  if (intent === undefined || inFlight === null) return;
+  if (!isActive(intent)) {
+    // Its intent is over: the answer only frees the symbol for the next change.
+    putIntent(ctx, { ...intent, guard: { ...intent.guard, positionStop: null } });
+    return;
+  }
   const { guard } = intent;
   const { change } = inFlight;
   switch (event.type) {
@@ -334,10 +383,9 @@ export function onPositionStopReply(ctx: Ctx, event: EventOf<'PositionStopAcked'
  * level is still wanted; the venue answers "not modified" if it had landed).
  */
 export function settleUnknownPositionStops(ctx: Ctx, snapshotRequestedMs: number): void {
-  for (const intentId of [...ctx.state.activeIntentBySymbol.values()]) {
-    const intent = ctx.state.intents.get(intentId);
-    const inFlight = intent?.guard.positionStop ?? null;
-    if (intent === undefined || inFlight === null || inFlight.unknownSinceMs === null || snapshotRequestedMs < inFlight.unknownSinceMs) continue;
+  for (const intent of [...ctx.state.intents.values()]) {
+    const inFlight = intent.guard.positionStop;
+    if (inFlight === null || inFlight.unknownSinceMs === null || snapshotRequestedMs < inFlight.unknownSinceMs) continue;
     const venueTrailing = inFlight.change.kind === 'trailing' ? 'none' : intent.guard.venueTrailing;
     putIntent(ctx, { ...intent, guard: { ...intent.guard, positionStop: null, venueTrailing } });
   }

@@ -85,12 +85,12 @@ function onFound(ctx: Ctx, order: Order, report: NonNullable<EventOf<'OrderQueri
   ctx.state.notFoundAnswers.delete(order.key);
   ctx.state.orderKeyByVenueId.set(report.venueOrderId, order.key);
   // An amend whose reply was lost and that this answer does not show did not land (order.ts).
-  return promoteOrphan(ctx, updateOrder(ctx, order, settleUnknownAmend(onReport(order, report))));
+  return promoteOrphan(ctx, updateOrder(ctx, order, onReport(settleUnknownAmend(order, report), report)));
 }
 
 /** "No such order": the create may still be on its way, so ask again a bounded number of times. */
 function onNotFound(ctx: Ctx, reported: Order): Order {
-  const order = settleUnknownAmend(reported);
+  const order = settleUnknownAmend(reported, null);
   // After a failed cancel: the create has not landed yet; its reply or report will show it.
   if (order.status !== 'unknown') return order;
   const answers = (ctx.state.notFoundAnswers.get(order.key) ?? 0) + 1;

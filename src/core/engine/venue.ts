@@ -18,7 +18,7 @@ import { promoteOrphan, recordFromFill, restoreOrder } from '../reconcile/restor
 import type { Ctx } from './context.ts';
 import { anomaly, findPosition, instrumentOf, notify, positionOf, putOrder, putPosition } from './context.ts';
 import { adoptExternalOrder, findOrderKey, refreshExternalSpec, updateOrder } from './orders.ts';
-import { evaluateSymbol } from './protect.ts';
+import { evaluateSymbol, putIntent } from './protect.ts';
 import { recheckSoon } from './snapshots.ts';
 
 export function onOrderUpdated(ctx: Ctx, event: EventOf<'OrderUpdated'>): void {
@@ -137,8 +137,17 @@ function applyFillToOrder(ctx: Ctx, fill: Fill): Order {
 
 export function applyPositionReport(ctx: Ctx, report: PositionReport): void {
   const position = positionOf(ctx, report.symbol);
-  if (isNewerReport(position, report)) putPosition(ctx, withVenueView(position, report));
-  else ctx.state.counters.staleReports += 1;
+  if (!isNewerReport(position, report)) {
+    ctx.state.counters.staleReports += 1;
+    return;
+  }
+  putPosition(ctx, withVenueView(position, report));
+  // The venue's report of the position's stop is its truth from now on, even if it is looser than
+  // what we last set (a limit entry filling again re-arms its attached stop): the guard then moves
+  // it again. Believing our acknowledgement over a newer report could leave a looser stop unseen.
+  const intentId = ctx.state.activeIntentBySymbol.get(report.symbol);
+  const intent = intentId === undefined ? undefined : ctx.state.intents.get(intentId);
+  if (intent !== undefined && intent.guard.ackedStopTicks !== null) putIntent(ctx, { ...intent, guard: { ...intent.guard, ackedStopTicks: null } });
 }
 
 export function onTickerUpdated(ctx: Ctx, event: EventOf<'TickerUpdated'>): void {

@@ -186,9 +186,9 @@ const statusRank: Readonly<Record<VenueOrderStatus, number>> = {
  * A venue report (stream push, REST snapshot, or answer to a query). Reports are ordered by
  * venue update time and cumulative filled quantity; a stale one changes nothing.
  */
-export function onReport(reported: Order, report: OrderReport): Order {
-  // A report showing the pending amend's fields: it landed (the stream can beat the reply).
-  const order = reported.amending !== null && reportShowsAmend(reported.amending, report) ? onAmendLanded(reported) : reported;
+export function onReport(order: Order, report: OrderReport): Order {
+  // A pending amend is settled by its reply, or by our query after a lost reply (engine/guard.ts),
+  // never by a stream report: until then it counts as in flight, and nothing else is sent.
   const stale = report.venueUpdatedMs < order.venueUpdatedMs && report.filledLots <= order.reportedFilledLots;
   if (stale) return order;
   const reportedFilledLots = Math.max(order.reportedFilledLots, report.filledLots);

@@ -153,10 +153,12 @@ function linkOrder(intent: Intent, order: Order, ours: ParsedClientOrderId): Int
   switch (ours.role) {
     case 'entry':
       return intent.entryOrder === null ? { ...intent, entryOrder: order.key } : intent;
-    case 'stop':
-      return intent.stopOrder === null || ours.attempt > intent.stopAttempts
-        ? { ...intent, stopOrder: order.key, stopAttempts: Math.max(intent.stopAttempts, ours.attempt) }
-        : intent;
+    case 'stop': {
+      if (intent.stopOrder !== null && ours.attempt <= intent.stopAttempts) return intent;
+      // The stop's own level is the intent's from now on, if it knew none (restored from another order).
+      const stopLoss = intent.stopLoss.triggerTicks === 0 && order.spec.type.kind === 'stop-market' ? { ...intent.stopLoss, triggerTicks: order.spec.type.triggerTicks } : intent.stopLoss;
+      return { ...intent, stopOrder: order.key, stopAttempts: Math.max(intent.stopAttempts, ours.attempt), stopLoss };
+    }
     case 'take-profit': {
       if (intent.takeProfitOrders.includes(order.key)) return intent;
       const takeProfitTicks = intent.takeProfitTicks ?? (order.spec.type.kind === 'limit' ? order.spec.type.priceTicks : null);
