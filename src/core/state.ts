@@ -154,6 +154,11 @@ export type Counters = {
   entriesSubmitted: number;
   stopsSubmitted: number;
   protectiveExits: number;
+  /** Changes of a stop the policies sent: amends of a stop order's trigger, position stop-losses. */
+  stopMoves: number;
+  /** Take-profit ladder rungs and aged-position exits placed. */
+  ladderRungs: number;
+  agedExits: number;
 };
 
 export type EngineState = {
@@ -231,7 +236,7 @@ export function createEngineState(overrides: Partial<EngineConfig> = {}): Engine
     reconcile: zeroReconcileCounts(),
     counters: {
       eventsApplied: 0, duplicateFills: 0, staleReports: 0, adoptedOrders: 0, adoptedPositions: 0,
-      anomalies: 0, requestsRejected: 0, entriesSubmitted: 0, stopsSubmitted: 0, protectiveExits: 0,
+      anomalies: 0, requestsRejected: 0, entriesSubmitted: 0, stopsSubmitted: 0, protectiveExits: 0, stopMoves: 0, ladderRungs: 0, agedExits: 0,
     },
   };
 }

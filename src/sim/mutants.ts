@@ -13,7 +13,7 @@ import type { StepFunction } from '../shell/runtime.ts';
 
 export type MutantName =
   | 'seed-design' | 'drop-unknown-orders' | 'resend-on-timeout' | 'seed-startup' | 'reconnect-without-snapshot' | 'snapshot-overwrites'
-  | 'resend-after-restart';
+  | 'resend-after-restart' | 'trail-both-ways' | 'amend-without-waiting';
 
 export const mutantStories: Readonly<Record<MutantName, string>> = {
   'seed-design': 'the bot of seed 000: venue updates for a symbol are skipped until the entry\'s REST reply has been processed',
@@ -23,6 +23,8 @@ export const mutantStories: Readonly<Record<MutantName, string>> = {
   'reconnect-without-snapshot': 'after the private stream drops and comes back, no snapshot is taken (only the periodic one heals)',
   'snapshot-overwrites': 'a snapshot\'s positions overwrite the stream\'s, however old the snapshot is',
   'resend-after-restart': 'after a crash, an entry the journal shows in flight is sent again under a new id instead of being asked for',
+  'trail-both-ways': 'a naive trailing stop: on every tick the stop is amended to the callback distance from the current price, so it follows the price down as well as up',
+  'amend-without-waiting': 'the trailing stop is amended on every tick that moves its level, without waiting for the previous amend\'s answer',
 };
 
 export function mutant(name: MutantName): StepFunction {
@@ -41,6 +43,10 @@ export function mutant(name: MutantName): StepFunction {
       return snapshotOverwrites;
     case 'resend-after-restart':
       return resendAfterRestart();
+    case 'trail-both-ways':
+      return trailBothWays;
+    case 'amend-without-waiting':
+      return amendWithoutWaiting;
     default:
       throw new Error(`unknown mutant ${JSON.stringify(name satisfies never)}`);
   }
@@ -132,4 +138,41 @@ function resendAfterRestart(): StepFunction {
     inFlight = [];
     return commands;
   };
+}
+
+/** The symbol's bot-trailed stop order, acknowledged by the venue, if it has one. */
+function trailedStop(state: EngineState, symbol: string): { readonly order: Order; readonly callbackTicks: number; readonly side: 'buy' | 'sell' } | null {
+  const intentId = state.activeIntentBySymbol.get(symbol);
+  const intent = intentId === undefined ? undefined : state.intents.get(intentId);
+  const trailing = intent?.plan.trailing;
+  if (intent === undefined || trailing?.mode !== 'bot' || intent.stopOrder === null || intent.phase.name !== 'open') return null;
+  const order = state.orders.get(intent.stopOrder);
+  if (order?.status !== 'accepted' || order.spec.type.kind !== 'stop-market') return null;
+  return { order, callbackTicks: trailing.callback.kind === 'ticks' ? trailing.callback.ticks : Math.max(1, Math.floor((order.spec.type.triggerTicks * trailing.callback.ppm) / 1_000_000)), side: intent.side };
+}
+
+function amendCommand(state: EngineState, order: Order, triggerTicks: number): Command {
+  state.seq += 1;
+  return { type: 'AmendOrder', commandId: state.seq, clientOrderId: order.key as ClientOrderId, symbol: order.spec.symbol, amendment: { triggerTicks } };
+}
+
+function trailBothWays(state: EngineState, event: Event): Command[] {
+  const commands = step(state, event);
+  if (event.type !== 'TickerUpdated' || event.lastTicks === null) return commands;
+  const trailed = trailedStop(state, event.symbol);
+  if (trailed === null || trailed.order.amending !== null || trailed.order.spec.type.kind !== 'stop-market') return commands;
+  const level = trailed.side === 'buy' ? event.lastTicks - trailed.callbackTicks : event.lastTicks + trailed.callbackTicks;
+  if (level <= 0 || level === trailed.order.spec.type.triggerTicks || commands.some((command) => command.type === 'AmendOrder')) return commands;
+  return [...commands, amendCommand(state, trailed.order, level)];
+}
+
+function amendWithoutWaiting(state: EngineState, event: Event): Command[] {
+  const commands = step(state, event);
+  if (event.type !== 'TickerUpdated') return commands;
+  const intentId = state.activeIntentBySymbol.get(event.symbol);
+  const intent = intentId === undefined ? undefined : state.intents.get(intentId);
+  const stop = intent?.stopOrder == null ? undefined : state.orders.get(intent.stopOrder);
+  // The real engine waits: this one sends the wanted level again while an amend is unanswered.
+  if (intent === undefined || stop?.amending == null || stop.spec.type.kind !== 'stop-market' || commands.some((command) => command.type === 'AmendOrder')) return commands;
+  return [...commands, amendCommand(state, stop, intent.stopLoss.triggerTicks)];
 }

@@ -21,6 +21,8 @@ describe('seeded simulation', () => {
       assert.ok((summary.faultsExercised[fault] ?? 0) > 0, `fault ${fault} exercised`);
     }
     assert.ok((summary.engine.adoptedPositions ?? 0) > 0 && (summary.engine.protectiveExits ?? 0) > 0 && (summary.engine.duplicateFills ?? 0) > 0);
+    // The protection policies ran in the window: trailing stops moved, ladders and aged exits placed.
+    for (const counter of ['stopMoves', 'ladderRungs', 'agedExits'] as const) assert.ok((summary.engine[counter] ?? 0) > 0, `${counter} in the window`);
   });
 
   it('reproduces a run exactly from its seed', () => {
@@ -31,7 +33,8 @@ describe('seeded simulation', () => {
     assert.notEqual(runSeed(43).traceHash, first.traceHash);
   });
 
-  const mutants: readonly MutantName[] = ['seed-design', 'drop-unknown-orders', 'resend-on-timeout', 'seed-startup', 'reconnect-without-snapshot', 'snapshot-overwrites', 'resend-after-restart'];
+  const mutants: readonly MutantName[] = ['seed-design', 'drop-unknown-orders', 'resend-on-timeout', 'seed-startup', 'reconnect-without-snapshot', 'snapshot-overwrites', 'resend-after-restart',
+    'trail-both-ways', 'amend-without-waiting'];
   for (const name of mutants) {
     it(`catches the ${name} mutant within the window`, () => {
       const caught = ciSeeds.find((seed) => runSeed(seed, { step: mutant(name) }).violationCount > 0);

@@ -166,6 +166,7 @@ function syncStopOrder(ctx: Ctx, intent: Intent, position: Position, sizeLots: n
   const allowedAtMs = amendment.triggerTicks === undefined ? intent.guard.stopRetryAtMs : stopChangeAllowedAtMs(intent);
   if (ctx.atMs < allowedAtMs) return wantReview(ctx, intent, allowedAtMs);
   sendAmend(ctx, stop, amendment);
+  if (amendment.triggerTicks !== undefined) ctx.state.counters.stopMoves += 1;
   const moved = amendment.triggerTicks === undefined ? '' : `trigger ${price(ctx, intent, stop.spec.type.triggerTicks)} -> ${price(ctx, intent, amendment.triggerTicks)}`;
   const sized = amendment.sizeLots === undefined ? '' : `${moved === '' ? '' : ', '}size ${stop.spec.sizeLots} -> ${amendment.sizeLots} lots (the open size)`;
   notify(ctx, 'info', 'stop-amend', intent.symbol, `${intent.id}: amending stop ${stop.key}: ${moved}${sized}`);
@@ -185,6 +186,7 @@ function syncPositionStop(ctx: Ctx, intent: Intent, position: Position): Intent 
   const allowedAtMs = stopChangeAllowedAtMs(intent);
   if (ctx.atMs < allowedAtMs) return wantReview(ctx, intent, allowedAtMs);
   const change: PositionStopChange = { kind: 'stop-loss', stopLoss: intent.stopLoss };
+  ctx.state.counters.stopMoves += 1;
   notify(ctx, 'info', 'stop-amend', intent.symbol, `${intent.id}: moving the position's stop ${price(ctx, intent, current)} -> ${price(ctx, intent, intent.stopLoss.triggerTicks)}`);
   return putIntent(ctx, { ...intent, guard: { ...guard, stopChangedMs: ctx.atMs, positionStop: sendPositionStop(ctx, intent.symbol, change) } });
 }
@@ -225,6 +227,7 @@ function syncAgedExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
     spec: { symbol: intent.symbol, side: oppositeSide(intent.side), sizeLots: Math.abs(sizeLots), reduceOnly: true, type: { kind: 'limit', priceTicks: guard.agedExitTicks, postOnly: false } },
   }));
   submitOrder(ctx, key);
+  ctx.state.counters.agedExits += 1;
   return putIntent(ctx, { ...intent, guard: { ...guard, agedExitOrder: key, agedExitAttempts: attempt } });
 }
 

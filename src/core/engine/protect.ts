@@ -118,7 +118,9 @@ function progressOpen(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
 function keepTakeProfit(ctx: Ctx, intent: Intent): Intent {
   if (!isActive(intent) || intent.takeProfitOrders.length === 0 || writeBlockedReason(ctx) !== null) return intent;
   for (const key of intent.takeProfitOrders) {
-    if (orderOf(ctx, key)?.status === 'pending') submitOrder(ctx, key);
+    if (orderOf(ctx, key)?.status !== 'pending') continue;
+    submitOrder(ctx, key);
+    if (intent.takeProfitOrders.length > 1) ctx.state.counters.ladderRungs += 1;
   }
   return intent;
 }
