@@ -102,7 +102,9 @@ function firstTargetFilled(ctx: Ctx, intent: Intent): boolean {
 function venueStopTicks(ctx: Ctx, intent: Intent, position: Position): number | null {
   if (intent.protection === 'separate') {
     const stop = orderOf(ctx, intent.stopOrder);
-    return stop !== null && isAcknowledged(stop) && stop.spec.type.kind === 'stop-market' ? stop.spec.type.triggerTicks : null;
+    // Acknowledged, or already executing: the venue holds (or has fired) the stop at its trigger.
+    const holds = stop !== null && (isAcknowledged(stop) || stop.status === 'filled');
+    return holds && stop.spec.type.kind === 'stop-market' ? stop.spec.type.triggerTicks : null;
   }
   const reported = position.venue?.stopLossTicks ?? null;
   const acked = intent.guard.ackedStopTicks;

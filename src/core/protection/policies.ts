@@ -97,8 +97,10 @@ export function evaluateGuards(view: GuardView): GuardOutcome {
         decisions.push({ kind: 'tighten-stop', triggerTicks: level, reason: 'trailing' });
         stopTicks = level;
       }
-      const venueBehind = view.venueStopTicks === null || isTighter(view.side, stopTicks, view.venueStopTicks);
-      if (isStopCrossed(view.side, price, stopTicks) && venueBehind) {
+      // Crossed our level but not the venue's (still looser, its move not landed): the venue's stop
+      // will not fire, so we close. Crossed the venue's too: it is firing; nothing to add.
+      const venueFires = view.venueStopTicks !== null && isStopCrossed(view.side, price, view.venueStopTicks);
+      if (isStopCrossed(view.side, price, stopTicks) && !venueFires) {
         const venueStop = view.venueStopTicks === null ? 'none' : view.price(view.venueStopTicks);
         decisions.push({ kind: 'exit', reason: `trailing stop ${view.price(stopTicks)} reached at ${view.price(price)} before the venue's stop (${venueStop}) was moved to it` });
         return { guard, decisions, reviewAtMs: null };
