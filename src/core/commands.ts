@@ -5,7 +5,7 @@ import type { Fill, Funding } from './events.ts';
 import type { ClientOrderId, VenueOrderId } from './ids.ts';
 import type { Order } from './order/order.ts';
 import type { Position } from './position/position.ts';
-import type { OrderSpec, Trigger } from './types.ts';
+import type { Amendment, OrderSpec, Trigger } from './types.ts';
 
 export type NoticeLevel = 'info' | 'warn' | 'alarm';
 
@@ -40,8 +40,7 @@ export type LedgerRecord =
       readonly roundTrip: string;
     };
 
-/** A change to a working order of ours (Bybit order/amend): only the fields given change. */
-export type Amendment = { readonly triggerTicks?: number; readonly sizeLots?: number; readonly priceTicks?: number };
+export type { Amendment } from './types.ts';
 
 /**
  * A position's own stop (Bybit position/trading-stop): a stop-loss price that covers the whole

@@ -4,7 +4,7 @@
 
 import type { ClientOrderId, ExecutionId, VenueOrderId } from './ids.ts';
 import type { Instrument } from './instrument.ts';
-import type { ProtectionRequest } from './protection/plan.ts';
+import type { PriceRequest, ProtectionRequest } from './protection/plan.ts';
 import type { Liquidity, OrderKind, Side, Source, VenueOrderStatus } from './types.ts';
 
 /** An order as the venue reports it (stream push, REST reply or query by client order id). */
@@ -89,7 +89,7 @@ export type WalletReport = {
 };
 
 export type SizeRequest = { readonly quantity: string } | { readonly notional: string };
-export type PriceRequest = { readonly price: string } | { readonly percent: number };
+export type { PriceRequest } from './protection/plan.ts';
 export type EntryRequest = { readonly kind: 'market' } | { readonly kind: 'limit'; readonly price: string };
 
 export type RejectCode =

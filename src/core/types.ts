@@ -30,6 +30,9 @@ export type OrderSpec = {
   readonly takeProfit?: Trigger;
 };
 
+/** A change to a working order of ours (Bybit order/amend): only the fields given change. */
+export type Amendment = { readonly triggerTicks?: number; readonly sizeLots?: number; readonly priceTicks?: number };
+
 /** The normalized order statuses of every venue (Bybit Triggered is `new`, Deactivated `cancelled`). */
 export type VenueOrderStatus =
   | 'new'

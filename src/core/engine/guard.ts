@@ -34,7 +34,7 @@ import type { Side } from '../types.ts';
 import { oppositeSide } from '../types.ts';
 import type { Ctx } from './context.ts';
 import { instrumentOf, nextSeq, notify, putOrder, queryOrder, startTimer, submitOrder } from './context.ts';
-import { coverLots, orderOf, putIntent, startExit } from './protect.ts';
+import { coverLots, orderOf, putIntent, startExit } from './intents.ts';
 import { recheckSoon } from './snapshots.ts';
 
 /** Past this many refused changes in a row the stop stays where the venue has it, and the operator is told. */

@@ -15,7 +15,8 @@ import type { Ctx } from './context.ts';
 import { notify, putOrder, startTimer } from './context.ts';
 import { clearCancelRequest, onAmendUnknown, onSubmitUnknown } from '../order/order.ts';
 import { onSnapshotMerged, requestSnapshot } from './snapshots.ts';
-import { evaluateSymbol, putIntent } from './protect.ts';
+import { evaluateSymbol } from './protect.ts';
+import { putIntent } from './intents.ts';
 import { settleUnknownPositionStops } from './guard.ts';
 
 export function onEngineStarted(ctx: Ctx): void {

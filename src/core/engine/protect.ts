@@ -30,6 +30,7 @@ import type { Ctx } from './context.ts';
 import { findPosition, getOrder, instrumentOf, nextIntentId, notify, putOrder, startTimer, submitOrder } from './context.ts';
 import { writeBlockedReason } from './gate.ts';
 import { runGuards } from './guard.ts';
+import { coverLots, orderOf, putIntent, sendExit, startExit } from './intents.ts';
 import type { IntentPlan } from '../protection/plan.ts';
 import { emptyPlan, resolvePlan } from '../protection/plan.ts';
 import { requestCancel } from './orders.ts';
@@ -53,13 +54,6 @@ export function evaluateSymbol(ctx: Ctx, symbol: string): void {
     const current = ctx.state.intents.get(intent.id);
     if (current !== undefined && isActive(current)) runGuards(ctx, current, position, sizeLots);
   }
-}
-
-export function putIntent(ctx: Ctx, intent: Intent): Intent {
-  ctx.state.intents.set(intent.id, intent);
-  if (isActive(intent)) ctx.state.activeIntentBySymbol.set(intent.symbol, intent.id);
-  else if (ctx.state.activeIntentBySymbol.get(intent.symbol) === intent.id) ctx.state.activeIntentBySymbol.delete(intent.symbol);
-  return intent;
 }
 
 function progress(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
@@ -235,47 +229,6 @@ export function finish(ctx: Ctx, intent: Intent, reason: string): Intent {
   return putIntent(ctx, { ...intent, phase: { name: 'done', reason, atMs: ctx.atMs } });
 }
 
-/** Close at market with a reduce-only order; the stop stays in place until the position is flat. */
-export function startExit(ctx: Ctx, intent: Intent, reason: string, protective: boolean): Intent {
-  if (!isActive(intent) || intent.phase.name === 'exiting') return intent;
-  if (protective) ctx.state.counters.protectiveExits += 1;
-  const entry = orderOf(ctx, intent.entryOrder);
-  if (entry !== null && isLive(entry)) requestCancel(ctx, entry);
-  const exiting: Intent = { ...intent, phase: { name: 'exiting', reason, sinceMs: ctx.atMs } };
-  const position = findPosition(ctx, intent.symbol);
-  const sizeLots = position === undefined ? 0 : effectiveSizeLots(position);
-  // Nothing filled yet: cancelling the entry is the whole exit; should it fill first, the exiting
-  // phase closes what it opened.
-  if (sizeLots === 0 && (entry === null || filledLots(entry) === 0)) {
-    notify(ctx, protective ? 'alarm' : 'info', 'entry-cancel', intent.symbol, `${intent.id} cancelling the unfilled entry: ${reason}`);
-    return putIntent(ctx, exiting);
-  }
-  notify(ctx, protective ? 'alarm' : 'info', 'exit', intent.symbol, `${intent.id} closing at market: ${reason}`);
-  return putIntent(ctx, sendExit(ctx, exiting, sizeLots));
-}
-
-/**
- * A position being closed is never given up on: past `exitAttemptsMax` failures the operator is
- * alarmed at every further attempt, and attempts slow down (exitRetryDelayMs), but they go on.
- */
-export function sendExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
-  const attempt = intent.exitAttempts + 1;
-  if (attempt > ctx.state.config.exitAttemptsMax) {
-    notify(ctx, 'alarm', 'exit-failing', intent.symbol, `${intent.id}: ${intent.exitAttempts} exit attempts failed; trying again, an operator should look`);
-  }
-  const key = clientOrderIdFor(intent.orderIdBase, 'exit', attempt);
-  // The side closes what the venue shows; before any position is visible, what the entry opened.
-  const side: Side = sizeLots !== 0 ? (sizeLots > 0 ? 'sell' : 'buy') : oppositeSide(intent.side);
-  const lots = Math.max(Math.abs(sizeLots), intent.kind === 'adopted' ? 0 : intent.sizeLots);
-  if (lots === 0) return intent;
-  putOrder(ctx, newPendingOrder({
-    key, intentId: intent.id, role: 'exit', createdMs: ctx.atMs,
-    spec: { symbol: intent.symbol, side, sizeLots: lots, reduceOnly: true, type: { kind: 'market' } },
-  }));
-  submitOrder(ctx, key);
-  return { ...intent, exitOrder: key, exitAttempts: attempt };
-}
-
 export const stopAttemptsMax = 20;
 
 /**
@@ -300,24 +253,6 @@ function retireReplacedStops(ctx: Ctx, intent: Intent): Intent {
     if (isLive(old)) requestCancel(ctx, old);
   }
   return { ...intent, replacedStops: [] };
-}
-
-/**
- * What a stop must cover: the position the venue shows plus what live orders on its side (our
- * entry, or a foreign order still filling) may still add to it. Sized so, a stop sent on the first
- * evidence of a fill still covers the whole position when the rest fills before its reply, or when
- * the venue's report of the position arrives before the orders' own reports (then it over-covers
- * for a while, which a reduce-only stop may: it never closes more than the position).
- */
-export function coverLots(ctx: Ctx, intent: Intent, sizeLots: number): number {
-  const side = sizeLots !== 0 ? (sizeLots > 0 ? 'buy' : 'sell') : intent.side;
-  let mayAddLots = 0;
-  for (const order of ctx.state.orders.values()) {
-    const { spec } = order;
-    if (spec.symbol !== intent.symbol || spec.side !== side || spec.reduceOnly || !isLive(order)) continue;
-    mayAddLots += Math.max(0, spec.sizeLots - filledLots(order));
-  }
-  return Math.abs(sizeLots) + mayAddLots;
 }
 
 /** Sends a stop sized to cover the whole position, with the deadline for its acknowledgement. */
@@ -492,10 +427,6 @@ export function protectionStatus(ctx: Ctx, intent: Intent): ProtectionStatus {
     default:
       return assertNever(intent.protection);
   }
-}
-
-export function orderOf(ctx: Ctx, key: OrderKey | null): Order | null {
-  return key === null ? null : getOrder(ctx, key);
 }
 
 function hasExitRetryTimer(ctx: Ctx, intent: Intent): boolean {

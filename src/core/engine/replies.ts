@@ -15,7 +15,8 @@ import { anomaly, findPosition, notify, queryOrder, startTimer } from './context
 import { promoteOrphan } from '../reconcile/restore.ts';
 import { onSnapshotTimer, recheckSoon } from './snapshots.ts';
 import { resendWantedCancel, updateOrder } from './orders.ts';
-import { evaluateSymbol, sendExit, putIntent, startExit } from './protect.ts';
+import { evaluateSymbol } from './protect.ts';
+import { putIntent, sendExit, startExit } from './intents.ts';
 import { onReviewTimer, settleUnknownAmend } from './guard.ts';
 
 type Reply =

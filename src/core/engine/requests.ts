@@ -25,7 +25,8 @@ import { oppositeSide } from '../types.ts';
 import type { Ctx } from './context.ts';
 import { findPosition, instrumentOf, nextIntentId, notify, putOrder, submitOrder } from './context.ts';
 import { writeBlockedReason } from './gate.ts';
-import { evaluateSymbol, putIntent, startExit, stopSpec } from './protect.ts';
+import { evaluateSymbol, stopSpec } from './protect.ts';
+import { putIntent, startExit } from './intents.ts';
 
 type OpenRequest = EventOf<'OpenRequested'>;
 

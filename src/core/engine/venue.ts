@@ -18,7 +18,8 @@ import { promoteOrphan, recordFromFill, restoreOrder } from '../reconcile/restor
 import type { Ctx } from './context.ts';
 import { anomaly, findPosition, instrumentOf, notify, positionOf, putOrder, putPosition } from './context.ts';
 import { adoptExternalOrder, findOrderKey, refreshExternalSpec, updateOrder } from './orders.ts';
-import { evaluateSymbol, putIntent } from './protect.ts';
+import { evaluateSymbol } from './protect.ts';
+import { putIntent } from './intents.ts';
 import { recheckSoon } from './snapshots.ts';
 
 export function onOrderUpdated(ctx: Ctx, event: EventOf<'OrderUpdated'>): void {

@@ -12,8 +12,7 @@
 import { assertNever } from '../assert.ts';
 import type { OrderReport, RejectCode } from '../events.ts';
 import type { IntentId, OrderRole, VenueOrderId } from '../ids.ts';
-import type { Amendment } from '../commands.ts';
-import type { OrderSpec, VenueOrderStatus } from '../types.ts';
+import type { Amendment, OrderSpec, VenueOrderStatus } from '../types.ts';
 
 export type OrderKey = string;
 

@@ -15,10 +15,12 @@
 // the rest of an open request; resolution happens in the step that accepts the request, with the
 // instrument and the reference price of that moment, so a journal replay resolves it the same way.
 
-import type { PriceRequest } from '../events.ts';
 import type { Instrument, Parsed } from '../instrument.ts';
 import { lotsToQty, priceToTicks, priceToTicksRounded, ticksToNumber, ticksToPrice } from '../instrument.ts';
 import type { Side, TriggerBy } from '../types.ts';
+
+/** A price, or a distance in percent from the entry (a stop-loss, a take-profit). */
+export type PriceRequest = { readonly price: string } | { readonly percent: number };
 
 /** A distance: a percent of the price it is measured from, or a price difference ("25.5"). */
 export type DistanceRequest = { readonly percent: number } | { readonly price: string };

@@ -23,7 +23,7 @@ import { oppositeSide } from '../types.ts';
 import type { Ctx } from '../engine/context.ts';
 import { nextIntentId, notify, putOrder, queryOrder } from '../engine/context.ts';
 import { requestCancel, specOfReport } from '../engine/orders.ts';
-import { putIntent } from '../engine/protect.ts';
+import { putIntent } from '../engine/intents.ts';
 
 /** A report of an order of ours that state does not know: restored if it is live, kept as history if not. */
 export function restoreOrder(ctx: Ctx, report: OrderReport, ours: ParsedClientOrderId): Order {

@@ -1,0 +1,87 @@
+// Intent bookkeeping shared by the protection code (protect.ts) and the policies (guard.ts):
+// storing an intent, reading its orders, what its stop must cover, and closing at market.
+//
+// Invariants: an intent is active in `activeIntentBySymbol` exactly while its phase is not done; an
+// exit is reduce-only and sized to what the venue shows, and the stop stays until the position is flat.
+
+import { clientOrderIdFor } from '../ids.ts';
+import type { Intent } from '../intent/intent.ts';
+import { isActive } from '../intent/intent.ts';
+import type { Order, OrderKey } from '../order/order.ts';
+import { filledLots, isLive, newPendingOrder } from '../order/order.ts';
+import { effectiveSizeLots } from '../position/position.ts';
+import type { Side } from '../types.ts';
+import { oppositeSide } from '../types.ts';
+import type { Ctx } from './context.ts';
+import { findPosition, getOrder, notify, putOrder, submitOrder } from './context.ts';
+import { requestCancel } from './orders.ts';
+
+export function putIntent(ctx: Ctx, intent: Intent): Intent {
+  ctx.state.intents.set(intent.id, intent);
+  if (isActive(intent)) ctx.state.activeIntentBySymbol.set(intent.symbol, intent.id);
+  else if (ctx.state.activeIntentBySymbol.get(intent.symbol) === intent.id) ctx.state.activeIntentBySymbol.delete(intent.symbol);
+  return intent;
+}
+
+/** Close at market with a reduce-only order; the stop stays in place until the position is flat. */
+export function startExit(ctx: Ctx, intent: Intent, reason: string, protective: boolean): Intent {
+  if (!isActive(intent) || intent.phase.name === 'exiting') return intent;
+  if (protective) ctx.state.counters.protectiveExits += 1;
+  const entry = orderOf(ctx, intent.entryOrder);
+  if (entry !== null && isLive(entry)) requestCancel(ctx, entry);
+  const exiting: Intent = { ...intent, phase: { name: 'exiting', reason, sinceMs: ctx.atMs } };
+  const position = findPosition(ctx, intent.symbol);
+  const sizeLots = position === undefined ? 0 : effectiveSizeLots(position);
+  // Nothing filled yet: cancelling the entry is the whole exit; should it fill first, the exiting
+  // phase closes what it opened.
+  if (sizeLots === 0 && (entry === null || filledLots(entry) === 0)) {
+    notify(ctx, protective ? 'alarm' : 'info', 'entry-cancel', intent.symbol, `${intent.id} cancelling the unfilled entry: ${reason}`);
+    return putIntent(ctx, exiting);
+  }
+  notify(ctx, protective ? 'alarm' : 'info', 'exit', intent.symbol, `${intent.id} closing at market: ${reason}`);
+  return putIntent(ctx, sendExit(ctx, exiting, sizeLots));
+}
+
+/**
+ * A position being closed is never given up on: past `exitAttemptsMax` failures the operator is
+ * alarmed at every further attempt, and attempts slow down (exitRetryDelayMs), but they go on.
+ */
+export function sendExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
+  const attempt = intent.exitAttempts + 1;
+  if (attempt > ctx.state.config.exitAttemptsMax) {
+    notify(ctx, 'alarm', 'exit-failing', intent.symbol, `${intent.id}: ${intent.exitAttempts} exit attempts failed; trying again, an operator should look`);
+  }
+  const key = clientOrderIdFor(intent.orderIdBase, 'exit', attempt);
+  // The side closes what the venue shows; before any position is visible, what the entry opened.
+  const side: Side = sizeLots !== 0 ? (sizeLots > 0 ? 'sell' : 'buy') : oppositeSide(intent.side);
+  const lots = Math.max(Math.abs(sizeLots), intent.kind === 'adopted' ? 0 : intent.sizeLots);
+  if (lots === 0) return intent;
+  putOrder(ctx, newPendingOrder({
+    key, intentId: intent.id, role: 'exit', createdMs: ctx.atMs,
+    spec: { symbol: intent.symbol, side, sizeLots: lots, reduceOnly: true, type: { kind: 'market' } },
+  }));
+  submitOrder(ctx, key);
+  return { ...intent, exitOrder: key, exitAttempts: attempt };
+}
+
+/**
+ * What a stop must cover: the position the venue shows plus what live orders on its side (our
+ * entry, or a foreign order still filling) may still add to it. Sized so, a stop sent on the first
+ * evidence of a fill still covers the whole position when the rest fills before its reply, or when
+ * the venue's report of the position arrives before the orders' own reports (then it over-covers
+ * for a while, which a reduce-only stop may: it never closes more than the position).
+ */
+export function coverLots(ctx: Ctx, intent: Intent, sizeLots: number): number {
+  const side = sizeLots !== 0 ? (sizeLots > 0 ? 'buy' : 'sell') : intent.side;
+  let mayAddLots = 0;
+  for (const order of ctx.state.orders.values()) {
+    const { spec } = order;
+    if (spec.symbol !== intent.symbol || spec.side !== side || spec.reduceOnly || !isLive(order)) continue;
+    mayAddLots += Math.max(0, spec.sizeLots - filledLots(order));
+  }
+  return Math.abs(sizeLots) + mayAddLots;
+}
+
+export function orderOf(ctx: Ctx, key: OrderKey | null): Order | null {
+  return key === null ? null : getOrder(ctx, key);
+}
