@@ -27,3 +27,21 @@ export class BearerAuth {
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
+
+/**
+ * The webhook's credential: a shared secret sent in the body or a header (TradingView cannot send
+ * an Authorization header). Compared the same way as the token: hashed, then in constant time.
+ */
+export class SharedSecret {
+  private readonly digest: Buffer;
+
+  constructor(secret: Secret) {
+    this.digest = sha256(secret.reveal());
+  }
+
+  /** Whether `candidate` is the secret; anything that is not a non-empty string is not. */
+  matches(candidate: unknown): boolean {
+    if (typeof candidate !== 'string' || candidate === '') return false;
+    return timingSafeEqual(sha256(candidate), this.digest);
+  }
+}

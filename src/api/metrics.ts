@@ -21,7 +21,9 @@ import type { EngineState } from '../core/state.ts';
 import type { ConnectionState, ReconciliationSummary } from './views.ts';
 import { unprotectedNow } from './views.ts';
 
-export type SignalResult = 'accepted' | 'rejected' | 'duplicate' | 'invalid' | 'rate-limited' | 'unavailable';
+export type SignalResult = 'accepted' | 'rejected' | 'duplicate' | 'invalid' | 'rate-limited' | 'unavailable' | 'unauthorized';
+/** Where a signal came from: the operator API (POST /api/signals) or the webhook (POST /webhook). */
+export type SignalSourceLabel = 'api' | 'webhook';
 
 export type MetricsDeps = {
   readonly state: EngineState;
@@ -55,7 +57,7 @@ export class Metrics {
   private readonly notices = this.counter('vigil_notices_total', 'Operator notices, by level (alarm: needs a human)', ['level']);
   private readonly rateLimitWaits = this.counter('vigil_rate_limit_waits_total', 'Times a venue request waited for its rate limit, by scope', ['scope']);
   private readonly rateLimitWaitSeconds = this.counter('vigil_rate_limit_wait_seconds_total', 'Time venue requests spent waiting for their rate limit, by scope', ['scope']);
-  private readonly signals = this.counter('vigil_signals_total', 'Signals received on the API, by result', ['result']);
+  private readonly signals = this.counter('vigil_signals_total', 'Signals received, by source (api, webhook) and result', ['source', 'result']);
   private readonly apiRequests = this.counter('vigil_api_requests_total', 'API requests, by route and status code', ['route', 'status']);
   private readonly unprotectedSeconds = new Histogram({
     name: 'vigil_unprotected_seconds', help: 'Per position: from the first evidence of its fill to a stop confirmed on the venue',
@@ -132,8 +134,8 @@ export class Metrics {
     this.rateLimitWaitSeconds.inc({ scope }, waitMs / 1_000);
   }
 
-  observeSignal(result: SignalResult): void {
-    this.signals.inc({ result });
+  observeSignal(source: SignalSourceLabel, result: SignalResult): void {
+    this.signals.inc({ source, result });
   }
 
   observeApiRequest(route: string, status: number): void {

@@ -6,12 +6,15 @@
 //   GET  /api/fills      recent fills from the ledger (?limit=N, 1 to 1000, default 50)
 //   GET  /api/health     lifecycle phase, streams, last reconciliation and drift (503 once halted)
 //   GET  /metrics        Prometheus text format (metrics.ts)
+//   POST /webhook        TradingView-style alerts (webhook.ts), only when api.webhook is configured
 //
 // Every route, /metrics included, needs `Authorization: Bearer <token>` (auth.ts); an unknown
 // route is 404 and a known one with the wrong method 405 only after that, so a caller without the
-// token learns nothing. Errors are JSON `{ "error": "...", "reasons"?: [...] }` with a 4xx that says
-// which: 400 bad JSON or fields, 401 token, 404, 405, 413 body too large, 415 not JSON, 429 too
-// many signals (Retry-After), 503 halted.
+// token learns nothing. The one exception is /webhook, which TradingView calls without a token: it
+// wants its own shared secret (in the body or X-Vigil-Secret) before it reads anything else, and
+// has its own rate limit. Errors are JSON `{ "error": "...", "reasons"?: [...] }` with a 4xx that
+// says which: 400 bad JSON or fields, 401 token (or webhook secret), 404, 405, 413 body too large,
+// 415 not JSON, 429 too many signals (Retry-After), 503 halted.
 //
 // Invariants: a signal is validated whole before the engine hears of it, then applied in one step
 // (receive, drain) before the answer is read from the engine's memory of request ids, so a 4xx
@@ -24,13 +27,16 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StreamName } from '../core/events.ts';
 import type { EngineState } from '../core/state.ts';
+import type { ProtectionConfig } from '../config/protection.ts';
+import { noProtection } from '../config/protection.ts';
 import type { Secret } from '../config/secret.ts';
 import type { Incoming } from '../shell/ports.ts';
-import { BearerAuth } from './auth.ts';
+import { BearerAuth, SharedSecret } from './auth.ts';
 import type { Metrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
-import type { Signal } from './signals.ts';
+import type { Signal, SignalContext, SignalParse, SignalSource } from './signals.ts';
 import { answerOf, incomingOf, parseSignal, requestIdOf } from './signals.ts';
+import { parseWebhookSignal, splitSecret, webhookPath, webhookSecretHeader } from './webhook.ts';
 import type { ConnectionState, FillView, HealthInputs } from './views.ts';
 import { healthView, ordersView, positionsView } from './views.ts';
 
@@ -54,6 +60,10 @@ export type ApiDeps = {
   readonly log: (line: string) => void;
   /** Applying a signal threw (the journal could not write, say): the process should stop. */
   readonly onFatal: (error: unknown) => void;
+  /** The configured protection plans open signals are laid over (none: every signal gives its stop). */
+  readonly protection?: ProtectionConfig;
+  /** POST /webhook, with its shared secret and its own rate; absent: no webhook (the path is an unknown route). */
+  readonly webhook?: { readonly secret: Secret; readonly signalsPerSecond: number };
 };
 
 /** A signal is a few hundred bytes; this leaves room and no more. */
@@ -74,10 +84,14 @@ type Reply = {
 
 type Handler = (request: IncomingMessage, url: URL) => Promise<Reply> | Reply;
 
+type Webhook = { readonly secret: SharedSecret; readonly limiter: RateLimiter; readonly perSecond: number };
+
 export class ApiServer {
   private readonly deps: ApiDeps;
   private readonly auth: BearerAuth;
   private readonly limiter: RateLimiter;
+  private readonly webhook: Webhook | null;
+  private readonly context: SignalContext;
   private readonly server: Server;
   private readonly routes: ReadonlyMap<string, Readonly<Record<string, Handler>>>;
   private closing = false;
@@ -86,6 +100,12 @@ export class ApiServer {
     this.deps = deps;
     this.auth = new BearerAuth(deps.token);
     this.limiter = new RateLimiter({ perSecond: deps.signalsPerSecond, nowMs: deps.nowMs });
+    this.webhook = deps.webhook === undefined ? null : {
+      secret: new SharedSecret(deps.webhook.secret), perSecond: deps.webhook.signalsPerSecond,
+      limiter: new RateLimiter({ perSecond: deps.webhook.signalsPerSecond, nowMs: deps.nowMs }),
+    };
+    // The engine's configuration does not change while it runs: one context for every signal.
+    this.context = { protection: deps.protection ?? noProtection, attachedStops: deps.engine.state.config.attachedStops };
     this.routes = new Map<string, Record<string, Handler>>([
       ['/api/signals', { POST: (request) => this.signal(request) }],
       ['/api/positions', { GET: () => ({ status: 200, json: { asOfMs: deps.nowMs(), positions: positionsView(deps.engine.state) } }) }],
@@ -124,20 +144,22 @@ export class ApiServer {
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://api.invalid');
+    const webhook = url.pathname === webhookPath ? this.webhook : null;
     const route = this.routes.get(url.pathname);
     let reply: Reply;
     try {
-      reply = await this.dispatch(request, url, route);
+      reply = webhook === null ? await this.dispatch(request, url, route) : await this.webhookSignal(request, webhook);
     } catch (error) {
       this.deps.log(`api: ${request.method ?? '?'} ${url.pathname} failed: ${error instanceof Error ? error.message : String(error)}`);
       reply = { status: 500, json: { error: 'internal error (see the bot\'s log)' } };
     }
-    this.deps.metrics.observeApiRequest(route === undefined ? 'other' : url.pathname, reply.status);
+    this.deps.metrics.observeApiRequest(webhook !== null ? webhookPath : route === undefined ? 'other' : url.pathname, reply.status);
     send(request, response, reply);
   }
 
   private async dispatch(request: IncomingMessage, url: URL, route: Readonly<Record<string, Handler>> | undefined): Promise<Reply> {
     const auth = this.auth.check(request.headers.authorization);
+    if (!auth.ok && url.pathname === '/api/signals' && request.method === 'POST') this.deps.metrics.observeSignal('api', 'unauthorized');
     if (!auth.ok) return { status: 401, json: { error: `unauthorized: ${auth.reason}` }, headers: { 'www-authenticate': 'Bearer realm="vigil"' } };
     if (route === undefined) return { status: 404, json: { error: `no route ${url.pathname}`, routes: [...this.routes.keys()] } };
     const handler = route[request.method ?? ''];
@@ -147,24 +169,53 @@ export class ApiServer {
   }
 
   private async signal(request: IncomingMessage): Promise<Reply> {
-    const { metrics } = this.deps;
-    const taken = this.limiter.take();
-    if (!taken.ok) {
-      metrics.observeSignal('rate-limited');
-      const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1_000));
-      return { status: 429, json: { error: `too many signals: at most ${this.deps.signalsPerSecond} a second`, retryAfterMs: taken.retryAfterMs }, headers: { 'retry-after': String(seconds) } };
-    }
-    const body = await readJsonBody(request);
+    const limited = this.rateLimited(this.limiter, this.deps.signalsPerSecond, 'api');
+    if (limited !== null) return limited;
+    const body = await readJsonBody(request, jsonOnly);
     if (!body.ok) {
-      metrics.observeSignal('invalid');
+      this.deps.metrics.observeSignal('api', 'invalid');
       return body.reply;
     }
-    const parsed = parseSignal(body.value);
-    if (!parsed.ok) {
-      metrics.observeSignal('invalid');
-      return { status: 400, json: { error: 'invalid signal: nothing was done', reasons: parsed.reasons } };
+    return this.parsed(parseSignal(body.value, this.context, 'api'), 'api');
+  }
+
+  /**
+   * POST /webhook: its own rate limit, then the secret (header or body) before anything else is
+   * looked at; the payload is read only without it (webhook.ts).
+   */
+  private async webhookSignal(request: IncomingMessage, webhook: Webhook): Promise<Reply> {
+    if (request.method !== 'POST') return { status: 405, json: { error: `${request.method ?? '?'} is not allowed on ${webhookPath}; use POST` }, headers: { allow: 'POST' } };
+    const limited = this.rateLimited(webhook.limiter, webhook.perSecond, 'webhook');
+    if (limited !== null) return limited;
+    const header = request.headers[webhookSecretHeader];
+    const body = await readJsonBody(request, jsonOrText);
+    const { offered, payload } = splitSecret(body.ok ? body.value : undefined, header);
+    if (offered.length === 0 || !offered.every((candidate) => webhook.secret.matches(candidate))) {
+      this.deps.metrics.observeSignal('webhook', 'unauthorized');
+      const missing = offered.length === 0;
+      this.deps.log(`webhook: refused a request from ${request.socket.remoteAddress ?? '?'}: ${missing ? 'no secret' : 'wrong secret'}`);
+      const error = missing ? 'unauthorized: no webhook secret (send it as "secret" in the JSON body, or in the X-Vigil-Secret header)' : 'unauthorized: wrong webhook secret';
+      return { status: 401, json: { error }, headers: request.complete ? {} : { connection: 'close' } };
     }
-    return this.apply(parsed.signal);
+    if (!body.ok) {
+      this.deps.metrics.observeSignal('webhook', 'invalid');
+      return body.reply;
+    }
+    return this.parsed(parseWebhookSignal(payload, this.context), 'webhook');
+  }
+
+  private rateLimited(limiter: RateLimiter, perSecond: number, source: SignalSource): Reply | null {
+    const taken = limiter.take();
+    if (taken.ok) return null;
+    this.deps.metrics.observeSignal(source, 'rate-limited');
+    const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1_000));
+    return { status: 429, json: { error: `too many signals: at most ${perSecond} a second`, retryAfterMs: taken.retryAfterMs }, headers: { 'retry-after': String(seconds) } };
+  }
+
+  private parsed(parsed: SignalParse, source: SignalSource): Reply {
+    if (parsed.ok) return this.apply(parsed.signal);
+    this.deps.metrics.observeSignal(source, 'invalid');
+    return { status: 400, json: { error: 'invalid signal: nothing was done', reasons: parsed.reasons } };
   }
 
   /** Hands a valid signal to the engine, once, and answers from the engine's memory of request ids. */
@@ -173,13 +224,13 @@ export class ApiServer {
     const requestId = requestIdOf(signal);
     const earlier = engine.state.requests.get(requestId);
     if (earlier !== undefined) {
-      metrics.observeSignal('duplicate');
+      metrics.observeSignal(signal.source, 'duplicate');
       const answer = answerOf(earlier);
-      this.deps.log(`api: signal ${signal.id} (${signal.action} ${signal.symbol}) repeated: already handled (${earlier})`);
+      this.deps.log(`${signal.source}: signal ${signal.id} (${signal.action} ${signal.symbol}) repeated: already handled (${earlier})`);
       return { status: answer.status, json: { id: signal.id, requestId, result: 'duplicate', message: 'duplicate: already handled', original: answer.result, ...details(answer) } };
     }
-    if (this.closing) return this.unavailable('the bot is stopping: the signal was not applied');
-    if (engine.halt !== null) return this.unavailable(`the runtime halted (${engine.halt.reason}): no new signals; the venue keeps the stops`);
+    if (this.closing) return this.unavailable(signal.source, 'the bot is stopping: the signal was not applied');
+    if (engine.halt !== null) return this.unavailable(signal.source, `the runtime halted (${engine.halt.reason}): no new signals; the venue keeps the stops`);
     try {
       engine.receive(incomingOf(signal));
       engine.drain();
@@ -189,10 +240,10 @@ export class ApiServer {
     }
     const outcome = engine.state.requests.get(requestId);
     const halt = this.haltNow(); // applying the signal may have halted the runtime
-    if (outcome === undefined) return this.unavailable(`the signal was not applied${halt === null ? '' : `: the runtime halted (${halt.reason})`}`);
+    if (outcome === undefined) return this.unavailable(signal.source, `the signal was not applied${halt === null ? '' : `: the runtime halted (${halt.reason})`}`);
     const answer = answerOf(outcome);
-    metrics.observeSignal(answer.result);
-    this.deps.log(`api: signal ${signal.id} (${signal.action} ${signal.symbol}): ${outcome}`);
+    metrics.observeSignal(signal.source, answer.result);
+    this.deps.log(`${signal.source}: signal ${signal.id} (${signal.action} ${signal.symbol}): ${outcome}`);
     return { status: answer.status, json: { id: signal.id, requestId, result: answer.result, ...details(answer), dryRun: this.deps.about.dryRun } };
   }
 
@@ -200,8 +251,8 @@ export class ApiServer {
     return this.deps.engine.halt;
   }
 
-  private unavailable(reason: string): Reply {
-    this.deps.metrics.observeSignal('unavailable');
+  private unavailable(source: SignalSource, reason: string): Reply {
+    this.deps.metrics.observeSignal(source, 'unavailable');
     return { status: 503, json: { error: reason } };
   }
 
@@ -228,10 +279,14 @@ function details(answer: ReturnType<typeof answerOf>): Record<string, unknown> {
 
 type BodyRead = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reply: Reply };
 
-/** The request's body as JSON, refused early when it is not JSON or larger than `bodyBytesMax`. */
-async function readJsonBody(request: IncomingMessage): Promise<BodyRead> {
+const jsonOnly = /^application\/json\s*(?:;|$)/i;
+/** TradingView sends an alert's message as text/plain unless the message is JSON it recognizes. */
+const jsonOrText = /^(?:application\/json|text\/plain)\s*(?:;|$)/i;
+
+/** The request's body as JSON, refused early when its type is not one of `types` or it is larger than `bodyBytesMax`. */
+async function readJsonBody(request: IncomingMessage, types: RegExp): Promise<BodyRead> {
   const type = request.headers['content-type'] ?? '';
-  if (!/^application\/json\s*(?:;|$)/i.test(type)) return { ok: false, reply: { status: 415, json: { error: 'send the signal as JSON, with Content-Type: application/json' } } };
+  if (!types.test(type)) return { ok: false, reply: { status: 415, json: { error: 'send the signal as JSON, with Content-Type: application/json' } } };
   const tooLarge: BodyRead = { ok: false, reply: { status: 413, json: { error: `the body is larger than ${bodyBytesMax} bytes` }, headers: { connection: 'close' } } };
   if (Number(request.headers['content-length'] ?? 0) > bodyBytesMax) return tooLarge;
   const text = await new Promise<string | null>((resolve, reject) => {

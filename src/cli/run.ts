@@ -31,6 +31,8 @@ import type { ConnectionState } from '../api/views.ts';
 import { fillView } from '../api/views.ts';
 import type { RunSecrets } from '../config/load.ts';
 import { ConfigError, loadConfigFile, resolveSecrets } from '../config/load.ts';
+import type { ProtectionConfig } from '../config/protection.ts';
+import { externalPlanOf, strategyExtrasOf } from '../config/protection.ts';
 import type { RunConfig, VenueConfig } from '../config/schema.ts';
 import { SqliteJournal } from '../journal/sqlite.ts';
 import { RealClock } from '../shell/clock.ts';
@@ -145,11 +147,14 @@ function describeVenue(venue: VenueConfig): string {
   return venue.kind === 'sim' ? `sim ${venue.address}` : `bybit ${venue.network}${venue.network === 'custom' ? ` (${venue.restUrl ?? '?'})` : ''}`;
 }
 
-function engineConfigOf(config: RunConfig): Partial<EngineConfig> {
+/** The engine's settings from the file; adopted positions get the external plan (its stop wins over engine.externalStopPercent). */
+export function engineConfigOf(config: RunConfig): Partial<EngineConfig> {
   const { engine } = config;
+  const external = externalPlanOf(config.protection, engine.externalStopPercent);
   return {
     botId: config.botId, attachedStops: engine.attachedStops, stopTriggerBy: engine.stopTriggerBy, externalPositions: engine.externalPositions,
-    externalStopPercent: engine.externalStopPercent, foreignOrders: engine.foreignOrders, reconcileEveryMs: engine.reconcileEveryMs,
+    externalStopPercent: external.stopPercent, externalProtection: external.protection, foreignOrders: engine.foreignOrders, reconcileEveryMs: engine.reconcileEveryMs,
+    takerFeePpm: Math.round(engine.takerFeePercent * 10_000),
   };
 }
 
@@ -217,6 +222,8 @@ class LiveBot {
       about: { botId: config.botId, venue: describeVenue(config.venue), dryRun: config.dryRun, startedMs: this.startedMs },
       log: say,
       onFatal: (error) => this.stop(1, `applying a signal failed: ${messageOf(error)}`),
+      protection: config.protection,
+      ...(config.api.webhook === undefined || secrets.webhookSecret === null ? {} : { webhook: { secret: secrets.webhookSecret, signalsPerSecond: config.api.webhook.signalsPerSecond } }),
     });
   }
 
@@ -231,6 +238,7 @@ class LiveBot {
     try {
       const address = await this.api.listen(config.api.host, config.api.port);
       say(`api listening on http://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port} (bearer token from $${config.api.tokenEnv})`);
+      if (config.api.webhook !== undefined) say(`api: webhook on POST /webhook (its secret from $${config.api.webhook.secretEnv}, at most ${config.api.webhook.signalsPerSecond} a second)`);
       if (!isLoopback(address.host)) say(`api: WARNING: listening on ${address.host}, not loopback: plain HTTP, so the token crosses the network in clear; prefer an SSH tunnel or a TLS proxy`);
     } catch (error) {
       this.stop(1, `the API cannot listen on ${config.api.host}:${config.api.port}: ${messageOf(error)}`);
@@ -287,9 +295,17 @@ function laterOn(clock: Clock, deliver: (incoming: Incoming) => void): (incoming
   return (incoming) => clock.schedule(clock.nowMs(), () => deliver(incoming));
 }
 
+/** A strategy's open request with what the configured plan adds to it (trigger price, trailing, aged: see strategyExtrasOf). */
+export function withConfiguredPlan(protection: ProtectionConfig, request: Incoming): Incoming {
+  if (request.type !== 'OpenRequested' || request.protection !== undefined) return request;
+  const extras = strategyExtrasOf(protection, request.symbol);
+  return extras === null ? request : { ...request, protection: extras };
+}
+
 /** The configured strategy, deciding on the clock; `none` leaves every decision to the operator's signals. */
-function startStrategy(config: RunConfig, clock: Clock, state: () => Runtime['state'], deliver: (incoming: Incoming) => void): void {
+function startStrategy(config: RunConfig, clock: Clock, state: () => Runtime['state'], deliverNow: (incoming: Incoming) => void): void {
   const settings = config.strategy;
+  const deliver = (incoming: Incoming): void => deliverNow(withConfiguredPlan(config.protection, incoming));
   switch (settings.kind) {
     case 'none':
       return;

@@ -7,6 +7,10 @@
 // and the bot answers "duplicate: already handled" instead of opening twice); without one, a fresh
 // id is made and printed, so a retry can still reuse it.
 //
+// `--plan JSON` carries the protection plan's per-signal overrides (takeProfits, trailing, aged, ...:
+// the fields of a signal, README "The protection plan"); the stop may be left out when the bot's
+// configuration has a plan with one for the symbol.
+//
 // Exit codes: 0 accepted (or a repeat of an accepted signal), 1 rejected or failed (refused by the
 // bot's state, unauthorized, unreachable), 2 usage (bad flags, or fields the API found invalid).
 
@@ -16,16 +20,20 @@ import { apiPortDefault, apiTokenEnvDefault } from '../config/schema.ts';
 import { UsageError } from './sim.ts';
 
 export const apiUrlVariable = 'VIGIL_API';
+/** The plan fields `--plan` may give (a signal's overrides of the configured plan). */
+const planKeys = ['stopLoss', 'stopTriggerBy', 'takeProfits', 'breakevenAfterFirstTarget', 'trailing', 'aged'] as const;
 
 export const signalUsage = `usage: vigil signal open --symbol SYMBOL --side buy|sell (--quantity Q | --notional USDT)
-                         (--stop-percent P | --stop-price X) [--take-profit-percent P | --take-profit-price X]
-                         [--limit PRICE] [--id ID] [--api URL] [--json]
+                         [--stop-percent P | --stop-price X] [--take-profit-percent P | --take-profit-price X]
+                         [--plan JSON] [--limit PRICE] [--id ID] [--api URL] [--json]
        vigil signal close --symbol SYMBOL [--id ID] [--api URL] [--json]
   open                 a position at market (or a limit entry with --limit), its stop-loss sent with it
   close                the symbol's position (or its resting entry) at market
   --quantity Q         size in the base coin (1.5 SOL); or --notional USDT: size in USDT at the entry price
-  --stop-percent P     stop-loss P % from the entry; or --stop-price X
-  --take-profit-...    optional take-profit, as a percent from the entry or a price
+  --stop-percent P     stop-loss P % from the entry; or --stop-price X (optional when the bot's protection plan has a stop)
+  --take-profit-...    optional take-profit, as a percent from the entry or a price (replaces the plan's ladder)
+  --plan JSON          overrides of the bot's protection plan for this signal, a JSON object of: ${planKeys.join(', ')}
+                       e.g. '{"takeProfits":[{"percent":2,"sizePercent":50},{"percent":4,"sizePercent":50}],"trailing":null}'
   --id ID              the signal's id (default: a new one, printed); the same id again is a no-op
   --api URL            the bot's API (default: $${apiUrlVariable}, else http://127.0.0.1:${apiPortDefault})
   --json               print the API's answer as JSON
@@ -47,7 +55,7 @@ export async function runSignalCommand(argv: readonly string[]): Promise<number>
     options: {
       symbol: { type: 'string' }, side: { type: 'string' }, quantity: { type: 'string' }, notional: { type: 'string' },
       'stop-percent': { type: 'string' }, 'stop-price': { type: 'string' }, 'take-profit-percent': { type: 'string' }, 'take-profit-price': { type: 'string' },
-      limit: { type: 'string' }, id: { type: 'string' }, api: { type: 'string' }, json: { type: 'boolean', default: false },
+      plan: { type: 'string' }, limit: { type: 'string' }, id: { type: 'string' }, api: { type: 'string' }, json: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -75,17 +83,34 @@ type OpenValues = {
   readonly side?: string | undefined; readonly quantity?: string | undefined; readonly notional?: string | undefined;
   readonly 'stop-percent'?: string | undefined; readonly 'stop-price'?: string | undefined;
   readonly 'take-profit-percent'?: string | undefined; readonly 'take-profit-price'?: string | undefined; readonly limit?: string | undefined;
+  readonly plan?: string | undefined;
 };
 
-function openFields(values: OpenValues): Record<string, unknown> {
+/** The open signal's fields from the flags; the API checks the plan's values and names any that is wrong. */
+export function openFields(values: OpenValues): Record<string, unknown> {
   if (values.side !== 'buy' && values.side !== 'sell') throw new UsageError('--side buy|sell is required to open');
   const size = exactlyOne('--quantity or --notional', { quantity: values.quantity, notional: values.notional });
-  const stopLoss = priceOrPercent('--stop-percent or --stop-price', values['stop-percent'], values['stop-price'], true);
-  const takeProfit = priceOrPercent('--take-profit-percent or --take-profit-price', values['take-profit-percent'], values['take-profit-price'], false);
+  const stopLoss = priceOrPercent('--stop-percent or --stop-price', values['stop-percent'], values['stop-price']);
+  const takeProfit = priceOrPercent('--take-profit-percent or --take-profit-price', values['take-profit-percent'], values['take-profit-price']);
+  const plan = values.plan === undefined ? {} : planOf(values.plan);
+  if (stopLoss !== null && 'stopLoss' in plan) throw new UsageError('the stop is given twice: by --stop-percent/--stop-price and in --plan');
   return {
-    side: values.side, ...size, stopLoss, takeProfit,
+    side: values.side, ...size, ...(stopLoss === null ? {} : { stopLoss }), ...(takeProfit === null ? {} : { takeProfit }), ...plan,
     entry: values.limit === undefined ? { kind: 'market' } : { kind: 'limit', price: values.limit },
   };
+}
+
+function planOf(text: string): Record<string, unknown> {
+  let plan: unknown;
+  try {
+    plan = JSON.parse(text);
+  } catch {
+    throw new UsageError('--plan: expected a JSON object, such as \'{"trailing":null}\'');
+  }
+  if (typeof plan !== 'object' || plan === null || Array.isArray(plan)) throw new UsageError('--plan: expected a JSON object, such as \'{"trailing":null}\'');
+  const unknown = Object.keys(plan).filter((key) => !planKeys.some((known) => known === key));
+  if (unknown.length > 0) throw new UsageError(`--plan: unknown field(s) ${unknown.join(', ')} (expected: ${planKeys.join(', ')})`);
+  return plan as Record<string, unknown>;
 }
 
 function exactlyOne(what: string, options: Readonly<Record<string, string | undefined>>): Record<string, string> {
@@ -94,13 +119,10 @@ function exactlyOne(what: string, options: Readonly<Record<string, string | unde
   return Object.fromEntries(given);
 }
 
-function priceOrPercent(what: string, percent: string | undefined, price: string | undefined, required: boolean): { price: string } | { percent: number } | null {
+function priceOrPercent(what: string, percent: string | undefined, price: string | undefined): { price: string } | { percent: number } | null {
   if (percent !== undefined && price !== undefined) throw new UsageError(`expected one of ${what}, not both`);
   if (price !== undefined) return { price };
-  if (percent === undefined) {
-    if (required) throw new UsageError(`expected one of ${what}`);
-    return null;
-  }
+  if (percent === undefined) return null;
   const value = Number(percent);
   if (percent.trim() === '' || !Number.isFinite(value)) throw new UsageError(`${what}: expected a number, got "${percent}"`);
   return { percent: value };

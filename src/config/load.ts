@@ -13,6 +13,7 @@ import { dirname, extname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { RunConfig } from './schema.ts';
+import { protectionKeyHint } from './protection.ts';
 import { configSchema, knownKeys } from './schema.ts';
 import { Secret } from './secret.ts';
 
@@ -112,6 +113,8 @@ function unknownKey(path: readonly PropertyKey[], key: string, raw: unknown): st
   const where = [...path.map(String), key].join('.');
   const kind = kindAt(raw, path);
   const known = knownKeys(path, kind);
+  const hint = protectionKeyHint(path, key);
+  if (hint !== null) return `${where}: ${hint}`;
   if (/(?:key|secret|token|password|passphrase)$/i.test(key)) {
     const named = known.find((candidate) => candidate.toLowerCase() === `${key.toLowerCase()}env`);
     return `${where}: secrets are not read from the configuration file: put the value in an environment variable and its NAME in ${named === undefined ? 'the matching ...Env key' : [...path.map(String), named].join('.')}`;
@@ -130,6 +133,8 @@ export type RunSecrets = {
   readonly apiToken: Secret;
   /** The venue's credentials; null for the simulated venue, which needs none. */
   readonly venue: { readonly apiKey: Secret; readonly apiSecret: Secret } | null;
+  /** The webhook's shared secret; null when the webhook is off (no api.webhook). */
+  readonly webhookSecret: Secret | null;
 };
 
 /** Reads every variable the configuration names; all missing ones are reported together, by name. */
@@ -147,6 +152,16 @@ export function resolveSecrets(config: RunConfig, env: NodeJS.ProcessEnv): RunSe
   const venue = config.venue.kind === 'bybit'
     ? { apiKey: read('venue.apiKeyEnv', config.venue.apiKeyEnv), apiSecret: read('venue.apiSecretEnv', config.venue.apiSecretEnv) }
     : null;
+  const webhook = config.api.webhook;
+  const webhookSecret = webhook === undefined ? null : read('api.webhook.secretEnv', webhook.secretEnv);
+  if (webhook !== undefined && webhookSecret !== null && webhookSecret.length > 0) {
+    if (webhookSecret.length < apiTokenLengthMin) {
+      problems.push(`api.webhook.secretEnv: the secret in ${webhook.secretEnv} is shorter than ${apiTokenLengthMin} characters; use a long random one (openssl rand -hex 32)`);
+    } else if (webhookSecret.reveal() === apiToken.reveal()) {
+      // The webhook's secret is stored in alert messages at TradingView: it must not open the whole API.
+      problems.push(`api.webhook.secretEnv: ${webhook.secretEnv} holds the API token; the webhook needs a secret of its own`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError('environment', problems);
-  return { apiToken, venue };
+  return { apiToken, venue, webhookSecret };
 }

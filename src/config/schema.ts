@@ -3,14 +3,18 @@
 //
 // Invariants:
 //  - every object is strict: an unknown key (a typo: `attachedStop`) is an error, never ignored;
-//  - no secret is ever a value in this file: the venue's key and secret and the API's token are
-//    named by environment variable (`apiKeyEnv`, `apiSecretEnv`, `tokenEnv`), and the names must
-//    look like names (A-Z, 0-9, _), so a secret pasted where its variable's name belongs is refused;
+//  - no secret is ever a value in this file: the venue's key and secret, the API's token and the
+//    webhook's secret are named by environment variable (`apiKeyEnv`, `apiSecretEnv`, `tokenEnv`,
+//    `webhook.secretEnv`), and the names must look like names (A-Z, 0-9, _), so a secret pasted
+//    where its variable's name belongs is refused;
+//  - the protection section (protection.ts) is checked against the rest of the file: its per-symbol
+//    plans name traded symbols, and a venue-side trailing stop needs attached stops;
 //  - messages never quote the value that failed (it may be a secret in the wrong place): they say
 //    what was expected.
 
 import { z } from 'zod';
 import { isValidBotId } from '../core/ids.ts';
+import { protectionConfigIssues, protectionKeysAt, protectionSchema } from './protection.ts';
 import { tpCycleDefaults } from '../strategies/tp-cycle.ts';
 
 /** The operator API's port when the configuration does not say (and `vigil signal`'s default). */
@@ -18,6 +22,8 @@ export const apiPortDefault = 7420;
 export const apiTokenEnvDefault = 'VIGIL_API_TOKEN';
 /** Signals accepted per second by the API, as a sustained rate (bursts up to the same number). */
 export const signalsPerSecondDefault = 5;
+/** The webhook's own rate (TradingView alerts), apart from the operator's signals. */
+export const webhookSignalsPerSecondDefault = 5;
 export const symbolsMax = 200;
 
 const envName = z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/,
@@ -66,6 +72,8 @@ const engine = z.strictObject({
   externalStopPercent: percent.default(2),
   foreignOrders: z.enum(['leave', 'cancel']).default('leave'),
   reconcileEveryMs: z.number().int().min(10_000).max(3_600_000).default(120_000),
+  /** The taker fee rate, in percent, that breakeven prices include (an entry and an exit): Bybit's 0.055 % by default. */
+  takerFeePercent: z.number().min(0, 'expected a fee rate of 0 % or more').max(1, 'expected a fee rate of at most 1 %').default(0.055),
 });
 
 const simVenue = z.strictObject({
@@ -94,6 +102,13 @@ const bybitVenue = z.strictObject({
   }
 });
 
+/** POST /webhook, for TradingView alerts: off unless this is given (src/api/webhook.ts). */
+const webhook = z.strictObject({
+  /** The NAME of the variable holding the shared secret the alerts carry (TradingView cannot send a bearer token). */
+  secretEnv: envName,
+  signalsPerSecond: z.number().int().min(1).max(1_000).default(webhookSignalsPerSecondDefault),
+});
+
 const api = z.strictObject({
   /** 127.0.0.1 unless said otherwise: the API is plain HTTP, for the operator's own machine or a tunnel. */
   host: z.string().regex(/^[A-Za-z0-9.:-]+$/, 'expected a host name or an IP address').default('127.0.0.1'),
@@ -101,6 +116,7 @@ const api = z.strictObject({
   port: z.number().int().min(0).max(65_535).default(apiPortDefault),
   tokenEnv: envName.default(apiTokenEnvDefault),
   signalsPerSecond: z.number().int().min(1).max(1_000).default(signalsPerSecondDefault),
+  webhook: webhook.optional(),
 });
 
 export const configSchema = z.strictObject({
@@ -113,19 +129,28 @@ export const configSchema = z.strictObject({
   engine: engine.prefault({}),
   venue: z.discriminatedUnion('kind', [simVenue, bybitVenue]),
   api: api.prefault({}),
+  /** The protection plan of entries (per symbol) and of adopted positions (protection.ts). */
+  protection: protectionSchema.prefault({}),
   /** Connect and reconcile, but send no order (see src/cli/run.ts). `--dry-run` turns it on too. */
   dryRun: z.boolean().default(false),
+}).superRefine((config, context) => {
+  for (const issue of protectionConfigIssues(config.protection, config.symbols, config.engine.attachedStops)) {
+    context.addIssue({ code: 'custom', path: ['protection', ...issue.path], message: issue.message });
+  }
 });
 
 /** The configuration as validated, with every default filled in; secrets are still only names. */
 export type RunConfig = z.output<typeof configSchema>;
 export type VenueConfig = RunConfig['venue'];
 export type StrategyConfig = RunConfig['strategy'];
+export type WebhookConfig = NonNullable<RunConfig['api']['webhook']>;
 
 /** Every key the schema knows at a path, for the message about an unknown one. */
 export function knownKeys(path: readonly PropertyKey[], kind: unknown): readonly string[] {
   const [first, ...rest] = path;
   if (first === undefined) return Object.keys(configSchema.shape);
+  if (first === 'protection') return protectionKeysAt(rest);
+  if (first === 'api' && rest.length === 1 && rest[0] === 'webhook') return Object.keys(webhook.shape);
   if (rest.length > 0) return [];
   switch (first) {
     case 'engine':

@@ -187,9 +187,10 @@ describe('the operator API', () => {
     assert.equal(value('vigil_orders_submitted_total{role="entry"}'), 1);
     assert.equal(value('vigil_orders_submitted_total{role="exit"}'), 1);
     assert.equal(value('vigil_fills_total{symbol="SOLUSDT"}'), 1);
-    assert.equal(value('vigil_signals_total{result="rejected"}'), 3);
-    assert.equal(value('vigil_signals_total{result="duplicate"}'), 2);
-    assert.ok(value('vigil_signals_total{result="invalid"}') >= 14);
+    assert.equal(value('vigil_signals_total{source="api",result="rejected"}'), 3);
+    assert.equal(value('vigil_signals_total{source="api",result="duplicate"}'), 2);
+    assert.ok(value('vigil_signals_total{source="api",result="invalid"}') >= 14);
+    assert.equal(value('vigil_signals_total{source="api",result="unauthorized"}'), 1, 'the signal posted with a wrong token');
     assert.equal(value('vigil_phase{phase="trading"}'), 1);
     assert.equal(value('vigil_stream_up{stream="private"}'), 1);
     assert.equal(value('vigil_reconciliations_total{reason="startup"}'), 1);

@@ -1,7 +1,9 @@
 // An operator API in-process for tests: the real engine, runtime, SQLite journal (its ledger serves
 // /api/fills), metrics and HTTP server, with a recording gateway in place of a venue and a clock the
 // test moves by hand. `trading()` runs the startup lifecycle against an empty venue with SOLUSDT at
-// 150.00, so a test starts where an operator would send the first signal.
+// 150.00, so a test starts where an operator would send the first signal. Every event the API hands
+// the engine is kept in `received`, and every log line in `logs`. With `webhookSecret`, POST
+// /webhook is on.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,10 +12,12 @@ import type { CommandOf } from '../../src/core/commands.ts';
 import type { ClientOrderId, ExecutionId, VenueOrderId } from '../../src/core/ids.ts';
 import type { EngineConfig } from '../../src/core/state.ts';
 import { createEngineState } from '../../src/core/state.ts';
+import type { ApiEngine } from '../../src/api/server.ts';
 import { Metrics } from '../../src/api/metrics.ts';
 import { ApiServer } from '../../src/api/server.ts';
 import type { ConnectionState } from '../../src/api/views.ts';
 import { fillView } from '../../src/api/views.ts';
+import type { ProtectionConfig } from '../../src/config/protection.ts';
 import { Secret } from '../../src/config/secret.ts';
 import { SqliteJournal } from '../../src/journal/sqlite.ts';
 import type { Clock, Incoming, VenueCommand, VenueGateway } from '../../src/shell/ports.ts';
@@ -21,6 +25,7 @@ import { Runtime } from '../../src/shell/runtime.ts';
 import { instrument } from '../../src/sim/instruments.ts';
 
 export const token = 'test-token-0123456789abcdef';
+export const webhookSecret = 'hook-secret-Zq81x0PLm3';
 export const sol = instrument('SOLUSDT');
 /** SOLUSDT's last price in the tests: 150.00 (tick 0.01). */
 export const solTicks = 15_000;
@@ -66,6 +71,8 @@ export type Harness = {
   readonly metrics: Metrics;
   readonly journal: SqliteJournal;
   readonly logs: string[];
+  /** Every event the API handed to the engine, in order. */
+  readonly received: Incoming[];
   readonly connections: Record<'private' | 'public', ConnectionState>;
   deliver(incoming: Incoming): void;
   /** Started, streams up, an empty snapshot reconciled, SOLUSDT at 150.00. */
@@ -74,7 +81,15 @@ export type Harness = {
   close(): Promise<void>;
 };
 
-export async function startHarness(options: { readonly engine?: Partial<EngineConfig>; readonly signalsPerSecond?: number } = {}): Promise<Harness> {
+export type HarnessOptions = {
+  readonly engine?: Partial<EngineConfig>;
+  readonly signalsPerSecond?: number;
+  readonly protection?: ProtectionConfig;
+  readonly webhookSecret?: string;
+  readonly webhookPerSecond?: number;
+};
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const directory = mkdtempSync(join(tmpdir(), 'vigil-api-'));
   const journal = SqliteJournal.open(join(directory, 'journal.sqlite'), { durability: 'off', ledgerEveryMs: 0 });
   const clock = new ManualClock();
@@ -88,10 +103,26 @@ export async function startHarness(options: { readonly engine?: Partial<EngineCo
     onNotice: (notice, atMs) => metrics.observeNotice(notice, atMs),
   });
   const logs: string[] = [];
+  const received: Incoming[] = [];
+  const engine: ApiEngine = {
+    get state() {
+      return runtime.state;
+    },
+    get halt() {
+      return runtime.halt;
+    },
+    receive(incoming) {
+      received.push(incoming);
+      runtime.receive(incoming);
+    },
+    drain: () => runtime.drain(),
+  };
   const server = new ApiServer({
-    engine: runtime, metrics, token: new Secret('VIGIL_API_TOKEN', token), nowMs: () => clock.nowMs(), signalsPerSecond: options.signalsPerSecond ?? 100,
+    engine, metrics, token: new Secret('VIGIL_API_TOKEN', token), nowMs: () => clock.nowMs(), signalsPerSecond: options.signalsPerSecond ?? 100,
     connections: () => connections, fills: (limit) => journal.ledger.recentFills(limit).map(fillView),
     about: { botId: 'api', venue: 'test', dryRun: false, startedMs: clock.nowMs() }, log: (line) => logs.push(line), onFatal: () => undefined,
+    ...(options.protection === undefined ? {} : { protection: options.protection }),
+    ...(options.webhookSecret === undefined ? {} : { webhook: { secret: new Secret('VIGIL_WEBHOOK_SECRET', options.webhookSecret), signalsPerSecond: options.webhookPerSecond ?? 100 } }),
   });
   const address = await server.listen('127.0.0.1', 0);
   const base = `http://127.0.0.1:${address.port}`;
@@ -100,7 +131,7 @@ export async function startHarness(options: { readonly engine?: Partial<EngineCo
     runtime.drain();
   };
   return {
-    base, clock, gateway, runtime, metrics, journal, logs, connections, deliver,
+    base, clock, gateway, runtime, metrics, journal, logs, received, connections, deliver,
     trading() {
       deliver({ type: 'InstrumentsLoaded', instruments: [sol] });
       deliver({ type: 'EngineStarted' });

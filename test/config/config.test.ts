@@ -51,7 +51,7 @@ describe('the configuration file', () => {
     assert.deepEqual(fromYaml, fromJson);
     assert.equal(fromYaml.journal, join(directory, 'data', 'vg1.sqlite'));
     assert.deepEqual(fromYaml.strategy, { kind: 'none' });
-    assert.deepEqual(fromYaml.engine, { attachedStops: true, stopTriggerBy: 'mark', externalPositions: 'protect', externalStopPercent: 2, foreignOrders: 'leave', reconcileEveryMs: 120_000 });
+    assert.deepEqual(fromYaml.engine, { attachedStops: true, stopTriggerBy: 'mark', externalPositions: 'protect', externalStopPercent: 2, foreignOrders: 'leave', reconcileEveryMs: 120_000, takerFeePercent: 0.055 });
     assert.deepEqual(fromYaml.api, { host: '127.0.0.1', port: apiPortDefault, tokenEnv: 'VIGIL_API_TOKEN', signalsPerSecond: 5 });
     assert.equal(fromYaml.dryRun, false);
   });
@@ -97,7 +97,7 @@ dryRun: true
       'api.port', 'botId', 'dryrun', 'engine.attachedStop', 'engine.reconcileEveryMs', 'engine.stopTriggerBy', 'journal',
       'strategy.notionalUsdt', 'strategy.stopLossPercent', 'symbols.1', 'symbols', 'venue.address',
     ], found.join('\n'));
-    assert.ok(found.includes('engine.attachedStop: unknown key (expected one of: attachedStops, stopTriggerBy, externalPositions, externalStopPercent, foreignOrders, reconcileEveryMs)'), found.join('\n'));
+    assert.ok(found.includes('engine.attachedStop: unknown key (expected one of: attachedStops, stopTriggerBy, externalPositions, externalStopPercent, foreignOrders, reconcileEveryMs, takerFeePercent)'), found.join('\n'));
     assert.ok(found.includes('symbols: a symbol is listed twice'));
     assert.ok(found.some((problem) => problem.startsWith('engine.stopTriggerBy: ') && problem.includes('"mark"|"last"')));
   });

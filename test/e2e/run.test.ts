@@ -3,7 +3,7 @@
 // bot's API. A signal opens a position whose stop the venue holds (seen through GET /api/positions
 // and the venue's own audit), a repeat of it is a no-op, a second one on the symbol is refused,
 // /metrics parses, every route wants the token, a close closes, and after a restart the repeat is
-// still a no-op; a dry run sends nothing; a bad
+// still a no-op; the webhook wants its own secret and reads a TradingView ticker; a dry run sends nothing; a bad
 // configuration exits 2 naming the field; a Bybit configuration reads its key and secret from the
 // environment. Finally every line any process printed is searched for the token, the key and the
 // secret: none may appear.
@@ -29,7 +29,8 @@ describe('vigil run, the operator API and vigil signal, as processes', () => {
     const token = `tok${randomBytes(24).toString('hex')}`;
     const bybitKey = `key${randomBytes(12).toString('hex')}`;
     const bybitSecret = `sec${randomBytes(24).toString('hex')}`;
-    const env: NodeJS.ProcessEnv = { ...process.env, VIGIL_API_TOKEN: token, E2E_BYBIT_KEY: bybitKey, E2E_BYBIT_SECRET: bybitSecret };
+    const webhookSecret = `hook${randomBytes(24).toString('hex')}`;
+    const env: NodeJS.ProcessEnv = { ...process.env, VIGIL_API_TOKEN: token, E2E_BYBIT_KEY: bybitKey, E2E_BYBIT_SECRET: bybitSecret, E2E_WEBHOOK_SECRET: webhookSecret };
     delete env.VIGIL_API;
     delete env.VIGIL_FAULT_KILL;
     const start = (name: string, args: readonly string[]): Child => {
@@ -60,7 +61,7 @@ describe('vigil run, the operator API and vigil signal, as processes', () => {
 
     const bot = start('run', ['run', '--config', config('bot.yaml', [
       'botId: e2e', 'journal: bot.sqlite', 'symbols: [SOLUSDT]', 'strategy: { kind: none }',
-      `venue: { kind: sim, address: "127.0.0.1:${endpoint.port}" }`, 'api: { port: 0, tokenEnv: VIGIL_API_TOKEN }',
+      `venue: { kind: sim, address: "127.0.0.1:${endpoint.port}" }`, 'api: { port: 0, tokenEnv: VIGIL_API_TOKEN, webhook: { secretEnv: E2E_WEBHOOK_SECRET } }',
     ].join('\n'))]);
     const api = (await bot.waitFor(/^api listening on (http:\/\/127\.0\.0\.1:\d+) /))[1] ?? '';
     await bot.waitFor(/\bphase trading\b/);
@@ -120,11 +121,21 @@ describe('vigil run, the operator API and vigil signal, as processes', () => {
       assert.match(line, /^vigil_[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?\d+(\.\d+)?(e[-+]\d+)?$/, line);
     }
     assert.match(metrics.text, /^vigil_orders_submitted_total\{role="entry"\} 1$/m);
-    assert.match(metrics.text, /^vigil_signals_total\{result="duplicate"\} 1$/m);
+    assert.match(metrics.text, /^vigil_signals_total\{source="api",result="duplicate"\} 1$/m);
     assert.match(metrics.text, /^vigil_phase\{phase="trading"\} 1$/m);
     const health = (await get('/api/health')).json();
     assert.equal(health.phase, 'trading');
     assert.equal((health.lastReconciliation as Record<string, unknown>).reason, 'startup');
+
+    // The webhook: its own secret, not the token; a TradingView ticker; the secret never printed (checked at the end).
+    const hook = async (body: Record<string, unknown>): Promise<{ status: number; json: Record<string, unknown> }> => {
+      const response = await fetch(`${api}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: response.status, json: await response.json() as Record<string, unknown> };
+    };
+    assert.equal((await hook({ secret: token, id: 'hook-1', symbol: 'BYBIT:ETHUSDT.P', action: 'close' })).status, 401, 'the API token is not the webhook secret');
+    const hooked = await hook({ secret: webhookSecret, id: 'hook-1', symbol: 'BYBIT:ETHUSDT.P', action: 'close' });
+    assert.deepEqual([hooked.status, hooked.json.requestId, hooked.json.reason], [409, 'tv:hook-1', 'no open position or entry on ETHUSDT']);
+    assert.match((await get('/metrics')).text, /^vigil_signals_total\{source="webhook",result="unauthorized"\} 1$/m);
 
     // Close.
     const closed = await signal('close', ['close', '--symbol', 'SOLUSDT', '--id', 'e2e-close-1']);
@@ -179,7 +190,7 @@ describe('vigil run, the operator API and vigil signal, as processes', () => {
 
     // No secret in anything any process printed.
     for (const child of children) {
-      for (const [what, secret] of [['the API token', token], ['the Bybit key', bybitKey], ['the Bybit secret', bybitSecret]] as const) {
+      for (const [what, secret] of [['the API token', token], ['the Bybit key', bybitKey], ['the Bybit secret', bybitSecret], ['the webhook secret', webhookSecret]] as const) {
         assert.ok(!child.stdout.includes(secret) && !child.stderr.includes(secret), `${child.name} printed ${what}`);
       }
     }
