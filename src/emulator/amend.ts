@@ -1,20 +1,18 @@
-// The emulator's order/amend. SimVenue has no amend, so the order is amended by cancelling its sim
-// order and placing a replacement for the rest of it, while the client keeps seeing one order with
-// the same orderId and orderLinkId (orders.ts binds the replacement and hides the cancel). The
-// replacement is checked with the venue's own rules before the original is touched, so a refused
-// amend leaves the order as it was.
+// The emulator's order/amend: Bybit's parameters read and checked with Bybit's codes (checks.ts),
+// then the simulated venue amends the order in place (SimVenue.amendOrder): the client sees the
+// same orderId and orderLinkId and one order message with the new fields, as on Bybit.
 //
 // Parameters as Bybit reads them: qty is the new total (above what has filled), price and
-// triggerPrice replace the order's, stopLoss / takeProfit "0" clear and "" keep; an amend that
-// changes nothing is refused (10001).
+// triggerPrice replace the order's, triggerBy / slTriggerBy / tpTriggerBy change the price kinds,
+// stopLoss / takeProfit "0" clear and "" keep; an amend that changes nothing is refused (10001).
 //
-// Invariants: an accepted amend pushes one order message (status New or PartiallyFilled, the
-// same ids) and no Cancelled; the balance is not checked again (the order's margin is in use).
+// Invariants: an accepted amend pushes one order message (its status unchanged, the same ids) and
+// a position message, and never a Cancelled; a refused one changes nothing; the balance is not
+// checked again (the order's margin is already counted as in use).
 
-import { assert } from '../core/assert.ts';
 import type { Instrument } from '../core/instrument.ts';
-import type { OrderSpec, OrderType, Trigger } from '../core/types.ts';
-import { validateSubmit } from '../venues/sim/validate.ts';
+import type { OrderSpec, OrderType, Trigger, TriggerBy } from '../core/types.ts';
+import type { OrderAmendment } from '../venues/sim/venue.ts';
 import { checkSpec, workingOrder } from './checks.ts';
 import type { Exchange } from './exchange.ts';
 import type { OrderExtras, PublicOrder } from './orders.ts';
@@ -29,32 +27,39 @@ export function amendOrder(ex: Exchange, params: ParamSource, nowMs: number): Ou
   const order = workingOrder(ex, params, instrument, 'order not exists or too late to replace');
   const spec = amendedSpec(instrument, order, params);
   const extras = amendedExtras(order, params);
-  // The balance is not checked again: the order's own margin is already counted as in use.
-  checkSpec(ex, instrument, spec, extras, false);
-  // The replacement must be accepted before the original is cancelled: the venue's own rules first.
-  const rejection = validateSubmit({
-    instrument, prices: ex.venue.price(instrument.symbol), positionLots: ex.venue.position(instrument.symbol).sizeLots, clientOrderIdTaken: false,
-  }, null, spec);
-  if (rejection !== null) return rejectionOutcome(rejection.code, rejection.reason);
-  const [replaced, baseBefore] = [order.venueOrderId, order.baseFilledLots];
-  order.baseFilledLots = order.report.filledLots;
-  order.extras = extras;
-  const result = ex.act((venue) => {
-    ex.orders.expectReplacement(order);
-    const cancelled = venue.cancelOrder(nowMs, { venueOrderId: replaced });
-    return cancelled.ok ? venue.submitOrder(nowMs, null, spec) : cancelled;
-  });
+  // Bybit's checks on what the order would still work for; the balance is not checked again.
+  checkSpec(ex, instrument, { ...spec, sizeLots: spec.sizeLots - order.report.filledLots }, extras, false);
+  const amendment = amendmentOf(order, spec);
+  const extrasBefore = order.extras;
+  order.extras = extras; // the order message the amend pushes shows the new trigger kinds
+  const result = ex.act((venue) => venue.amendOrder(nowMs, { venueOrderId: order.venueOrderId }, amendment));
   if (!result.ok) {
-    // Checked above with the venue's own rules, so this is a bug: show the cancel that did happen, then say so.
-    order.baseFilledLots = baseBefore;
-    ex.republishOrder(replaced);
-    assert(false, `emulator: amend of ${order.orderId} cancelled it, then its replacement was refused: ${result.reason}`);
+    order.extras = extrasBefore;
+    return rejectionOutcome(result.code, result.reason);
   }
   ex.pushPosition(instrument.symbol);
   return success({ orderId: order.orderId, orderLinkId: order.orderLinkId ?? '' });
 }
 
-/** The order as amended: absent parameters keep what the order has; qty is the new total. */
+/** What the amend changes of the order (as it stands, before the amend), as the venue's amendment. */
+function amendmentOf(order: PublicOrder, spec: OrderSpec): OrderAmendment {
+  const { report, extras } = order;
+  const { type } = spec;
+  return {
+    ...(spec.sizeLots === report.sizeLots ? {} : { sizeLots: spec.sizeLots }),
+    ...(type.kind === 'limit' && type.priceTicks !== report.priceTicks ? { priceTicks: type.priceTicks } : {}),
+    ...(type.kind === 'stop-market' && type.triggerTicks !== report.triggerTicks ? { triggerTicks: type.triggerTicks } : {}),
+    ...(type.kind === 'stop-market' && type.triggerBy !== (extras.triggerBy ?? 'last') ? { triggerBy: type.triggerBy } : {}),
+    ...(isAttachedChange(report.stopLossTicks, extras.slTriggerBy, spec.stopLoss) ? { stopLoss: spec.stopLoss ?? null } : {}),
+    ...(isAttachedChange(report.takeProfitTicks, extras.tpTriggerBy, spec.takeProfit) ? { takeProfit: spec.takeProfit ?? null } : {}),
+  };
+}
+
+function isAttachedChange(ticksNow: number | null, byNow: TriggerBy | null, next: Trigger | undefined): boolean {
+  return (next?.triggerTicks ?? null) !== ticksNow || (next !== undefined && next.triggerBy !== (byNow ?? 'last'));
+}
+
+/** The order as amended: absent parameters keep what the order has; qty is the new total (sizeLots here). */
 function amendedSpec(instrument: Instrument, order: PublicOrder, params: ParamSource): OrderSpec {
   const { report } = order;
   const qtyText = optionalText(params, 'qty');
@@ -69,7 +74,7 @@ function amendedSpec(instrument: Instrument, order: PublicOrder, params: ParamSo
   const stopLoss = amendedTrigger(instrument, params, 'stopLoss', 'slTriggerBy', report.stopLossTicks, order.extras.slTriggerBy);
   const takeProfit = amendedTrigger(instrument, params, 'takeProfit', 'tpTriggerBy', report.takeProfitTicks, order.extras.tpTriggerBy);
   const spec: OrderSpec = {
-    symbol: instrument.symbol, side: report.side, sizeLots: totalLots - report.filledLots, reduceOnly: report.reduceOnly, type,
+    symbol: instrument.symbol, side: report.side, sizeLots: totalLots, reduceOnly: report.reduceOnly, type,
     ...(stopLoss === null ? {} : { stopLoss }), ...(takeProfit === null ? {} : { takeProfit }),
   };
   const same = totalLots === report.sizeLots && sameType(type, report.priceTicks, report.triggerTicks)

@@ -15,7 +15,6 @@
 
 import { assert } from '../core/assert.ts';
 import type { Fill, OrderReport, PositionReport } from '../core/events.ts';
-import type { VenueOrderId } from '../core/ids.ts';
 import type { Instrument } from '../core/instrument.ts';
 import { notionalE8 } from '../core/instrument.ts';
 import type { BybitItem, BybitPrivateMessage, BybitTickerMessage } from '../venues/bybit/encode.ts';
@@ -72,12 +71,6 @@ export class Exchange {
     this.queue.push({ topic: 'position', item: this.positionItem(report), symbol, seq: report.seq });
   }
 
-  /** Shows a sim order's current report as a venue fact would (after a failed amend: its cancel). */
-  republishOrder(venueOrderId: VenueOrderId): void {
-    const report = this.venue.queryOrder({ venueOrderId });
-    if (report !== null) this.onFact({ kind: 'order', report });
-  }
-
   instrument(symbol: string): Instrument {
     const instrument = this.instruments.get(symbol);
     assert(instrument !== undefined, `emulator: unknown symbol ${symbol}`);
@@ -106,7 +99,9 @@ export class Exchange {
     const markTicks = this.markTicks(report.symbol);
     const leverageCenti = this.account.leverageCenti(report.symbol);
     const imE8 = markTicks === null ? 0n : this.account.marginE8(report.symbol, this.account.notionalE8(report.symbol, markTicks, Math.abs(report.sizeLots)));
-    return { leverageCenti, markTicks, imE8 };
+    // The venue's trailing stop now (a report is made and read at once: the venue has not moved since).
+    const trailingDistanceTicks = report.sizeLots === 0 ? null : this.venue.trailing(report.symbol)?.distanceTicks ?? null;
+    return { leverageCenti, markTicks, imE8, trailingDistanceTicks };
   }
 
   unrealisedPnlE8(symbol: string): number {
@@ -160,7 +155,7 @@ export class Exchange {
     switch (fact.kind) {
       case 'order': {
         const order = this.orders.onReport(fact.report);
-        if (order !== null) this.queue.push({ topic: 'order', item: orderItem(order, this.instrument(order.report.symbol)), symbol: order.report.symbol, seq: 0 });
+        this.queue.push({ topic: 'order', item: orderItem(order, this.instrument(order.report.symbol)), symbol: order.report.symbol, seq: 0 });
         return;
       }
       case 'fill': {

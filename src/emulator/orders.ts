@@ -2,22 +2,19 @@
 // it was given, with what Bybit reports and the simulated venue does not keep (creation time, time
 // in force, trigger direction, the trigger price kinds, cumulative value and fee).
 //
-// Amend. SimVenue has no amend, so the emulator amends by cancelling the sim order and placing a
-// replacement (without a client id: the venue never reuses one) and keeps the public order as it
-// was: same orderId and orderLinkId, the quantity and fills of the sim orders behind it added up
-// (`baseFilledLots`), the replaced order's cancel never shown. The client sees one order amended
-// in place, as on Bybit.
+// Amend. SimVenue amends an order in place (same venue id, same client id), as Bybit does, so a
+// public order is one sim order for its whole life; amend.ts keeps its extras (trigger kinds) current.
 //
 // Binding. A sim order the registry has never seen is bound, on its first report, to what the
-// caller said to expect (`expect` before a create or a replacement); an order the venue made by
-// itself (a position's stop-loss or take-profit firing) gets a public order of its own.
+// caller said to expect (`expectCreate` before a create); an order the venue made by itself (a
+// position's stop-loss, take-profit or trailing stop firing) gets a public order of its own.
 //
-// Invariants: public order ids are the venue id of the first sim order behind them, unique and
-// stable; `rank` counts up in creation order; a public report's filledLots <= sizeLots; a replaced
-// sim order's cancel is swallowed exactly once; every fill maps to exactly one public order.
+// Invariants: a public order id is the venue id of the sim order behind it, unique and stable;
+// `rank` counts up in creation order; a public report's filledLots <= sizeLots; every fill maps to
+// exactly one public order.
 
 import { assert } from '../core/assert.ts';
-import type { Fill, OrderReport } from '../core/events.ts';
+import type { Fill, OrderReport, PositionTrigger } from '../core/events.ts';
 import type { VenueOrderId } from '../core/ids.ts';
 import type { TriggerBy } from '../core/types.ts';
 import { isOpenStatus } from '../venues/bybit/vocabulary.ts';
@@ -42,19 +39,15 @@ export type PublicOrder = {
   readonly rank: number;
   readonly createdMs: number;
   extras: OrderExtras;
-  /** The latest report in public terms (public ids, totals over every sim order behind it). */
+  /** The latest report in public terms. */
   report: OrderReport;
-  /** The sim order working for it now. */
-  venueOrderId: VenueOrderId;
-  /** Lots filled by sim orders that an amend replaced. */
-  baseFilledLots: number;
+  /** The sim order behind it (its id is the public order id). */
+  readonly venueOrderId: VenueOrderId;
   cumValueE8: number;
   cumFeeE8: number;
 };
 
 export type OrderLookup = { readonly orderId: string } | { readonly orderLinkId: string };
-
-type Expectation = { readonly kind: 'create'; readonly extras: OrderExtras } | { readonly kind: 'replacement'; readonly order: PublicOrder };
 
 export class OrderRegistry {
   private readonly byOrderId = new Map<string, PublicOrder>();
@@ -62,32 +55,21 @@ export class OrderRegistry {
   private readonly byLinkId = new Map<string, PublicOrder>();
   /** Every public order in creation order. */
   private readonly ordered: PublicOrder[] = [];
-  private expectation: Expectation | null = null;
-  private swallowCancelOf: VenueOrderId | null = null;
+  /** The extras of the order a create is placing, while the venue call runs. */
+  private expectedExtras: OrderExtras | null = null;
 
   /** The next unseen sim order is the one a create is placing. */
   expectCreate(extras: OrderExtras): void {
-    this.expectation = { kind: 'create', extras };
-  }
-
-  /** The next unseen sim order replaces `order`'s current one, whose cancel must not show. */
-  expectReplacement(order: PublicOrder): void {
-    this.expectation = { kind: 'replacement', order };
-    this.swallowCancelOf = order.venueOrderId;
+    this.expectedExtras = extras;
   }
 
   /** After the venue call: whatever was expected and did not come (a rejected create) is forgotten. */
   settle(): void {
-    this.expectation = null;
-    this.swallowCancelOf = null;
+    this.expectedExtras = null;
   }
 
-  /** A sim order report to the public report it makes, or null when it must not show. */
-  onReport(report: OrderReport): PublicOrder | null {
-    if (report.venueOrderId === this.swallowCancelOf && report.status === 'cancelled') {
-      this.swallowCancelOf = null;
-      return null;
-    }
+  /** A sim order report to the public order it updates (bound on its first report). */
+  onReport(report: OrderReport): PublicOrder {
     const order = this.byVenueOrderId.get(report.venueOrderId) ?? this.bind(report);
     order.report = publicReport(order, report);
     return order;
@@ -118,18 +100,11 @@ export class OrderRegistry {
   }
 
   private bind(report: OrderReport): PublicOrder {
-    const { expectation } = this;
-    this.expectation = null;
-    if (expectation?.kind === 'replacement') {
-      const order = expectation.order;
-      this.byVenueOrderId.set(report.venueOrderId, order);
-      order.venueOrderId = report.venueOrderId;
-      return order;
-    }
-    const extras = expectation?.kind === 'create' ? expectation.extras : venueMadeExtras(report);
+    const extras = this.expectedExtras ?? venueMadeExtras(report);
+    this.expectedExtras = null;
     const order: PublicOrder = {
       orderId: report.venueOrderId, orderLinkId: report.clientOrderId, rank: this.ordered.length + 1, createdMs: report.venueUpdatedMs,
-      extras, report, venueOrderId: report.venueOrderId, baseFilledLots: 0, cumValueE8: 0, cumFeeE8: 0,
+      extras, report, venueOrderId: report.venueOrderId, cumValueE8: 0, cumFeeE8: 0,
     };
     assert(!this.byOrderId.has(order.orderId), `emulator: order ${order.orderId} bound twice`);
     this.byOrderId.set(order.orderId, order);
@@ -146,15 +121,17 @@ export function isWorkingOrder(order: PublicOrder): boolean {
 }
 
 function publicReport(order: PublicOrder, report: OrderReport): OrderReport {
-  const base = order.baseFilledLots;
-  const filledLots = base + report.filledLots;
-  const status = base > 0 && report.status === 'new' ? 'partially-filled' : report.status;
-  assert(filledLots <= base + report.sizeLots, `emulator: ${order.orderId} filled ${filledLots} over its size`);
-  return { ...report, venueOrderId: order.orderId, clientOrderId: order.orderLinkId, sizeLots: base + report.sizeLots, filledLots, status };
+  assert(report.filledLots <= report.sizeLots, `emulator: ${order.orderId} filled ${report.filledLots} over its size`);
+  return { ...report, venueOrderId: order.orderId, clientOrderId: order.orderLinkId };
 }
 
-/** An order the venue made from a position's stop-loss or take-profit. */
+/** Bybit's createType of an order the venue made from a position's stop-loss, take-profit or trailing stop. */
+const venueMadeCreateTypes: Readonly<Record<Exclude<PositionTrigger, null>, string>> = {
+  'stop-loss': 'CreateByStopLoss', 'take-profit': 'CreateByTakeProfit', 'trailing-stop': 'CreateByTrailingStop',
+};
+
+/** An order the venue made from a position's stop-loss, take-profit or trailing stop. */
 function venueMadeExtras(report: OrderReport): OrderExtras {
-  const createType = report.positionTrigger === 'stop-loss' ? 'CreateByStopLoss' : report.positionTrigger === 'take-profit' ? 'CreateByTakeProfit' : 'CreateByUser';
+  const createType = report.positionTrigger === null ? 'CreateByUser' : venueMadeCreateTypes[report.positionTrigger];
   return { timeInForce: 'IOC', triggerDirection: 0, triggerBy: null, slTriggerBy: null, tpTriggerBy: null, lastPriceOnCreatedTicks: null, createType };
 }

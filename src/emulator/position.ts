@@ -1,21 +1,23 @@
-// The emulator's position endpoints (POST): trading-stop, the position's own stop-loss and
-// take-profit (Full mode, market exits; positionIdx and tpslMode may be left out, as ccxt does),
-// and set-leverage (one leverage for both sides in one-way mode; unchanged is 110043).
+// The emulator's position endpoints (POST): trading-stop, the position's own stop-loss,
+// take-profit and trailing stop (Full mode, market exits; positionIdx and tpslMode may be left out,
+// as ccxt does), and set-leverage (one leverage for both sides in one-way mode; unchanged is 110043).
 //
-// Trailing stops are refused (10001, naming the emulator): SimVenue has none. A trading-stop that
-// changes nothing is 34040 "not modified", as on Bybit.
+// The trailing stop is SimVenue's (src/venues/sim/trailing.ts): `trailingStop` is its distance as a
+// price difference ("0" cancels it), `activePrice` the last price that activates it (absent or "0":
+// at once); the stop-loss it moves shows in the position pushes and position/list. A trading-stop
+// that changes nothing is 34040 "not modified", as on Bybit.
 //
 // Invariants: an accepted call pushes one position message before its reply; a refused one
 // changes nothing.
 
 import type { Instrument } from '../core/instrument.ts';
 import type { Trigger } from '../core/types.ts';
-import type { ProtectionChange } from '../venues/sim/venue.ts';
+import type { ProtectionChange, TrailingSpec } from '../venues/sim/venue.ts';
 import { leverageMaxCenti } from './account.ts';
 import { fullTpslOnly, onewayIndex } from './checks.ts';
 import type { Exchange } from './exchange.ts';
 import type { ParamSource } from './params.ts';
-import { instrumentParam, linearOnly, optionalText, priceChange, requiredText, triggerByParam } from './params.ts';
+import { instrumentParam, linearOnly, priceChange, requiredText, triggerByParam } from './params.ts';
 import type { Outcome } from './replies.ts';
 import { badParam, refuse, rejectionOutcome, retCodes, success } from './replies.ts';
 
@@ -25,12 +27,13 @@ export function tradingStop(ex: Exchange, params: ParamSource, nowMs: number): O
   const instrument = instrumentParam(params, ex.instruments);
   onewayIndex(params);
   fullTpslOnly(params);
-  const trailing = optionalText(params, 'trailingStop');
-  if (trailing !== '' && !/^0*(?:\.0*)?$/.test(trailing)) badParam('params error: trailingStop is not supported by the emulator');
   const change = protectionChangeOf(instrument, params);
   const current = ex.venue.position(instrument.symbol);
+  const trailingNow = ex.venue.trailing(instrument.symbol);
   const unchanged = (change.stopLoss === undefined || (change.stopLoss?.triggerTicks ?? null) === current.stopLossTicks)
-    && (change.takeProfit === undefined || (change.takeProfit?.triggerTicks ?? null) === current.takeProfitTicks);
+    && (change.takeProfit === undefined || (change.takeProfit?.triggerTicks ?? null) === current.takeProfitTicks)
+    && (change.trailing === undefined || (change.trailing === null ? trailingNow === null
+      : trailingNow?.distanceTicks === change.trailing.distanceTicks && trailingNow.activationTicks === change.trailing.activationTicks));
   if (unchanged && current.sizeLots !== 0) refuse(retCodes.notModified, 'not modified');
   const result = ex.act((venue) => venue.setPositionProtection(nowMs, instrument.symbol, change));
   return result.ok ? success({}) : rejectionOutcome(result.code, result.reason);
@@ -64,5 +67,15 @@ function protectionChangeOf(instrument: Instrument, params: ParamSource): Protec
   };
   const stopLoss = change('stopLoss', 'slTriggerBy');
   const takeProfit = change('takeProfit', 'tpTriggerBy');
-  return { ...(stopLoss === undefined ? {} : { stopLoss }), ...(takeProfit === undefined ? {} : { takeProfit }) };
+  const trailing = trailingChangeOf(instrument, params);
+  return { ...(stopLoss === undefined ? {} : { stopLoss }), ...(takeProfit === undefined ? {} : { takeProfit }), ...(trailing === undefined ? {} : { trailing }) };
+}
+
+/** `trailingStop` (a distance: "" keeps, "0" cancels) and its `activePrice` ("" or "0": at once). */
+function trailingChangeOf(instrument: Instrument, params: ParamSource): TrailingSpec | null | undefined {
+  const distanceTicks = priceChange(instrument, params, 'trailingStop');
+  const activationTicks = priceChange(instrument, params, 'activePrice');
+  if (distanceTicks === undefined && activationTicks !== undefined) badParam('params error: activePrice needs trailingStop');
+  if (distanceTicks === undefined || distanceTicks === null) return distanceTicks;
+  return { distanceTicks, activationTicks: activationTicks ?? null };
 }

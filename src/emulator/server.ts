@@ -9,8 +9,9 @@
 // reply of the request that caused it whenever the reply is delayed (Bybit's race).
 //
 // Fault knobs: `replyDelayMs`; `dropConnections()` (every WebSocket closed at once, no close
-// frame); `duplicatePushChance` (a private push sent twice); `unknownOutcome(n, reply)` (the next n
-// order creates are executed, then answered never, or with a bare HTTP 5xx); rate limits
+// frame); `duplicatePushChance` (a private push sent twice); `unknownOutcome(n, reply, path)` (the
+// next n requests to a path, order creates by default, are executed, then answered never, or with a
+// bare HTTP 5xx); rate limits
 // (Bybit's documented per-endpoint limits by default, 10006 with the X-Bapi-Limit* headers).
 //
 // The clock is injectable: the venue's times, the signature window, the rate-limit windows and
@@ -112,6 +113,7 @@ export class EmulatorServer {
   private feedTimer: NodeJS.Timeout | null = null;
   private unknownLeft = 0;
   private unknownReply: UnknownReply = 'none';
+  private unknownPath = '/v5/order/create';
 
   constructor(options: EmulatorOptions) {
     this.options = options;
@@ -187,10 +189,11 @@ export class EmulatorServer {
     this.hub.duplicateChance = chance;
   }
 
-  /** The next `count` order creates are executed by the venue, then never answered ('none') or answered with a bare HTTP 5xx. */
-  unknownOutcome(count: number, reply: UnknownReply = 'none'): void {
+  /** The next `count` requests to `path` (order creates by default) are executed by the venue, then never answered ('none') or answered with a bare HTTP 5xx. */
+  unknownOutcome(count: number, reply: UnknownReply = 'none', path = '/v5/order/create'): void {
     this.unknownLeft = count;
     this.unknownReply = reply;
+    this.unknownPath = path;
   }
 
   /** Resolves once a stream connection has subscribed to `topic` ('order', 'tickers.BTCUSDT', ...): a test's cue to trade. */
@@ -208,7 +211,7 @@ export class EmulatorServer {
     const nowMs = this.clock();
     const { venue } = this;
     return {
-      atMs: nowMs, submissions: [...venue.submissions()], fills: [...venue.fills()], openOrders: venue.openOrders(),
+      atMs: nowMs, submissions: [...venue.submissions()], amendments: [...venue.amendments()], fills: [...venue.fills()], openOrders: venue.openOrders(),
       positions: venue.positions().map((position) => ({
         ...position, protected: venue.isProtected(position.symbol), unprotectedMsLongest: this.exposure.longestMs(position.symbol, nowMs),
       })),
@@ -268,7 +271,7 @@ export class EmulatorServer {
     const nowMs = this.clock();
     const headers: Record<string, string> = {};
     const { outcome, handled } = this.outcomeOf(request, route, received, nowMs, headers);
-    const unknown = handled && received.path === '/v5/order/create' && this.unknownLeft > 0;
+    const unknown = handled && received.path === this.unknownPath && this.unknownLeft > 0;
     this.afterChange(nowMs);
     if (unknown) {
       this.unknownLeft -= 1;

@@ -108,9 +108,15 @@ export function restFillItem(fill: Fill, instrument: Instrument, order: PublicOr
   return withoutCategory(fillItem(fill, instrument, order, feeRateE8));
 }
 
-export type PositionContext = { readonly leverageCenti: number; readonly markTicks: number | null; readonly imE8: bigint };
+export type PositionContext = {
+  readonly leverageCenti: number;
+  readonly markTicks: number | null;
+  readonly imE8: bigint;
+  /** The venue-side trailing stop's distance (Bybit's `trailingStop`), null for none. */
+  readonly trailingDistanceTicks: number | null;
+};
 
-/** A position as the position topic pushes it, with leverage, mark, value, unrealised PnL and margin. */
+/** A position as the position topic pushes it, with leverage, mark, value, unrealised PnL, margin and trailing stop. */
 export function positionItem(report: PositionReport, instrument: Instrument, context: PositionContext, unrealisedPnlE8: number): BybitItem {
   const item = encodePositionItem(report, instrument);
   item.leverage = leverageText(context.leverageCenti);
@@ -122,6 +128,7 @@ export function positionItem(report: PositionReport, instrument: Instrument, con
   item.positionIM = e8Text(context.imE8);
   item.positionIMByMp = e8Text(context.imE8);
   item.positionBalance = e8Text(context.imE8);
+  if (context.trailingDistanceTicks !== null) item.trailingStop = ticksToPrice(instrument, context.trailingDistanceTicks);
   return item;
 }
 

@@ -4,6 +4,7 @@
 import { lotsToQty, ticksToPrice } from '../core/instrument.ts';
 import { formatE8 } from '../core/money.ts';
 import type { Instrument } from '../core/instrument.ts';
+import type { Amendment, PositionStopChange } from '../core/commands.ts';
 import type { Incoming, VenueCommand } from '../shell/ports.ts';
 import type { VenueFact } from '../venues/sim/venue.ts';
 import { streamEventOf } from '../venues/sim/wire.ts';
@@ -51,6 +52,10 @@ export function describeCommand(command: VenueCommand, instruments: ReadonlyMap<
     case 'CancelOrder':
     case 'QueryOrder':
       return `${command.type} ${command.clientOrderId}`;
+    case 'AmendOrder':
+      return `AmendOrder ${command.clientOrderId} ${command.symbol}${describeAmendment(command.amendment, instruments.get(command.symbol))}`;
+    case 'SetPositionStop':
+      return `SetPositionStop ${command.symbol} ${describeStopChange(command.change, instruments.get(command.symbol))}`;
     case 'FetchSnapshot':
       return `FetchSnapshot #${command.snapshotId} (fills since ${command.fillsSinceMs})`;
     default:
@@ -72,7 +77,16 @@ export function describeIncoming(incoming: Incoming): string {
     case 'OrderCancelUnknown':
     case 'OrderQueried':
     case 'OrderQueryFailed':
+    case 'OrderAmendAcked':
       return `${incoming.type} ${incoming.clientOrderId}`;
+    case 'OrderAmendRejected':
+    case 'OrderAmendUnknown':
+      return `${incoming.type} ${incoming.clientOrderId}: ${incoming.reason}`;
+    case 'PositionStopAcked':
+      return `${incoming.type} ${incoming.symbol}`;
+    case 'PositionStopRejected':
+    case 'PositionStopUnknown':
+      return `${incoming.type} ${incoming.symbol}: ${incoming.reason}`;
     case 'SnapshotReceived':
       return `SnapshotReceived #${incoming.snapshotId}: ${incoming.positions.length} positions, ${incoming.openOrders.length} orders, ${incoming.fills.length} fills`;
     case 'SnapshotFailed':
@@ -83,5 +97,31 @@ export function describeIncoming(incoming: Incoming): string {
       return `StreamDisconnected ${incoming.stream}: ${incoming.reason}`;
     default:
       return incoming.type;
+  }
+}
+
+/** A price in the instrument's decimals, or its ticks when the instrument is unknown. */
+function priceText(ticks: number, instrument: Instrument | undefined): string {
+  return instrument === undefined ? `${ticks} ticks` : ticksToPrice(instrument, ticks);
+}
+
+function describeAmendment(amendment: Amendment, instrument: Instrument | undefined): string {
+  const parts: string[] = [];
+  if (amendment.sizeLots !== undefined) parts.push(`size=${instrument === undefined ? `${amendment.sizeLots} lots` : lotsToQty(instrument, amendment.sizeLots)}`);
+  if (amendment.priceTicks !== undefined) parts.push(`price=${priceText(amendment.priceTicks, instrument)}`);
+  if (amendment.triggerTicks !== undefined) parts.push(`trigger=${priceText(amendment.triggerTicks, instrument)}`);
+  return parts.length === 0 ? ' (no change)' : ` ${parts.join(' ')}`;
+}
+
+function describeStopChange(change: PositionStopChange, instrument: Instrument | undefined): string {
+  switch (change.kind) {
+    case 'stop-loss':
+      return `stop-loss ${priceText(change.stopLoss.triggerTicks, instrument)} (${change.stopLoss.triggerBy})`;
+    case 'trailing': {
+      const from = change.activationTicks === null ? 'active now' : `active from ${priceText(change.activationTicks, instrument)}`;
+      return `trailing ${priceText(change.distanceTicks, instrument)} behind the last price, ${from}`;
+    }
+    default:
+      throw new Error(`unknown stop change ${JSON.stringify(change satisfies never)}`);
   }
 }

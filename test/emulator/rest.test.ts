@@ -197,9 +197,13 @@ describe('Bybit v5 emulator: REST', { timeout: 30_000 }, () => {
     assert.equal(same.json.retCode, 34040);
     const flatStop = await post('/v5/position/trading-stop', { symbol: 'BTCUSDT', stopLoss: '50000', category: 'linear', positionIdx: 0 });
     assert.equal(flatStop.json.retCode, 10001);
+    // A trailing stop as ccxt sends it (no tpslMode): waiting for 3100, so the stop-loss stays where it is.
     const trailing = await post('/v5/position/trading-stop', { symbol: 'ETHUSDT', category: 'linear', activePrice: '3100', trailingStop: '50' });
-    assert.equal(trailing.json.retCode, 10001);
-    assert.match(trailing.json.retMsg, /not supported by the emulator/);
+    assert.equal(trailing.json.retCode, 0, trailing.json.retMsg);
+    const listed = (await get('/v5/position/list', 'symbol=ETHUSDT&category=linear')).json.result.list as { trailingStop?: string; stopLoss?: string }[];
+    assert.deepEqual([listed[0]?.trailingStop, listed[0]?.stopLoss], ['50', '2950']);
+    const trailingAgain = await post('/v5/position/trading-stop', { symbol: 'ETHUSDT', category: 'linear', activePrice: '3100', trailingStop: '50' });
+    assert.equal(trailingAgain.json.retCode, 34040);
 
     const close = await post('/v5/order/create', { symbol: 'ETHUSDT', side: 'Sell', orderType: 'Market', category: 'linear', qty: '0.5', reduceOnly: true });
     assert.equal(close.json.retCode, 0, close.json.retMsg);

@@ -1,14 +1,15 @@
 // The whole bot in this process against the Bybit v5 emulator over real sockets: the engine, the
 // runtime, the stream supervisor and the real ccxt client inside the Bybit adapter, on the real
 // clock. Tests wait on the bot's state or notices (re-checked after every event it applies), never
-// on a fixed sleep.
+// on a fixed sleep. `startLiveGateway` is the adapter's gateway alone, for tests of the commands the
+// engine gives it: each command awaited by its command id until the one event it ends in.
 
 import type { Command, Notice } from '../../src/core/commands.ts';
 import type { Event } from '../../src/core/events.ts';
 import type { EngineConfig, EngineState } from '../../src/core/state.ts';
 import { createEngineState } from '../../src/core/state.ts';
 import { RealClock } from '../../src/shell/clock.ts';
-import type { Incoming } from '../../src/shell/ports.ts';
+import type { Incoming, VenueCommand } from '../../src/shell/ports.ts';
 import { InMemoryJournal } from '../../src/shell/ports.ts';
 import { Runtime } from '../../src/shell/runtime.ts';
 import { StreamSupervisor } from '../../src/shell/streams.ts';
@@ -84,6 +85,55 @@ export async function startLiveBot(port: number, symbols: readonly string[], eng
     until,
     async stop() {
       supervisor.stop();
+      clock.stop();
+      await venue.close();
+    },
+  };
+}
+
+/** The Bybit adapter's gateway alone (no engine): each command's events collected, awaited by its command id. */
+export type LiveGateway = {
+  readonly venue: BybitVenue;
+  /** Every event the gateway delivered, in order. */
+  readonly delivered: Incoming[];
+  readonly log: string[];
+  /** Executes the command and resolves with the first event about its command id (rejects after `timeoutMs`). */
+  execute(command: Exclude<VenueCommand, { readonly type: 'FetchSnapshot' }>, timeoutMs?: number): Promise<Incoming>;
+  /** How many events were delivered about a command id: a gateway ends each command in exactly one. */
+  eventsOf(commandId: number): number;
+  stop(): Promise<void>;
+};
+
+export async function startLiveGateway(port: number, symbols: readonly string[], requestTimeoutMs = 2_000): Promise<LiveGateway> {
+  const delivered: Incoming[] = [];
+  const log: string[] = [];
+  const waiters = new Map<number, (incoming: Incoming) => void>();
+  const commandIdOf = (incoming: Incoming): number | null => ('commandId' in incoming ? incoming.commandId : null);
+  const clock = new RealClock();
+  const venue = createBybitVenue(
+    { network: 'custom', restUrl: `http://127.0.0.1:${port}`, wsPublicUrl: `ws://127.0.0.1:${port}/v5/public/linear`, wsPrivateUrl: `ws://127.0.0.1:${port}/v5/private`, apiKey: 'testkey', apiSecret: 'testsecret', requestTimeoutMs },
+    {
+      clock, log: (line) => log.push(line),
+      deliver: (incoming) => {
+        delivered.push(incoming);
+        const commandId = commandIdOf(incoming);
+        if (commandId !== null) waiters.get(commandId)?.(incoming);
+      },
+    },
+  );
+  await venue.start(symbols);
+  return {
+    venue, delivered, log,
+    execute: (command, timeoutMs = 8_000) => new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no event for ${command.type} ${command.commandId} within ${timeoutMs} ms; adapter log:\n${log.slice(-8).join('\n')}`)), timeoutMs);
+      waiters.set(command.commandId, (incoming) => {
+        clearTimeout(timer);
+        resolve(incoming);
+      });
+      venue.gateway.execute(command);
+    }),
+    eventsOf: (commandId) => delivered.filter((incoming) => commandIdOf(incoming) === commandId).length,
+    async stop() {
       clock.stop();
       await venue.close();
     },

@@ -9,8 +9,9 @@
 //
 // Outcomes: a venue rejection becomes the order's rejection with Bybit's reason; a rate limit
 // (retCode 10006, HTTP 403/429) means the request was not executed, so it waits and goes again
-// from a queue in which protective requests (stops, exits, cancels) go first; a timeout or a
-// transport error leaves the outcome unknown (the engine asks by orderLinkId; nothing is resent).
+// from a queue in which protective requests (stops, exits, cancels, amends, trading-stop) go first;
+// a timeout or a transport error leaves the outcome unknown (the engine asks by orderLinkId;
+// nothing is resent); an amend or trading-stop refused as "not modified" is done (writes.ts).
 //
 // Invariants: every command ends in exactly one event; requests stay within Bybit's documented
 // per-endpoint limits (create/amend/cancel 10/s, lists 50/s); no ccxt parser runs on a stream.
@@ -21,8 +22,6 @@ import type { Event, Fill, Funding, OrderReport, PositionReport, RejectCode, Str
 import type { ClientOrderId } from '../../core/ids.ts';
 import { parseClientOrderId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
-import { lotsToQty, ticksToPrice } from '../../core/instrument.ts';
-import type { OrderSpec, Trigger, TriggerBy } from '../../core/types.ts';
 import type { Incoming, VenueCommand, VenueGateway } from '../../shell/ports.ts';
 import type { StreamHandlers, StreamTransport } from '../../shell/streams.ts';
 import type { LiveVenue, LiveVenueDeps } from '../port.ts';
@@ -32,6 +31,11 @@ import type { PageResult } from './rest.ts';
 import {
   decodeCreateReply, decodeExecutionFunding, decodeExecutionList, decodeInstruments, decodeOrderList, decodePositionList, decodeTickerList, decodeWalletBalance,
 } from './rest.ts';
+import type { Json, OrderAmendment, PositionProtection, Write } from './writes.ts';
+import { amendBody, isNotModified, orderBody, protectionOf, tradingStopBody } from './writes.ts';
+
+export type { OrderAmendment, PositionProtection, TrailingStop } from './writes.ts';
+export { orderBody } from './writes.ts';
 
 export type BybitNetwork = 'mainnet' | 'testnet' | 'demo' | 'custom';
 
@@ -64,7 +68,6 @@ export function urlsOf(config: BybitVenueConfig): Urls {
   return { rest: restUrl.replace(/\/$/, ''), wsPublic: wsPublicUrl, wsPrivate: wsPrivateUrl };
 }
 
-type Json = Record<string, unknown>;
 /** ccxt's WebSocket client (its type is not exported by the package). */
 type Client = Parameters<InstanceType<typeof ccxt.pro.bybit>['handleMessage']>[0];
 type RawCall = (params: Json) => Promise<unknown>;
@@ -200,7 +203,11 @@ class RequestQueue {
 
 // Errors.
 
-type Failure = { readonly kind: 'rejected'; readonly code: RejectCode; readonly reason: string } | { readonly kind: 'unknown'; readonly reason: string } | { readonly kind: 'rate-limited' };
+/** `retCode` is Bybit's code when the error carried one. */
+type Failure =
+  | { readonly kind: 'rejected'; readonly code: RejectCode; readonly reason: string; readonly retCode: number | null }
+  | { readonly kind: 'unknown'; readonly reason: string }
+  | { readonly kind: 'rate-limited' };
 
 const rejectCodes: Readonly<Record<number, RejectCode>> = {
   110007: 'insufficient-funds', 110004: 'insufficient-funds', 110012: 'insufficient-funds', 110044: 'insufficient-funds', 110045: 'insufficient-funds',
@@ -214,66 +221,25 @@ export function failureOf(error: unknown): Failure {
   const retCode = Number(/"retCode"\s*:\s*"?(\d+)/.exec(message)?.[1] ?? Number.NaN);
   const retMsg = /"retMsg"\s*:\s*"([^"]*)"/.exec(message)?.[1];
   if (retCode === 10006 || error instanceof ccxt.RateLimitExceeded || error instanceof ccxt.DDoSProtection) return { kind: 'rate-limited' };
-  if (!Number.isNaN(retCode)) return { kind: 'rejected', code: rejectCodes[retCode] ?? 'other', reason: `retCode ${retCode}: ${retMsg ?? message}` };
+  if (!Number.isNaN(retCode)) return { kind: 'rejected', code: rejectCodes[retCode] ?? 'other', reason: `retCode ${retCode}: ${retMsg ?? message}`, retCode };
   if (error instanceof ccxt.NetworkError || error instanceof ccxt.RequestTimeout) return { kind: 'unknown', reason: message };
-  if (error instanceof ccxt.ExchangeError) return { kind: 'rejected', code: 'other', reason: message };
+  if (error instanceof ccxt.ExchangeError) return { kind: 'rejected', code: 'other', reason: message, retCode: null };
   return { kind: 'unknown', reason: message };
-}
-
-// Order bodies.
-
-const triggerByText: Readonly<Record<TriggerBy, string>> = { mark: 'MarkPrice', last: 'LastPrice' };
-
-export function orderBody(spec: OrderSpec, clientOrderId: string, instrument: Instrument): Json {
-  const body: Json = {
-    category: 'linear', symbol: spec.symbol, side: spec.side === 'buy' ? 'Buy' : 'Sell', orderType: spec.type.kind === 'limit' ? 'Limit' : 'Market',
-    qty: lotsToQty(instrument, spec.sizeLots), orderLinkId: clientOrderId, positionIdx: 0,
-  };
-  if (spec.reduceOnly) body.reduceOnly = true;
-  if (spec.type.kind === 'limit') {
-    body.price = ticksToPrice(instrument, spec.type.priceTicks);
-    body.timeInForce = spec.type.postOnly ? 'PostOnly' : 'GTC';
-  }
-  if (spec.type.kind === 'stop-market') {
-    body.triggerPrice = ticksToPrice(instrument, spec.type.triggerTicks);
-    body.triggerBy = triggerByText[spec.type.triggerBy];
-    body.triggerDirection = spec.side === 'sell' ? 2 : 1; // a sell stop waits for the price to fall to it
-  }
-  if (spec.stopLoss !== undefined || spec.takeProfit !== undefined) body.tpslMode = 'Full';
-  if (spec.stopLoss !== undefined) {
-    body.stopLoss = ticksToPrice(instrument, spec.stopLoss.triggerTicks);
-    body.slTriggerBy = triggerByText[spec.stopLoss.triggerBy];
-  }
-  if (spec.takeProfit !== undefined) {
-    body.takeProfit = ticksToPrice(instrument, spec.takeProfit.triggerTicks);
-    body.tpTriggerBy = triggerByText[spec.takeProfit.triggerBy];
-  }
-  return body;
 }
 
 // The venue.
 
 const privateTopics = ['order', 'execution', 'position', 'wallet'];
 
-/** A change to a working order of ours: any of its size, limit price, trigger, or attached stop and take-profit. */
-export type OrderAmendment = {
-  readonly sizeLots?: number;
-  readonly priceTicks?: number;
-  readonly triggerTicks?: number;
-  readonly stopLoss?: Trigger;
-  readonly takeProfit?: Trigger;
-};
-
-/** A position's own stop-loss and take-profit (Bybit's trading-stop: they cover the whole position, whatever its size). */
-export type PositionProtection = { readonly stopLoss?: Trigger | null; readonly takeProfit?: Trigger | null };
-
 /** What a direct request came to: done, refused with Bybit's reason, or unknown (ask again; never resend blindly). */
 export type RequestOutcome = { readonly ok: true } | { readonly ok: false; readonly kind: 'rejected'; readonly code: RejectCode; readonly reason: string } | { readonly ok: false; readonly kind: 'unknown'; readonly reason: string };
 
 /**
- * The Bybit venue: the LiveVenue port, plus the two writes the engine does not send yet (they come
- * with trailing stops): amending a working order by its orderLinkId, and setting a position's own
- * stop through position/trading-stop. Both go through the same queue, as protective requests.
+ * The Bybit venue: the LiveVenue port, plus its two protective writes called directly (the gateway
+ * sends them for the engine's AmendOrder and SetPositionStop): amending a working order by its
+ * orderLinkId, and setting a position's own stop-loss, take-profit or trailing stop through
+ * position/trading-stop. Both go through the same queue, as protective requests; a "not modified"
+ * refusal counts as done (writes.ts).
  */
 export interface BybitVenue extends LiveVenue {
   amendOrder(clientOrderId: string, symbol: string, amendment: OrderAmendment): Promise<RequestOutcome>;
@@ -363,6 +329,55 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
     deps.deliver({ type: 'OrderCancelAcked', commandId, clientOrderId });
   }
 
+  /**
+   * A protective write (amend, trading-stop) through the queue, its outcome as Bybit gave it; a
+   * "not modified" refusal means the venue already holds what was asked: done. Bybit limits both
+   * like create (10/s).
+   */
+  async function protectiveWrite(write: Write, what: string, send: () => Promise<unknown>): Promise<RequestOutcome> {
+    const outcome = await request('create', 0, send);
+    if (outcome.ok) return { ok: true };
+    const { failure } = outcome;
+    if (failure.kind === 'unknown') return { ok: false, kind: 'unknown', reason: failure.reason };
+    if (failure.kind === 'rejected' && isNotModified(write, failure.retCode, failure.reason)) {
+      deps.log(`bybit: ${what}: the venue already holds it (${failure.reason})`);
+      return { ok: true };
+    }
+    return { ok: false, kind: 'rejected', ...rejection(failure) };
+  }
+
+  async function amend(command: CommandOf<'AmendOrder'>): Promise<void> {
+    const { commandId, clientOrderId, symbol } = command;
+    const instrument = instruments.get(symbol);
+    if (instrument === undefined) {
+      deps.deliver({ type: 'OrderAmendRejected', commandId, clientOrderId, code: 'invalid', reason: `${symbol} is not loaded` });
+      return;
+    }
+    const body = amendBody(instrument, clientOrderId, command.amendment);
+    const outcome = await protectiveWrite('amend', `amend of ${clientOrderId}`, () => call.amend(body));
+    deps.deliver(outcome.ok
+      ? { type: 'OrderAmendAcked', commandId, clientOrderId }
+      : outcome.kind === 'unknown'
+        ? { type: 'OrderAmendUnknown', commandId, clientOrderId, reason: outcome.reason }
+        : { type: 'OrderAmendRejected', commandId, clientOrderId, code: outcome.code, reason: outcome.reason });
+  }
+
+  async function positionStop(command: CommandOf<'SetPositionStop'>): Promise<void> {
+    const { commandId, symbol } = command;
+    const instrument = instruments.get(symbol);
+    if (instrument === undefined) {
+      deps.deliver({ type: 'PositionStopRejected', commandId, symbol, code: 'invalid', reason: `${symbol} is not loaded` });
+      return;
+    }
+    const body = tradingStopBody(instrument, protectionOf(command.change));
+    const outcome = await protectiveWrite('trading-stop', `trading-stop of ${symbol}`, () => call.tradingStop(body));
+    deps.deliver(outcome.ok
+      ? { type: 'PositionStopAcked', commandId, symbol }
+      : outcome.kind === 'unknown'
+        ? { type: 'PositionStopUnknown', commandId, symbol, reason: outcome.reason }
+        : { type: 'PositionStopRejected', commandId, symbol, code: outcome.code, reason: outcome.reason });
+  }
+
   async function query(command: CommandOf<'QueryOrder'>): Promise<void> {
     const { commandId, clientOrderId, symbol } = command;
     const outcome = await request('query', 1, () => call.realtime({ category: 'linear', symbol, orderLinkId: clientOrderId }));
@@ -425,6 +440,12 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
           return;
         case 'CancelOrder':
           void cancel(command);
+          return;
+        case 'AmendOrder':
+          void amend(command);
+          return;
+        case 'SetPositionStop':
+          void positionStop(command);
           return;
         case 'QueryOrder':
           void query(command);
@@ -529,15 +550,6 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
     },
   };
 
-  /** A protective write sent directly (not a command of the engine's yet), its outcome as Bybit gave it. */
-  async function direct(endpoint: Endpoint, send: () => Promise<unknown>): Promise<RequestOutcome> {
-    const outcome = await request(endpoint, 0, send);
-    if (outcome.ok) return { ok: true };
-    const { failure } = outcome;
-    if (failure.kind === 'unknown') return { ok: false, kind: 'unknown', reason: failure.reason };
-    return { ok: false, kind: 'rejected', ...rejection(failure) };
-  }
-
   const instrumentOrFail = (symbol: string): Instrument => {
     const instrument = instruments.get(symbol);
     if (instrument === undefined) throw new VenueStartError(`${symbol} is not loaded`);
@@ -546,28 +558,12 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
 
   return {
     amendOrder(clientOrderId, symbol, amendment) {
-      const instrument = instrumentOrFail(symbol);
-      const body: Json = { category: 'linear', symbol, orderLinkId: clientOrderId };
-      if (amendment.sizeLots !== undefined) body.qty = lotsToQty(instrument, amendment.sizeLots);
-      if (amendment.priceTicks !== undefined) body.price = ticksToPrice(instrument, amendment.priceTicks);
-      if (amendment.triggerTicks !== undefined) body.triggerPrice = ticksToPrice(instrument, amendment.triggerTicks);
-      if (amendment.stopLoss !== undefined) Object.assign(body, { stopLoss: ticksToPrice(instrument, amendment.stopLoss.triggerTicks), slTriggerBy: triggerByText[amendment.stopLoss.triggerBy] });
-      if (amendment.takeProfit !== undefined) Object.assign(body, { takeProfit: ticksToPrice(instrument, amendment.takeProfit.triggerTicks), tpTriggerBy: triggerByText[amendment.takeProfit.triggerBy] });
-      return direct('create', () => call.amend(body)); // Bybit limits amend like create: 10/s
+      const body = amendBody(instrumentOrFail(symbol), clientOrderId, amendment);
+      return protectiveWrite('amend', `amend of ${clientOrderId}`, () => call.amend(body));
     },
     setPositionProtection(symbol, protection) {
-      const instrument = instrumentOrFail(symbol);
-      const body: Json = { category: 'linear', symbol, tpslMode: 'Full', positionIdx: 0 };
-      // "0" clears a stop or take-profit on Bybit; undefined leaves it as it is.
-      if (protection.stopLoss !== undefined) {
-        body.stopLoss = protection.stopLoss === null ? '0' : ticksToPrice(instrument, protection.stopLoss.triggerTicks);
-        if (protection.stopLoss !== null) body.slTriggerBy = triggerByText[protection.stopLoss.triggerBy];
-      }
-      if (protection.takeProfit !== undefined) {
-        body.takeProfit = protection.takeProfit === null ? '0' : ticksToPrice(instrument, protection.takeProfit.triggerTicks);
-        if (protection.takeProfit !== null) body.tpTriggerBy = triggerByText[protection.takeProfit.triggerBy];
-      }
-      return direct('create', () => call.tradingStop(body)); // trading-stop: 10/s as well
+      const body = tradingStopBody(instrumentOrFail(symbol), protection);
+      return protectiveWrite('trading-stop', `trading-stop of ${symbol}`, () => call.tradingStop(body));
     },
     gateway,
     streams: transport,

@@ -3,9 +3,10 @@
 // Every fill is booked with the core's `applyFill`, so the venue and the engine compute size,
 // cost and realized PnL identically; realized PnL in E8 is realized tick-lots x `tickLotE8`.
 //
-// Invariants: size 0 <=> cost 0 <=> openedMs null; a flat position holds no stop-loss or
-// take-profit (Bybit clears them when the position closes); a position that flips sides loses
-// the old side's protection; `seq` is the per-symbol cross sequence of the last match.
+// Invariants: size 0 <=> cost 0 <=> openedMs null; a flat position holds no stop-loss,
+// take-profit or trailing stop (Bybit clears them when the position closes); a position that flips
+// sides loses the old side's protection; while a trailing stop is active the stop-loss is at least
+// as tight as its level (trailing.ts); `seq` is the per-symbol cross sequence of the last match.
 
 import { assertSafeInteger } from '../../core/assert.ts';
 import { formatScaled, powersOfTen } from '../../core/decimal.ts';
@@ -15,7 +16,9 @@ import { applyFill } from '../../core/position/ledger.ts';
 import { mulDivRoundHalfEven } from '../../core/money.ts';
 import type { Trigger } from '../../core/types.ts';
 import { sideSign } from '../../core/types.ts';
-import type { SimPosition } from './types.ts';
+import type { PositionSign } from './trailing.ts';
+import { followed, startedTrailing, tightenedStopLoss, trailingLevelTicks } from './trailing.ts';
+import type { ProtectionChange, SimPosition, SimTrailing } from './types.ts';
 
 export type PositionBook = {
   readonly symbol: string;
@@ -25,6 +28,8 @@ export type PositionBook = {
   readonly feesE8: number;
   readonly stopLoss: Trigger | null;
   readonly takeProfit: Trigger | null;
+  /** The venue-side trailing stop, which moves `stopLoss` as the last price goes its way. */
+  readonly trailing: SimTrailing | null;
   readonly seq: number;
   readonly updatedMs: number;
   readonly openedMs: number | null;
@@ -36,7 +41,7 @@ const entryPriceExtraDecimals = 4;
 export function emptyBook(symbol: string): PositionBook {
   return {
     symbol, sizeLots: 0, costTicksLots: 0, realizedPnlE8: 0, feesE8: 0,
-    stopLoss: null, takeProfit: null, seq: 0, updatedMs: 0, openedMs: null,
+    stopLoss: null, takeProfit: null, trailing: null, seq: 0, updatedMs: 0, openedMs: null,
   };
 }
 
@@ -62,6 +67,7 @@ export function bookMatch(book: PositionBook, instrument: Instrument, fills: rea
     // Protection belongs to the side it was set for: closing or flipping the position clears it.
     stopLoss: sideChanged ? null : next.stopLoss,
     takeProfit: sideChanged ? null : next.takeProfit,
+    trailing: sideChanged ? null : next.trailing,
   };
 }
 
@@ -70,15 +76,42 @@ export function withAttached(book: PositionBook, stopLoss: Trigger | undefined, 
   return { ...book, stopLoss: stopLoss ?? book.stopLoss, takeProfit: takeProfit ?? book.takeProfit };
 }
 
-export function withProtectionChange(
-  book: PositionBook, stopLoss: Trigger | null | undefined, takeProfit: Trigger | null | undefined, nowMs: number,
-): PositionBook {
+/**
+ * Bybit trading-stop on an open position: each given field replaces the current one (null clears
+ * it); a trailing set now starts afresh from the last price, and an active trailing keeps the
+ * stop-loss at least as tight as its level, whatever stop-loss was asked for. Clearing the trailing
+ * leaves the stop-loss where it has moved to.
+ */
+export function withProtectionChange(book: PositionBook, change: ProtectionChange, lastTicks: number | null, nowMs: number): PositionBook {
+  const sign = positionSign(book);
+  const trailing = change.trailing === undefined ? book.trailing : change.trailing === null ? null : startedTrailing(change.trailing, sign, lastTicks);
+  const stopLoss = change.stopLoss === undefined ? book.stopLoss : change.stopLoss;
   return {
     ...book,
-    stopLoss: stopLoss === undefined ? book.stopLoss : stopLoss,
-    takeProfit: takeProfit === undefined ? book.takeProfit : takeProfit,
+    stopLoss: tightenedStopLoss(stopLoss, trailingLevelTicks(trailing, sign), sign),
+    takeProfit: change.takeProfit === undefined ? book.takeProfit : change.takeProfit,
+    trailing,
     updatedMs: nowMs,
   };
+}
+
+/**
+ * The book after its trailing stop saw a last price: activated or its best improved, and the
+ * stop-loss tightened to the level. The same object when nothing changed; `updatedMs` moves only
+ * with the stop-loss (a change the venue reports).
+ */
+export function trailed(book: PositionBook, lastTicks: number, nowMs: number): PositionBook {
+  if (book.trailing === null || book.sizeLots === 0) return book;
+  const sign = positionSign(book);
+  const trailing = followed(book.trailing, sign, lastTicks);
+  const stopLoss = tightenedStopLoss(book.stopLoss, trailingLevelTicks(trailing, sign), sign);
+  if (trailing === book.trailing && stopLoss === book.stopLoss) return book;
+  return { ...book, trailing, stopLoss, updatedMs: stopLoss === book.stopLoss ? book.updatedMs : nowMs };
+}
+
+/** The side a non-flat position's protection is for (+1 long, -1 short). */
+export function positionSign(book: PositionBook): PositionSign {
+  return book.sizeLots >= 0 ? 1 : -1;
 }
 
 /** The average entry price as venue text: cost / |size| on a finer grid than the tick, half-even. */

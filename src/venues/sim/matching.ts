@@ -17,7 +17,9 @@ import type { Liquidity, Side, Trigger, TriggerBy } from '../../core/types.ts';
 import { sideSign } from '../../core/types.ts';
 import type { Rng } from '../../sim/rng.ts';
 import type { PositionBook } from './book.ts';
+import { positionSign } from './book.ts';
 import type { PositionTriggerKind, SimOrder } from './orders.ts';
+import { isTrailingStopLoss } from './trailing.ts';
 import type { Prices } from './types.ts';
 
 export function priceBy(prices: Prices, triggerBy: TriggerBy): number {
@@ -65,12 +67,16 @@ export function isTriggerCrossed(side: Side, triggerTicks: number, priceTicks: n
   return isStopReached(side, triggerTicks, priceTicks);
 }
 
-/** Which position-level trigger the prices reach, stop-loss first (it protects, so it wins a tie). */
+/**
+ * Which position-level trigger the prices reach, stop-loss first (it protects, so it wins a tie); a
+ * stop-loss the trailing stop holds at its level closes as a trailing-stop execution.
+ */
 export function positionTriggerHit(book: PositionBook, prices: Prices): PositionTriggerKind | null {
   if (book.sizeLots === 0) return null;
   const closingSide: Side = book.sizeLots > 0 ? 'sell' : 'buy';
-  if (book.stopLoss !== null && isStopReached(closingSide, book.stopLoss.triggerTicks, priceBy(prices, book.stopLoss.triggerBy))) {
-    return 'stop-loss';
+  const { stopLoss } = book;
+  if (stopLoss !== null && isStopReached(closingSide, stopLoss.triggerTicks, priceBy(prices, stopLoss.triggerBy))) {
+    return isTrailingStopLoss(stopLoss, book.trailing, positionSign(book)) ? 'trailing-stop' : 'stop-loss';
   }
   if (book.takeProfit !== null && isTakeProfitReached(closingSide, book.takeProfit, prices)) return 'take-profit';
   return null;

@@ -1,15 +1,17 @@
 // The simulated venue's record of one order and the pure transitions on it.
 //
-// Invariants: 0 <= filledLots <= sizeLots; sizeLots only shrinks, and only when a reduce-only
-// order is truncated to the position it can reduce (as Bybit truncates reduce-only quantity); a
-// finished order (filled, cancelled) never changes again.
+// Invariants: 0 <= filledLots <= sizeLots; sizeLots changes only when a reduce-only order is
+// truncated to the position it can reduce (as Bybit truncates reduce-only quantity, it only shrinks)
+// or when an amend sets a new total above what has filled; an amend keeps the order's ids and
+// status; a finished order (filled, cancelled) never changes again.
 
 import { assert, assertNever } from '../../core/assert.ts';
 import type { OrderReport } from '../../core/events.ts';
 import type { VenueOrderId } from '../../core/ids.ts';
-import type { OrderSpec, VenueOrderStatus } from '../../core/types.ts';
+import type { OrderSpec, OrderType, VenueOrderStatus } from '../../core/types.ts';
+import type { OrderAmendment } from './types.ts';
 
-export type PositionTriggerKind = 'stop-loss' | 'take-profit';
+export type PositionTriggerKind = 'stop-loss' | 'take-profit' | 'trailing-stop';
 
 export type SimOrder = {
   readonly venueOrderId: VenueOrderId;
@@ -65,6 +67,44 @@ export function withFilled(order: SimOrder, lots: number, nowMs: number): SimOrd
 export function truncatedTo(order: SimOrder, sizeLots: number): SimOrder {
   assert(sizeLots > order.filledLots && sizeLots <= order.sizeLots, `${order.venueOrderId}: bad truncation to ${sizeLots}`);
   return { ...order, sizeLots };
+}
+
+/** The order's spec as it stands now: its size the current total (after any truncation). */
+export function currentSpec(order: SimOrder): OrderSpec {
+  return order.spec.sizeLots === order.sizeLots ? order.spec : { ...order.spec, sizeLots: order.sizeLots };
+}
+
+/** A spec with an amendment applied: only the given fields change (fields of another order kind are ignored here; validate.ts refuses them). */
+export function amendedSpec(spec: OrderSpec, amendment: OrderAmendment): OrderSpec {
+  const { stopLoss: stopLossNow, takeProfit: takeProfitNow, ...rest } = spec;
+  const stopLoss = amendment.stopLoss === undefined ? stopLossNow : amendment.stopLoss ?? undefined;
+  const takeProfit = amendment.takeProfit === undefined ? takeProfitNow : amendment.takeProfit ?? undefined;
+  return {
+    ...rest,
+    sizeLots: amendment.sizeLots ?? spec.sizeLots,
+    type: amendedType(spec.type, amendment),
+    ...(stopLoss === undefined ? {} : { stopLoss }),
+    ...(takeProfit === undefined ? {} : { takeProfit }),
+  };
+}
+
+function amendedType(type: OrderType, amendment: OrderAmendment): OrderType {
+  switch (type.kind) {
+    case 'limit':
+      return { ...type, priceTicks: amendment.priceTicks ?? type.priceTicks };
+    case 'stop-market':
+      return { ...type, triggerTicks: amendment.triggerTicks ?? type.triggerTicks, triggerBy: amendment.triggerBy ?? type.triggerBy };
+    case 'market':
+      return type;
+    default:
+      return assertNever(type);
+  }
+}
+
+/** Bybit amends in place: same ids, same status, the new spec and total size. */
+export function amended(order: SimOrder, spec: OrderSpec, nowMs: number): SimOrder {
+  assert(isWorking(order) && spec.sizeLots > order.filledLots, `${order.venueOrderId}: bad amend to ${spec.sizeLots} lots`);
+  return { ...order, spec, sizeLots: spec.sizeLots, updatedMs: nowMs };
 }
 
 export function triggered(order: SimOrder, nowMs: number): SimOrder {

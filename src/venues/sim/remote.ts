@@ -6,10 +6,12 @@
 // Invariants:
 //  - every command sent ends in exactly one event: the venue's reply, or, when its connection dies
 //    or no reply comes within `requestTimeoutMs`, the matching unknown outcome (OrderSubmitUnknown,
-//    OrderCancelUnknown, OrderQueryFailed, SnapshotFailed); a command is never sent twice: the
-//    engine asks about an unknown order by its client order id instead;
+//    OrderCancelUnknown, OrderAmendUnknown, PositionStopUnknown, OrderQueryFailed, SnapshotFailed);
+//    a command is never sent twice: the engine asks about an unknown order by its client order id
+//    instead;
 //  - a reply is delivered only if it answers its request (same command or snapshot id, a reply
-//    type that command can have); one that comes after its request was given up is dropped;
+//    type that command can have, the same client order id or symbol); one that comes after its
+//    request was given up is dropped;
 //  - a stream reports `onOpen` only once the server has acknowledged the subscription, only that
 //    stream's events, and `onClose` at most once, never for a connection the supervisor closed;
 //  - a line that does not decode closes its connection (and so fails what waited on it).
@@ -143,6 +145,10 @@ function unknownOutcome(command: VenueCommand, reason: string): Incoming {
       return { type: 'OrderSubmitUnknown', commandId: command.commandId, clientOrderId: command.clientOrderId, reason };
     case 'CancelOrder':
       return { type: 'OrderCancelUnknown', commandId: command.commandId, clientOrderId: command.clientOrderId, reason };
+    case 'AmendOrder':
+      return { type: 'OrderAmendUnknown', commandId: command.commandId, clientOrderId: command.clientOrderId, reason };
+    case 'SetPositionStop':
+      return { type: 'PositionStopUnknown', commandId: command.commandId, symbol: command.symbol, reason };
     case 'QueryOrder':
       return { type: 'OrderQueryFailed', commandId: command.commandId, clientOrderId: command.clientOrderId, reason };
     case 'FetchSnapshot':
@@ -154,6 +160,8 @@ function unknownOutcome(command: VenueCommand, reason: string): Incoming {
 const repliesTo: Readonly<Record<VenueCommand['type'], readonly CommandReply['type'][]>> = {
   SubmitOrder: ['OrderSubmitAcked', 'OrderSubmitRejected'],
   CancelOrder: ['OrderCancelAcked', 'OrderCancelRejected'],
+  AmendOrder: ['OrderAmendAcked', 'OrderAmendRejected'],
+  SetPositionStop: ['PositionStopAcked', 'PositionStopRejected'],
   QueryOrder: ['OrderQueried'],
   FetchSnapshot: ['SnapshotReceived'],
 };
@@ -166,6 +174,9 @@ function replyMismatch(command: VenueCommand, reply: CommandReply): string | nul
   if (answeredId !== sentId) return `it answers ${answeredId}, the request was ${sentId}`;
   if ('clientOrderId' in command && 'clientOrderId' in reply && reply.clientOrderId !== command.clientOrderId) {
     return `it is about ${reply.clientOrderId}, the request about ${command.clientOrderId}`;
+  }
+  if (command.type === 'SetPositionStop' && 'symbol' in reply && reply.symbol !== command.symbol) {
+    return `it is about ${reply.symbol}, the request about ${command.symbol}`;
   }
   return null;
 }

@@ -117,6 +117,7 @@ export class SimVenueServer {
     return {
       atMs: nowMs,
       submissions: [...this.venue.submissions()],
+      amendments: [...this.venue.amendments()],
       fills: [...this.venue.fills()],
       openOrders: this.venue.openOrders(),
       positions: this.venue.positions().map((position) => ({

@@ -2,13 +2,14 @@
 // the results of its request methods, and its ground-truth view of a position.
 //
 // A `VenueFact` is what Bybit would push on its streams (orders, executions, positions, wallet, tickers);
-// a `SubmitResult` / `CancelResult` is what its REST API would answer. A rejected request is only
-// ever a result, never a fact.
+// a `SubmitResult` / `CancelResult` / `AmendResult` is what its REST API would answer. A rejected
+// request is only ever a result, never a fact.
 
+import type { Amendment } from '../../core/commands.ts';
 import type { Fill, OrderReport, PositionReport, RejectCode, WalletReport } from '../../core/events.ts';
 import type { VenueOrderId } from '../../core/ids.ts';
 import type { Instrument } from '../../core/instrument.ts';
-import type { OrderSpec, Trigger } from '../../core/types.ts';
+import type { OrderSpec, Trigger, TriggerBy } from '../../core/types.ts';
 import type { Rng } from '../../sim/rng.ts';
 
 export type SimVenueConfig = {
@@ -39,6 +40,7 @@ export type Rejection = { readonly ok: false; readonly code: RejectCode; readonl
 
 export type SubmitResult = { readonly ok: true; readonly venueOrderId: VenueOrderId } | Rejection;
 export type CancelResult = { readonly ok: true } | Rejection;
+export type AmendResult = { readonly ok: true } | Rejection;
 export type ProtectionResult = { readonly ok: true } | Rejection;
 
 export type OrderRef = { readonly clientOrderId: string } | { readonly venueOrderId: VenueOrderId };
@@ -51,12 +53,43 @@ export type Submission = {
 };
 
 /**
- * A change to the position-level protection (Bybit `position/trading-stop`): a trigger sets it,
- * null clears it, an absent field leaves it as it is.
+ * A change to a working order (Bybit `order/amend`): an absent field keeps what the order has.
+ * `sizeLots` is the new total size (Bybit's qty), `triggerTicks` / `triggerBy` apply to a
+ * stop-market only, `priceTicks` to a limit only; an attached stop-loss / take-profit set to null
+ * is cleared.
+ */
+export type OrderAmendment = Amendment & {
+  readonly triggerBy?: TriggerBy;
+  readonly stopLoss?: Trigger | null;
+  readonly takeProfit?: Trigger | null;
+};
+
+/** One amend request and what came of it; `before` / `after` are null where the venue has no such order. */
+export type AmendRecord = {
+  readonly atMs: number;
+  readonly clientOrderId: string | null;
+  readonly venueOrderId: VenueOrderId | null;
+  /** The order as it stood (its size the current total). */
+  readonly before: OrderSpec | null;
+  /** The order as the amend asked for it (applied only if the result is ok). */
+  readonly after: OrderSpec | null;
+  readonly result: AmendResult;
+};
+
+/** A venue-side trailing stop as set (Bybit `trailingStop` distance and `activePrice`; null: active at once). */
+export type TrailingSpec = { readonly distanceTicks: number; readonly activationTicks: number | null };
+
+/** A trailing stop as the venue holds it: `bestTicks` is the best last price since activation, null before. */
+export type SimTrailing = TrailingSpec & { readonly bestTicks: number | null };
+
+/**
+ * A change to the position-level protection (Bybit `position/trading-stop`): a trigger (or a
+ * trailing) sets it, null clears it, an absent field leaves it as it is.
  */
 export type ProtectionChange = {
   readonly stopLoss?: Trigger | null;
   readonly takeProfit?: Trigger | null;
+  readonly trailing?: TrailingSpec | null;
 };
 
 export type SimPosition = {

@@ -7,8 +7,11 @@
 //    report with the same seq; a market or marketable limit order therefore shows no `new`;
 //  - a stop-market, or a close the venue makes from a position's stop-loss / take-profit, reports
 //    `new` when it fires, then its match;
-//  - `setPrice` emits the ticker first, then checks the position-level stop-loss / take-profit,
-//    then the working orders of the symbol in acceptance order;
+//  - `setPrice` emits the ticker first, then moves the position's trailing stop (one position report
+//    when that moves its stop-loss), then checks the position-level stop-loss / take-profit, then
+//    the working orders of the symbol in acceptance order;
+//  - `amendOrder` (Bybit order/amend) emits the amended order's report (same ids, same status); a
+//    limit amended to a marketable price then executes at once as a taker, as a create would;
 //  - after a match that leaves the position flat or on the other side, the venue cancels the
 //    working reduce-only orders that can no longer reduce it;
 //  - `setPositionProtection` (Bybit trading-stop) emits one position report with the current seq.
@@ -17,7 +20,7 @@
 //
 // Invariants: venue order ids (`o<n>`) and execution ids (`x<n>`) count up from 1; every fill is
 // booked through the core's `applyFill`; a rejected request emits nothing; a client order id is
-// accepted at most once.
+// accepted at most once; every create and every amend is in its log with its result.
 
 import { assert } from '../../core/assert.ts';
 import type { Fill, OrderReport, PositionReport, Ticker, WalletReport } from '../../core/events.ts';
@@ -27,20 +30,24 @@ import type { Instrument } from '../../core/instrument.ts';
 import type { Liquidity, OrderSpec } from '../../core/types.ts';
 import { sideSign } from '../../core/types.ts';
 import type { PositionBook } from './book.ts';
-import { bookMatch, emptyBook, positionReportOf, simPositionOf, withAttached, withProtectionChange } from './book.ts';
+import { bookMatch, emptyBook, positionReportOf, simPositionOf, trailed, withAttached, withProtectionChange } from './book.ts';
 import {
   fillsOf, isLimitTouched, isMarketable, isStopReached, positionTriggerHit, priceBy, reducibleLots, splitLots, takerFillTicks,
 } from './matching.ts';
 import type { PositionTriggerKind, SimOrder } from './orders.ts';
-import { cancelled, isWorking, newSimOrder, remainingLots, reportOf, triggered, truncatedTo, withFilled } from './orders.ts';
+import {
+  amended, amendedSpec, cancelled, currentSpec, isWorking, newSimOrder, remainingLots, reportOf, triggered, truncatedTo, withFilled,
+} from './orders.ts';
 import type {
-  CancelResult, OrderRef, Prices, ProtectionChange, ProtectionResult, SimPosition, SimVenueConfig, Submission, SubmitResult, VenueFact,
+  AmendRecord, AmendResult, CancelResult, OrderAmendment, OrderRef, Prices, ProtectionChange, ProtectionResult, Rejection, SimPosition, SimTrailing,
+  SimVenueConfig, Submission, SubmitResult, VenueFact,
 } from './types.ts';
 import { OrderStore } from './store.ts';
-import { validateProtectionChange, validateSubmit } from './validate.ts';
+import { validateAmend, validateProtectionChange, validateSubmit } from './validate.ts';
 
 export type {
-  CancelResult, OrderRef, Prices, ProtectionChange, ProtectionResult, SimPosition, SimVenueConfig, Submission, SubmitResult, VenueFact,
+  AmendRecord, AmendResult, CancelResult, OrderAmendment, OrderRef, Prices, ProtectionChange, ProtectionResult, SimPosition, SimTrailing,
+  SimVenueConfig, Submission, SubmitResult, TrailingSpec, VenueFact,
 } from './types.ts';
 
 const nothingToReduceReason = 'reduce-only order has no position to reduce';
@@ -55,6 +62,7 @@ export class SimVenue {
   private readonly orders = new OrderStore();
   private readonly fillLog: Fill[] = [];
   private readonly submissionLog: Submission[] = [];
+  private readonly amendLog: AmendRecord[] = [];
   private executionsCount = 0;
   /** True while the emit handler runs: it must not call back into the venue mid-update. */
   private emitting = false;
@@ -103,19 +111,56 @@ export class SimVenue {
     return { ok: true };
   }
 
+  /**
+   * Bybit `order/amend` of a working order: only the given fields change (validate.ts says which
+   * may); the order keeps its ids and status, its update time moves and its report is emitted. A
+   * limit amended to a marketable price executes at once as a taker (a post-only one is cancelled
+   * instead), as a create would. An amend that changes nothing is accepted and reported all the same.
+   */
+  amendOrder(nowMs: number, ref: OrderRef, amendment: OrderAmendment): AmendResult {
+    this.assertIdle();
+    const order = this.orders.find(ref);
+    if (order === undefined || !isWorking(order)) {
+      // Bybit 110001: unknown, or finished before the amend arrived.
+      const result: Rejection = { ok: false, code: 'not-found', reason: 'order not exists or too late to amend' };
+      const clientOrderId = order?.clientOrderId ?? ('clientOrderId' in ref ? ref.clientOrderId : null);
+      this.amendLog.push({ atMs: nowMs, clientOrderId, venueOrderId: order?.venueOrderId ?? null, before: order === undefined ? null : currentSpec(order), after: null, result });
+      return result;
+    }
+    const before = currentSpec(order);
+    const after = amendedSpec(before, amendment);
+    const prices = this.pricesBySymbol.get(before.symbol) ?? null;
+    const result: AmendResult = validateAmend({ instrument: this.instrumentOf(before.symbol), prices }, before, order.filledLots, amendment, after) ?? { ok: true };
+    this.amendLog.push({ atMs: nowMs, clientOrderId: order.clientOrderId, venueOrderId: order.venueOrderId, before, after, result });
+    if (!result.ok) return result;
+    const next = amended(order, after, nowMs);
+    this.orders.put(next);
+    this.emitReport(next);
+    const { type } = after;
+    const crosses = amendment.priceTicks !== undefined && type.kind === 'limit' && prices !== null
+      && isMarketable(after.side, type.priceTicks, prices.lastTicks, this.config.spreadTicks);
+    if (crosses && type.postOnly) this.finish(cancelled(next, 'post-only order would take liquidity', nowMs));
+    else if (crosses) this.executeTaker(nowMs, next);
+    return result;
+  }
+
   queryOrder(ref: OrderRef): OrderReport | null {
     const order = this.orders.find(ref);
     return order === undefined ? null : reportOf(order);
   }
 
-  /** Bybit `position/trading-stop`: sets or clears the position-level stop-loss / take-profit. */
+  /**
+   * Bybit `position/trading-stop`: sets or clears the position-level stop-loss, take-profit and
+   * trailing stop (book.ts says how they combine). The trailing follows the last price from now on.
+   */
   setPositionProtection(nowMs: number, symbol: string, change: ProtectionChange): ProtectionResult {
     this.assertIdle();
     const book = this.books.get(symbol);
     if (book === undefined) return { ok: false, code: 'invalid', reason: `unknown symbol ${symbol}` };
-    const rejection = validateProtectionChange(book.sizeLots, this.pricesBySymbol.get(symbol) ?? null, change.stopLoss, change.takeProfit);
+    const prices = this.pricesBySymbol.get(symbol) ?? null;
+    const rejection = validateProtectionChange(book.sizeLots, prices, change);
     if (rejection !== null) return rejection;
-    const next = withProtectionChange(book, change.stopLoss, change.takeProfit, nowMs);
+    const next = withProtectionChange(book, change, prices?.lastTicks ?? null, nowMs);
     this.books.set(symbol, next);
     this.emit({ kind: 'position', report: positionReportOf(next, this.instrumentOf(symbol)) });
     return { ok: true };
@@ -129,12 +174,18 @@ export class SimVenue {
     const prices: Prices = { lastTicks, markTicks };
     this.pricesBySymbol.set(symbol, prices);
     this.emit({ kind: 'ticker', symbol, lastTicks, markTicks, venueMs: nowMs });
+    this.followTrailing(nowMs, symbol, lastTicks);
     this.checkPositionTrigger(nowMs, symbol, prices);
     for (const order of this.orders.working(symbol)) this.checkWorkingOrder(nowMs, order.venueOrderId, prices);
   }
 
   position(symbol: string): SimPosition {
     return simPositionOf(this.bookOf(symbol));
+  }
+
+  /** The position's venue-side trailing stop, if one is set. */
+  trailing(symbol: string): SimTrailing | null {
+    return this.bookOf(symbol).trailing;
   }
 
   positions(): readonly SimPosition[] {
@@ -184,6 +235,11 @@ export class SimVenue {
     return this.submissionLog;
   }
 
+  /** Every amend request with its result, applied or not (a live read-only view). */
+  amendments(): readonly AmendRecord[] {
+    return this.amendLog;
+  }
+
   /** Flat, or a position stop-loss, or working reduce-only closing stops covering the whole size. */
   isProtected(symbol: string): boolean {
     const book = this.bookOf(symbol);
@@ -224,6 +280,15 @@ export class SimVenue {
     } else {
       this.executeTaker(nowMs, order);
     }
+  }
+
+  /** The trailing stop sees the last price; a stop-loss it moves is reported like any trading-stop change. */
+  private followTrailing(nowMs: number, symbol: string, lastTicks: number): void {
+    const book = this.bookOf(symbol);
+    const next = trailed(book, lastTicks, nowMs);
+    if (next === book) return;
+    this.books.set(symbol, next);
+    if (next.stopLoss !== book.stopLoss) this.emit({ kind: 'position', report: positionReportOf(next, this.instrumentOf(symbol)) });
   }
 
   private checkPositionTrigger(nowMs: number, symbol: string, prices: Prices): void {

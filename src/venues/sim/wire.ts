@@ -5,8 +5,9 @@
 //  - stream:   `hello {stream}` -> `subscribed {stream}`, then one `event` per venue fact of that
 //              stream (private: orders, fills, positions, wallet; public: tickers); `ping` -> `pong`.
 //  - requests: `request {id, command}` -> `reply {id, reply}`, where the command is a VenueCommand
-//              and the reply the event the venue's REST API answers with (the whole snapshot in one
-//              reply); for tests, `audit {id}` -> `audited {id, audit}` (the venue's ground truth) and
+//              (create, cancel, amend, a position's stop, query, snapshot) and the reply the event
+//              the venue's REST API answers with (the whole snapshot in one reply); for tests,
+//              `audit {id}` -> `audited {id, audit}` (the venue's ground truth) and
 //              `pause-prices {id}` -> `prices-paused {id}` (no price moves, so nothing fills any more).
 //  - a line that does not decode is never acted on, not even in part: the server answers it with
 //    `error {reason}` and closes that connection; the client closes it (a stream is then reported
@@ -18,11 +19,12 @@
 // `lineCharsMax` is buffered.
 
 import type { Socket } from 'node:net';
+import type { Amendment, PositionStopChange } from '../../core/commands.ts';
 import type { Fill, OrderReport, PositionReport, PositionTrigger, RejectCode, StreamName, Ticker, WalletReport } from '../../core/events.ts';
 import type { ClientOrderId, ExecutionId, VenueOrderId } from '../../core/ids.ts';
 import type { Liquidity, OrderKind, OrderSpec, OrderType, Side, Source, Trigger, TriggerBy, VenueOrderStatus } from '../../core/types.ts';
 import type { Incoming, VenueCommand } from '../../shell/ports.ts';
-import type { SimPosition, Submission, SubmitResult } from './types.ts';
+import type { AmendRecord, AmendResult, SimPosition, Submission, SubmitResult } from './types.ts';
 import type { VenueFact } from './venue.ts';
 
 /** A venue fact as a stream pushes it. */
@@ -30,7 +32,9 @@ export type StreamEvent = Extract<Incoming, { readonly type: 'OrderUpdated' | 'F
 
 /** What the venue answers a request with; the unknown outcomes are the client's own conclusions. */
 export type CommandReply = Extract<Incoming, {
-  readonly type: 'OrderSubmitAcked' | 'OrderSubmitRejected' | 'OrderCancelAcked' | 'OrderCancelRejected' | 'OrderQueried' | 'SnapshotReceived';
+  readonly type:
+    | 'OrderSubmitAcked' | 'OrderSubmitRejected' | 'OrderCancelAcked' | 'OrderCancelRejected' | 'OrderAmendAcked' | 'OrderAmendRejected'
+    | 'PositionStopAcked' | 'PositionStopRejected' | 'OrderQueried' | 'SnapshotReceived';
 }>;
 
 /** A position as the venue holds it, with the protection the server measured on its own clock. */
@@ -45,6 +49,8 @@ export type AuditPosition = SimPosition & {
 export type Audit = {
   readonly atMs: number;
   readonly submissions: readonly Submission[];
+  /** Every amend request with its result. */
+  readonly amendments: readonly AmendRecord[];
   readonly fills: readonly Fill[];
   readonly openOrders: readonly OrderReport[];
   readonly positions: readonly AuditPosition[];
@@ -279,9 +285,27 @@ const orderSpec: Check<OrderSpec> = (value, path) => {
   };
 };
 
+/** Only the fields an amend changes are present: absent stays absent (not undefined). */
+const amendment: Check<Amendment> = (value, path) => {
+  if (!isObject(value)) return refuse(path, 'an object', value);
+  const result: { triggerTicks?: number; sizeLots?: number; priceTicks?: number } = {};
+  for (const key of ['triggerTicks', 'sizeLots', 'priceTicks'] as const) {
+    const raw = field(value, key);
+    if (raw !== undefined) result[key] = integer(raw, `${path}.${key}`);
+  }
+  return result;
+};
+
+const positionStopChange = union<'kind', PositionStopChange>('kind', {
+  'stop-loss': record({ kind: literal('stop-loss'), stopLoss: trigger }),
+  trailing: record({ kind: literal('trailing'), distanceTicks: integer, activationTicks: nullable(integer) }),
+});
+
 const venueCommand = union<'type', VenueCommand>('type', {
   SubmitOrder: record({ type: literal('SubmitOrder'), commandId: integer, clientOrderId, spec: orderSpec }),
   CancelOrder: record({ type: literal('CancelOrder'), commandId: integer, clientOrderId, symbol: text, venueOrderId: nullable(venueOrderId) }),
+  AmendOrder: record({ type: literal('AmendOrder'), commandId: integer, clientOrderId, symbol: text, amendment }),
+  SetPositionStop: record({ type: literal('SetPositionStop'), commandId: integer, symbol: text, change: positionStopChange }),
   QueryOrder: record({ type: literal('QueryOrder'), commandId: integer, clientOrderId, symbol: text }),
   FetchSnapshot: record({ type: literal('FetchSnapshot'), commandId: integer, snapshotId: integer, fillsSinceMs: integer }),
 });
@@ -299,6 +323,10 @@ const commandReply = union<'type', CommandReply>('type', {
   OrderSubmitRejected: record({ type: literal('OrderSubmitRejected'), commandId: integer, clientOrderId, code: rejectCode, reason: text }),
   OrderCancelAcked: record({ type: literal('OrderCancelAcked'), commandId: integer, clientOrderId }),
   OrderCancelRejected: record({ type: literal('OrderCancelRejected'), commandId: integer, clientOrderId, code: rejectCode, reason: text }),
+  OrderAmendAcked: record({ type: literal('OrderAmendAcked'), commandId: integer, clientOrderId }),
+  OrderAmendRejected: record({ type: literal('OrderAmendRejected'), commandId: integer, clientOrderId, code: rejectCode, reason: text }),
+  PositionStopAcked: record({ type: literal('PositionStopAcked'), commandId: integer, symbol: text }),
+  PositionStopRejected: record({ type: literal('PositionStopRejected'), commandId: integer, symbol: text, code: rejectCode, reason: text }),
   OrderQueried: record({ type: literal('OrderQueried'), commandId: integer, clientOrderId, report: nullable(orderReport) }),
   SnapshotReceived: record({
     type: literal('SnapshotReceived'), snapshotId: integer, positions: listOf(positionReport), openOrders: listOf(orderReport), fills: listOf(fill),
@@ -306,14 +334,24 @@ const commandReply = union<'type', CommandReply>('type', {
   }),
 });
 
+const rejection = record({ ok: literal(false), code: rejectCode, reason: text });
+
 const submitResult: Check<SubmitResult> = (value, path) =>
   isObject(value) && field(value, 'ok') === true
     ? record({ ok: literal(true), venueOrderId })(value, path)
-    : record({ ok: literal(false), code: rejectCode, reason: text })(value, path);
+    : rejection(value, path);
+
+const amendResult: Check<AmendResult> = (value, path) =>
+  isObject(value) && field(value, 'ok') === true ? record({ ok: literal(true) })(value, path) : rejection(value, path);
+
+const amendRecord: Check<AmendRecord> = record({
+  atMs: integer, clientOrderId: nullable(text), venueOrderId: nullable(venueOrderId), before: nullable(orderSpec), after: nullable(orderSpec), result: amendResult,
+});
 
 const audit: Check<Audit> = record({
   atMs: integer,
   submissions: listOf(record({ atMs: integer, clientOrderId: nullable(text), spec: orderSpec, result: submitResult })),
+  amendments: listOf(amendRecord),
   fills: listOf(fill),
   openOrders: listOf(orderReport),
   positions: listOf(record({
