@@ -179,6 +179,18 @@ export type EngineState = {
   readonly positionKeys: Map<string, PositionKey>;
   readonly intents: Map<IntentId, Intent>;
   readonly activeIntentBySymbol: Map<string, IntentId>;
+  /**
+   * The intent, active or not, whose change of the symbol's position stop the venue has not yet
+   * answered: a derived index of `intents` (kept by putIntent, rebuilt when a snapshot is loaded),
+   * so the check on every tick does not scan every intent ever made.
+   */
+  readonly positionStopOwners: Map<string, IntentId>;
+  /**
+   * Each bot-trailed position's best trigger price since its trailing activated, by intent: the
+   * one piece of protection memory that changes on most tickers, kept as a number in a map rather
+   * than in the intent record, so a new best price costs a map write and not a new intent.
+   */
+  readonly trailPeaks: Map<IntentId, number>;
   /** Open/close request ids already handled (idempotency), with the outcome. */
   readonly requests: Map<string, string>;
   readonly timers: Map<number, PendingTimer>;
@@ -221,6 +233,8 @@ export function createEngineState(overrides: Partial<EngineConfig> = {}): Engine
     positionKeys: new Map(),
     intents: new Map(),
     activeIntentBySymbol: new Map(),
+    positionStopOwners: new Map(),
+    trailPeaks: new Map(),
     requests: new Map(),
     timers: new Map(),
     notFoundAnswers: new Map(),

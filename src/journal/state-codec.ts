@@ -12,6 +12,7 @@ import type { Order } from '../core/order/order.ts';
 import type { Position } from '../core/position/position.ts';
 import type { EngineConfig, EngineState, Market, PendingTimer, SuspectedMismatch } from '../core/state.ts';
 import { createEngineState } from '../core/state.ts';
+import { indexPositionStop } from '../core/engine/intents.ts';
 
 /** Bumped whenever the shape of EngineState changes: older snapshots are then ignored, not misread. */
 export const stateFormat = 4;
@@ -32,6 +33,7 @@ type EncodedState = {
   readonly positions: Position[];
   readonly intents: Intent[];
   readonly activeIntentBySymbol: Entries<string>;
+  readonly trailPeaks: Entries<number>;
   readonly requests: Entries<string>;
   readonly timers: (readonly [number, PendingTimer])[];
   readonly notFoundAnswers: Entries<number>;
@@ -62,6 +64,7 @@ export function encodeState(state: EngineState): string {
     positions: [...state.positions.values()],
     intents: [...state.intents.values()],
     activeIntentBySymbol: [...state.activeIntentBySymbol],
+    trailPeaks: [...state.trailPeaks],
     requests: [...state.requests],
     timers: [...state.timers],
     notFoundAnswers: [...state.notFoundAnswers],
@@ -96,8 +99,12 @@ export function decodeState(text: string, config: Partial<EngineConfig>): Engine
     state.positions.set(position.key, position);
     state.positionKeys.set(position.symbol, position.key);
   }
-  for (const intent of encoded.intents) (state.intents as Map<string, Intent>).set(intent.id, intent);
+  for (const intent of encoded.intents) {
+    (state.intents as Map<string, Intent>).set(intent.id, intent);
+    indexPositionStop(state.positionStopOwners, intent);
+  }
   fill(state.activeIntentBySymbol as Map<string, string>, encoded.activeIntentBySymbol);
+  fill(state.trailPeaks as Map<string, number>, encoded.trailPeaks);
   fill(state.requests, encoded.requests);
   for (const [timerId, timer] of encoded.timers) state.timers.set(timerId, timer);
   fill(state.notFoundAnswers, encoded.notFoundAnswers);

@@ -353,7 +353,8 @@ describe('state snapshots', () => {
   it('encode every field of the engine state but its configuration', () => {
     const state = createEngineState();
     const encoded = JSON.parse(encodeState(state)) as Record<string, unknown>;
-    const fields = Object.keys(state).filter((key) => key !== 'config' && key !== 'positionKeys');
+    // Derived indexes are rebuilt on decode, not stored: positionKeys, positionStopOwners.
+    const fields = Object.keys(state).filter((key) => key !== 'config' && key !== 'positionKeys' && key !== 'positionStopOwners');
     assert.deepEqual(Object.keys(encoded).filter((key) => key !== 'format').sort(), fields.sort());
   });
 
@@ -364,6 +365,7 @@ describe('state snapshots', () => {
     const decoded = decodeState(text, engineConfig(world));
     assert.equal(encodeState(decoded), text);
     assert.equal(stateHash(decoded), stateHash(state));
+    assert.deepEqual([...decoded.positionStopOwners], [...state.positionStopOwners], 'the derived index rebuilt');
     assert.ok(state.orders.size > 0 && state.positions.size > 0 && state.intents.size > 0, 'a state with something in it');
     world.close();
   });

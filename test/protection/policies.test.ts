@@ -15,7 +15,7 @@ function view(overrides: Partial<GuardView> = {}): GuardView {
   return {
     atMs: 0, side: 'buy', sizeLots: 10, averageEntryTicks: 650_000, triggerPriceTicks: 650_000, lastTicks: 650_000,
     stopTicks: 643_500, venueStopTicks: 643_500, openedMs: 0, firstTargetFilled: false, takerFeePpm: 550,
-    plan: emptyPlan, botTrailing: true, guard: freshGuard, price: String, ...overrides,
+    plan: emptyPlan, trailPeakTicks: null, botTrailing: true, guard: freshGuard, price: String, ...overrides,
   };
 }
 
@@ -23,21 +23,20 @@ describe('trailing stop (bot-managed)', () => {
   it('does nothing before the activation price', () => {
     const outcome = evaluateGuards(view({ plan: trailingPlan, triggerPriceTicks: 659_999 }));
     assert.deepEqual(outcome.decisions, []);
-    assert.equal(outcome.guard.trailPeakTicks, null);
+    assert.equal(outcome.trailPeakTicks, null);
   });
 
   it('activates at the activation price and tightens to the callback distance from the best price', () => {
     const outcome = evaluateGuards(view({ plan: trailingPlan, triggerPriceTicks: 660_000 }));
     assert.deepEqual(outcome.decisions, [{ kind: 'tighten-stop', triggerTicks: 660_000 - 3_300, reason: 'trailing' }]);
-    assert.equal(outcome.guard.trailPeakTicks, 660_000);
+    assert.equal(outcome.trailPeakTicks, 660_000);
   });
 
   it('ratchets: a lower price keeps the peak and never loosens the stop', () => {
-    const guard = { ...freshGuard, trailPeakTicks: 670_000 };
     const stopTicks = 670_000 - 3_350;
-    const outcome = evaluateGuards(view({ plan: trailingPlan, guard, stopTicks, venueStopTicks: stopTicks, triggerPriceTicks: 668_000 }));
+    const outcome = evaluateGuards(view({ plan: trailingPlan, trailPeakTicks: 670_000, stopTicks, venueStopTicks: stopTicks, triggerPriceTicks: 668_000 }));
     assert.deepEqual(outcome.decisions, []);
-    assert.equal(outcome.guard.trailPeakTicks, 670_000);
+    assert.equal(outcome.trailPeakTicks, 670_000);
   });
 
   it('for a short, follows the lowest price from above', () => {
@@ -47,14 +46,12 @@ describe('trailing stop (bot-managed)', () => {
   });
 
   it('closes at market when the price crosses the trailing level before the venue stop was moved there', () => {
-    const guard = { ...freshGuard, trailPeakTicks: 670_000 };
-    const outcome = evaluateGuards(view({ plan: trailingPlan, guard, stopTicks: 666_650, venueStopTicks: 643_500, triggerPriceTicks: 666_000 }));
+    const outcome = evaluateGuards(view({ plan: trailingPlan, trailPeakTicks: 670_000, stopTicks: 666_650, venueStopTicks: 643_500, triggerPriceTicks: 666_000 }));
     assert.equal(outcome.decisions.at(-1)?.kind, 'exit');
   });
 
   it('leaves a crossing to the venue when its stop is already there', () => {
-    const guard = { ...freshGuard, trailPeakTicks: 670_000 };
-    const outcome = evaluateGuards(view({ plan: trailingPlan, guard, stopTicks: 666_650, venueStopTicks: 666_650, triggerPriceTicks: 666_000 }));
+    const outcome = evaluateGuards(view({ plan: trailingPlan, trailPeakTicks: 670_000, stopTicks: 666_650, venueStopTicks: 666_650, triggerPriceTicks: 666_000 }));
     assert.deepEqual(outcome.decisions, []);
   });
 

@@ -28,7 +28,7 @@ import { filledLots, isAcknowledged, isTerminal, markAmendSent, newPendingOrder,
 import { averageEntryTicks } from '../position/ledger.ts';
 import type { Position } from '../position/position.ts';
 import type { GuardDecision } from '../protection/policies.ts';
-import { evaluateGuards, isTighter } from '../protection/policies.ts';
+import { evaluateGuards, isStopCrossed, isTighter } from '../protection/policies.ts';
 import { distanceTicks } from '../protection/plan.ts';
 import type { Side } from '../types.ts';
 import { oppositeSide } from '../types.ts';
@@ -45,17 +45,19 @@ const agedExitAttemptsMax = 20;
 
 export function runGuards(ctx: Ctx, start: Intent, position: Position, sizeLots: number): void {
   if (start.phase.name !== 'open') return;
+  trackTrailPeak(ctx, start);
+  if (isQuiet(ctx, start, position, sizeLots)) return;
   const side: Side = sizeLots > 0 ? 'buy' : 'sell';
   const instrument = instrumentOf(ctx, start.symbol);
   const market = ctx.state.markets.get(start.symbol);
-  const triggerPriceTicks = (start.stopLoss.triggerBy === 'mark' ? market?.markTicks : market?.lastTicks) ?? null;
   const outcome = evaluateGuards({
-    atMs: ctx.atMs, side, sizeLots: Math.abs(sizeLots), averageEntryTicks: averageEntryTicks(position), triggerPriceTicks,
+    atMs: ctx.atMs, side, sizeLots: Math.abs(sizeLots), averageEntryTicks: averageEntryTicks(position), triggerPriceTicks: triggerPriceOf(ctx, start),
     lastTicks: market?.lastTicks ?? null, stopTicks: start.stopLoss.triggerTicks, venueStopTicks: venueStopTicks(ctx, start, position),
     openedMs: start.positionSeenMs ?? ctx.atMs, firstTargetFilled: firstTargetFilled(ctx, start), takerFeePpm: ctx.state.config.takerFeePpm,
-    plan: start.plan, botTrailing: botTrails(start), guard: start.guard,
+    plan: start.plan, trailPeakTicks: ctx.state.trailPeaks.get(start.id) ?? null, botTrailing: botTrails(start), guard: start.guard,
     price: (ticks) => (instrument === undefined ? `${ticks} ticks` : ticksToPrice(instrument, ticks)),
   });
+  if (outcome.trailPeakTicks !== null) ctx.state.trailPeaks.set(start.id, outcome.trailPeakTicks);
   let intent = outcome.guard === start.guard ? start : putIntent(ctx, { ...start, guard: outcome.guard });
   for (const decision of outcome.decisions) {
     intent = apply(ctx, intent, decision, side);
@@ -65,6 +67,81 @@ export function runGuards(ctx: Ctx, start: Intent, position: Position, sizeLots:
   intent = syncVenueTrailing(ctx, intent, position, sizeLots);
   intent = syncAgedExit(ctx, intent, sizeLots);
   armReview(ctx, intent, outcome.reviewAtMs);
+}
+
+function triggerPriceOf(ctx: Ctx, intent: Intent): number | null {
+  const market = ctx.state.markets.get(intent.symbol);
+  return (intent.stopLoss.triggerBy === 'mark' ? market?.markTicks : market?.lastTicks) ?? null;
+}
+
+/**
+ * A bot-trailed position's best price, written in place on every ticker that makes a new one (the
+ * policies would compute the same; this keeps the common ticker from building their whole view).
+ */
+function trackTrailPeak(ctx: Ctx, intent: Intent): void {
+  const { trailing } = intent.plan;
+  if (trailing === null || !botTrails(intent)) return;
+  const price = triggerPriceOf(ctx, intent);
+  if (price === null) return;
+  const peak = ctx.state.trailPeaks.get(intent.id);
+  if (peak === undefined ? trailing.activationTicks === null || !isTighter(intent.side, trailing.activationTicks, price) : isTighter(intent.side, price, peak)) {
+    ctx.state.trailPeaks.set(intent.id, price);
+  }
+}
+
+/**
+ * Nothing the policies or the stop's sync would do on this event: the common case on a ticker (no
+ * level crossed, nothing due, the venue's stop where it is wanted, or a change of it in flight or
+ * held back by the rate limit with its review armed), answered without building the policies' view.
+ * It must only say "quiet" when the full evaluation would send nothing and decide nothing; the
+ * wanted level it skips recording is recomputed from the best price when the change can go.
+ */
+function isQuiet(ctx: Ctx, intent: Intent, position: Position, sizeLots: number): boolean {
+  const { guard, plan } = intent;
+  if (guard.reviewAtMs !== null && guard.reviewAtMs <= ctx.atMs) return false;
+  // An aged plan is quiet only with its review armed and its maximum age not reached.
+  if (plan.aged !== null && (guard.reviewAtMs === null || guard.agedExitTicks !== null || ctx.atMs - (intent.positionSeenMs ?? ctx.atMs) >= plan.aged.maxAgeMs)) return false;
+  if (plan.breakevenAfterFirstTarget && !guard.breakevenDone && firstTargetFilled(ctx, intent)) return false;
+  let wanted = intent.stopLoss.triggerTicks;
+  const { trailing } = plan;
+  if (trailing !== null) {
+    if (botTrails(intent)) {
+      const peak = ctx.state.trailPeaks.get(intent.id);
+      if (peak !== undefined) {
+        const distance = distanceTicks(trailing.callback, peak);
+        const level = intent.side === 'buy' ? peak - distance : peak + distance;
+        if (level > 0 && isTighter(intent.side, level, wanted)) wanted = level;
+        const price = triggerPriceOf(ctx, intent);
+        if (price !== null && isStopCrossed(intent.side, price, wanted)) return false;
+      }
+    } else if (guard.venueTrailing === 'none') {
+      return false;
+    }
+  }
+  switch (intent.protection) {
+    case 'separate': {
+      const stop = orderOf(ctx, intent.stopOrder);
+      if (stop === null || stop.status !== 'accepted' || stop.amending !== null || stop.cancelRequestedMs !== null || stop.spec.type.kind !== 'stop-market') return true;
+      if (Math.abs(sizeLots) < stop.spec.sizeLots) return false;
+      return stop.spec.type.triggerTicks === wanted || changeHeldBack(ctx, intent);
+    }
+    case 'attached': {
+      if (guard.positionStop !== null || wanted <= 0) return true;
+      const venue = venueStopTicks(ctx, intent, position);
+      return venue === null || !isTighter(intent.side, wanted, venue) || changeHeldBack(ctx, intent);
+    }
+    case 'watch':
+      return true;
+    default:
+      return intent.protection satisfies never;
+  }
+}
+
+/** A change of the stop must wait for the rate limit, and the review that will send it is armed. */
+function changeHeldBack(ctx: Ctx, intent: Intent): boolean {
+  const allowedAtMs = stopChangeAllowedAtMs(intent);
+  const { reviewAtMs } = intent.guard;
+  return ctx.atMs < allowedAtMs && reviewAtMs !== null && reviewAtMs <= allowedAtMs;
 }
 
 function apply(ctx: Ctx, intent: Intent, decision: GuardDecision, side: Side): Intent {
@@ -238,21 +315,15 @@ function syncAgedExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
  * and the venue has not answered could still land after ours and undo it.
  */
 function positionStopBusy(ctx: Ctx, intent: Intent): boolean {
-  for (const other of ctx.state.intents.values()) {
-    if (other.symbol === intent.symbol && other.id !== intent.id && other.guard.positionStop !== null) return true;
-  }
-  return false;
+  const owner = ctx.state.positionStopOwners.get(intent.symbol);
+  return owner !== undefined && owner !== intent.id;
 }
 
 /** The intent whose position-stop change this reply answers: the symbol's active one, or an earlier one. */
 function intentAwaiting(ctx: Ctx, symbol: string, commandId: number): Intent | undefined {
-  const activeId = ctx.state.activeIntentBySymbol.get(symbol);
-  const active = activeId === undefined ? undefined : ctx.state.intents.get(activeId);
-  if (active?.guard.positionStop?.commandId === commandId) return active;
-  for (const intent of ctx.state.intents.values()) {
-    if (intent.symbol === symbol && intent.guard.positionStop?.commandId === commandId) return intent;
-  }
-  return undefined;
+  const ownerId = ctx.state.positionStopOwners.get(symbol);
+  const owner = ownerId === undefined ? undefined : ctx.state.intents.get(ownerId);
+  return owner?.guard.positionStop?.commandId === commandId ? owner : undefined;
 }
 
 function sendAmend(ctx: Ctx, order: Order, amendment: Amendment): void {

@@ -17,10 +17,19 @@ import { findPosition, getOrder, notify, putOrder, submitOrder } from './context
 import { requestCancel } from './orders.ts';
 
 export function putIntent(ctx: Ctx, intent: Intent): Intent {
-  ctx.state.intents.set(intent.id, intent);
-  if (isActive(intent)) ctx.state.activeIntentBySymbol.set(intent.symbol, intent.id);
-  else if (ctx.state.activeIntentBySymbol.get(intent.symbol) === intent.id) ctx.state.activeIntentBySymbol.delete(intent.symbol);
+  const { intents, activeIntentBySymbol, positionStopOwners } = ctx.state;
+  intents.set(intent.id, intent);
+  if (isActive(intent)) activeIntentBySymbol.set(intent.symbol, intent.id);
+  else if (activeIntentBySymbol.get(intent.symbol) === intent.id) activeIntentBySymbol.delete(intent.symbol);
+  indexPositionStop(positionStopOwners, intent);
+  if (!isActive(intent)) ctx.state.trailPeaks.delete(intent.id);
   return intent;
+}
+
+/** Keeps `positionStopOwners` in step with an intent's position-stop change in flight. */
+export function indexPositionStop(owners: Map<string, Intent['id']>, intent: Intent): void {
+  if (intent.guard.positionStop !== null) owners.set(intent.symbol, intent.id);
+  else if (owners.get(intent.symbol) === intent.id) owners.delete(intent.symbol);
 }
 
 /** Close at market with a reduce-only order; the stop stays in place until the position is flat. */

@@ -51,7 +51,7 @@ export function applyFunding(ctx: Ctx, funding: Funding): boolean {
 }
 
 export function onPositionUpdated(ctx: Ctx, event: EventOf<'PositionUpdated'>): void {
-  applyPositionReport(ctx, event);
+  applyPositionReport(ctx, event, event.source === 'stream');
   evaluateSymbol(ctx, event.symbol);
 }
 
@@ -136,9 +136,9 @@ function applyFillToOrder(ctx: Ctx, fill: Fill): Order {
   return putOrder(ctx, { ...recorded, fillsLots: recorded.fillsLots + fill.lots });
 }
 
-export function applyPositionReport(ctx: Ctx, report: PositionReport): void {
+export function applyPositionReport(ctx: Ctx, report: PositionReport, fromStream = false): void {
   const position = positionOf(ctx, report.symbol);
-  if (!isNewerReport(position, report)) {
+  if (!isNewerReport(position, report, fromStream)) {
     ctx.state.counters.staleReports += 1;
     return;
   }

@@ -74,8 +74,6 @@ export type Intent = {
  * change at a time (an amend of our stop order, or the position's own stop), rate-limited.
  */
 export type Guard = {
-  /** Best trigger price since the trailing activated; null until it does. */
-  readonly trailPeakTicks: number | null;
   readonly breakevenDone: boolean;
   /** When a change of the venue's stop was last sent (the trailing's rate limit). */
   readonly stopChangedMs: number | null;
@@ -106,7 +104,7 @@ export type PositionStopInFlight = {
 };
 
 export const freshGuard: Guard = {
-  trailPeakTicks: null, breakevenDone: false, stopChangedMs: null, stopRetryAtMs: 0, stopChangeFailures: 0, ackedStopTicks: null, positionStop: null,
+  breakevenDone: false, stopChangedMs: null, stopRetryAtMs: 0, stopChangeFailures: 0, ackedStopTicks: null, positionStop: null,
   venueTrailing: 'none', agedExitOrder: null, agedExitAttempts: 0, agedExitTicks: null, agedSteppedMs: null, reviewAtMs: null,
 };
 

@@ -116,11 +116,18 @@ function insertBySeq(fills: readonly LedgerFill[], entry: LedgerFill, atEnd: boo
 }
 
 /** True if the report is newer than the venue view we hold (sequence first, then update time). */
-export function isNewerReport(position: Position, report: PositionReport): boolean {
+/**
+ * Whether a report is newer than the view held. A tie on both keys (the venue moved the position's
+ * own stop, a trailing stop, twice in one millisecond, with no fill between) is decided by arrival
+ * on the stream, which delivers one connection's messages in order: `tieWins` for a stream push
+ * that says something different. A snapshot never wins a tie.
+ */
+export function isNewerReport(position: Position, report: PositionReport, tieWins = false): boolean {
   const venue = position.venue;
   if (venue === null) return true;
   if (report.seq !== venue.seq) return report.seq > venue.seq;
-  return report.venueUpdatedMs > venue.venueUpdatedMs;
+  if (report.venueUpdatedMs !== venue.venueUpdatedMs) return report.venueUpdatedMs > venue.venueUpdatedMs;
+  return tieWins && (report.stopLossTicks !== venue.stopLossTicks || report.takeProfitTicks !== venue.takeProfitTicks || report.sizeLots !== venue.sizeLots);
 }
 
 export function withVenueView(position: Position, report: PositionReport): Position {

@@ -39,6 +39,8 @@ export type GuardView = {
   /** Taker fee rate in millionths, for breakeven prices. */
   readonly takerFeePpm: number;
   readonly plan: IntentPlan;
+  /** Best trigger price since the trailing activated; null until it does. */
+  readonly trailPeakTicks: number | null;
   /** Whether the bot moves the stop itself (false while the venue trails it). */
   readonly botTrailing: boolean;
   readonly guard: Guard;
@@ -54,6 +56,7 @@ export type GuardDecision =
 
 export type GuardOutcome = {
   readonly guard: Guard;
+  readonly trailPeakTicks: number | null;
   readonly decisions: readonly GuardDecision[];
   /** The next time the policies want to look again without any event; null for never. */
   readonly reviewAtMs: number | null;
@@ -80,17 +83,17 @@ export function breakevenTicks(side: Side, averageEntryTicks: number, takerFeePp
 
 export function evaluateGuards(view: GuardView): GuardOutcome {
   const decisions: GuardDecision[] = [];
-  let { guard } = view;
+  let { guard, trailPeakTicks } = view;
   let stopTicks = view.stopTicks;
   const reviews: number[] = [];
 
   const trailing = view.plan.trailing;
   if (trailing !== null && view.botTrailing && view.triggerPriceTicks !== null) {
     const price = view.triggerPriceTicks;
-    const activated = guard.trailPeakTicks !== null || trailing.activationTicks === null || !isTighter(view.side, trailing.activationTicks, price);
+    const activated = trailPeakTicks !== null || trailing.activationTicks === null || !isTighter(view.side, trailing.activationTicks, price);
     if (activated) {
-      const peak = guard.trailPeakTicks === null || isTighter(view.side, price, guard.trailPeakTicks) ? price : guard.trailPeakTicks;
-      if (peak !== guard.trailPeakTicks) guard = { ...guard, trailPeakTicks: peak };
+      const peak = trailPeakTicks === null || isTighter(view.side, price, trailPeakTicks) ? price : trailPeakTicks;
+      trailPeakTicks = peak;
       const distance = distanceTicks(trailing.callback, peak);
       const level = view.side === 'buy' ? peak - distance : peak + distance;
       if (level > 0 && isTighter(view.side, level, stopTicks)) {
@@ -103,7 +106,7 @@ export function evaluateGuards(view: GuardView): GuardOutcome {
       if (isStopCrossed(view.side, price, stopTicks) && !venueFires) {
         const venueStop = view.venueStopTicks === null ? 'none' : view.price(view.venueStopTicks);
         decisions.push({ kind: 'exit', reason: `trailing stop ${view.price(stopTicks)} reached at ${view.price(price)} before the venue's stop (${venueStop}) was moved to it` });
-        return { guard, decisions, reviewAtMs: null };
+        return { guard, trailPeakTicks, decisions, reviewAtMs: null };
       }
     }
   }
@@ -119,7 +122,7 @@ export function evaluateGuards(view: GuardView): GuardOutcome {
     const ageMs = view.atMs - view.openedMs;
     if (ageMs >= aged.hardLimitMs) {
       decisions.push({ kind: 'exit', reason: `aged position: ${formatAge(ageMs)} old, past the hard limit of ${formatAge(aged.hardLimitMs)}` });
-      return { guard, decisions, reviewAtMs: null };
+      return { guard, trailPeakTicks, decisions, reviewAtMs: null };
     }
     reviews.push(view.openedMs + aged.hardLimitMs);
     if (ageMs < aged.maxAgeMs) {
@@ -150,7 +153,7 @@ export function evaluateGuards(view: GuardView): GuardOutcome {
     }
   }
   const future = reviews.filter((atMs) => atMs > view.atMs);
-  return { guard, decisions, reviewAtMs: future.length === 0 ? null : Math.min(...future) };
+  return { guard, trailPeakTicks, decisions, reviewAtMs: future.length === 0 ? null : Math.min(...future) };
 }
 
 /** An age as an operator reads it: 4h05m, 12m30s, 950ms. */

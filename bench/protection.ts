@@ -1,0 +1,445 @@
+// Benchmark: the protection policies' cost per ticker, for many symbols with open positions, and how
+// many changes of the stop they send to the venue per 1,000 tickers with and without coalescing.
+// Target: bot-managed trailing adds no more than 10 % to the engine's per-tick cost.
+//
+// Prices are the bundled one-minute candles (data/candles) on the simulated venue's intrabar path
+// (src/venues/sim/prices.ts: open, low, high, close, or open, high, low, close, five points a leg),
+// one candle every 4 s: 16 tickers a candle, 250 ms apart. Each symbol takes a different window of
+// one of the three series, scaled by 0.5 to 1.5, every other group of three backwards, so 200
+// symbols follow 200 paths. Every symbol holds a position (longs and shorts alternate, 1,000 USDT,
+// stop 2 % away) with its stop acknowledged before the clock starts.
+//
+// Each run is recorded once, untimed: the engine trades against the simulated venue with no
+// latency (one venue per symbol, so that a ticker looks only at its own symbol's orders; their ids
+// are made unique, and their wallet reports left out, there being no one account). Every command
+// is answered at once: an amend by its reply, then the venue's report of the order; a position
+// stop by its reply, then the position's report. A ticker comes first, then whatever it set off on
+// the venue (a stop filling). Timers fire when the tickers pass their time; a symbol whose position
+// closed is opened again on its next ticker. The engine's inputs are kept, and the timed passes
+// replay them into fresh engines: only `step` is timed, and each pass must make the recording's
+// commands. ns/tick is a pass's time over its tickers, the work on every other input charged to the
+// tickers; it is then split by input (the clock read only where one kind of input follows another):
+// the tickers' own steps, the answers to amends and position stops, timers, and the rest (positions
+// closing and opening again: requests, orders, fills).
+//
+// Runs (separate: the stop is an order, moved by AmendOrder; attached: the position's own stop,
+// moved by SetPositionStop):
+//   plain stop      no policies: the engine's per-tick cost without them;
+//   trailing        bot-managed, from 0.5 % in profit, 1 % behind the best price, at most one
+//                   change of the stop a second: the changes in between coalesce;
+//   trailing, 0 ms  the same without coalescing: every tightening ticker moves the stop, one
+//                   change in flight;
+//   full plan       two take-profits (1.5 % and 3 %, half each), the stop to breakeven after the
+//                   first, trailing as above, and the aged exit (after 2 min, stepping every 10 s
+//                   after 30 s more, at market at 5 min).
+//
+//   node bench/protection.ts [--passes N] [--symbols N]
+
+import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { Command } from '../src/core/commands.ts';
+import { step } from '../src/core/engine/step.ts';
+import type { Event, EventOf } from '../src/core/events.ts';
+import type { ExecutionId, VenueOrderId } from '../src/core/ids.ts';
+import type { Instrument } from '../src/core/instrument.ts';
+import { defineInstrument } from '../src/core/instrument.ts';
+import type { ProtectionRequest } from '../src/core/protection/plan.ts';
+import type { EngineConfig } from '../src/core/state.ts';
+import { createEngineState } from '../src/core/state.ts';
+import { loadCandles } from '../src/shell/candles.ts';
+import type { VenueCommand } from '../src/shell/ports.ts';
+import { isVenueCommand } from '../src/shell/ports.ts';
+import { bybitLinearSpecs } from '../src/sim/instruments.ts';
+import { Rng } from '../src/sim/rng.ts';
+import type { Candle } from '../src/venues/sim/prices.ts';
+import { candlePath } from '../src/venues/sim/prices.ts';
+import type { OrderReply } from '../src/venues/sim/rest.ts';
+import { answerOrderCommand } from '../src/venues/sim/rest.ts';
+import type { VenueFact } from '../src/venues/sim/venue.ts';
+import { SimVenue } from '../src/venues/sim/venue.ts';
+
+// Before any code runs long enough to be flushed: the heap figures would move with it.
+setFlagsFromString('--no-flush-bytecode');
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const { values } = parseArgs({ options: { passes: { type: 'string', default: '5' }, symbols: { type: 'string', default: '200' } } });
+const passes = Number(values.passes);
+const symbolCount = Number(values.symbols);
+if (!(Number.isSafeInteger(passes) && passes >= 1)) throw new Error(`--passes must be a whole number >= 1: ${values.passes ?? ''}`);
+if (!(Number.isSafeInteger(symbolCount) && symbolCount >= 1 && symbolCount <= 999)) throw new Error(`--symbols must be 1 to 999: ${values.symbols ?? ''}`);
+
+/** Points on each leg of a candle's path. */
+const pointsPerSegment = 5;
+const tickersPerCandle = 3 * pointsPerSegment + 1;
+const tickEveryMs = 250;
+const candleMs = tickersPerCandle * tickEveryMs;
+const candlesPerSymbol = 94; // 1,504 tickers a symbol: about 300,000 for 200 symbols
+const targetRatio = 1.1;
+
+// Instruments and prices.
+
+const baseSeries = ['SOLUSDT', 'DOGEUSDT', 'ETHUSDT'] as const;
+const seriesCandles = baseSeries.map((symbol) => loadCandles(symbol));
+
+/** Symbol `index` trades like one of the three bundled series (its tick and lot), as S001USDT and so on. */
+function instrumentFor(index: number): Instrument {
+  const base = bybitLinearSpecs.find((spec) => spec.symbol === baseSeries[index % baseSeries.length]);
+  if (base === undefined) throw new Error('no base instrument');
+  const parsed = defineInstrument({ ...base, symbol: `S${String(index + 1).padStart(3, '0')}USDT` });
+  if (!parsed.ok) throw new Error(parsed.reason);
+  return parsed.value;
+}
+
+/** The symbol's window of its series (97 candles further on for each symbol), scaled, maybe backwards, from `startMs`. */
+function candlesFor(index: number, startMs: number): Candle[] {
+  const series = seriesCandles[index % baseSeries.length] ?? [];
+  const from = (index * 97) % (series.length - candlesPerSymbol);
+  const window = series.slice(from, from + candlesPerSymbol);
+  const scale = 0.5 + ((index * 0.618_034) % 1);
+  const backwards = Math.floor(index / baseSeries.length) % 2 === 1;
+  const ordered = backwards ? window.reverse().map((candle) => ({ ...candle, open: candle.close, close: candle.open })) : window;
+  return ordered.map((candle, at) => ({
+    openMs: startMs + at * candleMs, open: candle.open * scale, high: candle.high * scale, low: candle.low * scale, close: candle.close * scale, volume: candle.volume,
+  }));
+}
+
+const instruments = Array.from({ length: symbolCount }, (_, index) => instrumentFor(index));
+const indexBySymbol = new Map(instruments.map((instrument, index) => [instrument.symbol, index]));
+/** tickers[slot][symbol], in time order (symbols staggered inside the 250 ms); one copy for every run. */
+const tickers: EventOf<'TickerUpdated'>[][] = Array.from({ length: candlesPerSymbol * tickersPerCandle }, () => []);
+for (const [index, instrument] of instruments.entries()) {
+  const staggerMs = Math.floor((index * tickEveryMs) / symbolCount);
+  const points = candlePath(instrument.symbol, instrument, candlesFor(index, 1_000 + staggerMs), { pointsPerSegment, candleMs });
+  for (const [slot, point] of points.entries()) {
+    tickers[slot]?.push({ type: 'TickerUpdated', atMs: point.atMs, symbol: point.symbol, lastTicks: point.lastTicks, markTicks: point.lastTicks, venueMs: point.atMs });
+  }
+}
+
+// The runs.
+
+const trailing = { mode: 'bot', activation: { percent: 0.5 }, callback: { percent: 1 }, amendEveryMs: 1_000 } as const;
+const fullPlan: ProtectionRequest = {
+  ladder: [{ target: { percent: 1.5 }, sizePercent: 50 }, { target: { percent: 3 }, sizePercent: 50 }],
+  breakevenAfterFirstTarget: true,
+  trailing,
+  aged: { maxAgeMs: 120_000, graceMs: 30_000, step: { percent: 0.1 }, stepEveryMs: 10_000, hardLimitMs: 300_000 },
+};
+
+type Run = { readonly name: string; readonly attachedStops: boolean; readonly protection: ProtectionRequest | null; readonly baseline: string | null };
+const runs: readonly Run[] = [
+  { name: 'separate: plain stop', attachedStops: false, protection: null, baseline: null },
+  { name: 'separate: trailing', attachedStops: false, protection: { trailing }, baseline: 'separate: plain stop' },
+  { name: 'separate: trailing, 0 ms', attachedStops: false, protection: { trailing: { ...trailing, amendEveryMs: 0 } }, baseline: 'separate: plain stop' },
+  { name: 'separate: full plan', attachedStops: false, protection: fullPlan, baseline: 'separate: plain stop' },
+  { name: 'attached: plain stop', attachedStops: true, protection: null, baseline: null },
+  { name: 'attached: trailing', attachedStops: true, protection: { trailing }, baseline: 'attached: plain stop' },
+];
+
+// Recording: the engine against the simulated venues, untimed.
+
+/**
+ * The inputs by kind: tickers; the answers to changes of orders and position stops (the reply and
+ * the venue's report: amends of stops and of aged exits, SetPositionStop); review timers (and the
+ * stop deadlines); everything else (positions closing and opening: requests, orders, fills).
+ */
+const kinds = ['tickers', 'amends', 'timers', 'other'] as const;
+const [tickerKind, amendKind, timerKind, otherKind] = [0, 1, 2, 3] as const;
+type Kind = typeof tickerKind | typeof amendKind | typeof timerKind | typeof otherKind;
+
+type Recording = {
+  readonly run: Run;
+  readonly config: Partial<EngineConfig>;
+  /** Up to every symbol holding a position with its stop acknowledged. */
+  readonly setup: readonly Event[];
+  /** The timed inputs: every ticker after the first of each symbol, and all that followed from them. */
+  readonly inputs: readonly Event[];
+  /** What each input is, for the time spent on each kind (`kinds`). */
+  readonly kinds: Uint8Array;
+  readonly tickers: number;
+  readonly commands: number;
+  /** AmendOrder of a stop's trigger, SetPositionStop. */
+  readonly stopChanges: number;
+  readonly closed: number;
+  readonly snapshots: number;
+};
+
+/** The simulated venues, one per symbol, seen as one: ids made unique by the venue's number. */
+class Venues {
+  private readonly venues: SimVenue[];
+  private readonly facts: { readonly index: number; readonly fact: VenueFact }[] = [];
+
+  constructor() {
+    this.venues = instruments.map((instrument, index) => new SimVenue({
+      instruments: [instrument], makerFeeRateE8: 20_000, takerFeeRateE8: 55_000, spreadTicks: 0, partialFillChance: 0, fillPartsMax: 1, limitPartialChance: 0,
+      rng: new Rng(index + 1), startingBalanceE8: 1e15,
+    }, (fact) => this.facts.push({ index, fact })));
+  }
+
+  setPrice(ticker: EventOf<'TickerUpdated'>): void {
+    if (ticker.lastTicks === null) throw new Error(`${ticker.symbol}: a ticker without a price`);
+    this.venueOf(ticker.symbol).setPrice(ticker.atMs, ticker.symbol, ticker.lastTicks);
+  }
+
+  answer(command: Exclude<VenueCommand, { readonly type: 'FetchSnapshot' }>, atMs: number): Event {
+    const symbol = command.type === 'SubmitOrder' ? command.spec.symbol : command.symbol;
+    const index = this.indexOf(symbol);
+    const reply: OrderReply = answerOrderCommand(this.venueOf(symbol), atMs, command);
+    if (reply.type === 'OrderSubmitAcked') return { ...reply, atMs, venueOrderId: uniqueOrderId(index, reply.venueOrderId) };
+    if (reply.type === 'OrderQueried') return { ...reply, atMs, report: reply.report === null ? null : { ...reply.report, venueOrderId: uniqueOrderId(index, reply.report.venueOrderId) } };
+    return { ...reply, atMs };
+  }
+
+  snapshot(command: Extract<VenueCommand, { readonly type: 'FetchSnapshot' }>, atMs: number): Event {
+    return {
+      type: 'SnapshotReceived', atMs, snapshotId: command.snapshotId, positionsVenueMs: atMs, wallet: null,
+      positions: this.venues.flatMap((venue) => venue.positionReports()),
+      openOrders: this.venues.flatMap((venue, index) => venue.openOrders().map((report) => ({ ...report, venueOrderId: uniqueOrderId(index, report.venueOrderId) }))),
+      fills: this.venues.flatMap((venue, index) => venue.fills().filter((fill) => fill.venueMs >= command.fillsSinceMs).map((fill) => uniqueFill(index, fill))),
+      tickers: this.venues.flatMap((venue) => venue.tickers(atMs)),
+    };
+  }
+
+  /** The facts emitted since the last call, as the engine's inputs; the ticker is `ticker` itself. */
+  takeFacts(atMs: number, ticker: EventOf<'TickerUpdated'> | null): Event[] {
+    const events: Event[] = [];
+    for (const { index, fact } of this.facts.splice(0)) {
+      switch (fact.kind) {
+        case 'ticker':
+          if (ticker !== null) events.push(ticker);
+          break;
+        case 'order':
+          events.push({ type: 'OrderUpdated', atMs, source: 'stream', ...fact.report, venueOrderId: uniqueOrderId(index, fact.report.venueOrderId) });
+          break;
+        case 'fill':
+          events.push({ type: 'FillReceived', atMs, source: 'stream', ...uniqueFill(index, fact.fill) });
+          break;
+        case 'position':
+          events.push({ type: 'PositionUpdated', atMs, source: 'stream', ...fact.report });
+          break;
+        case 'wallet':
+          break; // each venue has its own balance: no one account to report
+      }
+    }
+    return events;
+  }
+
+  private indexOf(symbol: string): number {
+    const index = indexBySymbol.get(symbol);
+    if (index === undefined) throw new Error(`no venue for ${symbol}`);
+    return index;
+  }
+
+  private venueOf(symbol: string): SimVenue {
+    const venue = this.venues[this.indexOf(symbol)];
+    if (venue === undefined) throw new Error(`no venue for ${symbol}`);
+    return venue;
+  }
+}
+
+const uniqueOrderId = (index: number, id: VenueOrderId): VenueOrderId => `${id}v${index}` as VenueOrderId;
+const uniqueFill = <T extends { readonly venueOrderId: VenueOrderId; readonly executionId: ExecutionId }>(index: number, fill: T): T =>
+  ({ ...fill, venueOrderId: uniqueOrderId(index, fill.venueOrderId), executionId: `${fill.executionId}v${index}` as ExecutionId });
+
+/** Timers the engine armed, earliest first. */
+class Timers {
+  private readonly pending: { readonly timerId: number; readonly fireAtMs: number }[] = [];
+
+  add(timerId: number, fireAtMs: number): void {
+    let at = this.pending.length;
+    while (at > 0 && (this.pending[at - 1]?.fireAtMs ?? 0) > fireAtMs) at -= 1;
+    this.pending.splice(at, 0, { timerId, fireAtMs });
+  }
+
+  /** The first timer due at or before `atMs`, as its event; null if none. */
+  takeDue(atMs: number): Event | null {
+    const due = (this.pending[0]?.fireAtMs ?? Infinity) <= atMs ? this.pending.shift() : undefined;
+    return due === undefined ? null : { type: 'TimerFired', atMs: due.fireAtMs, timerId: due.timerId };
+  }
+}
+
+function record(run: Run): Recording {
+  const config: Partial<EngineConfig> = { botId: 'bench', attachedStops: run.attachedStops, reconcileEveryMs: 24 * 3_600_000 };
+  const state = createEngineState(config);
+  const venues = new Venues();
+  const timers = new Timers();
+  const setup: Event[] = [];
+  const inputs: Event[] = [];
+  const inputKinds: Kind[] = [];
+  let log = setup;
+  const counts = { commands: 0, stopChanges: 0, snapshots: 0 };
+  const queue: { readonly event: Event; readonly kind: Kind }[] = [];
+  const enqueue = (kind: Kind, events: readonly Event[]): void => {
+    for (const event of events) queue.push({ event, kind });
+  };
+
+  const handle = (command: Command, atMs: number): void => {
+    counts.commands += 1;
+    if (command.type === 'StartTimer') timers.add(command.timerId, command.fireAtMs);
+    if (!isVenueCommand(command)) return;
+    if (command.type === 'FetchSnapshot') {
+      counts.snapshots += 1;
+      enqueue(otherKind, [venues.snapshot(command, atMs)]);
+      return;
+    }
+    if (command.type === 'SetPositionStop' || (command.type === 'AmendOrder' && command.amendment.triggerTicks !== undefined)) counts.stopChanges += 1;
+    const changes = command.type === 'AmendOrder' || command.type === 'SetPositionStop';
+    enqueue(changes ? amendKind : otherKind, [venues.answer(command, atMs), ...venues.takeFacts(atMs, null)]);
+  };
+  /** Steps what is queued and everything the venue and the engine say in answer, until nothing is left. */
+  const drain = (): void => {
+    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+      log.push(next.event);
+      if (log === inputs) inputKinds.push(next.kind);
+      for (const command of step(state, next.event)) handle(command, next.event.atMs);
+    }
+  };
+  const settle = (kind: Kind, ...events: Event[]): void => {
+    enqueue(kind, events);
+    drain();
+  };
+  const tick = (ticker: EventOf<'TickerUpdated'>): void => {
+    for (let due = timers.takeDue(ticker.atMs); due !== null; due = timers.takeDue(ticker.atMs)) settle(timerKind, due);
+    venues.setPrice(ticker);
+    // The ticker, then what it set off on the venue (a stop or a take-profit filling).
+    for (const event of venues.takeFacts(ticker.atMs, ticker)) queue.push({ event, kind: event === ticker ? tickerKind : otherKind });
+    drain();
+  };
+  const open = (index: number, atMs: number, attempt: number): void => {
+    const symbol = instruments[index]?.symbol ?? '';
+    settle(otherKind, {
+      type: 'OpenRequested', atMs, requestId: `r${index}-${attempt}`, symbol, side: index % 2 === 0 ? 'buy' : 'sell', size: { notional: '1000' },
+      entry: { kind: 'market' }, stopLoss: { percent: 2 }, takeProfit: null, ...(run.protection === null ? {} : { protection: run.protection }),
+    });
+  };
+
+  settle(otherKind, { type: 'InstrumentsLoaded', atMs: 0, instruments }, { type: 'EngineStarted', atMs: 0 }, { type: 'StreamConnected', atMs: 0, stream: 'public' });
+  settle(otherKind, { type: 'StreamConnected', atMs: 0, stream: 'private' });
+  const [firstTickers = [], ...later] = tickers;
+  for (const ticker of firstTickers) tick(ticker);
+  for (const [index, ticker] of firstTickers.entries()) open(index, ticker.atMs, 0);
+  if (state.activeIntentBySymbol.size !== symbolCount) throw new Error(`${run.name}: not every position opened`);
+  log = inputs;
+  Object.assign(counts, { commands: 0, stopChanges: 0, snapshots: 0 });
+  let closed = 0;
+  for (const slot of later) {
+    for (const [index, ticker] of slot.entries()) {
+      // A position closed on an earlier ticker is opened again after this one (not in the
+      // millisecond it closed in, as a strategy would not).
+      const flat = !state.activeIntentBySymbol.has(ticker.symbol);
+      tick(ticker);
+      if (!flat || state.activeIntentBySymbol.has(ticker.symbol)) continue;
+      closed += 1;
+      open(index, ticker.atMs, closed);
+    }
+  }
+  if (state.counters.requestsRejected !== 0) throw new Error(`${run.name}: ${state.counters.requestsRejected} open request(s) refused`);
+  const tickerCount = later.reduce((sum, slot) => sum + slot.length, 0);
+  return { run, config, setup, inputs, kinds: Uint8Array.from(inputKinds), tickers: tickerCount, ...counts, closed };
+}
+
+// Replay, timed.
+
+function heapMb(): number {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed / 1_048_576;
+}
+
+/**
+ * A timed pass: a fresh engine, the setup untimed, then every input; returns the time spent on
+ * each kind of input. The clock is read only where one kind of input follows another (some 16,000
+ * times in a pass of the trailing run: well under 1 % of its time).
+ */
+function replay(recording: Recording): Float64Array {
+  const state = createEngineState(recording.config);
+  for (const event of recording.setup) step(state, event);
+  const ns = new Float64Array(kinds.length);
+  let commands = 0;
+  let kind = recording.kinds[0] ?? tickerKind;
+  let stretchStarted = process.hrtime.bigint();
+  for (const [index, event] of recording.inputs.entries()) {
+    const next = recording.kinds[index] ?? otherKind;
+    if (next !== kind) {
+      const now = process.hrtime.bigint();
+      ns[kind] = (ns[kind] ?? 0) + Number(now - stretchStarted);
+      stretchStarted = now;
+      kind = next;
+    }
+    commands += step(state, event).length;
+  }
+  ns[kind] = (ns[kind] ?? 0) + Number(process.hrtime.bigint() - stretchStarted);
+  if (commands !== recording.commands) throw new Error(`${recording.run.name}: the replay made ${commands} commands, the recording ${recording.commands}`);
+  return ns;
+}
+
+type Heap = { readonly setupMb: number; readonly endMb: number };
+
+/** The warm-up pass, which also measures the heap the engine holds after the setup and after the run (above the heap without it). */
+function warmUp(recording: Recording): Heap {
+  const before = heapMb();
+  const state = createEngineState(recording.config);
+  for (const event of recording.setup) step(state, event);
+  const setupMb = heapMb() - before;
+  for (const event of recording.inputs) step(state, event);
+  const endMb = heapMb() - before;
+  if (state.counters.eventsApplied === 0) throw new Error('nothing applied');
+  return { setupMb, endMb };
+}
+
+const recordStarted = process.hrtime.bigint();
+const recordings = runs.map(record);
+const recordS = Number(process.hrtime.bigint() - recordStarted) / 1e9;
+const heaps = new Map(recordings.map((recording) => [recording.run.name, warmUp(recording)]));
+// Interleaved, so that drift hits every run alike.
+const passTimes = new Map<string, Float64Array[]>(recordings.map((recording) => [recording.run.name, []]));
+for (let pass = 0; pass < passes; pass += 1) {
+  for (const recording of recordings) passTimes.get(recording.run.name)?.push(replay(recording));
+}
+
+const total = (ns: Float64Array): number => ns.reduce((sum, value) => sum + value, 0);
+/** The pass with the median total time, whose split by kind is reported with it. */
+function medianPass(recording: Recording): Float64Array {
+  const sorted = [...(passTimes.get(recording.run.name) ?? [])].sort((a, b) => total(a) - total(b));
+  return sorted[Math.floor(sorted.length / 2)] ?? new Float64Array(kinds.length);
+}
+const byName = new Map(recordings.map((recording) => [recording.run.name, recording]));
+const baselineOf = (recording: Recording): Recording => byName.get(recording.run.baseline ?? '') ?? recording;
+const nsPerTick = (recording: Recording): number => total(medianPass(recording)) / recording.tickers;
+const kindPerTick = (recording: Recording, kind: Kind): number => (medianPass(recording)[kind] ?? 0) / recording.tickers;
+const format = (value: number): string => Math.round(value).toLocaleString('en-US');
+const perK = (recording: Recording, count: number): string => ((1000 * count) / recording.tickers).toFixed(1);
+
+const tickerCount = recordings[0]?.tickers ?? 0;
+console.log(`bench/protection: ${symbolCount} symbols with open positions, ${format(tickerCount)} tickers (${format(tickerCount / symbolCount)} a symbol, ${tickEveryMs} ms apart), ` +
+  `median of ${passes} passes, node ${process.version}; recorded against the simulated venue in ${recordS.toFixed(1)} s`);
+console.log('  ns per ticker with every input charged to the tickers, then split by input: the tickers\' own steps, amends and position stops');
+console.log('  answered (reply and report), timers, other (positions closing and opening); ratios to the plain stop of the same kind');
+console.log('  run                         ns/tick   tickers/s  ratio   tickers  ratio  amends  timers  other   stop changes  closed  engine heap MB');
+console.log('                                                                                                   /1k tickers    /1k   setup    end');
+for (const recording of recordings) {
+  const base = baselineOf(recording);
+  const heap = heaps.get(recording.run.name);
+  const part = (kind: Kind): string => kindPerTick(recording, kind).toFixed(0);
+  console.log(`  ${recording.run.name.padEnd(26)} ${nsPerTick(recording).toFixed(0).padStart(8)} ${format(1e9 / nsPerTick(recording)).padStart(11)}  ` +
+    `${(nsPerTick(recording) / nsPerTick(base)).toFixed(2).padStart(5)}  ${part(tickerKind).padStart(8)}  ${(kindPerTick(recording, tickerKind) / kindPerTick(base, tickerKind)).toFixed(2).padStart(5)}` +
+    `  ${part(amendKind).padStart(6)}  ${part(timerKind).padStart(6)}  ${part(otherKind).padStart(5)}  ${perK(recording, recording.stopChanges).padStart(13)}  ` +
+    `${perK(recording, recording.closed).padStart(6)}  ${(heap?.setupMb ?? 0).toFixed(1).padStart(6)} ${(heap?.endMb ?? 0).toFixed(1).padStart(6)}`);
+}
+for (const name of ['separate: trailing', 'attached: trailing']) {
+  const recording = byName.get(name);
+  if (recording === undefined) continue;
+  const base = baselineOf(recording);
+  const ratio = nsPerTick(recording) / nsPerTick(base);
+  console.log(`  ${name}: ${ratio.toFixed(2)}x the plain stop's per-tick cost (target <= ${targetRatio.toFixed(2)}): ${ratio <= targetRatio ? 'PASS' : 'FAIL'}; ` +
+    `the tickers' own steps ${(kindPerTick(recording, tickerKind) / kindPerTick(base, tickerKind)).toFixed(2)}x`);
+}
+const coalesced = byName.get('separate: trailing');
+const eager = byName.get('separate: trailing, 0 ms');
+if (coalesced !== undefined && eager !== undefined) {
+  console.log(`  stop changes per 1,000 tickers: ${perK(coalesced, coalesced.stopChanges)} coalesced (at most one a second), ${perK(eager, eager.stopChanges)} without ` +
+    `(every tightening ticker, one in flight): coalescing sends ${((100 * coalesced.stopChanges) / Math.max(1, eager.stopChanges)).toFixed(0)}% of them`);
+}
+const snapshots = recordings.filter((recording) => recording.snapshots > 0).map((recording) => `${recording.run.name} ${recording.snapshots}`);
+if (snapshots.length > 0) console.log(`  snapshots the engine asked for during the runs (charged to "other"): ${snapshots.join(', ')}`);
