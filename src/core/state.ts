@@ -57,6 +57,13 @@ export type EngineConfig = {
   readonly externalProtection: ProtectionRequest;
   /** Taker fee rate in millionths (550 = 0.055 %): breakeven prices include an entry and an exit at it. */
   readonly takerFeePpm: number;
+  /**
+   * No stop is moved (amend, position stop) this soon after a start: a change the previous process
+   * sent just before it died may still be on its way, and two in flight could land out of order.
+   * A venue refuses a request older than its receive window (Bybit: 5 s by default), so after that
+   * long none can land any more.
+   */
+  readonly changeHoldAfterStartMs: number;
 };
 
 export const defaultEngineConfig: EngineConfig = {
@@ -82,6 +89,7 @@ export const defaultEngineConfig: EngineConfig = {
   policies: [],
   externalProtection: {},
   takerFeePpm: 550,
+  changeHoldAfterStartMs: 5_000,
 };
 
 /**

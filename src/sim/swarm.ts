@@ -125,7 +125,9 @@ export function worldForSeed(seed: number, options: RunOptions = {}): { readonly
       makerFeeRateE8: 20_000, takerFeeRateE8: 55_000, spreadTicks: rng.int(0, 3),
       partialFillChance: rng.int(0, 40) / 100, fillPartsMax: rng.int(2, 5), limitPartialChance: rng.int(0, 50) / 100,
     },
-    engine: { attachedStops: parameters.attachedStops },
+    // A change sent just before a crash can land at most one REST timeout later (the sim's stand-in
+    // for the receive window): the engine holds its stop changes that long after every start.
+    engine: { attachedStops: parameters.attachedStops, changeHoldAfterStartMs: parameters.network.restTimeoutMs },
     workload: new RandomWorkload({
       actionEveryMs: { min: 100, max: rng.int(500, 5_000) }, untilMs: parameters.activeMs,
       closeChance: 0.1, manualOrderChance: 0.05, limitEntryChance: 0.25, takeProfitChance: 0.5, invalidChance: 0.05, repeatChance: 0.03,

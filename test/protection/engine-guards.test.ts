@@ -30,7 +30,7 @@ function amendAcked(clientOrderId: string, commandId: number, atMs: number): Eve
 
 /** A separate-stop long of 0.010 BTC at 65,000 with its stop working, at t=100. */
 function openLong(protection: ProtectionRequest, extra: Partial<EventOf<'OpenRequested'>> = {}): EngineState {
-  const state = engine({ attachedStops: false });
+  const state = engine({ attachedStops: false, changeHoldAfterStartMs: 0 });
   applyAll(state, [
     openMarket('r1', 10, { protection, ...extra }),
     acked('t-1-e', 'v1', 20),
@@ -47,20 +47,23 @@ describe('bot-managed trailing stop, separate stop order', () => {
     const state = openLong(trailing);
     assert.equal(state.orders.get('t-1-sl')?.status, 'accepted');
     assert.deepEqual(amends(step(state, ticker(656_000, 100))), [], 'below the activation at 65,650');
-    const [first] = amends(step(state, ticker(660_000, 200)));
+    const sent = step(state, ticker(660_000, 200));
+    const [first] = amends(sent);
     assert.deepEqual(first?.amendment, { triggerTicks: 660_000 - 3_300 });
+    // The next move may go at 1,200 (one a second): its review is armed with this one.
+    assert.deepEqual(timers(sent).map((timer) => timer.fireAtMs), [1_200]);
     assert.deepEqual(amends(step(state, ticker(662_000, 300))), [], 'one amend in flight');
     // The stop is where the venue confirmed it; the level moved on meanwhile, but inside the rate
-    // limit: no amend now, a review at 1,200 instead, and the ticks until then coalesce.
+    // limit: no amend now, no second review, and the ticks until 1,200 coalesce.
     const held = step(state, amendAcked('t-1-sl', first?.commandId ?? 0, 350));
     const stop = state.orders.get('t-1-sl');
     assert.equal(stop?.spec.type.kind === 'stop-market' && stop.spec.type.triggerTicks, 656_700);
     assert.deepEqual(amends(held), []);
-    assert.deepEqual(timers(held).map((timer) => timer.fireAtMs), [1_200]);
+    assert.deepEqual(timers(held), []);
     assert.deepEqual(amends(step(state, ticker(664_000, 400))), []);
     assert.deepEqual(amends(step(state, ticker(666_000, 500))), []);
     assert.deepEqual(amends(step(state, ticker(664_500, 600))), [], 'a lower price changes nothing');
-    const review = timers(held)[0];
+    const review = timers(sent)[0];
     const [second] = amends(step(state, { type: 'TimerFired', atMs: 1_200, timerId: review?.timerId ?? 0 }));
     assert.deepEqual(second?.amendment, { triggerTicks: 666_000 - 3_330 }, 'straight to the newest level');
     assert.equal(state.intents.get('t-1' as never)?.stopLoss.triggerTicks, 662_670);
@@ -99,7 +102,7 @@ describe('take-profit ladder', () => {
   const ladder: ProtectionRequest = { ladder: [{ target: { percent: 2 }, sizePercent: 50 }, { target: { percent: 4 }, sizePercent: 50 }], breakevenAfterFirstTarget: true };
 
   it('places its rungs exact to the lot; after the first fills, the stop covers exactly the rest at breakeven', () => {
-    const state = engine({ attachedStops: false });
+    const state = engine({ attachedStops: false, changeHoldAfterStartMs: 0 });
     applyAll(state, [openMarket('r1', 10, { protection: ladder })]);
     const filled = applyAll(state, [acked('t-1-e', 'v1', 20), report('t-1-e', 'v1', 'filled', 10, 30), fill('t-1-e', 'v1', 'x1', 10, 650_000, 1, 30), position(10, 1, 30)]);
     assert.deepEqual(submits(filled).map((command) => [command.clientOrderId, command.spec.sizeLots, command.spec.type.kind === 'limit' ? command.spec.type.priceTicks : null]), [
@@ -120,7 +123,7 @@ describe('take-profit ladder', () => {
   });
 
   it('refuses a ladder over 100 % and a ladder next to a take-profit, naming why', () => {
-    const state = engine({ attachedStops: false });
+    const state = engine({ attachedStops: false, changeHoldAfterStartMs: 0 });
     const over = step(state, openMarket('r1', 10, { protection: { ladder: [{ target: { percent: 2 }, sizePercent: 70 }, { target: { percent: 3 }, sizePercent: 40 }] } }));
     assert.match(over.flatMap((command) => (command.type === 'Notify' ? [command.notice.text] : [])).join('\n'), /sum to 110%/);
     const both = step(state, openMarket('r2', 20, { takeProfit: { percent: 2 }, protection: ladder }));
@@ -131,7 +134,7 @@ describe('take-profit ladder', () => {
 
 describe('attached stops: the position stop moves through trading-stop', () => {
   function attachedLong(protection: ProtectionRequest): EngineState {
-    const state = engine({ attachedStops: true });
+    const state = engine({ attachedStops: true, changeHoldAfterStartMs: 0 });
     applyAll(state, [
       openMarket('r1', 10, { protection }),
       acked('t-1-e', 'v1', 20),

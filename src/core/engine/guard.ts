@@ -44,9 +44,7 @@ const stopRetryMaxMs = 60_000;
 const agedExitAttemptsMax = 20;
 
 export function runGuards(ctx: Ctx, start: Intent, position: Position, sizeLots: number): void {
-  if (start.phase.name !== 'open') return;
-  trackTrailPeak(ctx, start);
-  if (isQuiet(ctx, start, position, sizeLots)) return;
+  if (start.phase.name !== 'open' || isQuiet(ctx, start, position, sizeLots)) return;
   const side: Side = sizeLots > 0 ? 'buy' : 'sell';
   const instrument = instrumentOf(ctx, start.symbol);
   const market = ctx.state.markets.get(start.symbol);
@@ -75,26 +73,13 @@ function triggerPriceOf(ctx: Ctx, intent: Intent): number | null {
 }
 
 /**
- * A bot-trailed position's best price, written in place on every ticker that makes a new one (the
- * policies would compute the same; this keeps the common ticker from building their whole view).
- */
-function trackTrailPeak(ctx: Ctx, intent: Intent): void {
-  const { trailing } = intent.plan;
-  if (trailing === null || !botTrails(intent)) return;
-  const price = triggerPriceOf(ctx, intent);
-  if (price === null) return;
-  const peak = ctx.state.trailPeaks.get(intent.id);
-  if (peak === undefined ? trailing.activationTicks === null || !isTighter(intent.side, trailing.activationTicks, price) : isTighter(intent.side, price, peak)) {
-    ctx.state.trailPeaks.set(intent.id, price);
-  }
-}
-
-/**
  * Nothing the policies or the stop's sync would do on this event: the common case on a ticker (no
  * level crossed, nothing due, the venue's stop where it is wanted, or a change of it in flight or
  * held back by the rate limit with its review armed), answered without building the policies' view.
  * It must only say "quiet" when the full evaluation would send nothing and decide nothing; the
  * wanted level it skips recording is recomputed from the best price when the change can go.
+ * On the way it keeps a bot-trailed position's best price: written in place on every ticker that
+ * makes a new one (the policies compute the same), one map read otherwise.
  */
 function isQuiet(ctx: Ctx, intent: Intent, position: Position, sizeLots: number): boolean {
   const { guard, plan } = intent;
@@ -106,12 +91,17 @@ function isQuiet(ctx: Ctx, intent: Intent, position: Position, sizeLots: number)
   const { trailing } = plan;
   if (trailing !== null) {
     if (botTrails(intent)) {
-      const peak = ctx.state.trailPeaks.get(intent.id);
+      const price = triggerPriceOf(ctx, intent);
+      const { trailPeaks } = ctx.state;
+      let peak = trailPeaks.get(intent.id);
+      if (price !== null && (peak === undefined ? trailing.activationTicks === null || !isTighter(intent.side, trailing.activationTicks, price) : isTighter(intent.side, price, peak))) {
+        trailPeaks.set(intent.id, price);
+        peak = price;
+      }
       if (peak !== undefined) {
         const distance = distanceTicks(trailing.callback, peak);
         const level = intent.side === 'buy' ? peak - distance : peak + distance;
         if (level > 0 && isTighter(intent.side, level, wanted)) wanted = level;
-        const price = triggerPriceOf(ctx, intent);
         if (price !== null && isStopCrossed(intent.side, price, wanted)) return false;
       }
     } else if (guard.venueTrailing === 'none') {
@@ -139,7 +129,7 @@ function isQuiet(ctx: Ctx, intent: Intent, position: Position, sizeLots: number)
 
 /** A change of the stop must wait for the rate limit, and the review that will send it is armed. */
 function changeHeldBack(ctx: Ctx, intent: Intent): boolean {
-  const allowedAtMs = stopChangeAllowedAtMs(intent);
+  const allowedAtMs = stopChangeAllowedAtMs(ctx, intent);
   const { reviewAtMs } = intent.guard;
   return ctx.atMs < allowedAtMs && reviewAtMs !== null && reviewAtMs <= allowedAtMs;
 }
@@ -204,10 +194,15 @@ function isCurrent(position: Position): boolean {
   return position.venue !== null && position.venue.seq >= position.lastFillSeq && position.venue.sizeLots === position.sizeLots;
 }
 
-function stopChangeAllowedAtMs(intent: Intent): number {
+function stopChangeAllowedAtMs(ctx: Ctx, intent: Intent): number {
   const every = intent.plan.trailing?.amendEveryMs ?? 0;
   const sinceLast = intent.guard.stopChangedMs === null ? 0 : intent.guard.stopChangedMs + every;
-  return Math.max(sinceLast, intent.guard.stopRetryAtMs);
+  return Math.max(sinceLast, intent.guard.stopRetryAtMs, changesAllowedFromMs(ctx));
+}
+
+/** The end of the hold after a start (see EngineConfig.changeHoldAfterStartMs). */
+function changesAllowedFromMs(ctx: Ctx): number {
+  return (ctx.state.startedMs ?? 0) + ctx.state.config.changeHoldAfterStartMs;
 }
 
 /** Moves the venue's stop toward the wanted level (and a stop order's size down to what it covers). */
@@ -242,14 +237,15 @@ function syncStopOrder(ctx: Ctx, intent: Intent, position: Position, sizeLots: n
     if (coverTarget > 0 && coverTarget < stop.spec.sizeLots) amendment.sizeLots = coverTarget;
   }
   if (amendment.triggerTicks === undefined && amendment.sizeLots === undefined) return intent;
-  const allowedAtMs = amendment.triggerTicks === undefined ? intent.guard.stopRetryAtMs : stopChangeAllowedAtMs(intent);
+  const allowedAtMs = amendment.triggerTicks === undefined ? Math.max(intent.guard.stopRetryAtMs, changesAllowedFromMs(ctx)) : stopChangeAllowedAtMs(ctx, intent);
   if (ctx.atMs < allowedAtMs) return wantReview(ctx, intent, allowedAtMs);
   sendAmend(ctx, stop, amendment);
   if (amendment.triggerTicks !== undefined) ctx.state.counters.stopMoves += 1;
   const moved = amendment.triggerTicks === undefined ? '' : `trigger ${price(ctx, intent, stop.spec.type.triggerTicks)} -> ${price(ctx, intent, amendment.triggerTicks)}`;
   const sized = amendment.sizeLots === undefined ? '' : `${moved === '' ? '' : ', '}size ${stop.spec.sizeLots} -> ${amendment.sizeLots} lots (the open size)`;
   notify(ctx, 'info', 'stop-amend', intent.symbol, `${intent.id}: amending stop ${stop.key}: ${moved}${sized}`);
-  return putIntent(ctx, { ...intent, guard: { ...intent.guard, stopChangedMs: amendment.triggerTicks === undefined ? intent.guard.stopChangedMs : ctx.atMs } });
+  if (amendment.triggerTicks === undefined) return intent;
+  return reviewWhenAllowed(ctx, putIntent(ctx, { ...intent, guard: { ...intent.guard, stopChangedMs: ctx.atMs } }));
 }
 
 function syncPositionStop(ctx: Ctx, intent: Intent, position: Position): Intent {
@@ -262,12 +258,12 @@ function syncPositionStop(ctx: Ctx, intent: Intent, position: Position): Intent 
   // Until the venue shows the stop armed with the fill there is nothing to move (checkAttachedStop
   // watches for a position that shows without one).
   if (current === null || intent.stopLoss.triggerTicks <= 0 || !isTighter(intent.side, intent.stopLoss.triggerTicks, current)) return intent;
-  const allowedAtMs = stopChangeAllowedAtMs(intent);
+  const allowedAtMs = stopChangeAllowedAtMs(ctx, intent);
   if (ctx.atMs < allowedAtMs) return wantReview(ctx, intent, allowedAtMs);
   const change: PositionStopChange = { kind: 'stop-loss', stopLoss: intent.stopLoss };
   ctx.state.counters.stopMoves += 1;
   notify(ctx, 'info', 'stop-amend', intent.symbol, `${intent.id}: moving the position's stop ${price(ctx, intent, current)} -> ${price(ctx, intent, intent.stopLoss.triggerTicks)}`);
-  return putIntent(ctx, { ...intent, guard: { ...guard, stopChangedMs: ctx.atMs, positionStop: sendPositionStop(ctx, intent.symbol, change) } });
+  return reviewWhenAllowed(ctx, putIntent(ctx, { ...intent, guard: { ...guard, stopChangedMs: ctx.atMs, positionStop: sendPositionStop(ctx, intent.symbol, change) } }));
 }
 
 function syncVenueTrailing(ctx: Ctx, intent: Intent, position: Position, sizeLots: number): Intent {
@@ -275,6 +271,8 @@ function syncVenueTrailing(ctx: Ctx, intent: Intent, position: Position, sizeLot
   const { guard } = intent;
   if (trailing?.mode !== 'venue' || intent.protection !== 'attached' || guard.venueTrailing !== 'none' || guard.positionStop !== null || positionStopBusy(ctx, intent)) return intent;
   if (position.venue === null || position.venue.sizeLots === 0 || sizeLots === 0) return intent;
+  const allowedAtMs = changesAllowedFromMs(ctx);
+  if (ctx.atMs < allowedAtMs) return wantReview(ctx, intent, allowedAtMs);
   const entry = averageEntryTicks(position);
   const fromTicks = trailing.activationTicks ?? (entry === null ? null : Math.round(entry));
   if (fromTicks === null) return intent;
@@ -294,6 +292,8 @@ function syncAgedExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   if (order !== null && !isTerminal(order)) {
     const priced = order.spec.type.kind === 'limit' ? order.spec.type.priceTicks : null;
     if (order.status === 'accepted' && order.amending === null && order.cancelRequestedMs === null && priced !== guard.agedExitTicks) {
+      const allowedAtMs = changesAllowedFromMs(ctx);
+      if (ctx.atMs < allowedAtMs) return wantReview(ctx, intent, allowedAtMs);
       sendAmend(ctx, order, { priceTicks: guard.agedExitTicks });
     }
     return intent;
@@ -341,6 +341,16 @@ function sendPositionStop(ctx: Ctx, symbol: string, change: PositionStopChange):
   const commandId = nextSeq(ctx);
   ctx.out.push({ type: 'SetPositionStop', commandId, symbol, change });
   return { commandId, change, sentMs: ctx.atMs, unknownSinceMs: null };
+}
+
+/**
+ * A trailing stop just moved: the next move may go once the rate limit allows, so the review is
+ * armed for then at once, and the tickers in between (a new best price each, often) stay quiet
+ * instead of each finding out that they must wait.
+ */
+function reviewWhenAllowed(ctx: Ctx, intent: Intent): Intent {
+  const every = intent.plan.trailing?.amendEveryMs ?? 0;
+  return every > 0 && intent.plan.trailing?.mode !== 'venue' ? armReview(ctx, intent, ctx.atMs + every) : intent;
 }
 
 function wantReview(ctx: Ctx, intent: Intent, atMs: number): Intent {

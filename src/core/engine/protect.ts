@@ -246,6 +246,27 @@ function replaceStop(ctx: Ctx, intent: Intent, stop: Order, sizeLots: number): I
   return next;
 }
 
+/**
+ * Our stop's create had no answer (a timeout, or a process that died around sending it) and a
+ * snapshot asked for since then does not list it: it is most likely not on the venue. Asking by
+ * client order id takes a few answers; meanwhile the position would be bare. A reduce-only stop
+ * sent twice costs nothing (it never closes more than the position), so a new one goes now, and the
+ * first, should it exist after all, is cancelled once the new one works (retireReplacedStops).
+ */
+export function replaceUnlistedStop(ctx: Ctx, stop: Order): void {
+  const intent = stop.intentId === null ? undefined : ctx.state.intents.get(stop.intentId);
+  if (intent === undefined || !isActive(intent) || intent.stopOrder !== stop.key || intent.protection !== 'separate') return;
+  const position = findPosition(ctx, intent.symbol);
+  const sizeLots = position === undefined ? 0 : effectiveSizeLots(position);
+  if (sizeLots === 0 || intent.stopAttempts >= stopAttemptsMax) return;
+  const attempt = intent.stopAttempts + 1;
+  const key = clientOrderIdFor(intent.orderIdBase, 'stop', attempt);
+  putOrder(ctx, newPendingOrder({ key, intentId: intent.id, role: 'stop', createdMs: ctx.atMs, spec: stopSpec(intent, coverLots(ctx, intent, sizeLots)) }));
+  const next = putIntent(ctx, { ...intent, stopOrder: key, stopAttempts: attempt, replacedStops: [...intent.replacedStops, stop.key] });
+  notify(ctx, 'warn', 'stop-unlisted', intent.symbol, `${intent.id}: stop ${stop.key} had no answer and the venue does not list it; sending ${key} now (the first is cancelled if it turns up)`);
+  sendProtection(ctx, next, getOrder(ctx, key), sizeLots);
+}
+
 function retireReplacedStops(ctx: Ctx, intent: Intent): Intent {
   if (intent.replacedStops.length === 0) return intent;
   for (const key of intent.replacedStops) {
