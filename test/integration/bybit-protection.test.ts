@@ -31,7 +31,7 @@ import { EmulatorServer } from '../../src/emulator/server.ts';
 import { LedgerReader, LedgerWriter } from '../../src/journal/ledger.ts';
 import { migrate } from '../../src/journal/schema.ts';
 import type { LiveBot } from './live-bot.ts';
-import { startLiveBot } from './live-bot.ts';
+import { assertConverged, startLiveBot } from './live-bot.ts';
 
 const symbol = 'SOLUSDT'; // tick 0.01, lot 0.1; the emulator starts it at 150.00
 const servers: EmulatorServer[] = [];
@@ -156,33 +156,6 @@ function assertBooks(live: LiveBot, server: EmulatorServer): void {
 }
 
 /** The checks bybit.test.ts ends every scenario with, against the emulator's ground truth. */
-async function assertConverged(live: LiveBot, server: EmulatorServer): Promise<void> {
-  await live.until('every venue fill booked', () => server.audit().fills.every((fill) => live.state.fillIds.has(fill.executionId)));
-  const audit = server.audit();
-  const entries = new Map<string, number>();
-  for (const submission of audit.submissions) {
-    const parsed = submission.clientOrderId === null ? null : parseClientOrderId('it', submission.clientOrderId);
-    if (parsed?.role === 'entry') entries.set(parsed.intentId, (entries.get(parsed.intentId) ?? 0) + 1);
-  }
-  assert.deepEqual([...entries].filter(([, count]) => count > 1), [], 'no intent sent two entries');
-  for (const position of audit.positions) {
-    const engine = [...live.state.positions.values()].find((candidate) => candidate.symbol === position.symbol);
-    assert.equal(engine === undefined ? 0 : effectiveSizeLots(engine), position.sizeLots, `${position.symbol}: the engine's size is the venue's`);
-    if (position.sizeLots !== 0) assert.ok(position.protected, `${position.symbol}: protected on the venue`);
-  }
-  let privateUp = false;
-  const blindWrites: string[] = [];
-  for (const { event, commands } of live.applied) {
-    if ((event.type === 'StreamConnected' || event.type === 'StreamDisconnected') && event.stream === 'private') privateUp = event.type === 'StreamConnected';
-    for (const command of commands) {
-      const role = command.type === 'SubmitOrder' ? parseClientOrderId('it', command.clientOrderId)?.role : undefined;
-      if (!privateUp && (role === 'entry' || role === 'take-profit')) blindWrites.push(command.type === 'SubmitOrder' ? command.clientOrderId : '');
-    }
-  }
-  assert.deepEqual(blindWrites, [], 'no write while the private stream was down');
-  assert.deepEqual(server.problems, [], 'the emulator met no bug');
-  assert.ok(!live.notices.some((notice) => notice.code === 'halted'), 'the runtime never halted');
-}
 
 /** The stop-loss of every position push the bot received while the position was open, in order. */
 function pushedStops(live: LiveBot): number[] {

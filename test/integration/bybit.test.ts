@@ -15,7 +15,7 @@ import { createBybitVenue } from '../../src/venues/bybit/live.ts';
 import { VenueStartError } from '../../src/venues/port.ts';
 import { signedGet, signedPost, testKeys } from '../emulator/client.ts';
 import type { LiveBot } from './live-bot.ts';
-import { startLiveBot } from './live-bot.ts';
+import { assertConverged, startLiveBot } from './live-bot.ts';
 
 const servers: EmulatorServer[] = [];
 const bots: LiveBot[] = [];
@@ -45,35 +45,6 @@ function sizeOf(live: LiveBot, symbol: string): number {
   return position === undefined ? 0 : effectiveSizeLots(position);
 }
 
-/** The checks every scenario ends with, against the emulator's ground truth. */
-async function assertConverged(live: LiveBot, server: EmulatorServer): Promise<void> {
-  // No event lost: every fill the venue made is in the engine's state (pushed, or read in a snapshot).
-  await live.until('every venue fill booked', () => server.audit().fills.every((fill) => live.state.fillIds.has(fill.executionId)));
-  const audit = server.audit();
-  const entries = new Map<string, number>();
-  for (const submission of audit.submissions) {
-    const parsed = submission.clientOrderId === null ? null : parseClientOrderId('it', submission.clientOrderId);
-    if (parsed?.role === 'entry') entries.set(parsed.intentId, (entries.get(parsed.intentId) ?? 0) + 1);
-  }
-  assert.deepEqual([...entries].filter(([, count]) => count > 1), [], 'no intent sent two entries');
-  for (const position of audit.positions) {
-    assert.equal(sizeOf(live, position.symbol), position.sizeLots, `${position.symbol}: the engine's size is the venue's`);
-    if (position.sizeLots !== 0) assert.ok(position.protected, `${position.symbol}: protected on the venue`);
-  }
-  // Streams before writes: no entry or take-profit left while the private stream was down.
-  let privateUp = false;
-  const blindWrites: string[] = [];
-  for (const { event, commands } of live.applied) {
-    if ((event.type === 'StreamConnected' || event.type === 'StreamDisconnected') && event.stream === 'private') privateUp = event.type === 'StreamConnected';
-    for (const command of commands) {
-      const role = command.type === 'SubmitOrder' ? parseClientOrderId('it', command.clientOrderId)?.role : undefined;
-      if (!privateUp && (role === 'entry' || role === 'take-profit')) blindWrites.push(command.type === 'SubmitOrder' ? command.clientOrderId : '');
-    }
-  }
-  assert.deepEqual(blindWrites, [], 'no write while the private stream was down');
-  assert.deepEqual(server.problems, [], 'the emulator met no bug');
-  assert.ok(!live.notices.some((notice) => notice.code === 'halted'), 'the runtime never halted');
-}
 
 describe('the bot on Bybit (ccxt) against the v5 emulator', { timeout: 90_000 }, () => {
   it('opens a position with its stop attached: protected from the fill, fills booked exactly', async () => {

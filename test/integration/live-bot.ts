@@ -4,6 +4,10 @@
 // on a fixed sleep. `startLiveGateway` is the adapter's gateway alone, for tests of the commands the
 // engine gives it: each command awaited by its command id until the one event it ends in.
 
+import assert from 'node:assert/strict';
+import { parseClientOrderId } from '../../src/core/ids.ts';
+import { effectiveSizeLots } from '../../src/core/position/position.ts';
+import type { EmulatorServer } from '../../src/emulator/server.ts';
 import type { Command, Notice } from '../../src/core/commands.ts';
 import type { Event } from '../../src/core/events.ts';
 import type { EngineConfig, EngineState } from '../../src/core/state.ts';
@@ -138,4 +142,35 @@ export async function startLiveGateway(port: number, symbols: readonly string[],
       await venue.close();
     },
   };
+}
+
+/** The checks every scenario ends with, against the emulator's ground truth. */
+export async function assertConverged(live: LiveBot, server: EmulatorServer): Promise<void> {
+  // No event lost: every fill the venue made is in the engine's state (pushed, or read in a snapshot).
+  await live.until('every venue fill booked', () => server.audit().fills.every((fill) => live.state.fillIds.has(fill.executionId)));
+  const audit = server.audit();
+  const entries = new Map<string, number>();
+  for (const submission of audit.submissions) {
+    const parsed = submission.clientOrderId === null ? null : parseClientOrderId('it', submission.clientOrderId);
+    if (parsed?.role === 'entry') entries.set(parsed.intentId, (entries.get(parsed.intentId) ?? 0) + 1);
+  }
+  assert.deepEqual([...entries].filter(([, count]) => count > 1), [], 'no intent sent two entries');
+  for (const position of audit.positions) {
+    const engine = [...live.state.positions.values()].find((candidate) => candidate.symbol === position.symbol);
+    assert.equal(engine === undefined ? 0 : effectiveSizeLots(engine), position.sizeLots, `${position.symbol}: the engine's size is the venue's`);
+    if (position.sizeLots !== 0) assert.ok(position.protected, `${position.symbol}: protected on the venue`);
+  }
+  // Streams before writes: no entry or take-profit left while the private stream was down.
+  let privateUp = false;
+  const blindWrites: string[] = [];
+  for (const { event, commands } of live.applied) {
+    if ((event.type === 'StreamConnected' || event.type === 'StreamDisconnected') && event.stream === 'private') privateUp = event.type === 'StreamConnected';
+    for (const command of commands) {
+      const role = command.type === 'SubmitOrder' ? parseClientOrderId('it', command.clientOrderId)?.role : undefined;
+      if (!privateUp && (role === 'entry' || role === 'take-profit')) blindWrites.push(command.type === 'SubmitOrder' ? command.clientOrderId : '');
+    }
+  }
+  assert.deepEqual(blindWrites, [], 'no write while the private stream was down');
+  assert.deepEqual(server.problems, [], 'the emulator met no bug');
+  assert.ok(!live.notices.some((notice) => notice.code === 'halted'), 'the runtime never halted');
 }
