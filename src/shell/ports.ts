@@ -56,6 +56,30 @@ export function isVenueCommand(command: Command): command is VenueCommand {
   }
 }
 
+/**
+ * The one event a command ends in when no answer came (a timeout, a lost connection): an unknown
+ * outcome the engine settles by asking, never by sending again; for a query or a snapshot, a
+ * failure it asks again after.
+ */
+export function unknownOutcome(command: VenueCommand, reason: string): Incoming {
+  switch (command.type) {
+    case 'SubmitOrder':
+      return { type: 'OrderSubmitUnknown', commandId: command.commandId, clientOrderId: command.clientOrderId, reason };
+    case 'CancelOrder':
+      return { type: 'OrderCancelUnknown', commandId: command.commandId, clientOrderId: command.clientOrderId, reason };
+    case 'AmendOrder':
+      return { type: 'OrderAmendUnknown', commandId: command.commandId, clientOrderId: command.clientOrderId, reason };
+    case 'SetPositionStop':
+      return { type: 'PositionStopUnknown', commandId: command.commandId, symbol: command.symbol, reason };
+    case 'QueryOrder':
+      return { type: 'OrderQueryFailed', commandId: command.commandId, clientOrderId: command.clientOrderId, reason };
+    case 'FetchSnapshot':
+      return { type: 'SnapshotFailed', snapshotId: command.snapshotId, reason };
+    default:
+      return command satisfies never;
+  }
+}
+
 export class InMemoryJournal implements Journal {
   private readonly events: Event[] = [];
 

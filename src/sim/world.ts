@@ -11,7 +11,7 @@ import type { Command, Notice } from '../core/commands.ts';
 import type { Event } from '../core/events.ts';
 import { rmSync } from 'node:fs';
 import type { Incoming, Journal, VenueCommand } from '../shell/ports.ts';
-import { InMemoryJournal } from '../shell/ports.ts';
+import { InMemoryJournal, unknownOutcome } from '../shell/ports.ts';
 import { recover } from '../journal/recovery.ts';
 import type { JournalOptions } from '../journal/sqlite.ts';
 import { SqliteJournal } from '../journal/sqlite.ts';
@@ -23,7 +23,6 @@ import { StreamSupervisor } from '../shell/streams.ts';
 import type { PricePoint } from '../venues/sim/prices.ts';
 import type { SimVenueConfig, VenueFact } from '../venues/sim/venue.ts';
 import { SimVenue } from '../venues/sim/venue.ts';
-import type { OrderCommand } from '../venues/sim/rest.ts';
 import { answerOrderCommand } from '../venues/sim/rest.ts';
 import { Auditor } from './auditor.ts';
 import { describeCommand, describeFact, describeIncoming, factToIncoming } from './describe.ts';
@@ -411,7 +410,7 @@ export class SimWorld {
       return;
     }
     const { restRequest, restTimeoutMs } = this.network.config;
-    const timeout = (): void => this.scheduler.schedule(sentAtMs + restTimeoutMs, () => reply(unknownOutcome(command)));
+    const timeout = (): void => this.scheduler.schedule(sentAtMs + restTimeoutMs, () => reply(unknownOutcome(command, 'request timed out')));
     const scripted = this.options.loseCommand?.(command) ?? null;
     if (scripted === 'request' || this.network.requestLost()) {
       this.auditor.onRequestLost(command);
@@ -431,24 +430,6 @@ export class SimWorld {
 
 }
 
-/** What the bot concludes when a REST call gets no reply: the outcome is unknown (it asks, never resends). */
-function unknownOutcome(command: OrderCommand): Incoming {
-  const reason = 'request timed out';
-  switch (command.type) {
-    case 'SubmitOrder':
-      return { type: 'OrderSubmitUnknown', commandId: command.commandId, clientOrderId: command.clientOrderId, reason };
-    case 'CancelOrder':
-      return { type: 'OrderCancelUnknown', commandId: command.commandId, clientOrderId: command.clientOrderId, reason };
-    case 'AmendOrder':
-      return { type: 'OrderAmendUnknown', commandId: command.commandId, clientOrderId: command.clientOrderId, reason };
-    case 'SetPositionStop':
-      return { type: 'PositionStopUnknown', commandId: command.commandId, symbol: command.symbol, reason };
-    case 'QueryOrder':
-      return { type: 'OrderQueryFailed', commandId: command.commandId, clientOrderId: command.clientOrderId, reason };
-    default:
-      throw new Error(`unknown command ${JSON.stringify(command satisfies never)}`);
-  }
-}
 
 export function removeJournalFile(path: string): void {
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });

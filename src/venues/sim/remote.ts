@@ -20,6 +20,7 @@ import type { Socket } from 'node:net';
 import { createConnection } from 'node:net';
 import type { StreamName } from '../../core/events.ts';
 import type { Clock, Incoming, VenueCommand, VenueGateway } from '../../shell/ports.ts';
+import { unknownOutcome } from '../../shell/ports.ts';
 import type { StreamHandlers, StreamTransport } from '../../shell/streams.ts';
 import { instrument } from '../../sim/instruments.ts';
 import type { LiveVenue, LiveVenueDeps } from '../port.ts';
@@ -136,23 +137,6 @@ export class RemoteSimVenue implements VenueGateway {
     if (pending === undefined) return;
     this.pending.delete(id);
     this.deliver(unknownOutcome(pending.command, reason));
-  }
-}
-
-function unknownOutcome(command: VenueCommand, reason: string): Incoming {
-  switch (command.type) {
-    case 'SubmitOrder':
-      return { type: 'OrderSubmitUnknown', commandId: command.commandId, clientOrderId: command.clientOrderId, reason };
-    case 'CancelOrder':
-      return { type: 'OrderCancelUnknown', commandId: command.commandId, clientOrderId: command.clientOrderId, reason };
-    case 'AmendOrder':
-      return { type: 'OrderAmendUnknown', commandId: command.commandId, clientOrderId: command.clientOrderId, reason };
-    case 'SetPositionStop':
-      return { type: 'PositionStopUnknown', commandId: command.commandId, symbol: command.symbol, reason };
-    case 'QueryOrder':
-      return { type: 'OrderQueryFailed', commandId: command.commandId, clientOrderId: command.clientOrderId, reason };
-    case 'FetchSnapshot':
-      return { type: 'SnapshotFailed', snapshotId: command.snapshotId, reason };
   }
 }
 
