@@ -29,6 +29,12 @@
 //  amend-in-flight    at most one change of an order (amend) or of a position's stop is in flight
 //                     at a time: the next is sent only after the venue answered the previous one,
 //                     or, its answer lost, after the bot asked (a query, a snapshot);
+//  order-transition   every change the engine makes to an order follows the order state machine
+//                     (src/core/order/order.ts): a finished order stays finished (only one concluded
+//                     "never placed" may come back, the venue being right), nothing goes back to
+//                     pending, and an unknown outcome is only ever settled, never re-sent;
+//  lot-exact          every quantity, price and trigger the bot sends is a whole, positive number
+//                     of the instrument's lots and ticks, and no size above its maximum;
 //  converged          at quiescence the engine's positions (size, cost, realized PnL, fees), its
 //                     fills, its live orders and its wallet balance equal the venue's, and every
 //                     position is protected.
@@ -38,7 +44,9 @@ import { parseClientOrderId } from '../core/ids.ts';
 import type { EngineConfig } from '../core/state.ts';
 import { filledLots, isLive, venueOrderIdOf } from '../core/order/order.ts';
 import { effectiveSizeLots, positionKey } from '../core/position/position.ts';
-import type { CommandOf } from '../core/commands.ts';
+import type { Command, CommandOf } from '../core/commands.ts';
+import type { OrderStatus } from '../core/order/order.ts';
+import type { Instrument } from '../core/instrument.ts';
 import type { Incoming, VenueCommand } from '../shell/ports.ts';
 import type { VenueFact } from '../venues/sim/venue.ts';
 import type { Runtime } from '../shell/runtime.ts';
@@ -57,11 +65,13 @@ export type AuditedWorld = {
   readonly streams: SimStreams;
   readonly startMs: number;
   readonly trace: Trace;
+  /** The venue's instrument for a symbol (its lot and tick sizes, its limits). */
+  instrument(symbol: string): Instrument | undefined;
 };
 
 export type InvariantName =
   | 'event-lost' | 'unprotected' | 'duplicate-entry' | 'write-while-down' | 'fill-booked' | 'runtime-halted' | 'recovered'
-  | 'stop-loosened' | 'amend-in-flight' | 'converged';
+  | 'stop-loosened' | 'amend-in-flight' | 'order-transition' | 'lot-exact' | 'converged';
 
 /** A fill must be in engine state this soon: a stall's detection, the reconnect backoff and setup, a snapshot with retries. */
 export const fillBookedBoundMs = 45_000;
@@ -93,6 +103,28 @@ type OpenEpisode = { startMs: number; origin: 'ours' | 'external'; faulted: bool
 
 export const violationsKeptMax = 50;
 
+/**
+ * The order state machine's transitions (src/core/order/order.ts), as the auditor's own table: from
+ * each status, where an order may go next. A finished order stays finished, except one concluded
+ * "never placed" (rejected with no venue order id), which the venue may show after all.
+ */
+const transitions: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
+  pending: ['submitted', 'cancelled'],
+  submitted: ['accepted', 'partially-filled', 'filled', 'cancelled', 'expired', 'rejected', 'unknown'],
+  unknown: ['accepted', 'partially-filled', 'filled', 'cancelled', 'expired', 'rejected'],
+  accepted: ['partially-filled', 'filled', 'cancelled', 'expired', 'rejected'],
+  'partially-filled': ['filled', 'cancelled', 'expired', 'rejected'],
+  filled: [],
+  cancelled: [],
+  expired: [],
+  rejected: [],
+};
+
+function isAllowedTransition(from: OrderStatus, to: OrderStatus, fromVenueOrderId: string | null): boolean {
+  if (from === 'rejected' && fromVenueOrderId === null) return to !== 'pending' && to !== 'submitted' && to !== 'unknown';
+  return transitions[from].includes(to);
+}
+
 /** A change of an order or a position stop the bot sent, and whether its answer was lost. */
 type InFlight = { readonly status: 'sent' | 'unknown'; readonly sentMs: number };
 
@@ -121,6 +153,8 @@ export class Auditor {
   private readonly positionStopsInFlight = new Map<string, InFlight>();
   /** Each open venue position's stop-loss as last seen, with when the position opened. */
   private readonly positionStops = new Map<string, { readonly openedMs: number; readonly sizeLots: number; readonly stopLossTicks: number }>();
+  /** The last status the engine recorded for each order, by key (kept across restarts: the journal keeps it too). */
+  private readonly orderStatus = new Map<string, { readonly status: OrderStatus; readonly venueOrderId: string | null }>();
   /** Amends and position-stop changes sent, for the summary. */
   readonly changesSent = { amends: 0, positionStops: 0 };
 
@@ -131,8 +165,10 @@ export class Auditor {
   }
 
   /** The bot's process died and started again: episodes in progress are judged apart. */
-  onRestart(nowMs: number): void {
+  onRestart(nowMs: number, from: 'journal' | 'cold'): void {
     this.restarts += 1;
+    // A process with no journal starts from nothing: its orders' histories start again with it.
+    if (from === 'cold') this.orderStatus.clear();
     // The new process cannot know the dead one's answers: it must ask before changing anything.
     for (const [key, change] of this.amendsInFlight) this.amendsInFlight.set(key, { ...change, status: 'unknown' });
     for (const [key, change] of this.positionStopsInFlight) this.positionStopsInFlight.set(key, { ...change, status: 'unknown' });
@@ -167,16 +203,31 @@ export class Auditor {
     this.unbooked.set(fact.fill.executionId, Math.max(fact.fill.venueMs, this.processStartMs));
   }
 
-  onCommandSent(command: VenueCommand, atMs: number): void {
-    if (command.type === 'AmendOrder') {
-      this.onAmendSent(command, atMs);
-      return;
+  /** What one step of the engine produced: its order records are checked against the state machine. */
+  onApplied(commands: readonly Command[]): void {
+    for (const command of commands) {
+      if (command.type !== 'Record' || command.record.kind !== 'order') continue;
+      const { order } = command.record;
+      const before = this.orderStatus.get(order.key);
+      const venueOrderId = venueOrderIdOf(order);
+      this.orderStatus.set(order.key, { status: order.status, venueOrderId });
+      if (before === undefined || before.status === order.status) continue;
+      if (!isAllowedTransition(before.status, order.status, before.venueOrderId)) {
+        this.fail('order-transition', this.world.scheduler.nowMs(), `${order.key}: ${before.status} -> ${order.status} is not a transition of the order state machine`);
+      }
     }
-    if (command.type === 'SetPositionStop') {
-      this.onPositionStopSent(command, atMs);
-      return;
-    }
-    if (command.type !== 'SubmitOrder') return;
+  }
+
+  /** A command on its way to the venue; false if its numbers are not whole lots and ticks (the venue refuses it). */
+  onCommandSent(command: VenueCommand, atMs: number): boolean {
+    const unitsOk = this.checkUnits(command, atMs);
+    if (command.type === 'AmendOrder') this.onAmendSent(command, atMs);
+    else if (command.type === 'SetPositionStop') this.onPositionStopSent(command, atMs);
+    else if (command.type === 'SubmitOrder') this.onSubmitSent(command, atMs);
+    return unitsOk;
+  }
+
+  private onSubmitSent(command: CommandOf<'SubmitOrder'>, atMs: number): void {
     const parsed = parseClientOrderId(this.config.botId, command.clientOrderId);
     if (parsed === null) {
       this.fail('duplicate-entry', atMs, `command with a client order id that is not ours: ${command.clientOrderId}`);
@@ -210,6 +261,38 @@ export class Auditor {
     const next = command.change.stopLoss.triggerTicks;
     const looser = position.sizeLots > 0 ? next < position.stopLossTicks : next > position.stopLossTicks;
     if (looser) this.fail('stop-loosened', atMs, `${command.symbol}: position stop-loss ${next} loosens the venue's ${position.stopLossTicks}`);
+  }
+
+  /** Quantities in whole lots (1 to the instrument's maximum), prices and triggers in whole ticks above 0. */
+  private checkUnits(command: VenueCommand, atMs: number): boolean {
+    const symbol = command.type === 'SubmitOrder' ? command.spec.symbol : command.type === 'FetchSnapshot' ? null : command.symbol;
+    const instrument = symbol === null ? undefined : this.world.instrument(symbol);
+    const problems: string[] = [];
+    const lots = (value: number | undefined, what: string, maxLots: number): void => {
+      if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1 && value <= maxLots)) problems.push(`${what} ${value} lots (1 to ${maxLots})`);
+    };
+    const ticks = (value: number | undefined, what: string): void => {
+      if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1)) problems.push(`${what} ${value} ticks`);
+    };
+    if (instrument === undefined) return true;
+    if (command.type === 'SubmitOrder') {
+      const { spec } = command;
+      lots(spec.sizeLots, 'size', spec.type.kind === 'market' ? instrument.maxMarketLots : instrument.maxLots);
+      ticks(spec.type.kind === 'limit' ? spec.type.priceTicks : undefined, 'price');
+      ticks(spec.type.kind === 'stop-market' ? spec.type.triggerTicks : undefined, 'trigger');
+      ticks(spec.stopLoss?.triggerTicks, 'attached stop-loss');
+      ticks(spec.takeProfit?.triggerTicks, 'attached take-profit');
+    } else if (command.type === 'AmendOrder') {
+      lots(command.amendment.sizeLots, 'size', instrument.maxLots);
+      ticks(command.amendment.priceTicks, 'price');
+      ticks(command.amendment.triggerTicks, 'trigger');
+    } else if (command.type === 'SetPositionStop') {
+      ticks(command.change.kind === 'stop-loss' ? command.change.stopLoss.triggerTicks : command.change.distanceTicks, command.change.kind === 'stop-loss' ? 'stop-loss' : 'trailing distance');
+      ticks(command.change.kind === 'trailing' ? command.change.activationTicks ?? undefined : undefined, 'trailing activation');
+    }
+    if (problems.length === 0) return true;
+    this.fail('lot-exact', atMs, `${command.type} ${'clientOrderId' in command ? command.clientOrderId : symbol ?? ''}: ${problems.join(', ')}`);
+    return false;
   }
 
   /**

@@ -9,11 +9,13 @@ import { parseClientOrderId } from '../core/ids.ts';
 import type { EngineState } from '../core/state.ts';
 import type { Order } from '../core/order/order.ts';
 import { step } from '../core/engine/step.ts';
+import { submitOrder } from '../core/engine/context.ts';
 import type { StepFunction } from '../shell/runtime.ts';
 
 export type MutantName =
   | 'seed-design' | 'drop-unknown-orders' | 'resend-on-timeout' | 'seed-startup' | 'reconnect-without-snapshot' | 'snapshot-overwrites'
-  | 'resend-after-restart' | 'trail-both-ways' | 'amend-without-waiting';
+  | 'resend-after-restart' | 'trail-both-ways' | 'amend-without-waiting'
+  | 'trade-while-snapshotting' | 'retry-stop-same-id' | 'state-outside-journal' | 'revive-cancelled' | 'fractional-lots';
 
 export const mutantStories: Readonly<Record<MutantName, string>> = {
   'seed-design': 'the bot of seed 000: venue updates for a symbol are skipped until the entry\'s REST reply has been processed',
@@ -25,6 +27,11 @@ export const mutantStories: Readonly<Record<MutantName, string>> = {
   'resend-after-restart': 'after a crash, an entry the journal shows in flight is sent again under a new id instead of being asked for',
   'trail-both-ways': 'a naive trailing stop: on every tick the stop is amended to the callback distance from the current price, so it follows the price down as well as up',
   'amend-without-waiting': 'the trailing stop is amended on every tick that moves its level, without waiting for the previous amend\'s answer',
+  'trade-while-snapshotting': 'open requests are taken as soon as the private stream is up, before its snapshot is reconciled',
+  'retry-stop-same-id': 'a stop whose create timed out is sent again under the same id (the engine\'s own guard against a double send fails)',
+  'state-outside-journal': 'a count kept outside the journaled events is written into the state: a replay after a crash counts again',
+  'revive-cancelled': 'a cancel acknowledgement is ignored: the cancelled order is put back as working',
+  'fractional-lots': 'an entry sized from its notional is sent without rounding down to whole lots',
 };
 
 export function mutant(name: MutantName): StepFunction {
@@ -47,6 +54,16 @@ export function mutant(name: MutantName): StepFunction {
       return trailBothWays;
     case 'amend-without-waiting':
       return amendWithoutWaiting;
+    case 'trade-while-snapshotting':
+      return tradeWhileSnapshotting;
+    case 'retry-stop-same-id':
+      return retryStopSameId();
+    case 'state-outside-journal':
+      return stateOutsideJournal();
+    case 'revive-cancelled':
+      return reviveCancelled;
+    case 'fractional-lots':
+      return fractionalLots;
     default:
       throw new Error(`unknown mutant ${JSON.stringify(name satisfies never)}`);
   }
@@ -175,4 +192,58 @@ function amendWithoutWaiting(state: EngineState, event: Event): Command[] {
   // The real engine waits: this one sends the wanted level again while an amend is unanswered.
   if (intent === undefined || stop?.amending == null || stop.spec.type.kind !== 'stop-market' || commands.some((command) => command.type === 'AmendOrder')) return commands;
   return [...commands, amendCommand(state, stop, intent.stopLoss.triggerTicks)];
+}
+
+/** Takes an open request while the lifecycle still waits for its snapshot, as if already trading. */
+function tradeWhileSnapshotting(state: EngineState, event: Event): Command[] {
+  if (event.type !== 'OpenRequested' || state.lifecycle.phase !== 'snapshotting') return step(state, event);
+  const waiting = state.lifecycle;
+  state.lifecycle = { phase: 'trading', sinceMs: event.atMs };
+  const commands = step(state, event);
+  state.lifecycle = waiting;
+  return commands;
+}
+
+/**
+ * A naive retry: a stop whose create timed out is sent again under its own id, which the engine's
+ * guard against a double send refuses (the runtime halts). Once only: a process recovering from the
+ * journal replays the same entry, and a bug that fired again there would stop the world, not the bot.
+ */
+function retryStopSameId(): StepFunction {
+  let armed = true;
+  return (state: EngineState, event: Event): Command[] => {
+    const commands = step(state, event);
+    if (!armed || event.type !== 'OrderSubmitUnknown' || state.orders.get(event.clientOrderId)?.role !== 'stop') return commands;
+    armed = false;
+    submitOrder({ state, atMs: event.atMs, out: commands }, event.clientOrderId); // throws: the order is not pending
+    return commands;
+  };
+}
+
+/** Counts events in a variable of its own and writes the count into the state. */
+function stateOutsideJournal(): StepFunction {
+  let seen = 0;
+  return (state: EngineState, event: Event): Command[] => {
+    seen += 1;
+    const commands = step(state, event);
+    state.counters.eventsApplied = seen;
+    return commands;
+  };
+}
+
+function reviveCancelled(state: EngineState, event: Event): Command[] {
+  const commands = step(state, event);
+  if (event.type !== 'OrderCancelAcked') return commands;
+  const order = state.orders.get(event.clientOrderId);
+  if (order?.status !== 'cancelled' || order.venueOrderId === null) return commands;
+  const revived: Order = { ...order, status: 'accepted', venueOrderId: order.venueOrderId };
+  state.orders.set(order.key, revived);
+  return [...commands, { type: 'Record', record: { kind: 'order', order: revived } }];
+}
+
+function fractionalLots(state: EngineState, event: Event): Command[] {
+  return step(state, event).map((command) => {
+    if (command.type !== 'SubmitOrder' || parseClientOrderId(state.config.botId, command.clientOrderId)?.role !== 'entry') return command;
+    return { ...command, spec: { ...command.spec, sizeLots: command.spec.sizeLots + 0.5 } };
+  });
 }

@@ -172,7 +172,10 @@ export class SimWorld {
       journal,
       gateway: { execute: (command) => this.onCommand(generation, command) },
       ...(options.step === undefined ? {} : { step: options.step }),
-      ...(options.onApplied === undefined ? {} : { onApplied: options.onApplied }),
+      onApplied: (event, commands) => {
+        this.auditor.onApplied(commands);
+        options.onApplied?.(event, commands);
+      },
       onNotice: (notice, atMs) => {
         this.trace.add(atMs - this.startMs, `notice ${notice.level} ${notice.code} ${notice.text}`);
         options.onNotice?.(notice, atMs);
@@ -233,7 +236,7 @@ export class SimWorld {
       removeJournalFile(file.path);
     }
     this.process = this.startProcess(this.process.generation + 1);
-    this.auditor.onRestart(this.scheduler.nowMs());
+    this.auditor.onRestart(this.scheduler.nowMs(), 'cold');
     this.boot();
   }
 
@@ -273,7 +276,7 @@ export class SimWorld {
     dying.file?.close(); // no final snapshot: a killed process writes nothing more
     this.process = this.startProcess(generation + 1);
     if (expected !== null) this.auditor.onRecovered(expected, encodeState(this.runtime.state), this.scheduler.nowMs());
-    this.auditor.onRestart(this.scheduler.nowMs());
+    this.auditor.onRestart(this.scheduler.nowMs(), 'journal');
     this.boot();
     return true;
   }
@@ -402,9 +405,16 @@ export class SimWorld {
 
   private send(generation: number, command: VenueCommand): void {
     const sentAtMs = this.scheduler.nowMs();
-    this.auditor.onCommandSent(command, sentAtMs);
-    this.trace.add(this.relativeNow(), `send ${describeCommand(command, this.instruments)}`);
     const reply = (incoming: Incoming): void => this.deliverTo(generation, incoming, `reply ${describeIncoming(incoming)}`);
+    const unitsOk = this.auditor.onCommandSent(command, sentAtMs);
+    if (!unitsOk) {
+      // Not in whole lots and ticks (a violation, already recorded): the venue refuses it at once,
+      // as Bybit does (10001), and it never reaches the matching engine.
+      this.trace.add(this.relativeNow(), `send ${command.type} with a quantity or price not in whole lots and ticks: refused`);
+      this.scheduler.schedule(sentAtMs + this.network.latency(this.network.config.restReply), () => reply(refusedForUnits(command)));
+      return;
+    }
+    this.trace.add(this.relativeNow(), `send ${describeCommand(command, this.instruments)}`);
     if (command.type === 'FetchSnapshot') {
       this.snapshots.fetch(command, reply);
       return;
@@ -433,4 +443,19 @@ export class SimWorld {
 
 export function removeJournalFile(path: string): void {
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+}
+
+/** The venue's refusal of a command whose numbers are not whole lots and ticks. */
+function refusedForUnits(command: VenueCommand): Incoming {
+  const reason = 'params error: quantity or price is not a whole number of lots or ticks';
+  switch (command.type) {
+    case 'SubmitOrder':
+      return { type: 'OrderSubmitRejected', commandId: command.commandId, clientOrderId: command.clientOrderId, code: 'invalid', reason };
+    case 'AmendOrder':
+      return { type: 'OrderAmendRejected', commandId: command.commandId, clientOrderId: command.clientOrderId, code: 'invalid', reason };
+    case 'SetPositionStop':
+      return { type: 'PositionStopRejected', commandId: command.commandId, symbol: command.symbol, code: 'invalid', reason };
+    default:
+      return unknownOutcome(command, reason);
+  }
 }

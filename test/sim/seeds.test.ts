@@ -34,7 +34,8 @@ describe('seeded simulation', () => {
   });
 
   const mutants: readonly MutantName[] = ['seed-design', 'drop-unknown-orders', 'resend-on-timeout', 'seed-startup', 'reconnect-without-snapshot', 'snapshot-overwrites', 'resend-after-restart',
-    'trail-both-ways', 'amend-without-waiting'];
+    'trail-both-ways', 'amend-without-waiting', 'trade-while-snapshotting', 'retry-stop-same-id', 'state-outside-journal', 'revive-cancelled',
+    'fractional-lots'];
   for (const name of mutants) {
     it(`catches the ${name} mutant within the window`, () => {
       const caught = ciSeeds.find((seed) => runSeed(seed, { step: mutant(name) }).violationCount > 0);
