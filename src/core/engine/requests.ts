@@ -9,11 +9,11 @@
 import type { EventOf, PriceRequest } from '../events.ts';
 import { clientOrderIdFor } from '../ids.ts';
 import type { Instrument, Parsed } from '../instrument.ts';
-import { lotsToQty, notionalE8, priceToTicks, priceToTicksRounded, qtyToLots, ticksToNumber, ticksToPrice } from '../instrument.ts';
+import { lotsToQty, notionalE8, priceToTicks, qtyToLots, ticksToPrice } from '../instrument.ts';
 import type { Intent } from '../intent/intent.ts';
 import { freshGuard } from '../intent/intent.ts';
 import type { IntentPlan } from '../protection/plan.ts';
-import { resolvePlan } from '../protection/plan.ts';
+import { resolvePlan, sideTicks } from '../protection/plan.ts';
 import { parseScaled } from '../decimal.ts';
 import { moneyScale } from '../money.ts';
 import type { Order } from '../order/order.ts';
@@ -235,23 +235,7 @@ function sizeLots(instrument: Instrument, request: OpenRequest, referenceTicks: 
  * trigger a tick early, never a tick late.
  */
 function protectiveTicks(instrument: Instrument, side: Side, referenceTicks: number, request: PriceRequest, what: 'stop-loss' | 'take-profit'): Parsed<number> {
-  const below = (what === 'stop-loss') === (side === 'buy');
-  let ticks: number;
-  if ('price' in request) {
-    const parsed = priceToTicks(instrument, request.price);
-    if (!parsed.ok) return fail(`${what}: ${parsed.reason}`);
-    ticks = parsed.value;
-  } else {
-    if (!(request.percent > 0 && request.percent < 100)) return fail(`${what} percent must be in (0, 100): ${request.percent}`);
-    const reference = ticksToNumber(instrument, referenceTicks);
-    const price = reference * (below ? 1 - request.percent / 100 : 1 + request.percent / 100);
-    ticks = priceToTicksRounded(instrument, price, below ? 'ceil' : 'floor');
-  }
-  const valid = below ? ticks > 0 && ticks < referenceTicks : ticks > referenceTicks;
-  if (!valid) {
-    return fail(`${what} ${ticksToPrice(instrument, ticks)} must be ${below ? 'below' : 'above'} the ${side === 'buy' ? 'long' : 'short'} entry ${ticksToPrice(instrument, referenceTicks)}`);
-  }
-  return { ok: true, value: ticks };
+  return sideTicks(instrument, side, referenceTicks, request, what, what === 'stop-loss');
 }
 
 function createOpenIntent(ctx: Ctx, request: OpenRequest, plan: OpenPlan): Intent {

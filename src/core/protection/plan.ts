@@ -112,26 +112,34 @@ export function resolveDistance(instrument: Instrument, request: DistanceRequest
 }
 
 /**
- * A price on the profit side of the entry (a take-profit target, a trailing activation): above the
- * entry for a long, below for a short. Percents round toward the entry.
+ * A price on one side of an entry: the loss side (a stop-loss: below a long's entry) or the profit
+ * side (a take-profit, a trailing activation: above it). Given as a price, or as a percent from the
+ * entry, rounded toward the entry: a stop may trigger a tick early, never a tick late. `what` names
+ * the field in a rejection.
  */
-function profitSideTicks(instrument: Instrument, side: Side, referenceTicks: number, request: PriceRequest, what: string): Parsed<number> {
+export function sideTicks(instrument: Instrument, side: Side, referenceTicks: number, request: PriceRequest, what: string, lossSide: boolean, percentMax = 100): Parsed<number> {
+  const below = lossSide === (side === 'buy');
   let ticks: number;
   if ('price' in request) {
     const parsed = priceToTicks(instrument, request.price);
     if (!parsed.ok) return fail(`${what}: ${parsed.reason}`);
     ticks = parsed.value;
   } else {
-    if (!(request.percent > 0 && request.percent < 1_000)) return fail(`${what} percent must be in (0, 1000): ${request.percent}`);
+    if (!(request.percent > 0 && request.percent < percentMax)) return fail(`${what} percent must be in (0, ${percentMax}): ${request.percent}`);
     const reference = ticksToNumber(instrument, referenceTicks);
-    const price = reference * (side === 'buy' ? 1 + request.percent / 100 : 1 - request.percent / 100);
-    ticks = priceToTicksRounded(instrument, price, side === 'buy' ? 'floor' : 'ceil');
+    const price = reference * (below ? 1 - request.percent / 100 : 1 + request.percent / 100);
+    ticks = priceToTicksRounded(instrument, price, below ? 'ceil' : 'floor');
   }
-  const valid = side === 'buy' ? ticks > referenceTicks : ticks > 0 && ticks < referenceTicks;
+  const valid = below ? ticks > 0 && ticks < referenceTicks : ticks > referenceTicks;
   if (!valid) {
-    return fail(`${what} ${ticksToPrice(instrument, ticks)} must be ${side === 'buy' ? 'above' : 'below'} the ${side === 'buy' ? 'long' : 'short'} entry ${ticksToPrice(instrument, referenceTicks)}`);
+    return fail(`${what} ${ticksToPrice(instrument, ticks)} must be ${below ? 'below' : 'above'} the ${side === 'buy' ? 'long' : 'short'} entry ${ticksToPrice(instrument, referenceTicks)}`);
   }
   return { ok: true, value: ticks };
+}
+
+/** A target or an activation: the profit side, any percent below 1,000. */
+function profitSideTicks(instrument: Instrument, side: Side, referenceTicks: number, request: PriceRequest, what: string): Parsed<number> {
+  return sideTicks(instrument, side, referenceTicks, request, what, false, 1_000);
 }
 
 /**
