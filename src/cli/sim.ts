@@ -22,13 +22,15 @@ export const simUsage = `usage: vigil sim [--seeds A..B | --seed N [--trace] | -
   --trace          print one line per event (with --seed or --scenario)
   --scenario NAME  run a named scenario: ${Object.keys(scenarios).join(', ')}
   --faults LIST    force faults on every seed: duplicate, reorder, request-lost, reply-lost, stream-reset, stream-stall,
-                   stale-snapshot, crash (kills at random points, recovery from the journal file), none
-                   (restarts follow the seed)
+                   stale-snapshot, crash (kills at random points, recovery from the journal file),
+                   clock-skew (the venue's clock up to 2 s ahead of or behind the bot's, some drifting),
+                   none (restarts follow the seed)
   --mutant NAME    run a deliberately broken engine, to see the harness catch it: ${Object.keys(mutantStories).join(', ')}
   --json           print a machine-readable summary`;
 
 const faultPresets: Readonly<Record<string, ForcedFaults>> = {
   crash: { crashes: true },
+  'clock-skew': { clockSkew: true },
   duplicate: { duplicateChance: 0.2 },
   reorder: { reorderChance: 0.2, reorderDelayMs: { min: 1, max: 300 } },
   'request-lost': { requestLostChance: 0.05 },
@@ -36,7 +38,7 @@ const faultPresets: Readonly<Record<string, ForcedFaults>> = {
   'stream-reset': { streamFaultEveryMs: 30_000, stallShare: 0 },
   'stream-stall': { streamFaultEveryMs: 30_000, stallShare: 1 },
   'stale-snapshot': { staleSnapshotChance: 0.5, staleSnapshotDelayMs: { min: 50, max: 2_000 } },
-  none: { ...noFaults, crashes: false },
+  none: { ...noFaults, crashes: false, clockSkew: false },
 };
 
 export class UsageError extends Error {
@@ -109,6 +111,7 @@ function printSummary(summary: SimSummary, seeds: readonly number[], elapsedMs: 
   if (seeds.length === 1 && results[0] !== undefined) console.log(`trace hash ${results[0].traceHash}`);
   for (const failure of summary.failures) {
     console.log(`\nseed ${failure.seed} failed (reproduce: npm run sim -- --seed ${failure.seed} --trace):`);
+    console.log(`  parameters: ${failure.parameters}`);
     for (const line of failure.violations) console.log(`  ${line}`);
     console.log('  the trace before the first violation (tickers left out):');
     for (const line of failure.traceTail.filter((text) => !text.includes(' deliver ticker ')).slice(-30)) console.log(`    ${line}`);
@@ -142,7 +145,7 @@ function parseMutant(name: string): MutantName {
   return name as MutantName;
 }
 
-function parseFaults(text: string | undefined): ForcedFaults {
+export function parseFaults(text: string | undefined): ForcedFaults {
   if (text === undefined) return {};
   let faults: ForcedFaults = {};
   for (const name of text.split(',').map((part) => part.trim()).filter((part) => part !== '')) {

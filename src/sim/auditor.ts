@@ -167,8 +167,13 @@ export class Auditor {
   /** The bot's process died and started again: episodes in progress are judged apart. */
   onRestart(nowMs: number, from: 'journal' | 'cold'): void {
     this.restarts += 1;
-    // A process with no journal starts from nothing: its orders' histories start again with it.
-    if (from === 'cold') this.orderStatus.clear();
+    // A process with no journal starts from nothing: its orders' histories start again with it. One
+    // recovered from the journal starts from what the journal holds, which may be behind what the
+    // dead process applied (a kill after journaling a batch, before applying it).
+    this.orderStatus.clear();
+    if (from === 'journal') {
+      for (const order of this.world.runtime.state.orders.values()) this.orderStatus.set(order.key, { status: order.status, venueOrderId: venueOrderIdOf(order) });
+    }
     // The new process cannot know the dead one's answers: it must ask before changing anything.
     for (const [key, change] of this.amendsInFlight) this.amendsInFlight.set(key, { ...change, status: 'unknown' });
     for (const [key, change] of this.positionStopsInFlight) this.positionStopsInFlight.set(key, { ...change, status: 'unknown' });
@@ -200,7 +205,9 @@ export class Auditor {
   onVenueFact(fact: VenueFact): void {
     if (fact.kind !== 'fill') return;
     this.lastFillClientId.set(fact.fill.symbol, fact.fill.clientOrderId);
-    this.unbooked.set(fact.fill.executionId, Math.max(fact.fill.venueMs, this.processStartMs));
+    // The bound runs on the bot's clock from the moment the venue made the fill (its venueMs is on
+    // the venue's clock, which may be skewed).
+    this.unbooked.set(fact.fill.executionId, Math.max(this.world.scheduler.nowMs(), this.processStartMs));
   }
 
   /** What one step of the engine produced: its order records are checked against the state machine. */

@@ -1,7 +1,9 @@
 // Virtual time for simulations: a clock whose "now" is the time of the item being run, and a
 // priority queue of timed actions ordered by (time, insertion order), so equal times run in the
-// order they were scheduled and a run is a pure function of its seed.
+// order they were scheduled and a run is a pure function of its seed. The scheduler's time is the
+// bot's clock; the venue keeps its own (`VenueClock`), skewed from it as a seed says.
 
+import { assert } from '../core/assert.ts';
 import type { Clock } from '../shell/ports.ts';
 
 /** The virtual time every simulated world starts at (2023-11-14T22:13:20Z). */
@@ -89,4 +91,45 @@ export class Scheduler implements Clock {
 
 function before(a: Item, b: Item): boolean {
   return a.atMs < b.atMs || (a.atMs === b.atMs && a.order < b.order);
+}
+
+/**
+ * How the venue's clock runs against the bot's: `skewMs` ahead of it at the world's start (behind
+ * when negative), gaining `driftPpm` millionths of the elapsed time (losing when negative).
+ */
+export type ClockSkew = { readonly skewMs: number; readonly driftPpm: number };
+
+export const noClockSkew: ClockSkew = { skewMs: 0, driftPpm: 0 };
+
+/** Bounds of a skew the simulation draws (Bybit tolerates a few seconds; real hosts are within hundreds of ms). */
+export const clockSkewMsMax = 2_000;
+export const clockDriftPpmMax = 200;
+
+/**
+ * The venue's clock: every time the simulated venue stamps (fills, order, position and wallet
+ * reports, tickers, a snapshot's read time) is read from it, never from the bot's. Invariant: it
+ * never goes back while the bot's clock goes forward (|driftPpm| < 10^6, offsets truncated).
+ */
+export class VenueClock {
+  readonly skew: ClockSkew;
+  private readonly botClock: { nowMs(): number };
+  private readonly startMs: number;
+
+  constructor(botClock: { nowMs(): number }, skew: ClockSkew, startMs: number) {
+    const valid = Number.isSafeInteger(skew.skewMs) && Number.isSafeInteger(skew.driftPpm) && Math.abs(skew.driftPpm) < 1_000_000;
+    assert(valid, `bad clock skew ${JSON.stringify(skew)}`);
+    this.botClock = botClock;
+    this.skew = skew;
+    this.startMs = startMs;
+  }
+
+  nowMs(): number {
+    return this.at(this.botClock.nowMs());
+  }
+
+  /** The venue's time when the bot's clock reads `botMs`. */
+  at(botMs: number): number {
+    const { skewMs, driftPpm } = this.skew;
+    return botMs + skewMs + Math.trunc((driftPpm * (botMs - this.startMs)) / 1_000_000);
+  }
 }

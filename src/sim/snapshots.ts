@@ -2,14 +2,16 @@
 // a page), open orders across symbols 50 a page, executions since a time 100 a page, every ticker in
 // one call, the wallet in one call. The kinds are fetched concurrently; the pages of one kind follow each other by cursor, each a round trip,
 // each read from the venue when its request arrives (so pages of one snapshot are read at different
-// times, as on a live venue). A lost page fails the snapshot after the REST timeout.
+// times, as on a live venue). A lost page fails the snapshot after the REST timeout. Times in the
+// answer (the positions' read time, tickers, the wallet) are the venue's clock's; `fillsSinceMs`
+// is compared with the venue's fill times, as Bybit's startTime is.
 
 import type { CommandOf } from '../core/commands.ts';
 import type { Fill, OrderReport, PositionReport, Ticker, WalletReport } from '../core/events.ts';
 import type { Incoming } from '../shell/ports.ts';
 import type { SimVenue } from '../venues/sim/venue.ts';
 import type { Network } from './network.ts';
-import type { Scheduler } from './scheduler.ts';
+import type { Scheduler, VenueClock } from './scheduler.ts';
 
 export const positionsPerPage = 200;
 export const ordersPerPage = 50;
@@ -23,13 +25,15 @@ export class SnapshotService {
   private readonly scheduler: Scheduler;
   private readonly network: Network;
   private readonly venue: SimVenue;
+  private readonly venueClock: VenueClock;
   /** Pages fetched so far, for the startup benchmark. */
   pagesFetched = 0;
 
-  constructor(scheduler: Scheduler, network: Network, venue: SimVenue) {
+  constructor(scheduler: Scheduler, network: Network, venue: SimVenue, venueClock: VenueClock) {
     this.scheduler = scheduler;
     this.network = network;
     this.venue = venue;
+    this.venueClock = venueClock;
   }
 
   fetch(command: CommandOf<'FetchSnapshot'>, deliver: (incoming: Incoming) => void): void {
@@ -50,7 +54,7 @@ export class SnapshotService {
     };
     this.chain((page) => {
       const all = this.venue.positionReports();
-      parts.positionsVenueMs = this.scheduler.nowMs();
+      parts.positionsVenueMs = this.venueClock.nowMs();
       const slice = all.slice(page * positionsPerPage, (page + 1) * positionsPerPage);
       parts.positions.push(...slice);
       return (page + 1) * positionsPerPage < all.length;
@@ -64,11 +68,11 @@ export class SnapshotService {
       return open.length > ordersPerPage;
     }, done, failed);
     this.chain(() => {
-      parts.tickers.push(...this.venue.tickers(this.scheduler.nowMs()));
+      parts.tickers.push(...this.venue.tickers(this.venueClock.nowMs()));
       return false;
     }, done, failed);
     this.chain(() => {
-      parts.wallet = this.venue.wallet(this.scheduler.nowMs());
+      parts.wallet = this.venue.wallet(this.venueClock.nowMs());
       return false;
     }, done, failed);
     let fillIndex = 0;

@@ -4,6 +4,7 @@
 
 import type { InvariantName } from './auditor.ts';
 import type { SeedResult } from './swarm.ts';
+import { describeParameters } from './swarm.ts';
 
 export type Distribution = { readonly count: number; readonly p50: number; readonly p99: number; readonly max: number };
 
@@ -24,7 +25,9 @@ export type SimSummary = {
   readonly engine: Readonly<Record<string, number>>;
   readonly steps: number;
   readonly failingSeeds: readonly number[];
-  readonly failures: readonly { readonly seed: number; readonly violations: readonly string[]; readonly traceTail: readonly string[] }[];
+  readonly failures: readonly {
+    readonly seed: number; readonly parameters: string; readonly violations: readonly string[]; readonly traceTail: readonly string[];
+  }[];
 };
 
 export const failuresDetailedMax = 5;
@@ -77,6 +80,7 @@ export function summarize(results: readonly SeedResult[]): SimSummary {
     failingSeeds: failing.map((result) => result.seed),
     failures: failing.slice(0, failuresDetailedMax).map((result) => ({
       seed: result.seed,
+      parameters: describeParameters(result.parameters),
       violations: result.violations.map((violation) => `${violation.invariant} at +${violation.atMs}: ${violation.detail}`),
       traceTail: result.traceTail,
     })),

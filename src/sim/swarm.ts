@@ -1,7 +1,7 @@
 // One seed drives a whole run: latencies per channel, which faults are on and how often (swarm
 // testing: each seed picks its own mix), whether the venue attaches stops, the workload's
-// intensity and the price paths. `runSeed` builds the world, runs it with faults on, heals it,
-// lets it settle, and returns what the auditor found.
+// intensity, the price paths and how far the venue's clock is from the bot's. `runSeed` builds
+// the world, runs it with faults on, heals it, lets it settle, and returns what the auditor found.
 
 import type { Notice } from '../core/commands.ts';
 import type { StepFunction } from '../shell/runtime.ts';
@@ -11,7 +11,8 @@ import type { NetworkConfig, NetworkFaults } from './network.ts';
 import { Rng } from './rng.ts';
 import type { UnprotectedEpisode, Violation } from './auditor.ts';
 import { RandomWorkload } from './workload.ts';
-import { simEpochMs } from './scheduler.ts';
+import type { ClockSkew } from './scheduler.ts';
+import { clockDriftPpmMax, clockSkewMsMax, simEpochMs } from './scheduler.ts';
 import type { WorldOptions } from './world.ts';
 import { removeJournalFile, SimWorld } from './world.ts';
 import { existsSync } from 'node:fs';
@@ -32,6 +33,8 @@ export type SeedParameters = {
   readonly protectionChance: number;
   readonly priceStepMs: number;
   readonly symbols: readonly string[];
+  /** The venue's clock against the bot's: every venue time is skewed by it, the bot's own are not. */
+  readonly clockSkew: ClockSkew;
 };
 
 export type SeedResult = {
@@ -53,11 +56,14 @@ export type SeedResult = {
 
 const startPrices: Readonly<Record<string, number>> = { BTCUSDT: 650_000, ETHUSDT: 300_000, SOLUSDT: 15_000, DOGEUSDT: 20_000 };
 
-/** Faults a run can force on: the network's, and crashes with recovery from the journal. */
-export type ForcedFaults = Partial<NetworkFaults> & { readonly crashes?: boolean };
+/**
+ * Faults a run can force on (true) or off (false): the network's, crashes with recovery from the
+ * journal, and a venue clock skewed from the bot's.
+ */
+export type ForcedFaults = Partial<NetworkFaults> & { readonly crashes?: boolean; readonly clockSkew?: boolean };
 
 export function parametersForSeed(seed: number, forced: ForcedFaults = {}): SeedParameters {
-  const { crashes, ...forcedNetwork } = forced;
+  const { crashes, clockSkew, ...forcedNetwork } = forced;
   const rng = new Rng(seed ^ 0x5eed);
   const on = (chance: number): boolean => rng.chance(chance);
   const privateMax = rng.int(5, 250);
@@ -94,7 +100,43 @@ export function parametersForSeed(seed: number, forced: ForcedFaults = {}): Seed
     crashEveryMs: (on(0.3) || crashes === true) && crashes !== false ? rng.int(10, 60) * 1_000 : 0,
     // Drawn after the crashes for the same reason: share of open requests with a protection plan.
     protectionChance: rng.pick([0, 0.3, 0.7, 1]),
+    // Drawn after everything else, so a seed's other parameters stay what they were before it existed.
+    clockSkew: drawClockSkew(rng, clockSkew),
   };
+}
+
+/**
+ * The venue's clock against the bot's: on two seeds in three, ahead or behind by up to two
+ * seconds (uniformly: the large skews are the interesting ones), and on half of those drifting
+ * by up to 200 ppm as well. Forced on, a seed always gets its skew; forced off, never. The same
+ * numbers are drawn either way, so forcing changes nothing else.
+ */
+function drawClockSkew(rng: Rng, forced: boolean | undefined): ClockSkew {
+  const skewed = rng.chance(2 / 3);
+  const skewMs = rng.int(1, clockSkewMsMax) * (rng.chance(0.5) ? 1 : -1);
+  const driftPpm = rng.chance(0.5) ? rng.int(-clockDriftPpmMax, clockDriftPpmMax) : 0;
+  return (skewed || forced === true) && forced !== false ? { skewMs, driftPpm } : { skewMs: 0, driftPpm: 0 };
+}
+
+/** A seed's derived parameters on one line, for a failure report. */
+export function describeParameters(p: SeedParameters): string {
+  const { network: n } = p;
+  const range = (latency: { readonly min: number; readonly max: number }): string => `${latency.min}..${latency.max}`;
+  const f = n.faults;
+  const faults = [
+    f.duplicateChance > 0 ? `duplicate ${f.duplicateChance}` : '', f.reorderChance > 0 ? `reorder ${f.reorderChance} (+${range(f.reorderDelayMs)} ms)` : '',
+    f.requestLostChance > 0 ? `request-lost ${f.requestLostChance}` : '', f.replyLostChance > 0 ? `reply-lost ${f.replyLostChance}` : '',
+    f.streamFaultEveryMs > 0 ? `stream faults every ${f.streamFaultEveryMs} ms (${Math.round(f.stallShare * 100)} % stalls)` : '',
+    f.staleSnapshotChance > 0 ? `stale-snapshot ${f.staleSnapshotChance} (+${range(f.staleSnapshotDelayMs)} ms)` : '',
+    p.restartEveryMs > 0 ? `restarts every ${p.restartEveryMs} ms` : '', p.crashEveryMs > 0 ? `crashes every ${p.crashEveryMs} ms` : '',
+  ].filter((text) => text !== '');
+  const { skewMs, driftPpm } = p.clockSkew;
+  const clock = skewMs === 0 ? 'the bot\'s' : `the bot's ${skewMs > 0 ? '+' : ''}${skewMs} ms${driftPpm === 0 ? '' : `, drifting ${driftPpm > 0 ? '+' : ''}${driftPpm} ppm`}`;
+  return [
+    `${p.attachedStops ? 'attached' : 'separate'} stops, ${p.symbols.join(' ')}, active ${p.activeMs} ms, prices every ${p.priceStepMs} ms, protection ${p.protectionChance}`,
+    `latency ms: request ${range(n.restRequest)}, reply ${range(n.restReply)}, private ${range(n.privateStream)}, public ${range(n.publicStream)}, setup ${range(n.streamSetup)}`,
+    `faults: ${faults.length === 0 ? 'none' : faults.join(', ')}; venue clock ${clock}`,
+  ].join('; ');
 }
 
 export type RunOptions = {
@@ -136,6 +178,7 @@ export function worldForSeed(seed: number, options: RunOptions = {}): { readonly
       protection: { chance: parameters.protectionChance, rng: new Rng(seed * 7_919 + 17), venueTrailing: parameters.attachedStops },
     }),
     ...(parameters.crashEveryMs > 0 ? { journalPath: journalPathFor(seed) } : {}),
+    clockSkew: parameters.clockSkew,
     activeMs: parameters.activeMs,
     settleMs: parameters.settleMs,
     ...(options.step === undefined ? {} : { step: options.step }),
@@ -180,12 +223,17 @@ export function resultOf(world: SimWorld, parameters: SeedParameters): SeedResul
     traceHash: world.trace.hash,
     traceTail: auditor.traceAtFirstViolation,
     counters: world.totals(),
-    faults: { ...network.counts, restarts: world.coldRestarts, ...crashCounts(world) },
+    faults: { ...network.counts, restarts: world.coldRestarts, ...crashCounts(world), ...skewCounts(parameters.clockSkew) },
     stopBoundMs: auditor.stopBoundMs,
     openings: { ...auditor.openings },
   };
 }
 
+
+/** Seeds whose venue clock was skewed from the bot's, and whose drifted as well. */
+function skewCounts(skew: ClockSkew): Record<string, number> {
+  return { clockSkewed: skew.skewMs === 0 ? 0 : 1, clockDrifting: skew.driftPpm === 0 ? 0 : 1 };
+}
 
 function crashCounts(world: SimWorld): Record<string, number> {
   return Object.fromEntries(Object.entries(world.crashes).map(([point, count]) => [`crash ${point}`, count]));

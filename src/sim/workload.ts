@@ -36,7 +36,10 @@ export type WorldHandle = {
   crash(point: CrashPoint): void;
   streamFault(stream: StreamName, kind: 'reset' | 'stall'): void;
   readonly symbols: readonly Instrument[];
+  /** The bot's clock: when things happen, and the times `at` takes. */
   nowMs(): number;
+  /** The venue's clock (skewed from the bot's): the time to hand the venue when acting on it directly. */
+  venueNowMs(): number;
   at(atMs: number, action: () => void): void;
   request(incoming: Incoming): void;
   note(text: string): void;
@@ -203,7 +206,7 @@ function placeManualOrder(world: WorldHandle, instrument: Instrument): void {
   const type: OrderSpec['type'] = rng.chance(0.5) ? { kind: 'market' } : { kind: 'limit', priceTicks: side === 'buy' ? price.lastTicks - awayTicks : price.lastTicks + awayTicks, postOnly: false };
   const spec: OrderSpec = { symbol, side, sizeLots: lots, reduceOnly: false, type };
   const clientOrderId = rng.chance(0.5) ? null : `manual-${rng.int(1, 1_000_000)}`;
-  const result = venue.submitOrder(world.nowMs(), clientOrderId, spec);
+  const result = venue.submitOrder(world.venueNowMs(), clientOrderId, spec);
   world.note(`manual ${spec.side} ${lotsToQty(instrument, lots)} ${symbol} (${clientOrderId ?? 'no id'}): ${result.ok ? 'placed' : result.reason}`);
 }
 
@@ -247,7 +250,7 @@ function play(world: WorldHandle, action: ScriptedAction): void {
       world.request(action.request);
       return;
     case 'manual-order': {
-      const result = world.venue.submitOrder(world.nowMs(), action.clientOrderId, action.spec);
+      const result = world.venue.submitOrder(world.venueNowMs(), action.clientOrderId, action.spec);
       world.note(`manual order ${action.clientOrderId ?? 'no id'}: ${result.ok ? 'placed' : result.reason}`);
       return;
     }

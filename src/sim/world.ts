@@ -3,6 +3,10 @@
 // drop or stall, late snapshots), a price feed and a workload, all on one virtual clock and all
 // derived from one seed. The bot runs as a process that can crash and restart; the auditor checks
 // the invariants after every step against the venue's ground truth.
+//
+// Two clocks: the scheduler's is the bot's (every event's atMs); the venue keeps its own, skewed
+// from it as the options say (`VenueClock`), and stamps everything it reports with it. So the bot
+// sees venue times that are not its own, as it does on a live venue.
 
 import type { EngineConfig } from '../core/state.ts';
 import { createEngineState } from '../core/state.ts';
@@ -29,7 +33,8 @@ import { describeCommand, describeFact, describeIncoming, factToIncoming } from 
 import type { NetworkConfig } from './network.ts';
 import { Network } from './network.ts';
 import { Rng } from './rng.ts';
-import { Scheduler, simEpochMs } from './scheduler.ts';
+import type { ClockSkew } from './scheduler.ts';
+import { noClockSkew, Scheduler, simEpochMs, VenueClock } from './scheduler.ts';
 import { SnapshotService } from './snapshots.ts';
 import { SimStreams } from './streams.ts';
 import { Trace } from './trace.ts';
@@ -68,6 +73,8 @@ export type WorldOptions = {
   readonly journalPath?: string;
   /** Journal settings over the simulation's (no syncing, an exclusive lock, a snapshot every 500 events). */
   readonly journalOptions?: JournalOptions;
+  /** How the venue's clock runs against the bot's (default: the same clock). */
+  readonly clockSkew?: ClockSkew;
 };
 
 /** An armed crash that finds no moment of its kind within this time happens between steps. */
@@ -82,6 +89,8 @@ export class SimWorld {
   readonly options: WorldOptions;
   readonly startMs: number;
   readonly scheduler: Scheduler;
+  /** The venue's own clock: the time on everything the venue reports. */
+  readonly venueClock: VenueClock;
   readonly venue: SimVenue;
   readonly network: Network;
   readonly streams: SimStreams;
@@ -109,13 +118,14 @@ export class SimWorld {
     this.options = options;
     this.startMs = options.startMs ?? simEpochMs;
     this.scheduler = new Scheduler(this.startMs);
+    this.venueClock = new VenueClock(this.scheduler, options.clockSkew ?? noClockSkew, this.startMs);
     this.rng = new Rng(options.seed);
     this.trace = new Trace(options.traceSink ?? null);
     this.instruments = new Map(options.symbols.map((setup) => [setup.instrument.symbol, setup.instrument]));
     this.network = new Network(options.network, this.rng.fork());
     this.venue = new SimVenue({ ...options.venue, instruments: [...this.instruments.values()], rng: this.rng.fork() }, (fact) => this.onVenueFact(fact));
     this.streams = new SimStreams(this.scheduler, this.network, (text) => this.trace.add(this.relativeNow(), text));
-    this.snapshots = new SnapshotService(this.scheduler, this.network, this.venue);
+    this.snapshots = new SnapshotService(this.scheduler, this.network, this.venue, this.venueClock);
     this.process = this.startProcess(1);
     this.auditor = new Auditor(this, this.runtime.state.config);
     this.startWorld();
@@ -202,7 +212,7 @@ export class SimWorld {
     this.boot();
     for (const setup of this.options.symbols) {
       for (const point of setup.prices) {
-        this.scheduler.schedule(point.atMs, () => this.venue.setPrice(this.scheduler.nowMs(), point.symbol, point.lastTicks));
+        this.scheduler.schedule(point.atMs, () => this.venue.setPrice(this.venueClock.nowMs(), point.symbol, point.lastTicks));
       }
     }
     this.streams.scheduleFaults(this.activeUntilMs);
@@ -212,6 +222,7 @@ export class SimWorld {
       runtime: () => this.runtime,
       symbols: [...this.instruments.values()],
       nowMs: () => this.scheduler.nowMs(),
+      venueNowMs: () => this.venueClock.nowMs(),
       at: (atMs, action) => this.scheduler.schedule(atMs, () => { if (!this.healed) action(); }),
       request: (incoming) => this.deliverTo(this.process.generation, incoming, `request ${describeIncoming(incoming)}`),
       restart: () => this.restartCold(),
@@ -428,7 +439,7 @@ export class SimWorld {
       return;
     }
     this.scheduler.schedule(sentAtMs + this.network.latency(restRequest), () => {
-      const answer = answerOrderCommand(this.venue, this.scheduler.nowMs(), command);
+      const answer = answerOrderCommand(this.venue, this.venueClock.nowMs(), command);
       if (scripted === 'reply' || this.network.replyLost()) {
         this.auditor.onRequestLost(command);
         timeout();

@@ -411,10 +411,21 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
   async function snapshot(command: CommandOf<'FetchSnapshot'>): Promise<void> {
     const { snapshotId } = command;
     try {
-      const positionsAskedMs = deps.clock.nowMs();
+      // When the venue read the positions, on the venue's clock: the first page's reply time less
+      // that call's round trip (the read came after the request arrived). The local clock would do
+      // only if it agreed with Bybit's: ahead of it, a position opened just after the read would
+      // look older than the read, and be taken for closed.
+      let positionsReadMs = deps.clock.nowMs();
+      const positionsPage = async (cursor: string | null): Promise<unknown> => {
+        const sentMs = deps.clock.nowMs();
+        const reply = await call.positions(withCursor({ category: 'linear', settleCoin: 'USDT', limit: '200' }, cursor));
+        const replyMs = typeof reply === 'object' && reply !== null && 'time' in reply && typeof reply.time === 'number' ? reply.time : null;
+        if (cursor === null && replyMs !== null) positionsReadMs = replyMs - (deps.clock.nowMs() - sentMs);
+        return reply;
+      };
       const executions = (cursor: string | null) => call.executions(withCursor({ category: 'linear', startTime: String(command.fillsSinceMs), limit: '100' }, cursor));
       const [positions, openOrders, executionItems, tickers, wallets] = await Promise.all([
-        allPages<PositionReport>((cursor) => call.positions(withCursor({ category: 'linear', settleCoin: 'USDT', limit: '200' }, cursor)), (reply) => decodePositionList(reply, ctx)),
+        allPages<PositionReport>(positionsPage, (reply) => decodePositionList(reply, ctx)),
         allPages<OrderReport>((cursor) => call.realtime(withCursor({ category: 'linear', settleCoin: 'USDT', limit: '50' }, cursor)), (reply) => decodeOrderList(reply, ctx)),
         allPages<Execution>(executions, (reply) => decodeExecutions(reply, ctx)),
         allPages<Ticker>(() => call.tickers({ category: 'linear' }), (reply) => decodeTickerList(reply, ctx)),
@@ -425,7 +436,7 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
         fills: executionItems.flatMap((item) => (item.kind === 'fill' ? [item.fill] : [])),
         funding: executionItems.flatMap((item) => (item.kind === 'funding' ? [item.funding] : [])),
         tickers: tickers.filter((ticker) => symbols.includes(ticker.symbol)),
-        positionsVenueMs: positionsAskedMs, wallet: wallets.find((wallet) => wallet.coin === 'USDT') ?? null,
+        positionsVenueMs: positionsReadMs, wallet: wallets.find((wallet) => wallet.coin === 'USDT') ?? null,
       });
     } catch (error) {
       deps.deliver({ type: 'SnapshotFailed', snapshotId, reason: error instanceof Error ? error.message : String(error) });
