@@ -24,6 +24,8 @@ export const simUsage = `usage: vigil sim [--seeds A..B | --seed N [--trace] | -
   --faults LIST    force faults on every seed: duplicate, reorder, request-lost, reply-lost, stream-reset, stream-stall,
                    stale-snapshot, crash (kills at random points, recovery from the journal file),
                    clock-skew (the venue's clock up to 2 s ahead of or behind the bot's, some drifting),
+                   server-error (a 5xx: done or not, the outcome unknown), rate-limit (refused for its rate
+                   before the venue acted; sent again after the wait),
                    none (restarts follow the seed)
   --mutant NAME    run a deliberately broken engine, to see the harness catch it: ${Object.keys(mutantStories).join(', ')}
   --json           print a machine-readable summary`;
@@ -38,6 +40,8 @@ const faultPresets: Readonly<Record<string, ForcedFaults>> = {
   'stream-reset': { streamFaultEveryMs: 30_000, stallShare: 0 },
   'stream-stall': { streamFaultEveryMs: 30_000, stallShare: 1 },
   'stale-snapshot': { staleSnapshotChance: 0.5, staleSnapshotDelayMs: { min: 50, max: 2_000 } },
+  'server-error': { serverErrorChance: 0.05 },
+  'rate-limit': { rateLimitChance: 0.1, rateLimitWaitMs: { min: 50, max: 2_000 } },
   none: { ...noFaults, crashes: false, clockSkew: false },
 };
 

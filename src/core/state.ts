@@ -58,12 +58,12 @@ export type EngineConfig = {
   /** Taker fee rate in millionths (550 = 0.055 %): breakeven prices include an entry and an exit at it. */
   readonly takerFeePpm: number;
   /**
-   * No stop is moved (amend, position stop) this soon after a start: a change the previous process
-   * sent just before it died may still be on its way, and two in flight could land out of order.
-   * A venue refuses a request older than its receive window (Bybit: 5 s by default), so after that
-   * long none can land any more.
+   * The venue's receive window: it refuses a request older than this (Bybit: 5 s by default), so a
+   * request sent this long ago can no longer land. A change whose outcome is unknown (a timeout, a
+   * 5xx, a process that died) is settled only after it, and no stop is moved this soon after a
+   * start: two changes in flight could land out of order.
    */
-  readonly changeHoldAfterStartMs: number;
+  readonly receiveWindowMs: number;
 };
 
 export const defaultEngineConfig: EngineConfig = {
@@ -89,7 +89,7 @@ export const defaultEngineConfig: EngineConfig = {
   policies: [],
   externalProtection: {},
   takerFeePpm: 550,
-  changeHoldAfterStartMs: 5_000,
+  receiveWindowMs: 5_000,
 };
 
 /**
@@ -142,6 +142,8 @@ export type TimerPurpose =
   | { readonly kind: 'exit-retry'; readonly intentId: IntentId }
   /** The protection policies look again (an aged step due, a coalesced stop change allowed). */
   | { readonly kind: 'review'; readonly intentId: IntentId }
+  /** A position-stop change with an unknown outcome can no longer land: settle it. */
+  | { readonly kind: 'position-stop-expired'; readonly intentId: IntentId; readonly commandId: number }
   | { readonly kind: 'reconcile' }
   | { readonly kind: 'snapshot-retry'; readonly reason: SnapshotReason; readonly attempt: number };
 

@@ -38,11 +38,23 @@ export type NetworkFaults = {
   /** Chance a snapshot page's reply is held back, so stream events overtake it. */
   readonly staleSnapshotChance: number;
   readonly staleSnapshotDelayMs: LatencyMs;
+  /**
+   * Chance a REST request meets a server error (Bybit's 5xx): the venue may or may not have acted
+   * (half the time it did), and the bot hears at once that the outcome is unknown.
+   */
+  readonly serverErrorChance: number;
+  /**
+   * Chance the venue refuses a request for its rate (10006, 429) without acting: the adapter waits
+   * as told and sends the same request again, so the bot sees a late answer.
+   */
+  readonly rateLimitChance: number;
+  readonly rateLimitWaitMs: LatencyMs;
 };
 
 export const noFaults: NetworkFaults = {
   duplicateChance: 0, reorderChance: 0, reorderDelayMs: { min: 0, max: 0 }, requestLostChance: 0, replyLostChance: 0,
   streamFaultEveryMs: 0, stallShare: 0, staleSnapshotChance: 0, staleSnapshotDelayMs: { min: 0, max: 0 },
+  serverErrorChance: 0, rateLimitChance: 0, rateLimitWaitMs: { min: 0, max: 0 },
 };
 
 export type FaultCounts = {
@@ -55,12 +67,18 @@ export type FaultCounts = {
   staleSnapshots: number;
   /** Stream messages sent while their connection was down or silent: lost on the wire. */
   lostOnWire: number;
+  /** Requests answered with a server error (their outcome unknown), and of those, the ones the venue had acted on. */
+  serverErrors: number;
+  serverErrorsActed: number;
+  /** Requests the venue refused for their rate and the adapter sent again after waiting. */
+  rateLimited: number;
 };
 
 export class Network {
   config: NetworkConfig;
   readonly counts: FaultCounts = {
     duplicated: 0, reordered: 0, requestsLost: 0, repliesLost: 0, streamResets: 0, streamStalls: 0, staleSnapshots: 0, lostOnWire: 0,
+    serverErrors: 0, serverErrorsActed: 0, rateLimited: 0,
   };
   private readonly rng: Rng;
 
@@ -115,6 +133,24 @@ export class Network {
 
   streamFaultIsStall(): boolean {
     return this.rng.chance(this.config.faults.stallShare);
+  }
+
+  /** A server error for this request: null if none, else whether the venue acted on it first. */
+  serverError(): { readonly acted: boolean } | null {
+    const { serverErrorChance } = this.config.faults;
+    if (serverErrorChance <= 0 || !this.rng.chance(serverErrorChance)) return null;
+    const acted = this.rng.chance(0.5);
+    this.counts.serverErrors += 1;
+    if (acted) this.counts.serverErrorsActed += 1;
+    return { acted };
+  }
+
+  /** How long the adapter waits before sending a rate-limited request again, or null if it was not limited. */
+  rateLimitWait(): number | null {
+    const { rateLimitChance, rateLimitWaitMs } = this.config.faults;
+    if (rateLimitChance <= 0 || !this.rng.chance(rateLimitChance)) return null;
+    this.counts.rateLimited += 1;
+    return this.latency(rateLimitWaitMs);
   }
 
   replyLost(): boolean {

@@ -67,7 +67,7 @@ export function parametersForSeed(seed: number, forced: ForcedFaults = {}): Seed
   const rng = new Rng(seed ^ 0x5eed);
   const on = (chance: number): boolean => rng.chance(chance);
   const privateMax = rng.int(5, 250);
-  const faults: NetworkFaults = {
+  const early = {
     duplicateChance: on(0.5) ? rng.int(1, 20) / 100 : 0,
     reorderChance: on(0.5) ? rng.int(1, 20) / 100 : 0,
     reorderDelayMs: { min: 1, max: rng.int(10, 300) },
@@ -77,9 +77,8 @@ export function parametersForSeed(seed: number, forced: ForcedFaults = {}): Seed
     stallShare: rng.int(0, 100) / 100,
     staleSnapshotChance: on(0.4) ? rng.int(10, 60) / 100 : 0,
     staleSnapshotDelayMs: { min: 50, max: rng.int(100, 2_000) },
-    ...forcedNetwork,
   };
-  return {
+  const parameters = {
     seed,
     attachedStops: on(0.5),
     network: {
@@ -89,7 +88,7 @@ export function parametersForSeed(seed: number, forced: ForcedFaults = {}): Seed
       publicStream: { min: 1, max: rng.int(5, 100) },
       streamSetup: { min: rng.int(20, 100), max: rng.int(100, 600) },
       restTimeoutMs: 1_500,
-      faults,
+      faults: { ...early, serverErrorChance: 0, rateLimitChance: 0, rateLimitWaitMs: { min: 0, max: 0 }, ...forcedNetwork },
     },
     activeMs: rng.int(60, 300) * 1_000,
     settleMs: 40_000,
@@ -103,6 +102,14 @@ export function parametersForSeed(seed: number, forced: ForcedFaults = {}): Seed
     // Drawn after everything else, so a seed's other parameters stay what they were before it existed.
     clockSkew: drawClockSkew(rng, clockSkew),
   };
+  // Server errors and rate limits, drawn after everything else for the same reason; what a run
+  // forces still wins.
+  const late = {
+    serverErrorChance: on(0.3) ? rng.int(1, 5) / 100 : 0,
+    rateLimitChance: on(0.3) ? rng.int(1, 10) / 100 : 0,
+    rateLimitWaitMs: { min: 50, max: rng.int(100, 2_000) },
+  };
+  return { ...parameters, network: { ...parameters.network, faults: { ...early, ...late, ...forcedNetwork } } };
 }
 
 /**
@@ -128,6 +135,7 @@ export function describeParameters(p: SeedParameters): string {
     f.requestLostChance > 0 ? `request-lost ${f.requestLostChance}` : '', f.replyLostChance > 0 ? `reply-lost ${f.replyLostChance}` : '',
     f.streamFaultEveryMs > 0 ? `stream faults every ${f.streamFaultEveryMs} ms (${Math.round(f.stallShare * 100)} % stalls)` : '',
     f.staleSnapshotChance > 0 ? `stale-snapshot ${f.staleSnapshotChance} (+${range(f.staleSnapshotDelayMs)} ms)` : '',
+    f.serverErrorChance > 0 ? `server-error ${f.serverErrorChance}` : '', f.rateLimitChance > 0 ? `rate-limit ${f.rateLimitChance} (wait ${range(f.rateLimitWaitMs)} ms)` : '',
     p.restartEveryMs > 0 ? `restarts every ${p.restartEveryMs} ms` : '', p.crashEveryMs > 0 ? `crashes every ${p.crashEveryMs} ms` : '',
   ].filter((text) => text !== '');
   const { skewMs, driftPpm } = p.clockSkew;
@@ -169,7 +177,7 @@ export function worldForSeed(seed: number, options: RunOptions = {}): { readonly
     },
     // A change sent just before a crash can land at most one REST timeout later (the sim's stand-in
     // for the receive window): the engine holds its stop changes that long after every start.
-    engine: { attachedStops: parameters.attachedStops, changeHoldAfterStartMs: parameters.network.restTimeoutMs },
+    engine: { attachedStops: parameters.attachedStops, receiveWindowMs: parameters.network.restTimeoutMs },
     workload: new RandomWorkload({
       actionEveryMs: { min: 100, max: rng.int(500, 5_000) }, untilMs: parameters.activeMs,
       closeChance: 0.1, manualOrderChance: 0.05, limitEntryChance: 0.25, takeProfitChance: 0.5, invalidChance: 0.05, repeatChance: 0.03,

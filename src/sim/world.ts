@@ -27,6 +27,7 @@ import { StreamSupervisor } from '../shell/streams.ts';
 import type { PricePoint } from '../venues/sim/prices.ts';
 import type { SimVenueConfig, VenueFact } from '../venues/sim/venue.ts';
 import { SimVenue } from '../venues/sim/venue.ts';
+import type { OrderCommand } from '../venues/sim/rest.ts';
 import { answerOrderCommand } from '../venues/sim/rest.ts';
 import { Auditor } from './auditor.ts';
 import { describeCommand, describeFact, describeIncoming, factToIncoming } from './describe.ts';
@@ -430,7 +431,12 @@ export class SimWorld {
       this.snapshots.fetch(command, reply);
       return;
     }
-    const { restRequest, restTimeoutMs } = this.network.config;
+    this.transmit(command, sentAtMs, reply);
+  }
+
+  /** A request on the wire to the venue, and its answer back (or what a fault makes of them). */
+  private transmit(command: OrderCommand, sentAtMs: number, reply: (incoming: Incoming) => void): void {
+    const { restRequest, restReply, restTimeoutMs } = this.network.config;
     const timeout = (): void => this.scheduler.schedule(sentAtMs + restTimeoutMs, () => reply(unknownOutcome(command, 'request timed out')));
     const scripted = this.options.loseCommand?.(command) ?? null;
     if (scripted === 'request' || this.network.requestLost()) {
@@ -439,13 +445,30 @@ export class SimWorld {
       return;
     }
     this.scheduler.schedule(sentAtMs + this.network.latency(restRequest), () => {
-      const answer = answerOrderCommand(this.venue, this.venueClock.nowMs(), command);
+      const waitMs = this.network.rateLimitWait();
+      if (waitMs !== null) {
+        // Refused for its rate before the venue acted: the adapter waits and sends it again (the
+        // engine is told nothing until the request is answered; the auditor sees one send).
+        this.trace.add(this.relativeNow(), `rate-limited ${command.type}: sent again in ${waitMs} ms`);
+        this.auditor.onRequestLost(command); // delayed by the venue, like a lost one: its episode is judged apart
+        const againAtMs = this.scheduler.nowMs() + this.network.latency(restReply) + waitMs;
+        this.scheduler.schedule(againAtMs, () => this.transmit(command, againAtMs, reply));
+        return;
+      }
+      const serverError = this.network.serverError();
+      const answer = serverError === null || serverError.acted ? answerOrderCommand(this.venue, this.venueClock.nowMs(), command) : null;
+      if (serverError !== null) {
+        // A 5xx: done or not, the bot cannot know; it hears so at once.
+        if (!serverError.acted) this.auditor.onRequestLost(command);
+        this.scheduler.schedule(this.scheduler.nowMs() + this.network.latency(restReply), () => reply(unknownOutcome(command, '503 service unavailable')));
+        return;
+      }
       if (scripted === 'reply' || this.network.replyLost()) {
         this.auditor.onRequestLost(command);
         timeout();
         return;
       }
-      this.scheduler.schedule(this.scheduler.nowMs() + this.network.latency(this.network.config.restReply), () => reply(answer));
+      this.scheduler.schedule(this.scheduler.nowMs() + this.network.latency(restReply), () => reply(answer ?? unknownOutcome(command, 'no answer')));
     });
   }
 

@@ -49,7 +49,7 @@ async function emulator(clock?: () => number): Promise<{ server: EmulatorServer;
 
 async function bot(port: number, engine: Partial<EngineConfig> = {}): Promise<LiveBot> {
   // A first start: no earlier process can have a stop change in flight, so no hold after it.
-  const started = await startLiveBot(port, ['SOLUSDT', 'DOGEUSDT', 'ETHUSDT'], { changeHoldAfterStartMs: 0, ...engine });
+  const started = await startLiveBot(port, ['SOLUSDT', 'DOGEUSDT', 'ETHUSDT'], { receiveWindowMs: 0, ...engine });
   bots.push(started);
   await started.until('trading', () => started.state.lifecycle.phase === 'trading');
   return started;

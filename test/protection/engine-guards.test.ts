@@ -30,7 +30,7 @@ function amendAcked(clientOrderId: string, commandId: number, atMs: number): Eve
 
 /** A separate-stop long of 0.010 BTC at 65,000 with its stop working, at t=100. */
 function openLong(protection: ProtectionRequest, extra: Partial<EventOf<'OpenRequested'>> = {}): EngineState {
-  const state = engine({ attachedStops: false, changeHoldAfterStartMs: 0 });
+  const state = engine({ attachedStops: false, receiveWindowMs: 0 });
   applyAll(state, [
     openMarket('r1', 10, { protection, ...extra }),
     acked('t-1-e', 'v1', 20),
@@ -102,7 +102,7 @@ describe('take-profit ladder', () => {
   const ladder: ProtectionRequest = { ladder: [{ target: { percent: 2 }, sizePercent: 50 }, { target: { percent: 4 }, sizePercent: 50 }], breakevenAfterFirstTarget: true };
 
   it('places its rungs exact to the lot; after the first fills, the stop covers exactly the rest at breakeven', () => {
-    const state = engine({ attachedStops: false, changeHoldAfterStartMs: 0 });
+    const state = engine({ attachedStops: false, receiveWindowMs: 0 });
     applyAll(state, [openMarket('r1', 10, { protection: ladder })]);
     const filled = applyAll(state, [acked('t-1-e', 'v1', 20), report('t-1-e', 'v1', 'filled', 10, 30), fill('t-1-e', 'v1', 'x1', 10, 650_000, 1, 30), position(10, 1, 30)]);
     assert.deepEqual(submits(filled).map((command) => [command.clientOrderId, command.spec.sizeLots, command.spec.type.kind === 'limit' ? command.spec.type.priceTicks : null]), [
@@ -123,7 +123,7 @@ describe('take-profit ladder', () => {
   });
 
   it('refuses a ladder over 100 % and a ladder next to a take-profit, naming why', () => {
-    const state = engine({ attachedStops: false, changeHoldAfterStartMs: 0 });
+    const state = engine({ attachedStops: false, receiveWindowMs: 0 });
     const over = step(state, openMarket('r1', 10, { protection: { ladder: [{ target: { percent: 2 }, sizePercent: 70 }, { target: { percent: 3 }, sizePercent: 40 }] } }));
     assert.match(over.flatMap((command) => (command.type === 'Notify' ? [command.notice.text] : [])).join('\n'), /sum to 110%/);
     const both = step(state, openMarket('r2', 20, { takeProfit: { percent: 2 }, protection: ladder }));
@@ -134,7 +134,7 @@ describe('take-profit ladder', () => {
 
 describe('attached stops: the position stop moves through trading-stop', () => {
   function attachedLong(protection: ProtectionRequest): EngineState {
-    const state = engine({ attachedStops: true, changeHoldAfterStartMs: 0 });
+    const state = engine({ attachedStops: true, receiveWindowMs: 0 });
     applyAll(state, [
       openMarket('r1', 10, { protection }),
       acked('t-1-e', 'v1', 20),

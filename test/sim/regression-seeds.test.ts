@@ -13,6 +13,8 @@ const regressions: readonly { readonly seed: number; readonly found: string }[] 
   { seed: 4274, found: 'the same unlisted stop after a kill before the send' },
   { seed: 4400, found: 'an unlisted stop after a kill while journaling' },
   { seed: 4720, found: 'an unlisted stop after a restart with no journal' },
+  { seed: 155, found: 'a position-stop change answered by a 5xx was taken as settled at once: a new one went while it could still land' },
+  { seed: 916, found: 'a market exit journaled but never sent (a kill before the send) was only resolved by three not-found answers, the position open and its stop refused' },
 ];
 
 describe('regression seeds', () => {

@@ -200,9 +200,9 @@ function stopChangeAllowedAtMs(ctx: Ctx, intent: Intent): number {
   return Math.max(sinceLast, intent.guard.stopRetryAtMs, changesAllowedFromMs(ctx));
 }
 
-/** The end of the hold after a start (see EngineConfig.changeHoldAfterStartMs). */
+/** The end of the hold after a start (see EngineConfig.receiveWindowMs). */
 function changesAllowedFromMs(ctx: Ctx): number {
-  return (ctx.state.startedMs ?? 0) + ctx.state.config.changeHoldAfterStartMs;
+  return (ctx.state.startedMs ?? 0) + ctx.state.config.receiveWindowMs;
 }
 
 /** Moves the venue's stop toward the wanted level (and a stop order's size down to what it covers). */
@@ -384,10 +384,16 @@ export function onAmendReply(ctx: Ctx, event: EventOf<'OrderAmendAcked'> | Event
       putOrder(ctx, onAmendLanded(order));
       resetFailures(ctx, order);
       return;
-    case 'OrderAmendUnknown':
-      notify(ctx, 'warn', 'amend-unknown', order.spec.symbol, `${order.key}: amend ${event.reason}; asking the venue for the order before anything else is changed`);
-      queryOrder(ctx, putOrder(ctx, onAmendUnknown(order)));
+    case 'OrderAmendUnknown': {
+      // Asked for once it can no longer land (the receive window after it was sent): an answer
+      // read before that could be overtaken by the amend itself.
+      const unknown = putOrder(ctx, onAmendUnknown(order));
+      const askAtMs = (unknown.amending?.sentMs ?? ctx.atMs) + ctx.state.config.receiveWindowMs;
+      notify(ctx, 'warn', 'amend-unknown', order.spec.symbol, `${order.key}: amend ${event.reason}; asking the venue for the order once it can no longer land, before anything else is changed`);
+      if (askAtMs <= ctx.atMs) queryOrder(ctx, unknown);
+      else startTimer(ctx, { kind: 'query-order', orderKey: unknown.key }, askAtMs - ctx.atMs);
       return;
+    }
     case 'OrderAmendRejected': {
       putOrder(ctx, onAmendFailed(order));
       const intent = order.intentId === null ? undefined : ctx.state.intents.get(order.intentId);
@@ -421,8 +427,10 @@ export function onPositionStopReply(ctx: Ctx, event: EventOf<'PositionStopAcked'
   const inFlight = intent?.guard.positionStop ?? null;
   if (intent === undefined || inFlight === null) return;
   if (!isActive(intent)) {
-    // Its intent is over: the answer only frees the symbol for the next change.
-    putIntent(ctx, { ...intent, guard: { ...intent.guard, positionStop: null } });
+    // Its intent is over: an answer frees the symbol for the next change; an unknown outcome does
+    // once the change can no longer land.
+    if (event.type === 'PositionStopUnknown') markPositionStopUnknown(ctx, intent, event.reason);
+    else putIntent(ctx, { ...intent, guard: { ...intent.guard, positionStop: null } });
     return;
   }
   const { guard } = intent;
@@ -439,9 +447,7 @@ export function onPositionStopReply(ctx: Ctx, event: EventOf<'PositionStopAcked'
       });
       return;
     case 'PositionStopUnknown':
-      notify(ctx, 'warn', 'position-stop-unknown', event.symbol, `${intent.id}: setting the position's stop: ${event.reason}; a snapshot will show whether it landed`);
-      putIntent(ctx, { ...intent, guard: { ...guard, positionStop: { ...inFlight, unknownSinceMs: ctx.atMs } } });
-      recheckSoon(ctx);
+      markPositionStopUnknown(ctx, intent, `setting the position's stop: ${event.reason}`);
       return;
     case 'PositionStopRejected': {
       const cleared: Intent = { ...intent, guard: { ...guard, positionStop: null } };
@@ -464,17 +470,33 @@ export function onPositionStopReply(ctx: Ctx, event: EventOf<'PositionStopAcked'
 }
 
 /**
- * A snapshot asked for after a position stop's outcome became unknown has been merged: the
- * position's reported stop is the venue's truth now, so the change is settled (sent again if the
- * level is still wanted; the venue answers "not modified" if it had landed).
+ * A change of the position's stop whose outcome is unknown: it may still land until the venue's
+ * receive window has passed since it was sent, so nothing else is sent for the symbol until then;
+ * a snapshot is asked for meanwhile, so the position's reported stop shows what the venue holds.
  */
-export function settleUnknownPositionStops(ctx: Ctx, snapshotRequestedMs: number): void {
-  for (const intent of [...ctx.state.intents.values()]) {
-    const inFlight = intent.guard.positionStop;
-    if (inFlight === null || inFlight.unknownSinceMs === null || snapshotRequestedMs < inFlight.unknownSinceMs) continue;
-    const venueTrailing = inFlight.change.kind === 'trailing' ? 'none' : intent.guard.venueTrailing;
-    putIntent(ctx, { ...intent, guard: { ...intent.guard, positionStop: null, venueTrailing } });
-  }
+export function markPositionStopUnknown(ctx: Ctx, intent: Intent, why: string): void {
+  const inFlight = intent.guard.positionStop;
+  if (inFlight === null) return;
+  if (isActive(intent)) notify(ctx, 'warn', 'position-stop-unknown', intent.symbol, `${intent.id}: ${why}; nothing more is changed until it can no longer land`);
+  putIntent(ctx, { ...intent, guard: { ...intent.guard, positionStop: { ...inFlight, unknownSinceMs: inFlight.unknownSinceMs ?? ctx.atMs } } });
+  const expiresAtMs = inFlight.sentMs + ctx.state.config.receiveWindowMs;
+  startTimer(ctx, { kind: 'position-stop-expired', intentId: intent.id, commandId: inFlight.commandId }, Math.max(0, expiresAtMs - ctx.atMs));
+  recheckSoon(ctx);
+}
+
+/**
+ * The receive window of a position-stop change with an unknown outcome has passed: it landed or it
+ * never will. The venue's reports of the position say which; the guard sends it again if the level
+ * is still wanted (the venue answers "not modified" if it had landed), and a trailing handover is
+ * made again. Returns the symbol to look at again, or null.
+ */
+export function onPositionStopExpired(ctx: Ctx, intentId: Intent['id'], commandId: number): string | null {
+  const intent = ctx.state.intents.get(intentId);
+  const inFlight = intent?.guard.positionStop ?? null;
+  if (intent === undefined || inFlight?.commandId !== commandId || inFlight.unknownSinceMs === null) return null;
+  const venueTrailing = inFlight.change.kind === 'trailing' ? 'none' : intent.guard.venueTrailing;
+  putIntent(ctx, { ...intent, guard: { ...intent.guard, positionStop: null, venueTrailing } });
+  return intent.symbol;
 }
 
 function backOff(ctx: Ctx, intent: Intent): void {

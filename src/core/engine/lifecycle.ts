@@ -16,8 +16,7 @@ import { notify, putOrder, startTimer } from './context.ts';
 import { clearCancelRequest, onAmendUnknown, onSubmitUnknown } from '../order/order.ts';
 import { onSnapshotMerged, requestSnapshot } from './snapshots.ts';
 import { evaluateSymbol } from './protect.ts';
-import { putIntent } from './intents.ts';
-import { settleUnknownPositionStops } from './guard.ts';
+import { markPositionStopUnknown } from './guard.ts';
 
 export function onEngineStarted(ctx: Ctx): void {
   const { state } = ctx;
@@ -53,15 +52,17 @@ function resumeInFlight(ctx: Ctx): void {
     }
     // An amend with no reply: asked for before anything else is changed on that order.
     if (next.amending !== null && !next.amending.unknown) {
+      // Asked for once it can no longer land (see receiveWindowMs).
+      const askAtMs = next.amending.sentMs + state.config.receiveWindowMs;
       next = onAmendUnknown(next);
-      startTimer(ctx, { kind: 'query-order', orderKey: next.key }, 0);
+      startTimer(ctx, { kind: 'query-order', orderKey: next.key }, Math.max(0, askAtMs - ctx.atMs));
     }
     if (next !== order) putOrder(ctx, next);
   }
-  // A position stop with no reply: the startup snapshot settles it (see guard.ts).
-  for (const intent of [...state.intents.values()]) {
-    const inFlight = intent.guard.positionStop;
-    if (inFlight !== null && inFlight.unknownSinceMs === null) putIntent(ctx, { ...intent, guard: { ...intent.guard, positionStop: { ...inFlight, unknownSinceMs: ctx.atMs } } });
+  // A position-stop change with no reply: settled once it can no longer land (guard.ts).
+  for (const intentId of [...state.positionStopOwners.values()]) {
+    const intent = state.intents.get(intentId);
+    if (intent?.guard.positionStop != null) markPositionStopUnknown(ctx, intent, 'a position-stop change had no reply before the restart');
   }
   state.periodicTimerId = null;
   for (const [timerId, timer] of [...state.timers]) {
@@ -106,7 +107,6 @@ export function onSnapshotReceived(ctx: Ctx, event: EventOf<'SnapshotReceived'>)
   reconcile(ctx, event, awaited?.reason ?? 'periodic');
   if (awaited === null) return;
   state.snapshot = null;
-  settleUnknownPositionStops(ctx, awaited.requestedMs);
   if (state.streams.private === 'up' && state.lifecycle.phase !== 'trading') {
     enter(ctx, { phase: 'trading', sinceMs: ctx.atMs }, `reconciled (${awaited.reason}): trading`);
     for (const symbol of [...state.activeIntentBySymbol.keys()]) evaluateSymbol(ctx, symbol);

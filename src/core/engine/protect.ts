@@ -267,6 +267,22 @@ export function replaceUnlistedStop(ctx: Ctx, stop: Order): void {
   sendProtection(ctx, next, getOrder(ctx, key), sizeLots);
 }
 
+/**
+ * The same for a market exit whose create went unanswered: a snapshot since shows the position still
+ * open, so the exit either never reached the venue or is still on its way. A reduce-only exit sent
+ * twice never closes more than the position, so the next one goes now rather than after three
+ * not-found answers with the position open and, the exit being needed, no stop to speak of.
+ */
+export function replaceUnlistedExit(ctx: Ctx, exit: Order): void {
+  const intent = exit.intentId === null ? undefined : ctx.state.intents.get(exit.intentId);
+  if (intent?.phase.name !== 'exiting' || intent.exitOrder !== exit.key) return;
+  const position = findPosition(ctx, intent.symbol);
+  const sizeLots = position === undefined ? 0 : effectiveSizeLots(position);
+  if (sizeLots === 0) return;
+  notify(ctx, 'warn', 'exit-unlisted', intent.symbol, `${intent.id}: exit ${exit.key} had no answer and the position is still open; sending the next exit now`);
+  putIntent(ctx, sendExit(ctx, intent, sizeLots));
+}
+
 function retireReplacedStops(ctx: Ctx, intent: Intent): Intent {
   if (intent.replacedStops.length === 0) return intent;
   for (const key of intent.replacedStops) {

@@ -17,7 +17,7 @@ import { onSnapshotTimer, recheckSoon } from './snapshots.ts';
 import { resendWantedCancel, updateOrder } from './orders.ts';
 import { evaluateSymbol } from './protect.ts';
 import { putIntent, sendExit, startExit } from './intents.ts';
-import { onReviewTimer, settleUnknownAmend } from './guard.ts';
+import { onPositionStopExpired, onReviewTimer, settleUnknownAmend } from './guard.ts';
 
 type Reply =
   | EventOf<'OrderSubmitAcked'>
@@ -119,6 +119,11 @@ export function onTimerFired(ctx: Ctx, event: EventOf<'TimerFired'>): void {
       return onStopDeadline(ctx, purpose.intentId, purpose.orderKey);
     case 'exit-retry':
       return onExitRetry(ctx, purpose.intentId);
+    case 'position-stop-expired': {
+      const symbol = onPositionStopExpired(ctx, purpose.intentId, purpose.commandId);
+      if (symbol !== null) evaluateSymbol(ctx, symbol);
+      return;
+    }
     case 'review': {
       const symbol = onReviewTimer(ctx, purpose.intentId);
       if (symbol !== null) evaluateSymbol(ctx, symbol);

@@ -28,7 +28,7 @@ import { zeroReconcileCounts } from '../state.ts';
 import type { Ctx } from '../engine/context.ts';
 import { instrumentOf, notify, queryOrder } from '../engine/context.ts';
 import { requestCancel, updateOrder } from '../engine/orders.ts';
-import { evaluateSymbol, replaceUnlistedStop } from '../engine/protect.ts';
+import { evaluateSymbol, replaceUnlistedExit, replaceUnlistedStop } from '../engine/protect.ts';
 import { applyFill, applyFunding, applyOrderReport, applyPositionReport, applyTicker, applyWallet } from '../engine/venue.ts';
 import { recordFinishedFromFill } from './restore.ts';
 
@@ -102,7 +102,10 @@ function settleVanishedOrders(ctx: Ctx, open: ReadonlySet<VenueOrderId>, request
     symbols.add(order.spec.symbol);
     queryOrder(ctx, order);
     // A stop whose create went unanswered before this snapshot was asked for: protect now, ask after.
-    if (order.role === 'stop' && order.status === 'unknown' && order.sinceMs <= requestedMs) replaceUnlistedStop(ctx, order);
+    if (order.status === 'unknown' && order.sinceMs <= requestedMs) {
+      if (order.role === 'stop') replaceUnlistedStop(ctx, order);
+      if (order.role === 'exit') replaceUnlistedExit(ctx, order);
+    }
   }
 }
 
