@@ -139,6 +139,8 @@ export class Auditor {
   private readonly world: AuditedWorld;
   private readonly config: EngineConfig;
   private readonly open = new Map<string, OpenEpisode>();
+  /** Until when a symbol's requests are lost or held back (see onRequestLost). */
+  private readonly faultedUntil = new Map<string, number>();
   private readonly lastFillClientId = new Map<string, string | null>();
   /** Whose each open venue position is, and when it opened (a new opening is a new position). */
   private readonly originBySymbol = new Map<string, { readonly origin: 'ours' | 'external'; readonly openedMs: number }>();
@@ -371,12 +373,19 @@ export class Auditor {
     }
   }
 
-  onRequestLost(command: VenueCommand): void {
+  /**
+   * The network lost one of the bot's requests, or the venue held it back (a rate limit), until
+   * `untilMs`: an episode of its symbol in progress, or one that starts before then (the request
+   * may be the stop it needs), is judged apart.
+   */
+  onRequestLost(command: VenueCommand, untilMs: number): void {
     if (command.type === 'FetchSnapshot') return;
     const symbol = command.type === 'SubmitOrder' ? command.spec.symbol : command.symbol;
     const episode = this.open.get(symbol);
     if (episode !== undefined) episode.faulted = true;
+    this.faultedUntil.set(symbol, Math.max(this.faultedUntil.get(symbol) ?? 0, untilMs));
   }
+
 
   onDelivered(fact: VenueFact): void {
     this.eventsDelivered += 1;
@@ -477,7 +486,8 @@ export class Auditor {
     }
     if (episode === undefined) {
       const origin = this.originBySymbol.get(symbol)?.origin ?? 'external';
-      this.open.set(symbol, { startMs: nowMs, origin, faulted: false, blind: false, rebased: false, reported: false, sign: Math.sign(sizeLots) });
+      const faulted = nowMs < (this.faultedUntil.get(symbol) ?? 0);
+      this.open.set(symbol, { startMs: nowMs, origin, faulted, blind: false, rebased: false, reported: false, sign: Math.sign(sizeLots) });
       if (origin === 'ours' && this.mode === 'attached') {
         this.fail('unprotected', nowMs, `${symbol}: our position with an attached stop is unprotected on the venue`);
       }

@@ -440,7 +440,7 @@ export class SimWorld {
     const timeout = (): void => this.scheduler.schedule(sentAtMs + restTimeoutMs, () => reply(unknownOutcome(command, 'request timed out')));
     const scripted = this.options.loseCommand?.(command) ?? null;
     if (scripted === 'request' || this.network.requestLost()) {
-      this.auditor.onRequestLost(command);
+      this.auditor.onRequestLost(command, sentAtMs + restTimeoutMs);
       timeout();
       return;
     }
@@ -450,8 +450,8 @@ export class SimWorld {
         // Refused for its rate before the venue acted: the adapter waits and sends it again (the
         // engine is told nothing until the request is answered; the auditor sees one send).
         this.trace.add(this.relativeNow(), `rate-limited ${command.type}: sent again in ${waitMs} ms`);
-        this.auditor.onRequestLost(command); // delayed by the venue, like a lost one: its episode is judged apart
         const againAtMs = this.scheduler.nowMs() + this.network.latency(restReply) + waitMs;
+        this.auditor.onRequestLost(command, againAtMs + restRequest.max); // held back by the venue, like a lost one
         this.scheduler.schedule(againAtMs, () => this.transmit(command, againAtMs, reply));
         return;
       }
@@ -459,12 +459,12 @@ export class SimWorld {
       const answer = serverError === null || serverError.acted ? answerOrderCommand(this.venue, this.venueClock.nowMs(), command) : null;
       if (serverError !== null) {
         // A 5xx: done or not, the bot cannot know; it hears so at once.
-        if (!serverError.acted) this.auditor.onRequestLost(command);
+        if (!serverError.acted) this.auditor.onRequestLost(command, this.scheduler.nowMs() + restReply.max);
         this.scheduler.schedule(this.scheduler.nowMs() + this.network.latency(restReply), () => reply(unknownOutcome(command, '503 service unavailable')));
         return;
       }
       if (scripted === 'reply' || this.network.replyLost()) {
-        this.auditor.onRequestLost(command);
+        this.auditor.onRequestLost(command, sentAtMs + restTimeoutMs);
         timeout();
         return;
       }

@@ -247,18 +247,23 @@ function replaceStop(ctx: Ctx, intent: Intent, stop: Order, sizeLots: number): I
 }
 
 /**
- * Our stop's create had no answer (a timeout, or a process that died around sending it) and a
- * snapshot asked for since then does not list it: it is most likely not on the venue. Asking by
- * client order id takes a few answers; meanwhile the position would be bare. A reduce-only stop
- * sent twice costs nothing (it never closes more than the position), so a new one goes now, and the
- * first, should it exist after all, is cancelled once the new one works (retireReplacedStops).
+ * Our stop's create had no answer (a timeout, a 5xx, a process that died around sending it), or a
+ * snapshot asked for since does not list it: it may well not be on the venue. Asking by client order
+ * id takes a few answers; meanwhile the position would be bare. A reduce-only stop sent twice costs
+ * nothing (it never closes more than the position), so a new one goes now, and the first, should it
+ * exist after all, is cancelled once the new one works (retireReplacedStops). Bounded by
+ * stopAttemptsMax, past which the position is closed.
  */
 export function replaceUnlistedStop(ctx: Ctx, stop: Order): void {
   const intent = stop.intentId === null ? undefined : ctx.state.intents.get(stop.intentId);
   if (intent === undefined || !isActive(intent) || intent.stopOrder !== stop.key || intent.protection !== 'separate') return;
   const position = findPosition(ctx, intent.symbol);
   const sizeLots = position === undefined ? 0 : effectiveSizeLots(position);
-  if (sizeLots === 0 || intent.stopAttempts >= stopAttemptsMax) return;
+  if (sizeLots === 0) return;
+  if (intent.stopAttempts >= stopAttemptsMax) {
+    startExit(ctx, intent, `${stopAttemptsMax} stops sent without an answer`, true);
+    return;
+  }
   const attempt = intent.stopAttempts + 1;
   const key = clientOrderIdFor(intent.orderIdBase, 'stop', attempt);
   putOrder(ctx, newPendingOrder({ key, intentId: intent.id, role: 'stop', createdMs: ctx.atMs, spec: stopSpec(intent, coverLots(ctx, intent, sizeLots)) }));
@@ -268,8 +273,8 @@ export function replaceUnlistedStop(ctx: Ctx, stop: Order): void {
 }
 
 /**
- * The same for a market exit whose create went unanswered: a snapshot since shows the position still
- * open, so the exit either never reached the venue or is still on its way. A reduce-only exit sent
+ * The same for a market exit whose create went unanswered, with the position still open: the exit
+ * either never reached the venue, or is on its way, or filled and its fills are. A reduce-only exit sent
  * twice never closes more than the position, so the next one goes now rather than after three
  * not-found answers with the position open and, the exit being needed, no stop to speak of.
  */

@@ -15,7 +15,7 @@ import { anomaly, findPosition, notify, queryOrder, startTimer } from './context
 import { promoteOrphan } from '../reconcile/restore.ts';
 import { onSnapshotTimer, recheckSoon } from './snapshots.ts';
 import { resendWantedCancel, updateOrder } from './orders.ts';
-import { evaluateSymbol } from './protect.ts';
+import { evaluateSymbol, replaceUnlistedExit, replaceUnlistedStop } from './protect.ts';
 import { putIntent, sendExit, startExit } from './intents.ts';
 import { onPositionStopExpired, onReviewTimer, settleUnknownAmend } from './guard.ts';
 
@@ -37,6 +37,11 @@ export function onReply(ctx: Ctx, event: Reply): void {
   }
   const next = updateOrder(ctx, order, nextOnReply(ctx, order, event));
   if (event.type === 'OrderQueried') resendWantedCancel(ctx, next);
+  // A protective order whose create has no answer: protect now, ask after (protect.ts).
+  if (event.type === 'OrderSubmitUnknown' && next.status === 'unknown') {
+    if (next.role === 'stop') replaceUnlistedStop(ctx, next);
+    if (next.role === 'exit') replaceUnlistedExit(ctx, next);
+  }
   evaluateSymbol(ctx, order.spec.symbol);
 }
 
@@ -139,11 +144,18 @@ export function onTimerFired(ctx: Ctx, event: EventOf<'TimerFired'>): void {
   }
 }
 
-/** A stop's deadline: if it is still the intent's stop and the venue has not confirmed it, exit. */
+/**
+ * A stop's deadline: if the venue has not confirmed the intent's stop, exit. The deadline of a stop
+ * replaced because its create had no answer stands for its replacement: sending another stop does
+ * not buy more time, or the window without one would grow with every lost request.
+ */
 function onStopDeadline(ctx: Ctx, intentId: IntentId, orderKey: OrderKey): void {
   const intent = ctx.state.intents.get(intentId);
-  if (intent === undefined || intent.phase.name !== 'open' || intent.stopOrder !== orderKey) return;
-  const stop = ctx.state.orders.get(orderKey);
+  if (intent === undefined || intent.phase.name !== 'open' || intent.stopOrder === null) return;
+  const deadlineStop = ctx.state.orders.get(orderKey);
+  const replacedUnanswered = intent.replacedStops.includes(orderKey) && deadlineStop !== undefined && !isAcknowledged(deadlineStop) && deadlineStop.status !== 'filled';
+  if (intent.stopOrder !== orderKey && !replacedUnanswered) return;
+  const stop = ctx.state.orders.get(intent.stopOrder);
   if (stop === undefined || isAcknowledged(stop) || stop.status === 'filled') return;
   const waited = ctx.state.config.stopAckDeadlineMs;
   startExit(ctx, intent, `stop ${stop.key} not acknowledged within ${waited} ms (${stop.status})`, true);

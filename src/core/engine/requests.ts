@@ -172,6 +172,9 @@ function planOpen(ctx: Ctx, request: OpenRequest): Parsed<OpenPlan> {
   if (ctx.state.activeIntentBySymbol.has(request.symbol)) return fail(`${request.symbol} already has an active position or entry`);
   const position = findPosition(ctx, request.symbol);
   if (position !== undefined && effectiveSizeLots(position) !== 0) return fail(`${request.symbol} already has an open position`);
+  // A change of the last position's own stop not yet answered (a retry after a rate limit, a lost
+  // reply) would land on the new position: its stop-loss, or its trailing, set for the old one.
+  if (ctx.state.positionStopOwners.has(request.symbol)) return fail(`${request.symbol}: a change of the last position's stop is still unanswered; try again in a moment`);
   const reference = referenceTicks(ctx, instrument, request);
   if (!reference.ok) return reference;
   const entryTicks = request.entry.kind === 'limit' ? reference.value : null;
