@@ -14,6 +14,9 @@ const regressions: readonly { readonly seed: number; readonly found: string }[] 
   { seed: 4400, found: 'an unlisted stop after a kill while journaling' },
   { seed: 4720, found: 'an unlisted stop after a restart with no journal' },
   { seed: 155, found: 'a position-stop change answered by a 5xx was taken as settled at once: a new one went while it could still land' },
+  { seed: 2528, found: 'a trading-stop retried after a rate limit landed on the next position on the symbol, loosening its stop' },
+  { seed: 3388, found: 'a stop whose create got a 5xx was resolved by three not-found answers, the position bare past its bound' },
+  { seed: 2029, found: 'a stop held back by a rate limit, and an episode that began while it was' },
   { seed: 916, found: 'a market exit journaled but never sent (a kill before the send) was only resolved by three not-found answers, the position open and its stop refused' },
 ];
 
