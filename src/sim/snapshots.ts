@@ -21,6 +21,9 @@ type Parts = {
   positions: PositionReport[]; orders: OrderReport[]; fills: Fill[]; tickers: Ticker[]; wallet: WalletReport | null; positionsVenueMs: number; pending: number; failed: boolean;
 };
 
+/** Attempts at one snapshot page before the snapshot fails (the Bybit adapter's too). */
+export const pageAttemptsMax = 3;
+
 export class SnapshotService {
   private readonly scheduler: Scheduler;
   private readonly network: Network;
@@ -52,53 +55,83 @@ export class SnapshotService {
       parts.failed = true;
       this.scheduler.schedule(sentAtMs + this.network.config.restTimeoutMs, () => deliver({ type: 'SnapshotFailed', snapshotId: command.snapshotId, reason: 'a page request timed out' }));
     };
+    // Each read happens at the venue when the page's request arrives; what it read is taken in
+    // only when its reply arrives (a lost reply is read again, never taken twice).
     this.chain((page) => {
       const all = this.venue.positionReports();
-      parts.positionsVenueMs = this.venueClock.nowMs();
+      const readMs = this.venueClock.nowMs();
       const slice = all.slice(page * positionsPerPage, (page + 1) * positionsPerPage);
-      parts.positions.push(...slice);
-      return (page + 1) * positionsPerPage < all.length;
+      return () => {
+        parts.positionsVenueMs = readMs;
+        parts.positions.push(...slice);
+        return (page + 1) * positionsPerPage < all.length;
+      };
     }, done, failed);
     let afterOrderId = 0;
     this.chain(() => {
       const open = this.venue.openOrders().filter((order) => orderNumber(order) > afterOrderId).slice(0, ordersPerPage + 1);
       const page = open.slice(0, ordersPerPage);
-      parts.orders.push(...page);
-      afterOrderId = page.length > 0 ? orderNumber(page[page.length - 1] as OrderReport) : afterOrderId;
-      return open.length > ordersPerPage;
+      return () => {
+        parts.orders.push(...page);
+        afterOrderId = page.length > 0 ? orderNumber(page[page.length - 1] as OrderReport) : afterOrderId;
+        return open.length > ordersPerPage;
+      };
     }, done, failed);
     this.chain(() => {
-      parts.tickers.push(...this.venue.tickers(this.venueClock.nowMs()));
-      return false;
+      const tickers = this.venue.tickers(this.venueClock.nowMs());
+      return () => {
+        parts.tickers.push(...tickers);
+        return false;
+      };
     }, done, failed);
     this.chain(() => {
-      parts.wallet = this.venue.wallet(this.venueClock.nowMs());
-      return false;
+      const wallet = this.venue.wallet(this.venueClock.nowMs());
+      return () => {
+        parts.wallet = wallet;
+        return false;
+      };
     }, done, failed);
     let fillIndex = 0;
     this.chain(() => {
       const since = this.venue.fills().filter((fill) => fill.venueMs >= command.fillsSinceMs);
-      parts.fills.push(...since.slice(fillIndex, fillIndex + fillsPerPage));
-      fillIndex += fillsPerPage;
-      return fillIndex < since.length;
+      const page = since.slice(fillIndex, fillIndex + fillsPerPage);
+      return () => {
+        parts.fills.push(...page);
+        fillIndex += fillsPerPage;
+        return fillIndex < since.length;
+      };
     }, done, failed);
   }
 
-  /** Fetches pages one after another: `readPage` reads one at the venue and says if there is another. */
-  private chain(readPage: (page: number) => boolean, done: () => void, failed: () => void, page = 0): void {
+  /**
+   * Fetches pages one after another: `readPage` reads one at the venue, and what it returns takes
+   * the page in and says if there is another.
+   * A page whose request or reply is lost is asked again once its timeout passes (a read changes
+   * nothing, so asking twice is safe), up to `pageAttemptsMax` times, as the Bybit adapter does;
+   * only then does the snapshot fail. Without it a snapshot of many pages would rarely come through
+   * a lossy network, and the bot would stay blind.
+   */
+  private chain(readPage: (page: number) => () => boolean, done: () => void, failed: () => void, page = 0, attempt = 1): void {
+    const retryOrFail = (): void => {
+      if (attempt >= pageAttemptsMax) {
+        failed();
+        return;
+      }
+      this.scheduler.schedule(this.scheduler.nowMs() + this.network.config.restTimeoutMs, () => this.chain(readPage, done, failed, page, attempt + 1));
+    };
     if (this.network.requestLost()) {
-      failed();
+      retryOrFail();
       return;
     }
     this.scheduler.schedule(this.scheduler.nowMs() + this.network.latency(this.network.config.restRequest), () => {
       this.pagesFetched += 1;
-      const more = readPage(page);
+      const take = readPage(page);
       if (this.network.replyLost()) {
-        failed();
+        retryOrFail();
         return;
       }
       const replyMs = this.network.latency(this.network.config.restReply) + this.network.staleSnapshotDelay();
-      this.scheduler.schedule(this.scheduler.nowMs() + replyMs, () => (more ? this.chain(readPage, done, failed, page + 1) : done()));
+      this.scheduler.schedule(this.scheduler.nowMs() + replyMs, () => (take() ? this.chain(readPage, done, failed, page + 1) : done()));
     });
   }
 }

@@ -231,7 +231,7 @@ export function resultOf(world: SimWorld, parameters: SeedParameters): SeedResul
     traceHash: world.trace.hash,
     traceTail: auditor.traceAtFirstViolation,
     counters: world.totals(),
-    faults: { ...network.counts, restarts: world.coldRestarts, ...crashCounts(world), ...skewCounts(parameters.clockSkew) },
+    faults: { ...network.counts, cancelRacedFill: world.venue.lateCancelsOfFilled, restarts: world.coldRestarts, ...crashCounts(world), ...skewCounts(parameters.clockSkew) },
     stopBoundMs: auditor.stopBoundMs,
     openings: { ...auditor.openings },
   };

@@ -17,7 +17,7 @@ describe('seeded simulation', () => {
     assert.equal(summary.unprotectedMs.attached.max, 0, 'an attached stop leaves no unprotected time');
     assert.ok(summary.maxUnprotectedRoundTrips <= 1, `separate stops within one round trip: ${summary.maxUnprotectedRoundTrips}`);
     const crashPoints = ['between-steps', 'before-journal', 'after-journal', 'before-send', 'after-send'];
-    for (const fault of ['duplicated', 'reordered', 'requestsLost', 'repliesLost', 'streamResets', 'streamStalls', 'staleSnapshots', 'serverErrors', 'rateLimited', 'clockSkewed', ...crashPoints.map((point) => `crash ${point}`)]) {
+    for (const fault of ['duplicated', 'reordered', 'requestsLost', 'repliesLost', 'streamResets', 'streamStalls', 'staleSnapshots', 'serverErrors', 'rateLimited', 'cancelRacedFill', 'clockSkewed', ...crashPoints.map((point) => `crash ${point}`)]) {
       assert.ok((summary.faultsExercised[fault] ?? 0) > 0, `fault ${fault} exercised`);
     }
     assert.ok((summary.engine.adoptedPositions ?? 0) > 0 && (summary.engine.protectiveExits ?? 0) > 0 && (summary.engine.duplicateFills ?? 0) > 0);

@@ -227,6 +227,9 @@ export function failureOf(error: unknown): Failure {
   return { kind: 'unknown', reason: message };
 }
 
+/** Attempts at one page of a list before the list fails (reads only: asking again changes nothing). */
+const pageAttemptsMax = 3;
+
 // The venue.
 
 const privateTopics = ['order', 'execution', 'position', 'wallet'];
@@ -390,12 +393,21 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
     deps.deliver({ type: 'OrderQueried', commandId, clientOrderId, report: page.items.find((report) => report.clientOrderId === clientOrderId) ?? null });
   }
 
-  /** Every page of a list, one request in flight at a time, following Bybit's cursor. */
+  /**
+   * Every page of a list, one request in flight at a time, following Bybit's cursor. A page whose
+   * request timed out or broke is asked again (a read changes nothing), up to `pageAttemptsMax`
+   * times, before the whole list fails: a snapshot of many pages would otherwise rarely come through
+   * a lossy network.
+   */
   async function allPages<T>(send: (cursor: string | null) => Promise<unknown>, decode: (reply: unknown) => PageResult<T>, pagesMax = 100): Promise<T[]> {
     const items: T[] = [];
     let cursor: string | null = null;
     for (let page = 0; page < pagesMax; page += 1) {
-      const outcome = await request('list', 1, () => send(cursor));
+      let outcome = await request('list', 1, () => send(cursor));
+      for (let attempt = 2; !outcome.ok && outcome.failure.kind === 'unknown' && attempt <= pageAttemptsMax; attempt += 1) {
+        deps.log(`bybit: a list page failed (${outcome.failure.reason}); asking again (${attempt} of ${pageAttemptsMax})`);
+        outcome = await request('list', 1, () => send(cursor));
+      }
       if (!outcome.ok) throw new Error('reason' in outcome.failure ? outcome.failure.reason : 'rate limited');
       const decoded = decode(outcome.reply);
       if (!decoded.ok) throw new Error(decoded.error);

@@ -64,6 +64,8 @@ export class SimVenue {
   private readonly submissionLog: Submission[] = [];
   private readonly amendLog: AmendRecord[] = [];
   private executionsCount = 0;
+  /** Cancels that arrived after the order had filled (each pushed a second Filled). */
+  lateCancelsOfFilled = 0;
   /** True while the emit handler runs: it must not call back into the venue mid-update. */
   private emitting = false;
 
@@ -105,6 +107,12 @@ export class SimVenue {
   cancelOrder(nowMs: number, ref: OrderRef): CancelResult {
     this.assertIdle();
     const order = this.orders.find(ref);
+    // A cancel that raced the fill: Bybit pushes the order's Filled again as it refuses the cancel,
+    // so the stream carries two Filled messages for one order.
+    if (order?.status === 'filled') {
+      this.lateCancelsOfFilled += 1;
+      this.emitReport(order);
+    }
     // Bybit 110001: unknown, or finished before the cancel arrived.
     if (order === undefined || !isWorking(order)) return { ok: false, code: 'not-found', reason: 'order not exists or too late to cancel' };
     this.finish(cancelled(order, 'cancelled by user', nowMs));
