@@ -37,7 +37,8 @@
 //                     of the instrument's lots and ticks, and no size above its maximum;
 //  converged          at quiescence the engine's positions (size, cost, realized PnL, fees), its
 //                     fills, its live orders and its wallet balance equal the venue's, and every
-//                     position is protected.
+//                     position is protected; for a journaled bot, so do its ledger's fills and each
+//                     symbol's realized PnL and fees.
 
 import type { ExecutionId } from '../core/ids.ts';
 import { parseClientOrderId } from '../core/ids.ts';
@@ -47,6 +48,7 @@ import { effectiveSizeLots, positionKey } from '../core/position/position.ts';
 import type { Command, CommandOf } from '../core/commands.ts';
 import type { OrderStatus } from '../core/order/order.ts';
 import type { Instrument } from '../core/instrument.ts';
+import type { LedgerReader } from '../journal/ledger.ts';
 import type { Incoming, VenueCommand } from '../shell/ports.ts';
 import type { VenueFact } from '../venues/sim/venue.ts';
 import type { Runtime } from '../shell/runtime.ts';
@@ -541,6 +543,26 @@ export class Auditor {
     if (state.wallet?.walletBalanceE8 !== wallet) this.fail('converged', nowMs, `wallet balance: engine ${state.wallet?.walletBalanceE8 ?? 'unknown'} != venue ${wallet}`);
     this.checkFillsConverged(nowMs);
     this.checkOrdersConverged(nowMs);
+  }
+
+  /** At quiescence, for a journaled bot: its ledger's fills, and each symbol's realized PnL and fees, equal the venue's. */
+  checkLedger(ledger: Pick<LedgerReader, 'allFills' | 'pnl'>): void {
+    const nowMs = this.world.scheduler.nowMs();
+    const venueFills = this.world.venue.fills();
+    const ledgerIds = new Set(ledger.allFills().map((row) => row.execution_id));
+    if (ledgerIds.size !== venueFills.length) this.fail('converged', nowMs, `ledger: ${ledgerIds.size} fills, venue ${venueFills.length}`);
+    for (const fill of venueFills) {
+      if (!ledgerIds.has(fill.executionId)) this.fail('converged', nowMs, `ledger: fill ${fill.executionId} missing`);
+    }
+    const bySymbol = new Map(ledger.pnl('symbol').map((row) => [row.key, row]));
+    for (const truth of this.world.venue.positions()) {
+      const row = bySymbol.get(truth.symbol);
+      const realized = row?.realized_pnl_e8 ?? 0;
+      const fees = row?.fees_e8 ?? 0;
+      if (realized !== truth.realizedPnlE8 || fees !== truth.feesE8) {
+        this.fail('converged', nowMs, `ledger ${truth.symbol}: realized ${realized} and fees ${fees}, venue ${truth.realizedPnlE8} and ${truth.feesE8}`);
+      }
+    }
   }
 
   private checkFillsConverged(nowMs: number): void {

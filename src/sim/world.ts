@@ -16,6 +16,7 @@ import type { Event } from '../core/events.ts';
 import { rmSync } from 'node:fs';
 import type { Incoming, Journal, VenueCommand } from '../shell/ports.ts';
 import { InMemoryJournal, unknownOutcome } from '../shell/ports.ts';
+import { LedgerReader } from '../journal/ledger.ts';
 import { recover } from '../journal/recovery.ts';
 import type { JournalOptions } from '../journal/sqlite.ts';
 import { SqliteJournal } from '../journal/sqlite.ts';
@@ -363,6 +364,13 @@ export class SimWorld {
       this.step();
     }
     this.auditor.checkConverged();
+    // The ledger a journaled bot projects (what `vigil status` and the API read) must say what the
+    // venue says too: every fill once, and each symbol's realized PnL and fees.
+    const { file } = this.process;
+    if (file !== null) {
+      file.flush();
+      this.auditor.checkLedger(new LedgerReader(file.database));
+    }
   }
 
   private botHasWorkInFlight(): boolean {
