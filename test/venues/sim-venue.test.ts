@@ -503,7 +503,7 @@ void describe('ids, queries and cancels', () => {
     assert.equal(tooLong.ok ? 'ok' : tooLong.code, 'invalid');
   });
 
-  void it('cancels a working order once; a finished or unknown order is not found', () => {
+  void it('cancels a working order once; a finished or unknown order is not found, a filled one pushed Filled again', () => {
     const { venue, take } = setup();
     venue.setPrice(0, 'SOLUSDT', 15_000);
     const restingId = accepted(venue.submitOrder(1, 'r', limit('SOLUSDT', 'buy', 10, 14_000)));
@@ -514,7 +514,12 @@ void describe('ids, queries and cancels', () => {
     assert.deepEqual([report.venueOrderId, report.status, report.venueUpdatedMs], [restingId, 'cancelled', 3]);
     const notFound = { ok: false, code: 'not-found', reason: 'order not exists or too late to cancel' };
     assert.deepEqual(venue.cancelOrder(4, { venueOrderId: restingId }), notFound);
+    assert.deepEqual(take(), [], 'a cancelled order: nothing more');
+    // A cancel that raced the fill: refused, and the order's Filled pushed a second time (Bybit).
     assert.deepEqual(venue.cancelOrder(4, { clientOrderId: 'm' }), notFound);
+    const again = only(orders(take()));
+    assert.deepEqual([again.clientOrderId, again.status, again.filledLots], ['m', 'filled', 10]);
+    assert.equal(venue.lateCancelsOfFilled, 1);
     assert.deepEqual(venue.cancelOrder(4, { clientOrderId: 'nope' }), notFound);
     assert.deepEqual(take(), []);
   });
