@@ -9,6 +9,9 @@ import { randomWalk } from '../venues/sim/prices.ts';
 import { instrument } from './instruments.ts';
 import type { NetworkConfig, NetworkFaults } from './network.ts';
 import { Rng } from './rng.ts';
+import { TpCycle, tpCycleDefaults } from '../strategies/tp-cycle.ts';
+import type { EngineState } from '../core/state.ts';
+import type { Incoming } from '../shell/ports.ts';
 import type { UnprotectedEpisode, Violation } from './auditor.ts';
 import { RandomWorkload } from './workload.ts';
 import type { ClockSkew } from './scheduler.ts';
@@ -31,6 +34,8 @@ export type SeedParameters = {
   readonly crashEveryMs: number;
   /** Share of open requests that carry a protection plan (ladder, breakeven, trailing, aged exit). */
   readonly protectionChance: number;
+  /** How often a take-profit-cycle strategy on the first symbol decides; 0: none. */
+  readonly strategyEveryMs: number;
   readonly priceStepMs: number;
   readonly symbols: readonly string[];
   /** The venue's clock against the bot's: every venue time is skewed by it, the bot's own are not. */
@@ -109,7 +114,9 @@ export function parametersForSeed(seed: number, forced: ForcedFaults = {}): Seed
     rateLimitChance: on(0.3) ? rng.int(1, 10) / 100 : 0,
     rateLimitWaitMs: { min: 50, max: rng.int(100, 2_000) },
   };
-  return { ...parameters, network: { ...parameters.network, faults: { ...early, ...late, ...forcedNetwork } } };
+  // Drawn last of all: a take-profit-cycle strategy trading the first symbol alongside the signals.
+  const strategyEveryMs = on(0.3) ? rng.pick([250, 1_000, 3_000]) : 0;
+  return { ...parameters, network: { ...parameters.network, faults: { ...early, ...late, ...forcedNetwork } }, strategyEveryMs };
 }
 
 /**
@@ -184,6 +191,7 @@ export function worldForSeed(seed: number, options: RunOptions = {}): { readonly
       restartEveryMs: parameters.restartEveryMs,
       crashEveryMs: parameters.crashEveryMs,
       protection: { chance: parameters.protectionChance, rng: new Rng(seed * 7_919 + 17), venueTrailing: parameters.attachedStops },
+      ...(parameters.strategyEveryMs > 0 ? { strategy: { decide: tpCycleOn(parameters.symbols[0] ?? 'BTCUSDT'), everyMs: parameters.strategyEveryMs } } : {}),
     }),
     ...(parameters.crashEveryMs > 0 ? { journalPath: journalPathFor(seed) } : {}),
     clockSkew: parameters.clockSkew,
@@ -245,4 +253,10 @@ function skewCounts(skew: ClockSkew): Record<string, number> {
 
 function crashCounts(world: SimWorld): Record<string, number> {
   return Object.fromEntries(Object.entries(world.crashes).map(([point, count]) => [`crash ${point}`, count]));
+}
+
+/** The take-profit cycle on one symbol, with a short entry timeout at the simulation's time scale. */
+function tpCycleOn(symbol: string): (state: EngineState, atMs: number) => Incoming[] {
+  const cycle = new TpCycle({ ...tpCycleDefaults, symbols: [symbol], entryTimeoutMs: 30_000 });
+  return (state, atMs) => cycle.decide(state, atMs);
 }

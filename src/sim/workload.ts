@@ -67,6 +67,8 @@ export type RandomWorkloadConfig = {
    * from their own generator so the rest of the workload draws what it drew without them.
    */
   readonly protection?: { readonly chance: number; readonly rng: Rng; readonly venueTrailing: boolean };
+  /** A strategy trading alongside (it reads the engine's state and sends its own requests), asked every `everyMs`. */
+  readonly strategy?: { readonly decide: (state: EngineState, atMs: number) => Incoming[]; readonly everyMs: number };
 };
 
 export class RandomWorkload implements Workload {
@@ -81,6 +83,14 @@ export class RandomWorkload implements Workload {
   start(world: WorldHandle): void {
     const startMs = world.nowMs();
     this.scheduleRestarts(world, startMs);
+    const { strategy } = this.config;
+    if (strategy !== undefined) {
+      for (let atMs = startMs + strategy.everyMs; atMs - startMs <= this.config.untilMs; atMs += strategy.everyMs) {
+        world.at(atMs, () => {
+          for (const request of strategy.decide(world.runtime().state, world.nowMs())) world.request(request);
+        });
+      }
+    }
     const next = (): void => {
       const atMs = world.nowMs() + world.rng.int(this.config.actionEveryMs.min, this.config.actionEveryMs.max);
       if (atMs - startMs > this.config.untilMs) return;

@@ -101,11 +101,10 @@ function settleVanishedOrders(ctx: Ctx, open: ReadonlySet<VenueOrderId>, request
     state.reconcile.vanishedOrders += 1;
     symbols.add(order.spec.symbol);
     queryOrder(ctx, order);
-    // A stop whose create went unanswered before this snapshot was asked for: protect now, ask after.
-    if (order.status === 'unknown' && order.sinceMs <= requestedMs) {
-      if (order.role === 'stop') replaceUnlistedStop(ctx, order);
-      if (order.role === 'exit') replaceUnlistedExit(ctx, order);
-    }
+    // Our stop is not among the open orders, or a create went unanswered before this snapshot was
+    // asked for: protect now, ask after (a second reduce-only order never closes more).
+    if (order.role === 'stop') replaceUnlistedStop(ctx, order);
+    if (order.role === 'exit' && order.status === 'unknown' && order.sinceMs <= requestedMs) replaceUnlistedExit(ctx, order);
   }
 }
 
