@@ -203,6 +203,7 @@ const stateConflicts = [
   /^not trading yet/,
   /stream is down/,
   /^no (?:market price|live prices|price to measure)/,
+  /a change of the last position's stop is still unanswered/,
 ];
 
 /** Reads the engine's remembered outcome of a request. */

@@ -44,6 +44,7 @@ describe('signals', () => {
       'SOLUSDT already has an active position or entry', 'SOLUSDT already has an open position', 'no open position or entry on SOLUSDT',
       'not trading yet (phase snapshotting): waiting for the snapshot to be reconciled', 'the private stream is down (phase connecting): the fills of a new order could not be seen',
       'no live prices: the public stream is down', 'no market price for SOLUSDT yet',
+      "SOLUSDT: a change of the last position's stop is still unanswered; try again in a moment",
     ];
     for (const reason of conflicts) assert.equal(answerOf(`rejected: ${reason}`).status, 409, reason);
     const unprocessable = ['unknown instrument XRPUSDT', 'size 0.01 is below the minimum 0.1', 'stop-loss 151 must be below the long entry 150', 'notional is below the instrument\'s minimum'];

@@ -238,7 +238,7 @@ function syncStopOrder(ctx: Ctx, intent: Intent, position: Position, sizeLots: n
   }
   if (amendment.triggerTicks === undefined && amendment.sizeLots === undefined) return intent;
   const allowedAtMs = amendment.triggerTicks === undefined ? Math.max(intent.guard.stopRetryAtMs, changesAllowedFromMs(ctx)) : stopChangeAllowedAtMs(ctx, intent);
-  if (ctx.atMs < allowedAtMs) return wantReview(ctx, intent, allowedAtMs);
+  if (ctx.atMs < allowedAtMs) return armReview(ctx, intent, allowedAtMs);
   sendAmend(ctx, stop, amendment);
   if (amendment.triggerTicks !== undefined) ctx.state.counters.stopMoves += 1;
   const moved = amendment.triggerTicks === undefined ? '' : `trigger ${price(ctx, intent, stop.spec.type.triggerTicks)} -> ${price(ctx, intent, amendment.triggerTicks)}`;
@@ -259,7 +259,7 @@ function syncPositionStop(ctx: Ctx, intent: Intent, position: Position): Intent 
   // watches for a position that shows without one).
   if (current === null || intent.stopLoss.triggerTicks <= 0 || !isTighter(intent.side, intent.stopLoss.triggerTicks, current)) return intent;
   const allowedAtMs = stopChangeAllowedAtMs(ctx, intent);
-  if (ctx.atMs < allowedAtMs) return wantReview(ctx, intent, allowedAtMs);
+  if (ctx.atMs < allowedAtMs) return armReview(ctx, intent, allowedAtMs);
   const change: PositionStopChange = { kind: 'stop-loss', stopLoss: intent.stopLoss };
   ctx.state.counters.stopMoves += 1;
   notify(ctx, 'info', 'stop-amend', intent.symbol, `${intent.id}: moving the position's stop ${price(ctx, intent, current)} -> ${price(ctx, intent, intent.stopLoss.triggerTicks)}`);
@@ -272,7 +272,7 @@ function syncVenueTrailing(ctx: Ctx, intent: Intent, position: Position, sizeLot
   if (trailing?.mode !== 'venue' || intent.protection !== 'attached' || guard.venueTrailing !== 'none' || guard.positionStop !== null || positionStopBusy(ctx, intent)) return intent;
   if (position.venue === null || position.venue.sizeLots === 0 || sizeLots === 0) return intent;
   const allowedAtMs = changesAllowedFromMs(ctx);
-  if (ctx.atMs < allowedAtMs) return wantReview(ctx, intent, allowedAtMs);
+  if (ctx.atMs < allowedAtMs) return armReview(ctx, intent, allowedAtMs);
   const entry = averageEntryTicks(position);
   const fromTicks = trailing.activationTicks ?? (entry === null ? null : Math.round(entry));
   if (fromTicks === null) return intent;
@@ -293,7 +293,7 @@ function syncAgedExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
     const priced = order.spec.type.kind === 'limit' ? order.spec.type.priceTicks : null;
     if (order.status === 'accepted' && order.amending === null && order.cancelRequestedMs === null && priced !== guard.agedExitTicks) {
       const allowedAtMs = changesAllowedFromMs(ctx);
-      if (ctx.atMs < allowedAtMs) return wantReview(ctx, intent, allowedAtMs);
+      if (ctx.atMs < allowedAtMs) return armReview(ctx, intent, allowedAtMs);
       sendAmend(ctx, order, { priceTicks: guard.agedExitTicks });
     }
     return intent;
@@ -351,10 +351,6 @@ function sendPositionStop(ctx: Ctx, symbol: string, change: PositionStopChange):
 function reviewWhenAllowed(ctx: Ctx, intent: Intent): Intent {
   const every = intent.plan.trailing?.amendEveryMs ?? 0;
   return every > 0 && intent.plan.trailing?.mode !== 'venue' ? armReview(ctx, intent, ctx.atMs + every) : intent;
-}
-
-function wantReview(ctx: Ctx, intent: Intent, atMs: number): Intent {
-  return armReview(ctx, intent, atMs);
 }
 
 /** One review timer per intent, at the earliest time wanted. */
