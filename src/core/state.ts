@@ -134,7 +134,21 @@ export function zeroReconcileCounts(): ReconcileCounts {
 }
 
 /** The latest prices of a symbol. Updated in place on every ticker (the hottest event); never shared. */
-export type Market = { lastTicks: number | null; markTicks: number | null; venueMs: number };
+export type Market = {
+  lastTicks: number | null;
+  markTicks: number | null;
+  venueMs: number;
+  /**
+   * The symbol's bot-trailed stop: the intent trailing it and its best trigger price since the
+   * trailing activated (null: none). It changes on most tickers while a position trails, so it
+   * lives here, written in place next to the prices the ticker just wrote, rather than in the
+   * intent record (a new best price would cost a new intent) or a map of its own (a second lookup
+   * on every ticker).
+   */
+  trail: TrailMemory | null;
+};
+
+export type TrailMemory = { readonly intentId: IntentId; peakTicks: number };
 
 export type TimerPurpose =
   | { readonly kind: 'stop-deadline'; readonly intentId: IntentId; readonly orderKey: OrderKey }
@@ -195,12 +209,6 @@ export type EngineState = {
    * so the check on every tick does not scan every intent ever made.
    */
   readonly positionStopOwners: Map<string, IntentId>;
-  /**
-   * Each bot-trailed position's best trigger price since its trailing activated, by intent: the
-   * one piece of protection memory that changes on most tickers, kept as a number in a map rather
-   * than in the intent record, so a new best price costs a map write and not a new intent.
-   */
-  readonly trailPeaks: Map<IntentId, number>;
   /** Open/close request ids already handled (idempotency), with the outcome. */
   readonly requests: Map<string, string>;
   readonly timers: Map<number, PendingTimer>;
@@ -244,7 +252,6 @@ export function createEngineState(overrides: Partial<EngineConfig> = {}): Engine
     intents: new Map(),
     activeIntentBySymbol: new Map(),
     positionStopOwners: new Map(),
-    trailPeaks: new Map(),
     requests: new Map(),
     timers: new Map(),
     notFoundAnswers: new Map(),

@@ -15,7 +15,7 @@ import { createEngineState } from '../core/state.ts';
 import { indexPositionStop } from '../core/engine/intents.ts';
 
 /** Bumped whenever the shape of EngineState changes: older snapshots are then ignored, not misread. */
-export const stateFormat = 4;
+export const stateFormat = 5;
 
 type Entries<V> = (readonly [string, V])[];
 
@@ -33,7 +33,6 @@ type EncodedState = {
   readonly positions: Position[];
   readonly intents: Intent[];
   readonly activeIntentBySymbol: Entries<string>;
-  readonly trailPeaks: Entries<number>;
   readonly requests: Entries<string>;
   readonly timers: (readonly [number, PendingTimer])[];
   readonly notFoundAnswers: Entries<number>;
@@ -64,7 +63,6 @@ export function encodeState(state: EngineState): string {
     positions: [...state.positions.values()],
     intents: [...state.intents.values()],
     activeIntentBySymbol: [...state.activeIntentBySymbol],
-    trailPeaks: [...state.trailPeaks],
     requests: [...state.requests],
     timers: [...state.timers],
     notFoundAnswers: [...state.notFoundAnswers],
@@ -104,7 +102,6 @@ export function decodeState(text: string, config: Partial<EngineConfig>): Engine
     indexPositionStop(state.positionStopOwners, intent);
   }
   fill(state.activeIntentBySymbol as Map<string, string>, encoded.activeIntentBySymbol);
-  fill(state.trailPeaks as Map<string, number>, encoded.trailPeaks);
   fill(state.requests, encoded.requests);
   for (const [timerId, timer] of encoded.timers) state.timers.set(timerId, timer);
   fill(state.notFoundAnswers, encoded.notFoundAnswers);

@@ -30,6 +30,7 @@ import type { Position } from '../position/position.ts';
 import type { GuardDecision } from '../protection/policies.ts';
 import { evaluateGuards, isStopCrossed, isTighter } from '../protection/policies.ts';
 import { distanceTicks } from '../protection/plan.ts';
+import type { Market } from '../state.ts';
 import type { Side } from '../types.ts';
 import { oppositeSide } from '../types.ts';
 import type { Ctx } from './context.ts';
@@ -43,19 +44,27 @@ const stopRetryBaseMs = 1_000;
 const stopRetryMaxMs = 60_000;
 const agedExitAttemptsMax = 20;
 
-export function runGuards(ctx: Ctx, start: Intent, position: Position, sizeLots: number): void {
-  if (start.phase.name !== 'open' || isQuiet(ctx, start, position, sizeLots)) return;
+/** `market`: the symbol's prices (undefined before any ticker), which also hold the trailing's best price. */
+export function runGuards(ctx: Ctx, start: Intent, position: Position, sizeLots: number, market: Market | undefined): void {
+  if (start.phase.name !== 'open' || isQuiet(ctx, start, position, sizeLots, market)) return;
+  evaluate(ctx, start, position, sizeLots, market);
+}
+
+/**
+ * The policies' full evaluation, and what follows from it. (A function of its own: its closure
+ * over the instrument would otherwise cost every quiet ticker a context allocation.)
+ */
+function evaluate(ctx: Ctx, start: Intent, position: Position, sizeLots: number, market: Market | undefined): void {
   const side: Side = sizeLots > 0 ? 'buy' : 'sell';
   const instrument = instrumentOf(ctx, start.symbol);
-  const market = ctx.state.markets.get(start.symbol);
   const outcome = evaluateGuards({
-    atMs: ctx.atMs, side, sizeLots: Math.abs(sizeLots), averageEntryTicks: averageEntryTicks(position), triggerPriceTicks: triggerPriceOf(ctx, start),
+    atMs: ctx.atMs, side, sizeLots: Math.abs(sizeLots), averageEntryTicks: averageEntryTicks(position), triggerPriceTicks: triggerPriceOf(start, market),
     lastTicks: market?.lastTicks ?? null, stopTicks: start.stopLoss.triggerTicks, venueStopTicks: venueStopTicks(ctx, start, position),
     openedMs: start.positionSeenMs ?? ctx.atMs, firstTargetFilled: firstTargetFilled(ctx, start), takerFeePpm: ctx.state.config.takerFeePpm,
-    plan: start.plan, trailPeakTicks: ctx.state.trailPeaks.get(start.id) ?? null, botTrailing: botTrails(start), guard: start.guard,
+    plan: start.plan, trailPeakTicks: trailPeakOf(start, market), botTrailing: botTrails(start), guard: start.guard,
     price: (ticks) => (instrument === undefined ? `${ticks} ticks` : ticksToPrice(instrument, ticks)),
   });
-  if (outcome.trailPeakTicks !== null) ctx.state.trailPeaks.set(start.id, outcome.trailPeakTicks);
+  if (outcome.trailPeakTicks !== null && market !== undefined) keepTrailPeak(market, start, outcome.trailPeakTicks);
   let intent = outcome.guard === start.guard ? start : putIntent(ctx, { ...start, guard: outcome.guard });
   for (const decision of outcome.decisions) {
     intent = apply(ctx, intent, decision, side);
@@ -67,9 +76,18 @@ export function runGuards(ctx: Ctx, start: Intent, position: Position, sizeLots:
   armReview(ctx, intent, outcome.reviewAtMs);
 }
 
-function triggerPriceOf(ctx: Ctx, intent: Intent): number | null {
-  const market = ctx.state.markets.get(intent.symbol);
+function triggerPriceOf(intent: Intent, market: Market | undefined): number | null {
   return (intent.stopLoss.triggerBy === 'mark' ? market?.markTicks : market?.lastTicks) ?? null;
+}
+
+function trailPeakOf(intent: Intent, market: Market | undefined): number | null {
+  const trail = market?.trail ?? null;
+  return trail !== null && trail.intentId === intent.id ? trail.peakTicks : null;
+}
+
+function keepTrailPeak(market: Market, intent: Intent, peakTicks: number): void {
+  if (market.trail !== null && market.trail.intentId === intent.id) market.trail.peakTicks = peakTicks;
+  else market.trail = { intentId: intent.id, peakTicks };
 }
 
 /**
@@ -81,7 +99,7 @@ function triggerPriceOf(ctx: Ctx, intent: Intent): number | null {
  * On the way it keeps a bot-trailed position's best price: written in place on every ticker that
  * makes a new one (the policies compute the same), one map read otherwise.
  */
-function isQuiet(ctx: Ctx, intent: Intent, position: Position, sizeLots: number): boolean {
+function isQuiet(ctx: Ctx, intent: Intent, position: Position, sizeLots: number, market: Market | undefined): boolean {
   const { guard, plan } = intent;
   if (guard.reviewAtMs !== null && guard.reviewAtMs <= ctx.atMs) return false;
   // An aged plan is quiet only with its review armed and its maximum age not reached.
@@ -91,14 +109,13 @@ function isQuiet(ctx: Ctx, intent: Intent, position: Position, sizeLots: number)
   const { trailing } = plan;
   if (trailing !== null) {
     if (botTrails(intent)) {
-      const price = triggerPriceOf(ctx, intent);
-      const { trailPeaks } = ctx.state;
-      let peak = trailPeaks.get(intent.id);
-      if (price !== null && (peak === undefined ? trailing.activationTicks === null || !isTighter(intent.side, trailing.activationTicks, price) : isTighter(intent.side, price, peak))) {
-        trailPeaks.set(intent.id, price);
+      const price = triggerPriceOf(intent, market);
+      let peak = trailPeakOf(intent, market);
+      if (price !== null && market !== undefined && (peak === null ? trailing.activationTicks === null || !isTighter(intent.side, trailing.activationTicks, price) : isTighter(intent.side, price, peak))) {
+        keepTrailPeak(market, intent, price);
         peak = price;
       }
-      if (peak !== undefined) {
+      if (peak !== null) {
         const distance = distanceTicks(trailing.callback, peak);
         const level = intent.side === 'buy' ? peak - distance : peak + distance;
         if (level > 0 && isTighter(intent.side, level, wanted)) wanted = level;

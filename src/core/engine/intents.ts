@@ -22,8 +22,14 @@ export function putIntent(ctx: Ctx, intent: Intent): Intent {
   if (isActive(intent)) activeIntentBySymbol.set(intent.symbol, intent.id);
   else if (activeIntentBySymbol.get(intent.symbol) === intent.id) activeIntentBySymbol.delete(intent.symbol);
   indexPositionStop(positionStopOwners, intent);
-  if (!isActive(intent)) ctx.state.trailPeaks.delete(intent.id);
+  if (!isActive(intent)) forgetTrail(ctx, intent);
   return intent;
+}
+
+/** An intent that ended takes its trailing memory with it (the next position on the symbol starts afresh). */
+function forgetTrail(ctx: Ctx, intent: Intent): void {
+  const market = ctx.state.markets.get(intent.symbol);
+  if (market?.trail?.intentId === intent.id) market.trail = null;
 }
 
 /** Keeps `positionStopOwners` in step with an intent's position-stop change in flight. */

@@ -24,6 +24,7 @@ import { averageEntryTicks } from '../position/ledger.ts';
 import type { Position, VenuePositionView } from '../position/position.ts';
 import { effectiveSizeLots } from '../position/position.ts';
 import type { PositionView, ProtectionStatus } from '../protection/policy.ts';
+import type { Market } from '../state.ts';
 import type { Side } from '../types.ts';
 import { oppositeSide, sideSign } from '../types.ts';
 import type { Ctx } from './context.ts';
@@ -35,7 +36,8 @@ import type { IntentPlan } from '../protection/plan.ts';
 import { emptyPlan, resolvePlan } from '../protection/plan.ts';
 import { requestCancel } from './orders.ts';
 
-export function evaluateSymbol(ctx: Ctx, symbol: string): void {
+/** `market`: the symbol's market when the caller has it at hand (a ticker); looked up otherwise. */
+export function evaluateSymbol(ctx: Ctx, symbol: string, market?: Market): void {
   const position = findPosition(ctx, symbol);
   const sizeLots = position === undefined ? 0 : effectiveSizeLots(position);
   const intentId = ctx.state.activeIntentBySymbol.get(symbol);
@@ -52,7 +54,7 @@ export function evaluateSymbol(ctx: Ctx, symbol: string): void {
   if (isActive(intent) && sizeLots !== 0 && position !== undefined) {
     runPolicies(ctx, intent, position, sizeLots);
     const current = ctx.state.intents.get(intent.id);
-    if (current !== undefined && isActive(current)) runGuards(ctx, current, position, sizeLots);
+    if (current !== undefined && isActive(current)) runGuards(ctx, current, position, sizeLots, market ?? ctx.state.markets.get(symbol));
   }
 }
 

@@ -20,6 +20,7 @@ import { anomaly, findPosition, instrumentOf, notify, positionOf, putOrder, putP
 import { adoptExternalOrder, findOrderKey, refreshExternalSpec, updateOrder } from './orders.ts';
 import { evaluateSymbol } from './protect.ts';
 import { putIntent } from './intents.ts';
+import type { Market } from '../state.ts';
 import { recheckSoon } from './snapshots.ts';
 
 export function onOrderUpdated(ctx: Ctx, event: EventOf<'OrderUpdated'>): void {
@@ -152,28 +153,30 @@ export function applyPositionReport(ctx: Ctx, report: PositionReport, fromStream
 }
 
 export function onTickerUpdated(ctx: Ctx, event: EventOf<'TickerUpdated'>): void {
-  if (!applyTicker(ctx, event)) return;
+  const market = applyTicker(ctx, event);
+  if (market === null) return;
   if (ctx.state.activeIntentBySymbol.has(event.symbol) || (findPosition(ctx, event.symbol)?.sizeLots ?? 0) !== 0) {
-    evaluateSymbol(ctx, event.symbol);
+    evaluateSymbol(ctx, event.symbol, market);
   }
 }
 
-/** Prices, newest by venue time; false for an older one. */
-export function applyTicker(ctx: Ctx, ticker: Ticker): boolean {
+/** Prices, newest by venue time: the symbol's market as it is now; null for an older one. */
+export function applyTicker(ctx: Ctx, ticker: Ticker): Market | null {
   const { markets } = ctx.state;
   const market = markets.get(ticker.symbol);
   if (market !== undefined && ticker.venueMs < market.venueMs) {
     ctx.state.counters.staleReports += 1;
-    return false;
+    return null;
   }
   if (market === undefined) {
-    markets.set(ticker.symbol, { lastTicks: ticker.lastTicks, markTicks: ticker.markTicks, venueMs: ticker.venueMs });
-  } else {
-    if (ticker.lastTicks !== null) market.lastTicks = ticker.lastTicks;
-    if (ticker.markTicks !== null) market.markTicks = ticker.markTicks;
-    market.venueMs = ticker.venueMs;
+    const added: Market = { lastTicks: ticker.lastTicks, markTicks: ticker.markTicks, venueMs: ticker.venueMs, trail: null };
+    markets.set(ticker.symbol, added);
+    return added;
   }
-  return true;
+  if (ticker.lastTicks !== null) market.lastTicks = ticker.lastTicks;
+  if (ticker.markTicks !== null) market.markTicks = ticker.markTicks;
+  market.venueMs = ticker.venueMs;
+  return market;
 }
 
 export function onWalletUpdated(ctx: Ctx, event: EventOf<'WalletUpdated'>): void {
