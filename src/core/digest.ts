@@ -15,7 +15,7 @@ export function stateDigest(state: EngineState): string {
     key, o.status, filledLots(o), o.fillsLots, 'venueOrderId' in o ? o.venueOrderId : null, o.spec.sizeLots,
   ]);
   const intents = sortedEntries(state.intents).map(([key, i]) => [key, i.phase.name, i.protection, i.stopOrder, i.exitOrder]);
-  const fills = [...state.fillIds].sort();
+  const fills = [...state.fillIds.keys()].sort();
   return JSON.stringify({ positions, orders, intents, fills });
 }
 

@@ -64,6 +64,12 @@ export type EngineConfig = {
    * start: two changes in flight could land out of order.
    */
   readonly receiveWindowMs: number;
+  /**
+   * How long what has settled is remembered: an intent done this long ago whose orders have all
+   * finished with their fills booked is forgotten with its orders, and a fill's execution id once
+   * no snapshot can list the fill again (see engine/retention.ts). The ledger keeps them all.
+   */
+  readonly retainSettledMs: number;
 };
 
 export const defaultEngineConfig: EngineConfig = {
@@ -90,6 +96,7 @@ export const defaultEngineConfig: EngineConfig = {
   externalProtection: {},
   takerFeePpm: 550,
   receiveWindowMs: 5_000,
+  retainSettledMs: 3_600_000,
 };
 
 /**
@@ -148,7 +155,7 @@ export type Market = {
   trail: TrailMemory | null;
 };
 
-export type TrailMemory = { readonly intentId: IntentId; peakTicks: number };
+export type TrailMemory = { readonly intentId: IntentId; peakTicks: number; levelTicks: number };
 
 export type TimerPurpose =
   | { readonly kind: 'stop-deadline'; readonly intentId: IntentId; readonly orderKey: OrderKey }
@@ -183,6 +190,10 @@ export type Counters = {
   /** Take-profit ladder rungs and aged-position exits placed. */
   ladderRungs: number;
   agedExits: number;
+  /** Settled intents, their orders, and execution ids forgotten (the ledger keeps them). */
+  intentsForgotten: number;
+  ordersForgotten: number;
+  fillIdsForgotten: number;
 };
 
 export type EngineState = {
@@ -196,8 +207,21 @@ export type EngineState = {
   /** The settlement coin's balance: the newest report, by venue time, from stream or snapshot. */
   wallet: WalletReport | null;
   readonly orders: Map<OrderKey, Order>;
+  /**
+   * Per symbol, the orders not yet settled: not finished, or finished with fills the venue reported
+   * that are not booked yet. A derived index of `orders` (kept by putOrder, rebuilt when a snapshot
+   * is loaded): what a stop must cover and whether fills are outstanding are asked whenever a
+   * position changes, and `orders` holds every order the bot has made.
+   */
+  readonly unsettledOrders: Map<string, Map<OrderKey, Order>>;
   readonly orderKeyByVenueId: Map<VenueOrderId, OrderKey>;
-  readonly fillIds: Set<ExecutionId>;
+  /**
+   * Every fill and funding payment booked, by execution id, with its venue time: what makes one
+   * count once. Ids older than `fillIdsFromMs` are forgotten (see engine/retention.ts).
+   */
+  readonly fillIds: Map<ExecutionId, number>;
+  /** Venue time before which execution ids have been forgotten (0: none yet); no snapshot asks that far back. */
+  fillIdsFromMs: number;
   readonly positions: Map<PositionKey, Position>;
   /** Memo of `positionKey(account, symbol)` per symbol. */
   readonly positionKeys: Map<string, PositionKey>;
@@ -245,8 +269,10 @@ export function createEngineState(overrides: Partial<EngineConfig> = {}): Engine
     markets: new Map(),
     wallet: null,
     orders: new Map(),
+    unsettledOrders: new Map(),
     orderKeyByVenueId: new Map(),
-    fillIds: new Set(),
+    fillIds: new Map(),
+    fillIdsFromMs: 0,
     positions: new Map(),
     positionKeys: new Map(),
     intents: new Map(),
@@ -268,6 +294,7 @@ export function createEngineState(overrides: Partial<EngineConfig> = {}): Engine
     counters: {
       eventsApplied: 0, duplicateFills: 0, staleReports: 0, adoptedOrders: 0, adoptedPositions: 0,
       anomalies: 0, requestsRejected: 0, entriesSubmitted: 0, stopsSubmitted: 0, protectiveExits: 0, stopMoves: 0, ladderRungs: 0, agedExits: 0,
+      intentsForgotten: 0, ordersForgotten: 0, fillIdsForgotten: 0,
     },
   };
 }

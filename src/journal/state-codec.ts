@@ -12,10 +12,11 @@ import type { Order } from '../core/order/order.ts';
 import type { Position } from '../core/position/position.ts';
 import type { EngineConfig, EngineState, Market, PendingTimer, SuspectedMismatch } from '../core/state.ts';
 import { createEngineState } from '../core/state.ts';
+import { indexUnsettled } from '../core/engine/context.ts';
 import { indexPositionStop } from '../core/engine/intents.ts';
 
 /** Bumped whenever the shape of EngineState changes: older snapshots are then ignored, not misread. */
-export const stateFormat = 5;
+export const stateFormat = 6;
 
 type Entries<V> = (readonly [string, V])[];
 
@@ -29,7 +30,8 @@ type EncodedState = {
   readonly wallet: EngineState['wallet'];
   readonly orders: Order[];
   readonly orderKeyByVenueId: Entries<string>;
-  readonly fillIds: string[];
+  readonly fillIds: Entries<number>;
+  readonly fillIdsFromMs: number;
   readonly positions: Position[];
   readonly intents: Intent[];
   readonly activeIntentBySymbol: Entries<string>;
@@ -60,6 +62,7 @@ export function encodeState(state: EngineState): string {
     orders: [...state.orders.values()],
     orderKeyByVenueId: [...state.orderKeyByVenueId],
     fillIds: [...state.fillIds],
+    fillIdsFromMs: state.fillIdsFromMs,
     positions: [...state.positions.values()],
     intents: [...state.intents.values()],
     activeIntentBySymbol: [...state.activeIntentBySymbol],
@@ -90,9 +93,12 @@ export function decodeState(text: string, config: Partial<EngineConfig>): Engine
   const state = createEngineState(config);
   for (const instrument of encoded.instruments) state.instruments.set(instrument.symbol, instrument);
   fill(state.markets, encoded.markets);
-  for (const order of encoded.orders) state.orders.set(order.key, order);
+  for (const order of encoded.orders) {
+    state.orders.set(order.key, order);
+    indexUnsettled(state.unsettledOrders, order);
+  }
   fill(state.orderKeyByVenueId as Map<string, string>, encoded.orderKeyByVenueId);
-  for (const id of encoded.fillIds) (state.fillIds as Set<string>).add(id);
+  fill(state.fillIds as Map<string, number>, encoded.fillIds);
   for (const position of encoded.positions) {
     state.positions.set(position.key, position);
     state.positionKeys.set(position.symbol, position.key);
@@ -117,6 +123,7 @@ export function decodeState(text: string, config: Partial<EngineConfig>): Engine
   state.reconciledSinceStart = encoded.reconciledSinceStart;
   state.startedMs = encoded.startedMs;
   state.fillCursorMs = encoded.fillCursorMs;
+  state.fillIdsFromMs = encoded.fillIdsFromMs;
   state.periodicTimerId = encoded.periodicTimerId;
   state.recheckWantedSinceMs = encoded.recheckWantedSinceMs;
   return state;

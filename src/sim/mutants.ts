@@ -9,7 +9,7 @@ import { parseClientOrderId } from '../core/ids.ts';
 import type { EngineState } from '../core/state.ts';
 import type { Order } from '../core/order/order.ts';
 import { step } from '../core/engine/step.ts';
-import { submitOrder } from '../core/engine/context.ts';
+import { indexUnsettled, submitOrder } from '../core/engine/context.ts';
 import type { StepFunction } from '../shell/runtime.ts';
 
 export type MutantName =
@@ -238,6 +238,7 @@ function reviveCancelled(state: EngineState, event: Event): Command[] {
   if (order?.status !== 'cancelled' || order.venueOrderId === null) return commands;
   const revived: Order = { ...order, status: 'accepted', venueOrderId: order.venueOrderId };
   state.orders.set(order.key, revived);
+  indexUnsettled(state.unsettledOrders, revived);
   return [...commands, { type: 'Record', record: { kind: 'order', order: revived } }];
 }
 

@@ -36,6 +36,8 @@ export type SeedParameters = {
   readonly protectionChance: number;
   /** How often a take-profit-cycle strategy on the first symbol decides; 0: none. */
   readonly strategyEveryMs: number;
+  /** How long the bot remembers what has settled (EngineConfig.retainSettledMs): short on some seeds, so forgetting runs. */
+  readonly retainSettledMs: number;
   readonly priceStepMs: number;
   readonly symbols: readonly string[];
   /** The venue's clock against the bot's: every venue time is skewed by it, the bot's own are not. */
@@ -116,7 +118,10 @@ export function parametersForSeed(seed: number, forced: ForcedFaults = {}): Seed
   };
   // Drawn last of all: a take-profit-cycle strategy trading the first symbol alongside the signals.
   const strategyEveryMs = on(0.3) ? rng.pick([250, 1_000, 3_000]) : 0;
-  return { ...parameters, network: { ...parameters.network, faults: { ...early, ...late, ...forcedNetwork } }, strategyEveryMs };
+  // After that: on two seeds in three the bot forgets what settled 15 s or a minute ago (the
+  // default is an hour, longer than any session here).
+  const retainSettledMs = rng.pick([15_000, 60_000, 3_600_000]);
+  return { ...parameters, network: { ...parameters.network, faults: { ...early, ...late, ...forcedNetwork } }, strategyEveryMs, retainSettledMs };
 }
 
 /**
@@ -148,7 +153,8 @@ export function describeParameters(p: SeedParameters): string {
   const { skewMs, driftPpm } = p.clockSkew;
   const clock = skewMs === 0 ? 'the bot\'s' : `the bot's ${skewMs > 0 ? '+' : ''}${skewMs} ms${driftPpm === 0 ? '' : `, drifting ${driftPpm > 0 ? '+' : ''}${driftPpm} ppm`}`;
   return [
-    `${p.attachedStops ? 'attached' : 'separate'} stops, ${p.symbols.join(' ')}, active ${p.activeMs} ms, prices every ${p.priceStepMs} ms, protection ${p.protectionChance}`,
+    `${p.attachedStops ? 'attached' : 'separate'} stops, ${p.symbols.join(' ')}, active ${p.activeMs} ms, prices every ${p.priceStepMs} ms, protection ${p.protectionChance}, ` +
+      `settled things remembered ${p.retainSettledMs} ms`,
     `latency ms: request ${range(n.restRequest)}, reply ${range(n.restReply)}, private ${range(n.privateStream)}, public ${range(n.publicStream)}, setup ${range(n.streamSetup)}`,
     `faults: ${faults.length === 0 ? 'none' : faults.join(', ')}; venue clock ${clock}`,
   ].join('; ');
@@ -184,7 +190,7 @@ export function worldForSeed(seed: number, options: RunOptions = {}): { readonly
     },
     // A change sent just before a crash can land at most one REST timeout later (the sim's stand-in
     // for the receive window): the engine holds its stop changes that long after every start.
-    engine: { attachedStops: parameters.attachedStops, receiveWindowMs: parameters.network.restTimeoutMs },
+    engine: { attachedStops: parameters.attachedStops, receiveWindowMs: parameters.network.restTimeoutMs, retainSettledMs: parameters.retainSettledMs },
     workload: new RandomWorkload({
       actionEveryMs: { min: 100, max: rng.int(500, 5_000) }, untilMs: parameters.activeMs,
       closeChance: 0.1, manualOrderChance: 0.05, limitEntryChance: 0.25, takeProfitChance: 0.5, invalidChance: 0.05, repeatChance: 0.03,

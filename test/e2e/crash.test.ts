@@ -6,7 +6,7 @@
 //  (a) no intent ever had more than one entry order on the venue (client order ids carry the intent
 //      and the role, so this holds across processes whatever each one knew);
 //  (b) every position the venue holds at the end has a stop on the venue, and no symbol ever held a
-//      position without one for longer than `unprotectedBoundMs` (below);
+//      position without one for longer than the bound `unprotectedBound` derives (below);
 //  (c) the bot's ledger (the SQLite journal's projections) equals the venue's fills and positions.
 // The bot trades with separate stops (sent on the first evidence of a fill): with stops attached to
 // the entry the venue arms them with the fill, and (b) could not fail.
@@ -21,6 +21,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -46,13 +47,12 @@ const randomKillDelayMs = { min: 100, max: 3_000 } as const;
 const waitMs = 25_000;
 
 /**
- * A position can only be unprotected while no bot process sees the venue: from a kill until the
- * next process's first reconciliation (measured by this test, per restart), plus what protecting it
- * then takes: the stop's trip to the venue, and if the price is already past the stop, its refusal
- * (one reply delay) and the market exit's trip (2 x the reply delay in all), plus a margin for
- * three Node processes sharing two cores.
+ * The hand-offs between processes in the slowest protection (see `unprotectedBound`): the fill's
+ * push to the bot, the stop's trip to the venue, the venue's refusal timer firing, the refusal's trip
+ * back, the market exit's trip, and this test reading the line it timestamps a kill or a start by.
+ * On a loaded machine each one may wait for a CPU; how long, the test measures (its own event loop).
  */
-const protectMarginMs = 2 * replyDelayMs + 1_200;
+const handOffs = 6;
 
 type Kill =
   | { readonly kind: 'random' }
@@ -170,6 +170,10 @@ describe('crash test: the bot SIGKILLed and restarted against the venue in anoth
       await Promise.all(children.map((child) => child.closed));
       rmSync(directory, { recursive: true, force: true });
     });
+    // How long a process on this machine, now, waits for a CPU: the reaction part of the bound.
+    const cpuWait = monitorEventLoopDelay({ resolution: 10 });
+    cpuWait.enable();
+    t.after(() => cpuWait.disable());
     const rng = new Rng(seed);
     const start = (name: string, args: readonly string[], fault: string | null): Child => {
       const env: NodeJS.ProcessEnv = { ...process.env };
@@ -266,16 +270,20 @@ describe('crash test: the bot SIGKILLed and restarted against the venue in anoth
     // (b) Every position held at the end has a stop on the venue, and none was ever without one beyond its bound.
     const bare = audit.positions.filter((position) => position.sizeLots !== 0 && !position.protected);
     assert.deepEqual(bare, [], 'positions without a stop at the end');
-    const blindMsLongest = longestBlindStretch(runs);
-    const boundMs = blindMsLongest + protectMarginMs;
+    const bound = unprotectedBound(runs, Math.ceil(cpuWait.max / 1e6));
+    t.diagnostic(`bound ${bound.ms} ms: longest blind stretch ${bound.blindMs} ms + 2 x protect ${bound.protectMs} ms (reply delay ${replyDelayMs} + ${handOffs} x CPU wait ${bound.cpuWaitMs})`);
     for (const position of audit.positions) {
-      t.diagnostic(`${position.symbol}: longest unprotected ${position.unprotectedMsLongest} ms (bound ${boundMs} ms: blind ${blindMsLongest} + margin ${protectMarginMs})`);
-      assert.ok(position.unprotectedMsLongest <= boundMs, `${position.symbol} was unprotected for ${position.unprotectedMsLongest} ms, beyond ${boundMs} ms\n${context()}`);
+      t.diagnostic(`${position.symbol}: longest unprotected ${position.unprotectedMsLongest} ms (bound ${bound.ms} ms)`);
+      assert.ok(position.unprotectedMsLongest <= bound.ms, `${position.symbol} was unprotected for ${position.unprotectedMsLongest} ms, beyond ${bound.ms} ms\n${describeRuns(runs)}\n${context()}`);
     }
 
-    // Every process after the first recovered from the journal file the others wrote.
-    const replayed = runs.slice(1).map((run) => /journal \S+: (?:no snapshot|snapshot at event \d+), (\d+) event\(s\) replayed/.exec(run.bot.lines.map((line) => line.text).join('\n')));
-    assert.ok(replayed.every((match) => match !== null), 'every restart recovered from the journal');
+    // Every process after the first that got to trading recovered from the journal file the others
+    // wrote (one killed at a random moment may not have opened it yet: on a loaded machine a random
+    // kill can land before a process has printed anything).
+    const replayed = runs.slice(1).filter((run) => run.tradingMs !== null)
+      .map((run) => /journal \S+: (?:no snapshot|snapshot at event \d+), (\d+) event\(s\) replayed/.exec(run.bot.lines.map((line) => line.text).join('\n')));
+    assert.ok(replayed.length >= plan.length / 2, `too few restarts got to trading to prove anything: ${replayed.length}`);
+    assert.ok(replayed.every((match) => match !== null), 'every restart that traded recovered from the journal');
     assert.ok(replayed.some((match) => Number(match?.[1]) > 0), 'some restart replayed events');
 
     // (c) The bot's ledger equals the venue's fills.
@@ -335,20 +343,46 @@ function entriesByIntent(audit: Audit): Map<string, string[]> {
   return entries;
 }
 
+type Bound = { readonly ms: number; readonly blindMs: number; readonly protectMs: number; readonly cpuWaitMs: number };
+
 /**
- * The longest time no bot process could see the venue: from the first start, or from a kill, until
- * the next process that got to trading did (a process killed before that leaves the stretch open).
+ * How long a symbol may have held a position without a stop on the venue, from the design and what
+ * this test measured. A bot that sees the venue protects a bare position within `protectMs`: it
+ * sends the stop in the step it learns of the position (its first reconciliation, or the fill's
+ * push), and if the market is already past the stop, the venue refuses it one reply delay later and
+ * the bot exits at market. So `protectMs` is the reply delay plus the hand-offs between processes,
+ * each of which may wait for a CPU on a loaded machine for as long as this test measured its own
+ * event loop waiting (`cpuWaitMs`, its worst).
+ *
+ * A position is left bare only while no bot can do that: a blind stretch, from a kill (or the first
+ * start) until the next process has been trading for `protectMs`. Its start, restart, journal
+ * replay, streams and snapshot are all in the stretch, measured per restart, so the bound follows
+ * the machine's load. A process killed before it traded, or less than `protectMs` after (the
+ * targeted kills often land a few hundred ms after trading, while its stop's refusal may still be
+ * on its way), does not end the stretch: the next one's trading does. On top of the stretch, a
+ * position may have become bare up to `protectMs` before the kill (a fill its bot had not yet
+ * protected), and the process that ends the stretch takes up to `protectMs` to protect it: 2 x
+ * `protectMs`. (A position bare for several seconds past its bot's trading, e.g. a stop never sent,
+ * still fails: the bound is a few seconds above the measured stretch, not a flat allowance.)
  */
-function longestBlindStretch(runs: readonly Run[]): number {
+function unprotectedBound(runs: readonly Run[], cpuWaitMs: number): Bound {
+  const protectMs = replyDelayMs + handOffs * cpuWaitMs;
   let blindSinceMs = runs[0]?.startedMs ?? 0;
-  let longestMs = 0;
+  let blindMs = 0;
   for (const run of runs) {
-    if (run.tradingMs !== null) {
-      longestMs = Math.max(longestMs, run.tradingMs - blindSinceMs);
-      if (run.killedMs !== null) blindSinceMs = run.killedMs;
-    }
+    if (run.tradingMs === null) continue; // never saw the venue: the stretch goes on
+    if (run.killedMs !== null && run.killedMs - run.tradingMs < protectMs) continue; // may have died protecting
+    blindMs = Math.max(blindMs, run.tradingMs - blindSinceMs);
+    if (run.killedMs !== null) blindSinceMs = run.killedMs;
   }
-  return longestMs;
+  return { ms: blindMs + 2 * protectMs, blindMs, protectMs, cpuWaitMs };
+}
+
+/** Each run's start, trading and kill, relative to the first start: what the bound was made of. */
+function describeRuns(runs: readonly Run[]): string {
+  const t0 = runs[0]?.startedMs ?? 0;
+  const at = (ms: number | null): string => (ms === null ? '-' : `+${ms - t0}`);
+  return runs.map((run) => `  ${run.bot.name}: started ${at(run.startedMs)}, trading ${at(run.tradingMs)}, killed ${at(run.killedMs)} ms`).join('\n');
 }
 
 /** Polls the venue's audit until `done` holds (null after `timeoutMs`): each poll is an observation. */

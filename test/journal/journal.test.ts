@@ -353,8 +353,9 @@ describe('state snapshots', () => {
   it('encode every field of the engine state but its configuration', () => {
     const state = createEngineState();
     const encoded = JSON.parse(encodeState(state)) as Record<string, unknown>;
-    // Derived indexes are rebuilt on decode, not stored: positionKeys, positionStopOwners.
-    const fields = Object.keys(state).filter((key) => key !== 'config' && key !== 'positionKeys' && key !== 'positionStopOwners');
+    // Derived indexes are rebuilt on decode, not stored: positionKeys, positionStopOwners, unsettledOrders.
+    const derived = ['config', 'positionKeys', 'positionStopOwners', 'unsettledOrders'];
+    const fields = Object.keys(state).filter((key) => !derived.includes(key));
     assert.deepEqual(Object.keys(encoded).filter((key) => key !== 'format').sort(), fields.sort());
   });
 
@@ -366,6 +367,13 @@ describe('state snapshots', () => {
     assert.equal(encodeState(decoded), text);
     assert.equal(stateHash(decoded), stateHash(state));
     assert.deepEqual([...decoded.positionStopOwners], [...state.positionStopOwners], 'the derived index rebuilt');
+    const unsettled = (of: typeof state): string[] => [...of.unsettledOrders].flatMap(([symbol, orders]) => [...orders.keys()].map((key) => `${symbol} ${key}`)).sort();
+    assert.deepEqual(unsettled(decoded), unsettled(state), 'the unsettled orders rebuilt');
+    // And the index the engine kept step by step is what the orders say.
+    const expected = [...state.orders.values()]
+      .filter((order) => !['filled', 'cancelled', 'rejected', 'expired'].includes(order.status) || order.reportedFilledLots > order.fillsLots)
+      .map((order) => `${order.spec.symbol} ${order.key}`).sort();
+    assert.deepEqual(unsettled(state), expected, 'the index kept by putOrder');
     assert.ok(state.orders.size > 0 && state.positions.size > 0 && state.intents.size > 0, 'a state with something in it');
     world.close();
   });

@@ -8,7 +8,7 @@ import type { ClientOrderId, IntentId } from '../ids.ts';
 import { intentIdFor } from '../ids.ts';
 import type { Instrument } from '../instrument.ts';
 import type { Order, OrderKey } from '../order/order.ts';
-import { markSubmitted, venueOrderIdOf } from '../order/order.ts';
+import { isTerminal, markSubmitted, venueOrderIdOf } from '../order/order.ts';
 import type { Position } from '../position/position.ts';
 import { newPosition, positionKey } from '../position/position.ts';
 import type { EngineState, TimerPurpose } from '../state.ts';
@@ -48,11 +48,42 @@ export function startTimer(ctx: Ctx, purpose: TimerPurpose, delayMs: number): nu
 }
 
 export function putOrder(ctx: Ctx, order: Order): Order {
-  ctx.state.orders.set(order.key, order);
+  putOrderUnrecorded(ctx, order);
   ctx.out.push({ type: 'Record', record: { kind: 'order', order } });
+  return order;
+}
+
+/**
+ * Stores a change of an order that the ledger does not keep: an amend on its way. The ledger holds
+ * orders as the venue confirmed them (the amend is recorded when it lands), and a trailing stop
+ * sends one a second: a ledger row per send would double the writes for nothing an operator reads.
+ */
+export function putOrderUnrecorded(ctx: Ctx, order: Order): Order {
+  ctx.state.orders.set(order.key, order);
+  indexUnsettled(ctx.state.unsettledOrders, order);
   const venueOrderId = venueOrderIdOf(order);
   if (venueOrderId !== null) ctx.state.orderKeyByVenueId.set(venueOrderId, order.key);
   return order;
+}
+
+/** Keeps `unsettledOrders` in step with an order: in it until it is finished and all its reported fills are booked. */
+export function indexUnsettled(index: Map<string, Map<OrderKey, Order>>, order: Order): void {
+  const { symbol } = order.spec;
+  let bySymbol = index.get(symbol);
+  if (!isTerminal(order) || order.reportedFilledLots > order.fillsLots) {
+    if (bySymbol === undefined) {
+      bySymbol = new Map();
+      index.set(symbol, bySymbol);
+    }
+    bySymbol.set(order.key, order);
+  } else if (bySymbol !== undefined && bySymbol.delete(order.key) && bySymbol.size === 0) {
+    index.delete(symbol);
+  }
+}
+
+/** The symbol's orders not yet settled (see EngineState.unsettledOrders). */
+export function unsettledOrdersOf(ctx: Ctx, symbol: string): Iterable<Order> {
+  return ctx.state.unsettledOrders.get(symbol)?.values() ?? [];
 }
 
 export function getOrder(ctx: Ctx, key: OrderKey): Order {

@@ -15,7 +15,7 @@
 // Invariants: nothing here ever sends a looser stop (asserted at the send); a change whose outcome
 // is unknown is settled (by a query, or a snapshot) before another is sent.
 
-import { assert } from '../assert.ts';
+import { fail } from '../assert.ts';
 import type { Amendment, PositionStopChange } from '../commands.ts';
 import type { EventOf, OrderReport } from '../events.ts';
 import { clientOrderIdFor } from '../ids.ts';
@@ -27,14 +27,13 @@ import type { Order } from '../order/order.ts';
 import { filledLots, isAcknowledged, isTerminal, markAmendSent, newPendingOrder, onAmendFailed, onAmendLanded, onAmendUnknown, reportShowsAmend } from '../order/order.ts';
 import { averageEntryTicks } from '../position/ledger.ts';
 import type { Position } from '../position/position.ts';
-import type { GuardDecision } from '../protection/policies.ts';
 import { evaluateGuards, isStopCrossed, isTighter } from '../protection/policies.ts';
 import { distanceTicks } from '../protection/plan.ts';
 import type { Market } from '../state.ts';
 import type { Side } from '../types.ts';
 import { oppositeSide } from '../types.ts';
 import type { Ctx } from './context.ts';
-import { instrumentOf, nextSeq, notify, putOrder, queryOrder, startTimer, submitOrder } from './context.ts';
+import { instrumentOf, nextSeq, notify, putOrder, putOrderUnrecorded, queryOrder, startTimer, submitOrder, unsettledOrdersOf } from './context.ts';
 import { coverLots, orderOf, putIntent, startExit } from './intents.ts';
 import { recheckSoon } from './snapshots.ts';
 
@@ -65,15 +64,43 @@ function evaluate(ctx: Ctx, start: Intent, position: Position, sizeLots: number,
     price: (ticks) => (instrument === undefined ? `${ticks} ticks` : ticksToPrice(instrument, ticks)),
   });
   if (outcome.trailPeakTicks !== null && market !== undefined) keepTrailPeak(market, start, outcome.trailPeakTicks);
-  let intent = outcome.guard === start.guard ? start : putIntent(ctx, { ...start, guard: outcome.guard });
+  // What follows is built up as one new version of the intent (the policies' memory, the tightened
+  // stop, what was sent, the next review) and stored once at the end: a moved stop costs one copy
+  // of the intent, not one per field. A review that fell due (this evaluation is it) is cleared.
+  const { reviewAtMs } = outcome.guard;
+  const guard = reviewAtMs !== null && reviewAtMs <= ctx.atMs ? { ...outcome.guard, reviewAtMs: null } : outcome.guard;
+  let { stopLoss } = start;
   for (const decision of outcome.decisions) {
-    intent = apply(ctx, intent, decision, side);
-    if (!isActive(intent) || intent.phase.name !== 'open') return;
+    switch (decision.kind) {
+      case 'tighten-stop':
+        if (!isTighter(side, decision.triggerTicks, stopLoss.triggerTicks)) fail(`${start.id}: a policy asked to loosen the stop`);
+        if (decision.reason === 'breakeven') {
+          notify(ctx, 'info', 'stop-to-breakeven', start.symbol, `${start.id}: first target filled; moving the stop to breakeven ${price(ctx, start, decision.triggerTicks)} (fees included)`);
+        }
+        stopLoss = { ...stopLoss, triggerTicks: decision.triggerTicks };
+        break;
+      case 'exit':
+        startExit(ctx, withMemory(start, guard, stopLoss), decision.reason, false);
+        return;
+      case 'aged-exit':
+        // The price is in the guard now; syncAgedExit places or moves the order.
+        notify(ctx, 'info', 'aged-exit', start.symbol, `${start.id} ${decision.text}`, { ageMs: ctx.atMs - (start.positionSeenMs ?? ctx.atMs), priceTicks: decision.priceTicks });
+        break;
+      default:
+        decision satisfies never;
+    }
   }
+  let intent = withMemory(start, guard, stopLoss);
   intent = syncStop(ctx, intent, position, sizeLots);
   intent = syncVenueTrailing(ctx, intent, position, sizeLots);
   intent = syncAgedExit(ctx, intent, sizeLots);
-  armReview(ctx, intent, outcome.reviewAtMs);
+  intent = withReview(ctx, intent, outcome.reviewAtMs);
+  if (intent !== start) putIntent(ctx, intent);
+}
+
+/** The intent with the policies' new memory and stop level (itself if neither changed); not stored. */
+function withMemory(intent: Intent, guard: Guard, stopLoss: Intent['stopLoss']): Intent {
+  return guard === intent.guard && stopLoss === intent.stopLoss ? intent : { ...intent, guard, stopLoss };
 }
 
 function triggerPriceOf(intent: Intent, market: Market | undefined): number | null {
@@ -86,8 +113,12 @@ function trailPeakOf(intent: Intent, market: Market | undefined): number | null 
 }
 
 function keepTrailPeak(market: Market, intent: Intent, peakTicks: number): void {
-  if (market.trail !== null && market.trail.intentId === intent.id) market.trail.peakTicks = peakTicks;
-  else market.trail = { intentId: intent.id, peakTicks };
+  const distance = distanceTicks(intent.plan.trailing?.callback ?? { kind: 'ticks', ticks: 1 }, peakTicks);
+  const levelTicks = intent.side === 'buy' ? peakTicks - distance : peakTicks + distance;
+  if (market.trail !== null && market.trail.intentId === intent.id) {
+    market.trail.peakTicks = peakTicks;
+    market.trail.levelTicks = levelTicks;
+  } else market.trail = { intentId: intent.id, peakTicks, levelTicks };
 }
 
 /**
@@ -110,14 +141,13 @@ function isQuiet(ctx: Ctx, intent: Intent, position: Position, sizeLots: number,
   if (trailing !== null) {
     if (botTrails(intent)) {
       const price = triggerPriceOf(intent, market);
-      let peak = trailPeakOf(intent, market);
+      const peak = trailPeakOf(intent, market);
       if (price !== null && market !== undefined && (peak === null ? trailing.activationTicks === null || !isTighter(intent.side, trailing.activationTicks, price) : isTighter(intent.side, price, peak))) {
         keepTrailPeak(market, intent, price);
-        peak = price;
       }
-      if (peak !== null) {
-        const distance = distanceTicks(trailing.callback, peak);
-        const level = intent.side === 'buy' ? peak - distance : peak + distance;
+      const trail = market?.trail;
+      if (trail !== undefined && trail !== null && trail.intentId === intent.id) {
+        const level = trail.levelTicks;
         if (level > 0 && isTighter(intent.side, level, wanted)) wanted = level;
         if (price !== null && isStopCrossed(intent.side, price, wanted)) return false;
       }
@@ -151,25 +181,6 @@ function changeHeldBack(ctx: Ctx, intent: Intent): boolean {
   return ctx.atMs < allowedAtMs && reviewAtMs !== null && reviewAtMs <= allowedAtMs;
 }
 
-function apply(ctx: Ctx, intent: Intent, decision: GuardDecision, side: Side): Intent {
-  switch (decision.kind) {
-    case 'tighten-stop': {
-      assert(isTighter(side, decision.triggerTicks, intent.stopLoss.triggerTicks), `${intent.id}: a policy asked to loosen the stop`);
-      if (decision.reason === 'breakeven') {
-        notify(ctx, 'info', 'stop-to-breakeven', intent.symbol, `${intent.id}: first target filled; moving the stop to breakeven ${price(ctx, intent, decision.triggerTicks)} (fees included)`);
-      }
-      return putIntent(ctx, { ...intent, stopLoss: { ...intent.stopLoss, triggerTicks: decision.triggerTicks } });
-    }
-    case 'exit':
-      return startExit(ctx, intent, decision.reason, false);
-    case 'aged-exit':
-      notify(ctx, 'info', 'aged-exit', intent.symbol, `${intent.id} ${decision.text}`, { ageMs: ctx.atMs - (intent.positionSeenMs ?? ctx.atMs), priceTicks: decision.priceTicks });
-      return intent; // the price is in the guard now; syncAgedExit places or moves the order
-    default:
-      return decision satisfies never;
-  }
-}
-
 /** The bot moves the stop itself: bot mode, or venue mode the venue refused (or cannot do: separate stops). */
 function botTrails(intent: Intent): boolean {
   const { trailing } = intent.plan;
@@ -199,9 +210,9 @@ function venueStopTicks(ctx: Ctx, intent: Intent, position: Position): number | 
 
 /** An order that adds to the position (not reduce-only, on its side) reported fills not yet booked. */
 function hasUnbookedAdds(ctx: Ctx, symbol: string, side: Side): boolean {
-  for (const order of ctx.state.orders.values()) {
+  for (const order of unsettledOrdersOf(ctx, symbol)) {
     const { spec } = order;
-    if (spec.symbol === symbol && spec.side === side && !spec.reduceOnly && order.reportedFilledLots > order.fillsLots) return true;
+    if (spec.side === side && !spec.reduceOnly && order.reportedFilledLots > order.fillsLots) return true;
   }
   return false;
 }
@@ -221,6 +232,9 @@ function stopChangeAllowedAtMs(ctx: Ctx, intent: Intent): number {
 function changesAllowedFromMs(ctx: Ctx): number {
   return (ctx.state.startedMs ?? 0) + ctx.state.config.receiveWindowMs;
 }
+
+// The sync functions below send what the intent's memory calls for and return the intent's new
+// version without storing it: `evaluate` stores the result once.
 
 /** Moves the venue's stop toward the wanted level (and a stop order's size down to what it covers). */
 function syncStop(ctx: Ctx, intent: Intent, position: Position, sizeLots: number): Intent {
@@ -255,14 +269,14 @@ function syncStopOrder(ctx: Ctx, intent: Intent, position: Position, sizeLots: n
   }
   if (amendment.triggerTicks === undefined && amendment.sizeLots === undefined) return intent;
   const allowedAtMs = amendment.triggerTicks === undefined ? Math.max(intent.guard.stopRetryAtMs, changesAllowedFromMs(ctx)) : stopChangeAllowedAtMs(ctx, intent);
-  if (ctx.atMs < allowedAtMs) return armReview(ctx, intent, allowedAtMs);
+  if (ctx.atMs < allowedAtMs) return withReview(ctx, intent, allowedAtMs);
   sendAmend(ctx, stop, amendment);
   if (amendment.triggerTicks !== undefined) ctx.state.counters.stopMoves += 1;
   const moved = amendment.triggerTicks === undefined ? '' : `trigger ${price(ctx, intent, stop.spec.type.triggerTicks)} -> ${price(ctx, intent, amendment.triggerTicks)}`;
   const sized = amendment.sizeLots === undefined ? '' : `${moved === '' ? '' : ', '}size ${stop.spec.sizeLots} -> ${amendment.sizeLots} lots (the open size)`;
   notify(ctx, 'info', 'stop-amend', intent.symbol, `${intent.id}: amending stop ${stop.key}: ${moved}${sized}`);
   if (amendment.triggerTicks === undefined) return intent;
-  return reviewWhenAllowed(ctx, putIntent(ctx, { ...intent, guard: { ...intent.guard, stopChangedMs: ctx.atMs } }));
+  return { ...intent, guard: reviewWhenAllowed(ctx, intent, { ...intent.guard, stopChangedMs: ctx.atMs }) };
 }
 
 function syncPositionStop(ctx: Ctx, intent: Intent, position: Position): Intent {
@@ -276,11 +290,11 @@ function syncPositionStop(ctx: Ctx, intent: Intent, position: Position): Intent 
   // watches for a position that shows without one).
   if (current === null || intent.stopLoss.triggerTicks <= 0 || !isTighter(intent.side, intent.stopLoss.triggerTicks, current)) return intent;
   const allowedAtMs = stopChangeAllowedAtMs(ctx, intent);
-  if (ctx.atMs < allowedAtMs) return armReview(ctx, intent, allowedAtMs);
+  if (ctx.atMs < allowedAtMs) return withReview(ctx, intent, allowedAtMs);
   const change: PositionStopChange = { kind: 'stop-loss', stopLoss: intent.stopLoss };
   ctx.state.counters.stopMoves += 1;
   notify(ctx, 'info', 'stop-amend', intent.symbol, `${intent.id}: moving the position's stop ${price(ctx, intent, current)} -> ${price(ctx, intent, intent.stopLoss.triggerTicks)}`);
-  return reviewWhenAllowed(ctx, putIntent(ctx, { ...intent, guard: { ...guard, stopChangedMs: ctx.atMs, positionStop: sendPositionStop(ctx, intent.symbol, change) } }));
+  return { ...intent, guard: reviewWhenAllowed(ctx, intent, { ...guard, stopChangedMs: ctx.atMs, positionStop: sendPositionStop(ctx, intent.symbol, change) }) };
 }
 
 function syncVenueTrailing(ctx: Ctx, intent: Intent, position: Position, sizeLots: number): Intent {
@@ -289,14 +303,14 @@ function syncVenueTrailing(ctx: Ctx, intent: Intent, position: Position, sizeLot
   if (trailing?.mode !== 'venue' || intent.protection !== 'attached' || guard.venueTrailing !== 'none' || guard.positionStop !== null || positionStopBusy(ctx, intent)) return intent;
   if (position.venue === null || position.venue.sizeLots === 0 || sizeLots === 0) return intent;
   const allowedAtMs = changesAllowedFromMs(ctx);
-  if (ctx.atMs < allowedAtMs) return armReview(ctx, intent, allowedAtMs);
+  if (ctx.atMs < allowedAtMs) return withReview(ctx, intent, allowedAtMs);
   const entry = averageEntryTicks(position);
   const fromTicks = trailing.activationTicks ?? (entry === null ? null : Math.round(entry));
   if (fromTicks === null) return intent;
   const change: PositionStopChange = { kind: 'trailing', distanceTicks: distanceTicks(trailing.callback, fromTicks), activationTicks: trailing.activationTicks };
   const activation = trailing.activationTicks === null ? 'at once' : `from ${price(ctx, intent, trailing.activationTicks)}`;
   notify(ctx, 'info', 'venue-trailing', intent.symbol, `${intent.id}: handing the trailing stop to the venue: ${price(ctx, intent, change.distanceTicks)} behind the best price, ${activation}`);
-  return putIntent(ctx, { ...intent, guard: { ...guard, venueTrailing: 'sent', positionStop: sendPositionStop(ctx, intent.symbol, change) } });
+  return { ...intent, guard: { ...guard, venueTrailing: 'sent', positionStop: sendPositionStop(ctx, intent.symbol, change) } };
 }
 
 /** Places the aged position's limit exit at the guard's price, reprices it, or places it again. */
@@ -310,7 +324,7 @@ function syncAgedExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
     const priced = order.spec.type.kind === 'limit' ? order.spec.type.priceTicks : null;
     if (order.status === 'accepted' && order.amending === null && order.cancelRequestedMs === null && priced !== guard.agedExitTicks) {
       const allowedAtMs = changesAllowedFromMs(ctx);
-      if (ctx.atMs < allowedAtMs) return armReview(ctx, intent, allowedAtMs);
+      if (ctx.atMs < allowedAtMs) return withReview(ctx, intent, allowedAtMs);
       sendAmend(ctx, order, { priceTicks: guard.agedExitTicks });
     }
     return intent;
@@ -324,7 +338,7 @@ function syncAgedExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   }));
   submitOrder(ctx, key);
   ctx.state.counters.agedExits += 1;
-  return putIntent(ctx, { ...intent, guard: { ...guard, agedExitOrder: key, agedExitAttempts: attempt } });
+  return { ...intent, guard: { ...guard, agedExitOrder: key, agedExitAttempts: attempt } };
 }
 
 /**
@@ -347,10 +361,10 @@ function sendAmend(ctx: Ctx, order: Order, amendment: Amendment): void {
   if (amendment.triggerTicks !== undefined && order.spec.type.kind === 'stop-market') {
     const closingSide = order.spec.side;
     // A sell stop protects a long: tighter is higher.
-    assert(isTighter(oppositeSide(closingSide), amendment.triggerTicks, order.spec.type.triggerTicks), `${order.key}: an amend would loosen the stop`);
+    if (!isTighter(oppositeSide(closingSide), amendment.triggerTicks, order.spec.type.triggerTicks)) fail(`${order.key}: an amend would loosen the stop`);
   }
   const commandId = nextSeq(ctx);
-  putOrder(ctx, markAmendSent(order, commandId, amendment, ctx.atMs));
+  putOrderUnrecorded(ctx, markAmendSent(order, commandId, amendment, ctx.atMs));
   ctx.out.push({ type: 'AmendOrder', commandId, clientOrderId: order.key as ClientOrderId, symbol: order.spec.symbol, amendment });
 }
 
@@ -365,26 +379,37 @@ function sendPositionStop(ctx: Ctx, symbol: string, change: PositionStopChange):
  * armed for then at once, and the tickers in between (a new best price each, often) stay quiet
  * instead of each finding out that they must wait.
  */
-function reviewWhenAllowed(ctx: Ctx, intent: Intent): Intent {
+function reviewWhenAllowed(ctx: Ctx, intent: Intent, guard: Guard): Guard {
   const every = intent.plan.trailing?.amendEveryMs ?? 0;
-  return every > 0 && intent.plan.trailing?.mode !== 'venue' ? armReview(ctx, intent, ctx.atMs + every) : intent;
+  return every > 0 && intent.plan.trailing?.mode !== 'venue' ? reviewedGuard(ctx, intent.id, guard, ctx.atMs + every) : guard;
 }
 
-/** One review timer per intent, at the earliest time wanted. */
-function armReview(ctx: Ctx, intent: Intent, atMs: number | null): Intent {
-  if (atMs === null || atMs <= ctx.atMs) return intent;
-  const armed = intent.guard.reviewAtMs;
-  if (armed !== null && armed > ctx.atMs && armed <= atMs) return intent;
-  startTimer(ctx, { kind: 'review', intentId: intent.id }, atMs - ctx.atMs);
-  return putIntent(ctx, { ...intent, guard: { ...intent.guard, reviewAtMs: atMs } });
+/** The intent with a review armed at `atMs` (one review timer per intent, at the earliest time wanted); not stored. */
+function withReview(ctx: Ctx, intent: Intent, atMs: number | null): Intent {
+  const guard = reviewedGuard(ctx, intent.id, intent.guard, atMs);
+  return guard === intent.guard ? intent : { ...intent, guard };
 }
 
-/** The review timer fired: look again (evaluateSymbol runs the policies). */
+/**
+ * The guard with a review armed at `atMs` (its timer started), unless one is armed for then or
+ * sooner. A `reviewAtMs` already past is no review: it fell due, and the evaluation it caused
+ * clears it.
+ */
+function reviewedGuard(ctx: Ctx, intentId: Intent['id'], guard: Guard, atMs: number | null): Guard {
+  if (atMs === null || atMs <= ctx.atMs) return guard;
+  const armed = guard.reviewAtMs;
+  if (armed !== null && armed > ctx.atMs && armed <= atMs) return guard;
+  startTimer(ctx, { kind: 'review', intentId }, atMs - ctx.atMs);
+  return { ...guard, reviewAtMs: atMs };
+}
+
+/**
+ * The review timer fired: look again (evaluateSymbol runs the policies; a review due makes the
+ * position's evaluation a full one, which clears it).
+ */
 export function onReviewTimer(ctx: Ctx, intentId: Intent['id']): string | null {
   const intent = ctx.state.intents.get(intentId);
-  if (intent === undefined || !isActive(intent)) return null;
-  if (intent.guard.reviewAtMs !== null && intent.guard.reviewAtMs <= ctx.atMs) putIntent(ctx, { ...intent, guard: { ...intent.guard, reviewAtMs: null } });
-  return intent.symbol;
+  return intent === undefined || !isActive(intent) ? null : intent.symbol;
 }
 
 // Replies to our changes.

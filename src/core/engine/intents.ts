@@ -13,7 +13,7 @@ import { effectiveSizeLots } from '../position/position.ts';
 import type { Side } from '../types.ts';
 import { oppositeSide } from '../types.ts';
 import type { Ctx } from './context.ts';
-import { findPosition, getOrder, notify, putOrder, submitOrder } from './context.ts';
+import { findPosition, getOrder, notify, putOrder, submitOrder, unsettledOrdersOf } from './context.ts';
 import { requestCancel } from './orders.ts';
 
 export function putIntent(ctx: Ctx, intent: Intent): Intent {
@@ -89,9 +89,9 @@ export function sendExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
 export function coverLots(ctx: Ctx, intent: Intent, sizeLots: number): number {
   const side = sizeLots !== 0 ? (sizeLots > 0 ? 'buy' : 'sell') : intent.side;
   let mayAddLots = 0;
-  for (const order of ctx.state.orders.values()) {
+  for (const order of unsettledOrdersOf(ctx, intent.symbol)) {
     const { spec } = order;
-    if (spec.symbol !== intent.symbol || spec.side !== side || spec.reduceOnly || !isLive(order)) continue;
+    if (spec.side !== side || spec.reduceOnly || !isLive(order)) continue;
     mayAddLots += Math.max(0, spec.sizeLots - filledLots(order));
   }
   return Math.abs(sizeLots) + mayAddLots;

@@ -11,6 +11,7 @@
 import type { EventOf, StreamName } from '../events.ts';
 import { reconcile } from '../reconcile/reconcile.ts';
 import type { Lifecycle } from '../state.ts';
+import { forgetSettled } from './retention.ts';
 import type { Ctx } from './context.ts';
 import { notify, putOrder, startTimer } from './context.ts';
 import { clearCancelRequest, onAmendUnknown, onSubmitUnknown } from '../order/order.ts';
@@ -105,6 +106,7 @@ export function onSnapshotReceived(ctx: Ctx, event: EventOf<'SnapshotReceived'>)
   // Any snapshot's facts are merged (they are venue facts like any other); only the awaited one
   // moves the lifecycle on.
   reconcile(ctx, event, awaited?.reason ?? 'periodic');
+  forgetSettled(ctx);
   if (awaited === null) return;
   state.snapshot = null;
   if (state.streams.private === 'up' && state.lifecycle.phase !== 'trading') {

@@ -44,7 +44,7 @@ export function applyFunding(ctx: Ctx, funding: Funding): boolean {
     state.counters.duplicateFills += 1;
     return false;
   }
-  state.fillIds.add(funding.executionId);
+  state.fillIds.set(funding.executionId, funding.venueMs);
   const position = positionOf(ctx, funding.symbol);
   putPosition(ctx, { ...position, fundingE8: assertSafeInteger(position.fundingE8 + funding.feeE8, 'funding') });
   ctx.out.push({ type: 'Record', record: { kind: 'funding', funding, roundTrip: position.openedBy ?? funding.executionId } });
@@ -78,7 +78,7 @@ export function applyFill(ctx: Ctx, fill: Fill): boolean {
     state.counters.duplicateFills += 1;
     return false;
   }
-  state.fillIds.add(fill.executionId);
+  state.fillIds.set(fill.executionId, fill.venueMs);
   state.fillCursorMs = Math.max(state.fillCursorMs, fill.venueMs);
   const order = applyFillToOrder(ctx, fill);
   const instrument = instrumentOf(ctx, fill.symbol);

@@ -85,7 +85,11 @@ export function evaluateGuards(view: GuardView): GuardOutcome {
   const decisions: GuardDecision[] = [];
   let { guard, trailPeakTicks } = view;
   let stopTicks = view.stopTicks;
-  const reviews: number[] = [];
+  /** The earliest time after now the policies want to look again. */
+  let reviewAtMs: number | null = null;
+  const reviewAt = (atMs: number): void => {
+    if (atMs > view.atMs && (reviewAtMs === null || atMs < reviewAtMs)) reviewAtMs = atMs;
+  };
 
   const trailing = view.plan.trailing;
   if (trailing !== null && view.botTrailing && view.triggerPriceTicks !== null) {
@@ -124,15 +128,15 @@ export function evaluateGuards(view: GuardView): GuardOutcome {
       decisions.push({ kind: 'exit', reason: `aged position: ${formatAge(ageMs)} old, past the hard limit of ${formatAge(aged.hardLimitMs)}` });
       return { guard, trailPeakTicks, decisions, reviewAtMs: null };
     }
-    reviews.push(view.openedMs + aged.hardLimitMs);
+    reviewAt(view.openedMs + aged.hardLimitMs);
     if (ageMs < aged.maxAgeMs) {
-      reviews.push(view.openedMs + aged.maxAgeMs);
+      reviewAt(view.openedMs + aged.maxAgeMs);
     } else if (guard.agedExitTicks === null) {
       if (view.averageEntryTicks !== null) {
         const price = breakevenTicks(view.side, view.averageEntryTicks, view.takerFeePpm);
         decisions.push({ kind: 'aged-exit', priceTicks: price, text: `aged position: ${formatAge(ageMs)} old, exit at breakeven ${view.price(price)} (fees included)` });
         guard = { ...guard, agedExitTicks: price, agedSteppedMs: view.atMs };
-        reviews.push(view.openedMs + aged.maxAgeMs + aged.graceMs);
+        reviewAt(view.openedMs + aged.maxAgeMs + aged.graceMs);
       }
     } else {
       const steppingFromMs = view.openedMs + aged.maxAgeMs + aged.graceMs;
@@ -146,14 +150,13 @@ export function evaluateGuards(view: GuardView): GuardOutcome {
           decisions.push({ kind: 'aged-exit', priceTicks: next, text: `aged position: ${formatAge(ageMs)} old, exit price stepped from ${view.price(current)} to ${view.price(next)} toward the market (${view.price(view.lastTicks)})` });
         }
         guard = { ...guard, agedExitTicks: next, agedSteppedMs: view.atMs };
-        reviews.push(view.atMs + aged.stepEveryMs);
+        reviewAt(view.atMs + aged.stepEveryMs);
       } else {
-        reviews.push(nextStepMs);
+        reviewAt(nextStepMs);
       }
     }
   }
-  const future = reviews.filter((atMs) => atMs > view.atMs);
-  return { guard, trailPeakTicks, decisions, reviewAtMs: future.length === 0 ? null : Math.min(...future) };
+  return { guard, trailPeakTicks, decisions, reviewAtMs };
 }
 
 /** An age as an operator reads it: 4h05m, 12m30s, 950ms. */

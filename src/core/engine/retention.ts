@@ -1,0 +1,75 @@
+// Forgetting what has settled. The state would otherwise hold every order and intent the bot ever
+// made, and every execution id it booked: a bot that runs for months would grow without bound, its
+// journal snapshots with it, and every scan of its orders would slow down. After each
+// reconciliation:
+//
+//   - an intent done longer than `retainSettledMs` ago is forgotten with its orders, once every
+//     one of those orders has finished with its fills booked and nothing waits on it (a timer, an
+//     unanswered change of the position's stop);
+//   - an order of no intent we hold (someone else's, or history a snapshot showed) is forgotten
+//     once settled and older than the same retention;
+//   - an execution id is forgotten once its fill is older than any a snapshot asks for by the
+//     retention again, so neither a snapshot nor a late duplicate from the stream can book it
+//     twice. The oldest a snapshot asks for is the cold-start lookback (a start asks from that
+//     far back, journal or not), so ids are kept a day and an hour by default.
+//
+// The ledger keeps all of it. A late report of a forgotten order (an hour late: not seen in
+// practice) is kept as history again, as any finished order the state does not know (restore.ts).
+
+import type { IntentId } from '../ids.ts';
+import type { OrderKey } from '../order/order.ts';
+import { venueOrderIdOf } from '../order/order.ts';
+import type { Ctx } from './context.ts';
+
+export function forgetSettled(ctx: Ctx): void {
+  const { state } = ctx;
+  const { retainSettledMs, fillsOverlapMs, coldStartLookbackMs } = state.config;
+  const horizonMs = ctx.atMs - retainSettledMs;
+
+  // What something still waits on: timers, and changes of a position's stop not yet answered.
+  const waitedOn = new Set<IntentId | OrderKey>(state.positionStopOwners.values());
+  for (const timer of state.timers.values()) {
+    if ('intentId' in timer) waitedOn.add(timer.intentId);
+    if ('orderKey' in timer) waitedOn.add(timer.orderKey);
+  }
+  const unsettled = (key: OrderKey, symbol: string): boolean => state.unsettledOrders.get(symbol)?.has(key) === true || waitedOn.has(key);
+
+  const intents = new Set<IntentId>();
+  for (const intent of state.intents.values()) {
+    if (intent.phase.name === 'done' && intent.phase.atMs <= horizonMs && !waitedOn.has(intent.id)) intents.add(intent.id);
+  }
+  // An intent with an order not yet settled is kept whole.
+  for (const order of state.orders.values()) {
+    if (order.intentId !== null && intents.has(order.intentId) && unsettled(order.key, order.spec.symbol)) intents.delete(order.intentId);
+  }
+
+  let orders = 0;
+  for (const order of [...state.orders.values()]) {
+    const { intentId } = order;
+    const forget = intentId !== null && state.intents.has(intentId)
+      ? intents.has(intentId)
+      : !unsettled(order.key, order.spec.symbol) && Math.max(order.createdMs, order.venueUpdatedMs) <= horizonMs;
+    if (!forget) continue;
+    state.orders.delete(order.key);
+    const venueOrderId = venueOrderIdOf(order);
+    if (venueOrderId !== null && state.orderKeyByVenueId.get(venueOrderId) === order.key) state.orderKeyByVenueId.delete(venueOrderId);
+    state.notFoundAnswers.delete(order.key);
+    orders += 1;
+  }
+  for (const intentId of intents) state.intents.delete(intentId);
+
+  let fillIds = 0;
+  const fillsFromMs = state.fillCursorMs - Math.max(fillsOverlapMs, coldStartLookbackMs) - retainSettledMs;
+  if (fillsFromMs > state.fillIdsFromMs) {
+    for (const [executionId, venueMs] of state.fillIds) {
+      if (venueMs >= fillsFromMs) continue;
+      state.fillIds.delete(executionId);
+      fillIds += 1;
+    }
+    state.fillIdsFromMs = fillsFromMs;
+  }
+
+  state.counters.intentsForgotten += intents.size;
+  state.counters.ordersForgotten += orders;
+  state.counters.fillIdsForgotten += fillIds;
+}

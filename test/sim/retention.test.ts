@@ -1,0 +1,80 @@
+// Forgetting what has settled (engine/retention.ts): the state stays bounded over a long session,
+// and nothing it forgets can come back to be booked twice.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { putOrder } from '../../src/core/engine/context.ts';
+import { forgetSettled } from '../../src/core/engine/retention.ts';
+import { step } from '../../src/core/engine/step.ts';
+import { removeJournalFile } from '../../src/sim/world.ts';
+import { parametersForSeed, worldForSeed } from '../../src/sim/swarm.ts';
+import type { ClientOrderId } from '../../src/core/ids.ts';
+import { engine, fill } from '../support/events.ts';
+
+describe('forgetting what has settled', () => {
+  it('keeps a long session with crashes converged while it forgets finished intents and their orders', () => {
+    // Seed 39: four symbols for 234 s, killed and recovered from its journal file every few
+    // seconds on average, remembering what settled for 15 s only.
+    const seed = 39;
+    const parameters = parametersForSeed(seed);
+    assert.equal(parameters.retainSettledMs, 15_000);
+    assert.ok(parameters.crashEveryMs > 0, 'a journaled bot: the ledger is checked against the venue too');
+    const { world } = worldForSeed(seed);
+    try {
+      world.run({ stepsMax: 2_000_000, untilMs: world.activeUntilMs });
+      world.settle(2_000_000);
+      assert.deepEqual(world.auditor.violations, []);
+      const { state } = world.runtime;
+      assert.ok(state.counters.intentsForgotten > 20, `intents forgotten: ${state.counters.intentsForgotten}`);
+      assert.ok(state.counters.ordersForgotten > 50, `orders forgotten: ${state.counters.ordersForgotten}`);
+      const submitted = world.venue.submissions().length;
+      assert.ok(state.orders.size < submitted / 2, `the engine holds ${state.orders.size} orders of the ${submitted} it sent`);
+      for (const intent of state.intents.values()) {
+        if (intent.phase.name === 'done') assert.ok(intent.phase.atMs > world.scheduler.nowMs() - 15_000 - world.runtime.state.config.reconcileEveryMs - 60_000, `${intent.id} done long ago, still held`);
+      }
+    } finally {
+      world.close();
+      if (world.options.journalPath !== undefined) removeJournalFile(world.options.journalPath);
+    }
+  });
+
+  it('forgets an execution id only once no snapshot can list its fill again', () => {
+    const state = engine({ fillsOverlapMs: 500, coldStartLookbackMs: 2_000, retainSettledMs: 1_000 });
+    step(state, fill(null, 'v1', 'x-old', 1, 650_000, 1, 1_000));
+    step(state, fill(null, 'v1', 'x-new', 1, 650_000, 2, 10_000));
+    forgetSettled({ state, atMs: 10_000, out: [] });
+    // The oldest a snapshot asks for: the cursor (10,000) less the cold-start lookback (2,000); kept a retention (1,000) beyond.
+    assert.equal(state.fillIdsFromMs, 7_000);
+    assert.deepEqual([...state.fillIds.keys()], ['x-new']);
+    assert.equal(state.counters.fillIdsForgotten, 1);
+    const sizeBefore = state.positions.get('main/BTCUSDT')?.sizeLots;
+    step(state, fill(null, 'v1', 'x-new', 1, 650_000, 2, 10_000));
+    assert.equal(state.positions.get('main/BTCUSDT')?.sizeLots, sizeBefore, 'the kept id still makes a duplicate count once');
+    assert.equal(state.counters.duplicateFills, 1);
+  });
+
+  it('keeps a finished intent that a timer still refers to, and one whose order has fills not yet booked', () => {
+    const state = engine({ retainSettledMs: 1_000 });
+    step(state, { type: 'OpenRequested', atMs: 10, requestId: 'r1', symbol: 'BTCUSDT', side: 'buy', size: { quantity: '0.010' }, entry: { kind: 'market' }, stopLoss: { percent: 1 }, takeProfit: null });
+    const [intent] = state.intents.values();
+    assert.ok(intent !== undefined);
+    // The entry went out and the venue refused it: the intent is done, its order finished.
+    step(state, { type: 'OrderSubmitRejected', atMs: 20, commandId: 0, clientOrderId: (intent.entryOrder ?? '') as ClientOrderId, code: 'insufficient-funds', reason: 'no margin' });
+    assert.equal(state.intents.get(intent.id)?.phase.name, 'done');
+    const entry = state.orders.get(intent.entryOrder ?? '');
+    assert.ok(entry !== undefined);
+    const ctx = { state, atMs: 30, out: [] };
+    // The venue then reports a fill of it that is not booked yet (the fill itself on its way).
+    putOrder(ctx, { ...entry, reportedFilledLots: 1 });
+    forgetSettled({ state, atMs: 10_000, out: [] });
+    assert.ok(state.intents.has(intent.id), 'an order of it has fills not yet booked');
+    putOrder(ctx, { ...entry, reportedFilledLots: 1, fillsLots: 1 });
+    state.timers.set(999, { kind: 'exit-retry', intentId: intent.id, fireAtMs: 5_000 });
+    forgetSettled({ state, atMs: 10_000, out: [] });
+    assert.ok(state.intents.has(intent.id), 'a timer refers to it');
+    state.timers.delete(999);
+    forgetSettled({ state, atMs: 10_000, out: [] });
+    assert.ok(!state.intents.has(intent.id), 'nothing waits on it any more');
+    assert.equal(intent.entryOrder === null ? undefined : state.orders.get(intent.entryOrder), undefined, 'its order forgotten with it');
+  });
+});
