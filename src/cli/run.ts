@@ -154,7 +154,7 @@ export function engineConfigOf(config: RunConfig): Partial<EngineConfig> {
   return {
     botId: config.botId, attachedStops: engine.attachedStops, stopTriggerBy: engine.stopTriggerBy, externalPositions: engine.externalPositions,
     externalStopPercent: external.stopPercent, externalProtection: external.protection, foreignOrders: engine.foreignOrders, reconcileEveryMs: engine.reconcileEveryMs,
-    takerFeePpm: Math.round(engine.takerFeePercent * 10_000),
+    takerFeePpm: Math.round(engine.takerFeePercent * 10_000), retainSettledMs: engine.retainSettledMinutes * 60_000,
   };
 }
 

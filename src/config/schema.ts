@@ -74,6 +74,8 @@ const engine = z.strictObject({
   reconcileEveryMs: z.number().int().min(10_000).max(3_600_000).default(120_000),
   /** The taker fee rate, in percent, that breakeven prices include (an entry and an exit): Bybit's 0.055 % by default. */
   takerFeePercent: z.number().min(0, 'expected a fee rate of 0 % or more').max(1, 'expected a fee rate of at most 1 %').default(0.055),
+  /** How long finished trades stay in memory (the ledger keeps them): at least 10 minutes, so late venue messages find them. */
+  retainSettledMinutes: z.number().int().min(10, 'expected 10 minutes or more (late venue messages must still find what they are about)').max(10_080).default(60),
 });
 
 const simVenue = z.strictObject({
