@@ -12,9 +12,10 @@
 // route is 404 and a known one with the wrong method 405 only after that, so a caller without the
 // token learns nothing. The one exception is /webhook, which TradingView calls without a token: it
 // wants its own shared secret (in the body or X-Vigil-Secret) before it reads anything else, and
-// has its own rate limit. Errors are JSON `{ "error": "...", "reasons"?: [...] }` with a 4xx that
-// says which: 400 bad JSON or fields, 401 token (or webhook secret), 404, 405, 413 body too large,
-// 415 not JSON, 429 too many signals (Retry-After), 503 halted.
+// has its own rate limit, spent only by requests with the secret. Errors are JSON
+// `{ "error": "...", "reasons"?: [...] }` with a 4xx that says which: 400 bad JSON or fields, 401
+// token (or webhook secret), 404, 405, 413 body too large, 415 not JSON, 429 too many signals
+// (Retry-After), 503 halted.
 //
 // Invariants: a signal is validated whole before the engine hears of it, then applied in one step
 // (receive, drain) before the answer is read from the engine's memory of request ids, so a 4xx
@@ -73,6 +74,9 @@ const requestTimeoutMs = 10_000;
 const headersTimeoutMs = 5_000;
 const fillsLimitDefault = 50;
 const fillsLimitMax = 1_000;
+/** The webhook's refusals (a wrong or missing secret) are logged at most this often, after a first burst. */
+const refusalLogsPerSecond = 1;
+export const refusalLogsBurst = 10;
 
 type Reply = {
   readonly status: number;
@@ -84,7 +88,15 @@ type Reply = {
 
 type Handler = (request: IncomingMessage, url: URL) => Promise<Reply> | Reply;
 
-type Webhook = { readonly secret: SharedSecret; readonly limiter: RateLimiter; readonly perSecond: number };
+type Webhook = {
+  readonly secret: SharedSecret;
+  /** The signal budget: spent only by requests that carry the secret. */
+  readonly limiter: RateLimiter;
+  readonly perSecond: number;
+  /** How many refusals get a log line; the metric counts every one. */
+  readonly refusalLog: RateLimiter;
+  refusalsUnlogged: number;
+};
 
 export class ApiServer {
   private readonly deps: ApiDeps;
@@ -103,6 +115,7 @@ export class ApiServer {
     this.webhook = deps.webhook === undefined ? null : {
       secret: new SharedSecret(deps.webhook.secret), perSecond: deps.webhook.signalsPerSecond,
       limiter: new RateLimiter({ perSecond: deps.webhook.signalsPerSecond, nowMs: deps.nowMs }),
+      refusalLog: new RateLimiter({ perSecond: refusalLogsPerSecond, burst: refusalLogsBurst, nowMs: deps.nowMs }), refusalsUnlogged: 0,
     };
     // The engine's configuration does not change while it runs: one context for every signal.
     this.context = { protection: deps.protection ?? noProtection, attachedStops: deps.engine.state.config.attachedStops };
@@ -180,28 +193,49 @@ export class ApiServer {
   }
 
   /**
-   * POST /webhook: its own rate limit, then the secret (header or body) before anything else is
-   * looked at; the payload is read only without it (webhook.ts).
+   * POST /webhook: the secret (header or body) before anything else is looked at, the payload
+   * (webhook.ts) only with it; then its own rate limit, then the payload's validity.
+   *
+   * The secret comes before the rate limit so that a caller without it cannot spend the signal
+   * budget and so get real alerts refused with 429. Refusals have no throttle of their own on the
+   * answer, on purpose: one applied before the check would be shared by every caller of an address
+   * (behind the TLS proxy the README recommends, that is every caller, TradingView included) and
+   * hand an attacker the same lever; one applied after it slows no guessing, the answer being
+   * already known. Guessing is defeated by the secret itself (16 characters at least, a random
+   * 32-byte hex one advised; compared in constant time), and what a flood of refusals costs is
+   * bounded by the connection cap, the timeouts and the body cap. What a flood would otherwise grow
+   * without bound is the log, so refusals are logged at most `refusalLogsPerSecond` after a burst of
+   * `refusalLogsBurst`, each line saying how many went unlogged since (the metric counts them all).
    */
   private async webhookSignal(request: IncomingMessage, webhook: Webhook): Promise<Reply> {
     if (request.method !== 'POST') return { status: 405, json: { error: `${request.method ?? '?'} is not allowed on ${webhookPath}; use POST` }, headers: { allow: 'POST' } };
-    const limited = this.rateLimited(webhook.limiter, webhook.perSecond, 'webhook');
-    if (limited !== null) return limited;
     const header = request.headers[webhookSecretHeader];
     const body = await readJsonBody(request, jsonOrText);
     const { offered, payload } = splitSecret(body.ok ? body.value : undefined, header);
     if (offered.length === 0 || !offered.every((candidate) => webhook.secret.matches(candidate))) {
       this.deps.metrics.observeSignal('webhook', 'unauthorized');
       const missing = offered.length === 0;
-      this.deps.log(`webhook: refused a request from ${request.socket.remoteAddress ?? '?'}: ${missing ? 'no secret' : 'wrong secret'}`);
+      this.logRefusal(webhook, `webhook: refused a request from ${request.socket.remoteAddress ?? '?'}: ${missing ? 'no secret' : 'wrong secret'}`);
       const error = missing ? 'unauthorized: no webhook secret (send it as "secret" in the JSON body, or in the X-Vigil-Secret header)' : 'unauthorized: wrong webhook secret';
       return { status: 401, json: { error }, headers: request.complete ? {} : { connection: 'close' } };
     }
+    const limited = this.rateLimited(webhook.limiter, webhook.perSecond, 'webhook');
+    if (limited !== null) return limited;
     if (!body.ok) {
       this.deps.metrics.observeSignal('webhook', 'invalid');
       return body.reply;
     }
     return this.parsed(parseWebhookSignal(payload, this.context), 'webhook');
+  }
+
+  private logRefusal(webhook: Webhook, line: string): void {
+    if (!webhook.refusalLog.take().ok) {
+      webhook.refusalsUnlogged += 1;
+      return;
+    }
+    const unlogged = webhook.refusalsUnlogged;
+    webhook.refusalsUnlogged = 0;
+    this.deps.log(unlogged === 0 ? line : `${line} (and ${unlogged} more refused since the last such line, not logged)`);
   }
 
   private rateLimited(limiter: RateLimiter, perSecond: number, source: SignalSource): Reply | null {

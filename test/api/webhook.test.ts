@@ -2,12 +2,15 @@
 // (support.ts): the shared secret in the body or the X-Vigil-Secret header, a wrong or missing one
 // refused (and counted) before anything else is looked at, the secret never in an answer, a log
 // line, an event or the journal file; TradingView tickers read as symbols; ids in their own `tv:`
-// namespace, a repeat a no-op; its own rate limit; invalid payloads refused with reasons and counted.
+// namespace, a repeat a no-op; its own rate limit, spent only by requests with the secret (so
+// wrong secrets cannot block real alerts), their log lines capped; invalid payloads refused with
+// reasons and counted.
 // And the operator API's signals over a configured plan, as the event the API hands the engine.
 
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { refusalLogsBurst } from '../../src/api/server.ts';
 import { normalizeTicker } from '../../src/api/webhook.ts';
 import { parseConfigText } from '../../src/config/load.ts';
 import type { Harness } from './support.ts';
@@ -173,6 +176,50 @@ describe('the webhook under load, and off', () => {
       assert.equal((await api.request('/webhook', { token: null, body: close('r4') })).status, 409, 'tokens come back with time');
       const metrics = await api.request('/metrics');
       assert.equal(series(metrics.text, 'vigil_signals_total{source="webhook",result="rate-limited"}'), 2);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('spends its rate limit only on requests with the secret: any number of wrong ones cannot block a real alert', async () => {
+    const api = await startHarness({ webhookSecret, webhookPerSecond: 2 });
+    try {
+      api.trading();
+      const close = (id: string, secret: string = webhookSecret): Record<string, unknown> => ({ secret, id, symbol: 'SOLUSDT', action: 'close' });
+      const guesses = 40;
+      for (let index = 0; index < guesses; index += 1) {
+        // Wrong secrets in the body and in the header, and none at all, all at the same instant.
+        const init = index % 4 === 0 ? { body: { id: `g${index}`, symbol: 'SOLUSDT', action: 'close' } }
+          : index % 4 === 1 ? { body: close(`g${index}`, 'x'), headers: { 'x-vigil-secret': `guess-${index}-0123456789abcdef` } }
+            : { body: close(`g${index}`, `guess-${index}-0123456789abcdef`) };
+        const refused = await api.request('/webhook', { token: null, ...init });
+        assert.equal(refused.status, 401, `guess ${index}: ${refused.text}`);
+      }
+      // The clock has not moved: 40 refusals later, the whole budget (2) is still there for real alerts.
+      const opened = await api.request('/webhook', { token: null, body: alert('real-1') });
+      assert.deepEqual([opened.status, opened.json.result], [200, 'accepted'], opened.text);
+      const closed = await api.request('/webhook', { token: null, body: close('real-2') });
+      assert.ok(![401, 429].includes(closed.status), closed.text);
+      assert.ok(api.runtime.state.requests.has('tv:real-2'), 'the second real alert reached the engine');
+      // Requests with the secret are limited as before.
+      const limited = await api.request('/webhook', { token: null, body: close('real-3') });
+      assert.deepEqual([limited.status, limited.json.error, limited.headers.get('retry-after')], [429, 'too many signals: at most 2 a second', '1']);
+      assert.equal(api.runtime.state.requests.has('tv:real-3'), false);
+      // With the budget spent, a wrong secret is still a 401: it is checked first, and learns nothing of the budget.
+      const late = await api.request('/webhook', { token: null, body: close('real-3', 'guess-late-0123456789abcdef') });
+      assert.equal(late.status, 401);
+      api.clock.advance(1_000);
+      assert.ok(![401, 429].includes((await api.request('/webhook', { token: null, body: close('real-3') })).status), 'tokens come back with time');
+      const metrics = await api.request('/metrics');
+      assert.equal(series(metrics.text, 'vigil_signals_total{source="webhook",result="unauthorized"}'), guesses + 1);
+      assert.equal(series(metrics.text, 'vigil_signals_total{source="webhook",result="rate-limited"}'), 1);
+      // Every refusal is counted, but only a burst of them logged; the next line, a second later, says how many were not.
+      const refusedLines = (): string[] => api.logs.filter((line) => line.startsWith('webhook: refused a request'));
+      assert.equal(refusedLines().length, refusalLogsBurst);
+      await api.request('/webhook', { token: null, body: close('g-after', 'guess-after-0123456789abcdef') });
+      assert.equal(refusedLines().length, refusalLogsBurst + 1);
+      assert.match(refusedLines().at(-1) ?? '', new RegExp(`^webhook: refused a request from \\S+: wrong secret \\(and ${guesses + 1 - refusalLogsBurst} more refused since the last such line, not logged\\)$`));
+      assert.ok(!api.logs.join('\n').includes(webhookSecret), 'the secret leaked');
     } finally {
       await api.close();
     }
