@@ -140,22 +140,25 @@ export function zeroReconcileCounts(): ReconcileCounts {
   };
 }
 
-/** The latest prices of a symbol. Updated in place on every ticker (the hottest event); never shared. */
+/**
+ * A symbol's hot record: its latest prices, and what a ticker needs of its bot-trailed stop.
+ * Updated in place on every ticker (the hottest event); never shared.
+ */
 export type Market = {
   lastTicks: number | null;
   markTicks: number | null;
   venueMs: number;
   /**
-   * The symbol's bot-trailed stop: the intent trailing it and its best trigger price since the
-   * trailing activated (null: none). It changes on most tickers while a position trails, so it
-   * lives here, written in place next to the prices the ticker just wrote, rather than in the
-   * intent record (a new best price would cost a new intent) or a map of its own (a second lookup
-   * on every ticker).
+   * The symbol's bot-trailed stop once its trailing activated: the intent trailing it (null:
+   * none), its best trigger price since, and the stop level that best price calls for. They live
+   * here, flat, written in place next to the prices the ticker just wrote: a new best price costs
+   * no new intent, and a ticker reads no record beyond those the plain stop reads (with 200
+   * symbols each further record is a likely cache miss, a tenth of a ticker's cost: bench/protection).
    */
-  trail: TrailMemory | null;
+  trailIntentId: IntentId | null;
+  trailPeakTicks: number;
+  trailLevelTicks: number;
 };
-
-export type TrailMemory = { readonly intentId: IntentId; peakTicks: number; levelTicks: number };
 
 export type TimerPurpose =
   | { readonly kind: 'stop-deadline'; readonly intentId: IntentId; readonly orderKey: OrderKey }

@@ -28,6 +28,7 @@ import { filledLots, isAcknowledged, isTerminal, markAmendSent, newPendingOrder,
 import { averageEntryTicks } from '../position/ledger.ts';
 import type { Position } from '../position/position.ts';
 import { evaluateGuards, isStopCrossed, isTighter } from '../protection/policies.ts';
+import type { TrailingPlan } from '../protection/plan.ts';
 import { distanceTicks } from '../protection/plan.ts';
 import type { Market } from '../state.ts';
 import type { Side } from '../types.ts';
@@ -63,7 +64,7 @@ function evaluate(ctx: Ctx, start: Intent, position: Position, sizeLots: number,
     plan: start.plan, trailPeakTicks: trailPeakOf(start, market), botTrailing: botTrails(start), guard: start.guard,
     price: (ticks) => (instrument === undefined ? `${ticks} ticks` : ticksToPrice(instrument, ticks)),
   });
-  if (outcome.trailPeakTicks !== null && market !== undefined) keepTrailPeak(market, start, outcome.trailPeakTicks);
+  if (outcome.trailPeakTicks !== null && market !== undefined && start.plan.trailing !== null) keepTrailPeak(market, start, start.plan.trailing, outcome.trailPeakTicks);
   // What follows is built up as one new version of the intent (the policies' memory, the tightened
   // stop, what was sent, the next review) and stored once at the end: a moved stop costs one copy
   // of the intent, not one per field. A review that fell due (this evaluation is it) is cleared.
@@ -108,17 +109,15 @@ function triggerPriceOf(intent: Intent, market: Market | undefined): number | nu
 }
 
 function trailPeakOf(intent: Intent, market: Market | undefined): number | null {
-  const trail = market?.trail ?? null;
-  return trail !== null && trail.intentId === intent.id ? trail.peakTicks : null;
+  return market !== undefined && market.trailIntentId === intent.id ? market.trailPeakTicks : null;
 }
 
-function keepTrailPeak(market: Market, intent: Intent, peakTicks: number): void {
-  const distance = distanceTicks(intent.plan.trailing?.callback ?? { kind: 'ticks', ticks: 1 }, peakTicks);
-  const levelTicks = intent.side === 'buy' ? peakTicks - distance : peakTicks + distance;
-  if (market.trail !== null && market.trail.intentId === intent.id) {
-    market.trail.peakTicks = peakTicks;
-    market.trail.levelTicks = levelTicks;
-  } else market.trail = { intentId: intent.id, peakTicks, levelTicks };
+/** A new best price for the bot-trailed stop (its first: the trailing activates), and the level it calls for. */
+function keepTrailPeak(market: Market, intent: Intent, trailing: TrailingPlan, peakTicks: number): void {
+  const distance = distanceTicks(trailing.callback, peakTicks);
+  market.trailIntentId = intent.id;
+  market.trailPeakTicks = peakTicks;
+  market.trailLevelTicks = intent.side === 'buy' ? peakTicks - distance : peakTicks + distance;
 }
 
 /**
@@ -128,7 +127,10 @@ function keepTrailPeak(market: Market, intent: Intent, peakTicks: number): void 
  * It must only say "quiet" when the full evaluation would send nothing and decide nothing; the
  * wanted level it skips recording is recomputed from the best price when the change can go.
  * On the way it keeps a bot-trailed position's best price: written in place on every ticker that
- * makes a new one (the policies compute the same), one map read otherwise.
+ * makes a new one (the policies compute the same). Once the trailing has activated, a ticker reads
+ * only the symbol's hot record (Market) beyond what the plain stop reads: the trailing memory there
+ * exists only for an intent the bot trails (it is made where the bot trails, and a venue that
+ * refused its trailing stays refused).
  */
 function isQuiet(ctx: Ctx, intent: Intent, position: Position, sizeLots: number, market: Market | undefined): boolean {
   const { guard, plan } = intent;
@@ -139,15 +141,14 @@ function isQuiet(ctx: Ctx, intent: Intent, position: Position, sizeLots: number,
   let wanted = intent.stopLoss.triggerTicks;
   const { trailing } = plan;
   if (trailing !== null) {
-    if (botTrails(intent)) {
+    const activated = market !== undefined && market.trailIntentId === intent.id;
+    if (activated || botTrails(intent)) {
       const price = triggerPriceOf(intent, market);
-      const peak = trailPeakOf(intent, market);
-      if (price !== null && market !== undefined && (peak === null ? trailing.activationTicks === null || !isTighter(intent.side, trailing.activationTicks, price) : isTighter(intent.side, price, peak))) {
-        keepTrailPeak(market, intent, price);
+      if (price !== null && market !== undefined && (activated ? isTighter(intent.side, price, market.trailPeakTicks) : trailing.activationTicks === null || !isTighter(intent.side, trailing.activationTicks, price))) {
+        keepTrailPeak(market, intent, trailing, price);
       }
-      const trail = market?.trail;
-      if (trail !== undefined && trail !== null && trail.intentId === intent.id) {
-        const level = trail.levelTicks;
+      if (market !== undefined && market.trailIntentId === intent.id) {
+        const level = market.trailLevelTicks;
         if (level > 0 && isTighter(intent.side, level, wanted)) wanted = level;
         if (price !== null && isStopCrossed(intent.side, price, wanted)) return false;
       }
@@ -223,9 +224,12 @@ function isCurrent(position: Position): boolean {
 }
 
 function stopChangeAllowedAtMs(ctx: Ctx, intent: Intent): number {
-  const every = intent.plan.trailing?.amendEveryMs ?? 0;
-  const sinceLast = intent.guard.stopChangedMs === null ? 0 : intent.guard.stopChangedMs + every;
-  return Math.max(sinceLast, intent.guard.stopRetryAtMs, changesAllowedFromMs(ctx));
+  return Math.max(intent.guard.nextStopChangeMs, intent.guard.stopRetryAtMs, changesAllowedFromMs(ctx));
+}
+
+/** The guard after a change of the stop was sent now: the next may go once the trailing's rate limit allows. */
+function changeSent(ctx: Ctx, intent: Intent, guard: Guard): Guard {
+  return { ...guard, nextStopChangeMs: ctx.atMs + (intent.plan.trailing?.amendEveryMs ?? 0) };
 }
 
 /** The end of the hold after a start (see EngineConfig.receiveWindowMs). */
@@ -276,7 +280,7 @@ function syncStopOrder(ctx: Ctx, intent: Intent, position: Position, sizeLots: n
   const sized = amendment.sizeLots === undefined ? '' : `${moved === '' ? '' : ', '}size ${stop.spec.sizeLots} -> ${amendment.sizeLots} lots (the open size)`;
   notify(ctx, 'info', 'stop-amend', intent.symbol, `${intent.id}: amending stop ${stop.key}: ${moved}${sized}`);
   if (amendment.triggerTicks === undefined) return intent;
-  return { ...intent, guard: reviewWhenAllowed(ctx, intent, { ...intent.guard, stopChangedMs: ctx.atMs }) };
+  return { ...intent, guard: reviewWhenAllowed(ctx, intent, changeSent(ctx, intent, intent.guard)) };
 }
 
 function syncPositionStop(ctx: Ctx, intent: Intent, position: Position): Intent {
@@ -294,7 +298,7 @@ function syncPositionStop(ctx: Ctx, intent: Intent, position: Position): Intent 
   const change: PositionStopChange = { kind: 'stop-loss', stopLoss: intent.stopLoss };
   ctx.state.counters.stopMoves += 1;
   notify(ctx, 'info', 'stop-amend', intent.symbol, `${intent.id}: moving the position's stop ${price(ctx, intent, current)} -> ${price(ctx, intent, intent.stopLoss.triggerTicks)}`);
-  return { ...intent, guard: reviewWhenAllowed(ctx, intent, { ...guard, stopChangedMs: ctx.atMs, positionStop: sendPositionStop(ctx, intent.symbol, change) }) };
+  return { ...intent, guard: reviewWhenAllowed(ctx, intent, changeSent(ctx, intent, { ...guard, positionStop: sendPositionStop(ctx, intent.symbol, change) })) };
 }
 
 function syncVenueTrailing(ctx: Ctx, intent: Intent, position: Position, sizeLots: number): Intent {

@@ -29,7 +29,7 @@ export function putIntent(ctx: Ctx, intent: Intent): Intent {
 /** An intent that ended takes its trailing memory with it (the next position on the symbol starts afresh). */
 function forgetTrail(ctx: Ctx, intent: Intent): void {
   const market = ctx.state.markets.get(intent.symbol);
-  if (market?.trail?.intentId === intent.id) market.trail = null;
+  if (market?.trailIntentId === intent.id) market.trailIntentId = null;
 }
 
 /** Keeps `positionStopOwners` in step with an intent's position-stop change in flight. */

@@ -169,7 +169,7 @@ export function applyTicker(ctx: Ctx, ticker: Ticker): Market | null {
     return null;
   }
   if (market === undefined) {
-    const added: Market = { lastTicks: ticker.lastTicks, markTicks: ticker.markTicks, venueMs: ticker.venueMs, trail: null };
+    const added: Market = { lastTicks: ticker.lastTicks, markTicks: ticker.markTicks, venueMs: ticker.venueMs, trailIntentId: null, trailPeakTicks: 0, trailLevelTicks: 0 };
     markets.set(ticker.symbol, added);
     return added;
   }

@@ -75,8 +75,12 @@ export type Intent = {
  */
 export type Guard = {
   readonly breakevenDone: boolean;
-  /** When a change of the venue's stop was last sent (the trailing's rate limit). */
-  readonly stopChangedMs: number | null;
+  /**
+   * The trailing's rate limit: no change of the venue's stop before this (the last one sent plus
+   * the plan's amendEveryMs); 0 for any time. Kept as the time it ends so that a ticker, which
+   * asks on every price, need not read the plan.
+   */
+  readonly nextStopChangeMs: number;
   /** No change of the stop before this (after a refusal: backing off); 0 for none. */
   readonly stopRetryAtMs: number;
   readonly stopChangeFailures: number;
@@ -104,7 +108,7 @@ export type PositionStopInFlight = {
 };
 
 export const freshGuard: Guard = {
-  breakevenDone: false, stopChangedMs: null, stopRetryAtMs: 0, stopChangeFailures: 0, ackedStopTicks: null, positionStop: null,
+  breakevenDone: false, nextStopChangeMs: 0, stopRetryAtMs: 0, stopChangeFailures: 0, ackedStopTicks: null, positionStop: null,
   venueTrailing: 'none', agedExitOrder: null, agedExitAttempts: 0, agedExitTicks: null, agedSteppedMs: null, reviewAtMs: null,
 };
 
