@@ -71,6 +71,7 @@ export class Metrics {
   private readonly positionsUnprotected = this.gauge('vigil_positions_unprotected', 'Open positions without a stop confirmed on the venue', []);
   private readonly unprotectedLongest = this.gauge('vigil_unprotected_seconds_longest', 'The longest time an open position has been without a confirmed stop, now', []);
   private readonly activeIntents = this.gauge('vigil_active_intents', 'Intents not yet done (entering, open or exiting)', []);
+  private readonly remembered = this.gauge('vigil_state_entries', 'What the engine holds in memory (and in each journal snapshot): intents, orders, execution ids; what settled is forgotten after engine.retainSettledMinutes', ['kind']);
   private readonly walletBalance = this.gauge('vigil_wallet_balance_usdt', 'The settlement coin balance as last reported by the venue', []);
   private readonly walletEquity = this.gauge('vigil_wallet_equity_usdt', 'The equity (balance plus unrealised PnL) as last reported by the venue', []);
   private readonly lastReconciledSeconds = this.gauge('vigil_last_reconciliation_timestamp_seconds', 'When the last reconciliation ran (unix seconds; 0: none yet)', []);
@@ -175,6 +176,9 @@ export class Metrics {
     let active = 0;
     for (const intent of state.intents.values()) if (isActive(intent)) active += 1;
     this.activeIntents.set(active);
+    this.remembered.set({ kind: 'intents' }, state.intents.size);
+    this.remembered.set({ kind: 'orders' }, state.orders.size);
+    this.remembered.set({ kind: 'execution_ids' }, state.fillIds.size);
     if (state.wallet !== null) {
       this.walletBalance.set(state.wallet.walletBalanceE8 / e8PerUnit);
       this.walletEquity.set(state.wallet.equityE8 / e8PerUnit);

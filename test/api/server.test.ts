@@ -197,6 +197,8 @@ describe('the operator API', () => {
     assert.equal(value('vigil_unprotected_seconds_count'), 1, 'one position, its stop confirmed once');
     assert.equal(value('vigil_api_requests_total{route="/api/signals",status="401"}'), 1);
     assert.ok(value('vigil_events_applied_total{type="OpenRequested"}') >= 3);
+    assert.equal(value('vigil_state_entries{kind="execution_ids"}'), 1, 'the one fill booked, remembered');
+    assert.ok(value('vigil_state_entries{kind="orders"}') >= 2, 'the entry and the exit at least');
   });
 });
 
