@@ -245,7 +245,11 @@ export function resultOf(world: SimWorld, parameters: SeedParameters): SeedResul
     traceHash: world.trace.hash,
     traceTail: auditor.traceAtFirstViolation,
     counters: world.totals(),
-    faults: { ...network.counts, cancelRacedFill: world.venue.lateCancelsOfFilled, restarts: world.coldRestarts, ...crashCounts(world), ...skewCounts(parameters.clockSkew) },
+    faults: {
+      ...network.counts, cancelRacedFill: world.venue.lateCancelsOfFilled, restarts: world.coldRestarts, ...crashCounts(world), ...skewCounts(parameters.clockSkew),
+      partialExecutions: world.venue.partialExecutions, venueTriggers: world.venue.triggers, triggersWhileBlind: world.triggersWhileBlind,
+      ...world.options.workload.counts?.(),
+    },
     stopBoundMs: auditor.stopBoundMs,
     openings: { ...auditor.openings },
   };

@@ -47,6 +47,8 @@ export type WorldHandle = {
 
 export interface Workload {
   start(world: WorldHandle): void;
+  /** What the workload did that the run's summary counts (e.g. a strategy's requests). */
+  counts?(): Readonly<Record<string, number>>;
 }
 
 export type RandomWorkloadConfig = {
@@ -80,6 +82,13 @@ export class RandomWorkload implements Workload {
     this.config = config;
   }
 
+  /** Requests the strategy trading alongside made. */
+  private strategyRequests = 0;
+
+  counts(): Readonly<Record<string, number>> {
+    return { strategyRequests: this.strategyRequests };
+  }
+
   start(world: WorldHandle): void {
     const startMs = world.nowMs();
     this.scheduleRestarts(world, startMs);
@@ -87,7 +96,10 @@ export class RandomWorkload implements Workload {
     if (strategy !== undefined) {
       for (let atMs = startMs + strategy.everyMs; atMs - startMs <= this.config.untilMs; atMs += strategy.everyMs) {
         world.at(atMs, () => {
-          for (const request of strategy.decide(world.runtime().state, world.nowMs())) world.request(request);
+          for (const request of strategy.decide(world.runtime().state, world.nowMs())) {
+            this.strategyRequests += 1;
+            world.request(request);
+          }
         });
       }
     }

@@ -106,6 +106,8 @@ export class SimWorld {
   private healed = false;
   /** Restarts without a journal so far (the new engine knows only what the venue tells it). */
   coldRestarts = 0;
+  /** Stops the venue fired while the bot could not see it (see movePrice). */
+  triggersWhileBlind = 0;
   /** Crashes with the journal kept, per crash point; the next process recovered from the file. */
   readonly crashes: Record<CrashPoint, number> = { 'between-steps': 0, 'before-journal': 0, 'after-journal': 0, 'before-send': 0, 'after-send': 0 };
   private armedCrash: CrashPoint | null = null;
@@ -214,7 +216,7 @@ export class SimWorld {
     this.boot();
     for (const setup of this.options.symbols) {
       for (const point of setup.prices) {
-        this.scheduler.schedule(point.atMs, () => this.venue.setPrice(this.venueClock.nowMs(), point.symbol, point.lastTicks));
+        this.scheduler.schedule(point.atMs, () => this.movePrice(point.symbol, point.lastTicks));
       }
     }
     this.streams.scheduleFaults(this.activeUntilMs);
@@ -400,6 +402,14 @@ export class SimWorld {
     this.auditor.onReplyDelivered(incoming);
     this.runtime.receive(incoming);
     this.runtime.drain();
+  }
+
+  /** A new price on the venue; a stop it fires while the bot cannot see (its private stream down, or not trading yet) is counted. */
+  private movePrice(symbol: string, lastTicks: number): void {
+    const before = this.venue.triggers;
+    this.venue.setPrice(this.venueClock.nowMs(), symbol, lastTicks);
+    const blind = !this.streams.isUp('private') || this.runtime.state.lifecycle.phase !== 'trading';
+    if (blind) this.triggersWhileBlind += this.venue.triggers - before;
   }
 
   private onVenueFact(fact: VenueFact): void {

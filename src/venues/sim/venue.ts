@@ -66,6 +66,10 @@ export class SimVenue {
   private executionsCount = 0;
   /** Cancels that arrived after the order had filled (each pushed a second Filled). */
   lateCancelsOfFilled = 0;
+  /** Stops the venue fired: stop orders triggered, and positions' own stop-losses and take-profits. */
+  triggers = 0;
+  /** Executions split into several fills, or a resting limit filled only in part. */
+  partialExecutions = 0;
   /** True while the emit handler runs: it must not call back into the venue mid-update. */
   private emitting = false;
 
@@ -306,6 +310,7 @@ export class SimVenue {
     const side = book.sizeLots > 0 ? 'sell' : 'buy';
     const spec: OrderSpec = { symbol, side, sizeLots: Math.abs(book.sizeLots), reduceOnly: true, type: { kind: 'market' } };
     const order = this.accept(nowMs, null, spec, hit);
+    this.triggers += 1;
     this.emitReport(order);
     this.executeTaker(nowMs, order);
   }
@@ -325,6 +330,7 @@ export class SimVenue {
       return;
     }
     const fired = triggered(order, nowMs);
+    this.triggers += 1;
     this.orders.put(fired);
     this.emitReport(fired);
     this.executeTaker(nowMs, fired);
@@ -339,6 +345,7 @@ export class SimVenue {
     const { partialFillChance, fillPartsMax, rng } = this.config;
     const split = lots >= 2 && fillPartsMax >= 2 && partialFillChance > 0 && rng.chance(partialFillChance);
     const partsLots = split ? splitLots(rng, lots, fillPartsMax) : [lots];
+    if (partsLots.length > 1) this.partialExecutions += 1;
     this.match(nowMs, sized, partsLots, takerFillTicks(sized, prices.lastTicks, this.config.spreadTicks), 'taker');
   }
 
@@ -348,6 +355,7 @@ export class SimVenue {
     const lots = remainingLots(sized);
     const { limitPartialChance, rng } = this.config;
     const partial = lots >= 2 && limitPartialChance > 0 && rng.chance(limitPartialChance);
+    if (partial) this.partialExecutions += 1;
     this.match(nowMs, sized, [partial ? rng.int(1, lots - 1) : lots], limitTicks, 'maker');
   }
 
