@@ -55,7 +55,13 @@ describe('bot-managed trailing stop, separate stop order', () => {
     assert.deepEqual(amends(step(state, ticker(662_000, 300))), [], 'one amend in flight');
     // The stop is where the venue confirmed it; the level moved on meanwhile, but inside the rate
     // limit: no amend now, no second review, and the ticks until 1,200 coalesce.
+    // The amend on its way is no ledger row (the ledger holds orders as the venue confirmed them);
+    // its landing is.
+    const orderRecords = (commands: readonly Command[]): unknown[] => commands.filter((command) => command.type === 'Record' && command.record.kind === 'order');
+    assert.deepEqual(orderRecords(sent), []);
+    assert.equal(state.orders.get('t-1-sl')?.amending?.commandId, first?.commandId, 'in state, the amend is in flight');
     const held = step(state, amendAcked('t-1-sl', first?.commandId ?? 0, 350));
+    assert.equal(orderRecords(held).length, 1, 'the landed amend is recorded');
     const stop = state.orders.get('t-1-sl');
     assert.equal(stop?.spec.type.kind === 'stop-market' && stop.spec.type.triggerTicks, 656_700);
     assert.deepEqual(amends(held), []);
