@@ -123,9 +123,18 @@ describe('the bot on Bybit (ccxt) against the v5 emulator', { timeout: 90_000 },
       return true;
     });
     await wrong.close();
-    const skewed = venueOf('testsecret', () => Date.now() - 60_000);
-    await assert.rejects(skewed.start(['SOLUSDT']), /clock is \d+ ms away from Bybit's/);
-    await skewed.close();
+    const behind = venueOf('testsecret', () => Date.now() - 60_000);
+    await assert.rejects(behind.start(['SOLUSDT']), /clock is \d+ ms behind Bybit's; .* synchronise the clock \(NTP\)/);
+    await behind.close();
+    // Bybit refuses a request stamped a second or more ahead of its clock, whatever the recv
+    // window: a clock 1.5 s ahead is refused at start (it would pass a check of half the window).
+    const ahead = venueOf('testsecret', () => Date.now() + 1_500);
+    await assert.rejects(ahead.start(['SOLUSDT']), /clock is \d+ ms ahead of Bybit's/);
+    await ahead.close();
+    // A clock 200 ms ahead passes the check (the start goes on, to the next refusal).
+    const close = venueOf('testsecret', () => Date.now() + 200);
+    await assert.rejects(close.start(['SOLUSDT', 'FOOUSDT']), /Bybit lists no trading USDT perpetual FOOUSDT/);
+    await close.close();
     const unknown = venueOf('testsecret', Date.now);
     await assert.rejects(unknown.start(['SOLUSDT', 'FOOUSDT']), /Bybit lists no trading USDT perpetual FOOUSDT/);
     await unknown.close();

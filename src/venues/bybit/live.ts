@@ -134,6 +134,8 @@ type Priority = 0 | 1 | 2;
 
 type Queued = { readonly endpoint: Endpoint; readonly priority: Priority; readonly run: () => Promise<void>; attempts: number };
 
+/** Bybit refuses a signed request stamped this far or further ahead of its clock. */
+const clockAheadMsMax = 1_000;
 const rateLimitRetryMs = 250;
 
 class RequestQueue {
@@ -594,12 +596,18 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
       symbols = wanted;
       await exchange.loadHttpProxyAgent(); // ccxt needs it for ws:// URLs in Node (custom networks on loopback)
       const startCall = (what: string, send: () => Promise<unknown>): Promise<unknown> => startCallOf(what, send, redact);
+      const sentMs = deps.clock.nowMs();
       const time = await startCall('the server time', () => call.time({}));
       const serverMs = Number((time as Json).time);
-      const skewMs = Math.abs(serverMs - deps.clock.nowMs());
+      // This machine's clock against Bybit's when Bybit read its own: the middle of the round trip.
+      const aheadMs = Math.round((sentMs + deps.clock.nowMs()) / 2 - serverMs);
       const recvWindowMs = config.recvWindowMs ?? 5_000;
-      if (Number.isFinite(serverMs) && skewMs > recvWindowMs / 2) {
-        throw new VenueStartError(`this machine's clock is ${skewMs} ms away from Bybit's (recv window ${recvWindowMs} ms): requests would be refused; synchronise the clock (NTP)`);
+      // Bybit takes a signed request when server_time - recv_window <= timestamp < server_time +
+      // 1000: a clock a second ahead has every request refused, and one further behind than the
+      // window. Half of each is allowed here (clocks drift, requests travel).
+      if (Number.isFinite(serverMs) && (aheadMs > clockAheadMsMax / 2 || -aheadMs > recvWindowMs / 2)) {
+        const how = aheadMs > 0 ? `${aheadMs} ms ahead of` : `${-aheadMs} ms behind`;
+        throw new VenueStartError(`this machine's clock is ${how} Bybit's; Bybit refuses requests stamped ${clockAheadMsMax} ms or more ahead of its clock or more than the recv window (${recvWindowMs} ms) behind it: synchronise the clock (NTP)`);
       }
       const loaded: Instrument[] = [];
       let cursor: string | null = null;
