@@ -598,14 +598,17 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
       const startCall = (what: string, send: () => Promise<unknown>): Promise<unknown> => startCallOf(what, send, redact);
       const sentMs = deps.clock.nowMs();
       const time = await startCall('the server time', () => call.time({}));
+      const receivedMs = deps.clock.nowMs();
       const serverMs = Number((time as Json).time);
-      // This machine's clock against Bybit's when Bybit read its own: the middle of the round trip.
-      const aheadMs = Math.round((sentMs + deps.clock.nowMs()) / 2 - serverMs);
+      // This machine's clock against Bybit's when Bybit read its own: the middle of the round trip,
+      // give or take half of it.
+      const aheadMs = Math.round((sentMs + receivedMs) / 2 - serverMs);
+      const uncertainMs = Math.ceil((receivedMs - sentMs) / 2);
       const recvWindowMs = config.recvWindowMs ?? 5_000;
       // Bybit takes a signed request when server_time - recv_window <= timestamp < server_time +
-      // 1000: a clock a second ahead has every request refused, and one further behind than the
-      // window. Half of each is allowed here (clocks drift, requests travel).
-      if (Number.isFinite(serverMs) && (aheadMs > clockAheadMsMax / 2 || -aheadMs > recvWindowMs / 2)) {
+      // 1000: a clock that may be a second ahead would have every request refused. Behind, half the
+      // window is allowed (requests travel, and wait in the queue).
+      if (Number.isFinite(serverMs) && (aheadMs + uncertainMs >= clockAheadMsMax || uncertainMs - aheadMs > recvWindowMs / 2)) {
         const how = aheadMs > 0 ? `${aheadMs} ms ahead of` : `${-aheadMs} ms behind`;
         throw new VenueStartError(`this machine's clock is ${how} Bybit's; Bybit refuses requests stamped ${clockAheadMsMax} ms or more ahead of its clock or more than the recv window (${recvWindowMs} ms) behind it: synchronise the clock (NTP)`);
       }
