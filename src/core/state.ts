@@ -214,7 +214,7 @@ export type EngineState = {
    * Per symbol, the orders not yet settled: not finished, or finished with fills the venue reported
    * that are not booked yet. A derived index of `orders` (kept by putOrder, rebuilt when a snapshot
    * is loaded): what a stop must cover and whether fills are outstanding are asked whenever a
-   * position changes, and `orders` holds every order the bot has made.
+   * position changes, and `orders` holds every order of the last hour (retainSettledMs) besides.
    */
   readonly unsettledOrders: Map<string, Map<OrderKey, Order>>;
   readonly orderKeyByVenueId: Map<VenueOrderId, OrderKey>;
