@@ -19,6 +19,7 @@ const regressions: readonly { readonly seed: number; readonly found: string }[] 
   { seed: 2029, found: 'a stop held back by a rate limit, and an episode that began while it was' },
   { seed: 860, found: 'a snapshot of many pages failed whole on one lost page, again and again: fills booked past the bound after a stall' },
   { seed: 681, found: 'after a restart our stop was missing from the snapshot (the venue had cancelled it) and was only replaced after a query' },
+  { seed: 7539, found: 'a stop sent on an order report alone, before the venue showed the position, covered what a resting foreign order could add but not the entry\'s own lots: when the foreign order filled, the position outgrew its stop past the bound' },
   { seed: 916, found: 'a market exit journaled but never sent (a kill before the send) was only resolved by three not-found answers, the position open and its stop refused' },
 ];
 

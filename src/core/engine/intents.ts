@@ -80,21 +80,27 @@ export function sendExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
 }
 
 /**
- * What a stop must cover: the position the venue shows plus what live orders on its side (our
- * entry, or a foreign order still filling) may still add to it. Sized so, a stop sent on the first
- * evidence of a fill still covers the whole position when the rest fills before its reply, or when
- * the venue's report of the position arrives before the orders' own reports (then it over-covers
- * for a while, which a reduce-only stop may: it never closes more than the position).
+ * What a stop must cover: the position the venue shows (before it shows any, what our entry is
+ * known to have filled) plus what live orders on its side (our entry, or a foreign order still
+ * filling) may still add to it. Sized so, a stop sent on the first evidence of a fill still covers
+ * the whole position when the rest fills before its reply, or when the venue's report of the
+ * position arrives before the orders' own reports (then it over-covers for a while, which a
+ * reduce-only stop may: it never closes more than the position).
  */
 export function coverLots(ctx: Ctx, intent: Intent, sizeLots: number): number {
   const side = sizeLots !== 0 ? (sizeLots > 0 ? 'buy' : 'sell') : intent.side;
+  // The entry's fills are the position until the venue shows it (seed 7539: a stop sized on an
+  // order report alone left out the entry's own lots and covered only what a resting foreign order
+  // could add; when that order filled, the position outgrew its stop).
+  const entry = sizeLots === 0 ? orderOf(ctx, intent.entryOrder) : null;
+  const positionLots = entry === null ? Math.abs(sizeLots) : filledLots(entry);
   let mayAddLots = 0;
   for (const order of unsettledOrdersOf(ctx, intent.symbol)) {
     const { spec } = order;
     if (spec.side !== side || spec.reduceOnly || !isLive(order)) continue;
     mayAddLots += Math.max(0, spec.sizeLots - filledLots(order));
   }
-  return Math.abs(sizeLots) + mayAddLots;
+  return positionLots + mayAddLots;
 }
 
 export function orderOf(ctx: Ctx, key: OrderKey | null): Order | null {
