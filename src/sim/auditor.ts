@@ -101,7 +101,9 @@ export type UnprotectedEpisode = {
  * or silent, or it has not reconciled since the stream came up); the bound is counted from when it
  * can see again. `faulted`: the network lost one of the bot's requests meanwhile (judged apart).
  */
-type OpenEpisode = { startMs: number; origin: 'ours' | 'external'; faulted: boolean; blind: boolean; rebased: boolean; reported: boolean; sign: number };
+type OpenEpisode = { startMs: number; origin: 'ours' | 'external'; faulted: boolean; blind: boolean; rebased: boolean; reported: boolean; sign: number;
+  /** The bounds as the network stood when it began: its evidence was sent then (a heal that turns reordering off later does not hurry it). */
+  stopBoundMs: number; exitBoundMs: number };
 
 export const violationsKeptMax = 50;
 
@@ -489,16 +491,18 @@ export class Auditor {
     if (episode === undefined) {
       const origin = this.originBySymbol.get(symbol)?.origin ?? 'external';
       const faulted = nowMs < (this.faultedUntil.get(symbol) ?? 0);
-      this.open.set(symbol, { startMs: nowMs, origin, faulted, blind: false, rebased: false, reported: false, sign: Math.sign(sizeLots) });
+      this.open.set(symbol, {
+        startMs: nowMs, origin, faulted, blind: false, rebased: false, reported: false, sign: Math.sign(sizeLots), stopBoundMs: this.stopBoundMs, exitBoundMs: this.exitBoundMs,
+      });
       if (origin === 'ours' && this.mode === 'attached') {
         this.fail('unprotected', nowMs, `${symbol}: our position with an attached stop is unprotected on the venue`);
       }
       return;
     }
     const elapsed = nowMs - episode.startMs;
-    if (!episode.faulted && !episode.blind && !episode.reported && elapsed > this.exitBoundMs) {
+    if (!episode.faulted && !episode.blind && !episode.reported && elapsed > episode.exitBoundMs) {
       episode.reported = true;
-      this.fail('unprotected', nowMs, `${symbol}: ${episode.origin} position unprotected for ${elapsed} ms (bound ${this.exitBoundMs} ms)`);
+      this.fail('unprotected', nowMs, `${symbol}: ${episode.origin} position unprotected for ${elapsed} ms (bound ${episode.exitBoundMs} ms)`);
     }
   }
 
@@ -514,7 +518,7 @@ export class Auditor {
     };
     this.episodes.push(record);
     const elapsed = nowMs - episode.startMs;
-    const bound = endedBy === 'stop' ? this.stopBoundMs : this.exitBoundMs;
+    const bound = endedBy === 'stop' ? episode.stopBoundMs : episode.exitBoundMs;
     if (!episode.faulted && !episode.blind && !episode.reported && elapsed > bound) {
       this.fail('unprotected', nowMs, `${symbol}: ${episode.origin} position unprotected for ${elapsed} ms until ${endedBy === 'stop' ? 'its stop was placed' : 'it was flat'} (bound ${bound} ms)`);
     }

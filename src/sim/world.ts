@@ -104,6 +104,8 @@ export class SimWorld {
   private process: Process;
   private stepsRun = 0;
   private healed = false;
+  /** Venue facts sent on a stream since the heal and not yet delivered (nothing is lost after it). */
+  private factsInTransit = 0;
   /** Restarts without a journal so far (the new engine knows only what the venue tells it). */
   coldRestarts = 0;
   /** Stops the venue fired while the bot could not see it (see movePrice). */
@@ -383,7 +385,8 @@ export class SimWorld {
     for (const intentId of state.activeIntentBySymbol.values()) {
       if (state.intents.get(intentId)?.guard.positionStop != null) return true;
     }
-    return state.snapshot !== null || this.auditor.fillsOnTheirWay > 0;
+    // A venue fact still on its way (the wallet after a last fill, say) would make the views differ.
+    return state.snapshot !== null || this.auditor.fillsOnTheirWay > 0 || this.factsInTransit > 0;
   }
 
   relativeNow(): number {
@@ -418,7 +421,10 @@ export class SimWorld {
     const delays = ticker ? [this.network.latency(this.network.config.publicStream)] : this.network.privateDelays();
     const text = `deliver ${describeFact(fact, this.instruments)}`;
     const generation = this.process.generation;
+    const counted = this.healed && !ticker;
+    if (counted) this.factsInTransit += 1;
     this.streams.send(ticker ? 'public' : 'private', factToIncoming(fact), delays, text, () => {
+      if (counted) this.factsInTransit -= 1;
       // A process killed while handling the fact did not lose it: it died (the next one reconciles).
       if (generation !== this.process.generation) return;
       this.runtime.drain();
