@@ -146,6 +146,10 @@ export class Auditor {
   /** Until when a symbol's requests are lost or held back (see onRequestLost). */
   private readonly faultedUntil = new Map<string, number>();
   private readonly lastFillClientId = new Map<string, string | null>();
+  /** The client order id of the fill that opened each symbol's venue position (from flat, or across zero). */
+  private readonly openerClientId = new Map<string, string | null>();
+  /** Each symbol's venue position size, as its last report said. */
+  private readonly venueSizeLots = new Map<string, number>();
   /** Whose each open venue position is, and when it opened (a new opening is a new position). */
   private readonly originBySymbol = new Map<string, { readonly origin: 'ours' | 'external'; readonly openedMs: number }>();
   private readonly entriesByIntent = new Map<string, number>();
@@ -209,6 +213,16 @@ export class Auditor {
   }
 
   onVenueFact(fact: VenueFact): void {
+    if (fact.kind === 'position') {
+      // The venue reports the position after each match's fills: a match that opened it (or turned
+      // it) was made by the fill just before. A fill that only reduced someone else's position
+      // makes it no more ours (seed 44472: a hand-opened short reduced by our entry).
+      const { symbol, sizeLots } = fact.report;
+      const before = this.venueSizeLots.get(symbol) ?? 0;
+      if (sizeLots !== 0 && Math.sign(sizeLots) !== Math.sign(before)) this.openerClientId.set(symbol, this.lastFillClientId.get(symbol) ?? null);
+      this.venueSizeLots.set(symbol, sizeLots);
+      return;
+    }
     if (fact.kind !== 'fill') return;
     this.lastFillClientId.set(fact.fill.symbol, fact.fill.clientOrderId);
     // The bound runs on the bot's clock from the moment the venue made the fill (its venueMs is on
@@ -507,7 +521,7 @@ export class Auditor {
   }
 
   private originOfOpening(symbol: string): 'ours' | 'external' {
-    const clientOrderId = this.lastFillClientId.get(symbol) ?? null;
+    const clientOrderId = this.openerClientId.has(symbol) ? this.openerClientId.get(symbol) ?? null : this.lastFillClientId.get(symbol) ?? null;
     return clientOrderId !== null && parseClientOrderId(this.config.botId, clientOrderId) !== null ? 'ours' : 'external';
   }
 

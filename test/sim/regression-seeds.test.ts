@@ -22,6 +22,7 @@ const regressions: readonly { readonly seed: number; readonly found: string }[] 
   { seed: 7539, found: 'a stop sent on an order report alone, before the venue showed the position, covered what a resting foreign order could add but not the entry\'s own lots: when the foreign order filled, the position outgrew its stop past the bound' },
   { seed: 33213, found: 'the harness: a position that went bare just before the heal was held to the bound of the healed network (reordering off), not of the one its evidence travelled on' },
   { seed: 23128, found: 'the harness: an aged exit filled in the last 100 ms of the settle, and convergence was checked while its wallet report was still on its way' },
+  { seed: 44472, found: 'the harness: a short opened by hand and reduced by our entry (its attached stop cannot arm on a reducing fill) was taken for ours, as if our attached stop had failed' },
   { seed: 916, found: 'a market exit journaled but never sent (a kill before the send) was only resolved by three not-found answers, the position open and its stop refused' },
 ];
 
