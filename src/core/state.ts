@@ -174,8 +174,11 @@ export type TimerPurpose =
 /** A timer the engine is waiting for, with when it fires (a restarted process arms it again). */
 export type PendingTimer = TimerPurpose & { readonly fireAtMs: number };
 
-/** A position size the fills did not explain at one reconciliation, to be checked at the next. */
-export type SuspectedMismatch = { readonly diffLots: number; readonly venueSeq: number };
+/**
+ * A position size the fills did not explain at one reconciliation (`suspectedMs`, when), to be
+ * checked by a snapshot asked for after it.
+ */
+export type SuspectedMismatch = { readonly diffLots: number; readonly venueSeq: number; readonly suspectedMs: number };
 
 export type Counters = {
   eventsApplied: number;

@@ -276,4 +276,26 @@ describe('reconciliation', () => {
     assert.equal(state.positions.get('main/BTCUSDT')?.sizeLots, 3);
     assert.ok(state.fillIds.has('synthetic-BTCUSDT-5-3' as ExecutionId), 'a deterministic id, so a replay books it once');
   });
+
+  it('takes no sighting of a size mismatch from a superseded snapshot (seed 55804)', () => {
+    const state = engine({ externalPositions: 'watch' });
+    const reconnect = (atMs: number): CommandOf<'FetchSnapshot'> => {
+      step(state, { type: 'StreamDisconnected', atMs, stream: 'private', reason: 'test' });
+      const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs, stream: 'private' }));
+      assert.ok(fetch);
+      return fetch;
+    };
+    const deliver = (fetch: CommandOf<'FetchSnapshot'>, atMs: number): void => {
+      step(state, { type: 'SnapshotReceived', atMs, snapshotId: fetch.snapshotId, tickers: [], positions: [venuePosition(3, 5, 90)], openOrders: [], fills: [], positionsVenueMs: 90, wallet: null });
+    };
+    const superseded = reconnect(100);
+    const awaited = reconnect(110);
+    deliver(superseded, 120);
+    assert.equal(state.suspectedMismatches.size, 0, 'a snapshot asked for before the reconnect concludes nothing from what it lacks');
+    deliver(awaited, 130);
+    assert.equal(state.suspectedMismatches.size, 1, 'the awaited one is the first sighting');
+    assert.equal(state.reconcile.sizeMismatches, 0, 'and books nothing yet');
+    deliver(reconnect(200), 210);
+    assert.equal(state.reconcile.sizeMismatches, 1, 'a snapshot asked for after the first sighting confirms it');
+  });
 });

@@ -23,6 +23,8 @@ const regressions: readonly { readonly seed: number; readonly found: string }[] 
   { seed: 33213, found: 'the harness: a position that went bare just before the heal was held to the bound of the healed network (reordering off), not of the one its evidence travelled on' },
   { seed: 23128, found: 'the harness: an aged exit filled in the last 100 ms of the settle, and convergence was checked while its wallet report was still on its way' },
   { seed: 44472, found: 'the harness: a short opened by hand and reduced by our entry (its attached stop cannot arm on a reducing fill) was taken for ours, as if our attached stop had failed' },
+  { seed: 55804, found: 'a superseded snapshot and the awaited one, both asked for before an exit filled, confirmed a size mismatch 21 ms apart while the exit\'s fill was on its way: a synthetic fill was booked, then the real one' },
+  { seed: 58318, found: 'a stop sent on the fill while a recheck snapshot was on its way was taken for vanished (the order record was older than the request) and replaced; the first stop\'s refusal (the market past it) then closed nothing, the position bare past its bound' },
   { seed: 916, found: 'a market exit journaled but never sent (a kill before the send) was only resolved by three not-found answers, the position open and its stop refused' },
 ];
 

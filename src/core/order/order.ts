@@ -36,6 +36,11 @@ type OrderBase = {
   /** Venue time of the last report applied; older reports are stale. */
   readonly venueUpdatedMs: number;
   readonly createdMs: number;
+  /**
+   * When we sent its create (null: not yet, or not ours to send: an order restored or adopted
+   * from the venue). A snapshot asked for before then cannot list it.
+   */
+  readonly sentMs: number | null;
   /** We want this order gone (its intent ended, or it must not fill any more). */
   readonly cancelWanted: boolean;
   /** When our outstanding cancel was sent; null when none is outstanding. */
@@ -95,7 +100,7 @@ export function isAcknowledged(order: Order): boolean {
 export type NewOrder = Pick<OrderBase, 'key' | 'intentId' | 'role' | 'spec' | 'createdMs'>;
 
 export function newPendingOrder(base: NewOrder): Order {
-  return { ...base, fillsLots: 0, reportedFilledLots: 0, venueUpdatedMs: 0, cancelWanted: false, cancelRequestedMs: null, cancelRequests: 0, amending: null, status: 'pending' };
+  return { ...base, sentMs: null, fillsLots: 0, reportedFilledLots: 0, venueUpdatedMs: 0, cancelWanted: false, cancelRequestedMs: null, cancelRequests: 0, amending: null, status: 'pending' };
 }
 
 export function markCancelRequested(order: Order, atMs: number): Order {
@@ -108,7 +113,7 @@ export function clearCancelRequest(order: Order): Order {
 }
 
 export function markSubmitted(order: Order, atMs: number): Order {
-  return order.status === 'pending' ? { ...baseOf(order), status: 'submitted', submittedMs: atMs } : order;
+  return order.status === 'pending' ? { ...baseOf(order), sentMs: atMs, status: 'submitted', submittedMs: atMs } : order;
 }
 
 /** The REST reply of the create. The stream may already have told us more: never go back. */
@@ -265,8 +270,8 @@ function withVenueStatus(base: OrderBase, status: VenueOrderStatus, venueOrderId
 }
 
 function baseOf(order: Order): OrderBase {
-  const { key, intentId, role, spec, fillsLots, reportedFilledLots, venueUpdatedMs, createdMs, cancelWanted, cancelRequestedMs, cancelRequests, amending } = order;
-  return { key, intentId, role, spec, fillsLots, reportedFilledLots, venueUpdatedMs, createdMs, cancelWanted, cancelRequestedMs, cancelRequests, amending };
+  const { key, intentId, role, spec, fillsLots, reportedFilledLots, venueUpdatedMs, createdMs, sentMs, cancelWanted, cancelRequestedMs, cancelRequests, amending } = order;
+  return { key, intentId, role, spec, fillsLots, reportedFilledLots, venueUpdatedMs, createdMs, sentMs, cancelWanted, cancelRequestedMs, cancelRequests, amending };
 }
 
 /** The spec with an amendment applied: what the venue holds once the amend landed. */

@@ -48,7 +48,7 @@ export function reconcile(ctx: Ctx, snapshot: Snapshot, reason: SnapshotReason):
   // After the fills: an order that is no longer open may have filled in them.
   if (requestedMs !== null) settleVanishedOrders(ctx, open, requestedMs, symbols);
   mergePositions(ctx, snapshot, symbols);
-  checkSizes(ctx, snapshot, symbols);
+  if (requestedMs !== null) checkSizes(ctx, snapshot, symbols, requestedMs);
   countUnprotected(ctx, snapshot, symbols);
   // Adoption is allowed from here on (until the first reconciliation, a position might be one of
   // ours that the snapshot's orders would restore).
@@ -86,7 +86,10 @@ function mergeOrders(ctx: Ctx, snapshot: Snapshot, symbols: Set<string>): Readon
 function settleVanishedOrders(ctx: Ctx, open: ReadonlySet<VenueOrderId>, requestedMs: number, symbols: Set<string>): void {
   const { state } = ctx;
   for (const order of state.orders.values()) {
-    if (!isLive(order) || order.createdMs >= requestedMs) continue;
+    // Sent after the snapshot was asked for (seed 58318: a stop sent on the fill while a recheck
+    // was on its way was taken for vanished and replaced; the first stop's refusal, the market
+    // past it, then closed nothing), or not ours and first seen after: the snapshot cannot list it.
+    if (!isLive(order) || (order.sentMs ?? order.createdMs) >= requestedMs) continue;
     const venueOrderId = 'venueOrderId' in order ? order.venueOrderId : null;
     if (venueOrderId !== null && open.has(venueOrderId)) continue;
     if (order.intentId === null) {
@@ -146,7 +149,14 @@ function mergePositions(ctx: Ctx, snapshot: Snapshot, symbols: Set<string>): voi
 }
 
 /** The venue's size against what the fills add up to; a difference seen twice is booked. */
-function checkSizes(ctx: Ctx, snapshot: Snapshot, symbols: Set<string>): void {
+/**
+ * A size the booked fills do not explain, seen twice, is booked as a synthetic fill. The second
+ * sighting must come from a snapshot asked for after the first: one already on its way could not
+ * list the fill that was missing (seed 55804: a stale snapshot and a reconnect's, both asked for
+ * before an exit filled, confirmed each other 21 ms apart while the exit's fill was on its way,
+ * and it was booked twice). Only the awaited snapshot is asked (see `reconcile`).
+ */
+function checkSizes(ctx: Ctx, snapshot: Snapshot, symbols: Set<string>, requestedMs: number): void {
   const { state } = ctx;
   for (const symbol of symbols) {
     const position = state.positions.get(state.positionKeys.get(symbol) ?? '');
@@ -162,9 +172,10 @@ function checkSizes(ctx: Ctx, snapshot: Snapshot, symbols: Set<string>): void {
     }
     const suspected = state.suspectedMismatches.get(symbol);
     if (suspected?.diffLots !== diffLots || suspected.venueSeq !== venue.seq) {
-      state.suspectedMismatches.set(symbol, { diffLots, venueSeq: venue.seq });
+      state.suspectedMismatches.set(symbol, { diffLots, venueSeq: venue.seq, suspectedMs: ctx.atMs });
       continue;
     }
+    if (requestedMs < suspected.suspectedMs) continue; // asked for before the suspicion: no second sighting
     state.suspectedMismatches.delete(symbol);
     bookSynthetic(ctx, symbol, diffLots, venue.seq, venue.entryPrice, snapshot.positionsVenueMs);
   }
