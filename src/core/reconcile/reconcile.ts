@@ -148,7 +148,6 @@ function mergePositions(ctx: Ctx, snapshot: Snapshot, symbols: Set<string>): voi
   }
 }
 
-/** The venue's size against what the fills add up to; a difference seen twice is booked. */
 /**
  * A size the booked fills do not explain, seen twice, is booked as a synthetic fill. The second
  * sighting must come from a snapshot asked for after the first: one already on its way could not
