@@ -28,7 +28,7 @@ import { StreamSupervisor } from '../shell/streams.ts';
 import type { PricePoint } from '../venues/sim/prices.ts';
 import type { SimVenueConfig, VenueFact } from '../venues/sim/venue.ts';
 import { SimVenue } from '../venues/sim/venue.ts';
-import type { OrderCommand } from '../venues/sim/rest.ts';
+import type { OrderCommand, OrderReply } from '../venues/sim/rest.ts';
 import { answerOrderCommand } from '../venues/sim/rest.ts';
 import { Auditor } from './auditor.ts';
 import { describeCommand, describeFact, describeIncoming, factToIncoming } from './describe.ts';
@@ -482,8 +482,10 @@ export class SimWorld {
       const serverError = this.network.serverError();
       const answer = serverError === null || serverError.acted ? answerOrderCommand(this.venue, this.venueClock.nowMs(), command) : null;
       if (serverError !== null) {
-        // A 5xx: done or not, the bot cannot know; it hears so at once.
-        if (!serverError.acted) this.auditor.onRequestLost(command, this.scheduler.nowMs() + restReply.max);
+        // A 5xx: done or not, the bot cannot know; it hears so at once. Not done, or done as a
+        // refusal (seed 92950: a stop refused for a price already past it, answered 503), the
+        // request changed nothing: to the bot it is a lost one, and costs it another round trip.
+        if (!serverError.acted || isRefusal(answer)) this.auditor.onRequestLost(command, this.scheduler.nowMs() + restReply.max);
         this.scheduler.schedule(this.scheduler.nowMs() + this.network.latency(restReply), () => reply(unknownOutcome(command, '503 service unavailable')));
         return;
       }
@@ -498,6 +500,18 @@ export class SimWorld {
 
 }
 
+
+function isRefusal(answer: OrderReply | null): boolean {
+  switch (answer?.type) {
+    case 'OrderSubmitRejected':
+    case 'OrderCancelRejected':
+    case 'OrderAmendRejected':
+    case 'PositionStopRejected':
+      return true;
+    default:
+      return false;
+  }
+}
 
 export function removeJournalFile(path: string): void {
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });

@@ -25,6 +25,7 @@ const regressions: readonly { readonly seed: number; readonly found: string }[] 
   { seed: 44472, found: 'the harness: a short opened by hand and reduced by our entry (its attached stop cannot arm on a reducing fill) was taken for ours, as if our attached stop had failed' },
   { seed: 55804, found: 'a superseded snapshot and the awaited one, both asked for before an exit filled, confirmed a size mismatch 21 ms apart while the exit\'s fill was on its way: a synthetic fill was booked, then the real one' },
   { seed: 58318, found: 'a stop sent on the fill while a recheck snapshot was on its way was taken for vanished (the order record was older than the request) and replaced; the first stop\'s refusal (the market past it) then closed nothing, the position bare past its bound' },
+  { seed: 92950, found: 'the harness: a stop the venue refused (the market past it) but answered with a 503 was not counted as a lost request; the bot\'s second stop, a round trip later, was judged by the one-request bound' },
   { seed: 916, found: 'a market exit journaled but never sent (a kill before the send) was only resolved by three not-found answers, the position open and its stop refused' },
 ];
 
