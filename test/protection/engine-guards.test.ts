@@ -50,11 +50,9 @@ describe('bot-managed trailing stop, separate stop order', () => {
     const sent = step(state, ticker(660_000, 200));
     const [first] = amends(sent);
     assert.deepEqual(first?.amendment, { triggerTicks: 660_000 - 3_300 });
-    // The next move may go at 1,200 (one a second): its review is armed with this one.
-    assert.deepEqual(timers(sent).map((timer) => timer.fireAtMs), [1_200]);
+    // The next move may go at 1,200 (one a second). No review is armed yet: nothing waits.
+    assert.deepEqual(timers(sent), []);
     assert.deepEqual(amends(step(state, ticker(662_000, 300))), [], 'one amend in flight');
-    // The stop is where the venue confirmed it; the level moved on meanwhile, but inside the rate
-    // limit: no amend now, no second review, and the ticks until 1,200 coalesce.
     // The amend on its way is no ledger row (the ledger holds orders as the venue confirmed them);
     // its landing is.
     const orderRecords = (commands: readonly Command[]): unknown[] => commands.filter((command) => command.type === 'Record' && command.record.kind === 'order');
@@ -64,12 +62,15 @@ describe('bot-managed trailing stop, separate stop order', () => {
     assert.equal(orderRecords(held).length, 1, 'the landed amend is recorded');
     const stop = state.orders.get('t-1-sl');
     assert.equal(stop?.spec.type.kind === 'stop-market' && stop.spec.type.triggerTicks, 656_700);
+    // The level moved on while the amend was on its way: the change now waits for the rate limit,
+    // and its review is armed for the moment it may go.
     assert.deepEqual(amends(held), []);
-    assert.deepEqual(timers(held), []);
-    assert.deepEqual(amends(step(state, ticker(664_000, 400))), []);
-    assert.deepEqual(amends(step(state, ticker(666_000, 500))), []);
-    assert.deepEqual(amends(step(state, ticker(664_500, 600))), [], 'a lower price changes nothing');
-    const review = timers(sent)[0];
+    assert.deepEqual(timers(held).map((timer) => timer.fireAtMs), [1_200]);
+    // The ticks until then coalesce: no amend, no second review.
+    const coalesced = [ticker(664_000, 400), ticker(666_000, 500), ticker(664_500, 600)].map((event) => step(state, event));
+    assert.deepEqual(coalesced.flatMap(amends), []);
+    assert.deepEqual(coalesced.flatMap(timers), []);
+    const review = timers(held)[0];
     const [second] = amends(step(state, { type: 'TimerFired', atMs: 1_200, timerId: review?.timerId ?? 0 }));
     assert.deepEqual(second?.amendment, { triggerTicks: 666_000 - 3_330 }, 'straight to the newest level');
     assert.equal(state.intents.get('t-1' as never)?.stopLoss.triggerTicks, 662_670);

@@ -280,7 +280,7 @@ function syncStopOrder(ctx: Ctx, intent: Intent, position: Position, sizeLots: n
   const sized = amendment.sizeLots === undefined ? '' : `${moved === '' ? '' : ', '}size ${stop.spec.sizeLots} -> ${amendment.sizeLots} lots (the open size)`;
   notify(ctx, 'info', 'stop-amend', intent.symbol, `${intent.id}: amending stop ${stop.key}: ${moved}${sized}`);
   if (amendment.triggerTicks === undefined) return intent;
-  return { ...intent, guard: reviewWhenAllowed(ctx, intent, changeSent(ctx, intent, intent.guard)) };
+  return { ...intent, guard: changeSent(ctx, intent, intent.guard) };
 }
 
 function syncPositionStop(ctx: Ctx, intent: Intent, position: Position): Intent {
@@ -298,7 +298,7 @@ function syncPositionStop(ctx: Ctx, intent: Intent, position: Position): Intent 
   const change: PositionStopChange = { kind: 'stop-loss', stopLoss: intent.stopLoss };
   ctx.state.counters.stopMoves += 1;
   notify(ctx, 'info', 'stop-amend', intent.symbol, `${intent.id}: moving the position's stop ${price(ctx, intent, current)} -> ${price(ctx, intent, intent.stopLoss.triggerTicks)}`);
-  return { ...intent, guard: reviewWhenAllowed(ctx, intent, changeSent(ctx, intent, { ...guard, positionStop: sendPositionStop(ctx, intent.symbol, change) })) };
+  return { ...intent, guard: changeSent(ctx, intent, { ...guard, positionStop: sendPositionStop(ctx, intent.symbol, change) }) };
 }
 
 function syncVenueTrailing(ctx: Ctx, intent: Intent, position: Position, sizeLots: number): Intent {
@@ -376,16 +376,6 @@ function sendPositionStop(ctx: Ctx, symbol: string, change: PositionStopChange):
   const commandId = nextSeq(ctx);
   ctx.out.push({ type: 'SetPositionStop', commandId, symbol, change });
   return { commandId, change, sentMs: ctx.atMs, unknownSinceMs: null };
-}
-
-/**
- * A trailing stop just moved: the next move may go once the rate limit allows, so the review is
- * armed for then at once, and the tickers in between (a new best price each, often) stay quiet
- * instead of each finding out that they must wait.
- */
-function reviewWhenAllowed(ctx: Ctx, intent: Intent, guard: Guard): Guard {
-  const every = intent.plan.trailing?.amendEveryMs ?? 0;
-  return every > 0 && intent.plan.trailing?.mode !== 'venue' ? reviewedGuard(ctx, intent.id, guard, ctx.atMs + every) : guard;
 }
 
 /** The intent with a review armed at `atMs` (one review timer per intent, at the earliest time wanted); not stored. */
