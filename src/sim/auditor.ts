@@ -405,6 +405,17 @@ export class Auditor {
   }
 
 
+  /**
+   * The venue refused a stop of ours because the market was already past its level: no stop at that
+   * level can be placed, so the bound of one request cannot hold. The bot must hear the refusal and
+   * close at market: the position's episode is judged by the exit bound, however it ends (seed
+   * 121405: the price came back and the bot's second stop landed before its exit).
+   */
+  onStopRefusedCrossed(symbol: string): void {
+    const episode = this.open.get(symbol);
+    if (episode !== undefined) episode.stopBoundMs = episode.exitBoundMs;
+  }
+
   onDelivered(fact: VenueFact): void {
     this.eventsDelivered += 1;
     if (this.world.runtime.halt !== null) return; // reported once as runtime-halted

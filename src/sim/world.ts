@@ -481,6 +481,9 @@ export class SimWorld {
       }
       const serverError = this.network.serverError();
       const answer = serverError === null || serverError.acted ? answerOrderCommand(this.venue, this.venueClock.nowMs(), command) : null;
+      if (command.type === 'SubmitOrder' && command.spec.type.kind === 'stop-market' && answer?.type === 'OrderSubmitRejected' && answer.code === 'trigger-crossed') {
+        this.auditor.onStopRefusedCrossed(command.spec.symbol);
+      }
       if (serverError !== null) {
         // A 5xx: done or not, the bot cannot know; it hears so at once. Not done, or done as a
         // refusal (seed 92950: a stop refused for a price already past it, answered 503), the

@@ -167,6 +167,36 @@ describe('reconciliation', () => {
     assert.ok(sent[0]?.clientOrderId.startsWith('t-') && !sent[0].clientOrderId.startsWith('t-5-'), 'new orders of a restored intent use a fresh id');
   });
 
+  it('closes at market when a stop it took for lost is refused, the market past it, before its replacement works (seed 121405)', () => {
+    /** A stop sent on the fill, a snapshot asked for after it that does not list it, and the new stop that follows. */
+    const replaced = (): { readonly state: EngineState; readonly stop: CommandOf<'SubmitOrder'> } => {
+      const state = engine({ attachedStops: false });
+      step(state, openMarket('r1', 10));
+      const [stop] = submits(step(state, fill('t-1-e', 'v1', 'x1', 10, 650_000, 7, 50)));
+      assert.equal(stop?.clientOrderId, 't-1-sl');
+      const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs: 60, stream: 'private' }));
+      assert.ok(fetch);
+      const snapshot = step(state, {
+        type: 'SnapshotReceived', atMs: 90, snapshotId: fetch.snapshotId, tickers: [], positions: [venuePosition(10, 7, 50)], openOrders: [], fills: [], positionsVenueMs: 80, wallet: null,
+      });
+      assert.deepEqual(submits(snapshot).map((command) => command.clientOrderId), ['t-1-sl2']);
+      return { state, stop };
+    };
+    const refusal = (stop: CommandOf<'SubmitOrder'>, atMs: number) => ({
+      type: 'OrderSubmitRejected', atMs, commandId: stop.commandId, clientOrderId: stop.clientOrderId, code: 'trigger-crossed', reason: 'expect Falling, but trigger 643500 vs current 643000',
+    } as const);
+    // The first stop's answer comes while its replacement, at the same level, is on its way.
+    const early = replaced();
+    const [exit] = submits(step(early.state, refusal(early.stop, 95)));
+    assert.equal(exit?.clientOrderId, 't-1-x');
+    assert.deepEqual(exit?.spec.type, { kind: 'market' });
+    // The replacement already works (the market came back): the venue holds a stop; nothing more.
+    const late = replaced();
+    step(late.state, { type: 'OrderSubmitAcked', atMs: 95, commandId: 0, clientOrderId: 't-1-sl2' as never, venueOrderId: 'v3' as VenueOrderId });
+    assert.deepEqual(submits(step(late.state, refusal(late.stop, 96))), []);
+    assert.equal(late.state.intents.get('t-1' as never)?.phase.name, 'open');
+  });
+
   it('cancels an orphan of ours, leaves a foreign order alone, and asks about a vanished one', () => {
     const { state, fetch } = restingEntryThenReconnect();
     const commands = step(state, {

@@ -151,7 +151,8 @@ function keepStop(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
       // it now, not after its reply. Only real exposure triggers it, never the estimate of what
       // the entry may add, so a pure entry never replaces its stop however its reports arrive.
       if (Math.abs(sizeLots) > stop.spec.sizeLots) return replaceStop(ctx, intent, stop, sizeLots);
-      return stop.status === 'accepted' ? retireReplacedStops(ctx, intent) : intent;
+      if (stop.status === 'accepted') return retireReplacedStops(ctx, intent);
+      return exitIfReplacedStopCrossed(ctx, intent, stop);
     case 'partially-filled': // the stop triggered and is closing the position
       return intent;
     case 'filled':
@@ -288,6 +289,23 @@ export function replaceUnlistedExit(ctx: Ctx, exit: Order): void {
   if (sizeLots === 0) return;
   notify(ctx, 'warn', 'exit-unlisted', intent.symbol, `${intent.id}: exit ${exit.key} had no answer and the position is still open; sending the next exit now`);
   putIntent(ctx, sendExit(ctx, intent, sizeLots));
+}
+
+/**
+ * A stop we replaced before its answer came (it looked lost) was refused because the market was
+ * already past its level; its replacement, at the same level or tighter, is not acknowledged yet.
+ * The level has been crossed, which is when a stop closes the position: exit now, as for the
+ * current stop's refusal, rather than wait a round trip to hear the replacement refused too
+ * (seed 121405).
+ */
+function exitIfReplacedStopCrossed(ctx: Ctx, intent: Intent, stop: Order): Intent {
+  for (const key of intent.replacedStops) {
+    const replaced = orderOf(ctx, key);
+    if (replaced?.status === 'rejected' && replaced.code === 'trigger-crossed') {
+      return startExit(ctx, intent, `stop ${key} was refused, the market already past it, before its replacement ${stop.key} was acknowledged`, true);
+    }
+  }
+  return intent;
 }
 
 function retireReplacedStops(ctx: Ctx, intent: Intent): Intent {
