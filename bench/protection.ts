@@ -17,10 +17,11 @@
 // the venue (a stop filling). Timers fire when the tickers pass their time; a symbol whose position
 // closed is opened again on its next ticker. The engine's inputs are kept, and the timed passes
 // replay them into fresh engines, the heap collected before each: only the engine is timed, and
-// each pass must make the recording's commands. A ticker reaches `step` three ways, each timed: as
+// each pass must make the recording's commands. A ticker reaches `step` four ways, each timed: as
 // the engine's event (step alone); decoded from its Bybit v5 frame, already parsed (decode + step,
-// what bench/engine calls the engine); and from the frame's text, parsed, decoded and stepped (what
-// the live bot pays for a ticker). ns/tick is a pass's time over its tickers, the work on every
+// bench/engine's headline); from the frame's text, parsed, decoded and stepped; and through the
+// runtime's whole pipeline, the SQLite journal included (DESIGN.md's engine throughput: parse ->
+// step -> journal; see replayPipeline). ns/tick is a pass's time over its tickers, the work on every
 // other input charged to the tickers; it is then split by input (the clock read only where one kind
 // of input follows another): the tickers' own steps, the answers to amends and position stops,
 // timers, and the rest (positions closing and opening again: requests, orders, fills). The figure
@@ -42,10 +43,13 @@
 //
 //   node bench/protection.ts [--passes N] [--symbols N] [--runs WORD,...]
 
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { Command } from '../src/core/commands.ts';
+import type { Command, LedgerRecord } from '../src/core/commands.ts';
 import { step } from '../src/core/engine/step.ts';
 import type { Event, EventOf } from '../src/core/events.ts';
 import type { ExecutionId, VenueOrderId } from '../src/core/ids.ts';
@@ -54,6 +58,8 @@ import { defineInstrument, ticksToPrice } from '../src/core/instrument.ts';
 import type { ProtectionRequest } from '../src/core/protection/plan.ts';
 import type { EngineConfig } from '../src/core/state.ts';
 import { createEngineState } from '../src/core/state.ts';
+import { encodeBatch } from '../src/journal/codec.ts';
+import { SqliteJournal } from '../src/journal/sqlite.ts';
 import { loadCandles } from '../src/shell/candles.ts';
 import type { VenueCommand } from '../src/shell/ports.ts';
 import { isVenueCommand } from '../src/shell/ports.ts';
@@ -391,6 +397,7 @@ function heapMb(): number {
  * times in a pass of the trailing run: well under 1 % of its time).
  */
 function replay(recording: Recording, mode: Mode): Float64Array {
+  if (mode === 'pipeline') return replayPipeline(recording);
   const state = createEngineState(recording.config);
   for (const event of recording.setup) step(state, event);
   const ns = new Float64Array(kinds.length);
@@ -425,10 +432,109 @@ function replay(recording: Recording, mode: Mode): Float64Array {
 
 /**
  * How a ticker reaches `step`: as the engine's event (step alone); decoded from its Bybit frame
- * already parsed (decode + step: what bench/engine calls the engine); from the frame's text,
- * parsed, decoded and stepped (what the live bot pays for a ticker). Other inputs are stepped.
+ * already parsed (decode + step); from the frame's text, parsed, decoded and stepped; and through
+ * the runtime's whole pipeline, journal included (DESIGN.md's engine throughput: parse -> step ->
+ * journal). Other inputs are stepped (and journaled in the pipeline).
  */
-type Mode = 'step' | 'decode' | 'frame';
+type Mode = 'step' | 'decode' | 'frame' | 'pipeline';
+
+const journalBytes = new Map<Recording, Uint32Array>();
+/** Each input's record in the journal, in bytes (a ticker's as its decoded event, which is the same). */
+function journalBytesOf(recording: Recording): Uint32Array {
+  const known = journalBytes.get(recording);
+  if (known !== undefined) return known;
+  const bytes = Uint32Array.from(recording.inputs, (event) => encodeBatch([event]).length);
+  journalBytes.set(recording, bytes);
+  return bytes;
+}
+
+/** Inputs a batch of the pipeline, and the journal's durability: as bench/engine runs it. */
+const pipelineBatch = 100;
+const journalDir = mkdtempSync(join(tmpdir(), 'vigil-bench-protection-'));
+let journalFiles = 0;
+
+/**
+ * A timed pass through the runtime's pipeline (src/shell/runtime.ts), with a fresh SQLite journal
+ * (durability normal, as bench/engine): inputs in batches of 100, each ticker's frame parsed and
+ * decoded, the batch appended (one group commit), stepped, and its ledger records handed to the
+ * journal (which writes a snapshot of the state every 50,000 events). Parse, decode and step are
+ * split by input as in `replay`. The journal's append of a batch is shared by its inputs in
+ * proportion to their records' bytes (encoding, checksum and SQLite's write all grow with them: a
+ * ticker's record is 42 bytes, an order report's about 400); what follows the step (the ledger's
+ * rows, snapshots) is shared evenly, which charges the tickers part of what the records of moves
+ * and closes cost: against the trailing, never for it.
+ */
+function replayPipeline(recording: Recording): Float64Array {
+  const bytes = journalBytesOf(recording);
+  const journal = SqliteJournal.open(join(journalDir, `p${++journalFiles}.db`), { durability: 'normal' });
+  const state = createEngineState(recording.config);
+  journal.append(recording.setup);
+  const setupRecords: LedgerRecord[] = [];
+  for (const event of recording.setup) setupRecords.push(...step(state, event).flatMap((command) => (command.type === 'Record' ? [command.record] : [])));
+  journal.applied(state, setupRecords);
+  const ns = new Float64Array(kinds.length);
+  const { inputs } = recording;
+  const kindAt = (index: number): Kind => (recording.kinds[index] ?? otherKind) as Kind;
+  let commands = 0;
+  const batch: Event[] = [];
+  const records: LedgerRecord[] = [];
+  /** Times `work` over inputs [from, to), the clock read where one kind of input follows another. */
+  const byKind = (from: number, to: number, work: (index: number) => void): void => {
+    let kind = kindAt(from);
+    let stretchStarted = process.hrtime.bigint();
+    for (let index = from; index < to; index += 1) {
+      const next = kindAt(index);
+      if (next !== kind) {
+        const now = process.hrtime.bigint();
+        ns[kind] = (ns[kind] ?? 0) + Number(now - stretchStarted);
+        stretchStarted = now;
+        kind = next;
+      }
+      work(index);
+    }
+    ns[kind] = (ns[kind] ?? 0) + Number(process.hrtime.bigint() - stretchStarted);
+  };
+  /** Times the journal's `work` on inputs [from, to), shared by them in proportion to `weight`. */
+  const shared = (from: number, to: number, weight: (index: number) => number, work: () => void): void => {
+    const started = process.hrtime.bigint();
+    work();
+    const elapsed = Number(process.hrtime.bigint() - started);
+    let total = 0;
+    for (let index = from; index < to; index += 1) total += weight(index);
+    for (let index = from; index < to; index += 1) ns[kindAt(index)] = (ns[kindAt(index)] ?? 0) + (elapsed * weight(index)) / total;
+  };
+  const byBytes = (index: number): number => bytes[index] ?? 0;
+  const evenly = (): number => 1;
+  for (let from = 0; from < inputs.length; from += pipelineBatch) {
+    const to = Math.min(inputs.length, from + pipelineBatch);
+    batch.length = 0;
+    records.length = 0;
+    byKind(from, to, (index) => {
+      const event = inputs[index] as Event;
+      const frame = frameOf.get(event);
+      if (frame === undefined) {
+        batch.push(event);
+        return;
+      }
+      const decoded = decodeStreamMessage(JSON.parse(frame), { instruments: state.instruments, atMs: event.atMs, source: 'stream' });
+      if (!decoded.ok) throw new Error(decoded.error);
+      const [ticker] = decoded.events;
+      if (ticker === undefined || decoded.events.length !== 1) throw new Error(`${recording.run.name}: a ticker frame decoded to ${decoded.events.length} events`);
+      batch.push(ticker);
+    });
+    shared(from, to, byBytes, () => journal.append(batch));
+    byKind(from, to, (index) => {
+      for (const command of step(state, batch[index - from] as Event)) {
+        commands += 1;
+        if (command.type === 'Record') records.push(command.record);
+      }
+    });
+    shared(from, to, evenly, () => journal.applied(state, records));
+  }
+  journal.close();
+  if (commands !== recording.commands) throw new Error(`${recording.run.name}: the pipeline made ${commands} commands, the recording ${recording.commands}`);
+  return ns;
+}
 
 type Heap = { readonly setupMb: number; readonly endMb: number };
 
@@ -448,7 +554,7 @@ const recordStarted = process.hrtime.bigint();
 const recordings = runs.map(record);
 const recordS = Number(process.hrtime.bigint() - recordStarted) / 1e9;
 const heaps = new Map(recordings.map((recording) => [recording.run.name, warmUp(recording)]));
-const modes = ['step', 'decode', 'frame'] as const;
+const modes = ['step', 'decode', 'frame', 'pipeline'] as const;
 // Interleaved, so that drift hits every run alike.
 const passTimes = new Map<string, Float64Array[]>(recordings.flatMap((recording) => modes.map((mode) => [`${mode} ${recording.run.name}`, []])));
 for (let pass = 0; pass < passes; pass += 1) {
@@ -492,8 +598,10 @@ for (const mode of modes) {
   console.log({
     step: '  step alone: ns per ticker with every input charged to the tickers, then split by input: the tickers\' own steps, amends and position\n' +
       '  stops answered (reply and report), review timers, other (positions closing and opening); ratios to the plain stop of the same kind',
-    decode: '  decode + step (bench/engine\'s "engine"): each ticker decoded from the Bybit v5 tickers delta that carries it (already parsed), then stepped',
-    frame: '  a ticker as the live bot pays for it: the text of its Bybit v5 tickers delta parsed (JSON.parse), decoded and stepped',
+    decode: '  decode + step: each ticker decoded from the Bybit v5 tickers delta that carries it (already parsed), then stepped',
+    frame: '  parse + decode + step: the text of each ticker\'s Bybit v5 tickers delta parsed (JSON.parse), decoded and stepped',
+    pipeline: `  the engine's pipeline (DESIGN.md's engine throughput: parse -> step -> journal): parsed, decoded, journaled in SQLite in batches of\n` +
+      `  ${pipelineBatch} inputs (durability normal, as bench/engine), stepped, records to the journal; a batch's append shared by its inputs' bytes, the rest evenly`,
   }[mode]);
   console.log('  run                         ns/tick   tickers/s  ratio   tickers  ratio  amends  timers  other   stop changes  closed  engine heap MB');
   console.log('                                                                                                   /1k tickers    /1k   setup    end');
@@ -508,22 +616,24 @@ for (const mode of modes) {
       `${perK(recording, recording.closed).padStart(6)}  ${(heap?.setupMb ?? 0).toFixed(1).padStart(6)} ${(heap?.endMb ?? 0).toFixed(1).padStart(6)}`);
   }
 }
-const modeNames: Readonly<Record<Mode, string>> = { step: 'step alone', decode: 'decode + step', frame: 'frame parsed, decoded, stepped' };
+const modeNames: Readonly<Record<Mode, string>> = { step: 'step alone', decode: 'decode + step', frame: 'parse + decode + step', pipeline: 'pipeline' };
 for (const name of ['separate: trailing', 'attached: trailing']) {
   const recording = byName.get(name);
   if (recording === undefined) continue;
   const base = baselineOf(recording);
-  // What the trailing adds to a ticker (quiet tickers and those that move the stop alike), against
-  // the plain stop, by each measure of a ticker's cost; then the same with the moves' answers and
-  // review timers charged to the tickers, and with everything (a trailing stop closes positions
-  // sooner, and the bench opens them again: trading, not the trailing's overhead).
-  const verdict = (mode: Mode): string => {
-    const ratio = ratioOf(recording, (of) => tickersPerTick(of, mode));
-    return `${modeNames[mode]} ${ratio.toFixed(2)}x ${ratio <= targetRatio ? 'PASS' : 'FAIL'}`;
-  };
-  console.log(`  ${name}: what the trailing adds to a ticker (target <= ${targetRatio.toFixed(2)}x): ${modes.map(verdict).join('; ')}`);
-  console.log(`    with the stop changes' answers and review timers charged to the tickers: ${modes.map((mode) => `${ratioOf(recording, (of) => trailingPerTick(of, mode)).toFixed(2)}x`).join(', ')}; ` +
-    `everything (positions closed and opened again more often too): ${modes.map((mode) => `${ratioOf(recording, (of) => nsPerTick(of, mode)).toFixed(2)}x`).join(', ')}`);
+  // What the trailing adds to a ticker against the plain stop, by each measure of a ticker's cost:
+  // the tickers' own steps (quiet ones and those that move the stop alike); then with the moves'
+  // answers and review timers charged to the tickers too (the trailing's whole cost); then with
+  // everything (a trailing stop closes positions sooner and the bench opens them again: trading,
+  // not the trailing's overhead).
+  const ratios = (measure: (of: Recording, mode: Mode) => number, verdict: boolean): string => modes.map((mode) => {
+    const ratio = ratioOf(recording, (of) => measure(of, mode));
+    return `${modeNames[mode]} ${ratio.toFixed(2)}x${verdict ? (ratio <= targetRatio ? ' PASS' : ' FAIL') : ''}`;
+  }).join(', ');
+  console.log(`  ${name}: what the trailing adds to a ticker (target <= ${targetRatio.toFixed(2)}x)`);
+  console.log(`    the tickers' own steps: ${ratios(tickersPerTick, true)}`);
+  console.log(`    with its moves' answers and review timers: ${ratios(trailingPerTick, true)}`);
+  console.log(`    everything (positions closed and opened again more often too): ${ratios(nsPerTick, false)}`);
   const quiet = nsPerKindTicker(recording, 'step', tickerKind) / nsPerKindTicker(base, 'step', tickerKind);
   console.log(`    step alone: a ticker that sends nothing ${nsPerKindTicker(recording, 'step', tickerKind).toFixed(0)} ns against ${nsPerKindTicker(base, 'step', tickerKind).toFixed(0)} ` +
     `(${quiet.toFixed(2)}x); one that moves the stop or closes ${nsPerKindTicker(recording, 'step', actingKind).toFixed(0)} ns, ${perK(recording, countOf(recording, actingKind))} per 1,000`);
@@ -536,3 +646,4 @@ if (coalesced !== undefined && eager !== undefined) {
 }
 const snapshots = recordings.filter((recording) => recording.snapshots > 0).map((recording) => `${recording.run.name} ${recording.snapshots}`);
 if (snapshots.length > 0) console.log(`  snapshots the engine asked for during the runs (charged to "other"): ${snapshots.join(', ')}`);
+rmSync(journalDir, { recursive: true, force: true });
