@@ -220,6 +220,13 @@ export type EngineState = {
    * position changes, and `orders` holds every order of the last hour (retainSettledMs) besides.
    */
   readonly unsettledOrders: Map<string, Map<OrderKey, Order>>;
+  /**
+   * When each settled order settled (the engine's time of the change that finished it): what the
+   * retention of an order of no intent counts from (engine/retention.ts). An order that rested for
+   * hours is remembered for the retention after it ended, not forgotten as it ends, so that a late
+   * or stale view of it (a snapshot asked for earlier) cannot bring it back as live (seed 143013).
+   */
+  readonly orderSettledMs: Map<OrderKey, number>;
   readonly orderKeyByVenueId: Map<VenueOrderId, OrderKey>;
   /**
    * Every fill and funding payment booked, by execution id, with its venue time: what makes one
@@ -276,6 +283,7 @@ export function createEngineState(overrides: Partial<EngineConfig> = {}): Engine
     wallet: null,
     orders: new Map(),
     unsettledOrders: new Map(),
+    orderSettledMs: new Map(),
     orderKeyByVenueId: new Map(),
     fillIds: new Map(),
     fillIdsFromMs: 0,

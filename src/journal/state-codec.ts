@@ -16,7 +16,7 @@ import { indexUnsettled } from '../core/engine/context.ts';
 import { indexPositionStop } from '../core/engine/intents.ts';
 
 /** Bumped whenever the shape of EngineState changes: older snapshots are then ignored, not misread. */
-export const stateFormat = 9;
+export const stateFormat = 10;
 
 type Entries<V> = (readonly [string, V])[];
 
@@ -32,6 +32,7 @@ type EncodedState = {
   readonly orderKeyByVenueId: Entries<string>;
   readonly fillIds: Entries<number>;
   readonly fillIdsFromMs: number;
+  readonly orderSettledMs: Entries<number>;
   readonly positions: Position[];
   readonly intents: Intent[];
   readonly activeIntentBySymbol: Entries<string>;
@@ -63,6 +64,7 @@ export function encodeState(state: EngineState): string {
     orderKeyByVenueId: [...state.orderKeyByVenueId],
     fillIds: [...state.fillIds],
     fillIdsFromMs: state.fillIdsFromMs,
+    orderSettledMs: [...state.orderSettledMs],
     positions: [...state.positions.values()],
     intents: [...state.intents.values()],
     activeIntentBySymbol: [...state.activeIntentBySymbol],
@@ -99,6 +101,7 @@ export function decodeState(text: string, config: Partial<EngineConfig>): Engine
   }
   fill(state.orderKeyByVenueId as Map<string, string>, encoded.orderKeyByVenueId);
   fill(state.fillIds as Map<string, number>, encoded.fillIds);
+  fill(state.orderSettledMs, encoded.orderSettledMs);
   for (const position of encoded.positions) {
     state.positions.set(position.key, position);
     state.positionKeys.set(position.symbol, position.key);

@@ -4,12 +4,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { putOrder } from '../../src/core/engine/context.ts';
+import { onNoLongerOpen } from '../../src/core/order/order.ts';
 import { forgetSettled } from '../../src/core/engine/retention.ts';
 import { step } from '../../src/core/engine/step.ts';
 import { removeJournalFile } from '../../src/sim/world.ts';
 import { parametersForSeed, worldForSeed } from '../../src/sim/swarm.ts';
 import type { ClientOrderId } from '../../src/core/ids.ts';
-import { engine, fill } from '../support/events.ts';
+import { engine, fill, report } from '../support/events.ts';
 
 describe('forgetting what has settled', () => {
   it('keeps a long session with crashes converged while it forgets finished intents and their orders', () => {
@@ -51,6 +52,24 @@ describe('forgetting what has settled', () => {
     step(state, fill(null, 'v1', 'x-new', 1, 650_000, 2, 10_000));
     assert.equal(state.positions.get('main/BTCUSDT')?.sizeLots, sizeBefore, 'the kept id still makes a duplicate count once');
     assert.equal(state.counters.duplicateFills, 1);
+  });
+
+  it('remembers an order of no intent for the retention after it ended, however long it rested (seed 143013)', () => {
+    const state = engine({ retainSettledMs: 1_000, externalPositions: 'watch' });
+    // Someone's limit order, seen resting from 100; a snapshot at 50,000 no longer lists it.
+    step(state, report(null, 'm1', 'new', 0, 100, { orderKind: 'limit', priceTicks: 640_000 }));
+    const resting = state.orders.get('ext:m1');
+    assert.equal(resting?.status, 'accepted');
+    putOrder({ state, atMs: 50_000, out: [] }, onNoLongerOpen(resting));
+    assert.equal(state.orders.get('ext:m1')?.status, 'cancelled');
+    forgetSettled({ state, atMs: 50_500, out: [] });
+    assert.equal(state.orders.get('ext:m1')?.status, 'cancelled', 'ended 500 ms ago: a snapshot asked for before may still list it open');
+    // Such a late listing finds it ended, and it stays ended.
+    step(state, report(null, 'm1', 'new', 0, 50_600, { orderKind: 'limit', priceTicks: 640_000, venueUpdatedMs: 90 }));
+    assert.equal(state.orders.get('ext:m1')?.status, 'cancelled');
+    forgetSettled({ state, atMs: 51_000, out: [] });
+    assert.equal(state.orders.get('ext:m1'), undefined, 'forgotten once ended for the retention');
+    assert.equal(state.orderSettledMs.has('ext:m1'), false);
   });
 
   it('keeps a finished intent that a timer still refers to, and one whose order has fills not yet booked', () => {

@@ -60,14 +60,19 @@ export function putOrder(ctx: Ctx, order: Order): Order {
  */
 export function putOrderUnrecorded(ctx: Ctx, order: Order): Order {
   ctx.state.orders.set(order.key, order);
-  indexUnsettled(ctx.state.unsettledOrders, order);
+  const { orderSettledMs } = ctx.state;
+  if (indexUnsettled(ctx.state.unsettledOrders, order)) orderSettledMs.delete(order.key);
+  else if (!orderSettledMs.has(order.key)) orderSettledMs.set(order.key, ctx.atMs);
   const venueOrderId = venueOrderIdOf(order);
   if (venueOrderId !== null) ctx.state.orderKeyByVenueId.set(venueOrderId, order.key);
   return order;
 }
 
-/** Keeps `unsettledOrders` in step with an order: in it until it is finished and all its reported fills are booked. */
-export function indexUnsettled(index: Map<string, Map<OrderKey, Order>>, order: Order): void {
+/**
+ * Keeps `unsettledOrders` in step with an order: in it until it is finished and all its reported
+ * fills are booked. Returns whether the order is unsettled.
+ */
+export function indexUnsettled(index: Map<string, Map<OrderKey, Order>>, order: Order): boolean {
   const { symbol } = order.spec;
   let bySymbol = index.get(symbol);
   if (!isTerminal(order) || order.reportedFilledLots > order.fillsLots) {
@@ -76,9 +81,10 @@ export function indexUnsettled(index: Map<string, Map<OrderKey, Order>>, order: 
       index.set(symbol, bySymbol);
     }
     bySymbol.set(order.key, order);
-  } else if (bySymbol !== undefined && bySymbol.delete(order.key) && bySymbol.size === 0) {
-    index.delete(symbol);
+    return true;
   }
+  if (bySymbol !== undefined && bySymbol.delete(order.key) && bySymbol.size === 0) index.delete(symbol);
+  return false;
 }
 
 /** The symbol's orders not yet settled (see EngineState.unsettledOrders). */

@@ -7,7 +7,9 @@
 //     one of those orders has finished with its fills booked and nothing waits on it (a timer, an
 //     unanswered change of the position's stop);
 //   - an order of no intent we hold (someone else's, or history a snapshot showed) is forgotten
-//     once settled and older than the same retention;
+//     the same retention after it settled (seed 143013: a manual order resting for two minutes,
+//     ended by a snapshot, was forgotten as it ended; an older snapshot arriving after listed it
+//     open, and it came back as live);
 //   - an execution id is forgotten once its fill is older than any a snapshot asks for by the
 //     retention again, so neither a snapshot nor a late duplicate from the stream can book it
 //     twice. The oldest a snapshot asks for is the cold-start lookback (a start asks from that
@@ -48,9 +50,10 @@ export function forgetSettled(ctx: Ctx): void {
     const { intentId } = order;
     const forget = intentId !== null && state.intents.has(intentId)
       ? intents.has(intentId)
-      : !unsettled(order.key, order.spec.symbol) && Math.max(order.createdMs, order.venueUpdatedMs) <= horizonMs;
+      : !unsettled(order.key, order.spec.symbol) && (state.orderSettledMs.get(order.key) ?? Math.max(order.createdMs, order.venueUpdatedMs)) <= horizonMs;
     if (!forget) continue;
     state.orders.delete(order.key);
+    state.orderSettledMs.delete(order.key);
     const venueOrderId = venueOrderIdOf(order);
     if (venueOrderId !== null && state.orderKeyByVenueId.get(venueOrderId) === order.key) state.orderKeyByVenueId.delete(venueOrderId);
     state.notFoundAnswers.delete(order.key);
