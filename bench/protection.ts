@@ -550,6 +550,33 @@ function warmUp(recording: Recording): Heap {
   return { setupMb, endMb };
 }
 
+/**
+ * The evaluation's own cost, away from the stream: after the run, every symbol's last ticker again
+ * (same price, same time: no new best price, nothing due), each symbol in turn, a million steps,
+ * fastest of 5. The records stay hot and the tickers are the same few objects, so this is the
+ * quiet ticker's work alone; a step that sends anything fails the bench.
+ */
+function quietInPlace(recording: Recording): number {
+  const state = createEngineState(recording.config);
+  for (const event of [...recording.setup, ...recording.inputs]) step(state, event);
+  const again: Event[] = [];
+  for (const symbol of state.activeIntentBySymbol.keys()) {
+    const market = state.markets.get(symbol);
+    if (market === undefined) continue;
+    again.push({ type: 'TickerUpdated', atMs: market.venueMs, symbol, lastTicks: market.lastTicks, markTicks: market.markTicks, venueMs: market.venueMs });
+  }
+  const steps = 1_000_000;
+  let fastest = Infinity;
+  for (let round = 0; round < 5; round += 1) {
+    let sent = 0;
+    const started = process.hrtime.bigint();
+    for (let index = 0; index < steps; index += 1) sent += step(state, again[index % again.length] as Event).length;
+    fastest = Math.min(fastest, Number(process.hrtime.bigint() - started) / steps);
+    if (sent !== 0) throw new Error(`${recording.run.name}: a ticker at an unchanged price made ${sent} commands`);
+  }
+  return fastest;
+}
+
 const recordStarted = process.hrtime.bigint();
 const recordings = runs.map(record);
 const recordS = Number(process.hrtime.bigint() - recordStarted) / 1e9;
@@ -565,6 +592,8 @@ for (let pass = 0; pass < passes; pass += 1) {
     }
   }
 }
+
+const inPlace = new Map(recordings.map((recording) => [recording.run.name, quietInPlace(recording)]));
 
 const total = (ns: Float64Array): number => ns.reduce((sum, value) => sum + value, 0);
 /**
@@ -617,6 +646,11 @@ for (const mode of modes) {
   }
 }
 const modeNames: Readonly<Record<Mode, string>> = { step: 'step alone', decode: 'decode + step', frame: 'parse + decode + step', pipeline: 'pipeline' };
+console.log(`  a quiet ticker stepped in place: after the run, each symbol's last ticker again (${format(symbolCount)} symbols in turn, hot, nothing sent; fastest of 5 x 1,000,000)`);
+console.log(`  ${recordings.map((recording) => {
+  const ns = inPlace.get(recording.run.name) ?? 0;
+  return `${recording.run.name} ${ns.toFixed(0)} ns (${(ns / (inPlace.get(baselineOf(recording).run.name) ?? ns)).toFixed(2)}x)`;
+}).join('; ')}`);
 for (const name of ['separate: trailing', 'attached: trailing']) {
   const recording = byName.get(name);
   if (recording === undefined) continue;
