@@ -14,7 +14,7 @@ import { healthOf } from '../core/health.ts';
 import type { Instrument } from '../core/instrument.ts';
 import { lotsToQty, ticksToNumber, ticksToPrice } from '../core/instrument.ts';
 import type { Intent } from '../core/intent/intent.ts';
-import { isActive } from '../core/intent/intent.ts';
+import { botTrails, isActive } from '../core/intent/intent.ts';
 import { e8PerUnit } from '../core/money.ts';
 import type { Order } from '../core/order/order.ts';
 import { filledLots, isAcknowledged, isTerminal, venueOrderIdOf } from '../core/order/order.ts';
@@ -41,9 +41,41 @@ export type PositionView = {
   readonly unprotectedSinceMs: number | null;
   readonly venue: { readonly quantity: string; readonly entryPrice: string; readonly stopLoss: string | null; readonly takeProfit: string | null } | null;
   readonly intent: { readonly id: string; readonly kind: Intent['kind']; readonly phase: Intent['phase']['name']; readonly requestId: string | null } | null;
+  /** The plan's trailing stop, if it has one (see TrailingView). */
+  readonly trailing: TrailingView | null;
+  /** The plan's aged exit, if it has one (see AgedExitView). */
+  readonly agedExit: AgedExitView | null;
   readonly realizedPnl: string;
   readonly fees: string;
   readonly funding: string;
+};
+
+/**
+ * A trailing stop as it stands. `by`: who moves it, the bot (amending our stop) or the venue (its
+ * own trailing stop on the position; the bot takes over if the venue refuses it). `active`: it has
+ * activated (the bot's), or the venue has set it. For the bot's: the best trigger price since it
+ * activated, and the stop level that price calls for; the venue's stop follows that level within
+ * the plan's rate limit (`changeEveryMs`), so it may lag it by up to that long.
+ */
+export type TrailingView = {
+  readonly by: 'bot' | 'venue';
+  readonly activationPrice: string | null;
+  readonly callback: string;
+  readonly changeEveryMs: number;
+  readonly active: boolean;
+  readonly bestPrice: string | null;
+  readonly level: string | null;
+};
+
+/**
+ * An aged position's exit: from `fromMs` a reduce-only limit at breakeven (fees included), stepped
+ * toward the market after the grace period; at `marketAtMs` a market close. `price`: the exit's
+ * price once placed (null before).
+ */
+export type AgedExitView = {
+  readonly fromMs: number;
+  readonly marketAtMs: number;
+  readonly price: string | null;
 };
 
 export type OrderView = {
@@ -134,9 +166,40 @@ function positionView(state: EngineState, position: Position, sizeLots: number, 
       quantity: lotsToQty(instrument, venue.sizeLots), entryPrice: venue.entryPrice, stopLoss: price(venue.stopLossTicks), takeProfit: price(venue.takeProfitTicks),
     },
     intent: intent === null ? null : { id: intent.id, kind: intent.kind, phase: intent.phase.name, requestId: intent.requestId },
+    trailing: intent === null ? null : trailingView(state, intent, instrument),
+    agedExit: intent === null ? null : agedExitView(intent, instrument),
     realizedPnl: formatE8Exact(position.realizedPnlE8),
     fees: formatE8Exact(position.feesE8),
     funding: formatE8Exact(position.fundingE8),
+  };
+}
+
+function trailingView(state: EngineState, intent: Intent, instrument: Instrument): TrailingView | null {
+  const { trailing } = intent.plan;
+  if (trailing === null) return null;
+  const byBot = botTrails(intent);
+  const market = state.markets.get(intent.symbol);
+  const tracked = byBot && market !== undefined && market.trailIntentId === intent.id ? market : null;
+  const { callback } = trailing;
+  return {
+    by: byBot ? 'bot' : 'venue',
+    activationPrice: trailing.activationTicks === null ? null : ticksToPrice(instrument, trailing.activationTicks),
+    callback: callback.kind === 'ppm' ? `${callback.ppm / 10_000} %` : ticksToPrice(instrument, callback.ticks),
+    changeEveryMs: trailing.amendEveryMs,
+    active: byBot ? tracked !== null : intent.guard.venueTrailing === 'set',
+    bestPrice: tracked === null ? null : ticksToPrice(instrument, tracked.trailPeakTicks),
+    level: tracked === null ? null : ticksToPrice(instrument, tracked.trailLevelTicks),
+  };
+}
+
+function agedExitView(intent: Intent, instrument: Instrument): AgedExitView | null {
+  const { aged } = intent.plan;
+  if (aged === null || intent.positionSeenMs === null) return null;
+  const { agedExitTicks } = intent.guard;
+  return {
+    fromMs: intent.positionSeenMs + aged.maxAgeMs,
+    marketAtMs: intent.positionSeenMs + aged.hardLimitMs,
+    price: agedExitTicks === null ? null : ticksToPrice(instrument, agedExitTicks),
   };
 }
 

@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { positionsView } from '../../src/api/views.ts';
 import type { Command, CommandOf } from '../../src/core/commands.ts';
 import { step } from '../../src/core/engine/step.ts';
 import type { Event, EventOf } from '../../src/core/events.ts';
@@ -105,6 +106,22 @@ describe('bot-managed trailing stop, separate stop order', () => {
   });
 });
 
+describe('what the operator API shows of the plan', () => {
+  it('a bot-managed trailing stop before and after it activates, and the aged exit\'s times', () => {
+    const state = openLong({ ...trailing, aged: { maxAgeMs: 120_000, graceMs: 30_000, step: { percent: 0.1 }, stepEveryMs: 10_000, hardLimitMs: 300_000 } });
+    const view = (): ReturnType<typeof positionsView>[number] | undefined => positionsView(state)[0];
+    assert.deepEqual(view()?.trailing, { by: 'bot', activationPrice: '65650', callback: '0.5 %', changeEveryMs: 1_000, active: false, bestPrice: null, level: null });
+    // The position was first seen at 30: the exit from 2 min of age, at market at 5.
+    assert.deepEqual(view()?.agedExit, { fromMs: 120_030, marketAtMs: 300_030, price: null });
+    step(state, ticker(660_000, 200));
+    assert.deepEqual(view()?.trailing, { by: 'bot', activationPrice: '65650', callback: '0.5 %', changeEveryMs: 1_000, active: true, bestPrice: '66000', level: '65670' });
+    // A new best price while the move is on its way: the level the view shows runs ahead of the stop.
+    step(state, ticker(662_000, 300));
+    assert.equal(view()?.trailing?.level, '65869');
+    assert.equal(view()?.stopLoss, '65670');
+  });
+});
+
 describe('take-profit ladder', () => {
   const ladder: ProtectionRequest = { ladder: [{ target: { percent: 2 }, sizePercent: 50 }, { target: { percent: 4 }, sizePercent: 50 }], breakevenAfterFirstTarget: true };
 
@@ -169,8 +186,10 @@ describe('attached stops: the position stop moves through trading-stop', () => {
     assert.deepEqual(positionStops(commands), [], 'the venue trails: the bot does not');
     const inFlight = state.intents.get('t-1' as never)?.guard.positionStop;
     assert.deepEqual(inFlight?.change, { kind: 'trailing', distanceTicks: 3_282, activationTicks: 656_500 });
+    assert.deepEqual(positionsView(state)[0]?.trailing, { by: 'venue', activationPrice: '65650', callback: '0.5 %', changeEveryMs: 1_000, active: false, bestPrice: null, level: null });
     const refused = step(state, { type: 'PositionStopRejected', atMs: 300, commandId: inFlight?.commandId ?? 0, symbol: 'BTCUSDT', code: 'invalid', reason: 'trailing not supported' });
     assert.ok(notices(refused).includes('venue-trailing-refused'));
+    assert.deepEqual(positionsView(state)[0]?.trailing, { by: 'bot', activationPrice: '65650', callback: '0.5 %', changeEveryMs: 1_000, active: true, bestPrice: '66000', level: '65670' });
     assert.deepEqual(positionStops(refused).map((command) => command.change.kind), ['stop-loss'], 'the bot trails at once');
   });
 });

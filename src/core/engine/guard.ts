@@ -22,7 +22,7 @@ import { clientOrderIdFor } from '../ids.ts';
 import type { ClientOrderId } from '../ids.ts';
 import { ticksToPrice } from '../instrument.ts';
 import type { Guard, Intent } from '../intent/intent.ts';
-import { isActive } from '../intent/intent.ts';
+import { botTrails, isActive } from '../intent/intent.ts';
 import type { Order } from '../order/order.ts';
 import { filledLots, isAcknowledged, isTerminal, markAmendSent, newPendingOrder, onAmendFailed, onAmendLanded, onAmendUnknown, reportShowsAmend } from '../order/order.ts';
 import { averageEntryTicks } from '../position/ledger.ts';
@@ -180,13 +180,6 @@ function changeHeldBack(ctx: Ctx, intent: Intent): boolean {
   const allowedAtMs = stopChangeAllowedAtMs(ctx, intent);
   const { reviewAtMs } = intent.guard;
   return ctx.atMs < allowedAtMs && reviewAtMs !== null && reviewAtMs <= allowedAtMs;
-}
-
-/** The bot moves the stop itself: bot mode, or venue mode the venue refused (or cannot do: separate stops). */
-function botTrails(intent: Intent): boolean {
-  const { trailing } = intent.plan;
-  if (trailing === null) return false;
-  return trailing.mode === 'bot' || intent.protection !== 'attached' || intent.guard.venueTrailing === 'refused';
 }
 
 function firstTargetFilled(ctx: Ctx, intent: Intent): boolean {

@@ -115,3 +115,10 @@ export const freshGuard: Guard = {
 export function isActive(intent: Intent): boolean {
   return intent.phase.name !== 'done';
 }
+
+/** The bot moves the stop itself: bot mode, or venue mode the venue refused (or cannot do: separate stops). */
+export function botTrails(intent: Intent): boolean {
+  const { trailing } = intent.plan;
+  if (trailing === null) return false;
+  return trailing.mode === 'bot' || intent.protection !== 'attached' || intent.guard.venueTrailing === 'refused';
+}
