@@ -178,6 +178,14 @@ describe('attached stops: the position stop moves through trading-stop', () => {
     assert.equal(second?.change.kind === 'stop-loss' && second.change.stopLoss.triggerTicks, 668_000 - 3_340);
   });
 
+  it('venue mode: the operator sees the venue trailing once it has set it', () => {
+    const state = attachedLong({ trailing: { mode: 'venue', activation: { percent: 1 }, callback: { percent: 0.5 }, amendEveryMs: 1_000 } });
+    const inFlight = state.intents.get('t-1' as never)?.guard.positionStop;
+    assert.equal(inFlight?.change.kind, 'trailing');
+    step(state, { type: 'PositionStopAcked', atMs: 100, commandId: inFlight?.commandId ?? 0, symbol: 'BTCUSDT' });
+    assert.deepEqual(positionsView(state)[0]?.trailing, { by: 'venue', activationPrice: '65650', callback: '0.5 %', changeEveryMs: 1_000, active: true, bestPrice: null, level: null });
+  });
+
   it('venue mode: hands the trailing to the venue once; refused, the bot trails instead', () => {
     const state = attachedLong({ trailing: { mode: 'venue', activation: { percent: 1 }, callback: { percent: 0.5 }, amendEveryMs: 1_000 } });
     const sent = state.intents.get('t-1' as never)?.guard.venueTrailing;
