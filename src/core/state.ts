@@ -152,8 +152,7 @@ export type Market = {
    * The symbol's bot-trailed stop once its trailing activated: the intent trailing it (null:
    * none), its best trigger price since, and the stop level that best price calls for. They live
    * here, flat, written in place next to the prices the ticker just wrote: a new best price costs
-   * no new intent, and a ticker reads no record beyond those the plain stop reads (with 200
-   * symbols each further record is a likely cache miss, a tenth of a ticker's cost: bench/protection).
+   * no new intent, and a quiet ticker reads no record beyond those the plain stop reads.
    */
   trailIntentId: IntentId | null;
   trailPeakTicks: number;

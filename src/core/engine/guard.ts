@@ -371,23 +371,17 @@ function sendPositionStop(ctx: Ctx, symbol: string, change: PositionStopChange):
   return { commandId, change, sentMs: ctx.atMs, unknownSinceMs: null };
 }
 
-/** The intent with a review armed at `atMs` (one review timer per intent, at the earliest time wanted); not stored. */
-function withReview(ctx: Ctx, intent: Intent, atMs: number | null): Intent {
-  const guard = reviewedGuard(ctx, intent.id, intent.guard, atMs);
-  return guard === intent.guard ? intent : { ...intent, guard };
-}
-
 /**
- * The guard with a review armed at `atMs` (its timer started), unless one is armed for then or
- * sooner. A `reviewAtMs` already past is no review: it fell due, and the evaluation it caused
- * clears it.
+ * The intent with a review armed at `atMs` (its timer started; one review per intent, at the
+ * earliest time wanted), unless one is armed for then or sooner; not stored. A `reviewAtMs`
+ * already past is no review: it fell due, and the evaluation it caused clears it.
  */
-function reviewedGuard(ctx: Ctx, intentId: Intent['id'], guard: Guard, atMs: number | null): Guard {
-  if (atMs === null || atMs <= ctx.atMs) return guard;
-  const armed = guard.reviewAtMs;
-  if (armed !== null && armed > ctx.atMs && armed <= atMs) return guard;
-  startTimer(ctx, { kind: 'review', intentId }, atMs - ctx.atMs);
-  return { ...guard, reviewAtMs: atMs };
+function withReview(ctx: Ctx, intent: Intent, atMs: number | null): Intent {
+  if (atMs === null || atMs <= ctx.atMs) return intent;
+  const armed = intent.guard.reviewAtMs;
+  if (armed !== null && armed > ctx.atMs && armed <= atMs) return intent;
+  startTimer(ctx, { kind: 'review', intentId: intent.id }, atMs - ctx.atMs);
+  return { ...intent, guard: { ...intent.guard, reviewAtMs: atMs } };
 }
 
 /**
