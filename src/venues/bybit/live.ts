@@ -9,12 +9,14 @@
 //
 // Outcomes: a venue rejection becomes the order's rejection with Bybit's reason; a rate limit
 // (retCode 10006, HTTP 403/429) means the request was not executed, so it waits and goes again
-// from a queue in which protective requests (stops, exits, cancels, amends, trading-stop) go first;
+// from a queue (queue.ts) in which protective requests (stops, exits, cancels, amends, trading-stop)
+// go first, each endpoint within its own limit;
 // a timeout or a transport error leaves the outcome unknown (the engine asks by orderLinkId;
 // nothing is resent); an amend or trading-stop refused as "not modified" is done (writes.ts).
 //
 // Invariants: every command ends in exactly one event; requests stay within Bybit's documented
-// per-endpoint limits (create/amend/cancel 10/s, lists 50/s); no ccxt parser runs on a stream.
+// per-endpoint limits (create, amend, cancel, trading-stop 10/s each; reads 50/s); no ccxt parser
+// runs on a stream.
 
 import ccxt from 'ccxt';
 import type { CommandOf } from '../../core/commands.ts';
@@ -33,6 +35,8 @@ import {
 } from './rest.ts';
 import type { Json, OrderAmendment, PositionProtection, Write } from './writes.ts';
 import { amendBody, isNotModified, orderBody, protectionOf, tradingStopBody } from './writes.ts';
+import type { Endpoint, Priority, Queued } from './queue.ts';
+import { RequestQueue } from './queue.ts';
 
 export type { OrderAmendment, PositionProtection, TrailingStop } from './writes.ts';
 export { orderBody } from './writes.ts';
@@ -122,86 +126,10 @@ function clientFor(config: BybitVenueConfig, urls: Urls): RawBybit {
   });
 }
 
-// Requests, their limits and their order.
-
-type Endpoint = 'create' | 'cancel' | 'query' | 'list';
-
-/** Bybit's documented limits per endpoint and UID, per second; Vigil stays a little under. */
-const limitsPerSecond: Readonly<Record<Endpoint, number>> = { create: 9, cancel: 9, query: 45, list: 45 };
-
-/** Protective requests first, then reads, then new risk. */
-type Priority = 0 | 1 | 2;
-
-type Queued = { readonly endpoint: Endpoint; readonly priority: Priority; readonly run: () => Promise<void>; attempts: number };
+// Requests.
 
 /** Bybit refuses a signed request stamped this far or further ahead of its clock. */
 const clockAheadMsMax = 1_000;
-const rateLimitRetryMs = 250;
-
-class RequestQueue {
-  private readonly waiting: Queued[][] = [[], [], []];
-  private readonly sent = new Map<Endpoint, number[]>();
-  private readonly deps: LiveVenueDeps;
-  private timerArmed = false;
-  rateLimitWaits = 0;
-
-  constructor(deps: LiveVenueDeps) {
-    this.deps = deps;
-  }
-
-  push(item: Queued): void {
-    this.waiting[item.priority]?.push(item);
-    this.pump();
-  }
-
-  /** Puts a request the venue refused for its rate back at the head of its class, after a pause. */
-  retry(item: Queued): void {
-    this.rateLimitWaits += 1;
-    item.attempts += 1;
-    const delayMs = Math.min(5_000, rateLimitRetryMs * 2 ** Math.min(item.attempts - 1, 5));
-    this.deps.log(`bybit: rate limited; trying again in ${delayMs} ms (attempt ${item.attempts + 1})`);
-    this.deps.onRateLimitWait?.(item.endpoint, delayMs);
-    this.deps.clock.schedule(this.deps.clock.nowMs() + delayMs, () => {
-      this.waiting[item.priority]?.unshift(item);
-      this.pump();
-    });
-  }
-
-  private pump(): void {
-    const nowMs = this.deps.clock.nowMs();
-    let earliestMs = Infinity;
-    for (const lane of this.waiting) {
-      for (let i = 0; i < lane.length; ) {
-        const item = lane[i] as Queued;
-        const freeAtMs = this.freeAtMs(item.endpoint, nowMs);
-        if (freeAtMs > nowMs) {
-          earliestMs = Math.min(earliestMs, freeAtMs);
-          i += 1;
-          continue;
-        }
-        lane.splice(i, 1);
-        const times = this.sent.get(item.endpoint);
-        if (times === undefined) this.sent.set(item.endpoint, [nowMs]);
-        else times.push(nowMs);
-        void item.run();
-      }
-    }
-    if (earliestMs !== Infinity && !this.timerArmed) {
-      this.timerArmed = true;
-      this.deps.clock.schedule(earliestMs, () => {
-        this.timerArmed = false;
-        this.pump();
-      });
-    }
-  }
-
-  /** When the next request to the endpoint fits in its one-second window. */
-  private freeAtMs(endpoint: Endpoint, nowMs: number): number {
-    const times = this.sent.get(endpoint) ?? [];
-    while (times.length > 0 && (times[0] ?? 0) <= nowMs - 1_000) times.shift();
-    return times.length < limitsPerSecond[endpoint] ? nowMs : (times[0] ?? nowMs) + 1_000;
-  }
-}
 
 // Errors.
 
@@ -336,11 +264,11 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
 
   /**
    * A protective write (amend, trading-stop) through the queue, its outcome as Bybit gave it; a
-   * "not modified" refusal means the venue already holds what was asked: done. Bybit limits both
-   * like create (10/s).
+   * "not modified" refusal means the venue already holds what was asked: done. Each has its own
+   * endpoint's limit (10/s), apart from create's: moving working stops never delays a new one.
    */
   async function protectiveWrite(write: Write, what: string, send: () => Promise<unknown>): Promise<RequestOutcome> {
-    const outcome = await request('create', 0, send);
+    const outcome = await request(write, 0, send);
     if (outcome.ok) return { ok: true };
     const { failure } = outcome;
     if (failure.kind === 'unknown') return { ok: false, kind: 'unknown', reason: failure.reason };
