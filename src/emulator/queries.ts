@@ -6,7 +6,9 @@
 //   /v5/order/realtime           symbol, baseCoin or settleCoin; openOnly 0 open, 1 the last 500 closed; orderId / orderLinkId
 //                                find any order among the open and the last 500 closed; limit <= 50 (20); newest first
 //   /v5/order/history            every order, newest first; orderStatus, startTime / endTime on creation; limit <= 50 (20)
-//   /v5/execution/list           fills, newest first; execType Trade (Funding: none, funding is not modelled); limit <= 100 (50)
+//   /v5/execution/list           fills, newest first; execType Trade (Funding: none, funding is not modelled); limit <= 100 (50);
+//                                seven days at most: startTime alone is the seven days after it, endTime alone the seven
+//                                before it, neither the last seven, both further apart refused (10001; the text is ours)
 //   /v5/account/wallet-balance   accountType UNIFIED only
 //
 // Invariants: a read never changes the venue; every list carries `category` and a `nextPageCursor`.
@@ -105,20 +107,26 @@ export function orderHistory(ex: Exchange, params: ParamSource): Outcome {
   return orderPage(ex, listed, params, limit);
 }
 
-export function executionList(ex: Exchange, params: ParamSource): Outcome {
+/** The longest span execution/list answers, from startTime to endTime. */
+const executionWindowMs = 7 * 24 * 3_600_000;
+
+export function executionList(ex: Exchange, params: ParamSource, nowMs: number): Outcome {
   linearOnly(params);
   const chosen = optionalInstrument(params, ex.instruments);
   const orderId = optionalText(params, 'orderId');
   const orderLinkId = optionalText(params, 'orderLinkId');
   const execType = optionalText(params, 'execType');
-  const startMs = optionalTimeMs(params, 'startTime');
-  const endMs = optionalTimeMs(params, 'endTime');
+  const startTime = optionalTimeMs(params, 'startTime');
+  const endTime = optionalTimeMs(params, 'endTime');
+  if (startTime !== null && endTime !== null && endTime - startTime > executionWindowMs) badParam('params error: the time between startTime and endTime must be 7 days or less');
+  const startMs = startTime ?? (endTime ?? nowMs) - executionWindowMs;
+  const endMs = endTime ?? (startTime === null ? nowMs : startTime + executionWindowMs);
   const limit = boundedInt(params, 'limit', 50, 1, 100);
   // Every execution the venue makes is a Trade: funding, liquidations and ADL are not modelled.
   const fills = execType !== '' && execType !== 'Trade' ? [] : ex.venue.fills().map((fill) => ex.orders.publicFill(fill));
   const listed = fills.filter((fill) =>
     (chosen === null || fill.symbol === chosen.symbol) && (orderId === '' || fill.venueOrderId === orderId)
-    && (orderLinkId === '' || fill.clientOrderId === orderLinkId) && (startMs === null || fill.venueMs >= startMs) && (endMs === null || fill.venueMs <= endMs)).reverse();
+    && (orderLinkId === '' || fill.clientOrderId === orderLinkId) && fill.venueMs >= startMs && fill.venueMs <= endMs).reverse();
   const page = pageAfter(listed, executionRank, optionalText(params, 'cursor'), limit, true);
   const list = page.items.map((fill) => restFillItem(fill, ex.instrument(fill.symbol), ex.orders.find({ orderId: fill.venueOrderId }), ex.feeRateE8(fill)));
   return success({ category: 'linear', list, nextPageCursor: page.nextPageCursor });

@@ -258,6 +258,29 @@ describe('reconciliation', () => {
     assert.equal(tie.filter((command) => command.type === 'FetchSnapshot').length, 1);
   });
 
+  it('asks for fills a day back at the start, then from a minute before the newest fill or snapshot read, with no fill for weeks too', () => {
+    const day = 24 * 3_600_000;
+    const state = started({ fillsOverlapMs: 60_000, coldStartLookbackMs: day });
+    step(state, { type: 'EngineStarted', atMs: 1_000 });
+    step(state, { type: 'StreamConnected', atMs: 1_000, stream: 'public' });
+    const first = fetchOf(step(state, { type: 'StreamConnected', atMs: 1_000, stream: 'private' }));
+    assert.equal(first?.fillsSinceMs, 1_000 - day, 'nothing is known yet: a day before the start');
+    step(state, { type: 'SnapshotReceived', atMs: 2_000, snapshotId: first.snapshotId, tickers: [], positions: [], openOrders: [], fills: [], positionsVenueMs: 1_500, wallet: null });
+    step(state, openMarket('r1', 3_000));
+    step(state, fill('t-1-e', 'v1', 'x1', 10, 650_000, 3, 5_000));
+    const reconnect = (atMs: number): CommandOf<'FetchSnapshot'> => {
+      step(state, { type: 'StreamDisconnected', atMs, stream: 'private', reason: 'test' });
+      const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs, stream: 'private' }));
+      assert.ok(fetch);
+      return fetch;
+    };
+    const second = reconnect(10_000);
+    assert.equal(second.fillsSinceMs, 5_000 - 60_000, 'a minute before the newest fill');
+    // Three weeks with no fill: the snapshot read at 21 days says none was made.
+    step(state, { type: 'SnapshotReceived', atMs: 21 * day, snapshotId: second.snapshotId, tickers: [], positions: [venuePosition(10, 4, 5_000)], openOrders: [], fills: [], positionsVenueMs: 21 * day, wallet: null });
+    assert.equal(reconnect(21 * day + 10_000).fillsSinceMs, 21 * day - 60_000, 'a minute before the last read, not three weeks back');
+  });
+
   it('keeps a recheck asked for while a snapshot is on its way, and asks once that one is merged', () => {
     const state = engine();
     step(state, openMarket('r1', 10));

@@ -220,6 +220,21 @@ describe('Bybit v5 emulator: REST', { timeout: 30_000 }, () => {
     assert.deepEqual(paged, [...server.venue.fills()].filter((fill) => fill.symbol === 'ETHUSDT').reverse());
     const since = okItems(decodeExecutionList((await get('/v5/execution/list', `category=linear&startTime=${nowMs + 1}`)).json, ctx));
     assert.deepEqual(since.items, []);
+
+    // Seven days a request at most, as Bybit answers: startTime alone is the seven days after it.
+    const day = 24 * 3_600_000;
+    const count = async (query: string): Promise<number> => okItems(decodeExecutionList((await get('/v5/execution/list', `category=linear&symbol=ETHUSDT&${query}`)).json, ctx)).items.length;
+    const all = paged.length;
+    assert.deepEqual(
+      [await count(`startTime=${nowMs - 8 * day}`), await count(`startTime=${nowMs - 6 * day}`), await count(`endTime=${nowMs}`), await count(`endTime=${nowMs + 8 * day}`), await count('limit=100')],
+      [0, all, all, 0, all],
+    );
+    assert.equal(await count(`startTime=${nowMs - 7 * day}&endTime=${nowMs}`), all, 'seven days exactly is allowed');
+    const tooLong = await get('/v5/execution/list', `category=linear&startTime=${nowMs - 7 * day - 1}&endTime=${nowMs}`);
+    assert.deepEqual([tooLong.json.retCode, tooLong.json.retMsg], [10001, 'params error: the time between startTime and endTime must be 7 days or less']);
+    nowMs += 7 * day + 1;
+    assert.equal(await count('limit=100'), 0, 'with no times, the last seven days');
+    nowMs -= 7 * day + 1;
   });
 
   it('refuses what Bybit refuses, with its codes', async () => {

@@ -147,4 +147,21 @@ describe('the Bybit gateway: AmendOrder and SetPositionStop against the v5 emula
     assert.deepEqual([1, 2, 3, 4].map((commandId) => gateway.eventsOf(commandId)), [1, 1, 1, 1]);
     assert.equal(server.requests.filter((request) => request.url.startsWith('/v5/order/amend')).length, 1, 'never sent again');
   });
+
+  it('reads executions seven days a request: a snapshot from twenty days back finds the fill made now, once', async () => {
+    const { server, gateway } = await emulatorAndGateway();
+    assert.equal((await gateway.execute({ type: 'SubmitOrder', commandId: 1, clientOrderId: cid('gw-6-e1'), spec: marketBuy('SOLUSDT', 10) })).type, 'OrderSubmitAcked');
+    const made = server.audit().fills.map((fill) => fill.executionId);
+    assert.ok(made.length > 0);
+    const day = 24 * 3_600_000;
+    const snapshot = await gateway.snapshot(7, Date.now() - 20 * day);
+    assert.equal(snapshot.type, 'SnapshotReceived', JSON.stringify(snapshot));
+    assert.deepEqual(snapshot.type === 'SnapshotReceived' ? snapshot.fills.map((fill) => fill.executionId).sort() : [], [...made].sort());
+    // Three windows, each within Bybit's seven days; the last open-ended, so that it reaches now.
+    const windows = server.requests.filter((request) => request.url.startsWith('/v5/execution/list')).map((request) => new URLSearchParams(request.url.split('?')[1]));
+    assert.equal(windows.length, 3);
+    for (const params of windows.slice(0, 2)) assert.ok(Number(params.get('endTime')) - Number(params.get('startTime')) <= 7 * day);
+    assert.equal(windows[2]?.get('endTime'), null);
+    assert.ok(windows.every((params) => params.get('startTime') !== null));
+  });
 });

@@ -105,6 +105,8 @@ export type LiveGateway = {
   execute(command: Exclude<VenueCommand, { readonly type: 'FetchSnapshot' }>, timeoutMs?: number): Promise<Incoming>;
   /** How many events were delivered about a command id: a gateway ends each command in exactly one. */
   eventsOf(commandId: number): number;
+  /** Asks for a snapshot with fills since `fillsSinceMs`; resolves with its SnapshotReceived or SnapshotFailed. */
+  snapshot(snapshotId: number, fillsSinceMs: number, timeoutMs?: number): Promise<Incoming>;
   stop(): Promise<void>;
 };
 
@@ -113,6 +115,7 @@ export async function startLiveGateway(port: number, symbols: readonly string[],
   const log: string[] = [];
   const waiters = new Map<number, (incoming: Incoming) => void>();
   const commandIdOf = (incoming: Incoming): number | null => ('commandId' in incoming ? incoming.commandId : null);
+  const snapshotWaiters = new Map<number, (incoming: Incoming) => void>();
   const clock = new RealClock();
   const venue = createBybitVenue(
     { network: 'custom', restUrl: `http://127.0.0.1:${port}`, wsPublicUrl: `ws://127.0.0.1:${port}/v5/public/linear`, wsPrivateUrl: `ws://127.0.0.1:${port}/v5/private`, apiKey: 'testkey', apiSecret: 'testsecret', requestTimeoutMs },
@@ -122,6 +125,7 @@ export async function startLiveGateway(port: number, symbols: readonly string[],
         delivered.push(incoming);
         const commandId = commandIdOf(incoming);
         if (commandId !== null) waiters.get(commandId)?.(incoming);
+        if (incoming.type === 'SnapshotReceived' || incoming.type === 'SnapshotFailed') snapshotWaiters.get(incoming.snapshotId)?.(incoming);
       },
     },
   );
@@ -137,6 +141,14 @@ export async function startLiveGateway(port: number, symbols: readonly string[],
       venue.gateway.execute(command);
     }),
     eventsOf: (commandId) => delivered.filter((incoming) => commandIdOf(incoming) === commandId).length,
+    snapshot: (snapshotId, fillsSinceMs, timeoutMs = 8_000) => new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no snapshot ${snapshotId} within ${timeoutMs} ms; adapter log:\n${log.slice(-8).join('\n')}`)), timeoutMs);
+      snapshotWaiters.set(snapshotId, (incoming) => {
+        clearTimeout(timer);
+        resolve(incoming);
+      });
+      venue.gateway.execute({ type: 'FetchSnapshot', commandId: snapshotId, snapshotId, fillsSinceMs });
+    }),
     async stop() {
       clock.stop();
       await venue.close();

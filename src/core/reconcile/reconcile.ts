@@ -126,6 +126,10 @@ function mergeFills(ctx: Ctx, snapshot: Snapshot, symbols: Set<string>): void {
     applyFill(ctx, fill);
   }
   for (const funding of snapshot.funding ?? []) applyFunding(ctx, funding);
+  // The venue's fills up to its read are known now (one it lists late falls in the next fetch's
+  // overlap): the cursor moves on without a fill too, so that a bot idle for weeks does not read
+  // the weeks again, seven days a request, at every reconciliation.
+  state.fillCursorMs = Math.max(state.fillCursorMs, snapshot.positionsVenueMs);
 }
 
 function mergePositions(ctx: Ctx, snapshot: Snapshot, symbols: Set<string>): void {

@@ -131,6 +131,14 @@ function clientFor(config: BybitVenueConfig, urls: Urls): RawBybit {
 /** Bybit refuses a signed request stamped this far or further ahead of its clock. */
 const clockAheadMsMax = 1_000;
 
+/** The longest span one execution/list request answers (startTime to endTime). */
+const executionWindowMs = 7 * 24 * 3_600_000;
+/**
+ * A window that ends within this of the local clock's now goes without an end: a window with one
+ * must end in the past on Bybit's clock too, which the start's check keeps within a second of ours.
+ */
+const executionWindowMarginMs = 3_600_000;
+
 // Errors.
 
 /** `retCode` is Bybit's code when the error carried one. */
@@ -350,6 +358,26 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
 
   const withCursor = (params: Json, cursor: string | null): Json => (cursor === null ? params : { ...params, cursor });
 
+  /**
+   * Every execution from `sinceMs` on. Bybit answers at most seven days a request (startTime alone
+   * means the seven days after it), so a longer span goes in windows of seven days, oldest first;
+   * the last has no end, and so reaches whatever the venue's clock says now. Windows meet at their
+   * edges (whether Bybit's endTime includes its millisecond or not): an execution listed twice is
+   * kept once.
+   */
+  async function executionsSince(sinceMs: number): Promise<Execution[]> {
+    const byId = new Map<string, Execution>();
+    for (let fromMs = sinceMs; ; fromMs += executionWindowMs) {
+      const last = fromMs + executionWindowMs > deps.clock.nowMs() - executionWindowMarginMs;
+      const params: Json = last
+        ? { category: 'linear', startTime: String(fromMs), limit: '100' }
+        : { category: 'linear', startTime: String(fromMs), endTime: String(fromMs + executionWindowMs), limit: '100' };
+      const items = await allPages<Execution>((cursor) => call.executions(withCursor(params, cursor)), (reply) => decodeExecutions(reply, ctx));
+      for (const item of items) byId.set(item.kind === 'fill' ? item.fill.executionId : item.funding.executionId, item);
+      if (last) return [...byId.values()];
+    }
+  }
+
   async function snapshot(command: CommandOf<'FetchSnapshot'>): Promise<void> {
     const { snapshotId } = command;
     try {
@@ -365,11 +393,10 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
         if (cursor === null && replyMs !== null) positionsReadMs = replyMs - (deps.clock.nowMs() - sentMs);
         return reply;
       };
-      const executions = (cursor: string | null) => call.executions(withCursor({ category: 'linear', startTime: String(command.fillsSinceMs), limit: '100' }, cursor));
       const [positions, openOrders, executionItems, tickers, wallets] = await Promise.all([
         allPages<PositionReport>(positionsPage, (reply) => decodePositionList(reply, ctx)),
         allPages<OrderReport>((cursor) => call.realtime(withCursor({ category: 'linear', settleCoin: 'USDT', limit: '50' }, cursor)), (reply) => decodeOrderList(reply, ctx)),
-        allPages<Execution>(executions, (reply) => decodeExecutions(reply, ctx)),
+        executionsSince(command.fillsSinceMs),
         allPages<Ticker>(() => call.tickers({ category: 'linear' }), (reply) => decodeTickerList(reply, ctx)),
         allPages<WalletReport>(() => call.wallet({ accountType: 'UNIFIED' }), decodeWalletBalance),
       ]);
