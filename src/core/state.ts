@@ -258,7 +258,11 @@ export type EngineState = {
   /** True once a reconciliation has run since the engine (re)started: until then nothing is adopted. */
   reconciledSinceStart: boolean;
   startedMs: number | null;
-  /** Venue time up to which fills are known (the newest fill, or the last snapshot's read): the next snapshot fetches fills from a little before it. */
+  /**
+   * Venue time up to which fills are known (the newest fill, or the last snapshot's read; moved
+   * only after the first reconciliation since a start): the next snapshot fetches fills from a
+   * little before it. 0: nothing known (a cold start).
+   */
   fillCursorMs: number;
   /** The one periodic reconciliation timer that counts (later ones replace earlier ones). */
   periodicTimerId: number | null;

@@ -281,6 +281,24 @@ describe('reconciliation', () => {
     assert.equal(reconnect(21 * day + 10_000).fillsSinceMs, 21 * day - 60_000, 'a minute before the last read, not three weeks back');
   });
 
+  it('at a start from the journal asks for fills from a minute before what it knew, days back, whatever the stream brings first', () => {
+    const day = 24 * 3_600_000;
+    const state = engine({ fillsOverlapMs: 60_000, coldStartLookbackMs: day });
+    step(state, openMarket('r1', 10));
+    step(state, fill('t-1-e', 'v1', 'x1', 10, 650_000, 3, 5_000));
+    // The process stops and starts three days later on the same state, as the journal restores it.
+    const restartMs = 3 * day;
+    step(state, { type: 'EngineStarted', atMs: restartMs });
+    step(state, { type: 'StreamConnected', atMs: restartMs, stream: 'public' });
+    const first = fetchOf(step(state, { type: 'StreamConnected', atMs: restartMs, stream: 'private' }));
+    assert.equal(first?.fillsSinceMs, 5_000 - 60_000, 'not a day back from the start: the stop may have filled two days ago');
+    // A fill on the stream before the snapshot is merged, and the snapshot fails: asked again from the same place.
+    step(state, fill(null, 'v9', 'x9', 1, 650_000, 9, restartMs + 100));
+    step(state, { type: 'SnapshotFailed', atMs: restartMs + 200, snapshotId: first.snapshotId, reason: 'test' });
+    const retried = state.timers.size > 0 ? [...state.timers.keys()].map((timerId) => fetchOf(step(state, { type: 'TimerFired', atMs: restartMs + 60_000, timerId }))).find((fetch) => fetch !== undefined) : undefined;
+    assert.equal(retried?.fillsSinceMs, 5_000 - 60_000);
+  });
+
   it('keeps a recheck asked for while a snapshot is on its way, and asks once that one is merged', () => {
     const state = engine();
     step(state, openMarket('r1', 10));

@@ -43,9 +43,9 @@ export function requestSnapshot(ctx: Ctx, reason: SnapshotReason, attempt: numbe
   // This one reads the venue after every fact seen so far: it answers any recheck wished for.
   state.recheckWantedSinceMs = null;
   const { fillsOverlapMs, coldStartLookbackMs } = state.config;
-  // Until the first reconciliation since the start, fills seen on the stream say nothing about
-  // what came before them: fetch from well before the start.
-  const fromCursor = state.fillCursorMs - fillsOverlapMs;
-  const fillsSinceMs = state.reconciledSinceStart && state.fillCursorMs > 0 ? fromCursor : (state.startedMs ?? ctx.atMs) - coldStartLookbackMs;
+  // From a little before what is known: the newest fill or snapshot read of this run, or, at a
+  // start, of the run the journal restored (however long ago: a stop that filled while the bot was
+  // down is booked as it filled). With nothing known (a cold start), from well before the start.
+  const fillsSinceMs = state.fillCursorMs > 0 ? state.fillCursorMs - fillsOverlapMs : (state.startedMs ?? ctx.atMs) - coldStartLookbackMs;
   ctx.out.push({ type: 'FetchSnapshot', commandId: nextSeq(ctx), snapshotId, fillsSinceMs });
 }

@@ -79,7 +79,10 @@ export function applyFill(ctx: Ctx, fill: Fill): boolean {
     return false;
   }
   state.fillIds.set(fill.executionId, fill.venueMs);
-  state.fillCursorMs = Math.max(state.fillCursorMs, fill.venueMs);
+  // Until the first reconciliation since the start, a fill says nothing about those before it
+  // (the bot was away): the cursor stays where the journal left it, and the startup snapshot
+  // reads from there.
+  if (state.reconciledSinceStart) state.fillCursorMs = Math.max(state.fillCursorMs, fill.venueMs);
   const order = applyFillToOrder(ctx, fill);
   const instrument = instrumentOf(ctx, fill.symbol);
   if (instrument === undefined) {
