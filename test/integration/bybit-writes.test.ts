@@ -24,11 +24,11 @@ after(async () => {
   for (const server of servers) await server.close();
 });
 
-async function emulatorAndGateway(requestTimeoutMs?: number): Promise<{ server: EmulatorServer; port: number; gateway: LiveGateway }> {
+async function emulatorAndGateway(requestTimeoutMs?: number, recvWindowMs?: number): Promise<{ server: EmulatorServer; port: number; gateway: LiveGateway }> {
   const server = new EmulatorServer({ symbols: ['SOLUSDT', 'ETHUSDT'], seed: 8 });
   servers.push(server);
   const port = await server.listen();
-  const gateway = await startLiveGateway(port, ['SOLUSDT', 'ETHUSDT'], requestTimeoutMs);
+  const gateway = await startLiveGateway(port, ['SOLUSDT', 'ETHUSDT'], requestTimeoutMs, recvWindowMs);
   gateways.push(gateway);
   return { server, port, gateway };
 }
@@ -132,7 +132,7 @@ describe('the Bybit gateway: AmendOrder and SetPositionStop against the v5 emula
   });
 
   it('ends an amend and a trading-stop whose reply never comes in an unknown outcome, once, though the venue acted', async () => {
-    const { server, gateway } = await emulatorAndGateway(1_000);
+    const { server, gateway } = await emulatorAndGateway(1_000, 1_000);
     assert.equal((await gateway.execute({ type: 'SubmitOrder', commandId: 1, clientOrderId: cid('gw-4-e1'), spec: limitBuy('SOLUSDT', 10, 14_000) })).type, 'OrderSubmitAcked');
     server.unknownOutcome(1, 'none', '/v5/order/amend');
     const amend = await gateway.execute({ type: 'AmendOrder', commandId: 2, clientOrderId: cid('gw-4-e1'), symbol: 'SOLUSDT', amendment: { priceTicks: 13_900 } });
@@ -146,6 +146,28 @@ describe('the Bybit gateway: AmendOrder and SetPositionStop against the v5 emula
     assert.deepEqual(server.venue.trailing('ETHUSDT'), { distanceTicks: 2_000, activationTicks: null, bestTicks: 300_000 });
     assert.deepEqual([1, 2, 3, 4].map((commandId) => gateway.eventsOf(commandId)), [1, 1, 1, 1]);
     assert.equal(server.requests.filter((request) => request.url.startsWith('/v5/order/amend')).length, 1, 'never sent again');
+  });
+
+  it('reports an amend\'s unknown outcome only once it can no longer land: a receive window after it left the queue, not after it was asked for', async () => {
+    const recvWindowMs = 1_000;
+    const { server, gateway } = await emulatorAndGateway(2_000, recvWindowMs);
+    assert.equal((await gateway.execute({ type: 'SubmitOrder', commandId: 1, clientOrderId: cid('gw-7-e1'), spec: limitBuy('SOLUSDT', 10, 14_000) })).type, 'OrderSubmitAcked');
+    // A second's worth of amends fills the endpoint's window: the next waits in the queue.
+    const burst = Array.from({ length: 9 }, (_, index) => gateway.execute({ type: 'AmendOrder', commandId: 10 + index, clientOrderId: cid('gw-7-e1'), symbol: 'SOLUSDT', amendment: { priceTicks: 13_990 - index } }));
+    assert.ok((await Promise.all(burst)).every((event) => event.type === 'OrderAmendAcked'));
+    server.unknownOutcome(1, 503, '/v5/order/amend');
+    const askedMs = Date.now();
+    const unknown = await gateway.execute({ type: 'AmendOrder', commandId: 30, clientOrderId: cid('gw-7-e1'), symbol: 'SOLUSDT', amendment: { priceTicks: 13_900 } });
+    const reportedMs = Date.now();
+    assert.equal(unknown.type, 'OrderAmendUnknown', JSON.stringify(unknown));
+    const received = server.requests.filter((request) => request.url.startsWith('/v5/order/amend')).at(-1);
+    assert.equal(received?.status, 503);
+    const receivedMs = received?.atMs ?? 0;
+    const firstOfBurstMs = server.requests.find((request) => request.url.startsWith('/v5/order/amend'))?.atMs ?? 0;
+    assert.ok(receivedMs - firstOfBurstMs >= 900 && receivedMs > askedMs, 'it waited in the queue for the window to free');
+    // It left at or before the venue received it (loopback: within a few ms; 200 allowed for a busy
+    // machine): reported no sooner than a window after it left.
+    assert.ok(reportedMs - receivedMs >= recvWindowMs - 200, `reported ${reportedMs - receivedMs} ms after the venue received it`);
   });
 
   it('reads executions seven days a request: a snapshot from twenty days back finds the fill made now, once', async () => {

@@ -110,7 +110,7 @@ export type LiveGateway = {
   stop(): Promise<void>;
 };
 
-export async function startLiveGateway(port: number, symbols: readonly string[], requestTimeoutMs = 2_000): Promise<LiveGateway> {
+export async function startLiveGateway(port: number, symbols: readonly string[], requestTimeoutMs = 2_000, recvWindowMs?: number): Promise<LiveGateway> {
   const delivered: Incoming[] = [];
   const log: string[] = [];
   const waiters = new Map<number, (incoming: Incoming) => void>();
@@ -118,7 +118,7 @@ export async function startLiveGateway(port: number, symbols: readonly string[],
   const snapshotWaiters = new Map<number, (incoming: Incoming) => void>();
   const clock = new RealClock();
   const venue = createBybitVenue(
-    { network: 'custom', restUrl: `http://127.0.0.1:${port}`, wsPublicUrl: `ws://127.0.0.1:${port}/v5/public/linear`, wsPrivateUrl: `ws://127.0.0.1:${port}/v5/private`, apiKey: 'testkey', apiSecret: 'testsecret', requestTimeoutMs },
+    { network: 'custom', restUrl: `http://127.0.0.1:${port}`, wsPublicUrl: `ws://127.0.0.1:${port}/v5/public/linear`, wsPrivateUrl: `ws://127.0.0.1:${port}/v5/private`, apiKey: 'testkey', apiSecret: 'testsecret', requestTimeoutMs, ...(recvWindowMs === undefined ? {} : { recvWindowMs }) },
     {
       clock, log: (line) => log.push(line),
       deliver: (incoming) => {

@@ -215,23 +215,34 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
   const redact = (text: string): string => text.split(config.apiKey).join('[api key]').split(config.apiSecret).join('[api secret]');
   const redacted = (failure: Failure): Failure => ('reason' in failure ? { ...failure, reason: redact(failure.reason) } : failure);
 
-  /** One request through the queue; resolves with the reply, or with the failure it came to. */
-  const request = (endpoint: Endpoint, priority: Priority, send: () => Promise<unknown>): Promise<{ ok: true; reply: unknown } | { ok: false; failure: Failure }> =>
+  /**
+   * One request through the queue; resolves with the reply, or with the failure it came to and when
+   * the request last left for the venue (it may have waited in the queue since it was asked for).
+   */
+  const request = (endpoint: Endpoint, priority: Priority, send: () => Promise<unknown>): Promise<{ ok: true; reply: unknown } | { ok: false; failure: Failure; sentMs: number }> =>
     new Promise((resolve) => {
       const item: Queued = {
         endpoint, priority, attempts: 0,
         run: async () => {
+          const sentMs = deps.clock.nowMs();
           try {
             resolve({ ok: true, reply: await send() });
           } catch (error) {
             const failure = redacted(failureOf(error));
             if (failure.kind === 'rate-limited') queue.retry(item);
-            else resolve({ ok: false, failure });
+            else resolve({ ok: false, failure, sentMs });
           }
         },
       };
       queue.push(item);
     });
+
+  const recvWindowMs = config.recvWindowMs ?? 5_000;
+  /** Resolves at `atMs` on the adapter's clock, or now if that has passed. */
+  const until = (atMs: number): Promise<void> => new Promise((resolve) => {
+    if (deps.clock.nowMs() >= atMs) resolve();
+    else deps.clock.schedule(atMs, resolve);
+  });
 
   const priorityOf = (command: CommandOf<'SubmitOrder'>): Priority => {
     const role = parseClientOrderId(clientOrderIdBotId(command.clientOrderId), command.clientOrderId)?.role;
@@ -279,7 +290,15 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
     const outcome = await request(write, 0, send);
     if (outcome.ok) return { ok: true };
     const { failure } = outcome;
-    if (failure.kind === 'unknown') return { ok: false, kind: 'unknown', reason: failure.reason };
+    if (failure.kind === 'unknown') {
+      // Bybit may still act on it until its receive window from when it left has passed (a 5xx or a
+      // broken connection comes sooner). The engine counts that window from when it asked for the
+      // change, which is earlier by the time the request waited in the queue: the outcome is
+      // reported once the request can no longer land, so that what the engine asks next cannot be
+      // overtaken by it.
+      await until(outcome.sentMs + recvWindowMs);
+      return { ok: false, kind: 'unknown', reason: failure.reason };
+    }
     if (failure.kind === 'rejected' && isNotModified(write, failure.retCode, failure.reason)) {
       deps.log(`bybit: ${what}: the venue already holds it (${failure.reason})`);
       return { ok: true };
@@ -559,7 +578,6 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
       // give or take half of it.
       const aheadMs = Math.round((sentMs + receivedMs) / 2 - serverMs);
       const uncertainMs = Math.ceil((receivedMs - sentMs) / 2);
-      const recvWindowMs = config.recvWindowMs ?? 5_000;
       // Bybit takes a signed request when server_time - recv_window <= timestamp < server_time +
       // 1000: a clock that may be a second ahead would have every request refused. Behind, half the
       // window is allowed (requests travel, and wait in the queue).
