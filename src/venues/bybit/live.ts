@@ -138,6 +138,8 @@ const executionWindowMs = 7 * 24 * 3_600_000;
  * must end in the past on Bybit's clock too, which the start's check keeps within a second of ours.
  */
 const executionWindowMarginMs = 3_600_000;
+/** How far back Bybit keeps executions (two years): older windows would all come back empty. */
+const executionHistoryMs = 730 * 24 * 3_600_000;
 
 // Errors.
 
@@ -378,15 +380,15 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
   const withCursor = (params: Json, cursor: string | null): Json => (cursor === null ? params : { ...params, cursor });
 
   /**
-   * Every execution from `sinceMs` on. Bybit answers at most seven days a request (startTime alone
-   * means the seven days after it), so a longer span goes in windows of seven days, oldest first;
-   * the last has no end, and so reaches whatever the venue's clock says now. Windows meet at their
-   * edges (whether Bybit's endTime includes its millisecond or not): an execution listed twice is
-   * kept once.
+   * Every execution from `sinceMs` on (or from the start of Bybit's two years of history). Bybit
+   * answers at most seven days a request (startTime alone means the seven days after it), so a
+   * longer span goes in windows of seven days, oldest first; the last has no end, and so reaches
+   * whatever the venue's clock says now. Windows meet at their edges (whether Bybit's endTime
+   * includes its millisecond or not): an execution listed twice is kept once.
    */
   async function executionsSince(sinceMs: number): Promise<Execution[]> {
     const byId = new Map<string, Execution>();
-    for (let fromMs = sinceMs; ; fromMs += executionWindowMs) {
+    for (let fromMs = Math.max(sinceMs, deps.clock.nowMs() - executionHistoryMs); ; fromMs += executionWindowMs) {
       const last = fromMs + executionWindowMs > deps.clock.nowMs() - executionWindowMarginMs;
       const params: Json = last
         ? { category: 'linear', startTime: String(fromMs), limit: '100' }
