@@ -248,6 +248,19 @@ describe('events no intent explains', () => {
     assert.deepEqual(stop?.spec.type, { kind: 'stop-market', triggerTicks: 637_000, triggerBy: 'mark' });
   });
 
+  it('sizes the stop of an adopted position for what a foreign order reported filled but has not yet brought in fills (seed 242619)', () => {
+    const state = engine({ externalStopPercent: 2 });
+    // A foreign limit order for 63 reports 41 filled; its first fill brings 7.
+    const commands = applyAll(state, [
+      report(null, 'm1', 'partially-filled', 41, 50, { sizeLots: 63, orderKind: 'limit', priceTicks: 650_000 }),
+      fill(null, 'm1', 'mx1', 7, 650_000, 3, 51),
+    ]);
+    assert.equal(state.counters.adoptedPositions, 1);
+    const [stop] = submits(commands);
+    // The 7 booked, the 34 filled on the venue whose fills are on their way, the 22 still to fill.
+    assert.equal(stop?.spec.sizeLots, 63);
+  });
+
   it('only watches, or closes, as configured', () => {
     const watched = engine({ externalPositions: 'watch' });
     assert.equal(submits(applyAll(watched, [position(-5, 3, 50)])).length, 0);

@@ -80,11 +80,14 @@ export function sendExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
 }
 
 /**
- * What a stop must cover: the position the venue shows (before it shows any, what our entry is
- * known to have filled) plus what live orders on its side (our entry, or a foreign order still
- * filling) may still add to it. Sized so, a stop sent on the first evidence of a fill still covers
- * the whole position when the rest fills before its reply, or when the venue's report of the
- * position arrives before the orders' own reports (then it over-covers for a while, which a
+ * What a stop must cover: the position as known (before any is, what our entry is known to have
+ * filled) plus what orders on its side (our entry, or a foreign order still filling) add beyond
+ * the fills booked from them: what a live one may still fill, and what any one's report says
+ * filled whose fills have not come yet (seed 242619: a foreign order reported 4.1 filled with 0.7
+ * booked; a stop for 0.7 and the order's unfilled 2.2 left 3.4 already in the venue's position
+ * uncovered until a second stop went out). Sized so, a stop sent on the first evidence of a fill
+ * still covers the whole position when the rest fills before its reply, or when the venue's report
+ * of the position arrives before the orders' own reports (then it over-covers for a while, which a
  * reduce-only stop may: it never closes more than the position).
  */
 export function coverLots(ctx: Ctx, intent: Intent, sizeLots: number): number {
@@ -97,8 +100,10 @@ export function coverLots(ctx: Ctx, intent: Intent, sizeLots: number): number {
   let mayAddLots = 0;
   for (const order of unsettledOrdersOf(ctx, intent.symbol)) {
     const { spec } = order;
-    if (spec.side !== side || spec.reduceOnly || !isLive(order)) continue;
-    mayAddLots += Math.max(0, spec.sizeLots - filledLots(order));
+    if (spec.side !== side || spec.reduceOnly) continue;
+    if (isLive(order)) mayAddLots += Math.max(0, spec.sizeLots - filledLots(order));
+    // The entry's reported fills are in positionLots already when the position is not known yet.
+    if (order.key !== entry?.key) mayAddLots += Math.max(0, order.reportedFilledLots - order.fillsLots);
   }
   return positionLots + mayAddLots;
 }
