@@ -57,6 +57,8 @@ export class Metrics {
   private readonly notices = this.counter('vigil_notices_total', 'Operator notices, by level (alarm: needs a human)', ['level']);
   private readonly rateLimitWaits = this.counter('vigil_rate_limit_waits_total', 'Times a venue request waited for its rate limit, by scope', ['scope']);
   private readonly rateLimitWaitSeconds = this.counter('vigil_rate_limit_wait_seconds_total', 'Time venue requests spent waiting for their rate limit, by scope', ['scope']);
+  private readonly queueWaits = this.counter('vigil_request_queue_waits_total', 'Requests that waited in the adapter\'s queue for their endpoint\'s limit, by endpoint', ['endpoint']);
+  private readonly queueWaitSeconds = this.counter('vigil_request_queue_wait_seconds_total', 'Time requests waited in the adapter\'s queue for their endpoint\'s limit, by endpoint', ['endpoint']);
   private readonly signals = this.counter('vigil_signals_total', 'Signals received, by source (api, webhook) and result', ['source', 'result']);
   private readonly apiRequests = this.counter('vigil_api_requests_total', 'API requests, by route and status code', ['route', 'status']);
   private readonly unprotectedSeconds = new Histogram({
@@ -133,6 +135,12 @@ export class Metrics {
   observeRateLimitWait(scope: string, waitMs: number): void {
     this.rateLimitWaits.inc({ scope });
     this.rateLimitWaitSeconds.inc({ scope }, waitMs / 1_000);
+  }
+
+  /** For venue adapters: a request waited `waitedMs` in the adapter's own queue before it left. */
+  observeQueueWait(endpoint: string, waitedMs: number): void {
+    this.queueWaits.inc({ endpoint });
+    this.queueWaitSeconds.inc({ endpoint }, waitedMs / 1_000);
   }
 
   observeSignal(source: SignalSourceLabel, result: SignalResult): void {

@@ -194,7 +194,11 @@ class LiveBot {
     this.config = config;
     const deliver = (incoming: Incoming): void => this.deliver(incoming);
     try {
-      this.venue = createVenue(config.venue, secrets, { clock: this.clock, deliver, log: say, onRateLimitWait: (scope, waitMs) => this.metrics.observeRateLimitWait(scope, waitMs) });
+      this.venue = createVenue(config.venue, secrets, {
+        clock: this.clock, deliver, log: say,
+        onRateLimitWait: (scope, waitMs) => this.metrics.observeRateLimitWait(scope, waitMs),
+        onQueueWait: (endpoint, waitedMs) => this.metrics.observeQueueWait(endpoint, waitedMs),
+      });
     } catch (error) {
       throw new Error(`venue: ${messageOf(error)}`, { cause: error });
     }

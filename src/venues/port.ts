@@ -27,6 +27,8 @@ export type LiveVenueDeps = {
   readonly log: (line: string) => void;
   /** A request the venue refused for its rate, waiting `waitMs` before it goes again (a metric). */
   readonly onRateLimitWait?: (scope: string, waitMs: number) => void;
+  /** A request that waited `waitedMs` in the adapter's own queue for its endpoint's limit before it left (a metric). */
+  readonly onQueueWait?: (endpoint: string, waitedMs: number) => void;
 };
 
 export class VenueStartError extends Error {}

@@ -10,17 +10,28 @@ import { limitsPerSecond, RequestQueue } from '../../src/venues/bybit/queue.ts';
 
 const startMs = 1_000_000;
 
-function setUp(): { clock: Scheduler; queue: RequestQueue; sent: { name: string; atMs: number }[]; push: (name: string, endpoint: Endpoint, priority: Priority) => Queued; log: string[] } {
+type SetUp = {
+  clock: Scheduler;
+  queue: RequestQueue;
+  sent: { name: string; atMs: number }[];
+  push: (name: string, endpoint: Endpoint, priority: Priority) => Queued;
+  log: string[];
+  /** What the queue reported waiting for its own limits: endpoint and ms, per request that waited. */
+  waits: [string, number][];
+};
+
+function setUp(): SetUp {
   const clock = new Scheduler(startMs);
   const log: string[] = [];
-  const queue = new RequestQueue({ clock, log: (line) => log.push(line) });
+  const waits: [string, number][] = [];
+  const queue = new RequestQueue({ clock, log: (line) => log.push(line), onQueueWait: (endpoint, waitedMs) => waits.push([endpoint, waitedMs]) });
   const sent: { name: string; atMs: number }[] = [];
   const push = (name: string, endpoint: Endpoint, priority: Priority): Queued => {
     const item: Queued = { endpoint, priority, attempts: 0, run: () => { sent.push({ name, atMs: clock.nowMs() - startMs }); return Promise.resolve(); } };
     queue.push(item);
     return item;
   };
-  return { clock, queue, sent, push, log };
+  return { clock, queue, sent, push, log, waits };
 }
 
 function runAll(clock: Scheduler): void {
@@ -29,7 +40,7 @@ function runAll(clock: Scheduler): void {
 
 void describe('bybit request queue', () => {
   void it('keeps each endpoint within its own limit a second: a burst of stop moves holds back neither a new stop nor a position stop', () => {
-    const { clock, queue, sent, push } = setUp();
+    const { clock, queue, sent, push, waits } = setUp();
     const amends = limitsPerSecond.amend * 3;
     for (let index = 0; index < amends; index += 1) push(`amend ${index}`, 'amend', 0);
     push('stop', 'create', 0);
@@ -41,6 +52,8 @@ void describe('bybit request queue', () => {
     assert.deepEqual(amendTimes, Array.from({ length: amends }, (_, index) => 1_000 * Math.floor(index / limitsPerSecond.amend)));
     assert.deepEqual(sent.filter(({ name }) => name.startsWith('amend')).map(({ name }) => name), Array.from({ length: amends }, (_, index) => `amend ${index}`), 'in the order they came');
     assert.equal(queue.size, 0);
+    // Reported for the operator's metrics: only the requests that waited, each with its wait.
+    assert.deepEqual(waits, amendTimes.filter((atMs) => atMs > 0).map((atMs) => ['amend', atMs]));
   });
 
   void it('within an endpoint sends protection before new risk, whatever the order they came in', () => {

@@ -27,7 +27,14 @@ export const limitsPerSecond: Readonly<Record<Endpoint, number>> = { create: 9, 
 /** 0: protection; 1: reads; 2: new risk. */
 export type Priority = 0 | 1 | 2;
 
-export type Queued = { readonly endpoint: Endpoint; readonly priority: Priority; readonly run: () => Promise<void>; attempts: number };
+export type Queued = {
+  readonly endpoint: Endpoint;
+  readonly priority: Priority;
+  readonly run: () => Promise<void>;
+  attempts: number;
+  /** When it last joined its lane (set by the queue). */
+  queuedMs?: number;
+};
 
 const windowMs = 1_000;
 const rateLimitRetryMs = 250;
@@ -37,16 +44,17 @@ export class RequestQueue {
   private readonly waiting: Queued[][] = [[], [], []];
   /** When each endpoint's requests in the last second went out, oldest first. */
   private readonly sent = new Map<Endpoint, number[]>();
-  private readonly deps: Pick<LiveVenueDeps, 'clock' | 'log' | 'onRateLimitWait'>;
+  private readonly deps: Pick<LiveVenueDeps, 'clock' | 'log' | 'onRateLimitWait' | 'onQueueWait'>;
   /** The earliest wake-up armed (Infinity: none): an earlier one is armed as well, never instead of a later. */
   private wakeAtMs = Infinity;
   rateLimitWaits = 0;
 
-  constructor(deps: Pick<LiveVenueDeps, 'clock' | 'log' | 'onRateLimitWait'>) {
+  constructor(deps: Pick<LiveVenueDeps, 'clock' | 'log' | 'onRateLimitWait' | 'onQueueWait'>) {
     this.deps = deps;
   }
 
   push(item: Queued): void {
+    item.queuedMs = this.deps.clock.nowMs();
     this.waiting[item.priority]?.push(item);
     this.pump();
   }
@@ -59,6 +67,7 @@ export class RequestQueue {
     this.deps.log(`bybit: rate limited (${item.endpoint}); trying again in ${delayMs} ms (attempt ${item.attempts + 1})`);
     this.deps.onRateLimitWait?.(item.endpoint, delayMs);
     this.deps.clock.schedule(this.deps.clock.nowMs() + delayMs, () => {
+      item.queuedMs = this.deps.clock.nowMs();
       this.waiting[item.priority]?.unshift(item);
       this.pump();
     });
@@ -85,6 +94,8 @@ export class RequestQueue {
         const times = this.sent.get(item.endpoint);
         if (times === undefined) this.sent.set(item.endpoint, [nowMs]);
         else times.push(nowMs);
+        const waitedMs = nowMs - (item.queuedMs ?? nowMs);
+        if (waitedMs > 0) this.deps.onQueueWait?.(item.endpoint, waitedMs);
         void item.run();
       }
     }
