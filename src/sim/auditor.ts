@@ -61,7 +61,10 @@ import type { Trace } from './trace.ts';
 /** What the auditor reads: the venue's ground truth, the engine's state, and the network's bounds. */
 export type AuditedWorld = {
   readonly venue: SimVenue;
+  /** The bot's process, or the dead one while `down`. */
   readonly runtime: Runtime;
+  /** No process runs (between a crash and the next start): nothing the dead one shows counts. */
+  readonly down: boolean;
   readonly network: Network;
   readonly scheduler: Scheduler;
   readonly streams: SimStreams;
@@ -454,6 +457,12 @@ export class Auditor {
   }
 
   afterStep(nowMs: number): void {
+    if (this.world.down) {
+      // Positions stay as the venue keeps them; their episodes are judged from the restart, as
+      // the fills not booked yet are (onRestart).
+      for (const episode of this.open.values()) episode.blind = true;
+      return;
+    }
     const halt = this.world.runtime.halt;
     if (halt !== null && !this.haltReported) {
       this.haltReported = true;

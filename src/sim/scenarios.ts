@@ -2,6 +2,8 @@
 // one replays a concrete story (most from the seed post-mortems) and is both a test
 // (test/scenarios/) and a command (`npm run sim -- --scenario NAME`).
 
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from '../core/commands.ts';
 import type { Event } from '../core/events.ts';
 import type { EngineConfig, EngineState } from '../core/state.ts';
@@ -17,7 +19,7 @@ import { noFaults } from './network.ts';
 import { simEpochMs } from './scheduler.ts';
 import type { ScriptedAction } from './workload.ts';
 import { ScriptedWorkload, StrategyWorkload } from './workload.ts';
-import { SimWorld } from './world.ts';
+import { removeJournalFile, SimWorld } from './world.ts';
 
 export type Scenario = {
   readonly name: string;
@@ -33,10 +35,14 @@ export type Scenario = {
   /** A strategy that reads the engine's state, asked every `strategyEveryMs` (the scripted actions still play). */
   readonly strategy?: (state: EngineState, atMs: number) => Incoming[];
   readonly strategyEveryMs?: number;
+  /** The bot keeps a journal file (a crash then restarts from it; without one every restart is cold). */
+  readonly journal?: boolean;
 };
 
 export type ScenarioRun = {
   readonly step?: StepFunction;
+  /** A journal file for the bot's process: a crash then restarts from it (without one, every restart is cold). */
+  readonly journalPath?: string;
   readonly traceSink?: (line: string) => void;
   readonly engine?: Partial<EngineConfig>;
   readonly onApplied?: (event: Event, commands: readonly Command[]) => void;
@@ -67,18 +73,27 @@ export function scenarioWorld(scenario: Scenario, run: ScenarioRun = {}): SimWor
       : new StrategyWorkload({ decide: scenario.strategy, everyMs: scenario.strategyEveryMs ?? 100, untilMs: scenario.durationMs, actions: scenario.actions }),
     activeMs: scenario.durationMs,
     ...(run.step === undefined ? {} : { step: run.step }),
+    ...(run.journalPath === undefined ? {} : { journalPath: run.journalPath }),
     ...(run.traceSink === undefined ? {} : { traceSink: run.traceSink }),
     ...(run.onApplied === undefined ? {} : { onApplied: run.onApplied }),
     ...(scenario.loseCommand === undefined ? {} : { loseCommand: scenario.loseCommand }),
   });
 }
 
-/** Runs a scenario to quiescence and returns the world for inspection. */
+/** Runs a scenario to quiescence and returns the world for inspection (its journal file, if it kept one, removed). */
 export function runScenario(scenario: Scenario, run: ScenarioRun = {}): SimWorld {
-  const world = scenarioWorld(scenario, run);
-  world.run({ stepsMax: 1_000_000, untilMs: simEpochMs + scenario.durationMs });
-  world.settle(1_000_000);
-  return world;
+  const journalPath = run.journalPath ?? (scenario.journal === true ? join(tmpdir(), `vigil-scenario-${process.pid}-${scenario.name}.db`) : undefined);
+  const world = scenarioWorld(scenario, { ...run, ...(journalPath === undefined ? {} : { journalPath }) });
+  try {
+    world.run({ stepsMax: 1_000_000, untilMs: simEpochMs + scenario.durationMs });
+    world.settle(1_000_000);
+    return world;
+  } finally {
+    if (journalPath !== undefined && run.journalPath === undefined) {
+      world.close();
+      removeJournalFile(journalPath);
+    }
+  }
 }
 
 function holdPath(symbol: string, path: readonly (readonly [number, number])[], durationMs: number): PricePoint[] {
@@ -218,6 +233,14 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
       { atMs: 5_000, kind: 'request', request: { type: 'CloseRequested', requestId: 'c1', symbol: 'BTCUSDT' } },
       { atMs: 5_600, kind: 'manual-order', clientOrderId: null, spec: { symbol: 'BTCUSDT', side: 'buy', sizeLots: 2, reduceOnly: false, type: { kind: 'market' } } },
     ],
+  },
+  'stop-fills-while-down': {
+    name: 'stop-fills-while-down',
+    story: 'the bot is killed and stays down for 40 s; its stop fills 30 s before it comes back, longer ago than the cold-start lookback (10 s here, a day by default): restarting from its journal, it reads fills from what the journal knew and books the stop\'s own fill',
+    attachedStops: false, network: startupTimeline, durationMs: 70_000, journal: true,
+    engine: { coldStartLookbackMs: 10_000 },
+    prices: { BTCUSDT: [[0, 650_000], [20_000, 640_000]] },
+    actions: [marketOpen(1_000, 'r1', 1), { atMs: 10_000, kind: 'crash', point: 'between-steps', downMs: 40_000 }],
   },
   'tp-cycle-restarts': {
     name: 'tp-cycle-restarts',

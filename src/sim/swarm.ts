@@ -196,6 +196,8 @@ export function worldForSeed(seed: number, options: RunOptions = {}): { readonly
       closeChance: 0.1, manualOrderChance: 0.05, limitEntryChance: 0.25, takeProfitChance: 0.5, invalidChance: 0.05, repeatChance: 0.03,
       restartEveryMs: parameters.restartEveryMs,
       crashEveryMs: parameters.crashEveryMs,
+      // A real restart takes a while: the venue goes on meanwhile (stops fire, orders fill unseen).
+      crashDown: { chance: 0.3, maxMs: 30_000, rng: new Rng(seed * 6_007 + 29) },
       protection: { chance: parameters.protectionChance, rng: new Rng(seed * 7_919 + 17), venueTrailing: parameters.attachedStops },
       ...(parameters.strategyEveryMs > 0 ? { strategy: { decide: tpCycleOn(parameters.symbols[0] ?? 'BTCUSDT'), everyMs: parameters.strategyEveryMs } } : {}),
     }),
@@ -262,7 +264,7 @@ function skewCounts(skew: ClockSkew): Record<string, number> {
 }
 
 function crashCounts(world: SimWorld): Record<string, number> {
-  return Object.fromEntries(Object.entries(world.crashes).map(([point, count]) => [`crash ${point}`, count]));
+  return { ...Object.fromEntries(Object.entries(world.crashes).map(([point, count]) => [`crash ${point}`, count])), 'down after a crash': world.downtimes };
 }
 
 /** The take-profit cycle on one symbol, with a short entry timeout at the simulation's time scale. */

@@ -32,8 +32,8 @@ export type WorldHandle = {
   runtime(): Runtime;
   /** Crash the bot and restart it without a journal. */
   restart(): void;
-  /** Kill the bot at the next moment of this kind; it restarts from its journal. */
-  crash(point: CrashPoint): void;
+  /** Kill the bot at the next moment of this kind; it restarts from its journal, at once or `downMs` later. */
+  crash(point: CrashPoint, downMs?: number): void;
   streamFault(stream: StreamName, kind: 'reset' | 'stall'): void;
   readonly symbols: readonly Instrument[];
   /** The bot's clock: when things happen, and the times `at` takes. */
@@ -64,6 +64,11 @@ export type RandomWorkloadConfig = {
   readonly restartEveryMs: number;
   /** Mean time between kills of the bot at a random crash point (it recovers from its journal); 0 for none. */
   readonly crashEveryMs?: number;
+  /**
+   * How long a killed bot stays down before the next process starts (some of the time; otherwise
+   * it starts at once), drawn from its own generator so that the rest draws what it drew without.
+   */
+  readonly crashDown?: { readonly chance: number; readonly maxMs: number; readonly rng: Rng };
   /**
    * Protection plans on open requests (ladders, breakeven, trailing, aged-position exits), drawn
    * from their own generator so the rest of the workload draws what it drew without them.
@@ -118,9 +123,11 @@ export class RandomWorkload implements Workload {
     const { restartEveryMs, untilMs } = this.config;
     const crashEveryMs = this.config.crashEveryMs ?? 0;
     for (const atMs of poissonTimes(world, startMs, untilMs, restartEveryMs)) world.at(atMs, () => world.restart());
+    const { crashDown } = this.config;
     for (const atMs of poissonTimes(world, startMs, untilMs, crashEveryMs)) {
       const point = world.rng.pick(crashPoints);
-      world.at(atMs, () => world.crash(point));
+      const downMs = crashDown !== undefined && crashDown.rng.chance(crashDown.chance) ? crashDown.rng.int(1, crashDown.maxMs) : 0;
+      world.at(atMs, () => world.crash(point, downMs));
     }
   }
 
@@ -247,7 +254,7 @@ export type ScriptedAction =
   | { readonly atMs: number; readonly kind: 'request'; readonly request: Incoming }
   | { readonly atMs: number; readonly kind: 'manual-order'; readonly clientOrderId: string | null; readonly spec: OrderSpec }
   | { readonly atMs: number; readonly kind: 'restart' }
-  | { readonly atMs: number; readonly kind: 'crash'; readonly point: CrashPoint }
+  | { readonly atMs: number; readonly kind: 'crash'; readonly point: CrashPoint; readonly downMs?: number }
   | { readonly atMs: number; readonly kind: 'stream-fault'; readonly stream: StreamName; readonly fault: 'reset' | 'stall' };
 
 /** Plays a fixed list of actions at fixed times (relative to the start of the world). */
@@ -280,7 +287,7 @@ function play(world: WorldHandle, action: ScriptedAction): void {
       world.restart();
       return;
     case 'crash':
-      world.crash(action.point);
+      world.crash(action.point, action.downMs);
       return;
     case 'stream-fault':
       world.streamFault(action.stream, action.fault);

@@ -113,6 +113,12 @@ export class SimWorld {
   /** Crashes with the journal kept, per crash point; the next process recovered from the file. */
   readonly crashes: Record<CrashPoint, number> = { 'between-steps': 0, 'before-journal': 0, 'after-journal': 0, 'before-send': 0, 'after-send': 0 };
   private armedCrash: CrashPoint | null = null;
+  /** How long the process armed to crash stays down before the next one starts. */
+  private armedDownMs = 0;
+  /** Crashes after which the bot stayed down a while before the next process started. */
+  downtimes = 0;
+  /** The bot has no process (between a crash and the next start): nothing reaches it. */
+  private noProcess = false;
   /** Counters of the processes that died, so totals span restarts. */
   private readonly retired: Record<string, number>[] = [];
 
@@ -147,6 +153,11 @@ export class SimWorld {
   }
 
   /** The journal file of the current process, if the world has one. */
+  /** Between a crash and the next process's start (a crash with downtime): the bot is not running. */
+  get down(): boolean {
+    return this.noProcess;
+  }
+
   get journalFile(): SqliteJournal | null {
     return this.process.file;
   }
@@ -232,7 +243,7 @@ export class SimWorld {
       at: (atMs, action) => this.scheduler.schedule(atMs, () => { if (!this.healed) action(); }),
       request: (incoming) => this.deliverTo(this.process.generation, incoming, `request ${describeIncoming(incoming)}`),
       restart: () => this.restartCold(),
-      crash: (point) => this.armCrash(point),
+      crash: (point, downMs) => this.armCrash(point, downMs),
       streamFault: (stream, kind) => this.streams.fault(stream, kind),
       note: (text) => this.trace.add(this.relativeNow(), text),
     };
@@ -241,6 +252,7 @@ export class SimWorld {
 
   /** A crash and a restart without a journal: the new engine knows only what the venue tells it. */
   restartCold(): void {
+    if (this.noProcess) return; // down already: the next process starts when it was to
     this.retired.push(this.countersOf(this.runtime));
     this.process.supervisor.stop();
     this.streams.dropAll();
@@ -262,12 +274,14 @@ export class SimWorld {
    * mid-step if that is where it lands); the next process recovers from the journal file. With no
    * journal file, the restart is cold.
    */
-  armCrash(point: CrashPoint): void {
+  armCrash(point: CrashPoint, downMs = 0): void {
+    if (this.noProcess) return; // no process to kill
     if (this.process.file === null) {
       this.restartCold();
       return;
     }
     this.armedCrash = point;
+    this.armedDownMs = downMs;
     if (point === 'between-steps') {
       this.crashIfArmed(this.process.generation, point);
       return;
@@ -291,10 +305,24 @@ export class SimWorld {
     dying.supervisor.stop();
     this.streams.dropAll();
     dying.file?.close(); // no final snapshot: a killed process writes nothing more
-    this.process = this.startProcess(generation + 1);
-    if (expected !== null) this.auditor.onRecovered(expected, encodeState(this.runtime.state), this.scheduler.nowMs());
-    this.auditor.onRestart(this.scheduler.nowMs(), 'journal');
-    this.boot();
+    const start = (): void => {
+      this.noProcess = false;
+      this.process = this.startProcess(generation + 1);
+      if (expected !== null) this.auditor.onRecovered(expected, encodeState(this.runtime.state), this.scheduler.nowMs());
+      this.auditor.onRestart(this.scheduler.nowMs(), 'journal');
+      this.boot();
+    };
+    const downMs = this.armedDownMs;
+    this.armedDownMs = 0;
+    if (downMs <= 0) {
+      start();
+      return true;
+    }
+    // Down for a while, as a real restart is: the venue goes on (stops may fire) with no one to see.
+    this.noProcess = true;
+    this.downtimes += 1;
+    this.trace.add(this.relativeNow(), `the bot is down for ${downMs} ms`);
+    this.scheduler.schedule(this.scheduler.nowMs() + downMs, start);
     return true;
   }
 
@@ -399,7 +427,7 @@ export class SimWorld {
 
   /** An input for the bot's process of that generation; a dead process receives nothing. */
   private deliverTo(generation: number, incoming: Incoming, text: string | null): void {
-    if (generation !== this.process.generation) return;
+    if (this.noProcess || generation !== this.process.generation) return;
     if (text !== null) this.trace.add(this.relativeNow(), text);
     // Before the engine sees it: what it sends in reaction may be the next change of the same order.
     this.auditor.onReplyDelivered(incoming);

@@ -2,11 +2,14 @@
 // a take-profit fill unseen, and restored symbols one after another. Each story runs on Vigil and on
 // a bot built the seed's way (the mutants), which must fail it.
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseClientOrderId } from '../../src/core/ids.ts';
 import { mutant } from '../../src/sim/mutants.ts';
 import { scenarios } from '../../src/sim/scenarios.ts';
 import { restoreSymbols, roundTripMs } from '../../src/sim/startup.ts';
+import { removeJournalFile } from '../../src/sim/world.ts';
 import { record, violationNames } from '../support/scenario.ts';
 
 const scenario = (name: string) => {
@@ -123,5 +126,33 @@ describe('scenario: the cycle bot restarting again and again with no journal', (
     assert.deepEqual(worst, { entries: 1, takeProfits: 1 });
     const cycles = run.world.venue.fills().filter((fill) => parseClientOrderId('sim', fill.clientOrderId ?? '')?.role === 'take-profit').length;
     assert.ok(cycles >= 2, `take-profits filled: ${cycles}`);
+  });
+});
+
+describe('scenario: the stop fills while the bot is down, longer ago than the cold-start lookback', () => {
+  it('restarts from its journal, reads fills from what the journal knew, and books the stop\'s own fill', () => {
+    const journalPath = join(tmpdir(), `vigil-scenario-${process.pid}-down.db`);
+    try {
+      const run = record(scenario('stop-fills-while-down'), { journalPath });
+      clean(run);
+      const { world } = run;
+      assert.equal(world.crashes['between-steps'], 1);
+      const venueFills = world.venue.fills().filter((fill) => fill.symbol === 'BTCUSDT');
+      assert.equal(venueFills.length, 2, 'the entry, and the stop that fired while the bot was down');
+      const state = world.runtime.state;
+      for (const fill of venueFills) assert.ok(state.fillIds.has(fill.executionId), `${fill.executionId} booked`);
+      const [stopKey] = submitted(run, 'stop').map((stop) => stop.clientOrderId);
+      assert.equal(state.orders.get(stopKey ?? '')?.status, 'filled', 'booked as the stop\'s own fill');
+      assert.equal(state.reconcile.sizeMismatches, 0, 'nothing guessed from the position\'s size');
+      const fetches = run.applied.flatMap((applied) => applied.commands.filter((command) => command.type === 'FetchSnapshot').map((command) => ({ atMs: applied.atMs - world.startMs, sinceMs: command.fillsSinceMs - world.startMs })));
+      const afterRestart = fetches.find((fetch) => fetch.atMs >= 50_000);
+      assert.ok(afterRestart !== undefined && afterRestart.sinceMs < 20_000, `the first snapshot after the restart reads fills from before the stop filled: ${JSON.stringify(afterRestart)}`);
+      // Booked from the startup snapshot, before trading: not left for a periodic one minutes later.
+      const stopFill = venueFills.find((fill) => fill.clientOrderId === stopKey);
+      const startup = run.applied.find((applied) => applied.event.type === 'SnapshotReceived' && applied.atMs - world.startMs >= 50_000);
+      assert.ok(startup?.event.type === 'SnapshotReceived' && startup.event.fills.some((fill) => fill.executionId === stopFill?.executionId), 'the startup snapshot brings the stop\'s fill');
+    } finally {
+      removeJournalFile(journalPath);
+    }
   });
 });

@@ -19,7 +19,7 @@ export type Recording = {
   firstAt(predicate: (applied: Applied) => boolean): number | null;
 };
 
-export function record(scenario: Scenario, options: { readonly step?: StepFunction; readonly engine?: Partial<EngineConfig>; readonly onStep?: (world: SimWorld) => void } = {}): Recording {
+export function record(scenario: Scenario, options: { readonly step?: StepFunction; readonly engine?: Partial<EngineConfig>; readonly journalPath?: string; readonly onStep?: (world: SimWorld) => void } = {}): Recording {
   const applied: Applied[] = [];
   let world: SimWorld | null = null;
   const onApplied = (event: Event, commands: readonly Command[]): void => {
