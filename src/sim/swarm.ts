@@ -38,6 +38,12 @@ export type SeedParameters = {
   readonly strategyEveryMs: number;
   /** How long the bot remembers what has settled (EngineConfig.retainSettledMs): short on some seeds, so forgetting runs. */
   readonly retainSettledMs: number;
+  /**
+   * How far back a start with nothing known reads fills (EngineConfig.coldStartLookbackMs): 5 s on
+   * some seeds whose restarts all recover from the journal, so that a bot down longer than that
+   * must read from what its journal knew.
+   */
+  readonly coldStartLookbackMs: number;
   readonly priceStepMs: number;
   readonly symbols: readonly string[];
   /** The venue's clock against the bot's: every venue time is skewed by it, the bot's own are not. */
@@ -121,7 +127,11 @@ export function parametersForSeed(seed: number, forced: ForcedFaults = {}): Seed
   // After that: on two seeds in three the bot forgets what settled 15 s or a minute ago (the
   // default is an hour, longer than any session here).
   const retainSettledMs = rng.pick([15_000, 60_000, 3_600_000]);
-  return { ...parameters, network: { ...parameters.network, faults: { ...early, ...late, ...forcedNetwork } }, strategyEveryMs, retainSettledMs };
+  // Last: a cold-start lookback shorter than the downtimes, where no restart is cold (a cold one
+  // must look back far enough for the fills it has not seen: that is what the lookback is for).
+  const shortLookback = parameters.restartEveryMs === 0 && parameters.crashEveryMs > 0 && on(0.5);
+  const coldStartLookbackMs = shortLookback ? 5_000 : 24 * 3_600_000;
+  return { ...parameters, network: { ...parameters.network, faults: { ...early, ...late, ...forcedNetwork } }, strategyEveryMs, retainSettledMs, coldStartLookbackMs };
 }
 
 /**
@@ -154,7 +164,7 @@ export function describeParameters(p: SeedParameters): string {
   const clock = skewMs === 0 ? 'the bot\'s' : `the bot's ${skewMs > 0 ? '+' : ''}${skewMs} ms${driftPpm === 0 ? '' : `, drifting ${driftPpm > 0 ? '+' : ''}${driftPpm} ppm`}`;
   return [
     `${p.attachedStops ? 'attached' : 'separate'} stops, ${p.symbols.join(' ')}, active ${p.activeMs} ms, prices every ${p.priceStepMs} ms, protection ${p.protectionChance}, ` +
-      `settled things remembered ${p.retainSettledMs} ms`,
+      `settled things remembered ${p.retainSettledMs} ms, a start with nothing known reads fills ${p.coldStartLookbackMs} ms back`,
     `latency ms: request ${range(n.restRequest)}, reply ${range(n.restReply)}, private ${range(n.privateStream)}, public ${range(n.publicStream)}, setup ${range(n.streamSetup)}`,
     `faults: ${faults.length === 0 ? 'none' : faults.join(', ')}; venue clock ${clock}`,
   ].join('; ');
@@ -190,7 +200,7 @@ export function worldForSeed(seed: number, options: RunOptions = {}): { readonly
     },
     // A change sent just before a crash can land at most one REST timeout later (the sim's stand-in
     // for the receive window): the engine holds its stop changes that long after every start.
-    engine: { attachedStops: parameters.attachedStops, receiveWindowMs: parameters.network.restTimeoutMs, retainSettledMs: parameters.retainSettledMs },
+    engine: { attachedStops: parameters.attachedStops, receiveWindowMs: parameters.network.restTimeoutMs, retainSettledMs: parameters.retainSettledMs, coldStartLookbackMs: parameters.coldStartLookbackMs },
     workload: new RandomWorkload({
       actionEveryMs: { min: 100, max: rng.int(500, 5_000) }, untilMs: parameters.activeMs,
       closeChance: 0.1, manualOrderChance: 0.05, limitEntryChance: 0.25, takeProfitChance: 0.5, invalidChance: 0.05, repeatChance: 0.03,
