@@ -152,12 +152,12 @@ export class SimWorld {
     return this.process.journal;
   }
 
-  /** The journal file of the current process, if the world has one. */
   /** Between a crash and the next process's start (a crash with downtime): the bot is not running. */
   get down(): boolean {
     return this.noProcess;
   }
 
+  /** The journal file of the current process, if the world has one. */
   get journalFile(): SqliteJournal | null {
     return this.process.file;
   }
