@@ -229,10 +229,11 @@ export type EngineState = {
   readonly orderKeyByVenueId: Map<VenueOrderId, OrderKey>;
   /**
    * Every fill and funding payment booked, by execution id, with its venue time: what makes one
-   * count once. Ids older than `fillIdsFromMs` are forgotten (see engine/retention.ts).
+   * count once. Ids older than `fillIdsFromMs` are forgotten (see engine/retention.ts), and an
+   * execution that old is taken as booked.
    */
   readonly fillIds: Map<ExecutionId, number>;
-  /** Venue time before which execution ids have been forgotten (0: none yet); no snapshot asks that far back. */
+  /** Venue time before which execution ids have been forgotten (0: none yet); no snapshot asked for from then on reaches that far back. */
   fillIdsFromMs: number;
   readonly positions: Map<PositionKey, Position>;
   /** Memo of `positionKey(account, symbol)` per symbol. */

@@ -483,11 +483,11 @@ export class SimWorld {
       this.snapshots.fetch(command, reply);
       return;
     }
-    this.transmit(command, sentAtMs, reply);
+    this.transmit(generation, command, sentAtMs, reply);
   }
 
   /** A request on the wire to the venue, and its answer back (or what a fault makes of them). */
-  private transmit(command: OrderCommand, sentAtMs: number, reply: (incoming: Incoming) => void): void {
+  private transmit(generation: number, command: OrderCommand, sentAtMs: number, reply: (incoming: Incoming) => void): void {
     const { restRequest, restReply, restTimeoutMs } = this.network.config;
     const timeout = (): void => this.scheduler.schedule(sentAtMs + restTimeoutMs, () => reply(unknownOutcome(command, 'request timed out')));
     const scripted = this.options.loseCommand?.(command) ?? null;
@@ -500,11 +500,19 @@ export class SimWorld {
       const waitMs = this.network.rateLimitWait();
       if (waitMs !== null) {
         // Refused for its rate before the venue acted: the adapter waits and sends it again (the
-        // engine is told nothing until the request is answered; the auditor sees one send).
+        // engine is told nothing until the request is answered; the auditor sees one send). An
+        // adapter that died meanwhile sends nothing (seed 311504: a dead process's trading-stop,
+        // sent again 1.8 s after the kill, landed after the new process's and loosened the stop).
         this.trace.add(this.relativeNow(), `rate-limited ${command.type}: sent again in ${waitMs} ms`);
         const againAtMs = this.scheduler.nowMs() + this.network.latency(restReply) + waitMs;
         this.auditor.onRequestLost(command, againAtMs + restRequest.max); // held back by the venue, like a lost one
-        this.scheduler.schedule(againAtMs, () => this.transmit(command, againAtMs, reply));
+        this.scheduler.schedule(againAtMs, () => {
+          if (this.noProcess || generation !== this.process.generation) {
+            this.trace.add(this.relativeNow(), `rate-limited ${command.type}: not sent again, its process died`);
+            return;
+          }
+          this.transmit(generation, command, againAtMs, reply);
+        });
         return;
       }
       const serverError = this.network.serverError();

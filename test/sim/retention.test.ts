@@ -41,7 +41,8 @@ describe('forgetting what has settled', () => {
 
   it('forgets an execution id only once no snapshot can list its fill again', () => {
     const state = engine({ fillsOverlapMs: 500, coldStartLookbackMs: 2_000, retainSettledMs: 1_000 });
-    step(state, fill(null, 'v1', 'x-old', 1, 650_000, 1, 1_000));
+    const oldFill = fill(null, 'v1', 'x-old', 1, 650_000, 1, 1_000);
+    step(state, oldFill);
     step(state, fill(null, 'v1', 'x-new', 1, 650_000, 2, 10_000));
     forgetSettled({ state, atMs: 10_000, out: [] });
     // The oldest a snapshot asks for: the cursor (10,000) less the cold-start lookback (2,000); kept a retention (1,000) beyond.
@@ -52,6 +53,12 @@ describe('forgetting what has settled', () => {
     step(state, fill(null, 'v1', 'x-new', 1, 650_000, 2, 10_000));
     assert.equal(state.positions.get('main/BTCUSDT')?.sizeLots, sizeBefore, 'the kept id still makes a duplicate count once');
     assert.equal(state.counters.duplicateFills, 1);
+    // A snapshot asked for before the cursor moved on (from further back: one superseded by a
+    // reconnect, its reply still on the way) lists the forgotten fill again: older than the ids
+    // kept, it is taken as booked (seed 310420 booked four so twice).
+    step(state, { type: 'SnapshotReceived', atMs: 11_000, snapshotId: 999, tickers: [], positions: [], openOrders: [], fills: [oldFill as never], positionsVenueMs: 10_500, wallet: null });
+    assert.equal(state.positions.get('main/BTCUSDT')?.sizeLots, sizeBefore, 'not booked a second time');
+    assert.equal(state.counters.duplicateFills, 2);
   });
 
   it('remembers an order of no intent for the retention after it ended, however long it rested (seed 143013)', () => {
