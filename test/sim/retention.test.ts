@@ -56,8 +56,13 @@ describe('forgetting what has settled', () => {
     // A snapshot asked for before the cursor moved on (from further back: one superseded by a
     // reconnect, its reply still on the way) lists the forgotten fill again: older than the ids
     // kept, it is taken as booked (seed 310420 booked four so twice).
+    const missedBefore = state.reconcile.missedFills;
     step(state, { type: 'SnapshotReceived', atMs: 11_000, snapshotId: 999, tickers: [], positions: [], openOrders: [], fills: [oldFill as never], positionsVenueMs: 10_500, wallet: null });
     assert.equal(state.positions.get('main/BTCUSDT')?.sizeLots, sizeBefore, 'not booked a second time');
+    assert.equal(state.reconcile.missedFills, missedBefore, 'nor counted as a missed fill (a drift the operator would be alarmed by)');
+    // On the stream too (a push that old could only be a duplicate).
+    step(state, oldFill);
+    assert.equal(state.positions.get('main/BTCUSDT')?.sizeLots, sizeBefore);
     assert.equal(state.counters.duplicateFills, 2);
   });
 

@@ -16,6 +16,7 @@ import type { Order } from '../order/order.ts';
 import { onFill, onReport } from '../order/order.ts';
 import { bookFill, isNewerReport, withVenueView } from '../position/position.ts';
 import { promoteOrphan, recordFromFill, restoreOrder } from '../reconcile/restore.ts';
+import type { EngineState } from '../state.ts';
 import type { Ctx } from './context.ts';
 import { anomaly, findPosition, instrumentOf, notify, positionOf, putOrder, putPosition } from './context.ts';
 import { adoptExternalOrder, findOrderKey, refreshExternalSpec, updateOrder } from './orders.ts';
@@ -38,23 +39,22 @@ export function onFundingSettled(ctx: Ctx, event: EventOf<'FundingSettled'>): vo
   applyFunding(ctx, { symbol, executionId, feeE8, venueMs });
 }
 
-/** A funding payment, booked once by its execution id (the same id space as fills); false for a duplicate. */
 /**
  * An execution already booked: its id is known, or it is older than the ids the state keeps
- * (retention.ts forgets them once no snapshot asked for from then on can list it: one still on its
- * way, asked for from further back, may; seed 310420 booked four fills twice so). Counted as a
- * duplicate.
+ * (retention.ts forgets them once no snapshot asked for from then on can list it; one still on its
+ * way, asked for from further back, may: seed 310420 booked four fills twice so).
  */
-function isBooked(ctx: Ctx, executionId: ExecutionId, venueMs: number): boolean {
-  const { state } = ctx;
-  if (!state.fillIds.has(executionId) && venueMs >= state.fillIdsFromMs) return false;
-  state.counters.duplicateFills += 1;
-  return true;
+export function isBooked(state: EngineState, executionId: ExecutionId, venueMs: number): boolean {
+  return state.fillIds.has(executionId) || venueMs < state.fillIdsFromMs;
 }
 
+/** A funding payment, booked once by its execution id (the same id space as fills); false for a duplicate. */
 export function applyFunding(ctx: Ctx, funding: Funding): boolean {
   const { state } = ctx;
-  if (isBooked(ctx, funding.executionId, funding.venueMs)) return false;
+  if (isBooked(state, funding.executionId, funding.venueMs)) {
+    state.counters.duplicateFills += 1;
+    return false;
+  }
   state.fillIds.set(funding.executionId, funding.venueMs);
   const position = positionOf(ctx, funding.symbol);
   putPosition(ctx, { ...position, fundingE8: assertSafeInteger(position.fundingE8 + funding.feeE8, 'funding') });
@@ -85,7 +85,10 @@ export function applyOrderReport(ctx: Ctx, report: OrderReport): Order {
 /** A fill, booked once by its execution id; false for a duplicate. */
 export function applyFill(ctx: Ctx, fill: Fill): boolean {
   const { state } = ctx;
-  if (isBooked(ctx, fill.executionId, fill.venueMs)) return false;
+  if (isBooked(state, fill.executionId, fill.venueMs)) {
+    state.counters.duplicateFills += 1;
+    return false;
+  }
   state.fillIds.set(fill.executionId, fill.venueMs);
   // Until the first reconciliation since the start, a fill says nothing about those before it
   // (the bot was away): the cursor stays where the journal left it, and the startup snapshot

@@ -29,7 +29,7 @@ import type { Ctx } from '../engine/context.ts';
 import { instrumentOf, notify, queryOrder } from '../engine/context.ts';
 import { requestCancel, updateOrder } from '../engine/orders.ts';
 import { evaluateSymbol, replaceUnlistedExit, replaceUnlistedStop } from '../engine/protect.ts';
-import { applyFill, applyFunding, applyOrderReport, applyPositionReport, applyTicker, applyWallet } from '../engine/venue.ts';
+import { applyFill, applyFunding, applyOrderReport, applyPositionReport, applyTicker, applyWallet, isBooked } from '../engine/venue.ts';
 import { recordFinishedFromFill } from './restore.ts';
 
 type Snapshot = EventOf<'SnapshotReceived'>;
@@ -117,7 +117,7 @@ function mergeFills(ctx: Ctx, snapshot: Snapshot, symbols: Set<string>): void {
   // the ledger's replay window would otherwise be booked out of order.
   const fills = [...snapshot.fills].sort((a, b) => a.venueMs - b.venueMs || a.seq - b.seq);
   for (const fill of fills) {
-    if (state.fillIds.has(fill.executionId)) continue;
+    if (isBooked(state, fill.executionId, fill.venueMs)) continue;
     state.reconcile.missedFills += 1;
     symbols.add(fill.symbol);
     // An order known neither to state nor among the open orders just merged is over: recorded as
