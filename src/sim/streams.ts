@@ -58,15 +58,20 @@ export class SimStreams implements StreamTransport {
     return this.current.get(stream)?.state === 'up';
   }
 
-  /** Sends a venue push; `onDelivered` runs after the bot has applied it, once per copy delivered. */
-  send(stream: StreamName, incoming: Incoming, delays: readonly number[], text: string, onDelivered: () => void): void {
+  /**
+   * Sends a venue push; `onDelivered` runs after the bot has applied it, once per copy delivered.
+   * Returns how many copies are on their way; `onArrived` runs once for each at its time, whether
+   * it was delivered or the connection had gone meanwhile (lost).
+   */
+  send(stream: StreamName, incoming: Incoming, delays: readonly number[], text: string, onDelivered: () => void, onArrived: () => void = () => undefined): number {
     const connection = this.current.get(stream);
     if (connection?.state !== 'up') {
       this.network.counts.lostOnWire += 1;
-      return;
+      return 0;
     }
     for (const delay of delays) {
       this.scheduler.schedule(this.scheduler.nowMs() + delay, () => {
+        onArrived();
         if (connection.state !== 'up') {
           this.network.counts.lostOnWire += 1;
           return;
@@ -76,6 +81,7 @@ export class SimStreams implements StreamTransport {
         onDelivered();
       });
     }
+    return delays.length;
   }
 
   /** Schedules the seed's stream faults until `untilMs` (they stop when the network heals). */

@@ -104,7 +104,12 @@ export class SimWorld {
   private process: Process;
   private stepsRun = 0;
   private healed = false;
-  /** Venue facts sent on a stream since the heal and not yet delivered (nothing is lost after it). */
+  /**
+   * Copies of venue facts sent on a stream since the heal and not yet at their time: delivered, or
+   * lost with a connection that went meanwhile (seed 340020: copies dropped by a stream that was
+   * down were counted for ever, the settle waited its whole bound, and an aged exit fired at its end
+   * with its fill still on the way).
+   */
   private factsInTransit = 0;
   /** Restarts without a journal so far (the new engine knows only what the venue tells it). */
   coldRestarts = 0;
@@ -450,14 +455,15 @@ export class SimWorld {
     const text = `deliver ${describeFact(fact, this.instruments)}`;
     const generation = this.process.generation;
     const counted = this.healed && !ticker;
-    if (counted) this.factsInTransit += 1;
-    this.streams.send(ticker ? 'public' : 'private', factToIncoming(fact), delays, text, () => {
-      if (counted) this.factsInTransit -= 1;
+    const copies = this.streams.send(ticker ? 'public' : 'private', factToIncoming(fact), delays, text, () => {
       // A process killed while handling the fact did not lose it: it died (the next one reconciles).
       if (generation !== this.process.generation) return;
       this.runtime.drain();
       this.auditor.onDelivered(fact);
+    }, () => {
+      if (counted) this.factsInTransit -= 1;
     });
+    if (counted) this.factsInTransit += copies;
   }
 
   private onCommand(generation: number, command: VenueCommand): void {
