@@ -10,10 +10,12 @@
 //     the same retention after it settled (seed 143013: a manual order resting for two minutes,
 //     ended by a snapshot, was forgotten as it ended; an older snapshot arriving after listed it
 //     open, and it came back as live);
-//   - an execution id is forgotten once its fill is older than any a snapshot asks for by the
-//     retention again, so neither a snapshot nor a late duplicate from the stream can book it
-//     twice. The oldest a snapshot asks for is the cold-start lookback (a start asks from that
-//     far back, journal or not), so ids are kept a day and an hour by default.
+//   - an execution id is forgotten once its fill is older than the fills cursor (the newest fill
+//     or snapshot read) less the cold-start lookback and the retention: a day and an hour by
+//     default, far beyond what a snapshot asked for from then on reaches (the cursor less the
+//     overlap). An execution older than that is taken as booked (venue.ts, isBooked): a snapshot
+//     asked for earlier, from further back (one a reconnect superseded, its reply late), may list
+//     it again, and neither it nor a late duplicate from the stream books it twice.
 //
 // The ledger keeps all of it. A late report of a forgotten order (an hour late: not seen in
 // practice) is kept as history again, as any finished order the state does not know (restore.ts).
