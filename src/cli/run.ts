@@ -32,7 +32,7 @@ import { fillView } from '../api/views.ts';
 import type { RunSecrets } from '../config/load.ts';
 import { ConfigError, loadConfigFile, resolveSecrets } from '../config/load.ts';
 import type { ProtectionConfig } from '../config/protection.ts';
-import { externalPlanOf, strategyExtrasOf } from '../config/protection.ts';
+import { externalPlanOf, restoredPlanOf, strategyExtrasOf } from '../config/protection.ts';
 import type { RunConfig, VenueConfig } from '../config/schema.ts';
 import { SqliteJournal } from '../journal/sqlite.ts';
 import { RealClock } from '../shell/clock.ts';
@@ -147,13 +147,17 @@ function describeVenue(venue: VenueConfig): string {
   return venue.kind === 'sim' ? `sim ${venue.address}` : `bybit ${venue.network}${venue.network === 'custom' ? ` (${venue.restUrl ?? '?'})` : ''}`;
 }
 
-/** The engine's settings from the file; adopted positions get the external plan (its stop wins over engine.externalStopPercent). */
+/**
+ * The engine's settings from the file; adopted positions get the external plan (its stop wins over
+ * engine.externalStopPercent), positions of ours restored without the journal their symbol's.
+ */
 export function engineConfigOf(config: RunConfig): Partial<EngineConfig> {
   const { engine } = config;
   const external = externalPlanOf(config.protection, engine.externalStopPercent);
   return {
     botId: config.botId, attachedStops: engine.attachedStops, stopTriggerBy: engine.stopTriggerBy, externalPositions: engine.externalPositions,
-    externalStopPercent: external.stopPercent, externalProtection: external.protection, foreignOrders: engine.foreignOrders, reconcileEveryMs: engine.reconcileEveryMs,
+    externalStopPercent: external.stopPercent, externalProtection: external.protection,
+    restoredProtection: restoredPlanOf(config.protection, config.symbols, config.strategy.kind !== 'none'), foreignOrders: engine.foreignOrders, reconcileEveryMs: engine.reconcileEveryMs,
     takerFeePpm: Math.round(engine.takerFeePercent * 10_000), retainSettledMs: engine.retainSettledMinutes * 60_000,
   };
 }

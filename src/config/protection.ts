@@ -22,6 +22,7 @@
 import { z } from 'zod';
 import type { PriceRequest } from '../core/events.ts';
 import type { AgedRequest, DistanceRequest, LadderRungRequest, ProtectionRequest, TrailingRequest } from '../core/protection/plan.ts';
+import type { EngineConfig } from '../core/state.ts';
 import type { TriggerBy } from '../core/types.ts';
 
 /** More rungs than this is not a ladder but a grid, and each rung must clear the instrument's minimum. */
@@ -329,4 +330,14 @@ export function strategyExtrasOf(protection: ProtectionConfig, symbol: string): 
   const { stopTriggerBy, trailing, aged } = settingsForSymbol(protection, symbol);
   const extras = protectionRequestOf({ stopTriggerBy, trailing, aged });
   return Object.keys(extras).length === 0 ? null : extras;
+}
+
+/**
+ * The plan of the bot's own positions by symbol, for one restored from the venue without its
+ * journal (EngineConfig.restoredProtection): what its entries get, a strategy's extras or, with no
+ * strategy (signals), the configured plan. A signal's own overrides were never on the venue.
+ */
+export function restoredPlanOf(protection: ProtectionConfig, symbols: readonly string[], strategy: boolean): EngineConfig['restoredProtection'] {
+  const planOf = (symbol: string): ProtectionRequest => (strategy ? strategyExtrasOf(protection, symbol) ?? {} : protectionRequestOf(settingsForSymbol(protection, symbol)));
+  return { default: planOf(''), symbols: Object.fromEntries(symbols.map((symbol) => [symbol, planOf(symbol)])) };
 }

@@ -55,6 +55,13 @@ export type EngineConfig = {
   readonly policies: readonly PositionPolicy[];
   /** The protection plan for adopted (external) positions, beyond their stop (externalStopPercent). */
   readonly externalProtection: ProtectionRequest;
+  /**
+   * The configured plan of the bot's own positions, by symbol (`default` for a symbol not listed):
+   * what an intent restored from the venue without its journal follows, its ladder left out (the
+   * venue holds the rungs, and they are restored as orders). What a request asked for itself (a
+   * signal's overrides) is not on the venue: it is lost with the journal.
+   */
+  readonly restoredProtection: { readonly default: ProtectionRequest; readonly symbols: Readonly<Record<string, ProtectionRequest>> };
   /** Taker fee rate in millionths (550 = 0.055 %): breakeven prices include an entry and an exit at it. */
   readonly takerFeePpm: number;
   /**
@@ -94,6 +101,7 @@ export const defaultEngineConfig: EngineConfig = {
   mismatchRecheckMs: 5_000,
   policies: [],
   externalProtection: {},
+  restoredProtection: { default: {}, symbols: {} },
   takerFeePpm: 550,
   receiveWindowMs: 5_000,
   retainSettledMs: 3_600_000,
@@ -195,6 +203,8 @@ export type Counters = {
   /** Take-profit ladder rungs and aged-position exits placed. */
   ladderRungs: number;
   agedExits: number;
+  /** Intents restored from the venue that took their symbol's configured plan (restore.ts). */
+  plansRestored: number;
   /** Settled intents, their orders, and execution ids forgotten (the ledger keeps them). */
   intentsForgotten: number;
   ordersForgotten: number;
@@ -311,7 +321,7 @@ export function createEngineState(overrides: Partial<EngineConfig> = {}): Engine
     reconcile: zeroReconcileCounts(),
     counters: {
       eventsApplied: 0, duplicateFills: 0, staleReports: 0, adoptedOrders: 0, adoptedPositions: 0,
-      anomalies: 0, requestsRejected: 0, entriesSubmitted: 0, stopsSubmitted: 0, protectiveExits: 0, stopMoves: 0, ladderRungs: 0, agedExits: 0,
+      anomalies: 0, requestsRejected: 0, entriesSubmitted: 0, stopsSubmitted: 0, protectiveExits: 0, stopMoves: 0, ladderRungs: 0, agedExits: 0, plansRestored: 0,
       intentsForgotten: 0, ordersForgotten: 0, fillIdsForgotten: 0,
     },
   };

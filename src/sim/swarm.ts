@@ -13,7 +13,7 @@ import { TpCycle, tpCycleDefaults } from '../strategies/tp-cycle.ts';
 import type { EngineState } from '../core/state.ts';
 import type { Incoming } from '../shell/ports.ts';
 import type { UnprotectedEpisode, Violation } from './auditor.ts';
-import { RandomWorkload } from './workload.ts';
+import { RandomWorkload, randomPlan } from './workload.ts';
 import type { ClockSkew } from './scheduler.ts';
 import { clockDriftPpmMax, clockSkewMsMax, simEpochMs } from './scheduler.ts';
 import type { WorldOptions } from './world.ts';
@@ -200,7 +200,12 @@ export function worldForSeed(seed: number, options: RunOptions = {}): { readonly
     },
     // A change sent just before a crash can land at most one REST timeout later (the sim's stand-in
     // for the receive window): the engine holds its stop changes that long after every start.
-    engine: { attachedStops: parameters.attachedStops, receiveWindowMs: parameters.network.restTimeoutMs, retainSettledMs: parameters.retainSettledMs, coldStartLookbackMs: parameters.coldStartLookbackMs },
+    engine: {
+      attachedStops: parameters.attachedStops, receiveWindowMs: parameters.network.restTimeoutMs, retainSettledMs: parameters.retainSettledMs, coldStartLookbackMs: parameters.coldStartLookbackMs,
+      // Where entries carry plans, an intent restored from the venue (a restart without the journal)
+      // follows a configured one; drawn from a generator of its own, so the other draws stay the same.
+      ...(parameters.protectionChance > 0 ? { restoredProtection: { default: randomPlan(new Rng(seed * 104_729 + 3), false, parameters.attachedStops), symbols: {} } } : {}),
+    },
     workload: new RandomWorkload({
       actionEveryMs: { min: 100, max: rng.int(500, 5_000) }, untilMs: parameters.activeMs,
       closeChance: 0.1, manualOrderChance: 0.05, limitEntryChance: 0.25, takeProfitChance: 0.5, invalidChance: 0.05, repeatChance: 0.03,

@@ -191,33 +191,36 @@ export class RandomWorkload implements Workload {
     };
   }
 
-  /** A random plan, at the sim's time scale: trailing within seconds, aged positions within a minute or two. */
   private protectionPlan(hasTakeProfit: boolean): ProtectionRequest | null {
     const options = this.config.protection;
     if (options === undefined || !options.rng.chance(options.chance)) return null;
-    const { rng } = options;
-    const plan: { -readonly [K in keyof ProtectionRequest]: ProtectionRequest[K] } = {};
-    if (rng.chance(0.5)) plan.stopTriggerBy = rng.chance(0.5) ? 'mark' : 'last';
-    if (!hasTakeProfit && rng.chance(0.6)) {
-      const rungs = rng.int(1, 3);
-      const first = rng.int(20, 150) / 100;
-      plan.ladder = Array.from({ length: rungs }, (_, index) => ({ target: { percent: first * (index + 1) }, sizePercent: rungs === 1 ? 100 : index < rungs - 1 ? Math.floor(100 / rungs) : 100 - Math.floor(100 / rungs) * (rungs - 1) }));
-      plan.breakevenAfterFirstTarget = rng.chance(0.5);
-    }
-    if (rng.chance(0.6)) {
-      plan.trailing = {
-        mode: options.venueTrailing && rng.chance(0.4) ? 'venue' : 'bot',
-        activation: rng.chance(0.5) ? null : { percent: rng.int(5, 100) / 100 },
-        callback: rng.chance(0.7) ? { percent: rng.int(10, 150) / 100 } : { percent: rng.int(5, 30) / 100 },
-        amendEveryMs: rng.pick([0, 250, 1_000, 3_000]),
-      };
-    }
-    if (rng.chance(0.4)) {
-      const maxAgeMs = rng.int(5, 60) * 1_000;
-      plan.aged = { maxAgeMs, graceMs: rng.int(0, 20) * 1_000, step: { percent: rng.int(2, 50) / 100 }, stepEveryMs: rng.int(1, 10) * 1_000, hardLimitMs: maxAgeMs + rng.int(20, 120) * 1_000 };
-    }
-    return plan;
+    return randomPlan(options.rng, hasTakeProfit, options.venueTrailing);
   }
+}
+
+/** A random plan, at the sim's time scale: trailing within seconds, aged positions within a minute or two. */
+export function randomPlan(rng: Rng, hasTakeProfit: boolean, venueTrailing: boolean): ProtectionRequest {
+  const plan: { -readonly [K in keyof ProtectionRequest]: ProtectionRequest[K] } = {};
+  if (rng.chance(0.5)) plan.stopTriggerBy = rng.chance(0.5) ? 'mark' : 'last';
+  if (!hasTakeProfit && rng.chance(0.6)) {
+    const rungs = rng.int(1, 3);
+    const first = rng.int(20, 150) / 100;
+    plan.ladder = Array.from({ length: rungs }, (_, index) => ({ target: { percent: first * (index + 1) }, sizePercent: rungs === 1 ? 100 : index < rungs - 1 ? Math.floor(100 / rungs) : 100 - Math.floor(100 / rungs) * (rungs - 1) }));
+    plan.breakevenAfterFirstTarget = rng.chance(0.5);
+  }
+  if (rng.chance(0.6)) {
+    plan.trailing = {
+      mode: venueTrailing && rng.chance(0.4) ? 'venue' : 'bot',
+      activation: rng.chance(0.5) ? null : { percent: rng.int(5, 100) / 100 },
+      callback: rng.chance(0.7) ? { percent: rng.int(10, 150) / 100 } : { percent: rng.int(5, 30) / 100 },
+      amendEveryMs: rng.pick([0, 250, 1_000, 3_000]),
+    };
+  }
+  if (rng.chance(0.4)) {
+    const maxAgeMs = rng.int(5, 60) * 1_000;
+    plan.aged = { maxAgeMs, graceMs: rng.int(0, 20) * 1_000, step: { percent: rng.int(2, 50) / 100 }, stepEveryMs: rng.int(1, 10) * 1_000, hardLimitMs: maxAgeMs + rng.int(20, 120) * 1_000 };
+  }
+  return plan;
 }
 
 /** A manual order on the venue, only on a symbol where the venue shows nothing of ours. */

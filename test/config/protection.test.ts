@@ -191,6 +191,16 @@ describe('the protection plan, resolved', () => {
     assert.deepEqual(engineConfigOf(load(base)).externalProtection, {}, 'nothing configured: nothing beyond the stop');
   });
 
+  it('gives positions of ours restored without the journal what their entries get: the symbol\'s plan, or a strategy\'s extras', () => {
+    const signals = engineConfigOf(config).restoredProtection;
+    const btcTrailing = { mode: 'bot', activation: null, callback: { percent: 0.3 }, amendEveryMs: 500 };
+    assert.deepEqual(signals?.symbols.BTCUSDT?.trailing, btcTrailing, 'the symbol\'s override');
+    assert.deepEqual([signals?.symbols.SOLUSDT?.breakevenAfterFirstTarget, signals?.symbols.SOLUSDT?.ladder?.length, signals?.default.aged?.maxAgeMs], [true, 2, 14_400_000]);
+    const strategy = engineConfigOf(load({ ...base, protection: plan, strategy: { kind: 'tp-cycle' } })).restoredProtection;
+    assert.deepEqual(strategy?.symbols.BTCUSDT, { stopTriggerBy: 'mark', trailing: btcTrailing, aged: signals?.default.aged }, 'a strategy\'s entries get no ladder or breakeven');
+    assert.deepEqual(engineConfigOf(load(base)).restoredProtection, { default: {}, symbols: { SOLUSDT: {}, BTCUSDT: {} } });
+  });
+
   it('adds the trigger price, trailing and aged policy to a strategy\'s entries, and leaves its stop and take-profit alone', () => {
     const request = {
       type: 'OpenRequested', requestId: 'tpc-BTCUSDT-1', symbol: 'BTCUSDT', side: 'buy', size: { notional: '500' },

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { CommandOf } from '../../src/core/commands.ts';
+import type { Command, CommandOf } from '../../src/core/commands.ts';
 import { step } from '../../src/core/engine/step.ts';
 import type { OrderReport, PositionReport } from '../../src/core/events.ts';
 import type { ExecutionId, VenueOrderId } from '../../src/core/ids.ts';
 import { describeHealth, healthOf } from '../../src/core/health.ts';
 import { createEngineState } from '../../src/core/state.ts';
-import type { EngineState } from '../../src/core/state.ts';
+import type { EngineConfig, EngineState } from '../../src/core/state.ts';
 import { btc, engine, fill, notices, openMarket, position, submits, ticker, toTrading } from '../support/events.ts';
 
 function started(config: Parameters<typeof createEngineState>[0] = {}): EngineState {
@@ -165,6 +165,51 @@ describe('reconciliation', () => {
     const sent = submits(commands);
     assert.deepEqual(sent.map((command) => command.spec.type.kind), ['stop-market']);
     assert.ok(sent[0]?.clientOrderId.startsWith('t-') && !sent[0].clientOrderId.startsWith('t-5-'), 'new orders of a restored intent use a fresh id');
+  });
+
+  it('gives a position of ours restored without its journal the configured plan of its symbol, measured from its entry', () => {
+    const trailing = { mode: 'bot', activation: { percent: 1 }, callback: { percent: 0.5 }, amendEveryMs: 0 } as const;
+    const aged = { maxAgeMs: 60_000, graceMs: 0, step: { percent: 0.1 }, stepEveryMs: 10_000, hardLimitMs: 120_000 };
+    const restart = (restoredProtection: EngineConfig['restoredProtection']): { readonly state: EngineState; readonly commands: Command[] } => {
+      const state = started({ attachedStops: false, restoredProtection });
+      const stop = openOrder('t-5-sl', 'v5', { side: 'sell', orderKind: 'stop-market', status: 'untriggered', reduceOnly: true, priceTicks: null, triggerTicks: 640_000 });
+      // The market is 1.5 % above the entry: measured from the market, the activation would not be reached yet.
+      const commands = toTrading(state, { openOrders: [stop], positions: [venuePosition(10, 4, 1)], tickers: [{ symbol: 'BTCUSDT', lastTicks: 659_750, markTicks: 659_750, venueMs: 1 }], positionsVenueMs: 1 });
+      return { state, commands };
+    };
+    // The symbol's own plan (the default is for the others); its ladder is on the venue, not placed again.
+    const ladder = [{ target: { percent: 3 }, sizePercent: 100 }];
+    const { state, commands } = restart({ default: {}, symbols: { BTCUSDT: { trailing, aged, ladder } } });
+    const intent = state.intents.get('t-5' as never);
+    assert.equal(intent?.kind, 'restored');
+    assert.deepEqual([intent?.plan.trailing?.activationTicks, intent?.plan.aged?.maxAgeMs, intent?.plan.ladder], [656_500, 60_000, []], 'activation 1 % above the 65,000.0 entry');
+    assert.match(texts(commands), /t-5 restored: follows the configured plan of BTCUSDT \(bot trailing, aged exit\)/);
+    assert.deepEqual(submits(commands), [], 'no take-profit placed from the ladder');
+    // Past the hold after the start, the trailing moves the restored stop: 0.5 % under the best price.
+    const moved = step(state, ticker(660_000, 6_000)).filter((command): command is CommandOf<'AmendOrder'> => command.type === 'AmendOrder');
+    assert.deepEqual(moved.map((command) => [command.clientOrderId, command.amendment.triggerTicks]), [['t-5-sl', 656_700]]);
+    // Without a plan for it, the default one; with none configured, the stop alone (as before).
+    assert.equal(restart({ default: { trailing }, symbols: {} }).state.intents.get('t-5' as never)?.plan.trailing?.callback.kind, 'ppm');
+    const bare = restart({ default: {}, symbols: {} });
+    assert.equal(bare.state.intents.get('t-5' as never)?.plan.trailing, null);
+    assert.deepEqual(step(bare.state, ticker(660_000, 6_000)).filter((command) => command.type === 'AmendOrder'), []);
+  });
+
+  it('plans an intent restored from the stream before the first snapshot once the snapshot shows its position', () => {
+    const trailing = { mode: 'bot', activation: { percent: 1 }, callback: { percent: 0.5 }, amendEveryMs: 0 } as const;
+    const state = started({ attachedStops: false, restoredProtection: { default: { trailing }, symbols: {} } });
+    step(state, { type: 'EngineStarted', atMs: 0 });
+    const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs: 1, stream: 'private' }));
+    assert.ok(fetch);
+    const stop = openOrder('t-5-sl', 'v5', { side: 'sell', orderKind: 'stop-market', status: 'untriggered', reduceOnly: true, priceTicks: null, triggerTicks: 640_000, venueUpdatedMs: 2 });
+    const early = step(state, { type: 'OrderUpdated', atMs: 2, source: 'stream', ...stop });
+    // The position is not known yet: not taken for flat (its stop cancelled), nor planned.
+    assert.deepEqual(early.filter((command) => command.type !== 'Record' && command.type !== 'Notify'), []);
+    assert.equal(state.intents.get('t-5' as never)?.plan.trailing, null);
+    const reconciled = step(state, { type: 'SnapshotReceived', atMs: 3, snapshotId: fetch.snapshotId, tickers: [], positions: [venuePosition(10, 4, 1, { entryPrice: '64000' })], openOrders: [stop], fills: [], positionsVenueMs: 3, wallet: null });
+    const intent = state.intents.get('t-5' as never);
+    assert.deepEqual([intent?.phase.name, intent?.plan.trailing?.activationTicks], ['open', 646_400], '1 % above the 64,000.0 entry');
+    assert.deepEqual([state.reconcile.unknownPositions, state.reconcile.positionsWithoutStop, submits(reconciled)], [0, 0, []]);
   });
 
   it('closes at market when a stop it took for lost is refused, the market past it, before its replacement works (seed 121405)', () => {

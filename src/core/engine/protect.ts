@@ -47,6 +47,10 @@ export function evaluateSymbol(ctx: Ctx, symbol: string, market?: Market): void 
     // restore; adopting it now would protect it twice.
     if (sizeLots === 0 || position === undefined || !ctx.state.reconciledSinceStart) return;
     intent = adoptPosition(ctx, position, sizeLots);
+  } else if (intent.kind === 'restored' && !ctx.state.reconciledSinceStart) {
+    // Restored from a report the stream brought before the first snapshot: the position it protects
+    // is not known until the snapshot (an unknown position is not a flat one), as for adoption.
+    return;
   }
   intent = progress(ctx, intent, sizeLots);
   // The intent ended with a position still there (it turned to the other side): adopt that one.
@@ -418,14 +422,21 @@ function adoptPosition(ctx: Ctx, position: Position, sizeLots: number): Intent {
 function adoptedPlan(ctx: Ctx, position: Position, side: Side, sizeLots: number): IntentPlan {
   const { externalProtection } = ctx.state.config;
   const instrument = instrumentOf(ctx, position.symbol);
-  const entry = averageEntryTicks(position);
-  const venueEntry = position.venue === null ? NaN : Number(position.venue.entryPrice);
-  const referenceTicks = entry !== null ? Math.round(entry) : instrument !== undefined && venueEntry > 0 ? priceToTicksRounded(instrument, venueEntry, 'nearest') : null;
+  const referenceTicks = entryTicksOf(ctx, position);
   if (instrument === undefined || referenceTicks === null) return emptyPlan;
   const plan = resolvePlan({ instrument, side, referenceTicks, sizeLots: Math.abs(sizeLots), request: externalProtection });
   if (plan.ok) return plan.value;
   notify(ctx, 'warn', 'external-plan-unfit', position.symbol, `the external-position plan does not fit ${position.symbol}: ${plan.reason}; stop only`);
   return emptyPlan;
+}
+
+/** The position's entry in whole ticks: its fills' average, else the venue's entry price; null if neither is known. */
+export function entryTicksOf(ctx: Ctx, position: Position): number | null {
+  const entry = averageEntryTicks(position);
+  if (entry !== null) return Math.round(entry);
+  const instrument = instrumentOf(ctx, position.symbol);
+  const venueEntry = position.venue === null ? NaN : Number(position.venue.entryPrice);
+  return instrument !== undefined && venueEntry > 0 ? priceToTicksRounded(instrument, venueEntry, 'nearest') : null;
 }
 
 function adoptedStopTicks(ctx: Ctx, position: Position, side: Side): number | null {

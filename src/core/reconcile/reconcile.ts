@@ -30,7 +30,8 @@ import { instrumentOf, notify, queryOrder } from '../engine/context.ts';
 import { requestCancel, updateOrder } from '../engine/orders.ts';
 import { evaluateSymbol, replaceUnlistedExit, replaceUnlistedStop } from '../engine/protect.ts';
 import { applyFill, applyFunding, applyOrderReport, applyPositionReport, applyTicker, applyWallet, isBooked } from '../engine/venue.ts';
-import { recordFinishedFromFill } from './restore.ts';
+import { putIntent } from '../engine/intents.ts';
+import { planRestored, recordFinishedFromFill } from './restore.ts';
 
 type Snapshot = EventOf<'SnapshotReceived'>;
 
@@ -50,6 +51,8 @@ export function reconcile(ctx: Ctx, snapshot: Snapshot, reason: SnapshotReason):
   mergePositions(ctx, snapshot, symbols);
   if (requestedMs !== null) checkSizes(ctx, snapshot, symbols, requestedMs);
   countUnprotected(ctx, snapshot, symbols);
+  // The intents restored since the start take their symbol's plan, now that their positions are known.
+  if (!state.reconciledSinceStart) planRestoredIntents(ctx, symbols);
   // Adoption is allowed from here on (until the first reconciliation, a position might be one of
   // ours that the snapshot's orders would restore).
   state.reconciledSinceStart = true;
@@ -231,4 +234,15 @@ function diffCounts(now: ReconcileCounts, before: ReconcileCounts): Record<strin
   const diff = zeroReconcileCounts();
   for (const key of Object.keys(diff) as (keyof ReconcileCounts)[]) diff[key] = now[key] - before[key];
   return diff;
+}
+
+/** Every intent restored since the start (by this snapshot, or by a report before it) gets its plan and is evaluated. */
+function planRestoredIntents(ctx: Ctx, symbols: Set<string>): void {
+  for (const intentId of ctx.state.activeIntentBySymbol.values()) {
+    const intent = ctx.state.intents.get(intentId);
+    if (intent?.kind !== 'restored') continue;
+    symbols.add(intent.symbol);
+    const planned = planRestored(ctx, intent);
+    if (planned !== intent) putIntent(ctx, planned);
+  }
 }

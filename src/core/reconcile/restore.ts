@@ -16,14 +16,15 @@ import type { ParsedClientOrderId } from '../ids.ts';
 import { parseClientOrderId } from '../ids.ts';
 import type { Intent } from '../intent/intent.ts';
 import { freshGuard, isActive } from '../intent/intent.ts';
-import { emptyPlan } from '../protection/plan.ts';
+import { emptyPlan, resolvePlan } from '../protection/plan.ts';
 import type { Order } from '../order/order.ts';
 import { isAcknowledged, isLive, newPendingOrder, onReport } from '../order/order.ts';
 import { oppositeSide } from '../types.ts';
 import type { Ctx } from '../engine/context.ts';
-import { nextIntentId, notify, putOrder, queryOrder } from '../engine/context.ts';
+import { findPosition, instrumentOf, nextIntentId, notify, putOrder, queryOrder } from '../engine/context.ts';
 import { requestCancel, specOfReport } from '../engine/orders.ts';
-import { putIntent } from '../engine/intents.ts';
+import { orderOf, putIntent } from '../engine/intents.ts';
+import { entryTicksOf } from '../engine/protect.ts';
 
 /** A report of an order of ours that state does not know: restored if it is live, kept as history if not. */
 export function restoreOrder(ctx: Ctx, report: OrderReport, ours: ParsedClientOrderId): Order {
@@ -36,8 +37,7 @@ export function restoreOrder(ctx: Ctx, report: OrderReport, ours: ParsedClientOr
   const seed = newPendingOrder({ key, intentId, role: ours.role, spec: specOfReport(report), createdMs: ctx.atMs });
   const order = putOrder(ctx, onReport(seed, report));
   state.reconcile.restoredOrders += 1;
-  const intent = target ?? newRestoredIntent(ctx, order, ours);
-  putIntent(ctx, linkOrder(intent, order, ours));
+  linkRestored(ctx, target, order, ours);
   notify(ctx, 'warn', 'order-restored', report.symbol, `restored ${key} (${ours.role} of ${intentId}) from the venue: ${order.status}`);
   return order;
 }
@@ -88,8 +88,7 @@ export function promoteOrphan(ctx: Ctx, order: Order): Order {
   }
   const linked = putOrder(ctx, { ...order, intentId: target?.id ?? ours.intentId, role: ours.role });
   ctx.state.reconcile.restoredOrders += 1;
-  const intent = target ?? newRestoredIntent(ctx, linked, ours);
-  putIntent(ctx, linkOrder(intent, linked, ours));
+  const intent = linkRestored(ctx, target, linked, ours);
   notify(ctx, 'warn', 'order-restored', order.spec.symbol, `restored ${order.key} (${ours.role} of ${intent.id}) from the venue: ${linked.status}`);
   return linked;
 }
@@ -126,6 +125,44 @@ function recordOrphan(ctx: Ctx, key: string, report: OrderReport): Order {
   return ctx.state.orders.get(key) ?? order;
 }
 
+/** Links a restored order to its intent, restoring the intent first if it has none (`target` undefined). */
+function linkRestored(ctx: Ctx, target: Intent | undefined, order: Order, ours: ParsedClientOrderId): Intent {
+  const linked = linkOrder(target ?? newRestoredIntent(ctx, order, ours), order, ours);
+  // Mid-run (a lost report) the position is known: the intent is planned now. At a start, the
+  // first reconciliation plans every restored intent once it has merged the positions.
+  return putIntent(ctx, target === undefined && ctx.state.reconciledSinceStart ? planRestored(ctx, linked) : linked);
+}
+
+/**
+ * A restored intent follows its symbol's configured plan (config.restoredProtection): trailing,
+ * breakeven and the aged exit, measured from the position's entry, or from the resting entry's
+ * price, or the market's, as an open request's would be. Not the ladder: its rungs still on the
+ * venue were restored as take-profits. The position's age counts from the restore: how long it
+ * was open before is not known.
+ */
+export function planRestored(ctx: Ctx, intent: Intent): Intent {
+  const { restoredProtection } = ctx.state.config;
+  const { ladder: _onTheVenue, ...request } = restoredProtection.symbols[intent.symbol] ?? restoredProtection.default;
+  if ((request.trailing ?? null) === null && (request.aged ?? null) === null && request.breakevenAfterFirstTarget !== true) return intent;
+  const instrument = instrumentOf(ctx, intent.symbol);
+  const position = findPosition(ctx, intent.symbol);
+  const entry = orderOf(ctx, intent.entryOrder);
+  const market = ctx.state.markets.get(intent.symbol);
+  const referenceTicks = (position === undefined ? null : entryTicksOf(ctx, position))
+    ?? (entry?.spec.type.kind === 'limit' ? entry.spec.type.priceTicks : null) ?? market?.lastTicks ?? null;
+  const plan = instrument === undefined || referenceTicks === null
+    ? { ok: false as const, reason: 'no entry or market price to measure it from' }
+    : resolvePlan({ instrument, side: intent.side, referenceTicks, sizeLots: intent.sizeLots, request });
+  if (!plan.ok) {
+    notify(ctx, 'warn', 'restored-plan-unfit', intent.symbol, `${intent.id} restored without its plan: the configured plan of ${intent.symbol} does not fit: ${plan.reason}; stop only`);
+    return intent;
+  }
+  const parts = [plan.value.trailing === null ? null : `${plan.value.trailing.mode} trailing`, plan.value.breakevenAfterFirstTarget ? 'breakeven' : null, plan.value.aged === null ? null : 'aged exit'];
+  ctx.state.counters.plansRestored += 1;
+  notify(ctx, 'info', 'plan-restored', intent.symbol, `${intent.id} restored: follows the configured plan of ${intent.symbol} (${parts.filter((part) => part !== null).join(', ')})`);
+  return { ...intent, plan: plan.value };
+}
+
 function newRestoredIntent(ctx: Ctx, order: Order, ours: ParsedClientOrderId): Intent {
   const { spec } = order;
   const entry = ours.role === 'entry';
@@ -140,7 +177,8 @@ function newRestoredIntent(ctx: Ctx, order: Order, ours: ParsedClientOrderId): I
     takeProfitTicks,
     protection: entry && spec.stopLoss !== undefined ? 'attached' : 'separate',
     entryOrder: null, stopOrder: null, stopAttempts: 0, replacedStops: [], takeProfitOrders: [], exitOrder: null, exitAttempts: 0,
-    // What the venue cannot tell us (a ladder's plan, trailing, age limits) is lost without the journal.
+    // The venue cannot tell us the plan: the symbol's configured one is given it once the position's
+    // entry is known (planRestored).
     plan: emptyPlan, guard: freshGuard,
     // Orders that protect or close a position mean the position was there.
     positionSeenMs: entry ? null : ctx.atMs, stopConfirmedMs: null, flatSinceMs: null,
