@@ -259,7 +259,7 @@ function say(line: string): void {
 
 /** A notice as one line of a live bot's output: time of day, level mark, symbol, code, text. */
 export function noticeLine(notice: Notice, atMs: number): string {
-  const mark = notice.level === 'alarm' ? '!!' : notice.level === 'warn' ? ' !' : '  ';
+  const mark = notice.level === 'alarm' ? '!!' : notice.level === 'warn' ? ' !' : notice.level === 'debug' ? ' .' : '  ';
   return `${new Date(atMs).toISOString().slice(11, 23)}${mark} ${(notice.symbol ?? '').padEnd(8)} ${notice.code.padEnd(16)} ${notice.text}`;
 }
 

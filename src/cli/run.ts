@@ -276,7 +276,7 @@ class LiveBot {
 
   private onNotice(notice: Notice, atMs: number): void {
     this.metrics.observeNotice(notice, atMs);
-    say(noticeLine(notice, atMs));
+    if (notice.level !== 'debug' || this.config.log.debug) say(noticeLine(notice, atMs));
     // The runtime says it halted (a broken invariant) with this notice: stop taking risk; the venue keeps the stops.
     // Stopped once the drain that halted has returned: it still hands the journal its batch, which must be open then.
     if (notice.code === 'halted') setImmediate(() => this.stop(1, notice.text));

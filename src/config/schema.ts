@@ -133,6 +133,8 @@ export const configSchema = z.strictObject({
   api: api.prefault({}),
   /** The protection plan of entries (per symbol) and of adopted positions (protection.ts). */
   protection: protectionSchema.prefault({}),
+  /** What the log holds beyond info, warnings and alarms: `debug` adds routine lines (a trailing stop's every move). */
+  log: z.strictObject({ debug: z.boolean().default(false) }).prefault({}),
   /** Connect and reconcile, but send no order (see src/cli/run.ts). `--dry-run` turns it on too. */
   dryRun: z.boolean().default(false),
 }).superRefine((config, context) => {

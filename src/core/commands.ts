@@ -7,7 +7,8 @@ import type { Order } from './order/order.ts';
 import type { Position } from './position/position.ts';
 import type { Amendment, OrderSpec, Trigger } from './types.ts';
 
-export type NoticeLevel = 'info' | 'warn' | 'alarm';
+/** `debug`: routine and frequent (a trailing stop's every move), logged only when asked for (`log.debug`). */
+export type NoticeLevel = 'debug' | 'info' | 'warn' | 'alarm';
 
 /** A line for the operator: what the engine did or saw, in a trader's words. */
 export type Notice = {

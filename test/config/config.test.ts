@@ -54,6 +54,7 @@ describe('the configuration file', () => {
     assert.deepEqual(fromYaml.engine, { attachedStops: true, stopTriggerBy: 'mark', externalPositions: 'protect', externalStopPercent: 2, foreignOrders: 'leave', reconcileEveryMs: 120_000, takerFeePercent: 0.055, retainSettledMinutes: 60 });
     assert.deepEqual(fromYaml.api, { host: '127.0.0.1', port: apiPortDefault, tokenEnv: 'VIGIL_API_TOKEN', signalsPerSecond: 5 });
     assert.equal(fromYaml.dryRun, false);
+    assert.deepEqual(fromYaml.log, { debug: false }, 'a trailing stop\'s every move is not logged unless asked for');
   });
 
   it('loads the example the README points to', () => {

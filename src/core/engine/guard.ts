@@ -271,7 +271,9 @@ function syncStopOrder(ctx: Ctx, intent: Intent, position: Position, sizeLots: n
   if (amendment.triggerTicks !== undefined) ctx.state.counters.stopMoves += 1;
   const moved = amendment.triggerTicks === undefined ? '' : `trigger ${price(ctx, intent, stop.spec.type.triggerTicks)} -> ${price(ctx, intent, amendment.triggerTicks)}`;
   const sized = amendment.sizeLots === undefined ? '' : `${moved === '' ? '' : ', '}size ${stop.spec.sizeLots} -> ${amendment.sizeLots} lots (the open size)`;
-  notify(ctx, 'info', 'stop-amend', intent.symbol, `${intent.id}: amending stop ${stop.key}: ${moved}${sized}`);
+  // A trailing stop moves every second or so on many symbols: its moves are debug lines (the
+  // metrics count them); a stop cut down to the open size is worth an info line.
+  notify(ctx, amendment.sizeLots === undefined ? 'debug' : 'info', 'stop-amend', intent.symbol, `${intent.id}: amending stop ${stop.key}: ${moved}${sized}`);
   if (amendment.triggerTicks === undefined) return intent;
   return { ...intent, guard: changeSent(ctx, intent, intent.guard) };
 }
@@ -290,7 +292,7 @@ function syncPositionStop(ctx: Ctx, intent: Intent, position: Position): Intent 
   if (ctx.atMs < allowedAtMs) return withReview(ctx, intent, allowedAtMs);
   const change: PositionStopChange = { kind: 'stop-loss', stopLoss: intent.stopLoss };
   ctx.state.counters.stopMoves += 1;
-  notify(ctx, 'info', 'stop-amend', intent.symbol, `${intent.id}: moving the position's stop ${price(ctx, intent, current)} -> ${price(ctx, intent, intent.stopLoss.triggerTicks)}`);
+  notify(ctx, 'debug', 'stop-amend', intent.symbol, `${intent.id}: moving the position's stop ${price(ctx, intent, current)} -> ${price(ctx, intent, intent.stopLoss.triggerTicks)}`);
   return { ...intent, guard: changeSent(ctx, intent, { ...guard, positionStop: sendPositionStop(ctx, intent.symbol, change) }) };
 }
 
