@@ -49,6 +49,7 @@ export class Metrics {
   private readonly ordersSubmitted = this.counter('vigil_orders_submitted_total', 'Orders sent to the venue, by role (entry, stop, take-profit, exit; other: not ours)', ['role']);
   private readonly orderRejections = this.counter('vigil_order_rejections_total', 'Order creates the venue (or the dry run) refused, by reason code', ['code']);
   private readonly orderUnknown = this.counter('vigil_order_unknown_outcomes_total', 'Order creates with no reply (timeout, connection lost): settled by asking the venue, never resent', []);
+  private readonly stopChanges = this.counter('vigil_stop_changes_total', 'Stop levels sent to the venue for an open position (a trailing stop\'s moves, breakeven, a position\'s own stop set again), by symbol', ['symbol']);
   private readonly fills = this.counter('vigil_fills_total', 'Fills booked (each venue execution id once), by symbol', ['symbol']);
   private readonly reconciliations = this.counter('vigil_reconciliations_total', 'Reconciliations with a venue snapshot, by reason', ['reason']);
   private readonly drift = this.counter('vigil_drift_total', 'Differences reconciliation found and healed, by class (each should stay at zero)', ['class']);
@@ -120,6 +121,9 @@ export class Metrics {
     for (const command of commands) {
       if (command.type === 'SubmitOrder') this.ordersSubmitted.inc({ role: parseClientOrderId(this.deps.state.config.botId, command.clientOrderId)?.role ?? 'other' });
       if (command.type === 'Record' && command.record.kind === 'fill') this.fills.inc({ symbol: command.record.fill.symbol });
+      if ((command.type === 'AmendOrder' && command.amendment.triggerTicks !== undefined) || (command.type === 'SetPositionStop' && command.change.kind === 'stop-loss')) {
+        this.stopChanges.inc({ symbol: command.symbol });
+      }
     }
   }
 

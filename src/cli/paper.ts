@@ -176,7 +176,7 @@ function countTrade(trades: Map<string, { count: number; wins: number }>, notice
 
 function printNotice(notice: Notice, atMs: number): void {
   const quiet = new Set(['instruments-loaded', 'position-trigger', 'intent-done', 'request-rejected']);
-  if (quiet.has(notice.code) || notice.level === 'debug') return;
+  if (quiet.has(notice.code)) return;
   // A periodic reconciliation that found nothing is not news.
   if (notice.code === 'reconciled' && notice.level === 'info' && notice.text.includes('(periodic)')) return;
   const mark = notice.level === 'alarm' ? '!!' : notice.level === 'warn' ? ' !' : '  ';

@@ -158,7 +158,7 @@ export function engineConfigOf(config: RunConfig): Partial<EngineConfig> {
     botId: config.botId, attachedStops: engine.attachedStops, stopTriggerBy: engine.stopTriggerBy, externalPositions: engine.externalPositions,
     externalStopPercent: external.stopPercent, externalProtection: external.protection,
     restoredProtection: restoredPlanOf(config.protection, config.symbols, config.strategy.kind !== 'none'), foreignOrders: engine.foreignOrders, reconcileEveryMs: engine.reconcileEveryMs,
-    takerFeePpm: Math.round(engine.takerFeePercent * 10_000), retainSettledMs: engine.retainSettledMinutes * 60_000,
+    takerFeePpm: Math.round(engine.takerFeePercent * 10_000), retainSettledMs: engine.retainSettledMinutes * 60_000, debugNotices: config.log.debug,
   };
 }
 
@@ -276,7 +276,7 @@ class LiveBot {
 
   private onNotice(notice: Notice, atMs: number): void {
     this.metrics.observeNotice(notice, atMs);
-    if (notice.level !== 'debug' || this.config.log.debug) say(noticeLine(notice, atMs));
+    say(noticeLine(notice, atMs));
     // The runtime says it halted (a broken invariant) with this notice: stop taking risk; the venue keeps the stops.
     // Stopped once the drain that halted has returned: it still hands the journal its batch, which must be open then.
     if (notice.code === 'halted') setImmediate(() => this.stop(1, notice.text));

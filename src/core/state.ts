@@ -77,6 +77,8 @@ export type EngineConfig = {
    * no snapshot can list the fill again (see engine/retention.ts). The ledger keeps them all.
    */
   readonly retainSettledMs: number;
+  /** Whether the engine sends `debug` notices (a trailing stop's every move); off, their text is never made. */
+  readonly debugNotices: boolean;
 };
 
 export const defaultEngineConfig: EngineConfig = {
@@ -105,6 +107,7 @@ export const defaultEngineConfig: EngineConfig = {
   takerFeePpm: 550,
   receiveWindowMs: 5_000,
   retainSettledMs: 3_600_000,
+  debugNotices: false,
 };
 
 /**

@@ -45,7 +45,7 @@ function runStory(startIndex: number, spanCandles: number, protection: Protectio
       streamSetup: { min: 100, max: 100 }, restTimeoutMs: 3_000, faults: noFaults,
     },
     venue: { makerFeeRateE8: 20_000, takerFeeRateE8: 55_000, spreadTicks: 0, partialFillChance: 0, fillPartsMax: 1, limitPartialChance: 0 },
-    engine: { botId: 'story', attachedStops: options.attachedStops },
+    engine: { botId: 'story', attachedStops: options.attachedStops, debugNotices: true },
     activeMs: spanCandles * minuteMs,
     onNotice: (notice) => notices.push(notice),
     workload: new ScriptedWorkload([{

@@ -34,6 +34,11 @@ export function notify(ctx: Ctx, level: NoticeLevel, code: string, symbol: strin
   ctx.out.push({ type: 'Notify', atMs: ctx.atMs, notice: data === undefined ? { level, code, symbol, text } : { level, code, symbol, text, data } });
 }
 
+/** A routine line (a trailing stop's every move): its text is made, and the notice sent, only if the configuration asks for debug notices. */
+export function debug(ctx: Ctx, code: string, symbol: string | null, text: () => string): void {
+  if (ctx.state.config.debugNotices) notify(ctx, 'debug', code, symbol, text());
+}
+
 export function anomaly(ctx: Ctx, symbol: string | null, text: string): void {
   ctx.state.counters.anomalies += 1;
   notify(ctx, 'warn', 'anomaly', symbol, text);

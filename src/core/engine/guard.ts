@@ -34,7 +34,7 @@ import type { Market } from '../state.ts';
 import type { Side } from '../types.ts';
 import { oppositeSide } from '../types.ts';
 import type { Ctx } from './context.ts';
-import { instrumentOf, nextSeq, notify, putOrder, putOrderUnrecorded, queryOrder, startTimer, submitOrder, unsettledOrdersOf } from './context.ts';
+import { debug, instrumentOf, nextSeq, notify, putOrder, putOrderUnrecorded, queryOrder, startTimer, submitOrder, unsettledOrdersOf } from './context.ts';
 import { coverLots, orderOf, putIntent, startExit } from './intents.ts';
 import { recheckSoon } from './snapshots.ts';
 
@@ -161,12 +161,12 @@ function isQuiet(ctx: Ctx, intent: Intent, position: Position, sizeLots: number,
       const stop = orderOf(ctx, intent.stopOrder);
       if (stop === null || stop.status !== 'accepted' || stop.amending !== null || stop.cancelRequestedMs !== null || stop.spec.type.kind !== 'stop-market') return true;
       if (Math.abs(sizeLots) < stop.spec.sizeLots) return false;
-      return stop.spec.type.triggerTicks === wanted || changeHeldBack(ctx, intent);
+      return stop.spec.type.triggerTicks === wanted || holdChange(ctx, intent);
     }
     case 'attached': {
       if (guard.positionStop !== null || wanted <= 0) return true;
       const venue = venueStopTicks(ctx, intent, position);
-      return venue === null || !isTighter(intent.side, wanted, venue) || changeHeldBack(ctx, intent);
+      return venue === null || !isTighter(intent.side, wanted, venue) || holdChange(ctx, intent);
     }
     case 'watch':
       return true;
@@ -175,11 +175,20 @@ function isQuiet(ctx: Ctx, intent: Intent, position: Position, sizeLots: number,
   }
 }
 
-/** A change of the stop must wait for the rate limit, and the review that will send it is armed. */
-function changeHeldBack(ctx: Ctx, intent: Intent): boolean {
+/**
+ * A change of the stop that must wait (for the rate limit, a retry's backoff, the hold after a
+ * start) is held back with the review that will send it armed: armed here if it is not, as the
+ * full evaluation would (it would also record the wanted level, which is recomputed from the best
+ * price when the change can go). So the ticker after a move, which tightens again as a rule, costs
+ * a timer, not the policies' evaluation. No change is held once they have stopped (too many refused).
+ */
+function holdChange(ctx: Ctx, intent: Intent): boolean {
+  if (intent.guard.stopChangeFailures >= stopChangeFailuresMax) return true;
   const allowedAtMs = stopChangeAllowedAtMs(ctx, intent);
-  const { reviewAtMs } = intent.guard;
-  return ctx.atMs < allowedAtMs && reviewAtMs !== null && reviewAtMs <= allowedAtMs;
+  if (ctx.atMs >= allowedAtMs) return false;
+  const armed = withReview(ctx, intent, allowedAtMs);
+  if (armed !== intent) putIntent(ctx, armed);
+  return true;
 }
 
 function firstTargetFilled(ctx: Ctx, intent: Intent): boolean {
@@ -269,11 +278,16 @@ function syncStopOrder(ctx: Ctx, intent: Intent, position: Position, sizeLots: n
   if (ctx.atMs < allowedAtMs) return withReview(ctx, intent, allowedAtMs);
   sendAmend(ctx, stop, amendment);
   if (amendment.triggerTicks !== undefined) ctx.state.counters.stopMoves += 1;
-  const moved = amendment.triggerTicks === undefined ? '' : `trigger ${price(ctx, intent, stop.spec.type.triggerTicks)} -> ${price(ctx, intent, amendment.triggerTicks)}`;
-  const sized = amendment.sizeLots === undefined ? '' : `${moved === '' ? '' : ', '}size ${stop.spec.sizeLots} -> ${amendment.sizeLots} lots (the open size)`;
+  const fromTicks = stop.spec.type.triggerTicks;
+  const text = (): string => {
+    const moved = amendment.triggerTicks === undefined ? '' : `trigger ${price(ctx, intent, fromTicks)} -> ${price(ctx, intent, amendment.triggerTicks)}`;
+    const sized = amendment.sizeLots === undefined ? '' : `${moved === '' ? '' : ', '}size ${stop.spec.sizeLots} -> ${amendment.sizeLots} lots (the open size)`;
+    return `${intent.id}: amending stop ${stop.key}: ${moved}${sized}`;
+  };
   // A trailing stop moves every second or so on many symbols: its moves are debug lines (the
   // metrics count them); a stop cut down to the open size is worth an info line.
-  notify(ctx, amendment.sizeLots === undefined ? 'debug' : 'info', 'stop-amend', intent.symbol, `${intent.id}: amending stop ${stop.key}: ${moved}${sized}`);
+  if (amendment.sizeLots === undefined) debug(ctx, 'stop-amend', intent.symbol, text);
+  else notify(ctx, 'info', 'stop-amend', intent.symbol, text());
   if (amendment.triggerTicks === undefined) return intent;
   return { ...intent, guard: changeSent(ctx, intent, intent.guard) };
 }
@@ -292,7 +306,7 @@ function syncPositionStop(ctx: Ctx, intent: Intent, position: Position): Intent 
   if (ctx.atMs < allowedAtMs) return withReview(ctx, intent, allowedAtMs);
   const change: PositionStopChange = { kind: 'stop-loss', stopLoss: intent.stopLoss };
   ctx.state.counters.stopMoves += 1;
-  notify(ctx, 'debug', 'stop-amend', intent.symbol, `${intent.id}: moving the position's stop ${price(ctx, intent, current)} -> ${price(ctx, intent, intent.stopLoss.triggerTicks)}`);
+  debug(ctx, 'stop-amend', intent.symbol, () => `${intent.id}: moving the position's stop ${price(ctx, intent, current)} -> ${price(ctx, intent, intent.stopLoss.triggerTicks)}`);
   return { ...intent, guard: changeSent(ctx, intent, { ...guard, positionStop: sendPositionStop(ctx, intent.symbol, change) }) };
 }
 
