@@ -52,21 +52,42 @@ type EncodedState = {
   readonly reconcile: EngineState['reconcile'];
 };
 
+/**
+ * Each record's JSON, kept while the record lives. Orders, intents and positions are immutable
+ * records replaced whole (see core/state.ts), so one unchanged since the last snapshot is not
+ * serialized again: most of a snapshot is trades that settled within the retention window.
+ */
+const recordJson = new WeakMap<object, string>();
+
+function jsonOf(record: object): string {
+  let text = recordJson.get(record);
+  if (text === undefined) {
+    text = JSON.stringify(record);
+    recordJson.set(record, text);
+  }
+  return text;
+}
+
+function listJson(records: Iterable<object>): string {
+  let text = '';
+  for (const record of records) text = text === '' ? jsonOf(record) : `${text},${jsonOf(record)}`;
+  return `[${text}]`;
+}
+
+type Records = 'orders' | 'positions' | 'intents';
+
 export function encodeState(state: EngineState): string {
-  const encoded: EncodedState = {
+  const rest: Omit<EncodedState, Records> = {
     format: stateFormat,
     seq: state.seq,
     intentSeq: state.intentSeq,
     instruments: [...state.instruments.values()],
     markets: [...state.markets],
     wallet: state.wallet,
-    orders: [...state.orders.values()],
     orderKeyByVenueId: [...state.orderKeyByVenueId],
     fillIds: [...state.fillIds],
     fillIdsFromMs: state.fillIdsFromMs,
     orderSettledMs: [...state.orderSettledMs],
-    positions: [...state.positions.values()],
-    intents: [...state.intents.values()],
     activeIntentBySymbol: [...state.activeIntentBySymbol],
     requests: [...state.requests],
     timers: [...state.timers],
@@ -83,7 +104,9 @@ export function encodeState(state: EngineState): string {
     recheckWantedSinceMs: state.recheckWantedSinceMs,
     reconcile: state.reconcile,
   };
-  return JSON.stringify(encoded);
+  // The record lists go last, each record's JSON as it was cached.
+  const head = JSON.stringify(rest);
+  return `${head.slice(0, -1)},"orders":${listJson(state.orders.values())},"positions":${listJson(state.positions.values())},"intents":${listJson(state.intents.values())}}`;
 }
 
 export class SnapshotFormatError extends Error {}

@@ -377,4 +377,20 @@ describe('state snapshots', () => {
     assert.ok(state.orders.size > 0 && state.positions.size > 0 && state.intents.size > 0, 'a state with something in it');
     world.close();
   });
+
+  it('serialize a record again once the engine has replaced it, and only the records it replaced', () => {
+    const world = journaledWorld(21);
+    const { state } = world.runtime;
+    const before = encodeState(state);
+    const [key, order] = [...state.orders.entries()][0] ?? [];
+    assert.ok(key !== undefined && order !== undefined);
+    // The engine never changes a record in place: it puts a new one (putOrder).
+    state.orders.set(key, { ...order, fillsLots: order.fillsLots + 7 });
+    const after = encodeState(state);
+    assert.notEqual(after, before);
+    assert.equal(decodeState(after, engineConfig(world)).orders.get(key)?.fillsLots, order.fillsLots + 7);
+    state.orders.set(key, order);
+    assert.equal(encodeState(state), before, 'the old record, its JSON as before');
+    world.close();
+  });
 });
