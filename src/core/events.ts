@@ -70,6 +70,8 @@ export type PositionReport = {
   readonly entryPrice: string;
   readonly stopLossTicks: number | null;
   readonly takeProfitTicks: number | null;
+  /** The venue's trailing stop distance (Bybit `trailingStop`), null for none: the venue moves the stop-loss itself, whoever set it. */
+  readonly trailingTicks: number | null;
   readonly seq: number;
   readonly venueUpdatedMs: number;
 };

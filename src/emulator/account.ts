@@ -42,7 +42,7 @@ export class Account {
 
   /** The latest report; a symbol never traded is flat with seq 0 (the venue's own starting seq). */
   position(symbol: string): PositionReport {
-    return this.positions.get(symbol) ?? { symbol, sizeLots: 0, entryPrice: '0', stopLossTicks: null, takeProfitTicks: null, seq: 0, venueUpdatedMs: 0 };
+    return this.positions.get(symbol) ?? { symbol, sizeLots: 0, entryPrice: '0', stopLossTicks: null, takeProfitTicks: null, trailingTicks: null, seq: 0, venueUpdatedMs: 0 };
   }
 
   leverageCenti(symbol: string): number {

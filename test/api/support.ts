@@ -181,6 +181,6 @@ export function fillEntry(harness: Harness, clientOrderId: string, lots: number,
     clientOrderId, side: 'buy', priceTicks, lots, feeE8: 8_250_000, liquidity: 'taker', venueMs: now, seq: 10, positionTrigger: null,
   });
   harness.deliver({
-    type: 'PositionUpdated', source: 'stream', symbol: 'SOLUSDT', sizeLots: lots, entryPrice: '150', stopLossTicks: stopTicks, takeProfitTicks: null, seq: 10, venueUpdatedMs: now,
+    type: 'PositionUpdated', source: 'stream', symbol: 'SOLUSDT', sizeLots: lots, entryPrice: '150', stopLossTicks: stopTicks, takeProfitTicks: null, trailingTicks: null, seq: 10, venueUpdatedMs: now,
   });
 }

@@ -31,7 +31,7 @@ function openOrder(clientOrderId: string | null, venueOrderId: string, extra: Pa
 }
 
 function venuePosition(sizeLots: number, seq: number, atMs: number, extra: Partial<PositionReport> = {}): PositionReport {
-  return { symbol: 'BTCUSDT', sizeLots, entryPrice: '65000', stopLossTicks: null, takeProfitTicks: null, seq, venueUpdatedMs: atMs, ...extra };
+  return { symbol: 'BTCUSDT', sizeLots, entryPrice: '65000', stopLossTicks: null, takeProfitTicks: null, trailingTicks: null, seq, venueUpdatedMs: atMs, ...extra };
 }
 
 /** Trading with a limit entry t-1-e resting at the venue (v1), then the private stream comes up again at 20. */
@@ -193,6 +193,24 @@ describe('reconciliation', () => {
     const bare = restart({ default: {}, symbols: {} });
     assert.equal(bare.state.intents.get('t-5' as never)?.plan.trailing, null);
     assert.deepEqual(step(bare.state, ticker(660_000, 6_000)).filter((command) => command.type === 'AmendOrder'), []);
+  });
+
+  it('leaves a stop the venue trails to the venue, for a restored position and an adopted one (seed 19810)', () => {
+    const trailing = { mode: 'bot', activation: null, callback: { percent: 0.5 }, amendEveryMs: 0 } as const;
+    /** A short of ours restarted without its journal (its entry still resting, partly filled) or someone else's, the market then falling 2 %. */
+    const run = (ours: boolean, trailingTicks: number | null): Command[] => {
+      const state = started({ attachedStops: true, restoredProtection: { default: { trailing }, symbols: {} }, externalProtection: { trailing } });
+      const entry = openOrder('t-7-e', 'v7', { side: 'sell', status: 'partially-filled', filledLots: 10, sizeLots: 20, priceTicks: 650_000, stopLossTicks: 660_000 });
+      toTrading(state, { openOrders: ours ? [entry] : [], positions: [venuePosition(-10, 4, 1, { stopLossTicks: 655_000, trailingTicks })], positionsVenueMs: 1 });
+      return step(state, ticker(637_000, 6_000));
+    };
+    const moves = (commands: Command[]): number[] => commands.flatMap((command) => (command.type === 'SetPositionStop' && command.change.kind === 'stop-loss' ? [command.change.stopLoss.triggerTicks] : []));
+    // Nobody trails it on the venue: the bot does, 0.5 % above the best price.
+    assert.deepEqual(moves(run(true, null)), [640_185]);
+    assert.deepEqual(moves(run(false, null)), [640_185]);
+    // The venue trails it (500.0 behind): the venue has moved the stop since its report, and the bot's level could be looser.
+    assert.deepEqual(moves(run(true, 5_000)), []);
+    assert.deepEqual(moves(run(false, 5_000)), []);
   });
 
   it('plans an intent restored from the stream before the first snapshot once the snapshot shows its position', () => {

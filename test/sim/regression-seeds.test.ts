@@ -32,6 +32,8 @@ const regressions: readonly { readonly seed: number; readonly found: string }[] 
   { seed: 311504, found: 'the harness: a trading-stop held back by a rate limit was sent again 1.8 s after its process was killed, landed after the new process\'s, and loosened the stop; a dead adapter sends nothing' },
   { seed: 340020, found: 'the harness: copies of venue facts a stream dropped while it was down were counted as on their way for ever, so the settle waited its whole bound and an aged exit fired at its end, its fill still on the way when convergence was checked' },
   { seed: 242619, found: 'a foreign order turned the position over and reported 4.1 filled with 0.7 booked: the adopted position\'s first stop covered the booked 0.7 and what the order had still to fill, not the 3.4 already filled on the venue, so the position was short of a stop until a second one went out' },
+  { seed: 19810, found: 'a position restored without the journal took its symbol\'s plan, bot trailing, while the venue trailed its stop (the dead process\'s venue mode): the bot set the stop from its own best price, looser than the venue had moved it since its last report' },
+  { seed: 29211, found: 'the same, for an intent restored from its take-profits: separate until it found the venue\'s position stop and took it for its own, after the check for a venue trailing stop' },
   { seed: 916, found: 'a market exit journaled but never sent (a kill before the send) was only resolved by three not-found answers, the position open and its stop refused' },
 ];
 

@@ -62,7 +62,7 @@ export function fill(clientOrderId: string | null, venueOrderId: string, executi
 }
 
 export function position(sizeLots: number, seq: number, atMs: number, stopLossTicks: number | null = null): Event {
-  return { type: 'PositionUpdated', atMs, source: 'stream', symbol: 'BTCUSDT', sizeLots, entryPrice: '65000', stopLossTicks, takeProfitTicks: null, seq, venueUpdatedMs: atMs };
+  return { type: 'PositionUpdated', atMs, source: 'stream', symbol: 'BTCUSDT', sizeLots, entryPrice: '65000', stopLossTicks, takeProfitTicks: null, trailingTicks: null, seq, venueUpdatedMs: atMs };
 }
 
 export function acked(clientOrderId: string, venueOrderId: string, atMs: number, commandId = 0): Event {

@@ -255,12 +255,12 @@ void describe('bybit codec: position topic', () => {
     const flat = withItem('ws.private.position.json', { positionIdx: 0 });
     assert.deepEqual(decodeOk(flat).events, [{
       type: 'PositionUpdated', atMs: ctx.atMs, source: 'stream', symbol: 'BTCUSDT', sizeLots: 0, entryPrice: '0',
-      stopLossTicks: null, takeProfitTicks: null, seq: 8327597863, venueUpdatedMs: 1697682317038,
+      stopLossTicks: null, takeProfitTicks: null, trailingTicks: null, seq: 8327597863, venueUpdatedMs: 1697682317038,
     }]);
-    const short = withItem('ws.private.position.json', { positionIdx: 0, side: 'Sell', size: '0.25', entryPrice: '28190.35', stopLoss: '29000.0', takeProfit: '27000', seq: -1 });
+    const short = withItem('ws.private.position.json', { positionIdx: 0, side: 'Sell', size: '0.25', entryPrice: '28190.35', stopLoss: '29000.0', takeProfit: '27000', trailingStop: '150', seq: -1 });
     const event = decodeOk(short).events[0];
     assert.ok(event?.type === 'PositionUpdated');
-    assert.deepEqual([event.sizeLots, event.entryPrice, event.stopLossTicks, event.takeProfitTicks, event.seq], [-250, '28190.35', 290000, 270000, -1]);
+    assert.deepEqual([event.sizeLots, event.entryPrice, event.stopLossTicks, event.takeProfitTicks, event.trailingTicks, event.seq], [-250, '28190.35', 290000, 270000, 1500, -1]);
   });
 
   void it('refuses a sized position without a side, and other categories are skipped', () => {
@@ -364,7 +364,7 @@ void describe('bybit codec: REST replies', () => {
   void it('decodes positions, skips other categories, and refuses a position without seq', () => {
     assert.deepEqual(decodePositionList(fixture('rest.v5.position.list.linear.json'), ctx), {
       ok: true, skipped: [], cursor: 'LTCUSDT%2C1699948800031%2C0',
-      items: [{ symbol: 'LTCUSDT', sizeLots: 12, entryPrice: '64.59947917', stopLossTicks: null, takeProfitTicks: null, seq: 15411084098, venueUpdatedMs: 1699948800031 }],
+      items: [{ symbol: 'LTCUSDT', sizeLots: 12, entryPrice: '64.59947917', stopLossTicks: null, takeProfitTicks: null, trailingTicks: null, seq: 15411084098, venueUpdatedMs: 1699948800031 }],
     });
     assert.deepEqual(decodePositionList(fixture('rest.v5.position.list.docs-inverse.json'), ctx),
       { ok: true, items: [], cursor: null, skipped: [{ reason: 'category inverse: only linear contracts are traded', where: 'result.list[0]' }] });
@@ -439,7 +439,7 @@ const fillArb: fc.Arbitrary<Fill> = fc.record({
 const positionArb: fc.Arbitrary<PositionReport> = fc.record({
   symbol: instrumentArb.map((instrument) => instrument.symbol), sizeLots: fc.integer({ min: -100_000, max: 100_000 }),
   entryPrice: fc.tuple(fc.integer({ min: 0, max: 1e12 }), fc.integer({ min: 0, max: 8 })).map(([units, scale]) => formatScaled(units, scale)),
-  stopLossTicks: fc.option(ticksArb, { nil: null }), takeProfitTicks: fc.option(ticksArb, { nil: null }),
+  stopLossTicks: fc.option(ticksArb, { nil: null }), takeProfitTicks: fc.option(ticksArb, { nil: null }), trailingTicks: fc.option(ticksArb, { nil: null }),
   seq: fc.integer({ min: -1, max: 2 ** 50 }), venueUpdatedMs: msArb,
 }, { noNullPrototype: true });
 

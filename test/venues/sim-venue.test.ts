@@ -99,7 +99,7 @@ void describe('market orders', () => {
     assert.equal(report.filledLots, 5);
     assert.equal(report.venueUpdatedMs, 2_000);
     assert.deepEqual(only(positions(facts)), {
-      symbol: 'BTCUSDT', sizeLots: 5, entryPrice: '60000.1', stopLossTicks: null, takeProfitTicks: null, seq: 1, venueUpdatedMs: 2_000,
+      symbol: 'BTCUSDT', sizeLots: 5, entryPrice: '60000.1', stopLossTicks: null, takeProfitTicks: null, trailingTicks: null, seq: 1, venueUpdatedMs: 2_000,
     });
     assert.deepEqual(venue.position('BTCUSDT'), {
       symbol: 'BTCUSDT', sizeLots: 5, costTicksLots: 3_000_005, realizedPnlE8: 0, feesE8: 16_500_028,
@@ -380,7 +380,7 @@ void describe('attached and position-level protection', () => {
     assert.equal(only(fills(facts)).priceTicks, 589_989);
     assert.equal(only(fills(facts)).positionTrigger, 'stop-loss'); // Bybit's execution carries stopOrderType too
     assert.deepEqual(only(positions(facts)), {
-      symbol: 'BTCUSDT', sizeLots: 0, entryPrice: '0', stopLossTicks: null, takeProfitTicks: null, seq: 2, venueUpdatedMs: 3,
+      symbol: 'BTCUSDT', sizeLots: 0, entryPrice: '0', stopLossTicks: null, takeProfitTicks: null, trailingTicks: null, seq: 2, venueUpdatedMs: 3,
     });
     // 0.01 BTC x (58998.9 - 60000.1) = -10.012 USDT; fees 0.33000055 + 0.32449395 USDT.
     assert.deepEqual(venue.position('BTCUSDT'), {

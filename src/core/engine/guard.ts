@@ -326,6 +326,21 @@ function syncVenueTrailing(ctx: Ctx, intent: Intent, position: Position, sizeLot
   return { ...intent, guard: { ...guard, venueTrailing: 'sent', positionStop: sendPositionStop(ctx, intent.symbol, change) } };
 }
 
+/**
+ * The venue already trails the position's own stop (an earlier process handed it over, or someone
+ * did by hand): it owns the trailing. A bot trailing the same stop would set it from its own best
+ * price and could put back a looser one than the venue has moved it to since its last report (seed
+ * 19810); a stop order of ours (separate) stays where it is, the venue's trailing stop ahead of it.
+ * (Checked whatever the intent's mode: a restored intent found without a stop order turns to the
+ * position's own stop later, seed 29211.)
+ */
+export function withVenueTrailingFound(ctx: Ctx, intent: Intent, position: Position): Intent {
+  const distanceTicks = position.venue?.trailingTicks ?? null;
+  if (distanceTicks === null || intent.guard.venueTrailing !== 'none') return intent;
+  notify(ctx, 'info', 'venue-trailing', intent.symbol, `${intent.id}: the venue trails the position's stop (${price(ctx, intent, distanceTicks)} behind the best price): it keeps the level`);
+  return { ...intent, guard: { ...intent.guard, venueTrailing: 'set' } };
+}
+
 /** Places the aged position's limit exit at the guard's price, reprices it, or places it again. */
 function syncAgedExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   const { guard } = intent;

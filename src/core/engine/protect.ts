@@ -30,7 +30,7 @@ import { oppositeSide, sideSign } from '../types.ts';
 import type { Ctx } from './context.ts';
 import { findPosition, getOrder, instrumentOf, nextIntentId, notify, putOrder, startTimer, submitOrder } from './context.ts';
 import { writeBlockedReason } from './gate.ts';
-import { runGuards } from './guard.ts';
+import { runGuards, withVenueTrailingFound } from './guard.ts';
 import { coverLots, orderOf, putIntent, sendExit, startExit } from './intents.ts';
 import type { IntentPlan } from '../protection/plan.ts';
 import { emptyPlan, resolvePlan } from '../protection/plan.ts';
@@ -414,7 +414,7 @@ function adoptPosition(ctx: Ctx, position: Position, sizeLots: number): Intent {
   const level = stopTicks === null && config.externalPositions !== 'watch' ? 'alarm' : 'warn';
   const policy = stopTicks === null ? 'watch (no price to set a stop from)' : protection === 'attached' ? `${config.externalPositions}: the venue already holds its stop` : config.externalPositions;
   notify(ctx, level, 'position-adopted', position.symbol, `${id} adopted an external position (${what}); policy: ${policy}`);
-  const adopted = putIntent(ctx, { ...intent, stopOrder, stopAttempts });
+  const adopted = putIntent(ctx, withVenueTrailingFound(ctx, { ...intent, stopOrder, stopAttempts }, position));
   return config.externalPositions === 'close' ? startExit(ctx, adopted, 'external position, policy close', false) : adopted;
 }
 

@@ -17,6 +17,7 @@ import { onFill, onReport } from '../order/order.ts';
 import { bookFill, isNewerReport, withVenueView } from '../position/position.ts';
 import { promoteOrphan, recordFromFill, restoreOrder } from '../reconcile/restore.ts';
 import type { EngineState } from '../state.ts';
+import { withVenueTrailingFound } from './guard.ts';
 import type { Ctx } from './context.ts';
 import { anomaly, findPosition, instrumentOf, notify, positionOf, putOrder, putPosition } from './context.ts';
 import { adoptExternalOrder, findOrderKey, refreshExternalSpec, updateOrder } from './orders.ts';
@@ -163,7 +164,10 @@ export function applyPositionReport(ctx: Ctx, report: PositionReport, fromStream
   // it again. Believing our acknowledgement over a newer report could leave a looser stop unseen.
   const intentId = ctx.state.activeIntentBySymbol.get(report.symbol);
   const intent = intentId === undefined ? undefined : ctx.state.intents.get(intentId);
-  if (intent !== undefined && intent.guard.ackedStopTicks !== null) putIntent(ctx, { ...intent, guard: { ...intent.guard, ackedStopTicks: null } });
+  if (intent === undefined) return;
+  const acked = intent.guard.ackedStopTicks === null ? intent : { ...intent, guard: { ...intent.guard, ackedStopTicks: null } };
+  const found = report.trailingTicks === null ? acked : withVenueTrailingFound(ctx, acked, positionOf(ctx, report.symbol));
+  if (found !== intent) putIntent(ctx, found);
 }
 
 export function onTickerUpdated(ctx: Ctx, event: EventOf<'TickerUpdated'>): void {

@@ -88,7 +88,11 @@ export type Guard = {
   readonly ackedStopTicks: number | null;
   /** A change of the position's own stop (attached mode) sent and not yet answered. */
   readonly positionStop: PositionStopInFlight | null;
-  /** The venue's trailing stop (venue mode): not asked yet, asked, set, or refused (bot-managed then). */
+  /**
+   * The venue's trailing stop (attached stops): not asked yet, asked, set (by us in venue mode, or
+   * found on the position: then the venue owns the level and the bot does not trail), or refused
+   * (bot-managed then).
+   */
   readonly venueTrailing: 'none' | 'sent' | 'set' | 'refused';
   /** The aged position's reduce-only limit exit, its price, and when its price last moved. */
   readonly agedExitOrder: OrderKey | null;
@@ -120,5 +124,7 @@ export function isActive(intent: Intent): boolean {
 export function botTrails(intent: Intent): boolean {
   const { trailing } = intent.plan;
   if (trailing === null) return false;
-  return trailing.mode === 'bot' || intent.protection !== 'attached' || intent.guard.venueTrailing === 'refused';
+  const { venueTrailing } = intent.guard;
+  if (venueTrailing === 'sent' || venueTrailing === 'set') return false;
+  return trailing.mode === 'bot' || intent.protection !== 'attached' || venueTrailing === 'refused';
 }

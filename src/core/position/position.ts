@@ -131,8 +131,8 @@ export function isNewerReport(position: Position, report: PositionReport, tieWin
 }
 
 export function withVenueView(position: Position, report: PositionReport): Position {
-  const { sizeLots, entryPrice, stopLossTicks, takeProfitTicks, seq, venueUpdatedMs } = report;
-  return { ...position, venue: { sizeLots, entryPrice, stopLossTicks, takeProfitTicks, seq, venueUpdatedMs } };
+  const { sizeLots, entryPrice, stopLossTicks, takeProfitTicks, trailingTicks, seq, venueUpdatedMs } = report;
+  return { ...position, venue: { sizeLots, entryPrice, stopLossTicks, takeProfitTicks, trailingTicks, seq, venueUpdatedMs } };
 }
 
 /**

@@ -25,6 +25,7 @@ import { findPosition, instrumentOf, nextIntentId, notify, putOrder, queryOrder 
 import { requestCancel, specOfReport } from '../engine/orders.ts';
 import { orderOf, putIntent } from '../engine/intents.ts';
 import { entryTicksOf } from '../engine/protect.ts';
+import { withVenueTrailingFound } from '../engine/guard.ts';
 
 /** A report of an order of ours that state does not know: restored if it is live, kept as history if not. */
 export function restoreOrder(ctx: Ctx, report: OrderReport, ours: ParsedClientOrderId): Order {
@@ -160,7 +161,9 @@ export function planRestored(ctx: Ctx, intent: Intent): Intent {
   const parts = [plan.value.trailing === null ? null : `${plan.value.trailing.mode} trailing`, plan.value.breakevenAfterFirstTarget ? 'breakeven' : null, plan.value.aged === null ? null : 'aged exit'];
   ctx.state.counters.plansRestored += 1;
   notify(ctx, 'info', 'plan-restored', intent.symbol, `${intent.id} restored: follows the configured plan of ${intent.symbol} (${parts.filter((part) => part !== null).join(', ')})`);
-  return { ...intent, plan: plan.value };
+  // A trailing stop the venue holds on the position (the earlier process's venue mode) stays the venue's.
+  const planned = { ...intent, plan: plan.value };
+  return position === undefined ? planned : withVenueTrailingFound(ctx, planned, position);
 }
 
 function newRestoredIntent(ctx: Ctx, order: Order, ours: ParsedClientOrderId): Intent {

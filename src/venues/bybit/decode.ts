@@ -123,7 +123,7 @@ function positionEventOf(item: JsonRecord, at: Place, ctx: DecodeContext): Event
   if (isSkip(p)) return p;
   return {
     type: 'PositionUpdated', atMs: ctx.atMs, source: ctx.source, symbol: p.symbol, sizeLots: p.sizeLots, entryPrice: p.entryPrice,
-    stopLossTicks: p.stopLossTicks, takeProfitTicks: p.takeProfitTicks, seq: p.seq, venueUpdatedMs: p.venueUpdatedMs,
+    stopLossTicks: p.stopLossTicks, takeProfitTicks: p.takeProfitTicks, trailingTicks: p.trailingTicks, seq: p.seq, venueUpdatedMs: p.venueUpdatedMs,
   };
 }
 

@@ -147,7 +147,7 @@ export function encodePositionItem(report: PositionReport, instrument: Instrumen
     positionIM: '0', positionIMByMp: '0', positionMM: '0', positionMMByMp: '0',
     takeProfit: report.takeProfitTicks === null ? '0' : ticksToPrice(instrument, report.takeProfitTicks),
     stopLoss: report.stopLossTicks === null ? '0' : ticksToPrice(instrument, report.stopLossTicks),
-    trailingStop: '0', unrealisedPnl: '0', curRealisedPnl: '0', cumRealisedPnl: '0', sessionAvgPrice: '0',
+    trailingStop: report.trailingTicks === null ? '0' : ticksToPrice(instrument, report.trailingTicks), unrealisedPnl: '0', curRealisedPnl: '0', cumRealisedPnl: '0', sessionAvgPrice: '0',
     createdTime: updatedTime, updatedTime, tpslMode: 'Full', liqPrice: '', bustPrice: '', category: 'linear', positionStatus: 'Normal',
     adlRankIndicator: report.sizeLots === 0 ? 0 : 2, autoAddMargin: 0, leverageSysUpdatedTime: '', mmrSysUpdatedTime: '',
     seq: report.seq, isReduceOnly: false,

@@ -149,6 +149,7 @@ export function positionReportOf(item: JsonRecord, at: Place, instruments: Instr
     entryPrice: decimalText(item, item.avgPrice === undefined ? 'entryPrice' : 'avgPrice', at, '0'),
     stopLossTicks: optionalTicks(instrument, item, 'stopLoss', at),
     takeProfitTicks: optionalTicks(instrument, item, 'takeProfit', at),
+    trailingTicks: optionalTicks(instrument, item, 'trailingStop', at),
     seq: integer(item, 'seq', at),
     venueUpdatedMs: integer(item, 'updatedTime', at),
   };

@@ -129,6 +129,7 @@ export function positionReportOf(book: PositionBook, instrument: Instrument): Po
     entryPrice: entryPriceText(book, instrument),
     stopLossTicks: book.stopLoss?.triggerTicks ?? null,
     takeProfitTicks: book.takeProfit?.triggerTicks ?? null,
+    trailingTicks: book.trailing?.distanceTicks ?? null,
     seq: book.seq,
     venueUpdatedMs: book.updatedMs,
   };

@@ -251,7 +251,7 @@ const fillShape = {
   liquidity, venueMs: integer, seq: integer, positionTrigger,
 };
 const positionReportShape = {
-  symbol: text, sizeLots: integer, entryPrice: text, stopLossTicks: nullable(integer), takeProfitTicks: nullable(integer), seq: integer, venueUpdatedMs: integer,
+  symbol: text, sizeLots: integer, entryPrice: text, stopLossTicks: nullable(integer), takeProfitTicks: nullable(integer), trailingTicks: nullable(integer), seq: integer, venueUpdatedMs: integer,
 };
 const walletShape = { coin: text, walletBalanceE8: integer, equityE8: integer, unrealisedPnlE8: integer, venueMs: integer };
 const tickerShape = { symbol: text, lastTicks: nullable(integer), markTicks: nullable(integer), venueMs: integer };
