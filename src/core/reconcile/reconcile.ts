@@ -236,12 +236,17 @@ function diffCounts(now: ReconcileCounts, before: ReconcileCounts): Record<strin
   return diff;
 }
 
-/** Every intent restored since the start (by this snapshot, or by a report before it) gets its plan and is evaluated. */
+/**
+ * Every intent restored since the start (by this snapshot, or by a report before it) gets its plan
+ * and is evaluated. One an earlier run restored and planned (and the journal kept) keeps its plan.
+ */
 function planRestoredIntents(ctx: Ctx, symbols: Set<string>): void {
   for (const intentId of ctx.state.activeIntentBySymbol.values()) {
     const intent = ctx.state.intents.get(intentId);
     if (intent?.kind !== 'restored') continue;
     symbols.add(intent.symbol);
+    const { trailing, aged, breakevenAfterFirstTarget } = intent.plan;
+    if (trailing !== null || aged !== null || breakevenAfterFirstTarget) continue;
     const planned = planRestored(ctx, intent);
     if (planned !== intent) putIntent(ctx, planned);
   }
