@@ -206,6 +206,8 @@ type Recording = {
   readonly stopChanges: number;
   readonly closed: number;
   readonly snapshots: number;
+  /** The policies' full evaluations (EngineState.counters.policyEvaluations): their work, counted, not timed. */
+  readonly evaluations: number;
 };
 
 /** The simulated venues, one per symbol, seen as one: ids made unique by the venue's number. */
@@ -366,6 +368,7 @@ function record(run: Run): Recording {
   if (state.activeIntentBySymbol.size !== symbolCount) throw new Error(`${run.name}: not every position opened`);
   log = inputs;
   Object.assign(counts, { commands: 0, stopChanges: 0, snapshots: 0 });
+  const evaluationsBefore = state.counters.policyEvaluations;
   let closed = 0;
   for (const slot of later) {
     for (const [index, ticker] of slot.entries()) {
@@ -380,7 +383,7 @@ function record(run: Run): Recording {
   }
   if (state.counters.requestsRejected !== 0) throw new Error(`${run.name}: ${state.counters.requestsRejected} open request(s) refused`);
   const tickerCount = later.reduce((sum, slot) => sum + slot.length, 0);
-  return { run, config, setup, inputs, kinds: Uint8Array.from(inputKinds), tickers: tickerCount, ...counts, closed };
+  return { run, config, setup, inputs, kinds: Uint8Array.from(inputKinds), tickers: tickerCount, ...counts, closed, evaluations: state.counters.policyEvaluations - evaluationsBefore };
 }
 
 // Replay, timed.
@@ -678,6 +681,8 @@ if (coalesced !== undefined && eager !== undefined) {
   console.log(`  stop changes per 1,000 tickers: ${perK(coalesced, coalesced.stopChanges)} coalesced (at most one a second), ${perK(eager, eager.stopChanges)} without ` +
     `(every tightening ticker, one in flight): coalescing sends ${((100 * coalesced.stopChanges) / Math.max(1, eager.stopChanges)).toFixed(0)}% of them`);
 }
+console.log(`  the policies' full evaluations per 1,000 tickers (the rest answered without one; counted, so no machine's noise moves them): ${
+  recordings.map((recording) => `${recording.run.name} ${perK(recording, recording.evaluations)}`).join(', ')}`);
 const snapshots = recordings.filter((recording) => recording.snapshots > 0).map((recording) => `${recording.run.name} ${recording.snapshots}`);
 if (snapshots.length > 0) console.log(`  snapshots the engine asked for during the runs (charged to "other"): ${snapshots.join(', ')}`);
 rmSync(journalDir, { recursive: true, force: true });

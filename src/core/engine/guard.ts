@@ -55,6 +55,7 @@ export function runGuards(ctx: Ctx, start: Intent, position: Position, sizeLots:
  * over the instrument would otherwise cost every quiet ticker a context allocation.)
  */
 function evaluate(ctx: Ctx, start: Intent, position: Position, sizeLots: number, market: Market | undefined): void {
+  ctx.state.counters.policyEvaluations += 1;
   const side: Side = sizeLots > 0 ? 'buy' : 'sell';
   const instrument = instrumentOf(ctx, start.symbol);
   const outcome = evaluateGuards({
