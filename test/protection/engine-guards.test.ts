@@ -222,4 +222,20 @@ describe('aged position', () => {
     const hard = step(state, { type: 'TimerFired', atMs: 30 + 3 * hour, timerId: [...state.timers].find(([, purpose]) => purpose.kind === 'review')?.[0] ?? 0 });
     assert.deepEqual(submits(hard).map((command) => command.clientOrderId), ['t-1-x']);
   });
+
+  it('answers the tickers between its steps without the full evaluation, and places its exit again once it ends unfilled', () => {
+    const state = openLong(aged);
+    step(state, { type: 'TimerFired', atMs: 30 + hour, timerId: [...state.timers].find(([, purpose]) => purpose.kind === 'review')?.[0] ?? 0 });
+    step(state, acked('t-1-ag', 'v9', 30 + hour + 10));
+    const before = state.counters.policyEvaluations;
+    // A ticker a minute through the grace: the exit rests at breakeven, its first step armed for later.
+    for (let minute = 1; minute < 30; minute += 1) {
+      const commands = step(state, ticker(648_000 + 10 * minute, 30 + hour + minute * 60_000));
+      assert.deepEqual(commands.filter((command) => command.type !== 'Record'), [], `minute ${minute}`);
+    }
+    assert.equal(state.counters.policyEvaluations, before, 'no full evaluation between the steps');
+    // Someone cancels the exit: the report is no quiet event, and the exit goes out again.
+    const cancelled = step(state, report('t-1-ag', 'v9', 'cancelled', 0, 30 + hour + 1_790_000, { side: 'sell', orderKind: 'limit', priceTicks: 650_715, reduceOnly: true }));
+    assert.deepEqual(submits(cancelled).map((command) => [command.clientOrderId, command.spec.type]), [['t-1-ag2', { kind: 'limit', priceTicks: 650_715, postOnly: false }]]);
+  });
 });

@@ -136,8 +136,7 @@ function keepTrailPeak(market: Market, intent: Intent, trailing: TrailingPlan, p
 function isQuiet(ctx: Ctx, intent: Intent, position: Position, sizeLots: number, market: Market | undefined): boolean {
   const { guard, plan } = intent;
   if (guard.reviewAtMs !== null && guard.reviewAtMs <= ctx.atMs) return false;
-  // An aged plan is quiet only with its review armed and its maximum age not reached.
-  if (plan.aged !== null && (guard.reviewAtMs === null || guard.agedExitTicks !== null || ctx.atMs - (intent.positionSeenMs ?? ctx.atMs) >= plan.aged.maxAgeMs)) return false;
+  if (plan.aged !== null && !isAgedExitQuiet(ctx, intent, plan.aged.maxAgeMs)) return false;
   if (plan.breakevenAfterFirstTarget && !guard.breakevenDone && firstTargetFilled(ctx, intent)) return false;
   let wanted = intent.stopLoss.triggerTicks;
   const { trailing } = plan;
@@ -174,6 +173,23 @@ function isQuiet(ctx: Ctx, intent: Intent, position: Position, sizeLots: number,
     default:
       return intent.protection satisfies never;
   }
+}
+
+/**
+ * The aged exit has nothing to do before its review (armed for its next step, or for the maximum
+ * age, or the hard limit): not of age yet; or placed, and live at the guard's price, or filled. An
+ * exit that ended unfilled, or whose price the guard has moved, needs the full evaluation (see
+ * syncAgedExit, whose conditions these mirror). Without this, every ticker of every aged position
+ * was a full evaluation until it closed.
+ */
+function isAgedExitQuiet(ctx: Ctx, intent: Intent, maxAgeMs: number): boolean {
+  const { guard } = intent;
+  if (guard.reviewAtMs === null) return false;
+  if (guard.agedExitTicks === null) return ctx.atMs - (intent.positionSeenMs ?? ctx.atMs) < maxAgeMs;
+  const order = orderOf(ctx, guard.agedExitOrder);
+  if (order === null || (isTerminal(order) && order.status !== 'filled')) return false;
+  if (order.status !== 'accepted' || order.amending !== null || order.cancelRequestedMs !== null) return true;
+  return order.spec.type.kind === 'limit' && order.spec.type.priceTicks === guard.agedExitTicks;
 }
 
 /**
