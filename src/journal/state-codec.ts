@@ -69,9 +69,7 @@ function jsonOf(record: object): string {
 }
 
 function listJson(records: Iterable<object>): string {
-  let text = '';
-  for (const record of records) text = text === '' ? jsonOf(record) : `${text},${jsonOf(record)}`;
-  return `[${text}]`;
+  return `[${Array.from(records, jsonOf).join(',')}]`;
 }
 
 type Records = 'orders' | 'positions' | 'intents';

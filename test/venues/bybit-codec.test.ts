@@ -261,6 +261,12 @@ void describe('bybit codec: position topic', () => {
     const event = decodeOk(short).events[0];
     assert.ok(event?.type === 'PositionUpdated');
     assert.deepEqual([event.sizeLots, event.entryPrice, event.stopLossTicks, event.takeProfitTicks, event.trailingTicks, event.seq], [-250, '28190.35', 290000, 270000, 1500, -1]);
+    // The trailing distance is taken to the nearest tick, not refused off the grid; "0.00" is none.
+    const trailingOf = (trailingStop: string): unknown => {
+      const decoded = decodeOk(withItem('ws.private.position.json', { positionIdx: 0, side: 'Sell', size: '0.25', trailingStop })).events[0];
+      return decoded?.type === 'PositionUpdated' ? decoded.trailingTicks : 'not a position';
+    };
+    assert.deepEqual(['12.34', '12.36', '0.00'].map(trailingOf), [123, 124, null]);
   });
 
   void it('refuses a sized position without a side, and other categories are skipped', () => {

@@ -14,7 +14,7 @@ import type { Instrument } from '../../core/instrument.ts';
 import type { VenueOrderStatus } from '../../core/types.ts';
 import type { JsonRecord, Place } from './fields.ts';
 import {
-  amountE8, decimalText, describe, fail, flag, integer, itemAt, listField, lots, nonEmptyText, optionalId, optionalText, optionalTicks, pathOf,
+  amountE8, decimalText, describe, fail, flag, integer, itemAt, listField, lots, nearestTicks, nonEmptyText, optionalId, optionalText, optionalTicks, pathOf,
   text, ticks,
 } from './fields.ts';
 import { isFillExecType, orderKindOf, orderStatusOf, positionTriggerOf, sideOf } from './vocabulary.ts';
@@ -149,10 +149,16 @@ export function positionReportOf(item: JsonRecord, at: Place, instruments: Instr
     entryPrice: decimalText(item, item.avgPrice === undefined ? 'entryPrice' : 'avgPrice', at, '0'),
     stopLossTicks: optionalTicks(instrument, item, 'stopLoss', at),
     takeProfitTicks: optionalTicks(instrument, item, 'takeProfit', at),
-    trailingTicks: optionalTicks(instrument, item, 'trailingStop', at),
+    // A distance, not a price: taken to the nearest tick rather than refused off the grid ("0": none).
+    trailingTicks: trailingDistanceTicks(instrument, item, at),
     seq: integer(item, 'seq', at),
     venueUpdatedMs: integer(item, 'updatedTime', at),
   };
+}
+
+function trailingDistanceTicks(instrument: Instrument, item: JsonRecord, at: Place): number | null {
+  const ticks = nearestTicks(instrument, item, 'trailingStop', at);
+  return ticks === null || ticks === 0 ? null : ticks;
 }
 
 /** Bybit sends an unsigned size and a side: Buy is long, Sell short, "" flat (size must be 0). */
