@@ -39,7 +39,8 @@ export type PositionView = {
   readonly stopOnVenue: boolean;
   /** Since when the position has been without a confirmed stop (null: protected, or unknown). */
   readonly unprotectedSinceMs: number | null;
-  readonly venue: { readonly quantity: string; readonly entryPrice: string; readonly stopLoss: string | null; readonly takeProfit: string | null } | null;
+  /** The venue's own view; `trailingStop`: the distance its own trailing stop keeps behind the best price (it moves `stopLoss`), null for none. */
+  readonly venue: { readonly quantity: string; readonly entryPrice: string; readonly stopLoss: string | null; readonly takeProfit: string | null; readonly trailingStop: string | null } | null;
   readonly intent: { readonly id: string; readonly kind: Intent['kind']; readonly phase: Intent['phase']['name']; readonly requestId: string | null } | null;
   /** The plan's trailing stop, if it has one (see TrailingView). */
   readonly trailing: TrailingView | null;
@@ -164,6 +165,7 @@ function positionView(state: EngineState, position: Position, sizeLots: number, 
     unprotectedSinceMs: stopOnVenue ? null : intent?.positionSeenMs ?? null,
     venue: venue === null ? null : {
       quantity: lotsToQty(instrument, venue.sizeLots), entryPrice: venue.entryPrice, stopLoss: price(venue.stopLossTicks), takeProfit: price(venue.takeProfitTicks),
+      trailingStop: price(venue.trailingTicks),
     },
     intent: intent === null ? null : { id: intent.id, kind: intent.kind, phase: intent.phase.name, requestId: intent.requestId },
     trailing: intent === null ? null : trailingView(state, intent, instrument),

@@ -4,6 +4,7 @@ import type { Command, CommandOf } from '../../src/core/commands.ts';
 import { step } from '../../src/core/engine/step.ts';
 import type { OrderReport, PositionReport } from '../../src/core/events.ts';
 import type { ExecutionId, VenueOrderId } from '../../src/core/ids.ts';
+import { positionsView } from '../../src/api/views.ts';
 import { describeHealth, healthOf } from '../../src/core/health.ts';
 import { createEngineState } from '../../src/core/state.ts';
 import type { EngineConfig, EngineState } from '../../src/core/state.ts';
@@ -198,11 +199,13 @@ describe('reconciliation', () => {
   it('leaves a stop the venue trails to the venue, for a restored position and an adopted one (seed 19810)', () => {
     const trailing = { mode: 'bot', activation: null, callback: { percent: 0.5 }, amendEveryMs: 0 } as const;
     /** A short of ours restarted without its journal (its entry still resting, partly filled) or someone else's, the market then falling 2 %. */
-    const run = (ours: boolean, trailingTicks: number | null): Command[] => {
+    const run = (ours: boolean, trailingTicks: number | null, onState: (state: EngineState) => void = () => undefined): Command[] => {
       const state = started({ attachedStops: true, restoredProtection: { default: { trailing }, symbols: {} }, externalProtection: { trailing } });
       const entry = openOrder('t-7-e', 'v7', { side: 'sell', status: 'partially-filled', filledLots: 10, sizeLots: 20, priceTicks: 650_000, stopLossTicks: 660_000 });
       toTrading(state, { openOrders: ours ? [entry] : [], positions: [venuePosition(-10, 4, 1, { stopLossTicks: 655_000, trailingTicks })], positionsVenueMs: 1 });
-      return step(state, ticker(637_000, 6_000));
+      const commands = step(state, ticker(637_000, 6_000));
+      onState(state);
+      return commands;
     };
     const moves = (commands: Command[]): number[] => commands.flatMap((command) => (command.type === 'SetPositionStop' && command.change.kind === 'stop-loss' ? [command.change.stopLoss.triggerTicks] : []));
     // Nobody trails it on the venue: the bot does, 0.5 % above the best price.
@@ -210,7 +213,10 @@ describe('reconciliation', () => {
     assert.deepEqual(moves(run(false, null)), [640_185]);
     // The venue trails it (500.0 behind): the venue has moved the stop since its report, and the bot's level could be looser.
     assert.deepEqual(moves(run(true, 5_000)), []);
-    assert.deepEqual(moves(run(false, 5_000)), []);
+    assert.deepEqual(moves(run(false, 5_000, (state) => {
+      const [view] = positionsView(state);
+      assert.deepEqual([view?.trailing?.by, view?.venue?.trailingStop], ['venue', '500'], 'the API says who trails, and the venue\'s distance');
+    })), []);
   });
 
   it('plans an intent restored from the stream before the first snapshot once the snapshot shows its position', () => {
