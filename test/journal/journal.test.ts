@@ -14,7 +14,7 @@ import type { EngineConfig } from '../../src/core/state.ts';
 import { createEngineState } from '../../src/core/state.ts';
 import type { LedgerRecord } from '../../src/core/commands.ts';
 import { step } from '../../src/core/engine/step.ts';
-import type { ExecutionId } from '../../src/core/ids.ts';
+import type { ExecutionId, VenueOrderId } from '../../src/core/ids.ts';
 import { btc, fill, toTrading } from '../support/events.ts';
 import { decodeBatch, encodeBatch } from '../../src/journal/codec.ts';
 import { LedgerReader } from '../../src/journal/ledger.ts';
@@ -322,7 +322,7 @@ describe('funding in the ledger', () => {
 });
 
 describe('journal records', () => {
-  it('decode to the events they encode, tickers in binary and everything else as JSON', () => {
+  it('decode to the events they encode: tickers and flat events in binary, the rest as JSON', () => {
     const world = journaledWorld(5);
     const events = [...world.journal.entries()];
     world.close();
@@ -330,10 +330,30 @@ describe('journal records', () => {
     assert.deepEqual(decodeBatch(encodeBatch(events), events.length), { ok: true, events });
     const odd: Event[] = [
       { type: 'TickerUpdated', atMs: 5, symbol: 'SOLUSDT', lastTicks: null, markTicks: 7, venueMs: 4 },
-      { type: 'TickerUpdated', atMs: 5, symbol: 'ÉTHUSDT', lastTicks: 1, markTicks: null, venueMs: 4 }, // not ASCII: JSON
+      { type: 'TickerUpdated', atMs: 5, symbol: 'ÉTHUSDT', lastTicks: 1, markTicks: null, venueMs: 4 }, // not ASCII: a flat record, not the ticker's
       { type: 'CloseRequested', atMs: 6, requestId: 'line\nbreak, "quoted" ünicode', symbol: 'SOLUSDT' },
+      { type: 'CloseRequested', atMs: 2 ** 53 - 1, requestId: 'x'.repeat(300), symbol: 'SOLUSDT' }, // a string too long for a byte of length
+      { type: 'FundingSettled', atMs: 7, source: 'rest', symbol: 'SOLUSDT', executionId: 'f1' as ExecutionId, feeE8: -1_234_567, venueMs: 2 ** 40 },
+      {
+        type: 'OrderUpdated', atMs: 8.5, source: 'stream', symbol: 'SOLUSDT', venueOrderId: 'v1' as VenueOrderId, clientOrderId: null, side: 'buy', orderKind: 'limit',
+        status: 'rejected', sizeLots: 0xffff_ffff + 1, filledLots: 0, priceTicks: -3, triggerTicks: null, reduceOnly: false, positionTrigger: 'trailing-stop',
+        stopLossTicks: null, takeProfitTicks: 12, venueUpdatedMs: 9, reason: 'ünicode 🙂 reason',
+      },
+      { type: 'StreamDisconnected', atMs: 9, stream: 'private', reason: '' },
+      { type: 'OpenRequested', atMs: 10, requestId: 'r', symbol: 'SOLUSDT', side: 'sell', size: { quantity: '1' }, entry: { kind: 'market' }, stopLoss: { percent: 1 }, takeProfit: null }, // nested: JSON
     ];
-    assert.deepEqual(decodeBatch(encodeBatch(odd), 3), { ok: true, events: odd });
+    const body = encodeBatch(odd);
+    assert.deepEqual(decodeBatch(body, odd.length), { ok: true, events: odd });
+    // How each went: the record tags, walking the body by the decoder's own lengths.
+    const tags = odd.map((event) => encodeBatch([event])[0]);
+    assert.deepEqual(tags, [0x01, 0x03, 0x03, 0x03, 0x03, 0x03, 0x03, 0x02]);
+    // A field a flat record has no name for (or a value JSON would not keep) goes as JSON, exactly.
+    const stranger = { type: 'TimerFired', atMs: 1, timerId: 2, note: 'x' } as unknown as Event;
+    assert.equal(encodeBatch([stranger])[0], 0x02);
+    assert.deepEqual(decodeBatch(encodeBatch([stranger]), 1), { ok: true, events: [stranger] });
+    // Binary records are smaller than their JSON: an order report in a third of its bytes.
+    const report = odd[5] as Event;
+    assert.ok(encodeBatch([report]).length * 2.5 < JSON.stringify(report).length, `${encodeBatch([report]).length} bytes against ${JSON.stringify(report).length}`);
   });
 
   it('refuse a body that is cut short, holds a stranger, or disagrees with its count, saying which record', () => {
@@ -343,9 +363,19 @@ describe('journal records', () => {
     const stranger = Buffer.from(body);
     stranger[0] = 0x07;
     assert.deepEqual(decodeBatch(stranger, 3), { ok: false, reason: 'record 1: unknown tag 7' });
-    const notEvent = encodeBatch([{ type: 'EngineStarted', atMs: 1 }]);
-    notEvent.write('{"x":1}', 5, 'utf8');
-    assert.equal(decodeBatch(notEvent, 1).ok, false);
+    const notEvent = Buffer.from([0x02, 7, 0, 0, 0, ...Buffer.from('{"x":1}')]);
+    assert.deepEqual(decodeBatch(notEvent, 1), { ok: false, reason: 'record 1: not a journal event' });
+    const flat = encodeBatch([{ type: 'TimerFired', atMs: 1, timerId: 70_000 }, { type: 'TimerFired', atMs: 2, timerId: 3 }]);
+    assert.deepEqual(decodeBatch(flat.subarray(0, flat.length - 1), 2), { ok: false, reason: 'record 2: cut short' });
+    const unnamed = Buffer.from(flat);
+    unnamed[2] = 0xee; // the first field's name
+    assert.deepEqual(decodeBatch(unnamed, 2), { ok: false, reason: 'record 1: unknown field 238' });
+    const untagged = Buffer.from(flat);
+    untagged[3] = 0x6f; // the first field's value tag
+    assert.deepEqual(decodeBatch(untagged, 2), { ok: false, reason: 'record 1: field type: unknown value tag 111' });
+    const typeless = Buffer.from(flat);
+    typeless[2] = 0x01; // type renamed atMs: atMs twice
+    assert.deepEqual(decodeBatch(typeless, 2), { ok: false, reason: 'record 1: field atMs twice' });
   });
 });
 
