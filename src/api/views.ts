@@ -39,6 +39,8 @@ export type PositionView = {
   readonly stopOnVenue: boolean;
   /** Since when the position has been without a confirmed stop (null: protected, or unknown). */
   readonly unprotectedSinceMs: number | null;
+  /** When the position opened (its first fill; for one found on the venue, its opening fill as far as the fills fetched reach back), null if no intent holds it. */
+  readonly openedMs: number | null;
   /** The venue's own view; `trailingStop`: the distance its own trailing stop keeps behind the best price (it moves `stopLoss`), null for none. */
   readonly venue: { readonly quantity: string; readonly entryPrice: string; readonly stopLoss: string | null; readonly takeProfit: string | null; readonly trailingStop: string | null } | null;
   readonly intent: { readonly id: string; readonly kind: Intent['kind']; readonly phase: Intent['phase']['name']; readonly requestId: string | null } | null;
@@ -162,7 +164,8 @@ function positionView(state: EngineState, position: Position, sizeLots: number, 
     takeProfit: intent === null ? price(venue?.takeProfitTicks ?? null) : price(intent.takeProfitTicks),
     protection: intent?.protection ?? 'none',
     stopOnVenue,
-    unprotectedSinceMs: stopOnVenue ? null : intent?.positionSeenMs ?? null,
+    unprotectedSinceMs: stopOnVenue || intent === null ? null : unprotectedSinceMs(intent),
+    openedMs: intent?.positionSeenMs ?? null,
     venue: venue === null ? null : {
       quantity: lotsToQty(instrument, venue.sizeLots), entryPrice: venue.entryPrice, stopLoss: price(venue.stopLossTicks), takeProfit: price(venue.takeProfitTicks),
       trailingStop: price(venue.trailingTicks),
@@ -264,10 +267,20 @@ export function unprotectedNow(state: EngineState, nowMs: number): { readonly po
     const sizeLots = effectiveSizeLots(position);
     if (sizeLots === 0 || hasStopOnVenue(state, position, sizeLots)) continue;
     positions += 1;
-    const sinceMs = activeIntentOf(state, position.symbol)?.positionSeenMs ?? null;
+    const intent = activeIntentOf(state, position.symbol);
+    const sinceMs = intent === null ? null : unprotectedSinceMs(intent);
     if (sinceMs !== null) longestMs = Math.max(longestMs, nowMs - sinceMs);
   }
   return { positions, longestMs };
+}
+
+/**
+ * Since when a position without a confirmed stop has been the engine's to protect: from its first
+ * fill, or, for one found on the venue (adopted, restored), from when it was found, though its age
+ * counts from its opening fill.
+ */
+function unprotectedSinceMs(intent: Intent): number | null {
+  return intent.positionSeenMs === null ? null : Math.max(intent.positionSeenMs, intent.createdMs);
 }
 
 export type HealthInputs = {

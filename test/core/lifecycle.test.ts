@@ -219,6 +219,42 @@ describe('reconciliation', () => {
     })), []);
   });
 
+  it('counts the age of a position found on the venue from its opening fill, restored without its journal or adopted', () => {
+    const hour = 3_600_000;
+    const aged = { maxAgeMs: hour, graceMs: hour, step: { percent: 0.1 }, stepEveryMs: 60_000, hardLimitMs: 6 * hour };
+    /** A restart three hours in: a long of 10 lots that one fill opened at `openedMs` (venue time), ours (its stop on the venue) or someone else's. */
+    const restart = (ours: boolean, openedMs: number | null): { readonly state: EngineState; readonly commands: Command[] } => {
+      const state = started({ attachedStops: false, restoredProtection: { default: { aged }, symbols: {} }, externalProtection: { aged } });
+      const at = 3 * hour;
+      step(state, { type: 'EngineStarted', atMs: at });
+      const fetch = fetchOf(step(state, { type: 'StreamConnected', atMs: at, stream: 'private' }));
+      assert.ok(fetch);
+      const stop = openOrder('t-5-sl', 'v5', { side: 'sell', orderKind: 'stop-market', status: 'untriggered', reduceOnly: true, priceTicks: null, triggerTicks: 640_000 });
+      const opening = fill(ours ? 't-5-e' : null, 'v4', 'x4', 10, 650_000, 3, openedMs ?? 0);
+      const fills = openedMs === null || opening.type !== 'FillReceived' ? [] : [opening].map(({ type: _type, atMs: _atMs, source: _source, ...venueFill }) => venueFill);
+      const commands = step(state, {
+        type: 'SnapshotReceived', atMs: at, snapshotId: fetch.snapshotId, tickers: [{ symbol: 'BTCUSDT', lastTicks: 649_000, markTicks: 649_000, venueMs: at }],
+        positions: [venuePosition(10, 3, openedMs ?? 1)], openOrders: ours ? [stop] : [], fills, positionsVenueMs: at, wallet: null,
+      });
+      return { state, commands: [...commands, ...step(state, ticker(649_000, at + 6_000))] };
+    };
+    const agedExits = (commands: Command[]): string[] => submits(commands).filter((command) => command.clientOrderId.endsWith('-ag')).map((command) => command.clientOrderId);
+    // Opened two hours before the restart: past its maximum age, its exit goes out at once.
+    const restored = restart(true, hour);
+    assert.equal(restored.state.intents.get('t-5' as never)?.positionSeenMs, hour, 'the opening fill\'s time');
+    assert.equal(agedExits(restored.commands).length, 1, 'the restored position\'s aged exit (its orders under a new id base)');
+    const adopted = restart(false, hour);
+    const adoptedIntent = [...adopted.state.intents.values()].find((intent) => intent.kind === 'adopted');
+    assert.equal(adoptedIntent?.positionSeenMs, hour);
+    assert.equal(agedExits(adopted.commands).length, 1, 'the adopted position\'s aged exit');
+    const [view] = positionsView(adopted.state);
+    assert.deepEqual([view?.openedMs, view?.unprotectedSinceMs], [hour, 3 * hour], 'opened two hours ago; unprotected only since it was found (its stop on its way)');
+    // The fills fetched at the start do not reach back to its opening: its age counts from the restart.
+    const unknown = restart(true, null);
+    assert.equal(unknown.state.intents.get('t-5' as never)?.positionSeenMs, 3 * hour);
+    assert.deepEqual(agedExits(unknown.commands), []);
+  });
+
   it('plans an intent restored from the stream before the first snapshot once the snapshot shows its position', () => {
     const trailing = { mode: 'bot', activation: { percent: 1 }, callback: { percent: 0.5 }, amendEveryMs: 0 } as const;
     const state = started({ attachedStops: false, restoredProtection: { default: { trailing }, symbols: {} } });

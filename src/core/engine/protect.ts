@@ -406,7 +406,8 @@ function adoptPosition(ctx: Ctx, position: Position, sizeLots: number): Intent {
     id, orderIdBase: id, kind: 'adopted', requestId: null, symbol: position.symbol, side, sizeLots: Math.abs(sizeLots),
     stopLoss: { triggerTicks: stopTicks ?? 0, triggerBy: config.externalProtection.stopTriggerBy ?? config.stopTriggerBy }, takeProfitTicks: null,
     protection, entryOrder: null, stopOrder: null, stopAttempts: 0, replacedStops: [], takeProfitOrders: [], plan: adoptedPlan(ctx, position, side, sizeLots), guard: freshGuard,
-    exitOrder: null, exitAttempts: 0, positionSeenMs: ctx.atMs, stopConfirmedMs: null, flatSinceMs: null, phase: { name: 'open', sinceMs: ctx.atMs }, createdMs: ctx.atMs,
+    exitOrder: null, exitAttempts: 0, positionSeenMs: foundPositionOpenedMs(ctx, position), stopConfirmedMs: null, flatSinceMs: null, phase: { name: 'open', sinceMs: ctx.atMs },
+    createdMs: ctx.atMs,
   };
   const stopOrder = protection === 'separate' ? ensureStopOrder(ctx, intent, Math.abs(sizeLots)) : null;
   const stopAttempts = stopOrder === null ? 0 : 1;
@@ -431,6 +432,17 @@ function adoptedPlan(ctx: Ctx, position: Position, side: Side, sizeLots: number)
 }
 
 /** The position's entry in whole ticks: its fills' average, else the venue's entry price; null if neither is known. */
+/**
+ * When a position the engine did not see open (adopted, or restored without the journal) opened:
+ * its opening fill's venue time if the fills fetched at the start reach back to it, else now. Its
+ * age, and so the aged exit, counts from this: a restart must not make an old position young.
+ * (Never later than now: the venue's clock may run ahead of ours.)
+ */
+export function foundPositionOpenedMs(ctx: Ctx, position: Position | undefined): number {
+  const openedMs = position?.sizeLots === 0 ? null : position?.openedMs ?? null;
+  return openedMs === null ? ctx.atMs : Math.min(openedMs, ctx.atMs);
+}
+
 export function entryTicksOf(ctx: Ctx, position: Position): number | null {
   const entry = averageEntryTicks(position);
   if (entry !== null) return Math.round(entry);

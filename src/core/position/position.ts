@@ -56,6 +56,11 @@ export type Position = {
   readonly feesAtOpenE8: number;
   /** The fill that took the ledger away from zero (or flipped it): names the current round trip. */
   readonly openedBy: ExecutionId | null;
+  /**
+   * When that fill happened, by the venue's clock (null: no fill of the round trip seen). What a
+   * position found on the venue (restored or adopted after a start) counts its age from.
+   */
+  readonly openedMs: number | null;
   readonly venue: VenuePositionView | null;
 };
 
@@ -66,7 +71,7 @@ export function positionKey(account: string, symbol: string): PositionKey {
 export function newPosition(account: string, symbol: string): Position {
   return {
     key: positionKey(account, symbol), account, symbol, sizeLots: 0, costTicksLots: 0,
-    realizedPnlE8: 0, feesE8: 0, fundingE8: 0, fillCount: 0, lastFillSeq: -1, realizedAtOpenE8: 0, feesAtOpenE8: 0, openedBy: null, venue: null,
+    realizedPnlE8: 0, feesE8: 0, fundingE8: 0, fillCount: 0, lastFillSeq: -1, realizedAtOpenE8: 0, feesAtOpenE8: 0, openedBy: null, openedMs: null, venue: null,
     base: { sizeLots: 0, costTicksLots: 0, realizedPnlE8: 0 }, recentFills: [], fillsOutOfWindow: 0,
   };
 }
@@ -99,6 +104,7 @@ export function bookFill(position: Position, fill: Fill, instrument: Instrument)
     realizedAtOpenE8: opened ? position.realizedPnlE8 : position.realizedAtOpenE8,
     feesAtOpenE8: opened ? position.feesE8 : position.feesAtOpenE8,
     openedBy: opened || flipped ? fill.executionId : position.openedBy,
+    openedMs: opened || flipped ? fill.venueMs : position.openedMs,
   };
 }
 

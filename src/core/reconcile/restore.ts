@@ -24,7 +24,7 @@ import type { Ctx } from '../engine/context.ts';
 import { findPosition, instrumentOf, nextIntentId, notify, putOrder, queryOrder } from '../engine/context.ts';
 import { requestCancel, specOfReport } from '../engine/orders.ts';
 import { orderOf, putIntent } from '../engine/intents.ts';
-import { entryTicksOf } from '../engine/protect.ts';
+import { entryTicksOf, foundPositionOpenedMs } from '../engine/protect.ts';
 import { withVenueTrailingFound } from '../engine/guard.ts';
 
 /** A report of an order of ours that state does not know: restored if it is live, kept as history if not. */
@@ -138,8 +138,8 @@ function linkRestored(ctx: Ctx, target: Intent | undefined, order: Order, ours: 
  * A restored intent follows its symbol's configured plan (config.restoredProtection): trailing,
  * breakeven and the aged exit, measured from the position's entry, or from the resting entry's
  * price, or the market's, as an open request's would be. Not the ladder: its rungs still on the
- * venue were restored as take-profits. The position's age counts from the restore: how long it
- * was open before is not known.
+ * venue were restored as take-profits. The position's age counts from its opening fill where the
+ * fills fetched at the start reach back to it, from the restore otherwise.
  */
 export function planRestored(ctx: Ctx, intent: Intent): Intent {
   const { restoredProtection } = ctx.state.config;
@@ -162,7 +162,8 @@ export function planRestored(ctx: Ctx, intent: Intent): Intent {
   ctx.state.counters.plansRestored += 1;
   notify(ctx, 'info', 'plan-restored', intent.symbol, `${intent.id} restored: follows the configured plan of ${intent.symbol} (${parts.filter((part) => part !== null).join(', ')})`);
   // A trailing stop the venue holds on the position (the earlier process's venue mode) stays the venue's.
-  const planned = { ...intent, plan: plan.value };
+  const openedMs = position === undefined || position.sizeLots === 0 ? intent.positionSeenMs : Math.min(intent.positionSeenMs ?? Infinity, foundPositionOpenedMs(ctx, position));
+  const planned = { ...intent, plan: plan.value, positionSeenMs: openedMs };
   return position === undefined ? planned : withVenueTrailingFound(ctx, planned, position);
 }
 
