@@ -63,6 +63,7 @@ export type PositionView = {
 export type TrailingView = {
   readonly by: 'bot' | 'venue';
   readonly activationPrice: string | null;
+  /** The distance behind the best price: the plan's, or the one the venue's last report shows when the venue trails. */
   readonly callback: string;
   readonly changeEveryMs: number;
   readonly active: boolean;
@@ -171,7 +172,7 @@ function positionView(state: EngineState, position: Position, sizeLots: number, 
       trailingStop: price(venue.trailingTicks),
     },
     intent: intent === null ? null : { id: intent.id, kind: intent.kind, phase: intent.phase.name, requestId: intent.requestId },
-    trailing: intent === null ? null : trailingView(state, intent, instrument),
+    trailing: intent === null ? null : trailingView(state, intent, instrument, venue?.trailingTicks ?? null),
     agedExit: intent === null ? null : agedExitView(intent, instrument),
     realizedPnl: formatE8Exact(position.realizedPnlE8),
     fees: formatE8Exact(position.feesE8),
@@ -179,17 +180,20 @@ function positionView(state: EngineState, position: Position, sizeLots: number, 
   };
 }
 
-function trailingView(state: EngineState, intent: Intent, instrument: Instrument): TrailingView | null {
+/** `venueTrailingTicks`: the distance the venue's own trailing stop keeps, as its last report says (null: none reported). */
+function trailingView(state: EngineState, intent: Intent, instrument: Instrument, venueTrailingTicks: number | null): TrailingView | null {
   const { trailing } = intent.plan;
   if (trailing === null) return null;
   const byBot = botTrails(intent);
   const market = state.markets.get(intent.symbol);
   const tracked = byBot && market !== undefined && market.trailIntentId === intent.id ? market : null;
   const { callback } = trailing;
+  // The venue trails with the distance it was given, which may not be the plan's (an earlier run's, or set by hand).
+  const planned = callback.kind === 'ppm' ? `${callback.ppm / 10_000} %` : ticksToPrice(instrument, callback.ticks);
   return {
     by: byBot ? 'bot' : 'venue',
     activationPrice: trailing.activationTicks === null ? null : ticksToPrice(instrument, trailing.activationTicks),
-    callback: callback.kind === 'ppm' ? `${callback.ppm / 10_000} %` : ticksToPrice(instrument, callback.ticks),
+    callback: !byBot && venueTrailingTicks !== null ? ticksToPrice(instrument, venueTrailingTicks) : planned,
     changeEveryMs: trailing.amendEveryMs,
     active: byBot ? tracked !== null : intent.guard.venueTrailing === 'set',
     bestPrice: tracked === null ? null : ticksToPrice(instrument, tracked.trailPeakTicks),

@@ -215,7 +215,7 @@ describe('reconciliation', () => {
     assert.deepEqual(moves(run(true, 5_000)), []);
     assert.deepEqual(moves(run(false, 5_000, (state) => {
       const [view] = positionsView(state);
-      assert.deepEqual([view?.trailing?.by, view?.venue?.trailingStop], ['venue', '500'], 'the API says who trails, and the venue\'s distance');
+      assert.deepEqual([view?.trailing?.by, view?.trailing?.callback, view?.venue?.trailingStop], ['venue', '500', '500'], 'the API says who trails, and the venue\'s distance, not the plan\'s 0.5 %');
     })), []);
   });
 
