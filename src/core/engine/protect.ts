@@ -431,18 +431,18 @@ function adoptedPlan(ctx: Ctx, position: Position, side: Side, sizeLots: number)
   return emptyPlan;
 }
 
-/** The position's entry in whole ticks: its fills' average, else the venue's entry price; null if neither is known. */
 /**
  * When a position the engine did not see open (adopted, or restored without the journal) opened:
  * its opening fill's venue time if the fills fetched at the start reach back to it, else now. Its
  * age, and so the aged exit, counts from this: a restart must not make an old position young.
  * (Never later than now: the venue's clock may run ahead of ours.)
  */
-export function foundPositionOpenedMs(ctx: Ctx, position: Position | undefined): number {
-  const openedMs = position?.sizeLots === 0 ? null : position?.openedMs ?? null;
-  return openedMs === null ? ctx.atMs : Math.min(openedMs, ctx.atMs);
+export function foundPositionOpenedMs(ctx: Ctx, position: Position): number {
+  const { openedMs } = position;
+  return openedMs === null || position.sizeLots === 0 ? ctx.atMs : Math.min(openedMs, ctx.atMs);
 }
 
+/** The position's entry in whole ticks: its fills' average, else the venue's entry price; null if neither is known. */
 export function entryTicksOf(ctx: Ctx, position: Position): number | null {
   const entry = averageEntryTicks(position);
   if (entry !== null) return Math.round(entry);

@@ -161,9 +161,9 @@ export function planRestored(ctx: Ctx, intent: Intent): Intent {
   const parts = [plan.value.trailing === null ? null : `${plan.value.trailing.mode} trailing`, plan.value.breakevenAfterFirstTarget ? 'breakeven' : null, plan.value.aged === null ? null : 'aged exit'];
   ctx.state.counters.plansRestored += 1;
   notify(ctx, 'info', 'plan-restored', intent.symbol, `${intent.id} restored: follows the configured plan of ${intent.symbol} (${parts.filter((part) => part !== null).join(', ')})`);
-  // A trailing stop the venue holds on the position (the earlier process's venue mode) stays the venue's.
   const openedMs = position === undefined || position.sizeLots === 0 ? intent.positionSeenMs : Math.min(intent.positionSeenMs ?? Infinity, foundPositionOpenedMs(ctx, position));
   const planned = { ...intent, plan: plan.value, positionSeenMs: openedMs };
+  // A trailing stop the venue holds on the position (the earlier process's venue mode) stays the venue's.
   return position === undefined ? planned : withVenueTrailingFound(ctx, planned, position);
 }
 
