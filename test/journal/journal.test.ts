@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { crc32 } from 'node:zlib';
 import { after, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { stateHash } from '../../src/core/digest.ts';
 import type { Event } from '../../src/core/events.ts';
 import type { EngineConfig } from '../../src/core/state.ts';
@@ -354,6 +355,22 @@ describe('journal records', () => {
     // Binary records are smaller than their JSON: an order report in a third of its bytes.
     const report = odd[5] as Event;
     assert.ok(encodeBatch([report]).length * 2.5 < JSON.stringify(report).length, `${encodeBatch([report]).length} bytes against ${JSON.stringify(report).length}`);
+  });
+
+  it('decode any event to exactly what was encoded, flat or not (property, fixed seed)', () => {
+    const names = ['symbol', 'reason', 'sizeLots', 'priceTicks', 'reduceOnly', 'clientOrderId', 'feeE8', 'seq', 'stranger'];
+    const value = fc.oneof(
+      fc.constant(null), fc.boolean(), fc.string({ unit: 'grapheme', maxLength: 300 }), fc.constantFrom('OrderUpdated', 'sell', 'stop-market', 'USDT', '0'),
+      fc.integer({ min: 0, max: 0xffff_ffff }), fc.maxSafeInteger(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant(undefined), fc.constant({ nested: 1 }),
+    );
+    const event = fc.dictionary(fc.constantFrom(...names), value, { maxKeys: names.length })
+      .map((fields) => ({ type: 'OrderUpdated', atMs: 1, ...fields })); // a type and a time, as every event has
+    fc.assert(fc.property(fc.array(event, { minLength: 1, maxLength: 8 }), (drawn) => {
+      const events = drawn as unknown as Event[];
+      // What a journal must give back is what JSON would keep (no undefined fields, -0 as 0): the records are exact beyond that.
+      const expected = events.map((item) => JSON.parse(JSON.stringify(item)) as Event);
+      assert.deepEqual(decodeBatch(encodeBatch(events), events.length), { ok: true, events: expected });
+    }), { seed: 20_261_121, numRuns: 2_000 });
   });
 
   it('refuse a body that is cut short, holds a stranger, or disagrees with its count, saying which record', () => {
