@@ -71,6 +71,14 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE positions ADD COLUMN funding_e8 INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    // No table changes: the version says that event bodies may hold flat records (codec.ts), which
+    // a build from before them cannot replay, so that one refuses the file instead of taking its
+    // rows for damaged.
+    version: 4,
+    name: 'events as flat binary records',
+    sql: '-- event bodies: tickers, flat records, JSON (codec.ts)',
+  },
 ];
 
 export const schemaVersion = migrations.length;
