@@ -55,16 +55,24 @@ const [nullValue, falseValue, trueValue, f64Value, u32Value, commonValue, asciiV
 /** A flat record's fields fit a byte, and each of them its own byte of name. */
 const flatFieldsMax = 255;
 
-/** Where a batch is written: grown as needed, and copied out (the body must not share it). */
-let scratch = Buffer.allocUnsafe(64 * 1024);
-let scratchView = new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength);
+/**
+ * Where a batch is written: grown as needed, and copied out (the body must not share it). Grown
+ * past its usual size by a rare large batch (a snapshot's JSON), it goes back after that batch.
+ */
+const scratchBytes = 64 * 1024;
+let scratch: Buffer = Buffer.allocUnsafe(scratchBytes);
+let scratchView: DataView = new DataView(scratch.buffer, scratch.byteOffset, scratch.byteLength);
 
 function ensure(at: number, bytes: number): void {
   if (at + bytes <= scratch.length) return;
   const grown = Buffer.allocUnsafe(Math.max(scratch.length * 2, at + bytes));
   scratch.copy(grown, 0, 0, at);
-  scratch = grown;
-  scratchView = new DataView(grown.buffer, grown.byteOffset, grown.byteLength);
+  useScratch(grown);
+}
+
+function useScratch(buffer: Buffer): void {
+  scratch = buffer;
+  scratchView = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 }
 
 export function encodeBatch(events: readonly Event[]): Buffer {
@@ -78,7 +86,9 @@ export function encodeBatch(events: readonly Event[]): Buffer {
     const end = writeFlat(event, at);
     at = end >= 0 ? end : writeJson(event, at);
   }
-  return Buffer.from(scratch.subarray(0, at));
+  const body = Buffer.from(scratch.subarray(0, at));
+  if (scratch.length > 16 * scratchBytes) useScratch(Buffer.allocUnsafe(scratchBytes));
+  return body;
 }
 
 function writeTicker(ticker: EventOf<'TickerUpdated'>, at: number): number {

@@ -352,6 +352,10 @@ describe('journal records', () => {
     const stranger = { type: 'TimerFired', atMs: 1, timerId: 2, note: 'x' } as unknown as Event;
     assert.equal(encodeBatch([stranger])[0], 0x02);
     assert.deepEqual(decodeBatch(encodeBatch([stranger]), 1), { ok: true, events: [stranger] });
+    // A batch larger than the encoder's buffer (it grows, then shrinks back), then a small one.
+    const large: Event[] = [{ type: 'CloseRequested', atMs: 1, requestId: 'é'.repeat(1_500_000), symbol: 'SOLUSDT' }, ...odd];
+    assert.deepEqual(decodeBatch(encodeBatch(large), large.length), { ok: true, events: large });
+    assert.deepEqual(decodeBatch(encodeBatch(odd.slice(0, 2)), 2), { ok: true, events: odd.slice(0, 2) });
     // Binary records are smaller than their JSON: an order report in a third of its bytes.
     const report = odd[5] as Event;
     assert.ok(encodeBatch([report]).length * 2.5 < JSON.stringify(report).length, `${encodeBatch([report]).length} bytes against ${JSON.stringify(report).length}`);
