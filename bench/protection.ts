@@ -24,8 +24,12 @@
 // step -> journal; see replayPipeline). ns/tick is a pass's time over its tickers, the work on every
 // other input charged to the tickers; it is then split by input (the clock read only where one kind
 // of input follows another): the tickers' own steps, the answers to amends and position stops,
-// timers, and the rest (positions closing and opening again: requests, orders, fills). The figure
-// is the fastest of the passes (see fastestPass).
+// timers, and the rest (positions closing and opening again: requests, orders, fills).
+//
+// Each run is recorded and timed in a node process of its own (see inChild), in rounds, the order
+// of the runs turned each round. A process's figure is its fastest pass (see fastestPass); a run's
+// is the median of its rounds, and a ratio the median of the ratios within each round, printed
+// with their range.
 //
 // Runs (separate: the stop is an order, moved by AmendOrder; attached: the position's own stop,
 // moved by SetPositionStop):
@@ -44,11 +48,13 @@
 //                   first, trailing as above, and the aged exit (after 2 min, stepping every 10 s
 //                   after 30 s more, at market at 5 min).
 //
-//   node bench/protection.ts [--passes N] [--symbols N] [--runs WORD,...]
+//   node bench/protection.ts [--rounds N] [--passes N] [--symbols N] [--runs WORD,...]
 
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -82,10 +88,14 @@ setFlagsFromString('--no-flush-bytecode');
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-const { values } = parseArgs({ options: { passes: { type: 'string', default: '9' }, symbols: { type: 'string', default: '200' }, runs: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { passes: { type: 'string', default: '2' }, rounds: { type: 'string', default: '5' }, symbols: { type: 'string', default: '200' }, runs: { type: 'string' }, child: { type: 'string' } },
+});
 const passes = Number(values.passes);
+const rounds = Number(values.rounds);
 const symbolCount = Number(values.symbols);
 if (!(Number.isSafeInteger(passes) && passes >= 1)) throw new Error(`--passes must be a whole number >= 1: ${values.passes ?? ''}`);
+if (!(Number.isSafeInteger(rounds) && rounds >= 1)) throw new Error(`--rounds must be a whole number >= 1: ${values.rounds ?? ''}`);
 if (!(Number.isSafeInteger(symbolCount) && symbolCount >= 1 && symbolCount <= 999)) throw new Error(`--symbols must be 1 to 999: ${values.symbols ?? ''}`);
 
 /** Points on each leg of a candle's path. */
@@ -485,7 +495,7 @@ function journalBytesOf(recording: Recording): Uint32Array {
 
 /** Inputs a batch of the pipeline, and the journal's durability: as bench/engine runs it. */
 const pipelineBatch = 100;
-const journalDir = mkdtempSync(join(tmpdir(), 'vigil-bench-protection-'));
+let journalDir: string | null = null;
 let journalFiles = 0;
 
 /**
@@ -501,6 +511,7 @@ let journalFiles = 0;
  */
 function replayPipeline(recording: Recording): Float64Array {
   const bytes = journalBytesOf(recording);
+  journalDir ??= mkdtempSync(join(tmpdir(), 'vigil-bench-protection-'));
   const journal = SqliteJournal.open(join(journalDir, `p${++journalFiles}.db`), { durability: 'normal' });
   const state = createEngineState(recording.config);
   journal.append(recording.setup);
@@ -612,53 +623,144 @@ function quietInPlace(recording: Recording): number {
   return fastest;
 }
 
-const recordStarted = process.hrtime.bigint();
-const recordings: Recording[] = [];
-for (const run of runs) recordings.push(record(run, recordings));
-const recordS = Number(process.hrtime.bigint() - recordStarted) / 1e9;
-const heaps = new Map(recordings.map((recording) => [recording.run.name, warmUp(recording)]));
+/** What a child process sends back: one run, recorded and timed in a process of its own. */
+type Measured = {
+  readonly name: string;
+  readonly recordS: number;
+  readonly tickers: number;
+  readonly stopChanges: number;
+  readonly closed: number;
+  readonly snapshots: number;
+  readonly evaluations: number;
+  /** Inputs of each kind. */
+  readonly kindCounts: readonly number[];
+  readonly heap: Heap;
+  /** The fastest pass of each mode (see fastestPass), split by kind. */
+  readonly fastest: Readonly<Record<Mode, readonly number[]>>;
+  readonly inPlace: number;
+};
+
 const modes = ['step', 'decode', 'frame', 'pipeline'] as const;
-// Interleaved, so that drift hits every run alike.
-const passTimes = new Map<string, Float64Array[]>(recordings.flatMap((recording) => modes.map((mode) => [`${mode} ${recording.run.name}`, []])));
-for (let pass = 0; pass < passes; pass += 1) {
-  for (const recording of recordings) {
+
+/** The child's work: the run named (after the run whose exits it copies, recorded only for them), timed pass after pass, mode after mode. */
+function measure(name: string): Measured {
+  const run = allRuns.find((candidate) => candidate.name === name);
+  if (run === undefined) throw new Error(`no run named ${name}`);
+  const started = process.hrtime.bigint();
+  const recorded: Recording[] = [];
+  const source = allRuns.find((candidate) => candidate.name === run.exitsOf);
+  if (source !== undefined) recorded.push(record(source, recorded));
+  const recording = record(run, recorded);
+  const recordS = Number(process.hrtime.bigint() - started) / 1e9;
+  const heap = warmUp(recording);
+  const passTimes = new Map<Mode, Float64Array[]>(modes.map((mode) => [mode, []]));
+  for (let pass = 0; pass < passes; pass += 1) {
     for (const mode of modes) {
-      gc(); // a pass starts with the heap collected: a major collection inside it would be charged to whichever run it fell in
-      passTimes.get(`${mode} ${recording.run.name}`)?.push(replay(recording, mode));
+      gc(); // a pass starts with the heap collected: a major collection inside it would be charged to whichever pass it fell in
+      passTimes.get(mode)?.push(replay(recording, mode));
     }
   }
+  if (journalDir !== null) rmSync(journalDir, { recursive: true, force: true });
+  const fastest = Object.fromEntries(modes.map((mode) => [mode, [...fastestPass(passTimes.get(mode) ?? [])]])) as Record<Mode, number[]>;
+  const kindCounts = kinds.map((_, kind) => recording.kinds.reduce((sum, value) => sum + (value === kind ? 1 : 0), 0));
+  const { tickers: tickerCount, stopChanges, closed, snapshots, evaluations } = recording;
+  return { name, recordS, tickers: tickerCount, stopChanges, closed, snapshots, evaluations, kindCounts, heap, fastest, inPlace: quietInPlace(recording) };
 }
 
-const inPlace = new Map(recordings.map((recording) => [recording.run.name, quietInPlace(recording)]));
-
-const total = (ns: Float64Array): number => ns.reduce((sum, value) => sum + value, 0);
+function total(ns: ArrayLike<number>): number {
+  let sum = 0;
+  for (let index = 0; index < ns.length; index += 1) sum += ns[index] ?? 0;
+  return sum;
+}
 /**
  * The fastest pass, whose split by kind is reported with it: the work is deterministic, so a slower
  * pass measures the machine's other work (on a shared 2-core machine, up to 20 % of a pass), and
- * the fastest is the figure that repeats from run to run.
+ * the fastest is the figure that repeats from process to process.
  */
-function fastestPass(recording: Recording, mode: Mode): Float64Array {
-  const sorted = [...(passTimes.get(`${mode} ${recording.run.name}`) ?? [])].sort((a, b) => total(a) - total(b));
-  return sorted[0] ?? new Float64Array(kinds.length);
+function fastestPass(times: readonly Float64Array[]): Float64Array {
+  return [...times].sort((a, b) => total(a) - total(b))[0] ?? new Float64Array(kinds.length);
 }
-const byName = new Map(recordings.map((recording) => [recording.run.name, recording]));
-const baselineOf = (recording: Recording): Recording => byName.get(recording.run.baseline ?? '') ?? recording;
-const nsPerTick = (recording: Recording, mode: Mode): number => total(fastestPass(recording, mode)) / recording.tickers;
-const kindPerTick = (recording: Recording, mode: Mode, kind: Kind): number => (fastestPass(recording, mode)[kind] ?? 0) / recording.tickers;
-/** All the tickers' own steps, quiet and acting, per ticker. */
-const tickersPerTick = (recording: Recording, mode: Mode): number => kindPerTick(recording, mode, tickerKind) + kindPerTick(recording, mode, actingKind);
-/** The tickers' own steps and the work their stop changes bring: the answers, the review timers. */
-const trailingPerTick = (recording: Recording, mode: Mode): number => tickersPerTick(recording, mode) + kindPerTick(recording, mode, amendKind) + kindPerTick(recording, mode, timerKind);
-const countOf = (recording: Recording, kind: Kind): number => recording.kinds.reduce((sum, value) => sum + (value === kind ? 1 : 0), 0);
-/** ns per ticker of one kind (quiet or acting), over the tickers of that kind. */
-const nsPerKindTicker = (recording: Recording, mode: Mode, kind: Kind): number => (fastestPass(recording, mode)[kind] ?? 0) / Math.max(1, countOf(recording, kind));
-const format = (value: number): string => Math.round(value).toLocaleString('en-US');
-const perK = (recording: Recording, count: number): string => ((1000 * count) / recording.tickers).toFixed(1);
-const ratioOf = (recording: Recording, measure: (of: Recording) => number): number => measure(recording) / measure(baselineOf(recording));
 
-const tickerCount = recordings[0]?.tickers ?? 0;
+if (values.child !== undefined) {
+  process.stdout.write(`${JSON.stringify(measure(values.child))}\n`);
+  process.exit(0);
+}
+
+// The parent: each run in a process of its own, in rounds, the order of the runs turned each round.
+
+/**
+ * One process per run and round. A run timed in a process that ran others first inherits the
+ * JIT's feedback from them (the call sites `step` shares between runs see every run's shapes): in
+ * one process, two runs whose tickers do the same work measured a third apart in `step` alone.
+ * A process of its own still varies (the JIT's choices differ from process to process, about 10 %
+ * in `step` alone here), which the rounds show: each figure below is the median of the rounds, and
+ * each ratio the median of the ratios within a round (with their range), the run and its baseline
+ * timed minutes apart at most.
+ */
+function inChild(name: string): Measured {
+  const output = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', name, '--passes', String(passes), '--symbols', String(symbolCount)], {
+    encoding: 'utf8', maxBuffer: 16 * 1_048_576, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return JSON.parse(output) as Measured;
+}
+
+const benchStarted = process.hrtime.bigint();
+/** measured[round]: the runs by name. */
+const measured: Map<string, Measured>[] = [];
+for (let round = 0; round < rounds; round += 1) {
+  const results = new Map<string, Measured>();
+  for (let at = 0; at < runs.length; at += 1) {
+    const run = runs[(at + round) % runs.length] as Run;
+    const childStarted = process.hrtime.bigint();
+    results.set(run.name, inChild(run.name));
+    process.stderr.write(`  round ${round + 1}/${rounds}: ${run.name} (${(Number(process.hrtime.bigint() - childStarted) / 1e9).toFixed(1)} s)\n`);
+  }
+  measured.push(results);
+}
+const benchS = Number(process.hrtime.bigint() - benchStarted) / 1e9;
+
+/** The runs' figures in each round; counts (changes, closes, evaluations) are the same in every round: the work is deterministic. */
+const roundsOf = (run: Run): Measured[] => measured.map((round) => round.get(run.name)).filter((one) => one !== undefined);
+const firstOf = (run: Run): Measured => {
+  const first = roundsOf(run)[0];
+  if (first === undefined) throw new Error(`${run.name}: not measured`);
+  return first;
+};
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+/** A measure of a run: the median of its rounds. */
+const figure = (run: Run, measureOf: (one: Measured) => number): number => median(roundsOf(run).map(measureOf));
+/** A run's measure over its baseline's, round by round: their median, least and greatest. */
+function ratioOf(run: Run, base: Run, measureOf: (one: Measured) => number): { readonly median: number; readonly low: number; readonly high: number } {
+  const ratios = measured.flatMap((round) => {
+    const [one, other] = [round.get(run.name), round.get(base.name)];
+    return one === undefined || other === undefined ? [] : [measureOf(one) / measureOf(other)];
+  });
+  return { median: median(ratios), low: Math.min(...ratios), high: Math.max(...ratios) };
+}
+const byName = new Map(runs.map((run) => [run.name, run]));
+const baselineOf = (run: Run): Run => byName.get(run.baseline ?? '') ?? run;
+const nsPerTick = (mode: Mode) => (one: Measured): number => total(one.fastest[mode]) / one.tickers;
+const kindPerTick = (mode: Mode, kind: Kind) => (one: Measured): number => (one.fastest[mode][kind] ?? 0) / one.tickers;
+/** All the tickers' own steps, quiet and acting, per ticker. */
+const tickersPerTick = (mode: Mode) => (one: Measured): number => kindPerTick(mode, tickerKind)(one) + kindPerTick(mode, actingKind)(one);
+/** The tickers' own steps and the work their stop changes bring: the answers, the review timers. */
+const trailingPerTick = (mode: Mode) => (one: Measured): number => tickersPerTick(mode)(one) + kindPerTick(mode, amendKind)(one) + kindPerTick(mode, timerKind)(one);
+/** ns per ticker of one kind (quiet or acting), over the tickers of that kind. */
+const nsPerKindTicker = (mode: Mode, kind: Kind) => (one: Measured): number => (one.fastest[mode][kind] ?? 0) / Math.max(1, one.kindCounts[kind] ?? 0);
+const format = (value: number): string => Math.round(value).toLocaleString('en-US');
+const perK = (one: Measured, count: number): string => ((1000 * count) / one.tickers).toFixed(1);
+const range = (ratio: { readonly median: number; readonly low: number; readonly high: number }): string =>
+  rounds === 1 ? `${ratio.median.toFixed(2)}x` : `${ratio.median.toFixed(2)}x (${ratio.low.toFixed(2)}-${ratio.high.toFixed(2)})`;
+
+const anyRun = runs[0] as Run;
+const tickerCount = firstOf(anyRun).tickers;
 console.log(`bench/protection: ${symbolCount} symbols with open positions, ${format(tickerCount)} tickers (${format(tickerCount / symbolCount)} a symbol, ${tickEveryMs} ms apart), ` +
-  `fastest of ${passes} passes, node ${process.version}; recorded against the simulated venue in ${recordS.toFixed(1)} s`);
+  `each run in a process of its own, ${rounds} round${rounds === 1 ? '' : 's'} of the fastest of ${passes} passes (medians of the rounds), node ${process.version}; ` +
+  `${runs.length * rounds} processes in ${benchS.toFixed(0)} s (recording a run against the simulated venue: ${median(measured.flatMap((round) => [...round.values()].map((one) => one.recordS))).toFixed(1)} s)`);
 for (const mode of modes) {
   console.log({
     step: '  step alone: ns per ticker with every input charged to the tickers, then split by input: the tickers\' own steps, amends and position\n' +
@@ -670,26 +772,24 @@ for (const mode of modes) {
   }[mode]);
   console.log('  run                         ns/tick   tickers/s  ratio   tickers  ratio  amends  timers  other   stop changes  closed  engine heap MB');
   console.log('                                                                                                   /1k tickers    /1k   setup    end');
-  for (const recording of recordings) {
-    const heap = heaps.get(recording.run.name);
-    const part = (kind: Kind): string => kindPerTick(recording, mode, kind).toFixed(0);
-    const perTick = nsPerTick(recording, mode);
-    console.log(`  ${recording.run.name.padEnd(26)} ${perTick.toFixed(0).padStart(8)} ${format(1e9 / perTick).padStart(11)}  ` +
-      `${ratioOf(recording, (of) => nsPerTick(of, mode)).toFixed(2).padStart(5)}  ${tickersPerTick(recording, mode).toFixed(0).padStart(8)}  ` +
-      ratioOf(recording, (of) => tickersPerTick(of, mode)).toFixed(2).padStart(5) +
-      `  ${part(amendKind).padStart(6)}  ${part(timerKind).padStart(6)}  ${part(otherKind).padStart(5)}  ${perK(recording, recording.stopChanges).padStart(13)}  ` +
-      `${perK(recording, recording.closed).padStart(6)}  ${(heap?.setupMb ?? 0).toFixed(1).padStart(6)} ${(heap?.endMb ?? 0).toFixed(1).padStart(6)}`);
+  for (const run of runs) {
+    const one = firstOf(run);
+    const part = (kind: Kind): string => figure(run, kindPerTick(mode, kind)).toFixed(0);
+    const perTick = figure(run, nsPerTick(mode));
+    console.log(`  ${run.name.padEnd(26)} ${perTick.toFixed(0).padStart(8)} ${format(1e9 / perTick).padStart(11)}  ` +
+      `${ratioOf(run, baselineOf(run), nsPerTick(mode)).median.toFixed(2).padStart(5)}  ${figure(run, tickersPerTick(mode)).toFixed(0).padStart(8)}  ` +
+      ratioOf(run, baselineOf(run), tickersPerTick(mode)).median.toFixed(2).padStart(5) +
+      `  ${part(amendKind).padStart(6)}  ${part(timerKind).padStart(6)}  ${part(otherKind).padStart(5)}  ${perK(one, one.stopChanges).padStart(13)}  ` +
+      `${perK(one, one.closed).padStart(6)}  ${figure(run, (each) => each.heap.setupMb).toFixed(1).padStart(6)} ${figure(run, (each) => each.heap.endMb).toFixed(1).padStart(6)}`);
   }
 }
 const modeNames: Readonly<Record<Mode, string>> = { step: 'step alone', decode: 'decode + step', frame: 'parse + decode + step', pipeline: 'pipeline' };
 console.log(`  a quiet ticker stepped in place: after the run, each symbol's last ticker again (${format(symbolCount)} symbols in turn, hot, nothing sent; fastest of 5 x 1,000,000)`);
-console.log(`  ${recordings.map((recording) => {
-  const ns = inPlace.get(recording.run.name) ?? 0;
-  return `${recording.run.name} ${ns.toFixed(0)} ns (${(ns / (inPlace.get(baselineOf(recording).run.name) ?? ns)).toFixed(2)}x)`;
-}).join('; ')}`);
+console.log(`  ${runs.map((run) => `${run.name} ${figure(run, (one) => one.inPlace).toFixed(0)} ns (${ratioOf(run, baselineOf(run), (one) => one.inPlace).median.toFixed(2)}x)`).join('; ')}`);
 for (const name of ['separate: trailing', 'attached: trailing']) {
-  const recording = byName.get(name);
-  if (recording === undefined) continue;
+  const run = byName.get(name);
+  if (run === undefined) continue;
+  const one = firstOf(run);
   // What the trailing adds to a ticker, by each measure of a ticker's cost: the tickers' own steps
   // (quiet ones and those that move the stop alike); then with the moves' answers and review timers
   // charged to the tickers too (the trailing's whole cost); then with everything. Against two
@@ -698,30 +798,30 @@ for (const name of ['separate: trailing', 'attached: trailing']) {
   // as the plain one here, and the bench opens them again: that trading (its orders, fills and the
   // state its closed trades keep) slows every ticker after it, trailing or not, so only the second
   // baseline measures what the trailing itself adds.
-  const bases = [baselineOf(recording), recordings.find((other) => other.run.exitsOf === name)].filter((base) => base !== undefined);
-  console.log(`  ${name}: what the trailing adds to a ticker (target <= ${targetRatio.toFixed(2)}x)`);
+  const bases = [baselineOf(run), runs.find((other) => other.exitsOf === name)].filter((base) => base !== undefined);
+  console.log(`  ${name}: what the trailing adds to a ticker (target <= ${targetRatio.toFixed(2)}x; the median of ${rounds} round${rounds === 1 ? '' : 's'}, their range in brackets)`);
   for (const base of bases) {
-    const ratios = (measure: (of: Recording, mode: Mode) => number, verdict: boolean): string => modes.map((mode) => {
-      const ratio = measure(recording, mode) / measure(base, mode);
-      return `${modeNames[mode]} ${ratio.toFixed(2)}x${verdict ? (ratio <= targetRatio ? ' PASS' : ' FAIL') : ''}`;
+    const ratios = (measureOf: (mode: Mode) => (each: Measured) => number, verdict: boolean): string => modes.map((mode) => {
+      const ratio = ratioOf(run, base, measureOf(mode));
+      return `${modeNames[mode]} ${range(ratio)}${verdict ? (ratio.median <= targetRatio ? ' PASS' : ' FAIL') : ''}`;
     }).join(', ');
-    console.log(`    against ${base.run.name} (${perK(base, base.closed)} positions closed per 1,000 tickers, the trailing ${perK(recording, recording.closed)}):`);
+    console.log(`    against ${base.name} (${perK(firstOf(base), firstOf(base).closed)} positions closed per 1,000 tickers, the trailing ${perK(one, one.closed)}):`);
     console.log(`      the tickers' own steps: ${ratios(tickersPerTick, true)}`);
     console.log(`      with its moves' answers and review timers: ${ratios(trailingPerTick, true)}`);
     console.log(`      everything: ${ratios(nsPerTick, false)}`);
-    const quiet = nsPerKindTicker(recording, 'step', tickerKind) / nsPerKindTicker(base, 'step', tickerKind);
-    console.log(`      step alone: a ticker that sends nothing ${nsPerKindTicker(recording, 'step', tickerKind).toFixed(0)} ns against ${nsPerKindTicker(base, 'step', tickerKind).toFixed(0)} (${quiet.toFixed(2)}x)`);
+    const quiet = nsPerKindTicker('step', tickerKind);
+    console.log(`      step alone: a ticker that sends nothing ${figure(run, quiet).toFixed(0)} ns against ${figure(base, quiet).toFixed(0)} (${range(ratioOf(run, base, quiet))})`);
   }
-  console.log(`    a ticker that moves the stop or closes: ${nsPerKindTicker(recording, 'step', actingKind).toFixed(0)} ns in step alone, ${perK(recording, countOf(recording, actingKind))} per 1,000`);
+  console.log(`    a ticker that moves the stop or closes: ${figure(run, nsPerKindTicker('step', actingKind)).toFixed(0)} ns in step alone, ${perK(one, one.kindCounts[actingKind] ?? 0)} per 1,000`);
 }
 const coalesced = byName.get('separate: trailing');
 const eager = byName.get('separate: trailing, 0 ms');
 if (coalesced !== undefined && eager !== undefined) {
-  console.log(`  stop changes per 1,000 tickers: ${perK(coalesced, coalesced.stopChanges)} coalesced (at most one a second), ${perK(eager, eager.stopChanges)} without ` +
-    `(every tightening ticker, one in flight): coalescing sends ${((100 * coalesced.stopChanges) / Math.max(1, eager.stopChanges)).toFixed(0)}% of them`);
+  const [few, many] = [firstOf(coalesced), firstOf(eager)];
+  console.log(`  stop changes per 1,000 tickers: ${perK(few, few.stopChanges)} coalesced (at most one a second), ${perK(many, many.stopChanges)} without ` +
+    `(every tightening ticker, one in flight): coalescing sends ${((100 * few.stopChanges) / Math.max(1, many.stopChanges)).toFixed(0)}% of them`);
 }
 console.log(`  the policies' full evaluations per 1,000 tickers (the rest answered without one; counted, so no machine's noise moves them): ${
-  recordings.map((recording) => `${recording.run.name} ${perK(recording, recording.evaluations)}`).join(', ')}`);
-const snapshots = recordings.filter((recording) => recording.snapshots > 0).map((recording) => `${recording.run.name} ${recording.snapshots}`);
+  runs.map((run) => `${run.name} ${perK(firstOf(run), firstOf(run).evaluations)}`).join(', ')}`);
+const snapshots = runs.filter((run) => firstOf(run).snapshots > 0).map((run) => `${run.name} ${firstOf(run).snapshots}`);
 if (snapshots.length > 0) console.log(`  snapshots the engine asked for during the runs (charged to "other"): ${snapshots.join(', ')}`);
-rmSync(journalDir, { recursive: true, force: true });
