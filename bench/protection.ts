@@ -44,6 +44,7 @@
 //                   ticker, the venue's stop held back (what the evaluation costs by itself);
 //   trailing, 0 ms  the same without coalescing: every tightening ticker moves the stop, one
 //                   change in flight;
+//   min move        the trailing, its stop moved only by 0.2 % of the price or more (minMove);
 //   full plan       two take-profits (1.5 % and 3 %, half each), the stop to breakeven after the
 //                   first, trailing as above, and the aged exit (after 2 min, stepping every 10 s
 //                   after 30 s more, at market at 5 min).
@@ -191,6 +192,7 @@ const allRuns: readonly Run[] = [
   { name: 'separate: trailing, dormant', attachedStops: false, protection: { trailing: { ...trailing, activation: { percent: 50 } } }, baseline: 'separate: plain stop' },
   { name: 'separate: trailing, held', attachedStops: false, protection: { trailing: { ...trailing, amendEveryMs: 3_600_000 } }, baseline: 'separate: plain stop' },
   { name: 'separate: trailing, 0 ms', attachedStops: false, protection: { trailing: { ...trailing, amendEveryMs: 0 } }, baseline: 'separate: plain stop' },
+  { name: 'separate: trailing, min move', attachedStops: false, protection: { trailing: { ...trailing, minMove: { percent: 0.2 } } }, baseline: 'separate: plain stop' },
   { name: 'separate: full plan', attachedStops: false, protection: fullPlan, baseline: 'separate: plain stop' },
   { name: 'attached: plain stop', attachedStops: true, protection: null, baseline: null },
   { name: 'attached: trailing', attachedStops: true, protection: { trailing }, baseline: 'attached: plain stop' },
@@ -820,6 +822,12 @@ if (coalesced !== undefined && eager !== undefined) {
   const [few, many] = [firstOf(coalesced), firstOf(eager)];
   console.log(`  stop changes per 1,000 tickers: ${perK(few, few.stopChanges)} coalesced (at most one a second), ${perK(many, many.stopChanges)} without ` +
     `(every tightening ticker, one in flight): coalescing sends ${((100 * few.stopChanges) / Math.max(1, many.stopChanges)).toFixed(0)}% of them`);
+}
+const stepped = byName.get('separate: trailing, min move');
+if (coalesced !== undefined && stepped !== undefined) {
+  const [few, fewer] = [firstOf(coalesced), firstOf(stepped)];
+  console.log(`  with a minimum move of 0.2 % as well: ${perK(fewer, fewer.stopChanges)} stop changes per 1,000 tickers (${((100 * fewer.stopChanges) / Math.max(1, few.stopChanges)).toFixed(0)}% of the trailing's), ` +
+    `${perK(fewer, fewer.closed)} positions closed (the trailing ${perK(few, few.closed)})`);
 }
 console.log(`  the policies' full evaluations per 1,000 tickers (the rest answered without one; counted, so no machine's noise moves them): ${
   runs.map((run) => `${run.name} ${perK(firstOf(run), firstOf(run).evaluations)}`).join(', ')}`);

@@ -14,6 +14,7 @@ import { healthOf } from '../core/health.ts';
 import type { Instrument } from '../core/instrument.ts';
 import { lotsToQty, ticksToNumber, ticksToPrice } from '../core/instrument.ts';
 import type { Intent } from '../core/intent/intent.ts';
+import type { Distance } from '../core/protection/plan.ts';
 import { botTrails, isActive } from '../core/intent/intent.ts';
 import { e8PerUnit } from '../core/money.ts';
 import type { Order } from '../core/order/order.ts';
@@ -58,7 +59,8 @@ export type PositionView = {
  * own trailing stop on the position; the bot takes over if the venue refuses it). `active`: it has
  * activated (the bot's), or the venue has set it. For the bot's: the best trigger price since it
  * activated, and the stop level that price calls for; the venue's stop follows that level within
- * the plan's rate limit (`changeEveryMs`), so it may lag it by up to that long.
+ * the plan's rate limit (`changeEveryMs`), so it may lag it by up to that long, and in moves of at
+ * least `minMove` if the plan has one, so it may lag it by up to that much.
  */
 export type TrailingView = {
   readonly by: 'bot' | 'venue';
@@ -66,6 +68,8 @@ export type TrailingView = {
   /** The distance behind the best price: the plan's, or the one the venue's last report shows when the venue trails. */
   readonly callback: string;
   readonly changeEveryMs: number;
+  /** The least a move of the bot's trailing stop tightens it by (a percent of the best price, or a price distance); null: any tick. */
+  readonly minMove: string | null;
   readonly active: boolean;
   readonly bestPrice: string | null;
   readonly level: string | null;
@@ -189,16 +193,22 @@ function trailingView(state: EngineState, intent: Intent, instrument: Instrument
   const tracked = byBot && market !== undefined && market.trailIntentId === intent.id ? market : null;
   const { callback } = trailing;
   // The venue trails with the distance it was given, which may not be the plan's (an earlier run's, or set by hand).
-  const planned = callback.kind === 'ppm' ? `${callback.ppm / 10_000} %` : ticksToPrice(instrument, callback.ticks);
+  const planned = distanceText(instrument, callback);
   return {
     by: byBot ? 'bot' : 'venue',
     activationPrice: trailing.activationTicks === null ? null : ticksToPrice(instrument, trailing.activationTicks),
     callback: !byBot && venueTrailingTicks !== null ? ticksToPrice(instrument, venueTrailingTicks) : planned,
     changeEveryMs: trailing.amendEveryMs,
+    minMove: trailing.minMove === null ? null : distanceText(instrument, trailing.minMove),
     active: byBot ? tracked !== null : intent.guard.venueTrailing === 'set',
     bestPrice: tracked === null ? null : ticksToPrice(instrument, tracked.trailPeakTicks),
     level: tracked === null ? null : ticksToPrice(instrument, tracked.trailLevelTicks),
   };
+}
+
+/** A plan's distance as an operator wrote it: "0.5 %" of the price, or a price difference. */
+function distanceText(instrument: Instrument, distance: Distance): string {
+  return distance.kind === 'ppm' ? `${distance.ppm / 10_000} %` : ticksToPrice(instrument, distance.ticks);
 }
 
 function agedExitView(intent: Intent, instrument: Instrument): AgedExitView | null {

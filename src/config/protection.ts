@@ -62,6 +62,8 @@ export type TrailingSetting = {
   readonly callbackPercent?: number | undefined;
   readonly callbackPrice?: string | undefined;
   readonly amendEveryMs: number;
+  readonly minMovePercent?: number | undefined;
+  readonly minMovePrice?: string | undefined;
 };
 export type AgedSetting = {
   readonly maxAgeMinutes: number;
@@ -106,6 +108,12 @@ export function trailingIssues(trailing: TrailingSetting): PlanIssue[] {
   if (trailing.activationPercent !== undefined && trailing.activationPrice !== undefined) {
     issues.push({ path: ['activationPercent'], message: 'give activationPercent or activationPrice, not both' });
   }
+  if (trailing.minMovePercent !== undefined && trailing.minMovePrice !== undefined) {
+    issues.push({ path: ['minMovePercent'], message: 'give minMovePercent or minMovePrice, not both' });
+  } else if (trailing.mode === 'venue' && (trailing.minMovePercent !== undefined || trailing.minMovePrice !== undefined)) {
+    const field = trailing.minMovePercent !== undefined ? 'minMovePercent' : 'minMovePrice';
+    issues.push({ path: [field], message: 'applies to mode: bot (the venue moves its own trailing stop, tick by tick)' });
+  }
   return issues;
 }
 
@@ -138,6 +146,9 @@ const trailingFields = {
   callbackPercent: stopPercent.optional(),
   callbackPrice: decimal.optional(),
   amendEveryMs: z.number().int('expected whole milliseconds').min(0).max(amendEveryMsMax).default(amendEveryMsDefault),
+  /** The least a move of the bot's trailing stop tightens it by (fewer amends); absent: any tick. */
+  minMovePercent: stopPercent.optional(),
+  minMovePrice: decimal.optional(),
 };
 
 const ladder = <T extends z.ZodType<TargetSetting>>(target: T) => z.array(target).max(takeProfitsMax, `expected at most ${takeProfitsMax} targets`)
@@ -275,7 +286,8 @@ const msOfMinutes = (value: number): number => Math.round(value * 60_000);
 
 function trailingRequestOf(trailing: TrailingSetting): TrailingRequest {
   const activation = trailing.activationPrice !== undefined ? { price: trailing.activationPrice } : trailing.activationPercent !== undefined ? { percent: trailing.activationPercent } : null;
-  return { mode: trailing.mode, activation, callback: distanceOf(trailing.callbackPercent, trailing.callbackPrice), amendEveryMs: trailing.amendEveryMs };
+  const minMove = trailing.minMovePercent === undefined && trailing.minMovePrice === undefined ? {} : { minMove: distanceOf(trailing.minMovePercent, trailing.minMovePrice) };
+  return { mode: trailing.mode, activation, callback: distanceOf(trailing.callbackPercent, trailing.callbackPrice), amendEveryMs: trailing.amendEveryMs, ...minMove };
 }
 
 function agedRequestOf(aged: AgedSetting): AgedRequest {

@@ -209,11 +209,13 @@ export function randomPlan(rng: Rng, hasTakeProfit: boolean, venueTrailing: bool
     plan.breakevenAfterFirstTarget = rng.chance(0.5);
   }
   if (rng.chance(0.6)) {
+    const mode = venueTrailing && rng.chance(0.4) ? 'venue' : 'bot';
     plan.trailing = {
-      mode: venueTrailing && rng.chance(0.4) ? 'venue' : 'bot',
+      mode,
       activation: rng.chance(0.5) ? null : { percent: rng.int(5, 100) / 100 },
       callback: rng.chance(0.7) ? { percent: rng.int(10, 150) / 100 } : { percent: rng.int(5, 30) / 100 },
       amendEveryMs: rng.pick([0, 250, 1_000, 3_000]),
+      ...(mode === 'bot' && rng.chance(0.3) ? { minMove: { percent: rng.int(2, 40) / 100 } } : {}),
     };
   }
   if (rng.chance(0.4)) {

@@ -70,6 +70,20 @@ describe('the protection section: each mistake, named by its field', () => {
     ]);
   });
 
+  it('a minimum move given twice, negative, or for the venue\'s trailing', () => {
+    assert.deepEqual(defaultProblems({ trailing: { callbackPercent: 1, minMovePercent: 0.1, minMovePrice: '5' } }), [
+      'protection.default.trailing.minMovePercent: give minMovePercent or minMovePrice, not both',
+    ]);
+    assert.deepEqual(defaultProblems({ trailing: { callbackPercent: 1, minMovePercent: -0.1 } }), ['protection.default.trailing.minMovePercent: expected a percent above 0']);
+    assert.deepEqual(defaultProblems({ trailing: { mode: 'venue', callbackPercent: 1, minMovePrice: '5' } }), [
+      'protection.default.trailing.minMovePrice: applies to mode: bot (the venue moves its own trailing stop, tick by tick)',
+    ]);
+    const loaded = load({ ...base, protection: { default: { stopLoss: { percent: 2 }, trailing: { callbackPercent: 1, minMovePercent: 0.2 } } } });
+    assert.deepEqual(planForSymbol(loaded.protection, 'SOLUSDT')?.protection.trailing, {
+      mode: 'bot', activation: null, callback: { percent: 1 }, amendEveryMs: 1_000, minMove: { percent: 0.2 },
+    });
+  });
+
   it('a venue-side trailing stop while stops are not attached, wherever it is', () => {
     const venue = { mode: 'venue', callbackPrice: '25' };
     const found = problems({
@@ -127,7 +141,7 @@ describe('the protection section: each mistake, named by its field', () => {
       'protection.default.stopLoss.percent: required (expected number)',
       'protection.default.stopLoss.price: a fixed price belongs to one trade (a signal may give one); the file takes percent, measured from the entry',
       'protection.default.trailing.activationPrice: a fixed price belongs to one trade (a signal may give one); the file takes activationPercent, measured from the entry',
-      'protection.default.trailing.every: unknown key (expected one of: mode, activationPercent, callbackPercent, callbackPrice, amendEveryMs)',
+      'protection.default.trailing.every: unknown key (expected one of: mode, activationPercent, callbackPercent, callbackPrice, amendEveryMs, minMovePercent, minMovePrice)',
       'protection.fallback: unknown key (expected one of: default, symbols, external)',
       'protection.symbols.BTCUSDT.aged.hardLimitMinutes: required (expected number)',
       'protection.symbols.BTCUSDT.aged.maxAge: unknown key (expected one of: maxAgeMinutes, graceMinutes, stepPercent, stepPrice, stepEveryMinutes, hardLimitMinutes)',

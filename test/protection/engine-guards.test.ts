@@ -106,15 +106,36 @@ describe('bot-managed trailing stop, separate stop order', () => {
   });
 });
 
+describe('bot-managed trailing stop with a minimum move', () => {
+  it('moves the stop only when the level tightens it by the minimum, and then to the whole level; the quiet check agrees', () => {
+    const state = openLong({ trailing: { mode: 'bot', activation: { percent: 1 }, callback: { percent: 0.5 }, amendEveryMs: 0, minMove: { percent: 0.2 } } });
+    const [first] = amends(step(state, ticker(660_000, 200)));
+    assert.deepEqual(first?.amendment, { triggerTicks: 656_700 }, 'the first move: far more than 0.2 % above the stop at 64,350');
+    step(state, amendAcked('t-1-sl', first?.commandId ?? 0, 250));
+    // 66,100 calls for 65,769.5: 99.5 above the stop, short of 0.2 % of 66,100 (132.2). Nothing is
+    // sent, nothing armed, and the ticker is answered without the policies' full evaluation (the
+    // quiet check and the policies agree that it moves nothing).
+    const evaluations = state.counters.policyEvaluations;
+    const short = step(state, ticker(661_000, 300));
+    assert.deepEqual([amends(short), timers(short)], [[], []]);
+    assert.equal(state.counters.policyEvaluations, evaluations);
+    assert.equal(positionsView(state)[0]?.trailing?.level, '65769.5', 'the level runs ahead of the stop');
+    assert.equal(positionsView(state)[0]?.trailing?.minMove, '0.2 %');
+    // 66,200 calls for 65,869: 199 above the stop, past 132.4: the stop goes to the level itself.
+    const [second] = amends(step(state, ticker(662_000, 400)));
+    assert.deepEqual(second?.amendment, { triggerTicks: 658_690 });
+  });
+});
+
 describe('what the operator API shows of the plan', () => {
   it('a bot-managed trailing stop before and after it activates, and the aged exit\'s times', () => {
     const state = openLong({ ...trailing, aged: { maxAgeMs: 120_000, graceMs: 30_000, step: { percent: 0.1 }, stepEveryMs: 10_000, hardLimitMs: 300_000 } });
     const view = (): ReturnType<typeof positionsView>[number] | undefined => positionsView(state)[0];
-    assert.deepEqual(view()?.trailing, { by: 'bot', activationPrice: '65650', callback: '0.5 %', changeEveryMs: 1_000, active: false, bestPrice: null, level: null });
+    assert.deepEqual(view()?.trailing, { by: 'bot', activationPrice: '65650', callback: '0.5 %', changeEveryMs: 1_000, minMove: null, active: false, bestPrice: null, level: null });
     // The position was first seen at 30: the exit from 2 min of age, at market at 5.
     assert.deepEqual(view()?.agedExit, { fromMs: 120_030, marketAtMs: 300_030, price: null });
     step(state, ticker(660_000, 200));
-    assert.deepEqual(view()?.trailing, { by: 'bot', activationPrice: '65650', callback: '0.5 %', changeEveryMs: 1_000, active: true, bestPrice: '66000', level: '65670' });
+    assert.deepEqual(view()?.trailing, { by: 'bot', activationPrice: '65650', callback: '0.5 %', changeEveryMs: 1_000, minMove: null, active: true, bestPrice: '66000', level: '65670' });
     // A new best price while the move is on its way: the level the view shows runs ahead of the stop.
     step(state, ticker(662_000, 300));
     assert.equal(view()?.trailing?.level, '65869');
@@ -183,7 +204,7 @@ describe('attached stops: the position stop moves through trading-stop', () => {
     const inFlight = state.intents.get('t-1' as never)?.guard.positionStop;
     assert.equal(inFlight?.change.kind, 'trailing');
     step(state, { type: 'PositionStopAcked', atMs: 100, commandId: inFlight?.commandId ?? 0, symbol: 'BTCUSDT' });
-    assert.deepEqual(positionsView(state)[0]?.trailing, { by: 'venue', activationPrice: '65650', callback: '0.5 %', changeEveryMs: 1_000, active: true, bestPrice: null, level: null });
+    assert.deepEqual(positionsView(state)[0]?.trailing, { by: 'venue', activationPrice: '65650', callback: '0.5 %', changeEveryMs: 1_000, minMove: null, active: true, bestPrice: null, level: null });
   });
 
   it('venue mode: hands the trailing to the venue once; refused, the bot trails instead', () => {
@@ -194,10 +215,10 @@ describe('attached stops: the position stop moves through trading-stop', () => {
     assert.deepEqual(positionStops(commands), [], 'the venue trails: the bot does not');
     const inFlight = state.intents.get('t-1' as never)?.guard.positionStop;
     assert.deepEqual(inFlight?.change, { kind: 'trailing', distanceTicks: 3_282, activationTicks: 656_500 });
-    assert.deepEqual(positionsView(state)[0]?.trailing, { by: 'venue', activationPrice: '65650', callback: '0.5 %', changeEveryMs: 1_000, active: false, bestPrice: null, level: null });
+    assert.deepEqual(positionsView(state)[0]?.trailing, { by: 'venue', activationPrice: '65650', callback: '0.5 %', changeEveryMs: 1_000, minMove: null, active: false, bestPrice: null, level: null });
     const refused = step(state, { type: 'PositionStopRejected', atMs: 300, commandId: inFlight?.commandId ?? 0, symbol: 'BTCUSDT', code: 'invalid', reason: 'trailing not supported' });
     assert.ok(notices(refused).includes('venue-trailing-refused'));
-    assert.deepEqual(positionsView(state)[0]?.trailing, { by: 'bot', activationPrice: '65650', callback: '0.5 %', changeEveryMs: 1_000, active: true, bestPrice: '66000', level: '65670' });
+    assert.deepEqual(positionsView(state)[0]?.trailing, { by: 'bot', activationPrice: '65650', callback: '0.5 %', changeEveryMs: 1_000, minMove: null, active: true, bestPrice: '66000', level: '65670' });
     assert.deepEqual(positionStops(refused).map((command) => command.change.kind), ['stop-loss'], 'the bot trails at once');
   });
 });

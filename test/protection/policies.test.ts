@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { fail } from '../../src/core/assert.ts';
 import { freshGuard } from '../../src/core/intent/intent.ts';
 import type { GuardView } from '../../src/core/protection/policies.ts';
 import { breakevenTicks, evaluateGuards, formatAge, isTighter } from '../../src/core/protection/policies.ts';
@@ -9,7 +10,7 @@ import type { IntentPlan } from '../../src/core/protection/plan.ts';
 import { emptyPlan, ladderLots, resolvePlan } from '../../src/core/protection/plan.ts';
 import { btc } from '../support/events.ts';
 
-const trailingPlan: IntentPlan = { ...emptyPlan, trailing: { mode: 'bot', activationTicks: 660_000, callback: { kind: 'ppm', ppm: 5_000 }, amendEveryMs: 1_000 } };
+const trailingPlan: IntentPlan = { ...emptyPlan, trailing: { mode: 'bot', activationTicks: 660_000, callback: { kind: 'ppm', ppm: 5_000 }, amendEveryMs: 1_000, minMove: null } };
 
 function view(overrides: Partial<GuardView> = {}): GuardView {
   return {
@@ -40,7 +41,7 @@ describe('trailing stop (bot-managed)', () => {
   });
 
   it('for a short, follows the lowest price from above', () => {
-    const plan: IntentPlan = { ...emptyPlan, trailing: { mode: 'bot', activationTicks: null, callback: { kind: 'ticks', ticks: 1_000 }, amendEveryMs: 0 } };
+    const plan: IntentPlan = { ...emptyPlan, trailing: { mode: 'bot', activationTicks: null, callback: { kind: 'ticks', ticks: 1_000 }, amendEveryMs: 0, minMove: null } };
     const outcome = evaluateGuards(view({ side: 'sell', plan, stopTicks: 656_500, venueStopTicks: 656_500, triggerPriceTicks: 640_000 }));
     assert.deepEqual(outcome.decisions, [{ kind: 'tighten-stop', triggerTicks: 641_000, reason: 'trailing' }]);
   });
@@ -53,6 +54,26 @@ describe('trailing stop (bot-managed)', () => {
   it('leaves a crossing to the venue when its stop is already there', () => {
     const outcome = evaluateGuards(view({ plan: trailingPlan, trailPeakTicks: 670_000, stopTicks: 666_650, venueStopTicks: 666_650, triggerPriceTicks: 666_000 }));
     assert.deepEqual(outcome.decisions, []);
+  });
+
+  it('with a minimum move, tightens only by at least that much, then to the whole level', () => {
+    // 0.1 % of the best price: 670 ticks at 670,000. The stop is at 666,650 (the level of a 670,000 best price).
+    const plan: IntentPlan = { ...trailingPlan, trailing: { ...(trailingPlan.trailing ?? fail('a trailing plan')), minMove: { kind: 'ppm', ppm: 1_000 } } };
+    const at = (peak: number): GuardView => view({ plan, trailPeakTicks: 670_000, stopTicks: 666_650, venueStopTicks: 666_650, triggerPriceTicks: peak });
+    // A best price of 670,600 calls for 667,247: 597 ticks tighter, short of 671 (0.1 % of 670,600).
+    assert.deepEqual(evaluateGuards(at(670_600)).decisions, []);
+    assert.equal(evaluateGuards(at(670_600)).trailPeakTicks, 670_600);
+    // 670,700 calls for 667,347 (697 tighter, against 670): the stop goes there, not to stop + minimum.
+    assert.deepEqual(evaluateGuards(at(670_700)).decisions, [{ kind: 'tighten-stop', triggerTicks: 670_700 - 3_353, reason: 'trailing' }]);
+  });
+
+  it('with a minimum move, still closes when the price crosses the stop the venue does not hold yet', () => {
+    const plan: IntentPlan = { ...trailingPlan, trailing: { ...(trailingPlan.trailing ?? fail('a trailing plan')), minMove: { kind: 'ticks', ticks: 20_000 } } };
+    const outcome = evaluateGuards(view({ plan, trailPeakTicks: 670_000, stopTicks: 666_650, venueStopTicks: 643_500, triggerPriceTicks: 666_000 }));
+    assert.equal(outcome.decisions.at(-1)?.kind, 'exit');
+    // Past the level (676,600) but not the stop the minimum move left in place: nothing to do.
+    const short = evaluateGuards(view({ plan, trailPeakTicks: 680_000, stopTicks: 666_650, venueStopTicks: 666_650, triggerPriceTicks: 676_000 }));
+    assert.deepEqual(short.decisions, []);
   });
 
   it('does not trail when the venue does (botTrailing false)', () => {
@@ -146,7 +167,18 @@ describe('plan resolution', () => {
     const result = resolvePlan({ ...input, request: { ladder: [{ target: { percent: 2 }, sizePercent: 50 }, { target: { percent: 4 }, sizePercent: 50 }], trailing: { mode: 'bot', activation: { percent: 1 }, callback: { percent: 0.5 }, amendEveryMs: 500 } } });
     assert.ok(result.ok);
     assert.deepEqual(result.value.ladder, [{ priceTicks: 663_000, lots: 5 }, { priceTicks: 676_000, lots: 5 }]);
-    assert.deepEqual(result.value.trailing, { mode: 'bot', activationTicks: 656_500, callback: { kind: 'ppm', ppm: 5_000 }, amendEveryMs: 500 });
+    assert.deepEqual(result.value.trailing, { mode: 'bot', activationTicks: 656_500, callback: { kind: 'ppm', ppm: 5_000 }, amendEveryMs: 500, minMove: null });
+  });
+
+  it('resolves a trailing stop\'s minimum move, for the bot\'s trailing only', () => {
+    const trailing = { mode: 'bot', activation: null, callback: { percent: 0.5 }, amendEveryMs: 500 } as const;
+    const byPercent = resolvePlan({ ...input, request: { trailing: { ...trailing, minMove: { percent: 0.1 } } } });
+    assert.deepEqual(byPercent.ok ? byPercent.value.trailing?.minMove : null, { kind: 'ppm', ppm: 1_000 });
+    const byPrice = resolvePlan({ ...input, request: { trailing: { ...trailing, minMove: { price: '25' } } } });
+    assert.deepEqual(byPrice.ok ? byPrice.value.trailing?.minMove : null, { kind: 'ticks', ticks: 250 });
+    assert.deepEqual(resolvePlan({ ...input, request: { trailing: { ...trailing, mode: 'venue', minMove: { percent: 0.1 } } } }),
+      { ok: false, reason: 'trailing minMove applies to mode bot: the venue moves its own trailing stop' });
+    assert.match(JSON.stringify(resolvePlan({ ...input, request: { trailing: { ...trailing, minMove: { price: '25.05' } } } })), /trailing minMove/);
   });
 });
 

@@ -65,6 +65,35 @@ function fillsBy(world: SimWorld, suffix: RegExp): number {
   return world.venue.fills().filter((fill) => suffix.test(fill.clientOrderId ?? '')).reduce((sum, fill) => sum + fill.lots, 0);
 }
 
+/**
+ * Two hours in which the price climbs 2.5 % above the entry candle's close in at least five steps of
+ * new highs, never falling 1 % below it or below its best so far (the callback is 1.2 %).
+ */
+function risingWindow(): number {
+  return findWindow(120, (first, after) => {
+    let high = first.close;
+    let newHighs = 0;
+    for (const candle of after) {
+      // (Intrabar, a falling candle's high comes before its low.)
+      if (candle.low <= Math.max(first.close * 0.99, Math.max(high, candle.high) * 0.99)) return false;
+      if (candle.high > high * 1.002) newHighs += 1;
+      high = Math.max(high, candle.high);
+      if (high >= first.close * 1.025) return newHighs >= 5;
+    }
+    return false;
+  });
+}
+
+const risingTrailing = { mode: 'bot', activation: { percent: 0.5 }, callback: { percent: 1.2 }, amendEveryMs: 2_000 } as const;
+
+/** The amends of the stop's trigger the venue took, with the trigger before and after. */
+function stopMoves(world: SimWorld): { readonly atMs: number; readonly from: number; readonly to: number }[] {
+  const triggerOf = (spec: OrderSpec | null): number => (spec?.type.kind === 'stop-market' ? spec.type.triggerTicks : 0);
+  return world.venue.amendments()
+    .filter((amend) => amend.result.ok && /-sl\d*$/.test(amend.clientOrderId ?? '') && triggerOf(amend.after) !== triggerOf(amend.before))
+    .map((amend) => ({ atMs: amend.atMs, from: triggerOf(amend.before), to: triggerOf(amend.after) }));
+}
+
 function assertClean(world: SimWorld): void {
   assert.deepEqual(world.auditor.violations, []);
   assert.equal(world.venue.position('SOLUSDT').sizeLots, 0, 'the story ends flat');
@@ -72,29 +101,12 @@ function assertClean(world: SimWorld): void {
 
 describe('protection policies on real SOLUSDT candles', () => {
   it('a trailing stop ratchets up by amends as the price rises, never down, and the stop closes the position above the entry', () => {
-    // Within two hours the price climbs 2.5 % above the entry candle's close in at least five steps
-    // of new highs, never falling 1 % below it or below its best so far (the callback is 1.2 %).
-    const start = findWindow(120, (first, after) => {
-      let high = first.close;
-      let newHighs = 0;
-      for (const candle of after) {
-        // (Intrabar, a falling candle's high comes before its low.)
-        if (candle.low <= Math.max(first.close * 0.99, Math.max(high, candle.high) * 0.99)) return false;
-        if (candle.high > high * 1.002) newHighs += 1;
-        high = Math.max(high, candle.high);
-        if (high >= first.close * 1.025) return newHighs >= 5;
-      }
-      return false;
-    });
-    const { world, notices } = runStory(start, 240, { stopTriggerBy: 'last', trailing: { mode: 'bot', activation: { percent: 0.5 }, callback: { percent: 1.2 }, amendEveryMs: 2_000 } }, { attachedStops: false, stopPercent: 1.5 });
+    const { world, notices } = runStory(risingWindow(), 240, { stopTriggerBy: 'last', trailing: risingTrailing }, { attachedStops: false, stopPercent: 1.5 });
     assertClean(world);
     if (process.env.STORY_DEBUG !== undefined) for (const notice of notices) console.log(notice.code, notice.text);
-    const triggerOf = (spec: OrderSpec | null): number => (spec?.type.kind === 'stop-market' ? spec.type.triggerTicks : 0);
-    const triggerMoves = world.venue.amendments().filter((amend) => amend.result.ok && /-sl\d*$/.test(amend.clientOrderId ?? '') && triggerOf(amend.after) !== triggerOf(amend.before));
+    const triggerMoves = stopMoves(world);
     assert.ok(triggerMoves.length >= 3, `the stop moved ${triggerMoves.length} times`);
-    for (const amend of triggerMoves) {
-      assert.ok(triggerOf(amend.after) > triggerOf(amend.before), `amend at ${amend.atMs} moved the stop from ${triggerOf(amend.before)} to ${triggerOf(amend.after)}`);
-    }
+    for (const { atMs, from, to } of triggerMoves) assert.ok(to > from, `amend at ${atMs} moved the stop from ${from} to ${to}`);
     const entry = world.venue.fills().find((fill) => /-e$/.test(fill.clientOrderId ?? ''));
     const exit = world.venue.fills().find((fill) => /-(sl\d*|x\d*)$/.test(fill.clientOrderId ?? ''));
     assert.ok(entry !== undefined && exit !== undefined, 'closed by its stop or by the trailing exit');
@@ -105,6 +117,20 @@ describe('protection policies on real SOLUSDT candles', () => {
     const lines = amends.map((notice) => `${notice.level} ${notice.text}`);
     assert.ok(amends.filter((notice) => notice.level === 'debug').length >= triggerMoves.length, lines.join('\n'));
     assert.ok(amends.every((notice) => (notice.level === 'info') === notice.text.includes('(the open size)')), lines.join('\n'));
+  });
+
+  it('with a minimum move, the same trailing stop moves less often, each move at least that much, and still exits above the entry', () => {
+    const start = risingWindow();
+    const every = stopMoves(runStory(start, 240, { stopTriggerBy: 'last', trailing: risingTrailing }, { attachedStops: false, stopPercent: 1.5 }).world);
+    const { world } = runStory(start, 240, { stopTriggerBy: 'last', trailing: { ...risingTrailing, minMove: { percent: 0.3 } } }, { attachedStops: false, stopPercent: 1.5 });
+    assertClean(world);
+    const stepped = stopMoves(world);
+    assert.ok(stepped.length >= 2 && stepped.length < every.length, `${stepped.length} moves with the minimum, ${every.length} without`);
+    // At least 0.3 % of the best price, which is above the new stop: so at least 0.3 % of the stop.
+    for (const { atMs, from, to } of stepped) assert.ok(to - from >= Math.floor(to * 0.003), `amend at ${atMs} moved the stop from ${from} to ${to}`);
+    const entry = world.venue.fills().find((fill) => /-e$/.test(fill.clientOrderId ?? ''));
+    const exit = world.venue.fills().find((fill) => /-(sl\d*|x\d*)$/.test(fill.clientOrderId ?? ''));
+    assert.ok(entry !== undefined && exit !== undefined && exit.priceTicks > entry.priceTicks, `exit ${exit?.priceTicks} above the entry ${entry?.priceTicks}`);
   });
 
   it('an aged position exits at breakeven, then walks its exit price down toward the market, each step logged with its age and price', () => {

@@ -27,7 +27,7 @@ import type { Order } from '../order/order.ts';
 import { filledLots, isAcknowledged, isTerminal, markAmendSent, newPendingOrder, onAmendFailed, onAmendLanded, onAmendUnknown, reportShowsAmend } from '../order/order.ts';
 import { averageEntryTicks } from '../position/ledger.ts';
 import type { Position } from '../position/position.ts';
-import { evaluateGuards, isStopCrossed, isTighter } from '../protection/policies.ts';
+import { evaluateGuards, isStopCrossed, isTighter, trailingMovesStop } from '../protection/policies.ts';
 import type { TrailingPlan } from '../protection/plan.ts';
 import { distanceTicks } from '../protection/plan.ts';
 import type { Market } from '../state.ts';
@@ -149,7 +149,7 @@ function isQuiet(ctx: Ctx, intent: Intent, position: Position, sizeLots: number,
       }
       if (market !== undefined && market.trailIntentId === intent.id) {
         const level = market.trailLevelTicks;
-        if (level > 0 && isTighter(intent.side, level, wanted)) wanted = level;
+        if (trailingMovesStop(intent.side, trailing, market.trailPeakTicks, level, wanted)) wanted = level;
         if (price !== null && isStopCrossed(intent.side, price, wanted)) return false;
       }
     } else if (guard.venueTrailing === 'none') {

@@ -6,7 +6,8 @@
 //   - breakeven: after the first target fills, the stop moves to the entry plus fees;
 //   - trailing stop: once the price reaches the activation, the stop follows the best price at the
 //     callback distance, only ever tightening; `bot` amends the venue's stop (rate-limited, one
-//     amend in flight), `venue` hands the trailing to the venue (Bybit's trading-stop);
+//     amend in flight; with a minimum move, only in steps of at least that much), `venue` hands the
+//     trailing to the venue (Bybit's trading-stop);
 //   - aged position: past `maxAgeMs`, a reduce-only limit exit at breakeven (fees included); after
 //     `graceMs` more, its price steps toward the market every `stepEveryMs`; at `hardLimitMs` of age,
 //     a market close.
@@ -41,6 +42,11 @@ export type TrailingRequest = {
   readonly callback: DistanceRequest;
   /** `bot` mode: at most one change of the stop per this interval; ticks in between coalesce. */
   readonly amendEveryMs: number;
+  /**
+   * `bot` mode: the stop moves only when the level tightens it by at least this much (a percent of
+   * the best price, or a price distance); absent or null: by any tick.
+   */
+  readonly minMove?: DistanceRequest | null;
 };
 
 export type AgedRequest = {
@@ -72,6 +78,8 @@ export type TrailingPlan = {
   readonly activationTicks: number | null;
   readonly callback: Distance;
   readonly amendEveryMs: number;
+  /** The least a move of the stop may tighten it by (measured from the best price); null: a tick. */
+  readonly minMove: Distance | null;
 };
 
 export type AgedPlan = {
@@ -194,6 +202,14 @@ export function resolvePlan({ instrument, side, referenceTicks, sizeLots, reques
     const { mode, activation, callback, amendEveryMs } = request.trailing;
     const distance = resolveDistance(instrument, callback, 'trailing callback');
     if (!distance.ok) return distance;
+    let minMove: Distance | null = null;
+    if (request.trailing.minMove !== undefined && request.trailing.minMove !== null) {
+      // The venue moves its own trailing stop tick by tick: a minimum move is the bot's to keep.
+      if (mode === 'venue') return fail('trailing minMove applies to mode bot: the venue moves its own trailing stop');
+      const resolved = resolveDistance(instrument, request.trailing.minMove, 'trailing minMove');
+      if (!resolved.ok) return resolved;
+      minMove = resolved.value;
+    }
     let activationTicks: number | null = null;
     if (activation !== null) {
       const parsed = profitSideTicks(instrument, side, referenceTicks, activation, 'trailing activation');
@@ -201,7 +217,7 @@ export function resolvePlan({ instrument, side, referenceTicks, sizeLots, reques
       activationTicks = parsed.value;
     }
     if (!(Number.isSafeInteger(amendEveryMs) && amendEveryMs >= 0)) return fail(`trailing amendEveryMs must be a whole number of ms >= 0: ${amendEveryMs}`);
-    trailing = { mode, activationTicks, callback: distance.value, amendEveryMs };
+    trailing = { mode, activationTicks, callback: distance.value, amendEveryMs, minMove };
   }
   let aged: AgedPlan | null = null;
   if (request.aged !== undefined && request.aged !== null) {

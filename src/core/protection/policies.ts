@@ -3,8 +3,9 @@
 // every event about the symbol and on their review timer, and turns decisions into orders.
 //
 //   trailing (bot mode): once the trigger price reaches the activation, the stop follows the best
-//     price since at the callback distance; if the price crosses that level before the venue's
-//     stop has been moved to it, close at market (the venue's stop is a step behind);
+//     price since at the callback distance (with a minimum move, only when that tightens it by at
+//     least as much); if the price crosses the stop before the venue's stop has been moved to it,
+//     close at market (the venue's stop is a step behind);
 //   breakeven: after the first take-profit target fills, the stop moves to the entry plus fees;
 //   aged: past the maximum age, a reduce-only limit exit at breakeven (fees included); after the
 //     grace period its price steps toward the market once per interval, never past it; at the
@@ -16,7 +17,7 @@
 
 import type { Guard } from '../intent/intent.ts';
 import type { Side } from '../types.ts';
-import type { IntentPlan } from './plan.ts';
+import type { IntentPlan, TrailingPlan } from './plan.ts';
 import { distanceTicks } from './plan.ts';
 
 export type GuardView = {
@@ -67,6 +68,16 @@ export function isTighter(side: Side, a: number, b: number): boolean {
   return side === 'buy' ? a > b : a < b;
 }
 
+/**
+ * Does the trailing's level (at the callback distance from `peakTicks`) move the stop: tighter, and
+ * by at least the plan's minimum move (measured from the best price, as the callback is)? The
+ * engine's quiet check asks the same, so the two cannot disagree on whether a ticker moves it.
+ */
+export function trailingMovesStop(side: Side, trailing: TrailingPlan, peakTicks: number, levelTicks: number, stopTicks: number): boolean {
+  if (!(levelTicks > 0 && isTighter(side, levelTicks, stopTicks))) return false;
+  return trailing.minMove === null || Math.abs(levelTicks - stopTicks) >= distanceTicks(trailing.minMove, peakTicks);
+}
+
 /** Has the price reached a stop level (at or through it)? */
 export function isStopCrossed(side: Side, priceTicks: number, stopTicks: number): boolean {
   return side === 'buy' ? priceTicks <= stopTicks : priceTicks >= stopTicks;
@@ -100,7 +111,7 @@ export function evaluateGuards(view: GuardView): GuardOutcome {
       trailPeakTicks = peak;
       const distance = distanceTicks(trailing.callback, peak);
       const level = view.side === 'buy' ? peak - distance : peak + distance;
-      if (level > 0 && isTighter(view.side, level, stopTicks)) {
+      if (trailingMovesStop(view.side, trailing, peak, level, stopTicks)) {
         decisions.push({ kind: 'tighten-stop', triggerTicks: level, reason: 'trailing' });
         stopTicks = level;
       }
