@@ -14,7 +14,6 @@ import { healthOf } from '../core/health.ts';
 import type { Instrument } from '../core/instrument.ts';
 import { lotsToQty, ticksToNumber, ticksToPrice } from '../core/instrument.ts';
 import type { Intent } from '../core/intent/intent.ts';
-import type { Distance } from '../core/protection/plan.ts';
 import { botTrails, isActive } from '../core/intent/intent.ts';
 import { e8PerUnit } from '../core/money.ts';
 import type { Order } from '../core/order/order.ts';
@@ -22,6 +21,7 @@ import { filledLots, isAcknowledged, isTerminal, venueOrderIdOf } from '../core/
 import { averageEntryTicks } from '../core/position/ledger.ts';
 import type { Position } from '../core/position/position.ts';
 import { effectiveSizeLots } from '../core/position/position.ts';
+import type { Distance } from '../core/protection/plan.ts';
 import type { EngineState } from '../core/state.ts';
 import type { FillRow } from '../journal/ledger.ts';
 

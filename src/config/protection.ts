@@ -113,6 +113,9 @@ export function trailingIssues(trailing: TrailingSetting): PlanIssue[] {
   } else if (trailing.mode === 'venue' && (trailing.minMovePercent !== undefined || trailing.minMovePrice !== undefined)) {
     const field = trailing.minMovePercent !== undefined ? 'minMovePercent' : 'minMovePrice';
     issues.push({ path: [field], message: 'applies to mode: bot (the venue moves its own trailing stop, tick by tick)' });
+  } else if (trailing.minMovePercent !== undefined && trailing.callbackPercent !== undefined && !(trailing.minMovePercent < trailing.callbackPercent)) {
+    // (A price against a percent is checked when the plan is resolved against the entry.)
+    issues.push({ path: ['minMovePercent'], message: `expected less than callbackPercent (${trailing.callbackPercent}): a stop that moves only in steps this large lags the best price by up to the two together` });
   }
   return issues;
 }

@@ -179,6 +179,8 @@ describe('plan resolution', () => {
     assert.deepEqual(resolvePlan({ ...input, request: { trailing: { ...trailing, mode: 'venue', minMove: { percent: 0.1 } } } }),
       { ok: false, reason: 'trailing minMove applies to mode bot: the venue moves its own trailing stop' });
     assert.match(JSON.stringify(resolvePlan({ ...input, request: { trailing: { ...trailing, minMove: { price: '25.05' } } } })), /trailing minMove/);
+    assert.deepEqual(resolvePlan({ ...input, request: { trailing: { ...trailing, minMove: { price: '325' } } } }),
+      { ok: false, reason: 'trailing minMove must be less than the callback distance (at 65000: 325 against 325)' });
   });
 });
 

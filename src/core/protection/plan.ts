@@ -208,6 +208,11 @@ export function resolvePlan({ instrument, side, referenceTicks, sizeLots, reques
       if (mode === 'venue') return fail('trailing minMove applies to mode bot: the venue moves its own trailing stop');
       const resolved = resolveDistance(instrument, request.trailing.minMove, 'trailing minMove');
       if (!resolved.ok) return resolved;
+      // At the entry, as the two are measured from the best price alike.
+      if (distanceTicks(resolved.value, referenceTicks) >= distanceTicks(distance.value, referenceTicks)) {
+        return fail(`trailing minMove must be less than the callback distance (at ${ticksToPrice(instrument, referenceTicks)}: ` +
+          `${ticksToPrice(instrument, distanceTicks(resolved.value, referenceTicks))} against ${ticksToPrice(instrument, distanceTicks(distance.value, referenceTicks))})`);
+      }
       minMove = resolved.value;
     }
     let activationTicks: number | null = null;
