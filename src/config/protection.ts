@@ -98,6 +98,8 @@ export function ladderIssues(targets: readonly TargetSetting[]): PlanIssue[] {
   return issues;
 }
 
+const laggingTooFar = 'a stop that moves only in steps this large lags the best price by up to the two together';
+
 export function trailingIssues(trailing: TrailingSetting): PlanIssue[] {
   const issues: PlanIssue[] = [];
   if (trailing.callbackPercent !== undefined && trailing.callbackPrice !== undefined) {
@@ -115,7 +117,9 @@ export function trailingIssues(trailing: TrailingSetting): PlanIssue[] {
     issues.push({ path: [field], message: 'applies to mode: bot (the venue moves its own trailing stop, tick by tick)' });
   } else if (trailing.minMovePercent !== undefined && trailing.callbackPercent !== undefined && !(trailing.minMovePercent < trailing.callbackPercent)) {
     // (A price against a percent is checked when the plan is resolved against the entry.)
-    issues.push({ path: ['minMovePercent'], message: `expected less than callbackPercent (${trailing.callbackPercent}): a stop that moves only in steps this large lags the best price by up to the two together` });
+    issues.push({ path: ['minMovePercent'], message: `expected less than callbackPercent (${trailing.callbackPercent}): ${laggingTooFar}` });
+  } else if (trailing.minMovePrice !== undefined && trailing.callbackPrice !== undefined && !(Number(trailing.minMovePrice) < Number(trailing.callbackPrice))) {
+    issues.push({ path: ['minMovePrice'], message: `expected less than callbackPrice (${trailing.callbackPrice}): ${laggingTooFar}` });
   }
   return issues;
 }

@@ -210,13 +210,12 @@ export function randomPlan(rng: Rng, hasTakeProfit: boolean, venueTrailing: bool
   }
   if (rng.chance(0.6)) {
     const mode = venueTrailing && rng.chance(0.4) ? 'venue' : 'bot';
-    plan.trailing = {
-      mode,
-      activation: rng.chance(0.5) ? null : { percent: rng.int(5, 100) / 100 },
-      callback: rng.chance(0.7) ? { percent: rng.int(10, 150) / 100 } : { percent: rng.int(5, 30) / 100 },
-      amendEveryMs: rng.pick([0, 250, 1_000, 3_000]),
-      ...(mode === 'bot' && rng.chance(0.3) ? { minMove: { percent: rng.int(2, 40) / 100 } } : {}),
-    };
+    const activation = rng.chance(0.5) ? null : { percent: rng.int(5, 100) / 100 };
+    const callbackHundredths = rng.chance(0.7) ? rng.int(10, 150) : rng.int(5, 30);
+    const amendEveryMs = rng.pick([0, 250, 1_000, 3_000]);
+    // A minimum move is less than the callback (resolvePlan refuses one that is not).
+    const minMove = mode === 'bot' && rng.chance(0.3) ? { minMove: { percent: rng.int(2, Math.min(40, callbackHundredths - 1)) / 100 } } : {};
+    plan.trailing = { mode, activation, callback: { percent: callbackHundredths / 100 }, amendEveryMs, ...minMove };
   }
   if (rng.chance(0.4)) {
     const maxAgeMs = rng.int(5, 60) * 1_000;

@@ -78,6 +78,9 @@ describe('the protection section: each mistake, named by its field', () => {
     assert.deepEqual(defaultProblems({ trailing: { callbackPercent: 0.5, minMovePercent: 0.5 } }), [
       'protection.default.trailing.minMovePercent: expected less than callbackPercent (0.5): a stop that moves only in steps this large lags the best price by up to the two together',
     ]);
+    assert.deepEqual(defaultProblems({ trailing: { callbackPrice: '2.5', minMovePrice: '2.50' } }), [
+      'protection.default.trailing.minMovePrice: expected less than callbackPrice (2.5): a stop that moves only in steps this large lags the best price by up to the two together',
+    ]);
     assert.deepEqual(defaultProblems({ trailing: { mode: 'venue', callbackPercent: 1, minMovePrice: '5' } }), [
       'protection.default.trailing.minMovePrice: applies to mode: bot (the venue moves its own trailing stop, tick by tick)',
     ]);
