@@ -763,6 +763,8 @@ const tickerCount = firstOf(anyRun).tickers;
 console.log(`bench/protection: ${symbolCount} symbols with open positions, ${format(tickerCount)} tickers (${format(tickerCount / symbolCount)} a symbol, ${tickEveryMs} ms apart), ` +
   `each run in a process of its own, ${rounds} round${rounds === 1 ? '' : 's'} of the fastest of ${passes} passes (medians of the rounds), node ${process.version}; ` +
   `${runs.length * rounds} processes in ${benchS.toFixed(0)} s (recording a run against the simulated venue: ${median(measured.flatMap((round) => [...round.values()].map((one) => one.recordS))).toFixed(1)} s)`);
+/** The runs' names, padded to the longest. */
+const nameWidth = Math.max(26, ...runs.map((run) => run.name.length));
 for (const mode of modes) {
   console.log({
     step: '  step alone: ns per ticker with every input charged to the tickers, then split by input: the tickers\' own steps, amends and position\n' +
@@ -772,13 +774,14 @@ for (const mode of modes) {
     pipeline: `  the engine's pipeline (DESIGN.md's engine throughput: parse -> step -> journal): parsed, decoded, journaled in SQLite in batches of\n` +
       `  ${pipelineBatch} inputs (durability normal, as bench/engine), stepped, records to the journal; a batch's append shared by its inputs' bytes, the rest evenly`,
   }[mode]);
-  console.log('  run                         ns/tick   tickers/s  ratio   tickers  ratio  amends  timers  other   stop changes  closed  engine heap MB');
-  console.log('                                                                                                   /1k tickers    /1k   setup    end');
+  const pad = ' '.repeat(nameWidth - 26);
+  console.log(`  run${pad}                         ns/tick   tickers/s  ratio   tickers  ratio  amends  timers  other   stop changes  closed  engine heap MB`);
+  console.log(`${pad}                                                                                                   /1k tickers    /1k   setup    end`);
   for (const run of runs) {
     const one = firstOf(run);
     const part = (kind: Kind): string => figure(run, kindPerTick(mode, kind)).toFixed(0);
     const perTick = figure(run, nsPerTick(mode));
-    console.log(`  ${run.name.padEnd(26)} ${perTick.toFixed(0).padStart(8)} ${format(1e9 / perTick).padStart(11)}  ` +
+    console.log(`  ${run.name.padEnd(nameWidth)} ${perTick.toFixed(0).padStart(8)} ${format(1e9 / perTick).padStart(11)}  ` +
       `${ratioOf(run, baselineOf(run), nsPerTick(mode)).median.toFixed(2).padStart(5)}  ${figure(run, tickersPerTick(mode)).toFixed(0).padStart(8)}  ` +
       ratioOf(run, baselineOf(run), tickersPerTick(mode)).median.toFixed(2).padStart(5) +
       `  ${part(amendKind).padStart(6)}  ${part(timerKind).padStart(6)}  ${part(otherKind).padStart(5)}  ${perK(one, one.stopChanges).padStart(13)}  ` +
