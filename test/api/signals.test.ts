@@ -115,6 +115,8 @@ describe('signals over the configured protection plan', () => {
     });
     const venue = planned(open({ trailing: { mode: 'venue', callbackPrice: 2.5, activationPrice: '160' } }));
     assert.deepEqual(venue.protection?.trailing, { mode: 'venue', activation: { price: '160' }, callback: { price: '2.5' }, amendEveryMs: 1_000 });
+    const stepped = planned(open({ trailing: { callbackPercent: 1, minMovePercent: 0.25 } }));
+    assert.deepEqual(stepped.protection?.trailing, { mode: 'bot', activation: null, callback: { percent: 1 }, amendEveryMs: 1_000, minMove: { percent: 0.25 } });
   });
 
   it('replaces the plan\'s ladder with a single take-profit, and drops it with takeProfits: null', () => {
@@ -149,6 +151,8 @@ describe('signals over the configured protection plan', () => {
       [{ breakevenAfterFirstTarget: 'yes' }, ['breakevenAfterFirstTarget: expected boolean, received string']],
       [{ takeProfit: { percent: 3 }, takeProfits: [{ percent: 4, sizePercent: 100 }] }, ['takeProfits: give takeProfit (one target) or takeProfits (a ladder), not both']],
       [{ trailing: { callbackPercent: 1, every: 2 } }, ['trailing.every: unknown field']],
+      [{ trailing: { callbackPercent: 0.5, minMovePercent: 0.5 } }, ['trailing.minMovePercent: expected less than callbackPercent (0.5): a stop that moves only in steps this large lags the best price by up to the two together']],
+      [{ trailing: { mode: 'venue', callbackPercent: 1, minMovePercent: 0.1 } }, ['trailing.minMovePercent: applies to mode: bot (the venue moves its own trailing stop, tick by tick)']],
     ];
     for (const [extra, expected] of cases) assert.deepEqual(reasons(open(extra)), expected, JSON.stringify(extra));
     assert.deepEqual(reasons(open({ side: 'sell', takeProfits: [{ price: '140', sizePercent: 50 }, { price: '145', sizePercent: 50 }] })), [
