@@ -209,9 +209,10 @@ export function resolvePlan({ instrument, side, referenceTicks, sizeLots, reques
       const resolved = resolveDistance(instrument, request.trailing.minMove, 'trailing minMove');
       if (!resolved.ok) return resolved;
       // At the entry, as the two are measured from the best price alike.
-      if (distanceTicks(resolved.value, referenceTicks) >= distanceTicks(distance.value, referenceTicks)) {
+      const [minMoveTicks, callbackTicks] = [distanceTicks(resolved.value, referenceTicks), distanceTicks(distance.value, referenceTicks)];
+      if (minMoveTicks >= callbackTicks) {
         return fail(`trailing minMove must be less than the callback distance (at ${ticksToPrice(instrument, referenceTicks)}: ` +
-          `${ticksToPrice(instrument, distanceTicks(resolved.value, referenceTicks))} against ${ticksToPrice(instrument, distanceTicks(distance.value, referenceTicks))})`);
+          `${ticksToPrice(instrument, minMoveTicks)} against ${ticksToPrice(instrument, callbackTicks)})`);
       }
       minMove = resolved.value;
     }
