@@ -40,10 +40,12 @@ export const signalUsage = `usage: vigil signal open --symbol SYMBOL --side buy|
   the token is read from $${apiTokenEnvDefault}; exit code 0 accepted, 1 rejected or failed, 2 usage`;
 
 const requestTimeoutMs = 10_000;
+const openOnlyFlags = ['side', 'quantity', 'notional', 'stop-percent', 'stop-price', 'take-profit-percent', 'take-profit-price', 'plan', 'limit'] as const;
 
 type Sent = { readonly status: number; readonly body: Record<string, unknown> };
 
-export async function runSignalCommand(argv: readonly string[]): Promise<number> {
+/** `timeoutMs`: how long to wait for the API's answer (tests shorten it). */
+export async function runSignalCommand(argv: readonly string[], { timeoutMs = requestTimeoutMs }: { readonly timeoutMs?: number } = {}): Promise<number> {
   const [action, ...rest] = argv;
   if (action === undefined || action === '--help' || action === '-h' || rest.includes('--help')) {
     console.log(signalUsage);
@@ -62,16 +64,26 @@ export async function runSignalCommand(argv: readonly string[]): Promise<number>
   if (values.symbol === undefined) throw new UsageError('--symbol is required');
   const id = values.id ?? `cli-${Date.now()}-${randomBytes(3).toString('hex')}`;
   const symbol = values.symbol.toUpperCase();
+  if (action === 'close') {
+    // A close takes the whole position: a --quantity meant to close part of it must not be dropped in silence.
+    const given = openOnlyFlags.filter((flag) => values[flag] !== undefined);
+    if (given.length > 0) throw new UsageError(`signal close: ${given.map((flag) => `--${flag}`).join(', ')} only apply to open (a close takes the whole position)`);
+  }
   const body = action === 'close' ? { id, action, symbol } : { id, action, symbol, ...openFields(values) };
   const token = process.env[apiTokenEnvDefault];
   if (token === undefined || token === '') throw new UsageError(`the environment variable ${apiTokenEnvDefault} is not set (the bot's API token)`);
   const url = signalsUrl(values.api ?? process.env[apiUrlVariable] ?? `http://127.0.0.1:${apiPortDefault}`);
   let sent: Sent;
   try {
-    sent = await post(url, token, body);
+    sent = await post(url, token, body, timeoutMs);
   } catch (error) {
+    // A timeout may come after the bot took the signal: the outcome is unknown, and only the same id makes a retry safe.
+    if (error instanceof Error && error.name === 'TimeoutError') {
+      console.error(`vigil signal: no answer from the API at ${url.origin} within ${timeoutMs / 1000} s: the signal may or may not have been taken (id ${id}; repeat with --id ${id})`);
+      return 1;
+    }
     const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    console.error(`vigil signal: cannot reach the API at ${url.origin}${cause || (error instanceof Error ? `: ${error.message}` : '')}`);
+    console.error(`vigil signal: cannot reach the API at ${url.origin}${cause || (error instanceof Error ? `: ${error.message}` : '')} (id ${id}; repeat with --id ${id})`);
     return 1;
   }
   console.log(values.json ? JSON.stringify(sent.body, null, 2) : describe(id, sent));
@@ -133,18 +145,20 @@ function signalsUrl(base: string): URL {
   try {
     url = new URL(base);
   } catch {
-    throw new UsageError(`--api: expected a URL such as http://127.0.0.1:${apiPortDefault}, got "${base}"`);
+    throw new UsageError(`--api (or $${apiUrlVariable}): expected a URL such as http://127.0.0.1:${apiPortDefault}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--api: expected an http:// or https:// URL, got "${base}"`);
+  // The URL is not quoted back: it may carry a password, and the token goes in the environment, not in the URL.
+  if (url.username !== '' || url.password !== '') throw new UsageError(`--api (or $${apiUrlVariable}): a user name or password in the URL is refused (the token is read from $${apiTokenEnvDefault})`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--api (or $${apiUrlVariable}): expected an http:// or https:// URL, got ${url.protocol}`);
   return new URL(`${url.pathname.replace(/\/+$/, '')}/api/signals`, url);
 }
 
-async function post(url: URL, token: string, body: unknown): Promise<Sent> {
+async function post(url: URL, token: string, body: unknown, timeoutMs: number): Promise<Sent> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
-    signal: AbortSignal.timeout(requestTimeoutMs),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await response.text();
   let parsed: unknown;
@@ -170,7 +184,7 @@ function describe(id: string, sent: Sent): string {
       return `duplicate: already handled (id ${id}): ${text('outcome')}`;
     default: {
       const reasons = Array.isArray(body.reasons) ? body.reasons.map((reason) => `\n  ${String(reason)}`).join('') : '';
-      return `error (${status}): ${text('error')}${reasons}`;
+      return `error (${status}): ${text('error')} (id ${id})${reasons}`;
     }
   }
 }

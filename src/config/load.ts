@@ -137,13 +137,20 @@ export type RunSecrets = {
   readonly webhookSecret: Secret | null;
 };
 
-/** Reads every variable the configuration names; all missing ones are reported together, by name. */
+/**
+ * Reads every secret the configuration names: from its variable, or from the file named by the
+ * variable with `_FILE` after its name (as Docker and Kubernetes mount secrets; the file's one
+ * final line break is not part of it). Every problem is reported together, by name, never a value.
+ */
 export function resolveSecrets(config: RunConfig, env: NodeJS.ProcessEnv): RunSecrets {
   const problems: string[] = [];
   const read = (path: string, variable: string): Secret => {
-    const value = env[variable];
-    if (value === undefined || value.trim() === '') problems.push(`${path}: the environment variable ${variable} is not set (or is empty)`);
-    return new Secret(variable, value ?? '');
+    const value = readSecret(variable, env);
+    if (!value.ok) {
+      problems.push(`${path}: ${value.reason}`);
+      return new Secret(variable, '');
+    }
+    return new Secret(variable, value.value);
   };
   const apiToken = read('api.tokenEnv', config.api.tokenEnv);
   if (apiToken.length > 0 && apiToken.length < apiTokenLengthMin) {
@@ -164,4 +171,29 @@ export function resolveSecrets(config: RunConfig, env: NodeJS.ProcessEnv): RunSe
   }
   if (problems.length > 0) throw new ConfigError('environment', problems);
   return { apiToken, venue, webhookSecret };
+}
+
+/** A secret's value from `variable` or from the file `variable_FILE` names; the reason names the variable, never the value. */
+function readSecret(variable: string, env: NodeJS.ProcessEnv): { readonly ok: true; readonly value: string } | { readonly ok: false; readonly reason: string } {
+  const refused = (reason: string) => ({ ok: false, reason }) as const;
+  const fileVariable = `${variable}_FILE`;
+  const direct = env[variable];
+  const file = env[fileVariable];
+  if (direct !== undefined && direct !== '' && file !== undefined && file !== '') return refused(`both ${variable} and ${fileVariable} are set; set one`);
+  let value = direct;
+  let from = `the environment variable ${variable}`;
+  if (file !== undefined && file !== '') {
+    from = `the file ${file} (${fileVariable})`;
+    try {
+      value = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      const code = error instanceof Error && 'code' in error ? String(error.code) : 'unreadable';
+      return refused(`cannot read ${from}: ${code}`);
+    }
+  }
+  if (value === undefined || value.trim() === '') return refused(`${from} is not set (or is empty)`);
+  // A line break or space at either end is no part of a key or token (a copy from a file, a paste):
+  // kept, the secret would load, and every request would be refused, with no hint why.
+  if (value.trim() !== value) return refused(`${from} has a space or line break at its start or end; remove it`);
+  return { ok: true, value };
 }

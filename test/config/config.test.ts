@@ -181,6 +181,38 @@ describe('secrets from the environment', () => {
     });
   });
 
+  it('reads a secret from the file its _FILE variable names, without the file\'s last line break', () => {
+    const key = file('key.txt', 'key-from-file\n');
+    const token = file('token.txt', 'token-from-file-0123456789\r\n');
+    const secrets = resolveSecrets(bybit, { T_KEY_FILE: key, T_SECRET: 'secret-value', T_TOKEN_FILE: token });
+    assert.equal(secrets.venue?.apiKey.reveal(), 'key-from-file');
+    assert.equal(secrets.apiToken.reveal(), 'token-from-file-0123456789');
+    assert.equal(String(secrets.venue?.apiKey), '[secret T_KEY]');
+  });
+
+  it('refuses a secret with a space or line break at an end, both sources at once, or a file it cannot read, never quoting a value', () => {
+    const padded = file('padded.txt', 'key-from-file\n\n');
+    assert.throws(() => resolveSecrets(bybit, { T_KEY: 'key-value ', T_SECRET_FILE: padded, T_TOKEN: '\ttoken-value-0123456789' }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.deepEqual(error.problems, [
+        'api.tokenEnv: the environment variable T_TOKEN has a space or line break at its start or end; remove it',
+        'venue.apiKeyEnv: the environment variable T_KEY has a space or line break at its start or end; remove it',
+        `venue.apiSecretEnv: the file ${padded} (T_SECRET_FILE) has a space or line break at its start or end; remove it`,
+      ]);
+      assert.ok(!error.message.includes('value') && !error.message.includes('key-from-file'), error.message);
+      return true;
+    });
+    const missing = join(directory, 'missing.txt');
+    assert.throws(() => resolveSecrets(bybit, { T_KEY: 'key-value', T_KEY_FILE: padded, T_SECRET_FILE: missing, T_TOKEN: 'token-value-0123456789' }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.deepEqual(error.problems, [
+        'venue.apiKeyEnv: both T_KEY and T_KEY_FILE are set; set one',
+        `venue.apiSecretEnv: cannot read the file ${missing} (T_SECRET_FILE): ENOENT`,
+      ]);
+      return true;
+    });
+  });
+
   it('keeps a secret from printing itself, however it is printed', () => {
     const secret = new Secret('T_KEY', 'Zx9TOPSECRET');
     const shown = [String(secret), secret.toString(), JSON.stringify({ secret }), inspect(secret), inspect({ nested: { secret } }, { depth: 5 })].join('\n');
