@@ -42,6 +42,7 @@ export class Runtime {
   private readonly inboxEventsMax: number;
   private halted: Halt | null = null;
   private killed = false;
+  private draining = false;
   /** Ledger records of the batch being applied, handed to the journal once it is. */
   private readonly records: LedgerRecord[] = [];
 
@@ -70,16 +71,41 @@ export class Runtime {
     this.inbox.push({ ...incoming, atMs: this.deps.clock.nowMs() });
   }
 
-  /** Applies everything waiting in the inbox, in arrival order. */
+  /**
+   * Applies everything waiting in the inbox, in arrival order. A call from inside a drain (a
+   * gateway that answers before returning, a source that delivers and drains) only leaves its
+   * events in the inbox: the drain under way takes them after its batch, so the journal's order is
+   * the order of application.
+   */
   drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      this.drainInbox();
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private drainInbox(): void {
     while (this.inbox.length > 0 && !this.isHalted()) {
       const batch = this.inbox.splice(0, this.inbox.length);
-      this.deps.journal.append(batch); // group commit: one append for the batch, before any step
+      try {
+        this.deps.journal.append(batch); // group commit: one append for the batch, before any step
+      } catch (error) {
+        // Applying what is not journaled would break write-ahead (a restart would not know it):
+        // nothing of the batch is applied, and the bot stops; the venue keeps the stops, and the
+        // next start reconciles what happened meanwhile.
+        this.stop(`the journal could not write ${batch.length} event(s), none applied: ${error instanceof Error ? error.message : String(error)}`);
+        return;
+      }
       for (const event of batch) {
         if (this.isHalted()) break;
         this.apply(event);
       }
-      if (this.killed) return;
+      // Halted inside the batch: its records and any snapshot would describe a state no replay
+      // reaches (half a batch, or an event that broke an invariant); the journal holds the batch.
+      if (this.isHalted()) return;
       // Projections and snapshots follow the batch; the journal alone can rebuild them.
       const records = this.records.splice(0, this.records.length);
       this.deps.journal.applied?.(this.state, records);

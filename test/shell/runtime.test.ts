@@ -67,6 +67,81 @@ describe('the runtime', () => {
     assert.equal(sent.length, 0);
   });
 
+  it('journals in the order it applies when a gateway answers, and drains, before returning', () => {
+    const clock = new Scheduler(1_000);
+    const journal = new InMemoryJournal();
+    const applied: string[] = [];
+    const rt: Runtime = new Runtime({
+      state: createEngineState({ botId: 'r' }), clock, journal,
+      gateway: {
+        execute: (command) => {
+          if (command.type !== 'FetchSnapshot') return;
+          rt.receive({ type: 'SnapshotFailed', snapshotId: command.snapshotId, reason: 'answered at once' });
+          rt.drain();
+        },
+      },
+      onApplied: (event) => applied.push(event.type),
+    });
+    rt.receive({ type: 'InstrumentsLoaded', instruments: [btc] });
+    rt.receive({ type: 'EngineStarted' });
+    rt.receive({ type: 'StreamConnected', stream: 'private' }); // asks for a snapshot
+    rt.receive({ type: 'StreamConnected', stream: 'public' });
+    rt.drain();
+    assert.deepEqual(applied, ['InstrumentsLoaded', 'EngineStarted', 'StreamConnected', 'StreamConnected', 'SnapshotFailed']);
+    assert.deepEqual([...journal.entries()].map((event) => event.type), applied);
+  });
+
+  it('halts, applying nothing, when the journal cannot write a batch', () => {
+    const clock = new Scheduler(1_000);
+    const state = createEngineState({ botId: 'r' });
+    const sent: VenueCommand[] = [];
+    let failing = true;
+    const rt = new Runtime({
+      state, clock, gateway: { execute: (command) => sent.push(command) },
+      journal: {
+        append: () => {
+          if (failing) throw new Error('disk I/O error');
+        },
+        entries: () => [],
+        size: 0,
+      },
+    });
+    rt.receive({ type: 'InstrumentsLoaded', instruments: [btc] });
+    rt.receive({ type: 'EngineStarted' });
+    rt.drain();
+    assert.equal(rt.halt?.reason, 'the journal could not write 2 event(s), none applied: disk I/O error');
+    assert.equal(state.counters.eventsApplied, 0);
+    assert.equal(state.instruments.size, 0);
+    failing = false;
+    rt.receive({ type: 'InstrumentsLoaded', instruments: [btc] });
+    rt.drain();
+    assert.equal(state.counters.eventsApplied, 0, 'nothing after the halt either');
+    assert.equal(sent.length, 0);
+  });
+
+  it('hands the journal neither records nor a snapshot of a batch it halted in', () => {
+    const clock = new Scheduler(1_000);
+    const appliedCalls: number[] = [];
+    const journal = new InMemoryJournal();
+    const rt = new Runtime({
+      state: createEngineState({ botId: 'r' }), clock, gateway: { execute: () => undefined },
+      journal: { append: (events) => journal.append(events), applied: (_state, records) => appliedCalls.push(records.length), entries: () => journal.entries(), size: 0 },
+      step: (state, event) => {
+        if (event.type === 'EngineStarted') throw new Error('broken');
+        return step(state, event);
+      },
+    });
+    rt.receive({ type: 'InstrumentsLoaded', instruments: [btc] });
+    rt.drain();
+    assert.deepEqual(appliedCalls, [0]);
+    rt.receive({ type: 'InstrumentsLoaded', instruments: [btc] });
+    rt.receive({ type: 'EngineStarted' });
+    rt.receive({ type: 'StreamConnected', stream: 'public' });
+    rt.drain();
+    assert.match(rt.halt?.reason ?? '', /broken/);
+    assert.deepEqual(appliedCalls, [0], 'the halted batch was not handed over');
+  });
+
   it('bounds its inbox', () => {
     const { rt } = runtime({ inboxEventsMax: 2 });
     for (let i = 0; i < 3; i += 1) rt.receive({ type: 'InstrumentsLoaded', instruments: [] });
