@@ -18,7 +18,7 @@ import { step as engineStep } from '../core/engine/step.ts';
 import type { StepFunction } from '../shell/runtime.ts';
 import type { EngineConfig, EngineState } from '../core/state.ts';
 import { createEngineState } from '../core/state.ts';
-import type { SqliteJournal } from './sqlite.ts';
+import type { SqliteJournal, StoredSnapshot } from './sqlite.ts';
 import { decodeState } from './state-codec.ts';
 
 export type Recovered = {
@@ -39,20 +39,28 @@ const projectEvery = 10_000;
 /** `step` is the engine's; replaceable only so the simulation can recover a deliberately broken one. */
 export function recover(journal: SqliteJournal, config: Partial<EngineConfig>, step: StepFunction = engineStep): Recovered {
   const startedMs = performance.now();
-  const snapshot = journal.latestSnapshot();
+  const { usable, unusable } = journal.snapshots();
+  const problems = [...unusable];
   let state = createEngineState(config);
-  if (snapshot !== null) {
-    state = decodeState(snapshot.state, config);
-    const hash = stateHash(state);
-    if (hash !== snapshot.stateHash) throw new RecoveryError(`journal ${journal.path}: the snapshot at event ${snapshot.seq} decodes to state ${hash}, not ${snapshot.stateHash} as written`);
+  let snapshotSeq = 0;
+  // The newest snapshot that decodes to the state it was written from; an older one, or the events
+  // from the start, if it does not (a build that changed the state's shape without its format).
+  for (const snapshot of usable) {
+    const decoded = decodedSnapshot(snapshot, config);
+    if (decoded.ok) {
+      state = decoded.state;
+      snapshotSeq = snapshot.seq;
+      break;
+    }
+    problems.push(`the snapshot at event ${snapshot.seq} ${decoded.reason}`);
+    journal.log(`journal ${journal.path}: snapshot at event ${snapshot.seq} ${decoded.reason}; not used`);
   }
-  const snapshotSeq = snapshot?.seq ?? 0;
-  if (snapshot === null && journal.firstSeq > 1) {
+  if (snapshotSeq === 0 && journal.firstSeq > 1) {
     // Older events were pruned and no snapshot is usable: the state cannot be rebuilt from the
     // journal. Start as a bot without a journal does, from the venue alone (reconciliation restores
     // our orders by client order id); the journal's events stay as they are.
-    throw new RecoveryError(`journal ${journal.path}: no usable snapshot, and the events before ${journal.firstSeq} were pruned: ` +
-      'the state cannot be rebuilt from this file. Move it aside and start with a new journal: the startup reconciliation rebuilds the state from the venue.');
+    throw new RecoveryError(`journal ${journal.path}: no usable snapshot (${problems.length === 0 ? 'none written' : problems.join('; ')}), and the events before ${journal.firstSeq} were pruned: ` +
+      'the state cannot be rebuilt from this file. Start the build that wrote it, or move the file aside and start with a new journal: the startup reconciliation rebuilds the state from the venue.');
   }
   let replayed = 0;
   let cut = 0;
@@ -82,6 +90,17 @@ export function recover(journal: SqliteJournal, config: Partial<EngineConfig>, s
   }
   journal.project(records, state, lastSeq);
   return { state, snapshotSeq, replayed, cut, ms: performance.now() - startedMs };
+}
+
+function decodedSnapshot(snapshot: StoredSnapshot, config: Partial<EngineConfig>): { readonly ok: true; readonly state: EngineState } | { readonly ok: false; readonly reason: string } {
+  let state: EngineState;
+  try {
+    state = decodeState(snapshot.state, config);
+  } catch (error) {
+    return { ok: false, reason: `does not decode (${error instanceof Error ? error.message : String(error)})` };
+  }
+  const hash = stateHash(state);
+  return hash === snapshot.stateHash ? { ok: true, state } : { ok: false, reason: `decodes to state ${hash}, not ${snapshot.stateHash} as written` };
 }
 
 /**

@@ -52,6 +52,7 @@ export type JournalOptions = {
   /**
    * Hold the database's lock for the life of the connection: fewer system calls per commit, but
    * no other process can read it meanwhile (simulations only; the CLI reads a running bot's file).
+   * Otherwise a lock on the file beside it (`<path>.lock`) keeps a second writer out.
    */
   readonly exclusive?: boolean;
   /** Wall-clock time for the snapshot rows (tests pass the simulated clock). */
@@ -69,8 +70,11 @@ export class SqliteJournal implements Journal {
   readonly path: string;
   readonly ledger: LedgerReader;
   private readonly db: DatabaseSync;
+  /** The writer's lock (see takeWriterLock); null when the database's own lock is held (`exclusive`). */
+  private readonly writerLock: DatabaseSync | null;
   private readonly options: Required<Omit<JournalOptions, 'log' | 'nowMs' | 'exclusive'>>;
-  private readonly log: (line: string) => void;
+  /** Where the journal says what it found and did (JournalOptions.log); recovery says it there too. */
+  readonly log: (line: string) => void;
   private readonly nowMs: () => number;
   private readonly insertBatch: StatementSync;
   private readonly writer: LedgerWriter;
@@ -103,6 +107,7 @@ export class SqliteJournal implements Journal {
     };
     this.log = options.log ?? (() => undefined);
     this.nowMs = options.nowMs ?? Date.now;
+    this.writerLock = options.exclusive === true ? null : takeWriterLock(path);
     this.db = new DatabaseSync(path);
     try {
       if (options.exclusive === true) this.db.exec('PRAGMA locking_mode = EXCLUSIVE');
@@ -111,6 +116,7 @@ export class SqliteJournal implements Journal {
       if (from !== to) this.log(`journal ${path}: schema ${from === 0 ? 'created' : `migrated from version ${from}`} at version ${to}`);
     } catch (error) {
       this.db.close();
+      this.writerLock?.close();
       throw error;
     }
     this.begin = this.db.prepare('BEGIN IMMEDIATE');
@@ -199,21 +205,30 @@ export class SqliteJournal implements Journal {
 
   /** The newest snapshot that is intact and in this build's format, or null (replay from the start). */
   latestSnapshot(): StoredSnapshot | null {
+    return this.snapshots().usable[0] ?? null;
+  }
+
+  /**
+   * The snapshots intact and in this build's format, newest first, and why each other one is not
+   * used (each also logged): recovery tries them in turn, and names the others if none will do.
+   */
+  snapshots(): { readonly usable: readonly StoredSnapshot[]; readonly unusable: readonly string[] } {
     const rows = this.db.prepare('SELECT seq, format, state, state_hash, crc FROM snapshots WHERE seq <= ? ORDER BY seq DESC').all(this.lastSeq) as {
       seq: number; format: number; state: string; state_hash: string; crc: number;
     }[];
+    const usable: StoredSnapshot[] = [];
+    const unusable: string[] = [];
     for (const row of rows) {
-      if (row.format !== stateFormat) {
-        this.log(`journal ${this.path}: snapshot at event ${row.seq} is in format ${row.format} (this build reads ${stateFormat}); not used`);
+      const why = row.format !== stateFormat ? `is in state format ${row.format} (this build reads ${stateFormat})`
+        : rowCrc(row.seq, row.state) !== row.crc ? 'is damaged (checksum mismatch)' : null;
+      if (why === null) {
+        usable.push({ seq: row.seq, state: row.state, stateHash: row.state_hash });
         continue;
       }
-      if (rowCrc(row.seq, row.state) !== row.crc) {
-        this.log(`journal ${this.path}: snapshot at event ${row.seq} is damaged (checksum mismatch); not used`);
-        continue;
-      }
-      return { seq: row.seq, state: row.state, stateHash: row.state_hash };
+      unusable.push(`the snapshot at event ${row.seq} ${why}`);
+      this.log(`journal ${this.path}: snapshot at event ${row.seq} ${why}; not used`);
     }
-    return null;
+    return { usable, unusable };
   }
 
   /** Every event, in order. */
@@ -279,6 +294,7 @@ export class SqliteJournal implements Journal {
     else this.flush();
     this.closed = true;
     this.db.close();
+    this.writerLock?.close();
   }
 
   /** The underlying database, for read-only tools and tests. */
@@ -307,6 +323,27 @@ export class SqliteJournal implements Journal {
       throw error;
     }
   }
+}
+
+/**
+ * One writer per journal: two processes appending to one file would interleave their events, and
+ * both would trade the account (each cancelling the other's orders as orphans). The lock is an
+ * exclusive SQLite lock on a small file beside the journal, held for the journal's life; the
+ * operating system drops it with the process, so a crash leaves nothing stale to clear by hand.
+ * (The journal's own lock cannot be held so: `vigil status` reads a running bot's journal.)
+ */
+function takeWriterLock(path: string): DatabaseSync {
+  const lockPath = `${path}.lock`;
+  const lock = new DatabaseSync(lockPath);
+  try {
+    lock.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA busy_timeout = 0; BEGIN EXCLUSIVE; COMMIT;');
+  } catch (error) {
+    lock.close();
+    const busy = error instanceof Error && 'errcode' in error && error.errcode === 5; // SQLITE_BUSY
+    if (busy) throw new Error(`journal ${path} is in use by another process (it holds ${lockPath}): one bot per journal`, { cause: error });
+    throw error;
+  }
+  return lock;
 }
 
 function rowCrc(seq: number, body: string | Uint8Array): number {

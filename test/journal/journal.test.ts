@@ -4,7 +4,9 @@
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DatabaseSync } from 'node:sqlite';
 import { crc32 } from 'node:zlib';
 import { after, describe, it } from 'node:test';
@@ -19,7 +21,7 @@ import type { ExecutionId, VenueOrderId } from '../../src/core/ids.ts';
 import { btc, fill, toTrading } from '../support/events.ts';
 import { decodeBatch, encodeBatch } from '../../src/journal/codec.ts';
 import { LedgerReader } from '../../src/journal/ledger.ts';
-import { recover, verifyReplay } from '../../src/journal/recovery.ts';
+import { recover, RecoveryError, verifyReplay } from '../../src/journal/recovery.ts';
 import { migrations, NewerSchemaError, schemaVersion } from '../../src/journal/schema.ts';
 import { SqliteJournal } from '../../src/journal/sqlite.ts';
 import { decodeState, encodeState } from '../../src/journal/state-codec.ts';
@@ -196,6 +198,32 @@ describe('SQLite journal', () => {
     reopened.close();
   });
 
+  it('lets one writer at a time open a journal, in this process or another, until it closes or dies', () => {
+    const path = freshPath();
+    const journal = SqliteJournal.open(path);
+    journal.append(tickers(1, 1_000));
+    const inUse = /journal .* is in use by another process \(it holds .*\.lock\): one bot per journal/;
+    assert.throws(() => SqliteJournal.open(path), inUse);
+    const module = JSON.stringify(pathToFileURL(resolve('src/journal/sqlite.ts')).href);
+    const other = spawnSync(process.execPath, ['--input-type=module', '-e', `
+      import { SqliteJournal } from ${module};
+      try { SqliteJournal.open(${JSON.stringify(path)}); console.log('opened'); } catch (error) { console.log(error.message); }`], { encoding: 'utf8' });
+    assert.match(other.stdout, inUse);
+    const status = new DatabaseSync(path, { readOnly: true }); // vigil status reads a running bot's journal
+    assert.equal((status.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n, 1);
+    status.close();
+    journal.close();
+    const again = SqliteJournal.open(path);
+    assert.equal(again.size, 1);
+    again.close();
+    // A writer that dies holding the lock leaves nothing to clear: the system drops it with the process.
+    const killed = spawnSync(process.execPath, ['--input-type=module', '-e', `
+      import { SqliteJournal } from ${module};
+      SqliteJournal.open(${JSON.stringify(path)}); process.kill(process.pid, 'SIGKILL');`], { encoding: 'utf8' });
+    assert.equal(killed.signal, 'SIGKILL');
+    SqliteJournal.open(path).close();
+  });
+
   it('ignores a damaged snapshot and replays from the one before, or from the start', () => {
     const path = freshPath();
     const journal = SqliteJournal.open(path, { snapshotEveryEvents: 10 });
@@ -206,9 +234,9 @@ describe('SQLite journal', () => {
       journal.applied(state, []); // the state is not what the events say: only the snapshot rows matter here
     }
     journal.database.exec("UPDATE snapshots SET state = replace(state, '\"seq\":0', '\"seq\":7') WHERE seq = 30");
+    journal.close();
     const lines: string[] = [];
     const reopened = SqliteJournal.open(path, { log: (line) => lines.push(line) });
-    journal.close();
     assert.equal(reopened.latestSnapshot()?.seq, 20);
     assert.match(lines.join('\n'), /snapshot at event 30 is damaged/);
     reopened.close();
@@ -232,9 +260,31 @@ describe('SQLite journal', () => {
     const reopened = SqliteJournal.open(path);
     assert.equal(encodeState(recover(reopened, { botId: 'prune' }).state), encodeState(state));
     assert.match(verifyReplay(reopened, { botId: 'prune' }).mismatches.join(), /events before 51 were pruned/);
-    reopened.database.exec('DELETE FROM snapshots');
-    assert.throws(() => recover(reopened, { botId: 'prune' }), /no usable snapshot, and the events before 51 were pruned/);
+    // The newest snapshot does not decode (a build changed the state's shape, not its format): the older one does.
     reopened.close();
+    const lines: string[] = [];
+    const fresh = SqliteJournal.open(path, { log: (line) => lines.push(line) });
+    const reshaped = (seq: number): void => {
+      const text = '{"instruments":7}';
+      fresh.database.prepare('UPDATE snapshots SET state = ?, crc = ? WHERE seq = ?').run(text, crc32(text, seq), seq);
+    };
+    reshaped(60);
+    const older = recover(fresh, { botId: 'prune' });
+    assert.equal(older.snapshotSeq, 50);
+    assert.equal(encodeState(older.state), encodeState(state));
+    assert.match(lines.join('\n'), /snapshot at event 60 does not decode \(.+\); not used/);
+    // None usable: the error says why each is not, and what to do.
+    reshaped(50);
+    fresh.database.exec('UPDATE snapshots SET format = format - 1 WHERE seq = 60');
+    assert.throws(() => recover(fresh, { botId: 'prune' }), (error: unknown) => {
+      assert.ok(error instanceof RecoveryError);
+      assert.match(error.message, /no usable snapshot \(the snapshot at event 60 is in state format \d+ \(this build reads \d+\); the snapshot at event 50 does not decode \(.+\)\), and the events before 51 were pruned/);
+      assert.match(error.message, /Start the build that wrote it, or move the file aside/);
+      return true;
+    });
+    fresh.database.exec('DELETE FROM snapshots');
+    assert.throws(() => recover(fresh, { botId: 'prune' }), /no usable snapshot \(none written\), and the events before 51 were pruned/);
+    fresh.close();
   });
 
   it('comes back from a clean stop (a final snapshot, every event before it pruned) in the same state', () => {
