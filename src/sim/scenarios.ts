@@ -242,6 +242,13 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
     prices: { BTCUSDT: [[0, 650_000], [20_000, 640_000]] },
     actions: [marketOpen(1_000, 'r1', 1), { atMs: 10_000, kind: 'crash', point: 'between-steps', downMs: 40_000 }],
   },
+  'stop-unanswered-at-crash': {
+    name: 'stop-unanswered-at-crash',
+    story: 'the bot is killed 10 ms after sending a separate stop, before its reply, and stays down for 5 s, past the stop\'s 2 s deadline: restarting from its journal, it lets the startup snapshot say the stop works instead of closing the position at market',
+    attachedStops: false, network: seedTimeline, durationMs: 20_000, journal: true,
+    prices: { BTCUSDT: [[0, 650_000]] },
+    actions: [marketOpen(1_000, 'r1', 1), { atMs: 1_060, kind: 'crash', point: 'between-steps', downMs: 5_000 }],
+  },
   'tp-cycle-restarts': {
     name: 'tp-cycle-restarts',
     story: 'the cycle bot crashes every few seconds and restarts with no journal, through entries resting, filling and taking profit',

@@ -129,6 +129,27 @@ describe('scenario: the cycle bot restarting again and again with no journal', (
   });
 });
 
+describe('scenario: killed before its stop\'s reply, down past the stop\'s deadline', () => {
+  it('keeps the position and its stop: the startup snapshot, not the dead process\'s deadline, settles the stop', () => {
+    const journalPath = join(tmpdir(), `vigil-scenario-${process.pid}-unanswered.db`);
+    try {
+      const run = record(scenario('stop-unanswered-at-crash'), { journalPath });
+      clean(run);
+      const { world } = run;
+      assert.equal(world.crashes['between-steps'], 1);
+      const [stop, ...more] = submitted(run, 'stop');
+      assert.equal(more.length, 0, 'the stop was not sent again: the snapshot lists it');
+      assert.ok(stop !== undefined && stop.atMs === 1_050, `the stop went out before the crash: ${JSON.stringify(stop)}`);
+      assert.deepEqual(submitted(run, 'exit'), [], 'no exit at market');
+      assert.equal(world.venue.position('BTCUSDT').sizeLots, 10);
+      assert.equal(world.runtime.state.orders.get(stop.clientOrderId)?.status, 'accepted');
+      assert.equal(world.runtime.state.counters.protectiveExits, 0);
+    } finally {
+      removeJournalFile(journalPath);
+    }
+  });
+});
+
 describe('scenario: the stop fills while the bot is down, longer ago than the cold-start lookback', () => {
   it('restarts from its journal, reads fills from what the journal knew, and books the stop\'s own fill', () => {
     const journalPath = join(tmpdir(), `vigil-scenario-${process.pid}-down.db`);

@@ -10,7 +10,7 @@
 
 import type { EventOf, StreamName } from '../events.ts';
 import { reconcile } from '../reconcile/reconcile.ts';
-import type { Lifecycle } from '../state.ts';
+import type { Lifecycle, TimerPurpose } from '../state.ts';
 import { forgetSettled } from './retention.ts';
 import type { Ctx } from './context.ts';
 import { notify, putOrder, startTimer } from './context.ts';
@@ -67,12 +67,24 @@ function resumeInFlight(ctx: Ctx): void {
   }
   state.periodicTimerId = null;
   for (const [timerId, timer] of [...state.timers]) {
-    if (timer.kind === 'reconcile' || timer.kind === 'snapshot-retry') state.timers.delete(timerId);
+    if (timer.kind === 'reconcile' || timer.kind === 'snapshot-retry' || isSettledByStartup(ctx, timer)) state.timers.delete(timerId);
     else ctx.out.push({ type: 'StartTimer', timerId, fireAtMs: Math.max(timer.fireAtMs, ctx.atMs) });
   }
   if (inFlight > 0) {
     notify(ctx, 'warn', 'restart-in-flight', null, `restarted with ${inFlight} order(s) whose create had no reply: their outcome is settled by the startup snapshot and by client order id, never by sending them again`);
   }
+}
+
+/**
+ * The deadline of a stop whose create had no reply before the restart: it fell due, as a rule,
+ * while the bot was down, and would close at once a position whose stop most likely works. The
+ * startup snapshot settles that stop instead: listed, it works; not listed, it is replaced at once
+ * with a deadline of its own (reconcile.ts). The bound on the time without a stop then runs from
+ * when the bot can see the venue again, as it must for anything the venue did while it was down.
+ */
+function isSettledByStartup(ctx: Ctx, timer: TimerPurpose): boolean {
+  if (timer.kind !== 'stop-deadline') return false;
+  return ctx.state.orders.get(timer.orderKey)?.status === 'unknown';
 }
 
 export function onStreamConnected(ctx: Ctx, event: EventOf<'StreamConnected'>): void {
