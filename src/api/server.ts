@@ -1,6 +1,6 @@
 // The operator HTTP API (node:http, no framework), JSON in and out:
 //
-//   POST /api/signals    open or close a position (signals.ts); a repeated id is a no-op
+//   POST /api/signals    open or close a position (signals.ts); a repeated signal is a no-op, another signal under a used id a 422
 //   GET  /api/positions  open positions with their stop and whether the venue confirmed it
 //   GET  /api/orders     orders not yet finished
 //   GET  /api/fills      recent fills from the ledger (?limit=N, 1 to 1000, default 50)
@@ -11,11 +11,12 @@
 // Every route, /metrics included, needs `Authorization: Bearer <token>` (auth.ts); an unknown
 // route is 404 and a known one with the wrong method 405 only after that, so a caller without the
 // token learns nothing. The one exception is /webhook, which TradingView calls without a token: it
-// wants its own shared secret (in the body or X-Vigil-Secret) before it reads anything else, and
-// has its own rate limit, spent only by requests with the secret. Errors are JSON
+// wants its own shared secret (in the body or X-Vigil-Secret) before it reads anything of the
+// payload, and has its own rate limit, spent only by requests with the secret. Errors are JSON
 // `{ "error": "...", "reasons"?: [...] }` with a 4xx that says which: 400 bad JSON or fields, 401
-// token (or webhook secret), 404, 405, 413 body too large, 415 not JSON, 429 too many signals
-// (Retry-After), 503 halted.
+// token (or webhook secret), 404, 405, 413 body too large, 415 not JSON, 422 an id used for another
+// signal, 429 too many signals (Retry-After), 503 halted. A reply sent before the request's body
+// was read whole says `connection: close`, and the connection is dropped after it.
 //
 // Invariants: a signal is validated whole before the engine hears of it, then applied in one step
 // (receive, drain) before the answer is read from the engine's memory of request ids, so a 4xx
@@ -26,6 +27,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { requestIdsKeptMax } from '../core/engine/requests.ts';
 import type { StreamName } from '../core/events.ts';
 import type { EngineState } from '../core/state.ts';
 import type { ProtectionConfig } from '../config/protection.ts';
@@ -36,7 +38,7 @@ import { BearerAuth, SharedSecret } from './auth.ts';
 import type { Metrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
 import type { Signal, SignalContext, SignalParse, SignalSource } from './signals.ts';
-import { answerOf, incomingOf, parseSignal, requestIdOf } from './signals.ts';
+import { answerOf, digestOf, incomingOf, parseSignal, requestIdOf } from './signals.ts';
 import { parseWebhookSignal, splitSecret, webhookPath, webhookSecretHeader } from './webhook.ts';
 import type { ConnectionState, FillView, HealthInputs } from './views.ts';
 import { healthView, ordersView, positionsView } from './views.ts';
@@ -106,6 +108,13 @@ export class ApiServer {
   private readonly context: SignalContext;
   private readonly server: Server;
   private readonly routes: ReadonlyMap<string, Readonly<Record<string, Handler>>>;
+  /**
+   * A digest of each signal the engine took (answered from its memory since), by request id, so a
+   * repeat can be told from another signal under a used id. Kept as long as the engine keeps the
+   * ids (`requestIdsKeptMax`, oldest out first), but only in memory: after a restart the engine
+   * still knows the id, and a different signal under it is answered as a repeat, as before.
+   */
+  private readonly digests = new Map<string, string>();
   private closing = false;
 
   constructor(deps: ApiDeps) {
@@ -193,8 +202,9 @@ export class ApiServer {
   }
 
   /**
-   * POST /webhook: the secret (header or body) before anything else is looked at, the payload
-   * (webhook.ts) only with it; then its own rate limit, then the payload's validity.
+   * POST /webhook: the body's type and size, then the secret (header or body) before anything of
+   * the payload is looked at, the payload (webhook.ts) only with it; then its own rate limit, then
+   * the payload's validity.
    *
    * The secret comes before the rate limit so that a caller without it cannot spend the signal
    * budget and so get real alerts refused with 429. Refusals have no throttle of their own on the
@@ -211,13 +221,20 @@ export class ApiServer {
     if (request.method !== 'POST') return { status: 405, json: { error: `${request.method ?? '?'} is not allowed on ${webhookPath}; use POST` }, headers: { allow: 'POST' } };
     const header = request.headers[webhookSecretHeader];
     const body = await readJsonBody(request, jsonOrText);
+    // A body of the wrong type or too large is not read, so a secret in it cannot be seen: say that,
+    // not that the secret is missing (the answer depends on the request alone, so it tells a caller
+    // without the secret nothing).
+    if (!body.ok && body.refused !== 'syntax') {
+      this.deps.metrics.observeSignal('webhook', 'invalid');
+      return body.reply;
+    }
     const { offered, payload } = splitSecret(body.ok ? body.value : undefined, header);
     if (offered.length === 0 || !offered.every((candidate) => webhook.secret.matches(candidate))) {
       this.deps.metrics.observeSignal('webhook', 'unauthorized');
       const missing = offered.length === 0;
       this.logRefusal(webhook, `webhook: refused a request from ${request.socket.remoteAddress ?? '?'}: ${missing ? 'no secret' : 'wrong secret'}`);
       const error = missing ? 'unauthorized: no webhook secret (send it as "secret" in the JSON body, or in the X-Vigil-Secret header)' : 'unauthorized: wrong webhook secret';
-      return { status: 401, json: { error }, headers: request.complete ? {} : { connection: 'close' } };
+      return { status: 401, json: { error } };
     }
     const limited = this.rateLimited(webhook.limiter, webhook.perSecond, 'webhook');
     if (limited !== null) return limited;
@@ -256,7 +273,10 @@ export class ApiServer {
   private apply(signal: Signal): Reply {
     const { engine, metrics } = this.deps;
     const requestId = requestIdOf(signal);
+    const digest = digestOf(signal);
     const earlier = engine.state.requests.get(requestId);
+    const earlierDigest = this.digests.get(requestId);
+    if (earlier !== undefined && earlierDigest !== undefined && earlierDigest !== digest) return this.idReused(signal, requestId, earlier);
     if (earlier !== undefined) {
       metrics.observeSignal(signal.source, 'duplicate');
       const answer = answerOf(earlier);
@@ -275,10 +295,35 @@ export class ApiServer {
     const outcome = engine.state.requests.get(requestId);
     const halt = this.haltNow(); // applying the signal may have halted the runtime
     if (outcome === undefined) return this.unavailable(signal.source, `the signal was not applied${halt === null ? '' : `: the runtime halted (${halt.reason})`}`);
+    this.rememberDigest(requestId, digest);
     const answer = answerOf(outcome);
     metrics.observeSignal(signal.source, answer.result);
     this.deps.log(`${signal.source}: signal ${signal.id} (${signal.action} ${signal.symbol}): ${outcome}`);
     return { status: answer.status, json: { id: signal.id, requestId, result: answer.result, ...details(answer), dryRun: this.deps.about.dryRun } };
+  }
+
+  /**
+   * Another signal under an id the engine already took: refused, not answered as a repeat (which
+   * would say "done" of a signal that never was). 422: the request itself is wrong, and no retry of
+   * it can succeed; it needs an id of its own.
+   */
+  private idReused(signal: Signal, requestId: string, earlier: string): Reply {
+    this.deps.metrics.observeSignal(signal.source, 'invalid');
+    this.deps.log(`${signal.source}: signal ${signal.id} (${signal.action} ${signal.symbol}) refused: its id was already used for a different signal (${earlier})`);
+    return {
+      status: 422,
+      json: { id: signal.id, requestId, error: `the id ${signal.id} was already used for a different signal: nothing was done (give this signal an id of its own)`, outcome: earlier },
+    };
+  }
+
+  private rememberDigest(requestId: string, digest: string): void {
+    // An id the engine had forgotten and took again goes to the back of the line, as in the engine.
+    this.digests.delete(requestId);
+    this.digests.set(requestId, digest);
+    if (this.digests.size > requestIdsKeptMax) {
+      const oldest = this.digests.keys().next();
+      if (oldest.done !== true) this.digests.delete(oldest.value);
+    }
   }
 
   private haltNow(): ApiEngine['halt'] {
@@ -311,7 +356,8 @@ function details(answer: ReturnType<typeof answerOf>): Record<string, unknown> {
   return answer.result === 'accepted' ? { intent: answer.intent, outcome: answer.outcome } : { reason: answer.reason, outcome: answer.outcome };
 }
 
-type BodyRead = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly reply: Reply };
+/** A body, or why it was refused: its type or size (not read), or its syntax (read, not JSON). */
+type BodyRead = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly refused: 'type' | 'size' | 'syntax'; readonly reply: Reply };
 
 const jsonOnly = /^application\/json\s*(?:;|$)/i;
 /** TradingView sends an alert's message as text/plain unless the message is JSON it recognizes. */
@@ -320,8 +366,8 @@ const jsonOrText = /^(?:application\/json|text\/plain)\s*(?:;|$)/i;
 /** The request's body as JSON, refused early when its type is not one of `types` or it is larger than `bodyBytesMax`. */
 async function readJsonBody(request: IncomingMessage, types: RegExp): Promise<BodyRead> {
   const type = request.headers['content-type'] ?? '';
-  if (!types.test(type)) return { ok: false, reply: { status: 415, json: { error: 'send the signal as JSON, with Content-Type: application/json' } } };
-  const tooLarge: BodyRead = { ok: false, reply: { status: 413, json: { error: `the body is larger than ${bodyBytesMax} bytes` }, headers: { connection: 'close' } } };
+  if (!types.test(type)) return { ok: false, refused: 'type', reply: { status: 415, json: { error: 'send the signal as JSON, with Content-Type: application/json' } } };
+  const tooLarge: BodyRead = { ok: false, refused: 'size', reply: { status: 413, json: { error: `the body is larger than ${bodyBytesMax} bytes` }, headers: { connection: 'close' } } };
   if (Number(request.headers['content-length'] ?? 0) > bodyBytesMax) return tooLarge;
   const text = await new Promise<string | null>((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -345,19 +391,23 @@ async function readJsonBody(request: IncomingMessage, types: RegExp): Promise<Bo
   try {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch {
-    return { ok: false, reply: { status: 400, json: { error: 'the body is not valid JSON' } } };
+    return { ok: false, refused: 'syntax', reply: { status: 400, json: { error: 'the body is not valid JSON' } } };
   }
 }
 
 function send(request: IncomingMessage, response: ServerResponse, reply: Reply): void {
   const body = reply.text ?? `${JSON.stringify(reply.json ?? null, null, 2)}\n`;
+  // A body left unread (refused before reading, or too large) is not worth reading: the connection
+  // is dropped after the reply, and the reply says so, or the client would send its next request
+  // on a socket about to close and get ECONNRESET.
+  const closing = reply.headers?.connection === 'close' || !request.complete;
   response.writeHead(reply.status, {
     'content-type': reply.contentType ?? (reply.text === undefined ? 'application/json; charset=utf-8' : 'text/plain; charset=utf-8'),
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',
     ...reply.headers,
+    ...(closing ? { connection: 'close' } : {}),
   });
   response.end(body);
-  // A body left unread (refused before reading, or too large) is not worth reading: drop the connection.
-  if (reply.headers?.connection === 'close' || !request.complete) response.once('finish', () => request.destroy());
+  if (closing) response.once('finish', () => request.destroy());
 }

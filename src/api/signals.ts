@@ -6,7 +6,8 @@
 // `tv:<id>` from the webhook: each source its own namespace, so an operator's id can never collide
 // with a strategy's or an alert's). The engine remembers every request id with its outcome
 // (state.requests), so a signal repeated with the same id is a no-op, across restarts too (the
-// memory is in the journal), and the API answers it from that memory.
+// memory is in the journal), and the API answers it from that memory; a different signal under a
+// used id is refused instead, told apart by its digest (`digestOf`, kept by server.ts).
 //
 // An open signal is laid over the configured protection plan of its symbol (src/config/protection.ts):
 // it may leave out `stopLoss` when the plan has one, and may override any of the plan's fields
@@ -20,12 +21,13 @@
 // close, no price yet) and 422 when the request itself cannot be carried out as asked (an unknown
 // symbol, a size below the minimum, a stop on the wrong side of the entry).
 
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { EntryRequest, PriceRequest, SizeRequest } from '../core/events.ts';
 import type { ProtectionRequest } from '../core/protection/plan.ts';
 import type { Side } from '../core/types.ts';
 import type { PlanSettings, ProtectionConfig } from '../config/protection.ts';
-import { mergePlan, noProtection, planPartsOf, settingsForSymbol, signalPlanFields, venueTrailingNeedsAttachedStops } from '../config/protection.ts';
+import { checkNotional, decimalTextOf, mergePlan, noProtection, planPartsOf, settingsForSymbol, signalPlanFields, venueTrailingNeedsAttachedStops } from '../config/protection.ts';
 import type { Incoming } from '../shell/ports.ts';
 
 export const signalIdPattern = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -40,7 +42,7 @@ export type SignalContext = { readonly protection: ProtectionConfig; readonly at
 export const noPlans: SignalContext = { protection: noProtection, attachedStops: true };
 
 const decimal = z.union([z.string(), z.number()], { error: (issue) => (issue.input === undefined ? 'required (expected a decimal)' : 'expected a positive decimal, such as "1.5" (text keeps it exact)') })
-  .transform((value) => (typeof value === 'number' ? String(value) : value.trim()))
+  .transform((value) => (typeof value === 'number' ? decimalTextOf(value) : value.trim()))
   .refine((text) => /^\d+(\.\d+)?$/.test(text) && Number(text) > 0, 'expected a positive decimal, such as "1.5" (text keeps it exact)');
 
 const percent = z.number().gt(0, 'expected a percent above 0').lt(100, 'expected a percent below 100');
@@ -63,7 +65,7 @@ const openFields = {
   symbol,
   side: z.enum(['buy', 'sell']),
   quantity: decimal.optional(),
-  notional: decimal.optional(),
+  notional: decimal.superRefine(checkNotional).optional(),
   entry: entry.default({ kind: 'market' }),
   /** A single take-profit; replaces the configured ladder. */
   takeProfit: priceOrPercent.nullable().default(null),
@@ -179,6 +181,14 @@ function openSignalOf(value: OpenFields, context: SignalContext, source: SignalS
 
 export function requestIdOf(signal: Signal): string {
   return `${requestIdPrefixes[signal.source]}${signal.id}`;
+}
+
+/**
+ * What a signal asks, as a short digest: two signals with the same digest ask the same thing (the
+ * same event for the engine, however their bodies were written: "1" or 1, key order, spaces).
+ */
+export function digestOf(signal: Signal): string {
+  return createHash('sha256').update(JSON.stringify(incomingOf(signal)), 'utf8').digest('hex');
 }
 
 /** The engine event a valid signal becomes. */

@@ -10,7 +10,7 @@
 
 import { readFileSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import type { RunConfig } from './schema.ts';
 import { protectionKeyHint } from './protection.ts';
@@ -64,14 +64,48 @@ export function parseConfigText(text: string, format: ConfigFormat, source = 'co
   return parsed.data;
 }
 
+/**
+ * JSON as JSON.parse reads it (strict: no comments, no trailing commas), less a leading byte order
+ * mark (which some Windows editors write), and with every key at most once per object: JSON.parse
+ * would keep the last one silently, where YAML refuses the file.
+ */
 function parseJson(text: string, source: string): unknown {
+  const json = text.startsWith('\uFEFF') ? text.slice(1) : text;
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(json) as unknown;
   } catch (error) {
     // Only the position: V8's message may quote a piece of the text, which could hold anything.
     const position = error instanceof Error ? /position (\d+)/.exec(error.message) : null;
-    throw new ConfigError(source, [`not valid JSON${position === null ? '' : ` at ${lineAndColumn(text, Number(position[1]))}`}`]);
+    throw new ConfigError(source, [`not valid JSON${position === null ? '' : ` at ${lineAndColumn(json, Number(position[1]))}`}`]);
   }
+  const duplicates = duplicateKeys(json);
+  if (duplicates.length > 0) throw new ConfigError(source, duplicates);
+  return value;
+}
+
+/**
+ * The keys given twice in an object of valid JSON, each as `path: ...` with the line of the repeat.
+ * Valid JSON is YAML 1.2, so the YAML parser finds them with their positions (the key is a name,
+ * never a value, so it may be said).
+ */
+function duplicateKeys(json: string): string[] {
+  const problems: string[] = [];
+  const visit = (node: unknown, path: readonly string[]): void => {
+    if (isSeq(node)) node.items.forEach((item, index) => visit(item, [...path, String(index)]));
+    if (!isMap(node)) return;
+    const seen = new Set<string>();
+    for (const { key, value } of node.items) {
+      if (!isScalar(key)) continue; // (in JSON, a key is always a string)
+      const name = String(key.value);
+      const where = [...path, name];
+      if (seen.has(name)) problems.push(`${where.join('.')}: the key is given twice (again at ${lineAndColumn(json, key.range?.[0] ?? 0)}); give each key once`);
+      seen.add(name);
+      visit(value, where);
+    }
+  };
+  visit(parseDocument(json, { uniqueKeys: false }).contents, []);
+  return problems;
 }
 
 function lineAndColumn(text: string, offset: number): string {

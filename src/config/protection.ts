@@ -20,7 +20,9 @@
 // ladder together with a single take-profit (the engine takes them as exclusive).
 
 import { z } from 'zod';
+import { formatScaled, parseScaled } from '../core/decimal.ts';
 import type { PriceRequest } from '../core/events.ts';
+import { moneyScale } from '../core/money.ts';
 import type { AgedRequest, DistanceRequest, LadderRungRequest, ProtectionRequest, TrailingRequest } from '../core/protection/plan.ts';
 import type { EngineConfig } from '../core/state.ts';
 import type { TriggerBy } from '../core/types.ts';
@@ -34,8 +36,42 @@ const amendEveryMsMax = 3_600_000;
 /** Profit-side distances (targets, activation) may be large (a short's target is at most 100 % away, a long's is not bounded). */
 const targetPercentMax = 1_000;
 
+/**
+ * A decimal given as a JSON number, as the plain text the engine parses: JavaScript's own shortest
+ * digits (the ones that read back as the same number, so no float noise), written out without the
+ * exponent it uses below 1e-6 and from 1e21 (0.0000001 is "0.0000001", not "1e-7").
+ */
+export function decimalTextOf(value: number): string {
+  const text = String(value);
+  const match = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
+  if (match === null) return text; // no exponent (NaN and Infinity too: the check after this refuses them)
+  const [, sign = '', lead = '', rest = '', exponent = '0'] = match;
+  const digits = `${lead}${rest}`;
+  const point = 1 + Number(exponent); // where the decimal point goes among the digits
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+/**
+ * A refinement of a notional in USDT (a decimal already checked as one): what the engine cannot
+ * take. It counts USDT exactly, in 10^-8 units held in a safe integer; said here, by field, because
+ * the engine's own refusal of such a notional is only "not a positive amount".
+ */
+export function checkNotional(text: string, context: z.RefinementCtx<string>): void {
+  const parsed = parseScaled(text, moneyScale);
+  // Not a decimal at all: the decimal check before this one says so.
+  if (parsed.ok || parsed.problem === 'syntax') return;
+  context.addIssue({
+    code: 'custom',
+    message: parsed.problem === 'precision'
+      ? `too many decimal places: USDT is counted to ${moneyScale}`
+      : `too large: at most ${formatScaled(Number.MAX_SAFE_INTEGER, moneyScale)} USDT (too many digits for the engine to count exactly)`,
+  });
+}
+
 const decimal = z.union([z.string(), z.number()], { error: (issue) => (issue.input === undefined ? 'required (expected a decimal)' : 'expected a positive decimal, such as "25" or "0.5" (text keeps it exact)') })
-  .transform((value) => (typeof value === 'number' ? String(value) : value.trim()))
+  .transform((value) => (typeof value === 'number' ? decimalTextOf(value) : value.trim()))
   .refine((text) => /^\d+(\.\d+)?$/.test(text) && Number(text) > 0, 'expected a positive decimal, such as "25" or "0.5" (text keeps it exact)');
 
 const percentBelow = (max: number): z.ZodNumber => z.number().gt(0, 'expected a percent above 0').lt(max, `expected a percent below ${max}`);
@@ -124,13 +160,23 @@ export function trailingIssues(trailing: TrailingSetting): PlanIssue[] {
   return issues;
 }
 
+/** The engine counts durations in whole milliseconds; a minute given in the file or a signal is rounded to them. */
+const msOfMinutes = (value: number): number => Math.round(value * 60_000);
+/** The engine steps an aged exit's price at most once per interval, which must be at least this long. */
+const agedStepEveryMsMin = 1;
+
 export function agedIssues(aged: AgedSetting): PlanIssue[] {
   const issues: PlanIssue[] = [];
-  if (!(aged.hardLimitMinutes > aged.maxAgeMinutes)) {
+  // Compared as the engine will see them: two ages a fraction of a millisecond apart are the same.
+  if (!(msOfMinutes(aged.hardLimitMinutes) > msOfMinutes(aged.maxAgeMinutes))) {
     issues.push({ path: ['hardLimitMinutes'], message: `expected more than maxAgeMinutes (${aged.maxAgeMinutes}): the market close comes after the position is aged` });
   }
   if ((aged.stepPercent === undefined) === (aged.stepPrice === undefined)) {
     issues.push({ path: ['stepPercent'], message: 'expected exactly one of stepPercent (of the price) or stepPrice (a price distance)' });
+  }
+  // Above 0 but rounded to 0 ms, the engine would refuse every entry of the plan (0 and below: the field's own check says so).
+  if (aged.stepEveryMinutes > 0 && msOfMinutes(aged.stepEveryMinutes) < agedStepEveryMsMin) {
+    issues.push({ path: ['stepEveryMinutes'], message: `expected at least ${agedStepEveryMsMin} millisecond (${(agedStepEveryMsMin / 60_000).toPrecision(3)} minutes): durations are counted in whole milliseconds` });
   }
   return issues;
 }
@@ -289,7 +335,6 @@ export function settingsForSymbol(protection: ProtectionConfig, symbol: string):
 
 const priceRequestOf = (setting: StopSetting): PriceRequest => (setting.price !== undefined ? { price: setting.price } : { percent: setting.percent ?? 0 });
 const distanceOf = (percent: number | undefined, price: string | undefined): DistanceRequest => (price !== undefined ? { price } : { percent: percent ?? 0 });
-const msOfMinutes = (value: number): number => Math.round(value * 60_000);
 
 function trailingRequestOf(trailing: TrailingSetting): TrailingRequest {
   const activation = trailing.activationPrice !== undefined ? { price: trailing.activationPrice } : trailing.activationPercent !== undefined ? { percent: trailing.activationPercent } : null;

@@ -14,7 +14,7 @@
 
 import { z } from 'zod';
 import { isValidBotId } from '../core/ids.ts';
-import { protectionConfigIssues, protectionKeysAt, protectionSchema } from './protection.ts';
+import { checkNotional, decimalTextOf, protectionConfigIssues, protectionKeysAt, protectionSchema } from './protection.ts';
 import { tpCycleDefaults } from '../strategies/tp-cycle.ts';
 
 /** The operator API's port when the configuration does not say (and `vigil signal`'s default). */
@@ -31,7 +31,7 @@ const envName = z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/,
 
 /** A decimal amount written as text or a number in the file; kept as text (the engine parses it exactly). */
 const decimal = z.union([z.string(), z.number()], { error: (issue) => (issue.input === undefined ? 'required (expected a decimal)' : 'expected a positive decimal number such as 100 or 0.5') })
-  .transform((value) => (typeof value === 'number' ? String(value) : value.trim()))
+  .transform((value) => (typeof value === 'number' ? decimalTextOf(value) : value.trim()))
   .refine((text) => /^\d+(\.\d+)?$/.test(text) && Number(text) > 0, 'expected a positive decimal number such as 100 or 0.5');
 
 const percent = z.number().gt(0, 'expected a percent above 0').lt(100, 'expected a percent below 100');
@@ -44,8 +44,20 @@ const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, { error: 'expected
     return port >= 1 && port <= 65_535;
   }, 'the port must be from 1 to 65535');
 
-const wsUrl = z.string().regex(/^wss?:\/\/\S+$/, 'expected a ws:// or wss:// URL');
-const httpUrl = z.string().regex(/^https?:\/\/\S+$/, 'expected an http:// or https:// URL');
+/**
+ * A venue URL. It is logged at startup and shown by /api/health, so it may not carry a user name or
+ * password (the venue's credentials are named by apiKeyEnv and apiSecretEnv); the message does not
+ * repeat the URL, which would repeat the password.
+ */
+const url = (pattern: RegExp, expected: string) => z.string()
+  .regex(pattern, { error: expected, abort: true })
+  .refine((text) => URL.canParse(text), { error: expected, abort: true })
+  .refine((text) => {
+    const parsed = new URL(text);
+    return parsed.username === '' && parsed.password === '';
+  }, 'a user name or password in the URL is refused: the URL is logged and shown by /api/health (the venue\'s key and secret go in apiKeyEnv and apiSecretEnv); what was given is not shown');
+const wsUrl = url(/^wss?:\/\/\S+$/, 'expected a ws:// or wss:// URL');
+const httpUrl = url(/^https?:\/\/\S+$/, 'expected an http:// or https:// URL');
 
 const tpCycle = z.strictObject({
   kind: z.literal('tp-cycle'),
@@ -53,7 +65,7 @@ const tpCycle = z.strictObject({
   entryOffsetPercent: z.number().min(0).lt(100).default(tpCycleDefaults.entryOffsetPercent),
   takeProfitPercent: percent.default(tpCycleDefaults.takeProfitPercent),
   stopLossPercent: percent.default(tpCycleDefaults.stopLossPercent),
-  notionalUsdt: decimal.default(tpCycleDefaults.notionalUsdt),
+  notionalUsdt: decimal.superRefine(checkNotional).default(tpCycleDefaults.notionalUsdt),
   entryTimeoutMs: z.number().int().min(1_000).max(86_400_000).default(tpCycleDefaults.entryTimeoutMs),
   /** How often the strategy looks at the engine's state and decides. */
   decideEveryMs: z.number().int().min(100).max(3_600_000).default(1_000),

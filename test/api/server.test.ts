@@ -4,9 +4,22 @@
 
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Harness } from './support.ts';
 import { fillEntry, startHarness, token } from './support.ts';
+
+/** Sends `request` as it is on a new connection; resolves to all the server sent back, once it closes the connection. */
+function exchangeRaw(base: string, request: string): Promise<string> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(request));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.once('error', reject);
+    socket.once('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}
 
 const open = (id: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
   id, action: 'open', symbol: 'SOLUSDT', side: 'buy', quantity: '1', stopLoss: { percent: 2 }, ...extra,
@@ -108,12 +121,22 @@ describe('the operator API', () => {
     assert.deepEqual(submits[0]?.spec.stopLoss, { triggerTicks: 14_700, triggerBy: 'mark' }, '2 % under 150.00');
     assert.equal(submits[0]?.spec.takeProfit?.triggerTicks, 16_000);
 
-    const again = await api.request('/api/signals', { body: open('s1', { quantity: '5' }) });
+    const again = await api.request('/api/signals', { body: open('s1', { takeProfit: { price: '160' } }) });
     assert.equal(again.status, 200);
     assert.equal(again.json.result, 'duplicate');
     assert.equal(again.json.message, 'duplicate: already handled');
     assert.equal(again.json.intent, first.json.intent);
     assert.equal(api.gateway.submits().length, 1, 'no second entry');
+
+    // The same id for another signal is not a repeat: refused, saying so, rather than a silent "duplicate".
+    const reused = await api.request('/api/signals', { body: open('s1', { quantity: '5' }) });
+    assert.equal(reused.status, 422, reused.text);
+    assert.equal(reused.json.error, 'the id s1 was already used for a different signal: nothing was done (give this signal an id of its own)');
+    assert.notEqual(reused.json.result, 'duplicate');
+    // The same signal written differently (a number for the text, another key order) is a repeat.
+    const rewritten = await api.request('/api/signals', { body: { takeProfit: { price: 160 }, stopLoss: { percent: 2 }, side: 'buy', quantity: 1, symbol: 'SOLUSDT', action: 'open', id: 's1' } });
+    assert.deepEqual([rewritten.status, rewritten.json.result], [200, 'duplicate'], rewritten.text);
+    assert.equal(api.gateway.submits().length, 1, 'still no second entry');
 
     const other = await api.request('/api/signals', { body: open('s2') });
     assert.equal(other.status, 409, 'the symbol already has an entry: the request is fine, the state refuses it');
@@ -188,8 +211,8 @@ describe('the operator API', () => {
     assert.equal(value('vigil_orders_submitted_total{role="exit"}'), 1);
     assert.equal(value('vigil_fills_total{symbol="SOLUSDT"}'), 1);
     assert.equal(value('vigil_signals_total{source="api",result="rejected"}'), 3);
-    assert.equal(value('vigil_signals_total{source="api",result="duplicate"}'), 2);
-    assert.ok(value('vigil_signals_total{source="api",result="invalid"}') >= 14);
+    assert.equal(value('vigil_signals_total{source="api",result="duplicate"}'), 3);
+    assert.ok(value('vigil_signals_total{source="api",result="invalid"}') >= 15, 'the 400s and the reused id');
     assert.equal(value('vigil_signals_total{source="api",result="unauthorized"}'), 1, 'the signal posted with a wrong token');
     assert.equal(value('vigil_phase{phase="trading"}'), 1);
     assert.equal(value('vigil_stream_up{stream="private"}'), 1);
@@ -215,6 +238,24 @@ describe('the operator API under load and failure', () => {
       assert.equal(api.runtime.state.requests.has('api:r4'), false, 'a refused signal never reaches the engine');
       api.clock.advance(1_000);
       assert.equal((await api.request('/api/signals', { body: { id: 'r4', action: 'close', symbol: 'SOLUSDT' } })).status, 409, 'tokens come back with time');
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('says connection: close on a reply sent before the body arrived whole, so the client does not reuse the socket', async () => {
+    const api = await startHarness();
+    try {
+      const head = (authorization: string, type: string): string => [
+        'POST /api/signals HTTP/1.1', 'Host: api', `Authorization: ${authorization}`, `Content-Type: ${type}`, 'Content-Length: 1000', '', '{"id": ',
+      ].join('\r\n');
+      // Refused before the body is read (a wrong token, a wrong type), with most of the body still to come.
+      for (const [request, status] of [[head('Bearer wrong', 'application/json'), 401], [head(`Bearer ${token}`, 'text/csv'), 415]] as const) {
+        const reply = await exchangeRaw(api.base, request);
+        assert.match(reply, new RegExp(`^HTTP/1\\.1 ${status} `), reply);
+        assert.match(reply, /^connection: close\r$/im, reply);
+        assert.doesNotMatch(reply, /^connection: keep-alive/im, reply);
+      }
     } finally {
       await api.close();
     }

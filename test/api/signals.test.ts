@@ -31,6 +31,32 @@ describe('signals', () => {
     assert.deepEqual(incomingOf(close.signal), { type: 'CloseRequested', requestId: 'api:a3', symbol: 'SOLUSDT' });
   });
 
+  it('take amounts given as JSON numbers in exponent form as the plain decimal they are', () => {
+    const tiny = parseSignal({ id: 'e1', action: 'open', symbol: 'SOLUSDT', side: 'buy', quantity: 0.0000001, entry: { kind: 'limit', price: 1.5e-7 }, stopLoss: { price: 1e-7 } });
+    assert.ok(tiny.ok, JSON.stringify(tiny));
+    const event = incomingOf(tiny.signal);
+    assert.ok(event.type === 'OpenRequested');
+    assert.deepEqual([event.size, event.entry, event.stopLoss], [{ quantity: '0.0000001' }, { kind: 'limit', price: '0.00000015' }, { price: '0.0000001' }]);
+    const large = parseSignal({ id: 'e2', action: 'open', symbol: 'SOLUSDT', side: 'buy', quantity: 1e21, stopLoss: { percent: 2 } });
+    assert.ok(large.ok && large.signal.action === 'open');
+    assert.deepEqual(large.signal.size, { quantity: '1000000000000000000000' }, 'the engine says whether it is too large for the instrument');
+  });
+
+  it('refuse a notional the engine cannot count, saying it is too large or too precise', () => {
+    const notional = (value: unknown): readonly string[] => {
+      const parsed = parseSignal({ id: 'n1', action: 'open', symbol: 'SOLUSDT', side: 'buy', notional: value, stopLoss: { percent: 2 } });
+      return parsed.ok ? [] : parsed.reasons;
+    };
+    const tooLarge = ['notional: too large: at most 90071992.54740991 USDT (too many digits for the engine to count exactly)'];
+    assert.deepEqual(notional('1'.repeat(40)), tooLarge);
+    assert.deepEqual(notional(1e40), tooLarge);
+    assert.deepEqual(notional('100000000'), tooLarge);
+    assert.deepEqual(notional('0.000000001'), ['notional: too many decimal places: USDT is counted to 8']);
+    assert.deepEqual(notional('90071992.5'), []);
+    assert.deepEqual(notional(1e-8), []);
+    assert.deepEqual(notional('abc'), ['notional: expected a positive decimal, such as "1.5" (text keeps it exact)'], 'one message for what is not a decimal');
+  });
+
   it('list every problem of a bad body, by field', () => {
     const parsed = parseSignal({ id: '', action: 'open', symbol: 'SOLUSDT', side: 'buy', stopLoss: {}, extra: 1 });
     assert.ok(!parsed.ok);

@@ -87,10 +87,13 @@ describe('the webhook', () => {
     assert.ok(!accepted.text.includes(webhookSecret));
   });
 
-  it('answers a repeated id as a no-op, even with another body; the wrong secret does not learn it was seen', async () => {
-    const again = await api.request('/webhook', { token: null, body: alert('tv-1', { action: 'sell', quantity: '7' }) });
+  it('answers a repeated alert as a no-op and another alert under its id with 422; the wrong secret does not learn it was seen', async () => {
+    const again = await api.request('/webhook', { token: null, body: alert('tv-1', { takeProfit: { percent: 4 } }) });
     assert.equal(again.status, 200);
     assert.deepEqual([again.json.result, again.json.original, again.json.message], ['duplicate', 'accepted', 'duplicate: already handled']);
+    const other = await api.request('/webhook', { token: null, body: alert('tv-1', { action: 'sell', quantity: '7' }) });
+    assert.equal(other.status, 422, other.text);
+    assert.equal(other.json.error, 'the id tv-1 was already used for a different signal: nothing was done (give this signal an id of its own)');
     assert.equal(api.gateway.submits().length, 1, 'no second entry');
     const probe = await api.request('/webhook', { token: null, body: alert('tv-1', { secret: 'guess-0123456789abcdef' }) });
     const fresh = await api.request('/webhook', { token: null, body: alert('never-seen', { secret: 'guess-0123456789abcdef' }) });
@@ -147,7 +150,7 @@ describe('the webhook', () => {
     assert.equal(series(metrics.text, 'vigil_signals_total{source="webhook",result="unauthorized"}'), 9);
     assert.equal(series(metrics.text, 'vigil_signals_total{source="webhook",result="accepted"}'), 2);
     assert.equal(series(metrics.text, 'vigil_signals_total{source="webhook",result="duplicate"}'), 1);
-    assert.equal(series(metrics.text, 'vigil_signals_total{source="webhook",result="invalid"}'), 12);
+    assert.equal(series(metrics.text, 'vigil_signals_total{source="webhook",result="invalid"}'), 13, 'the 400s, 413, 415 and the reused id');
     assert.equal(series(metrics.text, 'vigil_signals_total{source="api",result="rejected"}'), 1);
     assert.equal(series(metrics.text, 'vigil_api_requests_total{route="/webhook",status="401"}'), 9);
     assert.match(api.logs.join('\n'), /^webhook: refused a request from \S+: wrong secret$/m);
@@ -220,6 +223,24 @@ describe('the webhook under load, and off', () => {
       assert.equal(refusedLines().length, refusalLogsBurst + 1);
       assert.match(refusedLines().at(-1) ?? '', new RegExp(`^webhook: refused a request from \\S+: wrong secret \\(and ${guesses + 1 - refusalLogsBurst} more refused since the last such line, not logged\\)$`));
       assert.ok(!api.logs.join('\n').includes(webhookSecret), 'the secret leaked');
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('refuses a body too large or of the wrong type with 413 or 415, not as a missing secret (the secret in it was never read)', async () => {
+    const api = await startHarness({ webhookSecret });
+    try {
+      api.trading();
+      const large = await api.request('/webhook', { token: null, body: alert('big', { padding: 'x'.repeat(20_000) }) });
+      assert.deepEqual([large.status, large.json.error], [413, 'the body is larger than 16384 bytes']);
+      const form = await api.request('/webhook', { token: null, body: JSON.stringify(alert('form')), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      assert.deepEqual([form.status, form.json.error], [415, 'send the signal as JSON, with Content-Type: application/json']);
+      assert.equal(api.received.length, 0, 'nothing reached the engine');
+      const metrics = await api.request('/metrics');
+      assert.equal(series(metrics.text, 'vigil_signals_total{source="webhook",result="invalid"}'), 2);
+      assert.ok(!(series(metrics.text, 'vigil_signals_total{source="webhook",result="unauthorized"}') > 0), 'not counted as refused secrets');
+      assert.ok(!api.logs.some((line) => line.startsWith('webhook: refused')), 'nor logged as such');
     } finally {
       await api.close();
     }

@@ -126,6 +126,25 @@ dryRun: true
     ]);
   });
 
+  it('refuses a user name or password in a venue URL (it is logged and shown by /api/health), naming the field, never the value', () => {
+    const bybit = { kind: 'bybit', network: 'custom', apiKeyEnv: 'K', apiSecretEnv: 'S' };
+    const urls = { restUrl: 'https://admin:hunter2@x.example', wsPublicUrl: 'wss://admin@x.example/public', wsPrivateUrl: 'wss://:hunter2@x.example/private' };
+    const found = problems(yamlOf({ ...base, venue: { ...bybit, ...urls } }));
+    const refused = 'a user name or password in the URL is refused: the URL is logged and shown by /api/health (the venue\'s key and secret go in apiKeyEnv and apiSecretEnv); what was given is not shown';
+    assert.deepEqual(found, [`venue.restUrl: ${refused}`, `venue.wsPrivateUrl: ${refused}`, `venue.wsPublicUrl: ${refused}`]);
+    assert.ok(!found.join('\n').includes('hunter2') && !found.join('\n').includes('admin'), found.join('\n'));
+    const fine = parseConfigText(yamlOf({ ...base, venue: { ...bybit, restUrl: 'https://x.example/a@b', wsPublicUrl: 'wss://x.example/public', wsPrivateUrl: 'wss://x.example:9443/private' } }), 'yaml');
+    assert.equal(fine.venue.kind === 'bybit' ? fine.venue.restUrl : null, 'https://x.example/a@b', 'an @ in the path is no password');
+    assert.deepEqual(problems(yamlOf({ ...base, venue: { ...bybit, restUrl: 'https://[x', wsPublicUrl: 'wss://x', wsPrivateUrl: 'wss://x' } })), ['venue.restUrl: expected an http:// or https:// URL']);
+  });
+
+  it('takes a strategy\'s notional given as a number in exponent form, and says when it is too large', () => {
+    const strategy = (notionalUsdt: unknown): unknown => yamlOf({ ...base, strategy: { kind: 'tp-cycle', notionalUsdt } });
+    const tiny = parseConfigText(String(strategy(0.0000001)), 'yaml');
+    assert.equal(tiny.strategy.kind === 'tp-cycle' ? tiny.strategy.notionalUsdt : null, '0.0000001');
+    assert.deepEqual(problems(String(strategy('1'.repeat(40)))), ['strategy.notionalUsdt: too large: at most 90071992.54740991 USDT (too many digits for the engine to count exactly)']);
+  });
+
   it('refuses secrets in the file, and never repeats a value that may be one', () => {
     const secret = 'Zx9TOPSECRETvalue42';
     const found = problems(yamlOf({ ...base, venue: { kind: 'bybit', network: 'mainnet', apiKey: secret, apiSecret: secret, apiKeyEnv: secret, apiSecretEnv: 'S' }, api: { token: secret } }));
@@ -148,6 +167,18 @@ dryRun: true
     assert.match(json[0] ?? '', /^not valid JSON( at line 2, column \d+)?$/, 'V8 gives the position for some mistakes, never the text');
     assert.deepEqual(problems('{"botId": "vg1",}', 'json'), ['not valid JSON at line 1, column 17']);
     assert.deepEqual(problems('botId: a\nbotId: b\n'), ['not valid YAML at line 2, column 1: duplicate key']);
+  });
+
+  it('reads JSON with a byte order mark, and refuses a key given twice, naming it and its line', () => {
+    const json = JSON.stringify({ botId: 'vg1', journal: 'data/vg1.sqlite', symbols: ['SOLUSDT', 'ETHUSDT'], venue: { kind: 'sim', address: '127.0.0.1:4100' } });
+    assert.deepEqual(loadConfigFile(file('bom.json', `\uFEFF${json}`)), loadConfigFile(file('plain.json', json)), 'as some Windows editors save it');
+    assert.deepEqual(problems('{"botId": "vg1",\n "journal": "j.sqlite",\n "botId": "Zx9TOPSECRET"}', 'json'), [
+      'botId: the key is given twice (again at line 3, column 2); give each key once',
+    ]);
+    const nested = problems('{"botId": "vg1", "journal": "j", "symbols": ["SOLUSDT"],\r\n "venue": {"kind": "sim", "address": "127.0.0.1:4100",\r\n   "kind": "bybit"}}', 'json');
+    assert.deepEqual(nested, ['venue.kind: the key is given twice (again at line 3, column 4); give each key once']);
+    assert.deepEqual(problems('{"botId": "a", "\\u0062otId": "b"}', 'json'), ['botId: the key is given twice (again at line 1, column 16); give each key once'], 'the same key, escaped');
+    assert.deepEqual(problems('\uFEFF{"botId": "vg1",}', 'json'), ['not valid JSON at line 1, column 17'], 'still strict JSON: no trailing comma');
   });
 
   it('says when the file is not there or not a configuration', () => {

@@ -112,6 +112,18 @@ describe('the protection section: each mistake, named by its field', () => {
     ]);
   });
 
+  it('an aged step interval the engine would count as 0 ms, or a hard limit the same as the maximum age to the millisecond', () => {
+    // Both pass as minutes above 0 and apart; rounded to the engine's milliseconds, every entry would be refused.
+    assert.deepEqual(defaultProblems({ aged: { ...plan.default.aged, stepEveryMinutes: 0.000001 } }), [
+      'protection.default.aged.stepEveryMinutes: expected at least 1 millisecond (0.0000167 minutes): durations are counted in whole milliseconds',
+    ]);
+    assert.deepEqual(defaultProblems({ aged: { ...plan.default.aged, maxAgeMinutes: 240, hardLimitMinutes: 240.000001 } }), [
+      'protection.default.aged.hardLimitMinutes: expected more than maxAgeMinutes (240): the market close comes after the position is aged',
+    ]);
+    const smallest = load({ ...base, protection: { default: { ...plan.default, aged: { ...plan.default.aged, stepEveryMinutes: 1 / 60_000 } } } });
+    assert.equal(planForSymbol(smallest.protection, 'SOLUSDT')?.protection.aged?.stepEveryMs, 1);
+  });
+
   it('a per-symbol plan for a symbol the bot does not trade', () => {
     assert.deepEqual(problems({ ...base, protection: { symbols: { XRPUSDT: { stopLoss: { percent: 1 } } } } }), [
       'protection.symbols.XRPUSDT: not one of the bot\'s symbols (SOLUSDT, BTCUSDT): a plan for a symbol it does not trade',
@@ -190,6 +202,12 @@ describe('the protection plan, resolved', () => {
     assert.deepEqual(mergePlan({ trailing: { mode: 'bot', callbackPercent: 1, amendEveryMs: 0 } }, { trailing: null }), {
       stopLoss: undefined, stopTriggerBy: undefined, takeProfits: undefined, breakevenAfterFirstTarget: undefined, trailing: null, aged: undefined,
     });
+  });
+
+  it('keeps a price distance given as a number in exponent form as the plain decimal it is', () => {
+    const tiny = load({ ...base, protection: { default: { stopLoss: { percent: 2 }, trailing: { callbackPrice: 1e-7 }, aged: { ...plan.default.aged, stepPercent: undefined, stepPrice: 2.5e-7 } } } });
+    const parts = planForSymbol(tiny.protection, 'SOLUSDT');
+    assert.deepEqual([parts?.protection.trailing?.callback, parts?.protection.aged?.step], [{ price: '0.0000001' }, { price: '0.00000025' }]);
   });
 
   it('has no plan for a symbol without a configured stop', () => {
