@@ -7,8 +7,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Fill } from '../../src/core/events.ts';
 import type { Instrument } from '../../src/core/instrument.ts';
+import ccxt from 'ccxt';
 import { EmulatorServer } from '../../src/emulator/server.ts';
 import { instrument } from '../../src/sim/instruments.ts';
+import { failureOf } from '../../src/venues/bybit/live.ts';
 import {
   decodeCreateReply, decodeExecutionList, decodeInstruments, decodeOrderList, decodePositionList, decodeTickerList, decodeWalletBalance,
 } from '../../src/venues/bybit/rest.ts';
@@ -195,6 +197,17 @@ describe('Bybit v5 emulator: REST', { timeout: 30_000 }, () => {
     assert.equal(server.venue.position('ETHUSDT').stopLossTicks, 295_000);
     const same = await post('/v5/position/trading-stop', { symbol: 'ETHUSDT', stopLoss: '2950', category: 'linear' });
     assert.equal(same.json.retCode, 34040);
+    // A stop-loss or take-profit the price has passed: Bybit's 10001 and words, which the adapter
+    // reads as a crossed trigger (the engine then exits); nothing changes.
+    const crossedStop = await post('/v5/position/trading-stop', { symbol: 'ETHUSDT', stopLoss: '3050', category: 'linear' });
+    assert.deepEqual([crossedStop.json.retCode, crossedStop.json.retMsg], [10001, 'StopLoss:3050 set for Buy position should lower than base_price:3000??LastPrice']);
+    const crossedTarget = await post('/v5/position/trading-stop', { symbol: 'ETHUSDT', takeProfit: '3000', tpTriggerBy: 'MarkPrice', category: 'linear' });
+    assert.deepEqual([crossedTarget.json.retCode, crossedTarget.json.retMsg], [10001, 'TakeProfit:3000 set for Buy position should higher than base_price:3000??MarkPrice']);
+    for (const crossed of [crossedStop, crossedTarget]) {
+      const failure = failureOf(new ccxt.BadRequest(`bybit ${JSON.stringify(crossed.json)}`));
+      assert.equal(failure.kind === 'rejected' ? failure.code : failure.kind, 'trigger-crossed', crossed.json.retMsg);
+    }
+    assert.deepEqual([server.venue.position('ETHUSDT').stopLossTicks, server.venue.position('ETHUSDT').takeProfitTicks], [295_000, 320_000]);
     const flatStop = await post('/v5/position/trading-stop', { symbol: 'BTCUSDT', stopLoss: '50000', category: 'linear', positionIdx: 0 });
     assert.equal(flatStop.json.retCode, 10001);
     // A trailing stop as ccxt sends it (no tpslMode): waiting for 3100, so the stop-loss stays where it is.

@@ -18,6 +18,7 @@ import {
   decodeCreateReply, decodeExecutionList, decodeInstruments, decodeOrderList, decodePositionList, decodeStreamMessage, decodeWalletBalance, fastExecutionReason,
   notBybitMessage,
 } from '../../src/venues/bybit/decode.ts';
+import { decodeTickerList } from '../../src/venues/bybit/rest.ts';
 import {
   encodeExecutionMessage, encodeFillItem, encodeListReply, encodeOrderItem, encodeOrderMessage, encodePositionItem, encodePositionMessage, encodeTickerMessage,
   encodeWalletMessage,
@@ -163,6 +164,16 @@ void describe('bybit codec: order topic', () => {
     assert.equal(d.positionTrigger, 'trailing-stop');
   });
 
+  void it('skips hedge-mode orders (positionIdx 1 or 2) as it skips hedge-mode positions, and refuses any other index', () => {
+    const decoded = decodeOk({ topic: 'order', data: [linearMarketOrder, { ...linearMarketOrder, positionIdx: 1 }, { ...linearMarketOrder, positionIdx: '2' }] });
+    assert.deepEqual(decoded.events.map((event) => event.type), ['OrderUpdated']);
+    assert.deepEqual(decoded.skipped, [
+      { reason: 'positionIdx 1: hedge mode is not supported', where: 'order.data[1]' },
+      { reason: 'positionIdx 2: hedge mode is not supported', where: 'order.data[2]' },
+    ]);
+    assert.equal(decodeError({ topic: 'order', data: [{ ...linearMarketOrder, positionIdx: 3 }] }), 'order.data[0].positionIdx: expected 0, 1 or 2, got 3');
+  });
+
   void it('names the field of every problem', () => {
     const order = (patch: Json): Json => ({ topic: 'order', data: [linearMarketOrder, linearMarketOrder, { ...linearMarketOrder, ...patch }] });
     // An instrument not loaded is not an error: the account's other symbols are listed too (see items.ts).
@@ -292,6 +303,13 @@ void describe('bybit codec: tickers, wallet, other topics and control frames', (
       return event?.type === 'TickerUpdated' ? event.markTicks : null;
     };
     assert.deepEqual(['95901.48', '95901.44', '95901.45', '95901.5', '95901'].map(mark), [959015, 959014, 959015, 959015, 959010]);
+    // A mark price of 0, or one that rounds to no tick, is unknown (null), never a price of 0 ticks.
+    assert.deepEqual(['0', '0.00', 0, '0.04', '0.05'].map((markPrice) => {
+      const event = decodeOk({ topic: 'tickers.BTCUSDT', type: 'delta', data: { symbol: 'BTCUSDT', markPrice }, cs: 1, ts: 2 }).events[0];
+      return event?.type === 'TickerUpdated' ? event.markTicks : undefined;
+    }), [null, null, null, null, 1]);
+    const listed = decodeTickerList(withListItem('rest.v5.market.tickers.linear.json', { markPrice: '0' }), ctx);
+    assert.deepEqual(listed.ok ? listed.items.map((ticker) => ticker.markTicks) : listed.error, [null]);
     const off = { topic: 'tickers.BTCUSDT', type: 'delta', data: { symbol: 'BTCUSDT', lastPrice: '95901.48' }, ts: 2 };
     assert.equal(decodeError(off), 'tickers.BTCUSDT.data.lastPrice: BTCUSDT price 95901.48 is not on the 0.10 tick');
     assert.equal(decodeError({ ...off, data: { symbol: 'ETHUSDT' } }), 'tickers.BTCUSDT.data.symbol: ETHUSDT does not match the topic');
@@ -330,6 +348,9 @@ void describe('bybit codec: tickers, wallet, other topics and control frames', (
     const duplicate = { success: false, ret_msg: 'error:already subscribed,topic:order', op: 'subscribe', conn_id: 'c' };
     assert.equal(decodeError(duplicate), 'op subscribe failed: error:already subscribed,topic:order');
     assert.equal(decodeOk(fixture('ws.trade.order.create.response.json')).skipped[0]?.reason, 'op order.create is a command reply, not a stream event');
+    // An op Vigil does not know is an error, never a heartbeat; the text shows its start only.
+    assert.equal(decodeError({ op: 'hello', conn_id: 'c' }), 'unknown op "hello"');
+    assert.equal(decodeError({ op: 'x'.repeat(100) }), `unknown op "${'x'.repeat(40)}"`);
   });
 
   void it('refuses garbage without throwing', () => {
@@ -341,8 +362,13 @@ void describe('bybit codec: tickers, wallet, other topics and control frames', (
 });
 
 void describe('bybit codec: REST replies', () => {
-  void it('decodes open orders (docs and ccxt static, where retCode and integers are strings)', () => {
-    const docs = decodeOrderList(fixture('rest.v5.order.realtime.linear.json'), ctx);
+  void it('decodes open orders (docs and ccxt static, where retCode and integers are strings), and skips hedge-mode ones', () => {
+    // The docs' order is hedge mode (positionIdx 1): skipped, as a hedge-mode position is.
+    assert.deepEqual(decodeOrderList(fixture('rest.v5.order.realtime.linear.json'), ctx), {
+      ok: true, items: [], cursor: 'page_args%3Dfd4300ae-7847-404e-b947-b46980a4d140%26symbol%3D6%26',
+      skipped: [{ reason: 'positionIdx 1: hedge mode is not supported', where: 'result.list[0]' }],
+    });
+    const docs = decodeOrderList(withListItem('rest.v5.order.realtime.linear.json', { positionIdx: 0 }), ctx);
     assert.deepEqual(docs, {
       ok: true, skipped: [], cursor: 'page_args%3Dfd4300ae-7847-404e-b947-b46980a4d140%26symbol%3D6%26',
       items: [{
@@ -358,7 +384,7 @@ void describe('bybit codec: REST replies', () => {
   });
 
   void it('decodes order history, with a post-only rejection reason', () => {
-    const docs = decodeOrderList(fixture('rest.v5.order.history.docs.json'), ctx);
+    const docs = decodeOrderList(withListItem('rest.v5.order.history.docs.json', { positionIdx: 0 }), ctx); // the docs' order is hedge mode
     assert.ok(docs.ok);
     assert.deepEqual(docs.items.map((order) => [order.status, order.priceTicks, order.triggerTicks, order.filledLots, order.reason]),
       [['cancelled', 268644, null, 0, 'EC_PostOnlyWillTakeLiquidity']]);

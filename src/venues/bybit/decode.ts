@@ -10,6 +10,8 @@
 //   wallet                          -> WalletUpdated for the USDT of each account (none: skipped)
 //   any other topic                 -> skipped with a reason
 //   op auth/subscribe/ping/pong     -> no events; a failed auth or subscribe is an error
+//   op order.create/amend/cancel    -> skipped: /v5/trade command replies, not stream events
+//   any other op                    -> an error: not a frame Vigil knows the meaning of
 //
 // Invariants:
 //  - never throws on any input: a malformed frame is `{ ok: false, error }` naming the field and
@@ -178,14 +180,17 @@ function decodeTicker(topic: string, message: JsonRecord, ctx: DecodeContext): D
  * Control frames. Public replies say `success` + `ret_msg`, the trade stream `retCode` + `retMsg`.
  * A failed auth or subscribe is an error, not a skip: the stream it was for is not live, and
  * Vigil must not write while a stream is down. Trade-stream order replies are command results
- * (decodeCreateReply), not stream events.
+ * (decodeCreateReply), not stream events. Any other op is an error: a frame whose meaning is
+ * unknown must not pass for a heartbeat.
  */
 function decodeControl(op: string, message: JsonRecord): Decoded {
   switch (op) {
     case 'auth': case 'subscribe': case 'unsubscribe': case 'ping': case 'pong':
       return controlReply(op, message);
-    default:
+    case 'order.create': case 'order.amend': case 'order.cancel':
       return { ok: true, events: [], skipped: [{ reason: `op ${op} is a command reply, not a stream event`, where: `op ${op}` }] };
+    default:
+      return { ok: false, error: `unknown op ${JSON.stringify(op.slice(0, 40))}` }; // the start only: never a whole frame
   }
 }
 

@@ -152,7 +152,9 @@ export function optionalTicks(instrument: Instrument, record: JsonRecord, key: s
 /**
  * A price that need not be on the tick grid, rounded to the nearest tick (ties up). Bybit sends
  * mark prices with the instrument's priceScale, which can be finer than its tick: BTCUSDT has
- * tick 0.10 and priceScale 2, and the execution fixture carries markPrice "95901.48".
+ * tick 0.10 and priceScale 2, and the execution fixture carries markPrice "95901.48". "", "0" and
+ * a price that rounds to no tick at all read as null (unknown), as optionalTicks reads them: no
+ * instrument trades at 0, and a 0 taken for a price would cross every stop.
  */
 export function nearestTicks(instrument: Instrument, record: JsonRecord, key: string, at: Place): number | null {
   const value = record[key];
@@ -171,7 +173,8 @@ export function nearestTicks(instrument: Instrument, record: JsonRecord, key: st
   let remainder = parsed.units - whole * divisor;
   // The float quotient can land one off near an integer: settle it with the exact remainder.
   if (remainder < 0) { whole -= 1; remainder += divisor; } else if (remainder >= divisor) { whole += 1; remainder -= divisor; }
-  return 2 * remainder >= divisor ? whole + 1 : whole;
+  const nearest = 2 * remainder >= divisor ? whole + 1 : whole;
+  return nearest === 0 ? null : nearest;
 }
 
 /** A quantity that must be a whole, non-negative number of lots. */

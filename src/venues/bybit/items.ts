@@ -34,8 +34,19 @@ export function notLinear(item: JsonRecord, at: Place, listCategory: string | nu
   return category === 'linear' ? null : { skipReason: `category ${category}: only linear contracts are traded` };
 }
 
+/**
+ * Null for a one-way item (positionIdx 0); a Skip for hedge mode (1 buy side, 2 sell side), whose
+ * orders and positions Vigil does not trade: taken as one-way, a hedge-mode order would be read
+ * against the wrong position. Orders and positions both carry positionIdx.
+ */
+function hedgeMode(item: JsonRecord, at: Place): Skip | null {
+  const positionIdx = integer(item, 'positionIdx', at);
+  if (positionIdx === 1 || positionIdx === 2) return { skipReason: `positionIdx ${positionIdx}: hedge mode is not supported` };
+  return positionIdx === 0 ? null : fail(at, 'positionIdx', `expected 0, 1 or 2, got ${positionIdx}`);
+}
+
 export function orderReportOf(item: JsonRecord, at: Place, instruments: Instruments, listCategory: string | null): OrderReport | Skip {
-  const skip = notLinear(item, at, listCategory);
+  const skip = notLinear(item, at, listCategory) ?? hedgeMode(item, at);
   if (skip !== null) return skip;
   const instrument = tradedInstrument(instruments, item, at);
   if (isSkip(instrument)) return instrument;
@@ -135,11 +146,8 @@ export function fundingOf(item: JsonRecord, at: Place, instruments: Instruments,
 }
 
 export function positionReportOf(item: JsonRecord, at: Place, instruments: Instruments, listCategory: string | null): PositionReport | Skip {
-  const skip = notLinear(item, at, listCategory);
+  const skip = notLinear(item, at, listCategory) ?? hedgeMode(item, at);
   if (skip !== null) return skip;
-  const positionIdx = integer(item, 'positionIdx', at);
-  if (positionIdx === 1 || positionIdx === 2) return { skipReason: `positionIdx ${positionIdx}: hedge mode is not supported` };
-  if (positionIdx !== 0) fail(at, 'positionIdx', `expected 0, 1 or 2, got ${positionIdx}`);
   const instrument = tradedInstrument(instruments, item, at);
   if (isSkip(instrument)) return instrument;
   return {
@@ -157,8 +165,7 @@ export function positionReportOf(item: JsonRecord, at: Place, instruments: Instr
 }
 
 function trailingDistanceTicks(instrument: Instrument, item: JsonRecord, at: Place): number | null {
-  const ticks = nearestTicks(instrument, item, 'trailingStop', at);
-  return ticks === null || ticks === 0 ? null : ticks;
+  return nearestTicks(instrument, item, 'trailingStop', at); // "0" (none) reads as null
 }
 
 /** Bybit sends an unsigned size and a side: Buy is long, Sell short, "" flat (size must be 0). */

@@ -11,8 +11,13 @@
 // (retCode 10006, HTTP 403/429) means the request was not executed, so it waits and goes again
 // from a queue (queue.ts) in which protective requests (stops, exits, cancels, amends, trading-stop)
 // go first, each endpoint within its own limit;
-// a timeout or a transport error leaves the outcome unknown (the engine asks by orderLinkId;
-// nothing is resent); an amend or trading-stop refused as "not modified" is done (writes.ts).
+// a timeout, a transport error, an HTTP 5xx or a retCode that says the venue may have acted
+// (10000, 10016, 5004) leaves the outcome unknown (the engine asks by orderLinkId; nothing is
+// resent); an amend or trading-stop refused as "not modified" is done (writes.ts).
+//
+// Streams: a stream is live from the ack of its one subscribe (with our req_id, or none: Bybit's
+// documented acks carry none or ""); only documented pongs and acks count as traffic, and a frame
+// Vigil cannot read or act on drops the connection, so the reconnect brings a snapshot.
 //
 // Invariants: every command ends in exactly one event; requests stay within Bybit's documented
 // per-endpoint limits (create, amend, cancel, trading-stop 10/s each; reads 50/s); no ccxt parser
@@ -29,6 +34,8 @@ import type { StreamHandlers, StreamTransport } from '../../shell/streams.ts';
 import type { LiveVenue, LiveVenueDeps } from '../port.ts';
 import { VenueStartError } from '../port.ts';
 import { decodeStreamMessage } from './decode.ts';
+import type { JsonRecord } from './fields.ts';
+import { isRecord } from './fields.ts';
 import type { PageResult } from './rest.ts';
 import {
   decodeCreateReply, decodeExecutionFunding, decodeExecutionList, decodeInstruments, decodeOrderList, decodePositionList, decodeTickerList, decodeWalletBalance,
@@ -78,17 +85,18 @@ type RawCall = (params: Json) => Promise<unknown>;
 
 /** ccxt's Bybit, with stream messages handed to Vigil before ccxt's parsers, and connection ends reported. */
 class RawBybit extends ccxt.pro.bybit {
-  onTopic: (url: string, message: Json) => void = () => undefined;
-  onControl: (url: string, message: Json) => void = () => undefined;
+  onTopic: (url: string, message: JsonRecord) => void = () => undefined;
+  onControl: (url: string, message: unknown) => void = () => undefined;
   onGone: (url: string, reason: string) => void = () => undefined;
 
-  override handleMessage(client: Client, message: Json): void {
-    if (typeof message.topic === 'string') {
+  /** `message` is whatever ccxt made of the frame: parsed JSON, or the raw text when it is not JSON (truncated, or plain text). */
+  override handleMessage(client: Client, message: unknown): void {
+    if (isRecord(message) && typeof message.topic === 'string') {
       this.onTopic(client.url, message);
       return;
     }
     this.onControl(client.url, message);
-    super.handleMessage(client, message); // auth, pongs, errors: ccxt's bookkeeping
+    super.handleMessage(client, message as Json); // auth, pongs, errors: ccxt's bookkeeping (it handed us this value, whatever its type says)
   }
 
   override onClose(client: Client, error: unknown): void {
@@ -155,16 +163,54 @@ const rejectCodes: Readonly<Record<number, RejectCode>> = {
   10001: 'invalid', 110003: 'invalid', 110094: 'invalid',
 };
 
-/** What a failed request means for the order: ccxt's exception, or a retCode in its message. */
+/**
+ * Bybit's codes for a request it may or may not have executed: 10000 and 5004 (server timeout),
+ * 10016 (internal error, service restarting; "Request timeout, please try again later"). ccxt
+ * classes some of them as a plain ExchangeError, so the code decides.
+ */
+const unknownRetCodes: ReadonlySet<number> = new Set([10000, 10016, 5004]);
+
+/**
+ * Bybit's words for a trigger the market has already passed. 110092 / 110093 say it in the code;
+ * a trading-stop (or a stop attached to an order) says it only in the text of a 10001:
+ * "StopLoss:6500000 set for Buy position should lower than base_price:6400000??LastPrice",
+ * "sl:257970000 set for Sell position should greater base_price:259477000??LastPrice" (ccxt issue
+ * #19089), "expect Rising, but trigger_price[50000000] <= current[51340000]??1" (#17487; "expect
+ * Failling" is Bybit's own spelling, #16406).
+ */
+const triggerCrossedText = /should (?:lower|greater|higher)(?: than)? base_price|expect (?:Rising|Falling|Failling)\b/i;
+
+/**
+ * What a failed request means for the order: ccxt's exception, or a retCode in its message. A
+ * timeout, a transport error or an HTTP 5xx (ccxt's network classes) leaves the outcome unknown
+ * whatever the body says, as do the retCodes that mean the venue may have acted: taken for a
+ * refusal, a stop would be sent again while the first may stand (two stops, one untracked).
+ */
 export function failureOf(error: unknown): Failure {
   const message = error instanceof Error ? error.message : String(error);
   const retCode = Number(/"retCode"\s*:\s*"?(\d+)/.exec(message)?.[1] ?? Number.NaN);
-  const retMsg = /"retMsg"\s*:\s*"([^"]*)"/.exec(message)?.[1];
+  const retMsg = retMsgIn(message);
   if (retCode === 10006 || error instanceof ccxt.RateLimitExceeded || error instanceof ccxt.DDoSProtection) return { kind: 'rate-limited' };
-  if (!Number.isNaN(retCode)) return { kind: 'rejected', code: rejectCodes[retCode] ?? 'other', reason: `retCode ${retCode}: ${retMsg ?? message}`, retCode };
-  if (error instanceof ccxt.NetworkError || error instanceof ccxt.RequestTimeout) return { kind: 'unknown', reason: message };
+  if (error instanceof ccxt.NetworkError) return { kind: 'unknown', reason: message }; // RequestTimeout, ExchangeNotAvailable (5xx), ...
+  if (unknownRetCodes.has(retCode)) return { kind: 'unknown', reason: `retCode ${retCode}: ${retMsg ?? message}` };
+  if (!Number.isNaN(retCode)) {
+    const code = retMsg !== null && triggerCrossedText.test(retMsg) ? 'trigger-crossed' : rejectCodes[retCode] ?? 'other';
+    return { kind: 'rejected', code, reason: `retCode ${retCode}: ${retMsg ?? message}`, retCode };
+  }
   if (error instanceof ccxt.ExchangeError) return { kind: 'rejected', code: 'other', reason: message, retCode: null };
   return { kind: 'unknown', reason: message };
+}
+
+/** Bybit's retMsg in an error's text (ccxt quotes the reply's body), whole and unescaped: it can hold \" and \u003c. */
+function retMsgIn(message: string): string | null {
+  const quoted = /"retMsg"\s*:\s*("(?:[^"\\]|\\.)*")/.exec(message)?.[1];
+  if (quoted === undefined) return null;
+  try {
+    const parsed: unknown = JSON.parse(quoted);
+    return typeof parsed === 'string' ? parsed : quoted;
+  } catch {
+    return quoted.slice(1, -1); // an escape JSON does not know: the text as it stands
+  }
 }
 
 /** Attempts at one page of a list before the list fails (reads only: asking again changes nothing). */
@@ -189,7 +235,24 @@ export interface BybitVenue extends LiveVenue {
   setPositionProtection(symbol: string, protection: PositionProtection): Promise<RequestOutcome>;
 }
 
+/** `subscribeReqId`: the req_id of the connection's subscribe while it waits for its answer, null otherwise. */
 type OpenStream = { readonly connectionId: number; readonly handlers: StreamHandlers; readonly url: string; subscribeReqId: number | null; open: boolean };
+
+/**
+ * Whether a frame answers the connection's subscribe. The adapter sends one subscribe per
+ * connection (every topic in it), so at most one is outstanding, and an ack without a req_id can
+ * only be its answer: Bybit's private stream leaves req_id out, the public one sends "" (the
+ * documented acks, test/fixtures/bybit-v5/ws.op.subscribe.response.*.json).
+ */
+function isSubscribeAck(open: OpenStream, message: unknown): message is JsonRecord {
+  if (!isRecord(message) || message.op !== 'subscribe' || open.subscribeReqId === null) return false;
+  const reqId = message.req_id;
+  if (reqId === undefined || reqId === null || reqId === '') return true;
+  return (typeof reqId === 'string' || typeof reqId === 'number') && String(reqId) === String(open.subscribeReqId);
+}
+
+/** How much of a frame a log line shows: enough to recognise it, never a whole (possibly huge) frame. */
+const framePreviewCharsMax = 120;
 
 export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps): BybitVenue {
   const urls = urlsOf(config);
@@ -462,16 +525,34 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
 
   const streamOfUrl = (url: string): StreamName | null => (url === urls.wsPrivate ? 'private' : url === urls.wsPublic ? 'public' : null);
 
+  /**
+   * A frame Vigil cannot read may be a fill it would lose, and one it cannot act on (garbage, an
+   * unknown op, a failed subscribe) says the stream is not what it should be: drop the connection,
+   * so the reconnect brings a snapshot. `what` says what was wrong and where.
+   */
+  function dropUnreadable(stream: StreamName, open: OpenStream, what: string): void {
+    const reason = redact(what);
+    deps.log(`bybit: ${stream} stream: ${reason}; reconnecting`);
+    close(stream, open.connectionId, reason);
+  }
+
+  /** The start of a frame, the key and secret redacted before it is cut (a cut key would not be found). */
+  const framePreview = (message: unknown): string => {
+    const text = redact(typeof message === 'string' ? message : JSON.stringify(message ?? null)); // a JSON value from ccxt, never a function
+    return JSON.stringify(text.length > framePreviewCharsMax ? `${text.slice(0, framePreviewCharsMax)}...` : text);
+  };
+
   exchange.onTopic = (url, message) => {
     const stream = streamOfUrl(url);
     const open = stream === null ? undefined : streams.get(stream);
-    if (open === undefined || !open.open) return;
+    if (stream === null || open === undefined) return;
+    if (!open.open) {
+      deps.log(`bybit: ${stream} stream: dropped a ${framePreview(message.topic)} message: its subscription is not acknowledged yet`);
+      return;
+    }
     const decoded = decodeStreamMessage(message, { instruments, atMs: deps.clock.nowMs(), source: 'stream' });
     if (!decoded.ok) {
-      // A message Vigil cannot read may be a fill it would lose: drop the connection, so the
-      // reconnect brings a snapshot that has it.
-      deps.log(`bybit: ${stream ?? url} stream: unreadable message (${redact(decoded.error)}); reconnecting`);
-      close(stream ?? 'private', open.connectionId, `unreadable message: ${decoded.error}`);
+      dropUnreadable(stream, open, `unreadable message (${decoded.error})`);
       return;
     }
     for (const skipped of decoded.skipped) deps.log(`bybit: skipped ${skipped.where}: ${skipped.reason}`);
@@ -482,18 +563,26 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
   exchange.onControl = (url, message) => {
     const stream = streamOfUrl(url);
     const open = stream === null ? undefined : streams.get(stream);
-    if (open === undefined) return;
-    const op = typeof message.op === 'string' ? message.op : '';
-    if (op === 'subscribe' && open.subscribeReqId !== null && String(message.req_id) === String(open.subscribeReqId)) {
+    if (stream === null || open === undefined) return;
+    if (isSubscribeAck(open, message)) {
+      open.subscribeReqId = null; // answered: none outstanding
       if (message.success === true) {
         open.open = true;
         open.handlers.onOpen();
       } else {
-        close(stream ?? 'private', open.connectionId, `subscription refused: ${typeof message.ret_msg === 'string' ? message.ret_msg : JSON.stringify(message)}`);
+        close(stream, open.connectionId, redact(`subscription refused: ${typeof message.ret_msg === 'string' ? message.ret_msg : framePreview(message)}`));
       }
       return;
     }
-    if (open.open) open.handlers.onMessage(null); // pongs and acks are traffic
+    // Only what Bybit documents counts as traffic (pongs, acks): anything else would pass for a
+    // heartbeat while the stream may be broken.
+    const decoded = decodeStreamMessage(message, { instruments, atMs: deps.clock.nowMs(), source: 'stream' });
+    if (!decoded.ok) {
+      dropUnreadable(stream, open, `unreadable control frame (${decoded.error}; it starts ${framePreview(message)})`);
+      return;
+    }
+    for (const skipped of decoded.skipped) deps.log(`bybit: skipped ${skipped.where}: ${skipped.reason}`);
+    if (open.open) open.handlers.onMessage(null);
   };
 
   exchange.onGone = (url, reason) => {
