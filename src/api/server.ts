@@ -27,7 +27,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { requestIdsKeptMax } from '../core/engine/requests.ts';
+import { requestFingerprint } from '../core/engine/requests.ts';
 import type { StreamName } from '../core/events.ts';
 import type { EngineState } from '../core/state.ts';
 import type { ProtectionConfig } from '../config/protection.ts';
@@ -38,7 +38,7 @@ import { BearerAuth, SharedSecret } from './auth.ts';
 import type { Metrics } from './metrics.ts';
 import { RateLimiter } from './rate-limit.ts';
 import type { Signal, SignalContext, SignalParse, SignalSource } from './signals.ts';
-import { answerOf, digestOf, incomingOf, parseSignal, requestIdOf } from './signals.ts';
+import { answerOf, incomingOf, parseSignal, requestIdOf } from './signals.ts';
 import { parseWebhookSignal, splitSecret, webhookPath, webhookSecretHeader } from './webhook.ts';
 import type { ConnectionState, FillView, HealthInputs } from './views.ts';
 import { healthView, ordersView, positionsView } from './views.ts';
@@ -108,13 +108,6 @@ export class ApiServer {
   private readonly context: SignalContext;
   private readonly server: Server;
   private readonly routes: ReadonlyMap<string, Readonly<Record<string, Handler>>>;
-  /**
-   * A digest of each signal the engine took (answered from its memory since), by request id, so a
-   * repeat can be told from another signal under a used id. Kept as long as the engine keeps the
-   * ids (`requestIdsKeptMax`, oldest out first), but only in memory: after a restart the engine
-   * still knows the id, and a different signal under it is answered as a repeat, as before.
-   */
-  private readonly digests = new Map<string, string>();
   private closing = false;
 
   constructor(deps: ApiDeps) {
@@ -273,29 +266,27 @@ export class ApiServer {
   private apply(signal: Signal): Reply {
     const { engine, metrics } = this.deps;
     const requestId = requestIdOf(signal);
-    const digest = digestOf(signal);
+    const incoming = incomingOf(signal);
     const earlier = engine.state.requests.get(requestId);
-    const earlierDigest = this.digests.get(requestId);
-    if (earlier !== undefined && earlierDigest !== undefined && earlierDigest !== digest) return this.idReused(signal, requestId, earlier);
+    if (earlier !== undefined && earlier.asked !== requestFingerprint(incoming)) return this.idReused(signal, requestId, earlier.outcome);
     if (earlier !== undefined) {
       metrics.observeSignal(signal.source, 'duplicate');
-      const answer = answerOf(earlier);
-      this.deps.log(`${signal.source}: signal ${signal.id} (${signal.action} ${signal.symbol}) repeated: already handled (${earlier})`);
+      const answer = answerOf(earlier.outcome);
+      this.deps.log(`${signal.source}: signal ${signal.id} (${signal.action} ${signal.symbol}) repeated: already handled (${earlier.outcome})`);
       return { status: answer.status, json: { id: signal.id, requestId, result: 'duplicate', message: 'duplicate: already handled', original: answer.result, ...details(answer) } };
     }
     if (this.closing) return this.unavailable(signal.source, 'the bot is stopping: the signal was not applied');
     if (engine.halt !== null) return this.unavailable(signal.source, `the runtime halted (${engine.halt.reason}): no new signals; the venue keeps the stops`);
     try {
-      engine.receive(incomingOf(signal));
+      engine.receive(incoming);
       engine.drain();
     } catch (error) {
       this.deps.onFatal(error);
       throw error;
     }
-    const outcome = engine.state.requests.get(requestId);
+    const outcome = engine.state.requests.get(requestId)?.outcome;
     const halt = this.haltNow(); // applying the signal may have halted the runtime
     if (outcome === undefined) return this.unavailable(signal.source, `the signal was not applied${halt === null ? '' : `: the runtime halted (${halt.reason})`}`);
-    this.rememberDigest(requestId, digest);
     const answer = answerOf(outcome);
     metrics.observeSignal(signal.source, answer.result);
     this.deps.log(`${signal.source}: signal ${signal.id} (${signal.action} ${signal.symbol}): ${outcome}`);
@@ -314,16 +305,6 @@ export class ApiServer {
       status: 422,
       json: { id: signal.id, requestId, error: `the id ${signal.id} was already used for a different signal: nothing was done (give this signal an id of its own)`, outcome: earlier },
     };
-  }
-
-  private rememberDigest(requestId: string, digest: string): void {
-    // An id the engine had forgotten and took again goes to the back of the line, as in the engine.
-    this.digests.delete(requestId);
-    this.digests.set(requestId, digest);
-    if (this.digests.size > requestIdsKeptMax) {
-      const oldest = this.digests.keys().next();
-      if (oldest.done !== true) this.digests.delete(oldest.value);
-    }
   }
 
   private haltNow(): ApiEngine['halt'] {

@@ -7,7 +7,7 @@
 // with a strategy's or an alert's). The engine remembers every request id with its outcome
 // (state.requests), so a signal repeated with the same id is a no-op, across restarts too (the
 // memory is in the journal), and the API answers it from that memory; a different signal under a
-// used id is refused instead, told apart by its digest (`digestOf`, kept by server.ts).
+// used id is refused instead, told apart by the fingerprint the engine keeps of what each id asked.
 //
 // An open signal is laid over the configured protection plan of its symbol (src/config/protection.ts):
 // it may leave out `stopLoss` when the plan has one, and may override any of the plan's fields
@@ -21,7 +21,6 @@
 // close, no price yet) and 422 when the request itself cannot be carried out as asked (an unknown
 // symbol, a size below the minimum, a stop on the wrong side of the entry).
 
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { EntryRequest, PriceRequest, SizeRequest } from '../core/events.ts';
 import type { ProtectionRequest } from '../core/protection/plan.ts';
@@ -181,14 +180,6 @@ function openSignalOf(value: OpenFields, context: SignalContext, source: SignalS
 
 export function requestIdOf(signal: Signal): string {
   return `${requestIdPrefixes[signal.source]}${signal.id}`;
-}
-
-/**
- * What a signal asks, as a short digest: two signals with the same digest ask the same thing (the
- * same event for the engine, however their bodies were written: "1" or 1, key order, spaces).
- */
-export function digestOf(signal: Signal): string {
-  return createHash('sha256').update(JSON.stringify(incomingOf(signal)), 'utf8').digest('hex');
 }
 
 /** The engine event a valid signal becomes. */

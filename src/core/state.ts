@@ -216,6 +216,9 @@ export type Counters = {
   fillIdsForgotten: number;
 };
 
+/** What the engine remembers of a request id: what became of it, and a fingerprint of what it asked. */
+export type RequestMemory = { readonly outcome: string; readonly asked: string };
+
 export type EngineState = {
   readonly config: EngineConfig;
   /** The counter for commands, timers and snapshots: deterministic. */
@@ -261,8 +264,8 @@ export type EngineState = {
    * so the check on every tick does not scan every intent ever made.
    */
   readonly positionStopOwners: Map<string, IntentId>;
-  /** Open/close request ids already handled (idempotency), with the outcome. */
-  readonly requests: Map<string, string>;
+  /** Open/close request ids already handled (idempotency): the outcome, and what was asked (requestFingerprint). */
+  readonly requests: Map<string, RequestMemory>;
   readonly timers: Map<number, PendingTimer>;
   /** Not-found answers so far per order in `unknown`. */
   readonly notFoundAnswers: Map<OrderKey, number>;

@@ -10,13 +10,13 @@ import type { Instrument } from '../core/instrument.ts';
 import type { Intent } from '../core/intent/intent.ts';
 import type { Order } from '../core/order/order.ts';
 import type { Position } from '../core/position/position.ts';
-import type { EngineConfig, EngineState, Market, PendingTimer, SuspectedMismatch } from '../core/state.ts';
+import type { EngineConfig, EngineState, Market, PendingTimer, RequestMemory, SuspectedMismatch } from '../core/state.ts';
 import { createEngineState } from '../core/state.ts';
 import { indexUnsettled } from '../core/engine/context.ts';
 import { indexPositionStop } from '../core/engine/intents.ts';
 
 /** Bumped whenever the shape of EngineState changes: older snapshots are then ignored, not misread. */
-export const stateFormat = 15;
+export const stateFormat = 16;
 
 type Entries<V> = (readonly [string, V])[];
 
@@ -36,7 +36,7 @@ type EncodedState = {
   readonly positions: Position[];
   readonly intents: Intent[];
   readonly activeIntentBySymbol: Entries<string>;
-  readonly requests: Entries<string>;
+  readonly requests: Entries<RequestMemory>;
   readonly timers: (readonly [number, PendingTimer])[];
   readonly notFoundAnswers: Entries<number>;
   readonly counters: EngineState['counters'];

@@ -41,7 +41,7 @@ describe('the dry run', () => {
     deliver({
       type: 'OpenRequested', requestId: 'd1', symbol: 'SOLUSDT', side: 'buy', size: { quantity: '1' }, entry: { kind: 'market' }, stopLoss: { percent: 2 }, takeProfit: null,
     });
-    assert.match(runtime.state.requests.get('d1') ?? '', /^accepted as /);
+    assert.match(runtime.state.requests.get('d1')?.outcome ?? '', /^accepted as /);
     clock.advance(0); // the refusal arrives a moment later, never inside the step that sent the order
     assert.deepEqual(venue.commands.map((command) => command.type), ['FetchSnapshot'], 'no order reached the venue');
     const intent = [...runtime.state.intents.values()][0];

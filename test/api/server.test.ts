@@ -6,6 +6,9 @@ import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { step } from '../../src/core/engine/step.ts';
+import { createEngineState } from '../../src/core/state.ts';
+import { decodeState, encodeState } from '../../src/journal/state-codec.ts';
 import type { Harness } from './support.ts';
 import { fillEntry, startHarness, token } from './support.ts';
 
@@ -137,6 +140,12 @@ describe('the operator API', () => {
     const rewritten = await api.request('/api/signals', { body: { takeProfit: { price: 160 }, stopLoss: { percent: 2 }, side: 'buy', quantity: 1, symbol: 'SOLUSDT', action: 'open', id: 's1' } });
     assert.deepEqual([rewritten.status, rewritten.json.result], [200, 'duplicate'], rewritten.text);
     assert.equal(api.gateway.submits().length, 1, 'still no second entry');
+    // What the id asked is the engine's, journaled: a restart (replay, or a snapshot) knows it too.
+    const live = api.runtime.state.requests.get('api:s1');
+    const replayed = createEngineState({ botId: 'api' });
+    for (const event of api.journal.entries()) step(replayed, event);
+    assert.deepEqual(replayed.requests.get('api:s1'), live);
+    assert.deepEqual(decodeState(encodeState(api.runtime.state), { botId: 'api' }).requests.get('api:s1'), live);
 
     const other = await api.request('/api/signals', { body: open('s2') });
     assert.equal(other.status, 409, 'the symbol already has an entry: the request is fine, the state refuses it');

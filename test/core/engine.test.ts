@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Command } from '../../src/core/commands.ts';
+import { requestFingerprint } from '../../src/core/engine/requests.ts';
 import { step } from '../../src/core/engine/step.ts';
-import type { Event } from '../../src/core/events.ts';
+import type { Event, EventOf } from '../../src/core/events.ts';
 import type { ClientOrderId } from '../../src/core/ids.ts';
 import { isValidClientOrderId } from '../../src/core/ids.ts';
 import { effectiveSizeLots } from '../../src/core/position/position.ts';
@@ -67,6 +68,22 @@ describe('opening a position', () => {
     assert.equal(submits(first).length, 1);
     assert.equal(submits(repeat).length, 0);
     assert.deepEqual(notices(repeat), ['request-repeated']);
+  });
+
+  it('refuses another request under a used id, keeping what the id first asked, whatever the key order or time', () => {
+    const state = engine();
+    step(state, openMarket('r1', 10));
+    const remembered = state.requests.get('r1');
+    assert.equal(remembered?.outcome.startsWith('accepted as '), true);
+    const other = step(state, openMarket('r1', 11, { side: 'sell', stopLoss: { percent: 2 } }));
+    assert.equal(submits(other).length, 0);
+    assert.deepEqual(notices(other), ['request-id-reused']);
+    assert.equal(state.counters.requestsRejected, 1);
+    assert.deepEqual(state.requests.get('r1'), remembered, 'the first request\'s memory stands');
+    const { type, requestId, symbol, side, size, entry, stopLoss, takeProfit } = openMarket('r1', 12) as EventOf<'OpenRequested'>;
+    const reordered = { takeProfit, stopLoss, entry, size, side, symbol, requestId, type, atMs: 13 } as Event;
+    assert.deepEqual(notices(step(state, reordered)), ['request-repeated']);
+    assert.equal(requestFingerprint(reordered), remembered?.asked);
   });
 
   it('refuses a second entry on a symbol that is busy', () => {

@@ -40,14 +40,14 @@ type OpenPlan = {
 };
 
 export function onOpenRequested(ctx: Ctx, request: OpenRequest): void {
-  if (isRepeat(ctx, request.requestId, request.symbol)) return;
+  if (isRepeat(ctx, request)) return;
   const plan = planOpen(ctx, request);
   if (!plan.ok) {
-    reject(ctx, request.requestId, request.symbol, plan.reason);
+    reject(ctx, request, plan.reason);
     return;
   }
   const intent = createOpenIntent(ctx, request, plan.value);
-  remember(ctx, request.requestId, `accepted as ${intent.id}`);
+  remember(ctx, request, `accepted as ${intent.id}`);
   ctx.state.counters.entriesSubmitted += 1;
   if (intent.entryOrder !== null) submitOrder(ctx, intent.entryOrder);
   const { instrument } = plan.value;
@@ -63,23 +63,25 @@ export function onOpenRequested(ctx: Ctx, request: OpenRequest): void {
 }
 
 export function onCloseRequested(ctx: Ctx, request: EventOf<'CloseRequested'>): void {
-  if (isRepeat(ctx, request.requestId, request.symbol)) return;
+  if (isRepeat(ctx, request)) return;
   const intentId = ctx.state.activeIntentBySymbol.get(request.symbol);
   const intent = intentId === undefined ? undefined : ctx.state.intents.get(intentId);
   if (intent === undefined) {
-    reject(ctx, request.requestId, request.symbol, `no open position or entry on ${request.symbol}`);
+    reject(ctx, request, `no open position or entry on ${request.symbol}`);
     return;
   }
-  remember(ctx, request.requestId, `closing ${intent.id}`);
+  remember(ctx, request, `closing ${intent.id}`);
   startExit(ctx, intent, `close requested (${request.requestId})`, false);
 }
 
 /** Request ids remembered for idempotency: a repeat older than this many requests is not recognized. */
 export const requestIdsKeptMax = 10_000;
 
-function remember(ctx: Ctx, requestId: string, outcome: string): void {
+type Request = EventOf<'OpenRequested'> | EventOf<'CloseRequested'> | EventOf<'ProtectionRequested'>;
+
+function remember(ctx: Ctx, request: Request, outcome: string): void {
   const { requests } = ctx.state;
-  requests.set(requestId, outcome);
+  requests.set(request.requestId, { outcome, asked: requestFingerprint(request) });
   if (requests.size > requestIdsKeptMax) {
     const oldest = requests.keys().next();
     if (oldest.done !== true) requests.delete(oldest.value);
@@ -92,24 +94,24 @@ function remember(ctx: Ctx, requestId: string, outcome: string): void {
  * moved from here: that is the trailing policy's job, and it only tightens.
  */
 export function onProtectionRequested(ctx: Ctx, request: EventOf<'ProtectionRequested'>): void {
-  if (isRepeat(ctx, request.requestId, request.symbol)) return;
+  if (isRepeat(ctx, request)) return;
   const intentId = ctx.state.activeIntentBySymbol.get(request.symbol);
   const intent = intentId === undefined ? undefined : ctx.state.intents.get(intentId);
   const instrument = instrumentOf(ctx, request.symbol);
   if (intent === undefined || instrument === undefined) {
-    reject(ctx, request.requestId, request.symbol, `no open position or entry on ${request.symbol}`);
+    reject(ctx, request, `no open position or entry on ${request.symbol}`);
     return;
   }
   const reference = intentReferenceTicks(ctx, intent);
   if (reference === null) {
-    reject(ctx, request.requestId, request.symbol, `no price to measure from on ${request.symbol} yet`);
+    reject(ctx, request, `no price to measure from on ${request.symbol} yet`);
     return;
   }
   const changes: string[] = [];
   let next = intent;
   if (request.takeProfit !== null && intent.takeProfitOrders.length === 0 && intent.takeProfitTicks === null && intent.protection === 'separate') {
     const target = protectiveTicks(instrument, intent.side, reference, request.takeProfit, 'take-profit');
-    if (!target.ok) return reject(ctx, request.requestId, request.symbol, target.reason);
+    if (!target.ok) return reject(ctx, request, target.reason);
     const key = clientOrderIdFor(intent.orderIdBase, 'take-profit');
     putOrder(ctx, newPendingOrder({ key, intentId: intent.id, role: 'take-profit', createdMs: ctx.atMs, spec: takeProfitSpec(intent, target.value) }));
     next = { ...next, takeProfitTicks: target.value, takeProfitOrders: [key] };
@@ -119,13 +121,13 @@ export function onProtectionRequested(ctx: Ctx, request: EventOf<'ProtectionRequ
   const stopNotPlaced = next.protection === 'separate' && (stop === null || stop?.status === 'pending');
   if (request.stopLoss !== null && stopNotPlaced) {
     const stopTicks = protectiveTicks(instrument, intent.side, reference, request.stopLoss, 'stop-loss');
-    if (!stopTicks.ok) return reject(ctx, request.requestId, request.symbol, stopTicks.reason);
+    if (!stopTicks.ok) return reject(ctx, request, stopTicks.reason);
     const stopLoss = { ...next.stopLoss, triggerTicks: stopTicks.value };
     if (stop !== null) putOrder(ctx, { ...stop, spec: stopSpec({ ...next, stopLoss }, stop.spec.sizeLots) });
     next = { ...next, stopLoss };
     changes.push(`stop-loss ${ticksToPrice(instrument, stopTicks.value)}`);
   }
-  remember(ctx, request.requestId, changes.length === 0 ? 'nothing to set' : `set ${changes.join(', ')}`);
+  remember(ctx, request, changes.length === 0 ? 'nothing to set' : `set ${changes.join(', ')}`);
   if (changes.length === 0) {
     notify(ctx, 'info', 'protection-unchanged', request.symbol, `request ${request.requestId}: ${intent.id} already has what was asked for`);
     return;
@@ -150,17 +152,52 @@ function takeProfitSpec(intent: Pick<Intent, 'symbol' | 'side' | 'sizeLots'>, pr
   return { symbol: intent.symbol, side: oppositeSide(intent.side), sizeLots: intent.sizeLots, reduceOnly: true, type: { kind: 'limit', priceTicks, postOnly: false } };
 }
 
-function isRepeat(ctx: Ctx, requestId: string, symbol: string): boolean {
-  const outcome = ctx.state.requests.get(requestId);
-  if (outcome === undefined) return false;
-  notify(ctx, 'info', 'request-repeated', symbol, `request ${requestId} was already handled (${outcome}); ignored`);
+/**
+ * A request id already handled: the same request again is a no-op; another request under it is
+ * refused, and the memory of the first kept (taken for a repeat, it would be reported as done).
+ */
+function isRepeat(ctx: Ctx, request: Request): boolean {
+  const { requestId, symbol } = request;
+  const earlier = ctx.state.requests.get(requestId);
+  if (earlier === undefined) return false;
+  if (earlier.asked !== requestFingerprint(request)) {
+    ctx.state.counters.requestsRejected += 1;
+    notify(ctx, 'warn', 'request-id-reused', symbol, `request ${requestId} asks something other than the request first handled under that id (${earlier.outcome}); ignored`);
+    return true;
+  }
+  notify(ctx, 'info', 'request-repeated', symbol, `request ${requestId} was already handled (${earlier.outcome}); ignored`);
   return true;
 }
 
-function reject(ctx: Ctx, requestId: string, symbol: string, reason: string): void {
+function reject(ctx: Ctx, request: Request, reason: string): void {
   ctx.state.counters.requestsRejected += 1;
-  remember(ctx, requestId, `rejected: ${reason}`);
-  notify(ctx, 'warn', 'request-rejected', symbol, `request ${requestId} rejected: ${reason}`);
+  remember(ctx, request, `rejected: ${reason}`);
+  notify(ctx, 'warn', 'request-rejected', request.symbol, `request ${request.requestId} rejected: ${reason}`);
+}
+
+/**
+ * A fingerprint of what a request asks (everything but when it came): two requests with the same
+ * one ask the same thing. Keys are taken in sorted order, so it is the same however the request
+ * was built or read back from the journal. 64-bit FNV-1a: two different requests under one id
+ * look alike by a chance in 2^64, and requests are few enough for BigInt arithmetic.
+ */
+export function requestFingerprint(request: object): string {
+  const { atMs: _at, ...asked } = request as { readonly atMs?: number };
+  const text = canonicalJson(asked);
+  let hash = 0xcbf29ce484222325n;
+  for (let index = 0; index < text.length; index += 1) {
+    hash = ((hash ^ BigInt(text.charCodeAt(index))) * 0x100000001b3n) & 0xffffffffffffffffn;
+  }
+  return hash.toString(16).padStart(16, '0');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item === undefined ? null : item)).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value).filter(([, item]) => item !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  }
+  return value === undefined ? 'null' : JSON.stringify(value);
 }
 
 function planOpen(ctx: Ctx, request: OpenRequest): Parsed<OpenPlan> {
