@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import ccxt from 'ccxt';
-import { failureOf } from '../../src/venues/bybit/live.ts';
+import { failureOf, RawBybit } from '../../src/venues/bybit/live.ts';
 
 /** ccxt's text for a Bybit error reply: `bybit ` and the body as received. */
 const body = (retCode: number, retMsg: string): string => `bybit {"retCode":${retCode},"retMsg":${JSON.stringify(retMsg)},"result":{},"retExtInfo":{},"time":1693745651526}`;
@@ -76,5 +76,25 @@ void describe('bybit failures', () => {
       kind: 'rejected', code: 'trigger-crossed', retCode: 10001,
       reason: 'retCode 10001: params error: orderLinkId "b-1-s1" is invalid, expect Rising, but trigger_price[50000000] <= current[51340000]??1',
     });
+  });
+});
+
+describe('the end of a stream connection', () => {
+  it('is reported only for the URL\'s current client: one let go of that finishes closing late touches nothing', () => {
+    const exchange = new RawBybit({});
+    const gone: string[] = [];
+    exchange.onGone = (_url, reason) => gone.push(reason);
+    const url = 'wss://stream.example/v5/private';
+    type Closing = Parameters<RawBybit['onClose']>[0];
+    const stale = { url, error: undefined } as unknown as Closing;
+    const current = { url, error: undefined } as unknown as Closing;
+    Reflect.set(exchange.clients, url, current); // a stand-in for the replacement's client
+    exchange.onClose(stale, new Error('the old connection finished closing'));
+    exchange.onError(stale, new Error('the old connection failed'));
+    assert.deepEqual(gone, []);
+    assert.equal(exchange.clients[url], current, 'the replacement is still ccxt\'s client for the URL');
+    exchange.onClose(current, new Error('closed by the venue'));
+    assert.deepEqual(gone, ['closed by the venue']);
+    assert.equal(exchange.clients[url], undefined);
   });
 });

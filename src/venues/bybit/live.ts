@@ -84,7 +84,7 @@ type Client = Parameters<InstanceType<typeof ccxt.pro.bybit>['handleMessage']>[0
 type RawCall = (params: Json) => Promise<unknown>;
 
 /** ccxt's Bybit, with stream messages handed to Vigil before ccxt's parsers, and connection ends reported. */
-class RawBybit extends ccxt.pro.bybit {
+export class RawBybit extends ccxt.pro.bybit {
   onTopic: (url: string, message: JsonRecord) => void = () => undefined;
   onControl: (url: string, message: unknown) => void = () => undefined;
   onGone: (url: string, reason: string) => void = () => undefined;
@@ -99,14 +99,26 @@ class RawBybit extends ccxt.pro.bybit {
     super.handleMessage(client, message as Json); // auth, pongs, errors: ccxt's bookkeeping (it handed us this value, whatever its type says)
   }
 
+  /**
+   * Ends of connections, reported by URL, as ccxt keeps its clients: but only the URL's current
+   * client's. One the adapter let go of (see forget) may finish closing after its replacement has
+   * connected on the same URL; ccxt would drop the replacement from its clients, and the adapter
+   * would report the live stream gone.
+   */
   override onClose(client: Client, error: unknown): void {
+    if (!this.isCurrent(client)) return;
     super.onClose(client, error);
     this.onGone(client.url, error instanceof Error ? error.message : 'closed by the venue');
   }
 
   override onError(client: Client, error: unknown): void {
+    if (!this.isCurrent(client)) return;
     super.onError(client, error);
     this.onGone(client.url, error instanceof Error ? error.message : String(error));
+  }
+
+  private isCurrent(client: Client): boolean {
+    return (this.clients[client.url] as Client | undefined) === client;
   }
 }
 
