@@ -224,6 +224,24 @@ describe('a separate stop', () => {
 });
 
 describe('outcomes we cannot know', () => {
+  it('takes "duplicate order id" for a create that went through, and asks, never sending the stop again', () => {
+    const state = engine({ attachedStops: false });
+    step(state, openMarket('r1', 10));
+    step(state, fill(entryId, 'v1', 'x1', 10, 650_000, 7, 50));
+    const commands = step(state, { type: 'OrderSubmitRejected', atMs: 90, commandId: 0, clientOrderId: stopId as ClientOrderId, code: 'duplicate-id', reason: 'OrderLinkedID is duplicate' });
+    assert.deepEqual(commands.filter((command) => command.type === 'QueryOrder').map((command) => command.clientOrderId), [stopId]);
+    assert.deepEqual(submits(commands), [], 'no second stop, no exit');
+    assert.equal(state.orders.get(stopId)?.status, 'unknown');
+    assert.ok(!notices(commands).includes('order-rejected'));
+    // Acknowledged already: a late duplicate refusal (a retry's) changes nothing.
+    const acknowledged = engine({ attachedStops: false });
+    step(acknowledged, openMarket('r1', 10));
+    applyAll(acknowledged, [fill(entryId, 'v1', 'x1', 10, 650_000, 7, 50), acked(stopId, 'v2', 90)]);
+    const late = step(acknowledged, { type: 'OrderSubmitRejected', atMs: 95, commandId: 0, clientOrderId: stopId as ClientOrderId, code: 'duplicate-id', reason: 'OrderLinkedID is duplicate' });
+    assert.equal(acknowledged.orders.get(stopId)?.status, 'accepted');
+    assert.deepEqual(late.filter((command) => command.type !== 'Notify' && command.type !== 'Record'), []);
+  });
+
   it('asks the venue by client order id and never resends the entry', () => {
     const state = engine({ unknownNotFoundMax: 2 });
     step(state, openMarket('r1', 10));

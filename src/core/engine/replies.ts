@@ -50,6 +50,12 @@ function nextOnReply(ctx: Ctx, order: Order, event: Reply): Order {
     case 'OrderSubmitAcked':
       return onSubmitAcked(order, event.venueOrderId);
     case 'OrderSubmitRejected':
+      // The venue already holds an order under this client order id: as a rule this very create,
+      // an earlier attempt of which went through (a retry after a lost or throttled answer). Not a
+      // refusal: taken for one, a stop would be sent again while the first stands. Ask instead.
+      if (event.code === 'duplicate-id') {
+        return order.status === 'submitted' || order.status === 'unknown' ? askVenue(ctx, onSubmitUnknown(order, ctx.atMs), `the venue already has an order under this id (${event.reason})`) : order;
+      }
       if (order.role === 'entry' || order.role === 'stop') {
         notify(ctx, 'warn', 'order-rejected', order.spec.symbol, `${order.key} rejected by the venue (${event.code}): ${event.reason}`);
       }
