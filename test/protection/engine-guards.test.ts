@@ -161,7 +161,7 @@ describe('take-profit ladder', () => {
     ]);
     // The trigger moves at once; the size follows once the fills and the venue's report agree.
     const [toBreakeven] = amends(firstTarget);
-    assert.deepEqual(toBreakeven?.amendment, { triggerTicks: 650_715 });
+    assert.deepEqual(toBreakeven?.amendment, { triggerTicks: 650_716 });
     assert.ok(notices(firstTarget).includes('stop-to-breakeven'));
     const [resized] = amends(step(state, amendAcked('t-1-sl', toBreakeven?.commandId ?? 0, 110)));
     assert.deepEqual(resized?.amendment, { sizeLots: 5 });
@@ -235,13 +235,37 @@ describe('aged position', () => {
     step(state, ticker(648_000, 1_000));
     const atMaxAge = step(state, { type: 'TimerFired', atMs: 30 + hour, timerId: [...state.timers].find(([, purpose]) => purpose.kind === 'review')?.[0] ?? 0 });
     const [exit] = submits(atMaxAge);
-    assert.deepEqual([exit?.clientOrderId, exit?.spec.reduceOnly, exit?.spec.type], ['t-1-ag', true, { kind: 'limit', priceTicks: 650_715, postOnly: false }]);
-    assert.match(atMaxAge.flatMap((command) => (command.type === 'Notify' && command.notice.code === 'aged-exit' ? [command.notice.text] : [])).join(''), /1h00m old, exit at breakeven 65071.5/);
+    assert.deepEqual([exit?.clientOrderId, exit?.spec.reduceOnly, exit?.spec.type], ['t-1-ag', true, { kind: 'limit', priceTicks: 650_716, postOnly: false }]);
+    assert.match(atMaxAge.flatMap((command) => (command.type === 'Notify' && command.notice.code === 'aged-exit' ? [command.notice.text] : [])).join(''), /1h00m old, exit at breakeven 65071.6/);
     step(state, acked('t-1-ag', 'v9', 30 + hour + 10));
     const stepped = step(state, timer(atMaxAge));
-    assert.deepEqual(amends(stepped).map((command) => command.amendment), [{ priceTicks: 650_715 - 650 }]);
+    assert.deepEqual(amends(stepped).map((command) => command.amendment), [{ priceTicks: 650_716 - 650 }]);
     const hard = step(state, { type: 'TimerFired', atMs: 30 + 3 * hour, timerId: [...state.timers].find(([, purpose]) => purpose.kind === 'review')?.[0] ?? 0 });
     assert.deepEqual(submits(hard).map((command) => command.clientOrderId), ['t-1-x']);
+  });
+
+  it('keeps stepping an exit that partly filled, and gives the rest of a position that grew an exit of its own', () => {
+    const state = openLong(aged);
+    const review = (): Event => {
+      const [timerId, purpose] = [...state.timers].find(([, candidate]) => candidate.kind === 'review') ?? [0, { fireAtMs: 0 }];
+      return { type: 'TimerFired', atMs: purpose.fireAtMs, timerId };
+    };
+    step(state, ticker(648_000, 1_000));
+    step(state, review()); // the maximum age: the exit at breakeven
+    step(state, acked('t-1-ag', 'v9', 30 + hour + 10));
+    const exitReport = (status: 'partially-filled' | 'filled', lots: number, atMs: number): Event => report('t-1-ag', 'v9', status, lots, atMs, { side: 'sell', orderKind: 'limit', priceTicks: 650_716, reduceOnly: true });
+    applyAll(state, [exitReport('partially-filled', 3, 30 + hour + 20), fill('t-1-ag', 'v9', 'x2', 3, 650_716, 2, 30 + hour + 20, 'sell'), position(7, 2, 30 + hour + 20)]);
+    assert.equal(state.orders.get('t-1-ag')?.status, 'partially-filled');
+    const stepped = step(state, review()); // after the grace
+    assert.deepEqual(amends(stepped).map((command) => [command.clientOrderId, command.amendment]), [['t-1-ag', { priceTicks: 650_716 - 650 }]], 'a partly filled exit is stepped too');
+    // Someone buys 5 more (the position is 12), then the exit's last 7 fill: 5 remain, and get an exit of their own.
+    applyAll(state, [
+      { type: 'OrderAmendAcked', atMs: 30 + hour * 1.5 + 10, commandId: amends(stepped)[0]?.commandId ?? 0, clientOrderId: 't-1-ag' as ClientOrderId },
+      fill(null, 'v20', 'x3', 5, 649_000, 3, 30 + hour * 1.5 + 20), position(12, 3, 30 + hour * 1.5 + 20),
+    ]);
+    const filled = applyAll(state, [exitReport('filled', 10, 30 + hour * 1.5 + 30), fill('t-1-ag', 'v9', 'x4', 7, 650_066, 4, 30 + hour * 1.5 + 30, 'sell'), position(5, 4, 30 + hour * 1.5 + 30)]);
+    const again = submits(filled).filter((command) => command.clientOrderId.startsWith('t-1-ag'));
+    assert.deepEqual(again.map((command) => [command.clientOrderId, command.spec.sizeLots, command.spec.reduceOnly]), [['t-1-ag2', 5, true]]);
   });
 
   it('answers the tickers between its steps without the full evaluation, and places its exit again once it ends unfilled', () => {
@@ -256,7 +280,7 @@ describe('aged position', () => {
     }
     assert.equal(state.counters.policyEvaluations, before, 'no full evaluation between the steps');
     // Someone cancels the exit: the report is no quiet event, and the exit goes out again.
-    const cancelled = step(state, report('t-1-ag', 'v9', 'cancelled', 0, 30 + hour + 1_790_000, { side: 'sell', orderKind: 'limit', priceTicks: 650_715, reduceOnly: true }));
-    assert.deepEqual(submits(cancelled).map((command) => [command.clientOrderId, command.spec.type]), [['t-1-ag2', { kind: 'limit', priceTicks: 650_715, postOnly: false }]]);
+    const cancelled = step(state, report('t-1-ag', 'v9', 'cancelled', 0, 30 + hour + 1_790_000, { side: 'sell', orderKind: 'limit', priceTicks: 650_716, reduceOnly: true }));
+    assert.deepEqual(submits(cancelled).map((command) => [command.clientOrderId, command.spec.type]), [['t-1-ag2', { kind: 'limit', priceTicks: 650_716, postOnly: false }]]);
   });
 });

@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { fail } from '../../src/core/assert.ts';
 import { freshGuard } from '../../src/core/intent/intent.ts';
 import type { GuardView } from '../../src/core/protection/policies.ts';
@@ -85,11 +86,19 @@ describe('trailing stop (bot-managed)', () => {
 describe('breakeven after the first target', () => {
   const plan: IntentPlan = { ...emptyPlan, breakevenAfterFirstTarget: true };
 
-  it('moves the stop to the entry plus two taker fees, once', () => {
+  it('moves the stop to where closing loses nothing, both taker fees included, once', () => {
     const outcome = evaluateGuards(view({ plan, firstTargetFilled: true }));
     assert.deepEqual(outcome.decisions, [{ kind: 'tighten-stop', triggerTicks: breakevenTicks('buy', 650_000, 550), reason: 'breakeven' }]);
-    assert.equal(breakevenTicks('buy', 650_000, 550), 650_715);
+    assert.equal(breakevenTicks('buy', 650_000, 550), 650_716, 'exactly 650,715.39: a tick up, never down (650,715 would lose 0.39 ticks of fees)');
     assert.equal(breakevenTicks('sell', 650_000, 550), 649_285);
+    // For every entry tick and either side, the exit at breakeven pays both fees and the next tick toward the entry does not.
+    fc.assert(fc.property(fc.integer({ min: 1, max: 100_000_000 }), fc.integer({ min: 0, max: 5_000 }), (entry, fee) => {
+      const long = breakevenTicks('buy', entry, fee);
+      const short = breakevenTicks('sell', entry, fee);
+      const netLong = (exit: number): number => exit * (1_000_000 - fee) - entry * (1_000_000 + fee);
+      const netShort = (exit: number): number => entry * (1_000_000 - fee) - exit * (1_000_000 + fee);
+      return netLong(long) >= 0 && netLong(long - 1) < 0 && netShort(short) >= 0 && netShort(short + 1) < 0;
+    }));
     assert.equal(outcome.guard.breakevenDone, true);
     assert.deepEqual(evaluateGuards(view({ plan, firstTargetFilled: true, guard: outcome.guard })).decisions, []);
   });
@@ -112,12 +121,12 @@ describe('aged position', () => {
 
   it('places a breakeven exit at the maximum age, then steps toward the market after the grace period, never past it', () => {
     const first = evaluateGuards(view({ plan, atMs: hour, lastTicks: 648_000 }));
-    assert.deepEqual(first.decisions.map((decision) => decision.kind === 'aged-exit' && decision.priceTicks), [650_715]);
+    assert.deepEqual(first.decisions.map((decision) => decision.kind === 'aged-exit' && decision.priceTicks), [650_716]);
     assert.equal(first.reviewAtMs, hour * 1.5);
     const inGrace = evaluateGuards(view({ plan, atMs: hour + 60_000, lastTicks: 648_000, guard: first.guard }));
     assert.deepEqual(inGrace.decisions, []);
     const step1 = evaluateGuards(view({ plan, atMs: hour * 1.5, lastTicks: 648_000, guard: first.guard }));
-    assert.deepEqual(step1.decisions.map((decision) => decision.kind === 'aged-exit' && decision.priceTicks), [650_215]);
+    assert.deepEqual(step1.decisions.map((decision) => decision.kind === 'aged-exit' && decision.priceTicks), [650_216]);
     assert.equal(step1.reviewAtMs, hour * 1.5 + 300_000);
     const early = evaluateGuards(view({ plan, atMs: hour * 1.5 + 1_000, lastTicks: 648_000, guard: step1.guard }));
     assert.deepEqual(early.decisions, [], 'one step per interval');
@@ -128,7 +137,29 @@ describe('aged position', () => {
       guard = outcome.guard;
       for (const decision of outcome.decisions) if (decision.kind === 'aged-exit') prices.push(decision.priceTicks);
     }
-    assert.deepEqual(prices, [649_715, 649_215, 648_715, 648_215, 648_000], 'stops at the market');
+    assert.deepEqual(prices, [649_716, 649_216, 648_716, 648_216, 648_000], 'stops at the market');
+  });
+
+  it('with no grace, or placed after it, takes its first step an interval after it was placed', () => {
+    const noGrace: IntentPlan = { ...plan, aged: { ...plan.aged!, graceMs: 0 } };
+    const placed = evaluateGuards(view({ plan: noGrace, atMs: hour, lastTicks: 648_000 }));
+    assert.deepEqual(placed.decisions.map((decision) => decision.kind), ['aged-exit']);
+    assert.equal(placed.reviewAtMs, hour + 300_000, 'the first step\'s time, not only the hard limit');
+    const stepped = evaluateGuards(view({ plan: noGrace, atMs: hour + 300_000, lastTicks: 648_000, guard: placed.guard }));
+    assert.deepEqual(stepped.decisions.map((decision) => decision.kind === 'aged-exit' && decision.priceTicks), [650_216]);
+    const late = evaluateGuards(view({ plan, atMs: hour * 2, lastTicks: 648_000 })); // placed after the grace (a restart)
+    assert.equal(late.reviewAtMs, hour * 2 + 300_000);
+  });
+
+  it('never steps the exit away from the market: a last price past it leaves it where it is', () => {
+    const placed = evaluateGuards(view({ plan, atMs: hour, lastTicks: 648_000 }));
+    const above = evaluateGuards(view({ plan, atMs: hour * 1.5, lastTicks: 651_000, guard: placed.guard }));
+    assert.deepEqual(above.decisions, []);
+    assert.equal(above.guard.agedExitTicks, 650_716);
+    const short = evaluateGuards(view({ plan, side: 'sell', atMs: hour, lastTicks: 652_000 }));
+    const below = evaluateGuards(view({ plan, side: 'sell', atMs: hour * 1.5, lastTicks: 649_000, guard: short.guard }));
+    assert.deepEqual(below.decisions, []);
+    assert.equal(below.guard.agedExitTicks, short.guard.agedExitTicks);
   });
 
   it('closes at market at the hard limit', () => {

@@ -188,7 +188,10 @@ function isAgedExitQuiet(ctx: Ctx, intent: Intent, maxAgeMs: number): boolean {
   if (guard.agedExitTicks === null) return ctx.atMs - (intent.positionSeenMs ?? ctx.atMs) < maxAgeMs;
   const order = orderOf(ctx, guard.agedExitOrder);
   if (order === null || (isTerminal(order) && order.status !== 'filled')) return false;
-  if (order.status !== 'accepted' || order.amending !== null || order.cancelRequestedMs !== null) return true;
+  // Filled, its fills booked, and the position still open (it is, or nothing would be evaluated):
+  // the position grew after the exit was sized; the rest needs an exit of its own.
+  if (order.status === 'filled') return order.fillsLots < filledLots(order);
+  if (!isRepriceable(order)) return true;
   return order.spec.type.kind === 'limit' && order.spec.type.priceTicks === guard.agedExitTicks;
 }
 
@@ -363,11 +366,12 @@ function syncAgedExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   const { guard } = intent;
   if (guard.agedExitTicks === null || sizeLots === 0) return intent;
   const order = orderOf(ctx, guard.agedExitOrder);
-  // Filled: the position is closing (its fills may still be on the way); nothing to place again.
-  if (order?.status === 'filled') return intent;
+  // Filled with fills still on the way: the position is closing; nothing to place again. Filled,
+  // every fill booked, and a position left: it grew after the exit was sized; placed again for the rest.
+  if (order?.status === 'filled' && order.fillsLots < filledLots(order)) return intent;
   if (order !== null && !isTerminal(order)) {
     const priced = order.spec.type.kind === 'limit' ? order.spec.type.priceTicks : null;
-    if (order.status === 'accepted' && order.amending === null && order.cancelRequestedMs === null && priced !== guard.agedExitTicks) {
+    if (isRepriceable(order) && priced !== guard.agedExitTicks) {
       const allowedAtMs = changesAllowedFromMs(ctx);
       if (ctx.atMs < allowedAtMs) return withReview(ctx, intent, allowedAtMs);
       sendAmend(ctx, order, { priceTicks: guard.agedExitTicks });
@@ -384,6 +388,11 @@ function syncAgedExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   submitOrder(ctx, key);
   ctx.state.counters.agedExits += 1;
   return { ...intent, guard: { ...guard, agedExitOrder: key, agedExitAttempts: attempt } };
+}
+
+/** A working limit order whose price can be moved now: resting, partly filled or not, with no amend or cancel on its way. */
+function isRepriceable(order: Order): boolean {
+  return (order.status === 'accepted' || order.status === 'partially-filled') && order.amending === null && order.cancelRequestedMs === null;
 }
 
 /**

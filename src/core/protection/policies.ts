@@ -84,12 +84,16 @@ export function isStopCrossed(side: Side, priceTicks: number, stopTicks: number)
 }
 
 /**
- * The price at which closing the position loses nothing, fees included: the entry moved by the
- * entry's and the exit's taker fee, rounded away from the entry (a tick more, never a tick less).
+ * The price at which closing the position loses nothing, fees included, rounded away from the entry
+ * (a tick more, never a tick less). A long bought at E pays E·f and sells at X for X·(1 − f): even
+ * at X = E·(1 + f) / (1 − f); a short, X = E·(1 − f) / (1 + f). (E·(1 ± 2f), the usual shortcut, is
+ * E·2f² short of it for a long: a loss, however small, where none is promised.)
  */
 export function breakevenTicks(side: Side, averageEntryTicks: number, takerFeePpm: number): number {
-  const factor = (2 * takerFeePpm) / 1_000_000;
-  return side === 'buy' ? Math.ceil(averageEntryTicks * (1 + factor) - 1e-9) : Math.floor(averageEntryTicks * (1 - factor) + 1e-9);
+  const fee = takerFeePpm;
+  return side === 'buy'
+    ? Math.ceil((averageEntryTicks * (1_000_000 + fee)) / (1_000_000 - fee) - 1e-9)
+    : Math.floor((averageEntryTicks * (1_000_000 - fee)) / (1_000_000 + fee) + 1e-9);
 }
 
 export function evaluateGuards(view: GuardView): GuardOutcome {
@@ -147,7 +151,9 @@ export function evaluateGuards(view: GuardView): GuardOutcome {
         const price = breakevenTicks(view.side, view.averageEntryTicks, view.takerFeePpm);
         decisions.push({ kind: 'aged-exit', priceTicks: price, text: `aged position: ${formatAge(ageMs)} old, exit at breakeven ${view.price(price)} (fees included)` });
         guard = { ...guard, agedExitTicks: price, agedSteppedMs: view.atMs };
-        reviewAt(view.openedMs + aged.maxAgeMs + aged.graceMs);
+        // Its first step: once the grace is over, and a step's interval after it was placed (with no
+        // grace, or placed late, the grace is over already: a review for then would be none).
+        reviewAt(Math.max(view.openedMs + aged.maxAgeMs + aged.graceMs, view.atMs + aged.stepEveryMs));
       }
     } else {
       const steppingFromMs = view.openedMs + aged.maxAgeMs + aged.graceMs;
@@ -155,8 +161,9 @@ export function evaluateGuards(view: GuardView): GuardOutcome {
       if (view.atMs >= nextStepMs && view.lastTicks !== null) {
         const current = guard.agedExitTicks;
         const step = distanceTicks(aged.step, current);
-        // Toward the market, never past it: a long's sell limit walks down to the last price.
-        const next = view.side === 'buy' ? Math.max(view.lastTicks, current - step) : Math.min(view.lastTicks, current + step);
+        // Toward the market, never past it, never away from it: a long's sell limit walks down to
+        // the last price (a last price above it leaves it where it is, about to fill).
+        const next = view.side === 'buy' ? Math.min(current, Math.max(view.lastTicks, current - step)) : Math.max(current, Math.min(view.lastTicks, current + step));
         if (next !== current) {
           decisions.push({ kind: 'aged-exit', priceTicks: next, text: `aged position: ${formatAge(ageMs)} old, exit price stepped from ${view.price(current)} to ${view.price(next)} toward the market (${view.price(view.lastTicks)})` });
         }
