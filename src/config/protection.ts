@@ -24,6 +24,7 @@ import { formatScaled, parseScaled } from '../core/decimal.ts';
 import type { PriceRequest } from '../core/events.ts';
 import { moneyScale } from '../core/money.ts';
 import type { AgedRequest, DistanceRequest, LadderRungRequest, ProtectionRequest, TrailingRequest } from '../core/protection/plan.ts';
+import { breakevenNeedsBotTrailing } from '../core/protection/plan.ts';
 import type { EngineConfig } from '../core/state.ts';
 import type { TriggerBy } from '../core/types.ts';
 
@@ -306,6 +307,18 @@ export function protectionConfigIssues(protection: ProtectionConfig, symbols: re
   ];
   for (const [path, plan] of plans) {
     if (plan?.trailing?.mode === 'venue' && !attachedStops) issues.push({ path: [...path, 'trailing', 'mode'], message: venueTrailingNeedsAttachedStops });
+  }
+  // Breakeven with a venue-trailed stop, as each symbol's entries get the plan (the default under
+  // the symbol's own), and as adopted positions get theirs.
+  const merged: [readonly string[], PlanSettings][] = [
+    ...symbols.map((symbol): [readonly string[], PlanSettings] => [protection.symbols[symbol] === undefined ? ['default'] : ['symbols', symbol], settingsForSymbol(protection, symbol)]),
+    [['external'], protection.external ?? {}],
+  ];
+  const said = new Set<string>();
+  for (const [path, plan] of merged) {
+    if (plan.breakevenAfterFirstTarget !== true || plan.trailing?.mode !== 'venue' || said.has(path.join('.'))) continue;
+    said.add(path.join('.'));
+    issues.push({ path: [...path, 'breakevenAfterFirstTarget'], message: breakevenNeedsBotTrailing });
   }
   return issues;
 }

@@ -216,6 +216,8 @@ export function randomPlan(rng: Rng, hasTakeProfit: boolean, venueTrailing: bool
     // A minimum move is less than the callback (resolvePlan refuses one that is not).
     const minMove = mode === 'bot' && rng.chance(0.3) ? { minMove: { percent: rng.int(2, Math.min(40, callbackHundredths - 1)) / 100 } } : {};
     plan.trailing = { mode, activation, callback: { percent: callbackHundredths / 100 }, amendEveryMs, ...minMove };
+    // A stop the venue trails is the venue's to move: no breakeven over it (resolvePlan refuses the two together).
+    if (mode === 'venue') plan.breakevenAfterFirstTarget = false;
   }
   if (rng.chance(0.4)) {
     const maxAgeMs = rng.int(5, 60) * 1_000;

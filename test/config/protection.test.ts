@@ -81,7 +81,7 @@ describe('the protection section: each mistake, named by its field', () => {
     assert.deepEqual(defaultProblems({ trailing: { callbackPrice: '2.5', minMovePrice: '2.50' } }), [
       'protection.default.trailing.minMovePrice: expected less than callbackPrice (2.5): a stop that moves only in steps this large lags the best price by up to the two together',
     ]);
-    assert.deepEqual(defaultProblems({ trailing: { mode: 'venue', callbackPercent: 1, minMovePrice: '5' } }), [
+    assert.deepEqual(defaultProblems({ breakevenAfterFirstTarget: false, trailing: { mode: 'venue', callbackPercent: 1, minMovePrice: '5' } }), [
       'protection.default.trailing.minMovePrice: applies to mode: bot (the venue moves its own trailing stop, tick by tick)',
     ]);
     const loaded = load({ ...base, protection: { default: { stopLoss: { percent: 2 }, trailing: { callbackPercent: 1, minMovePercent: 0.2 } } } });
@@ -101,6 +101,16 @@ describe('the protection section: each mistake, named by its field', () => {
       `protection.default.trailing.mode: ${message}`, `protection.external.trailing.mode: ${message}`, `protection.symbols.BTCUSDT.trailing.mode: ${message}`,
     ]);
     assert.equal(load({ ...base, protection: { default: { trailing: venue } } }).protection.default?.trailing?.mode, 'venue', 'fine with attached stops (the default)');
+  });
+
+  it('breakeven over a stop the venue trails, as each symbol gets its plan (the default under its own) and as adopted positions do', () => {
+    const venue = { mode: 'venue', callbackPrice: '25' };
+    const message = 'breakevenAfterFirstTarget needs trailing mode bot: a stop the venue trails is the venue\'s to move';
+    assert.deepEqual(problems({
+      ...base, protection: { default: { stopLoss: { percent: 2 }, breakevenAfterFirstTarget: true }, symbols: { BTCUSDT: { trailing: venue } }, external: { breakevenAfterFirstTarget: true, trailing: venue } },
+    }), [`protection.external.breakevenAfterFirstTarget: ${message}`, `protection.symbols.BTCUSDT.breakevenAfterFirstTarget: ${message}`]);
+    assert.deepEqual(problems({ ...base, protection: { default: { stopLoss: { percent: 2 }, breakevenAfterFirstTarget: true, trailing: venue } } }), [`protection.default.breakevenAfterFirstTarget: ${message}`]);
+    assert.deepEqual(problems({ ...base, protection: { default: { stopLoss: { percent: 2 }, breakevenAfterFirstTarget: true, trailing: venue }, symbols: { BTCUSDT: { trailing: { callbackPercent: 1 } } } } }).length, 1, 'one symbol on the default still is');
   });
 
   it('a hard limit not above the maximum age, and a step that is not exactly one distance', () => {

@@ -199,6 +199,26 @@ describe('attached stops: the position stop moves through trading-stop', () => {
     assert.equal(second?.change.kind === 'stop-loss' && second.change.stopLoss.triggerTicks, 668_000 - 3_340);
   });
 
+  it('never claims a breakeven it cannot set over a stop the venue trails, and a plan cannot ask for both', () => {
+    const ladder: ProtectionRequest = { ladder: [{ target: { percent: 2 }, sizePercent: 50 }, { target: { percent: 4 }, sizePercent: 50 }], breakevenAfterFirstTarget: true };
+    const state = attachedLong(ladder);
+    // The venue trails the position's stop (found so after a restart, or set by hand): it owns the level.
+    const intent = state.intents.get('t-1' as never);
+    assert.ok(intent !== undefined);
+    state.intents.set(intent.id, { ...intent, guard: { ...intent.guard, venueTrailing: 'set' } });
+    const firstTarget = applyAll(state, [
+      report('t-1-tp', 'v3', 'filled', 5, 100, { side: 'sell', orderKind: 'limit', sizeLots: 5, priceTicks: 663_000, reduceOnly: true }),
+      fill('t-1-tp', 'v3', 'x2', 5, 663_000, 2, 100, 'sell'),
+      position(5, 2, 100, 643_500),
+    ]);
+    const texts = firstTarget.flatMap((command) => (command.type === 'Notify' && command.notice.code === 'stop-to-breakeven' ? [command.notice.text] : []));
+    assert.deepEqual(texts, ['t-1: first target filled; breakeven 65071.6 not set: the venue trails the position\'s stop and keeps its level']);
+    assert.deepEqual(positionStops(firstTarget), []);
+    assert.equal(state.intents.get('t-1' as never)?.stopLoss.triggerTicks, 643_500, 'the wanted stop is not claimed to be at breakeven');
+    const refused = step(engine({ attachedStops: true }), openMarket('r2', 10, { protection: { ...ladder, trailing: { mode: 'venue', activation: null, callback: { percent: 1 }, amendEveryMs: 1_000 } } }));
+    assert.match(refused.flatMap((command) => (command.type === 'Notify' ? [command.notice.text] : [])).join('\n'), /breakevenAfterFirstTarget needs trailing mode bot/);
+  });
+
   it('venue mode: the operator sees the venue trailing once it has set it', () => {
     const state = attachedLong({ trailing: { mode: 'venue', activation: { percent: 1 }, callback: { percent: 0.5 }, amendEveryMs: 1_000 } });
     const inFlight = state.intents.get('t-1' as never)?.guard.positionStop;

@@ -77,6 +77,12 @@ function evaluate(ctx: Ctx, start: Intent, position: Position, sizeLots: number,
       case 'tighten-stop':
         if (!isTighter(side, decision.triggerTicks, stopLoss.triggerTicks)) fail(`${start.id}: a policy asked to loosen the stop`);
         if (decision.reason === 'breakeven') {
+          // The venue trails the position's own stop: it owns the level (syncPositionStop sends
+          // nothing over it), so the breakeven is not set, and the intent does not claim it.
+          if (venueOwnsStop(start)) {
+            notify(ctx, 'info', 'stop-to-breakeven', start.symbol, `${start.id}: first target filled; breakeven ${price(ctx, start, decision.triggerTicks)} not set: the venue trails the position's stop and keeps its level`);
+            break;
+          }
           notify(ctx, 'info', 'stop-to-breakeven', start.symbol, `${start.id}: first target filled; moving the stop to breakeven ${price(ctx, start, decision.triggerTicks)} (fees included)`);
         }
         stopLoss = { ...stopLoss, triggerTicks: decision.triggerTicks };
@@ -98,6 +104,11 @@ function evaluate(ctx: Ctx, start: Intent, position: Position, sizeLots: number,
   intent = syncAgedExit(ctx, intent, sizeLots);
   intent = withReview(ctx, intent, outcome.reviewAtMs);
   if (intent !== start) putIntent(ctx, intent);
+}
+
+/** The venue trails the position's own stop (handed to it, or found so): no level of ours goes over it. */
+function venueOwnsStop(intent: Intent): boolean {
+  return intent.protection === 'attached' && (intent.guard.venueTrailing === 'sent' || intent.guard.venueTrailing === 'set');
 }
 
 /** The intent with the policies' new memory and stop level (itself if neither changed); not stored. */
@@ -316,8 +327,8 @@ function syncPositionStop(ctx: Ctx, intent: Intent, position: Position): Intent 
   const { guard } = intent;
   if (guard.positionStop !== null || position.venue === null || position.venue.sizeLots === 0 || positionStopBusy(ctx, intent)) return intent;
   // The venue trails the position's stop: it owns the level (its moves reach us late), and setting
-  // a stop-loss now could put back a looser one. Breakeven then waits for the venue's trailing.
-  if (guard.venueTrailing === 'sent' || guard.venueTrailing === 'set') return intent;
+  // a stop-loss now could put back a looser one. (A plan cannot ask for breakeven with it: plan.ts.)
+  if (venueOwnsStop(intent)) return intent;
   const current = venueStopTicks(ctx, intent, position);
   // Until the venue shows the stop armed with the fill there is nothing to move (checkAttachedStop
   // watches for a position that shows without one).

@@ -107,6 +107,8 @@ export function distanceTicks(distance: Distance, fromTicks: number): number {
   return Math.max(1, distance.kind === 'ticks' ? distance.ticks : Math.floor((fromTicks * distance.ppm) / 1_000_000));
 }
 
+export const breakevenNeedsBotTrailing = 'breakevenAfterFirstTarget needs trailing mode bot: a stop the venue trails is the venue\'s to move';
+
 /** Resolves a distance; `what` names the field in a rejection. */
 export function resolveDistance(instrument: Instrument, request: DistanceRequest, what: string): Parsed<Distance> {
   if ('percent' in request) {
@@ -237,5 +239,7 @@ export function resolvePlan({ instrument, side, referenceTicks, sizeLots, reques
     if (hardLimitMs <= maxAgeMs) return fail(`aged hardLimitMs (${hardLimitMs}) must be above maxAgeMs (${maxAgeMs})`);
     aged = { maxAgeMs, graceMs, step: resolvedStep.value, stepEveryMs, hardLimitMs };
   }
+  // The venue owns the level of a stop it trails: a breakeven set over it could put back a looser one.
+  if (request.breakevenAfterFirstTarget === true && trailing?.mode === 'venue') return fail(breakevenNeedsBotTrailing);
   return { ok: true, value: { ladder: rungs, breakevenAfterFirstTarget: request.breakevenAfterFirstTarget ?? false, trailing, aged } };
 }
