@@ -308,12 +308,17 @@ export function protectionConfigIssues(protection: ProtectionConfig, symbols: re
   for (const [path, plan] of plans) {
     if (plan?.trailing?.mode === 'venue' && !attachedStops) issues.push({ path: [...path, 'trailing', 'mode'], message: venueTrailingNeedsAttachedStops });
   }
+  // An adopted position gets a stop, trailing and an aged exit from its plan, never take-profits (it
+  // may be someone's trade with targets of its own), so nor a breakeven that waits for the first.
+  for (const field of ['takeProfits', 'breakevenAfterFirstTarget'] as const) {
+    const value = protection.external?.[field];
+    if (value !== undefined && value !== false && !(Array.isArray(value) && value.length === 0)) {
+      issues.push({ path: ['external', field], message: 'not for adopted positions: they get a stop, trailing and an aged exit, never take-profits (nor a breakeven after the first)' });
+    }
+  }
   // Breakeven with a venue-trailed stop, as each symbol's entries get the plan (the default under
-  // the symbol's own), and as adopted positions get theirs.
-  const merged: [readonly string[], PlanSettings][] = [
-    ...symbols.map((symbol): [readonly string[], PlanSettings] => [protection.symbols[symbol] === undefined ? ['default'] : ['symbols', symbol], settingsForSymbol(protection, symbol)]),
-    [['external'], protection.external ?? {}],
-  ];
+  // the symbol's own).
+  const merged = symbols.map((symbol): [readonly string[], PlanSettings] => [protection.symbols[symbol] === undefined ? ['default'] : ['symbols', symbol], settingsForSymbol(protection, symbol)]);
   const said = new Set<string>();
   for (const [path, plan] of merged) {
     if (plan.breakevenAfterFirstTarget !== true || plan.trailing?.mode !== 'venue' || said.has(path.join('.'))) continue;

@@ -103,14 +103,22 @@ describe('the protection section: each mistake, named by its field', () => {
     assert.equal(load({ ...base, protection: { default: { trailing: venue } } }).protection.default?.trailing?.mode, 'venue', 'fine with attached stops (the default)');
   });
 
-  it('breakeven over a stop the venue trails, as each symbol gets its plan (the default under its own) and as adopted positions do', () => {
+  it('breakeven over a stop the venue trails, as each symbol gets its plan (the default under its own)', () => {
     const venue = { mode: 'venue', callbackPrice: '25' };
     const message = 'breakevenAfterFirstTarget needs trailing mode bot: a stop the venue trails is the venue\'s to move';
     assert.deepEqual(problems({
-      ...base, protection: { default: { stopLoss: { percent: 2 }, breakevenAfterFirstTarget: true }, symbols: { BTCUSDT: { trailing: venue } }, external: { breakevenAfterFirstTarget: true, trailing: venue } },
-    }), [`protection.external.breakevenAfterFirstTarget: ${message}`, `protection.symbols.BTCUSDT.breakevenAfterFirstTarget: ${message}`]);
+      ...base, protection: { default: { stopLoss: { percent: 2 }, breakevenAfterFirstTarget: true }, symbols: { BTCUSDT: { trailing: venue } } },
+    }), [`protection.symbols.BTCUSDT.breakevenAfterFirstTarget: ${message}`]);
     assert.deepEqual(problems({ ...base, protection: { default: { stopLoss: { percent: 2 }, breakevenAfterFirstTarget: true, trailing: venue } } }), [`protection.default.breakevenAfterFirstTarget: ${message}`]);
     assert.deepEqual(problems({ ...base, protection: { default: { stopLoss: { percent: 2 }, breakevenAfterFirstTarget: true, trailing: venue }, symbols: { BTCUSDT: { trailing: { callbackPercent: 1 } } } } }).length, 1, 'one symbol on the default still is');
+  });
+
+  it('take-profits or breakeven for adopted positions, which never get take-profits', () => {
+    const message = 'not for adopted positions: they get a stop, trailing and an aged exit, never take-profits (nor a breakeven after the first)';
+    assert.deepEqual(problems({
+      ...base, protection: { external: { takeProfits: [{ percent: 2, sizePercent: 100 }], breakevenAfterFirstTarget: true } },
+    }), [`protection.external.breakevenAfterFirstTarget: ${message}`, `protection.external.takeProfits: ${message}`]);
+    assert.equal(load({ ...base, protection: { external: { breakevenAfterFirstTarget: false, trailing: { callbackPercent: 1 } } } }).protection.external?.breakevenAfterFirstTarget, false);
   });
 
   it('a hard limit not above the maximum age, and a step that is not exactly one distance', () => {
