@@ -89,7 +89,7 @@ type BotOptions = {
 export type BotState = {
   readonly state: EngineState;
   readonly journal: Journal;
-  /** Closes the journal; `clean` (the state is whole, not halted mid-event) also writes a final snapshot. */
+  /** Closes the journal; `clean` (the state is whole, not halted mid-event) also writes a final snapshot. Never throws: a failed last write is said, the events being all in. */
   close(clean: boolean): void;
 };
 
@@ -105,7 +105,16 @@ export function openBotState(journalPath: string | null, engineConfig: Partial<E
     const recovered = recover(journal, engineConfig);
     say(`journal ${journalPath}: ${recovered.snapshotSeq === 0 ? 'no snapshot' : `snapshot at event ${recovered.snapshotSeq}`}, ` +
       `${recovered.replayed} event(s) replayed in ${recovered.ms.toFixed(0)} ms${recovered.cut === 0 ? '' : `, ${recovered.cut} damaged event(s) cut`}`);
-    return { state: recovered.state, journal, close: (clean) => journal.close(clean ? recovered.state : undefined) };
+    const close = (clean: boolean): void => {
+      try {
+        journal.close(clean ? recovered.state : undefined);
+      } catch (error) {
+        // A full disk, as a rule: the events are all in (each batch is written before it is
+        // applied); only the final snapshot or ledger rows are not, and the next start replays.
+        say(`journal ${journalPath}: the last write at close failed (${error instanceof Error ? error.message : String(error)}); every event is in, and the next start replays them`);
+      }
+    };
+    return { state: recovered.state, journal, close };
   } catch (error) {
     journal.close();
     throw error;

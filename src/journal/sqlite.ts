@@ -15,6 +15,8 @@
 // Invariants: event sequences are 1..size without gaps; a snapshot at seq N is the state after
 // events 1..N; projections are never ahead of the events.
 
+import { realpathSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { StatementSync } from 'node:sqlite';
 import { crc32 } from 'node:zlib';
@@ -287,14 +289,21 @@ export class SqliteJournal implements Journal {
     return cut;
   }
 
-  /** Writes a final snapshot (so the next start replays nothing) and closes the database. */
+  /**
+   * Writes a final snapshot (so the next start replays nothing) and closes the database. The
+   * database and the writer's lock are closed even when that last write fails (a full disk), and
+   * the failure is thrown after: the events are all in, only the snapshot or ledger rows are not.
+   */
   close(state?: EngineState): void {
     if (this.closed) return;
-    if (state !== undefined && this.lastSeq > this.lastSnapshotSeq) this.writeSnapshot(state);
-    else this.flush();
     this.closed = true;
-    this.db.close();
-    this.writerLock?.close();
+    try {
+      if (state !== undefined && this.lastSeq > this.lastSnapshotSeq) this.writeSnapshot(state);
+      else this.flush();
+    } finally {
+      this.db.close();
+      this.writerLock?.close();
+    }
   }
 
   /** The underlying database, for read-only tools and tests. */
@@ -318,7 +327,9 @@ export class SqliteJournal implements Journal {
       body();
       this.commit.run();
     } catch (error) {
-      this.rollback.run();
+      // A COMMIT that failed (a full disk) may have rolled back already: roll back only what is
+      // still open, and throw the failure itself, not a complaint about the rollback.
+      if (this.db.isTransaction) this.rollback.run();
       this.lastSeq = this.lastEventSeq();
       throw error;
     }
@@ -333,7 +344,8 @@ export class SqliteJournal implements Journal {
  * (The journal's own lock cannot be held so: `vigil status` reads a running bot's journal.)
  */
 function takeWriterLock(path: string): DatabaseSync {
-  const lockPath = `${path}.lock`;
+  // The file's real path: a second name for it (a symlink, a relative path) must meet the same lock.
+  const lockPath = `${realPathOf(path)}.lock`;
   const lock = new DatabaseSync(lockPath);
   try {
     lock.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA busy_timeout = 0; BEGIN EXCLUSIVE; COMMIT;');
@@ -344,6 +356,19 @@ function takeWriterLock(path: string): DatabaseSync {
     throw error;
   }
   return lock;
+}
+
+/** The journal's real path, or, if it does not exist yet, its directory's real path and its name. */
+function realPathOf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    try {
+      return join(realpathSync(dirname(path)), basename(path));
+    } catch {
+      throw new Error(`journal ${path}: its directory ${dirname(path)} does not exist`);
+    }
+  }
 }
 
 function rowCrc(seq: number, body: string | Uint8Array): number {

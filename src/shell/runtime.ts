@@ -106,9 +106,15 @@ export class Runtime {
       // Halted inside the batch: its records and any snapshot would describe a state no replay
       // reaches (half a batch, or an event that broke an invariant); the journal holds the batch.
       if (this.isHalted()) return;
-      // Projections and snapshots follow the batch; the journal alone can rebuild them.
+      // Projections and snapshots follow the batch; the journal alone can rebuild them. One that
+      // cannot be written (a full disk) halts all the same: the next append would fail too.
       const records = this.records.splice(0, this.records.length);
-      this.deps.journal.applied?.(this.state, records);
+      try {
+        this.deps.journal.applied?.(this.state, records);
+      } catch (error) {
+        this.stop(`the journal could not write the ledger or a snapshot after a batch (its events are in): ${error instanceof Error ? error.message : String(error)}`);
+        return;
+      }
     }
   }
 

@@ -2,7 +2,7 @@
 // projections, damaged and torn tails, and schema versions. Every test uses a real database file.
 
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, statSync, symlinkSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -198,6 +198,25 @@ describe('SQLite journal', () => {
     reopened.close();
   });
 
+  it('says a full disk as it is, and lets go of the file even when its last write fails', () => {
+    const path = freshPath();
+    const journal = SqliteJournal.open(path);
+    const state = createEngineState({ botId: 'full' });
+    const first = tickers(3, 1_000);
+    journal.append(first);
+    for (const event of first) step(state, event);
+    const pages = (journal.database.prepare('PRAGMA page_count').get() as { page_count: number }).page_count;
+    journal.database.exec(`PRAGMA max_page_count = ${pages + 1}`); // the disk fills up
+    assert.throws(() => journal.append(tickers(3_000, 2_000)), /database or disk is full/, 'the failure itself, not "cannot rollback"');
+    assert.equal(journal.size, 3, 'nothing of the failed batch counted');
+    journal.database.exec('PRAGMA query_only = ON'); // now no write at all goes through
+    assert.throws(() => journal.close(state), /readonly/, 'the final snapshot cannot be written');
+    const again = SqliteJournal.open(path); // the writer's lock went with the close
+    assert.equal(again.size, 3);
+    assert.equal(encodeState(recover(again, { botId: 'full' }).state), encodeState(state));
+    again.close();
+  });
+
   it('lets one writer at a time open a journal, in this process or another, until it closes or dies', () => {
     const path = freshPath();
     const journal = SqliteJournal.open(path);
@@ -222,6 +241,13 @@ describe('SQLite journal', () => {
       SqliteJournal.open(${JSON.stringify(path)}); process.kill(process.pid, 'SIGKILL');`], { encoding: 'utf8' });
     assert.equal(killed.signal, 'SIGKILL');
     SqliteJournal.open(path).close();
+    // Another name for the same file meets the same lock.
+    const held = SqliteJournal.open(path);
+    const link = `${path}-link.db`;
+    symlinkSync(path, link);
+    assert.throws(() => SqliteJournal.open(link), inUse);
+    held.close();
+    assert.throws(() => SqliteJournal.open(join(dir, 'no-such-directory', 'j.db')), /its directory .*no-such-directory does not exist/);
   });
 
   it('ignores a damaged snapshot and replays from the one before, or from the start', () => {

@@ -119,6 +119,19 @@ describe('the runtime', () => {
     assert.equal(sent.length, 0);
   });
 
+  it('halts when the journal cannot write a batch\'s ledger rows or snapshot, rather than throw into the caller', () => {
+    const journal = new InMemoryJournal();
+    const rt = new Runtime({
+      state: createEngineState({ botId: 'r' }), clock: new Scheduler(1_000), gateway: { execute: () => undefined },
+      journal: { append: (events) => journal.append(events), applied: () => { throw new Error('database or disk is full'); }, entries: () => journal.entries(), size: 0 },
+    });
+    rt.receive({ type: 'InstrumentsLoaded', instruments: [btc] });
+    rt.receive({ type: 'EngineStarted' });
+    assert.doesNotThrow(() => rt.drain());
+    assert.equal(rt.halt?.reason, 'the journal could not write the ledger or a snapshot after a batch (its events are in): database or disk is full');
+    assert.equal(journal.size, 2);
+  });
+
   it('hands the journal neither records nor a snapshot of a batch it halted in', () => {
     const clock = new Scheduler(1_000);
     const appliedCalls: number[] = [];
