@@ -2,6 +2,9 @@
 // so to the engine. It opens each stream, forwards what arrives, and when a stream closes, or goes
 // silent (a stall: no message and no pong for `stallMs`, checked every `heartbeatMs`), it tells the
 // engine the stream is down and reconnects after a backoff with jitter, bounded by `backoffMsMax`.
+// The backoff starts again only after a connection that stayed up for `stableMs`: one that drops
+// soon after subscribing counts as failed, or a venue that closes every connection at once would
+// be dialled (and snapshotted after) several times a second.
 // The engine reacts to StreamConnected / StreamDisconnected: snapshot, reconcile, gate entries.
 //
 // Invariants: at most one live connection per stream; a message from a connection that is no
@@ -34,13 +37,15 @@ export type SupervisorConfig = {
   readonly backoffMs: number;
   readonly backoffMsMax: number;
   readonly attemptsPerAlarm: number;
+  /** How long a connection must stay up for its end to start the backoff again (a shorter one counts as a failed attempt). */
+  readonly stableMs: number;
 };
 
 export const supervisorDefaults: SupervisorConfig = {
-  heartbeatMs: 2_000, stallMs: 6_000, connectTimeoutMs: 10_000, backoffMs: 250, backoffMsMax: 10_000, attemptsPerAlarm: 10,
+  heartbeatMs: 2_000, stallMs: 6_000, connectTimeoutMs: 10_000, backoffMs: 250, backoffMsMax: 10_000, attemptsPerAlarm: 10, stableMs: 30_000,
 };
 
-type Connection = { readonly id: number; status: 'opening' | 'up'; lastTrafficMs: number };
+type Connection = { readonly id: number; status: 'opening' | 'up'; lastTrafficMs: number; upSinceMs: number | null };
 
 export const streamNames: readonly StreamName[] = ['private', 'public'];
 
@@ -85,7 +90,7 @@ export class StreamSupervisor {
 
   private connect(stream: StreamName): void {
     if (this.stopped) return;
-    const connection: Connection = { id: this.nextConnectionId++, status: 'opening', lastTrafficMs: this.clock.nowMs() };
+    const connection: Connection = { id: this.nextConnectionId++, status: 'opening', lastTrafficMs: this.clock.nowMs(), upSinceMs: null };
     this.connections.set(stream, connection);
     this.transport.open(stream, connection.id, {
       onOpen: () => this.onOpen(stream, connection),
@@ -101,7 +106,7 @@ export class StreamSupervisor {
     if (!this.isCurrent(stream, connection) || connection.status !== 'opening') return;
     connection.status = 'up';
     connection.lastTrafficMs = this.clock.nowMs();
-    this.failedAttempts.set(stream, 0);
+    connection.upSinceMs = this.clock.nowMs();
     this.report({ type: 'StreamConnected', stream });
     this.scheduleHeartbeat(stream, connection);
   }
@@ -138,10 +143,14 @@ export class StreamSupervisor {
   private lost(stream: StreamName, connection: Connection, reason: string): void {
     this.connections.delete(stream);
     if (connection.status === 'up') this.report({ type: 'StreamDisconnected', stream, reason });
-    const attempts = (this.failedAttempts.get(stream) ?? 0) + 1;
+    const stable = connection.upSinceMs !== null && this.clock.nowMs() - connection.upSinceMs >= this.config.stableMs;
+    const attempts = (stable ? 0 : this.failedAttempts.get(stream) ?? 0) + 1;
     this.failedAttempts.set(stream, attempts);
     if (attempts % this.config.attemptsPerAlarm === 0) {
-      this.onNotice({ level: 'alarm', code: 'stream-unreachable', symbol: null, text: `${stream} stream: ${attempts} connection attempts failed (${reason}); still trying` });
+      this.onNotice({
+        level: 'alarm', code: 'stream-unreachable', symbol: null,
+        text: `${stream} stream: ${attempts} connections in a row failed or dropped within ${this.config.stableMs / 1_000} s (${reason}); still trying`,
+      });
     }
     const delayMs = this.backoffMs(attempts);
     this.clock.schedule(this.clock.nowMs() + delayMs, () => this.connect(stream));

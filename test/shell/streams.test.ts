@@ -85,6 +85,39 @@ describe('the stream supervisor', () => {
     assert.equal(reported.filter((incoming) => incoming.type === 'StreamDisconnected').length, 0);
   });
 
+  it('counts a connection that drops soon after subscribing as a failed attempt, and starts afresh only after one that lasted', () => {
+    const clock = new Scheduler(0);
+    const transport = new FakeTransport(clock);
+    const notices: string[] = [];
+    const supervisor = new StreamSupervisor({
+      clock, transport, random: () => 1, report: () => undefined, onNotice: (notice) => notices.push(notice.code),
+      config: { heartbeatMs: 1_000, stallMs: 3_000, connectTimeoutMs: 5_000, backoffMs: 200, backoffMsMax: 2_000, attemptsPerAlarm: 5, stableMs: 10_000 },
+    });
+    supervisor.start();
+    const starts: number[] = [];
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      const connection = transport.last('private');
+      starts.push(connection.atMs);
+      connection.handlers.onOpen(); // subscribed...
+      connection.handlers.onClose('closed by the venue'); // ...and closed at once
+      while (transport.last('private') === connection && clock.runNext());
+    }
+    const gaps = starts.slice(1).map((atMs, index) => atMs - (starts[index] ?? 0));
+    assert.deepEqual(gaps, [200, 400, 800, 1_600, 2_000], 'the backoff grows: a connection that did not last is a failure');
+    assert.deepEqual(notices, ['stream-unreachable'], 'the fifth in a row raises the alarm');
+    // One that lasts its 10 s: its end starts the backoff again.
+    const lasting = transport.last('private');
+    lasting.handlers.onOpen();
+    while ((clock.nextAtMs() ?? Infinity) <= lasting.atMs + 10_000) {
+      clock.runNext();
+      lasting.handlers.onMessage(null);
+    }
+    const droppedAt = clock.nowMs();
+    lasting.handlers.onClose('closed by the venue');
+    while (transport.last('private') === lasting && clock.runNext());
+    assert.equal(transport.last('private').atMs - droppedAt, 200);
+  });
+
   it('backs off exponentially up to its bound, and drops messages from replaced connections', () => {
     const { clock, transport, reported, supervisor } = setup(1);
     supervisor.start();
