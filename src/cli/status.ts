@@ -61,7 +61,9 @@ export function readStatus(path: string, fills: number, by: PnlBy): StatusReport
     const ledger = new LedgerReader(db);
     const scalar = (sql: string): number => (db.prepare(sql).get() as { n: number | null }).n ?? 0;
     return {
-      journalEvents: scalar('SELECT MAX(seq) AS n FROM events'),
+      // The newest event: the last row's last (a row holds a batch), or, once a clean stop pruned the
+      // events its final snapshot covers, that snapshot's.
+      journalEvents: Math.max(scalar('SELECT MAX(seq + count - 1) AS n FROM events'), scalar('SELECT MAX(seq) AS n FROM snapshots')),
       ledgerAsOf: scalar("SELECT CAST(value AS INTEGER) AS n FROM meta WHERE key = 'ledger_seq'"),
       positions: ledger.positions(),
       openOrders: ledger.openOrders(),

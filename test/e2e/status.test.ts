@@ -9,8 +9,13 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, describe, it } from 'node:test';
 import { readStatus } from '../../src/cli/status.ts';
+import { step } from '../../src/core/engine/step.ts';
+import type { Event } from '../../src/core/events.ts';
+import { createEngineState } from '../../src/core/state.ts';
+import { SqliteJournal } from '../../src/journal/sqlite.ts';
 import { worldForSeed } from '../../src/sim/swarm.ts';
 import { removeJournalFile } from '../../src/sim/world.ts';
+import { btc } from '../support/events.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-status-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,12 +45,28 @@ describe('vigil status', () => {
       assert.deepEqual([row.realized_pnl_e8, row.fees_e8], [position?.realizedPnlE8, position?.feesE8]);
     }
     assert.equal(report.ledgerAsOf, report.journalEvents);
+    const db = new DatabaseSync(path, { readOnly: true });
+    assert.equal(report.journalEvents, (db.prepare('SELECT SUM(count) AS n FROM events').get() as { n: number }).n, 'the last event, not the first of the last batch');
+    db.close();
 
     const printed = vigil('status', '--journal', path, '--pnl', 'trip');
     assert.equal(printed.code, 0, printed.err);
     assert.match(printed.out, /^journal: \d+ events; ledger as of event \d+/);
     for (const section of ['open positions', 'open orders', 'recent fills', 'realized PnL per round trip']) assert.ok(printed.out.includes(section), section);
     for (const row of report.openOrders) assert.ok(printed.out.includes(row.key), row.key);
+  });
+
+  it('counts the events a clean stop pruned under its final snapshot', () => {
+    const path = join(dir, 'clean.db');
+    const journal = SqliteJournal.open(path);
+    const state = createEngineState({ botId: 'status' });
+    const events: Event[] = [{ type: 'InstrumentsLoaded', atMs: 1, instruments: [btc] }, { type: 'EngineStarted', atMs: 2 }, { type: 'StreamConnected', atMs: 3, stream: 'public' }];
+    journal.append(events);
+    for (const event of events) step(state, event);
+    journal.applied(state, []);
+    journal.close(state); // the final snapshot; the events before it go
+    const report = readStatus(path, 5, 'symbol');
+    assert.equal(report.journalEvents, 3);
   });
 
   it('refuses a journal from a newer schema, and a missing file, with exit code 2 and a reason', () => {
