@@ -210,7 +210,9 @@ class LiveBot {
       this.bot = openBotState(config.journal, engineConfigOf(config));
     } catch (error) {
       void this.venue.close();
-      throw new Error(`journal: ${messageOf(error)}`, { cause: error });
+      // Named by its path (SQLite's own messages do not say which file); the journal's say it already.
+      const text = messageOf(error);
+      throw new Error(text.startsWith('journal ') ? text : `journal ${config.journal}: ${text}`, { cause: error });
     }
     const connections = (): Record<StreamName, ConnectionState> => ({ private: this.supervisor.status('private'), public: this.supervisor.status('public') });
     this.metrics = new Metrics({ state: this.bot.state, connections, halted: () => this.runtime.halt !== null, nowMs: () => this.clock.nowMs() });

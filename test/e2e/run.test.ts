@@ -59,12 +59,19 @@ describe('vigil run, the operator API and vigil signal, as processes', () => {
     const listening = await venue.waitFor(/^listening (127\.0\.0\.1):(\d+)$/);
     const endpoint: Endpoint = { host: '127.0.0.1', port: Number(listening[2]) };
 
-    const bot = start('run', ['run', '--config', config('bot.yaml', [
+    const botConfig = config('bot.yaml', [
       'botId: e2e', 'journal: bot.sqlite', 'symbols: [SOLUSDT]', 'strategy: { kind: none }',
       `venue: { kind: sim, address: "127.0.0.1:${endpoint.port}" }`, 'api: { port: 0, tokenEnv: VIGIL_API_TOKEN, webhook: { secretEnv: E2E_WEBHOOK_SECRET } }',
-    ].join('\n'))]);
+    ].join('\n'));
+    const bot = start('run', ['run', '--config', botConfig]);
     const api = (await bot.waitFor(/^api listening on (http:\/\/127\.0\.0\.1:\d+) /))[1] ?? '';
     await bot.waitFor(/\bphase trading\b/);
+
+    // A second bot on the same journal is refused at once, and the first goes on.
+    const second = start('run (same journal)', ['run', '--config', botConfig]);
+    const secondExit = await second.closed;
+    assert.equal(secondExit.code, 1, second.stdout + second.stderr);
+    assert.match(second.stdout + second.stderr, /journal \S*bot\.sqlite is in use by another process \(it holds \S*bot\.sqlite\.lock\): one bot per journal/);
     const get = async (path: string, bearer: string | null = token): Promise<{ status: number; text: string; json: () => Record<string, unknown> }> => {
       const response = await fetch(`${api}${path}`, { headers: bearer === null ? {} : { authorization: `Bearer ${bearer}` } });
       const text = await response.text();
