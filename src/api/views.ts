@@ -115,7 +115,10 @@ export type ReconciliationSummary = {
 };
 
 export type HealthView = {
+  /** No problem below: an operator's check, or a load balancer's, needs no more than this. */
   readonly ok: boolean;
+  /** Why not ok, one line each (empty when ok). */
+  readonly problems: readonly string[];
   readonly botId: string;
   readonly venue: string;
   readonly dryRun: boolean;
@@ -307,13 +310,37 @@ export type HealthInputs = {
   readonly nowMs: number;
 };
 
+/**
+ * What an operator must hear of: a halt, not trading, a position without its stop, a stream the
+ * engine has down (the public one: no market entries), and a reconciliation overdue (the venue not
+ * answering its snapshots: drift would go unseen).
+ */
+function healthProblems(inputs: HealthInputs, phase: Health['phase'], streams: Health['streams'], unprotected: number): string[] {
+  const problems: string[] = [];
+  if (inputs.halted !== null) problems.push(`halted: ${inputs.halted.reason}`);
+  if (phase !== 'trading') problems.push(`not trading (${phase})`);
+  if (unprotected > 0) problems.push(`${unprotected} position(s) without a confirmed stop`);
+  for (const name of ['private', 'public'] as const) if (streams[name] !== 'up') problems.push(`the ${name} stream is down`);
+  const everyMs = inputs.state.config.reconcileEveryMs;
+  const last = inputs.lastReconciliation;
+  if (phase === 'trading' && last !== null && inputs.nowMs - last.atMs > reconcileOverdueFactor * everyMs) {
+    problems.push(`the last reconciliation was ${Math.round((inputs.nowMs - last.atMs) / 1_000)} s ago (one is due every ${Math.round(everyMs / 1_000)} s)`);
+  }
+  return problems;
+}
+
+/** A reconciliation this many periods old is overdue: one missed (a snapshot failed, asked again after a backoff) is not yet. */
+const reconcileOverdueFactor = 3;
+
 export function healthView(inputs: HealthInputs): HealthView {
   const { state, about, connections, reconnects } = inputs;
   const health = healthOf(state);
   const unprotected = unprotectedNow(state, inputs.nowMs);
   const stream = (name: StreamName): HealthView['streams'][StreamName] => ({ engine: health.streams[name], connection: connections[name], reconnects: reconnects[name] });
+  const problems = healthProblems(inputs, health.phase, health.streams, unprotected.positions);
   return {
-    ok: inputs.halted === null && health.phase === 'trading' && unprotected.positions === 0,
+    ok: problems.length === 0,
+    problems,
     botId: about.botId,
     venue: about.venue,
     dryRun: about.dryRun,

@@ -205,6 +205,22 @@ describe('the operator API', () => {
     assert.equal(last.reason, 'startup');
     assert.equal((last.drift as Record<string, number>).missedFills, 0);
     assert.equal(health.json.reconciliations, 1);
+    assert.deepEqual([health.json.ok, health.json.problems], [true, []]);
+  });
+
+  it('is not ok when a reconciliation is overdue or a stream is down, and says why', async () => {
+    const api = await startHarness();
+    try {
+      api.trading();
+      api.clock.advance(3 * 120_000 + 1_000); // the periodic snapshots asked for are never answered
+      const overdue = await api.request('/api/health');
+      assert.equal(overdue.json.ok, false);
+      assert.deepEqual(overdue.json.problems, ['the last reconciliation was 361 s ago (one is due every 120 s)']);
+      api.deliver({ type: 'StreamDisconnected', stream: 'public', reason: 'stalled' });
+      assert.deepEqual((await api.request('/api/health')).json.problems, ['the public stream is down', 'the last reconciliation was 361 s ago (one is due every 120 s)']);
+    } finally {
+      await api.close();
+    }
   });
 
   it('serves the metrics in the Prometheus text format', async () => {
