@@ -96,7 +96,7 @@ export class Runtime {
         // Applying what is not journaled would break write-ahead (a restart would not know it):
         // nothing of the batch is applied, and the bot stops; the venue keeps the stops, and the
         // next start reconciles what happened meanwhile.
-        this.stop(`the journal could not write ${batch.length} event(s), none applied: ${error instanceof Error ? error.message : String(error)}`);
+        this.stop(`the journal could not write ${batch.length} event(s), none applied: ${messageOf(error)}`);
         return;
       }
       for (const event of batch) {
@@ -112,7 +112,7 @@ export class Runtime {
       try {
         this.deps.journal.applied?.(this.state, records);
       } catch (error) {
-        this.stop(`the journal could not write the ledger or a snapshot after a batch (its events are in): ${error instanceof Error ? error.message : String(error)}`);
+        this.stop(`the journal could not write the ledger or a snapshot after a batch (its events are in): ${messageOf(error)}`);
         return;
       }
     }
@@ -137,7 +137,7 @@ export class Runtime {
     try {
       commands = this.step(this.state, event);
     } catch (error) {
-      this.stop(`engine invariant failed on ${event.type}: ${error instanceof Error ? error.message : String(error)}`);
+      this.stop(`engine invariant failed on ${event.type}: ${messageOf(error)}`);
       return;
     }
     this.deps.onApplied?.(event, commands);
@@ -177,4 +177,8 @@ export class Runtime {
     this.inbox.length = 0;
     this.deps.onNotice?.({ level: 'alarm', code: 'halted', symbol: null, text: `runtime halted: ${reason}` }, atMs);
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
