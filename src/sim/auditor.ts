@@ -35,13 +35,17 @@
 //                     pending, and an unknown outcome is only ever settled, never re-sent;
 //  lot-exact          every quantity, price and trigger the bot sends is a whole, positive number
 //                     of the instrument's lots and ticks, and no size above its maximum;
+//  ladder-sized       a take-profit ladder's rungs (any second take-profit of an intent) are sent
+//                     only once the venue has its entry done, and together close no more than the
+//                     entry filled: a ladder sized for an entry cut short would close it all at
+//                     its first target;
 //  converged          at quiescence the engine's positions (size, cost, realized PnL, fees), its
 //                     fills, its live orders and its wallet balance equal the venue's, and every
 //                     position is protected; for a journaled bot, so do its ledger's fills and each
 //                     symbol's realized PnL and fees.
 
-import type { ExecutionId } from '../core/ids.ts';
-import { parseClientOrderId } from '../core/ids.ts';
+import type { ExecutionId, IntentId } from '../core/ids.ts';
+import { clientOrderIdFor, parseClientOrderId } from '../core/ids.ts';
 import type { EngineConfig } from '../core/state.ts';
 import { filledLots, isLive, venueOrderIdOf } from '../core/order/order.ts';
 import { effectiveSizeLots, positionKey } from '../core/position/position.ts';
@@ -76,7 +80,7 @@ export type AuditedWorld = {
 
 export type InvariantName =
   | 'event-lost' | 'unprotected' | 'duplicate-entry' | 'write-while-down' | 'fill-booked' | 'runtime-halted' | 'recovered'
-  | 'stop-loosened' | 'amend-in-flight' | 'order-transition' | 'lot-exact' | 'converged';
+  | 'stop-loosened' | 'amend-in-flight' | 'order-transition' | 'lot-exact' | 'ladder-sized' | 'converged';
 
 /** A fill must be in engine state this soon: a stall's detection, the reconnect backoff and setup, a snapshot with retries. */
 export const fillBookedBoundMs = 45_000;
@@ -156,6 +160,8 @@ export class Auditor {
   /** Whose each open venue position is, and when it opened (a new opening is a new position). */
   private readonly originBySymbol = new Map<string, { readonly origin: 'ours' | 'external'; readonly openedMs: number }>();
   private readonly entriesByIntent = new Map<string, number>();
+  /** Take-profits sent per intent: how many, and the lots they close together. */
+  private readonly takeProfitsByIntent = new Map<IntentId, { readonly count: number; readonly lots: number }>();
   private haltReported = false;
   /** Venue fills not yet seen in engine state, with the time from which the bound runs. */
   private readonly unbooked = new Map<ExecutionId, number>();
@@ -264,10 +270,26 @@ export class Auditor {
       return;
     }
     if (parsed.role === 'entry' || parsed.role === 'take-profit') this.checkWriteAllowed(command.clientOrderId, atMs);
+    if (parsed.role === 'take-profit') this.checkLadderSized(parsed.intentId, parsed.attempt, command, atMs);
     if (parsed.role !== 'entry') return;
     const count = (this.entriesByIntent.get(parsed.intentId) ?? 0) + 1;
     this.entriesByIntent.set(parsed.intentId, count);
     if (count > 1) this.fail('duplicate-entry', atMs, `intent ${parsed.intentId} sent entry order #${count} (${command.clientOrderId})`);
+  }
+
+  /** A take-profit on its way: from its intent's second (a ladder's), the entry must be done on the venue and have filled all they close. */
+  private checkLadderSized(intentId: IntentId, rung: number, command: CommandOf<'SubmitOrder'>, atMs: number): void {
+    const before = this.takeProfitsByIntent.get(intentId) ?? { count: 0, lots: 0 };
+    const sent = { count: before.count + 1, lots: before.lots + command.spec.sizeLots };
+    this.takeProfitsByIntent.set(intentId, sent);
+    if (sent.count < 2 && rung < 2) return; // a single take-profit: reduce-only, sized for the whole entry
+    const entry = this.world.venue.queryOrder({ clientOrderId: clientOrderIdFor(intentId, 'entry') });
+    if (entry === null) return; // not one of ours that opened with an entry (an adopted position has no ladder)
+    if (entry.status === 'new' || entry.status === 'partially-filled' || entry.status === 'untriggered') {
+      this.fail('ladder-sized', atMs, `${command.clientOrderId} sent while the entry is still ${entry.status} (${entry.filledLots} of ${entry.sizeLots} lots filled)`);
+    } else if (sent.lots > entry.filledLots) {
+      this.fail('ladder-sized', atMs, `${command.clientOrderId}: the ladder's rungs sent so far close ${sent.lots} lots, the entry filled ${entry.filledLots}`);
+    }
   }
 
   private onAmendSent(command: CommandOf<'AmendOrder'>, atMs: number): void {

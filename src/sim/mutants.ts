@@ -15,7 +15,8 @@ import type { StepFunction } from '../shell/runtime.ts';
 export type MutantName =
   | 'seed-design' | 'drop-unknown-orders' | 'resend-on-timeout' | 'seed-startup' | 'reconnect-without-snapshot' | 'snapshot-overwrites'
   | 'resend-after-restart' | 'trail-both-ways' | 'amend-without-waiting'
-  | 'trade-while-snapshotting' | 'retry-stop-same-id' | 'state-outside-journal' | 'revive-cancelled' | 'fractional-lots';
+  | 'trade-while-snapshotting' | 'retry-stop-same-id' | 'state-outside-journal' | 'revive-cancelled' | 'fractional-lots'
+  | 'ladder-on-first-fill';
 
 export const mutantStories: Readonly<Record<MutantName, string>> = {
   'seed-design': 'the bot of seed 000: venue updates for a symbol are skipped until the entry\'s REST reply has been processed',
@@ -32,6 +33,7 @@ export const mutantStories: Readonly<Record<MutantName, string>> = {
   'state-outside-journal': 'a count kept outside the journaled events is written into the state: a replay after a crash counts again',
   'revive-cancelled': 'a cancel acknowledgement is ignored: the cancelled order is put back as working',
   'fractional-lots': 'an entry sized from its notional is sent without rounding down to whole lots',
+  'ladder-on-first-fill': 'a take-profit ladder goes out with the first fill of its entry, its rungs sized for the whole entry however little filled',
 };
 
 export function mutant(name: MutantName): StepFunction {
@@ -64,6 +66,8 @@ export function mutant(name: MutantName): StepFunction {
       return reviveCancelled;
     case 'fractional-lots':
       return fractionalLots;
+    case 'ladder-on-first-fill':
+      return ladderOnFirstFill;
     default:
       throw new Error(`unknown mutant ${JSON.stringify(name satisfies never)}`);
   }
@@ -247,4 +251,17 @@ function fractionalLots(state: EngineState, event: Event): Command[] {
     if (command.type !== 'SubmitOrder' || parseClientOrderId(state.config.botId, command.clientOrderId)?.role !== 'entry') return command;
     return { ...command, spec: { ...command.spec, sizeLots: command.spec.sizeLots + 0.5 } };
   });
+}
+
+/** The first engine's ladder: its rungs go as soon as the position shows, sized as planned. */
+function ladderOnFirstFill(state: EngineState, event: Event): Command[] {
+  const commands = step(state, event);
+  if (!isVenueFact(event) || state.lifecycle.phase !== 'trading') return commands;
+  const intentId = state.activeIntentBySymbol.get(event.symbol);
+  const intent = intentId === undefined ? undefined : state.intents.get(intentId);
+  if (intent === undefined || intent.phase.name !== 'open' || intent.plan.ladder.length < 2) return commands;
+  for (const key of intent.takeProfitOrders) {
+    if (state.orders.get(key)?.status === 'pending') submitOrder({ state, atMs: event.atMs, out: commands }, key);
+  }
+  return commands;
 }

@@ -167,6 +167,57 @@ describe('take-profit ladder', () => {
     assert.deepEqual(resized?.amendment, { sizeLots: 5 });
   });
 
+  /** A limit buy of 0.010 BTC at 65,000 with the ladder; `lots` of it filled, the rest still resting (stop working). */
+  function partlyFilledLimit(lots: number): { state: EngineState; commands: Command[] } {
+    const state = engine({ attachedStops: false, receiveWindowMs: 0 });
+    applyAll(state, [openMarket('r1', 10, { entry: { kind: 'limit', price: '65000.0' }, protection: ladder }), acked('t-1-e', 'v1', 20)]);
+    const commands = applyAll(state, [
+      report('t-1-e', 'v1', 'partially-filled', lots, 30, { orderKind: 'limit', priceTicks: 650_000 }),
+      fill('t-1-e', 'v1', 'x1', lots, 650_000, 1, 30),
+      position(lots, 1, 30),
+    ]);
+    return { state, commands };
+  }
+  const rungsSent = (commands: readonly Command[]): (string | number | null)[][] =>
+    submits(commands).filter((command) => command.spec.type.kind === 'limit').map((command) => [command.clientOrderId, command.spec.sizeLots, command.spec.type.kind === 'limit' ? command.spec.type.priceTicks : null]);
+  const texts = (commands: readonly Command[]): string => commands.flatMap((command) => (command.type === 'Notify' ? [command.notice.text] : [])).join('\n');
+
+  it('waits for a limit entry that filled in part, then sizes the rungs for what it filled, exact to the lot', () => {
+    const { state, commands } = partlyFilledLimit(3);
+    // The stop covers the position and what the entry may still add; the rungs, shares of the
+    // position, wait: sized now for the whole entry, the first would close all of it.
+    assert.deepEqual(submits(commands).map((command) => [command.clientOrderId, command.spec.sizeLots]), [['t-1-sl', 10]]);
+    assert.match(texts(commands), /0\.003 so far, of 0\.01; the take-profit ladder goes out when the entry is done/);
+    assert.deepEqual(rungsSent(step(state, ticker(651_000, 40))), [], 'nothing until the entry is done');
+    // The rest of the entry is cancelled on the venue (by the operator, say): 3 lots split 50/50.
+    const done = step(state, report('t-1-e', 'v1', 'cancelled', 3, 50, { orderKind: 'limit', priceTicks: 650_000 }));
+    assert.deepEqual(rungsSent(done), [['t-1-tp', 1, 663_000], ['t-1-tp2', 2, 676_000]]);
+    assert.match(texts(done), /ladder sized for the 0\.003 the entry filled, of 0\.01: 0\.001 at 66300, 0\.002 at 67600$/m);
+  });
+
+  it('sends the planned rungs when the rest of the entry fills', () => {
+    const { state } = partlyFilledLimit(3);
+    const done = applyAll(state, [
+      report('t-1-e', 'v1', 'filled', 10, 50, { orderKind: 'limit', priceTicks: 650_000 }),
+      fill('t-1-e', 'v1', 'x2', 7, 650_000, 2, 50),
+      position(10, 2, 50),
+    ]);
+    assert.deepEqual(rungsSent(done), [['t-1-tp', 5, 663_000], ['t-1-tp2', 5, 676_000]]);
+  });
+
+  it('gives a rung too small for the minimum to the next one out, and breakeven follows the first target placed', () => {
+    const { state } = partlyFilledLimit(1);
+    const done = step(state, report('t-1-e', 'v1', 'cancelled', 1, 50, { orderKind: 'limit', priceTicks: 650_000 }));
+    assert.deepEqual(rungsSent(done), [['t-1-tp2', 1, 676_000]]);
+    assert.equal(state.orders.get('t-1-tp')?.status, 'cancelled', 'the first rung is never placed');
+    applyAll(state, [acked('t-1-sl', 'v2', 60), report('t-1-sl', 'v2', 'untriggered', 0, 60, { side: 'sell', orderKind: 'stop-market', triggerTicks: 643_500, reduceOnly: true })]);
+    const target = applyAll(state, [
+      report('t-1-tp2', 'v3', 'filled', 1, 100, { side: 'sell', orderKind: 'limit', sizeLots: 1, priceTicks: 676_000, reduceOnly: true }),
+      fill('t-1-tp2', 'v3', 'x2', 1, 676_000, 2, 100, 'sell'),
+    ]);
+    assert.ok(notices(target).includes('stop-to-breakeven'));
+  });
+
   it('refuses a ladder over 100 % and a ladder next to a take-profit, naming why', () => {
     const state = engine({ attachedStops: false, receiveWindowMs: 0 });
     const over = step(state, openMarket('r1', 10, { protection: { ladder: [{ target: { percent: 2 }, sizePercent: 70 }, { target: { percent: 3 }, sizePercent: 40 }] } }));

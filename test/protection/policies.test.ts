@@ -8,7 +8,7 @@ import { freshGuard } from '../../src/core/intent/intent.ts';
 import type { GuardView } from '../../src/core/protection/policies.ts';
 import { breakevenTicks, evaluateGuards, formatAge, isTighter } from '../../src/core/protection/policies.ts';
 import type { IntentPlan } from '../../src/core/protection/plan.ts';
-import { emptyPlan, ladderLots, resolvePlan } from '../../src/core/protection/plan.ts';
+import { emptyPlan, ladderLots, ladderLotsFilled, resolvePlan } from '../../src/core/protection/plan.ts';
 import { btc } from '../support/events.ts';
 
 const trailingPlan: IntentPlan = { ...emptyPlan, trailing: { mode: 'bot', activationTicks: 660_000, callback: { kind: 'ppm', ppm: 5_000 }, amendEveryMs: 1_000, minMove: null } };
@@ -176,6 +176,39 @@ describe('plan resolution', () => {
     assert.deepEqual(ladderLots(btc, 10, [50, 50]), { ok: true, value: [5, 5] });
     assert.deepEqual(ladderLots(btc, 11, [33.3, 33.3, 33.4]), { ok: true, value: [3, 3, 5] });
     assert.deepEqual(ladderLots(btc, 10, [30, 30]), { ok: true, value: [3, 3] });
+  });
+
+  it('re-splits a ladder over what a cut-short entry filled: exact to the lot, no rung below the minimum', () => {
+    const rungs = (...lots: number[]): { priceTicks: number; lots: number }[] => lots.map((rungLots, index) => ({ priceTicks: 660_000 + index, lots: rungLots }));
+    assert.deepEqual(ladderLotsFilled(10, 10, rungs(5, 5), 1), [5, 5], 'all filled: the plan');
+    assert.deepEqual(ladderLotsFilled(3, 10, rungs(5, 5), 1), [1, 2]);
+    assert.deepEqual(ladderLotsFilled(7, 11, rungs(3, 3, 5), 2), [0, 2, 5], 'the first (1) gives its lot to the second');
+    assert.deepEqual(ladderLotsFilled(5, 10, rungs(3, 3), 1), [1, 1], 'a ladder of 60 % stays 60 %, rounded down');
+    assert.deepEqual(ladderLotsFilled(3, 10, rungs(3, 3, 4), 2), [0, 0, 3], 'the rungs before it merged into the last');
+    assert.deepEqual(ladderLotsFilled(5, 10, rungs(8, 2), 3), [5, 0], 'a last rung below the minimum goes to the one before');
+    assert.deepEqual(ladderLotsFilled(1, 10, rungs(5, 5), 2), [0, 0], 'too little for any rung');
+    assert.deepEqual(ladderLotsFilled(2 ** 40, 2 ** 41, rungs(2 ** 40, 2 ** 40), 1), [2 ** 39, 2 ** 39], 'past 2^53 in the product');
+  });
+
+  it('a re-split ladder never closes more than filled, closes all of it when the plan did, and keeps every rung placeable', () => {
+    const arbitrary = fc.integer({ min: 1, max: 1_000_000 }).chain((plannedLots) => fc.record({
+      plannedLots: fc.constant(plannedLots),
+      filledLots: fc.integer({ min: 0, max: plannedLots }),
+      minLots: fc.integer({ min: 1, max: 50 }),
+      shares: fc.array(fc.integer({ min: 1, max: 100 }), { minLength: 1, maxLength: 5 }),
+      whole: fc.boolean(),
+    }));
+    fc.assert(fc.property(arbitrary, ({ plannedLots, filledLots, minLots, shares, whole }) => {
+      const total = shares.reduce((sum, share) => sum + share, 0);
+      const planned = shares.map((share) => Math.floor((plannedLots * share) / (total * (whole ? 1 : 2))));
+      if (whole) planned[planned.length - 1] = plannedLots - planned.slice(0, -1).reduce((sum, lots) => sum + lots, 0);
+      const lots = ladderLotsFilled(filledLots, plannedLots, planned.map((rungLots) => ({ priceTicks: 1, lots: rungLots })), minLots);
+      const sum = lots.reduce((acc, rungLots) => acc + rungLots, 0);
+      assert.ok(sum <= filledLots, `${sum} > ${filledLots}`);
+      assert.ok(lots.every((rungLots) => rungLots === 0 || rungLots >= minLots), `a rung below ${minLots}: ${lots.join(',')}`);
+      if (whole && filledLots >= minLots) assert.equal(sum, filledLots, 'a ladder of 100 % closes all that filled');
+      if (filledLots === plannedLots && planned.every((rungLots) => rungLots >= minLots)) assert.deepEqual(lots, planned);
+    }), { numRuns: 2_000 });
   });
 
   it('refuses a ladder over 100 %, a rung below the minimum, and targets on the wrong side or out of order', () => {

@@ -38,7 +38,7 @@ describe('seeded simulation', () => {
 
   const mutants: readonly MutantName[] = ['seed-design', 'drop-unknown-orders', 'resend-on-timeout', 'seed-startup', 'reconnect-without-snapshot', 'snapshot-overwrites', 'resend-after-restart',
     'trail-both-ways', 'amend-without-waiting', 'trade-while-snapshotting', 'retry-stop-same-id', 'state-outside-journal', 'revive-cancelled',
-    'fractional-lots'];
+    'fractional-lots', 'ladder-on-first-fill'];
   for (const name of mutants) {
     it(`catches the ${name} mutant within the window`, () => {
       const caught = ciSeeds.find((seed) => runSeed(seed, { step: mutant(name) }).violationCount > 0);

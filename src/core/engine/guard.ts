@@ -222,9 +222,13 @@ function holdChange(ctx: Ctx, intent: Intent): boolean {
   return true;
 }
 
+/** A take-profit has filled (the nearest, as the rungs go outward; the first may not have been placed, its lots merged into the next). */
 function firstTargetFilled(ctx: Ctx, intent: Intent): boolean {
-  const first = orderOf(ctx, intent.takeProfitOrders[0] ?? null);
-  return first !== null && filledLots(first) > 0;
+  for (const key of intent.takeProfitOrders) {
+    const rung = orderOf(ctx, key);
+    if (rung !== null && filledLots(rung) > 0) return true;
+  }
+  return false;
 }
 
 /** The stop level the venue holds for this intent, as far as it has confirmed it. */

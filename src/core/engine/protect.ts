@@ -33,7 +33,7 @@ import { writeBlockedReason } from './gate.ts';
 import { runGuards, withVenueTrailingFound } from './guard.ts';
 import { coverLots, orderOf, putIntent, sendExit, startExit } from './intents.ts';
 import type { IntentPlan } from '../protection/plan.ts';
-import { emptyPlan, resolvePlan } from '../protection/plan.ts';
+import { emptyPlan, ladderLotsFilled, resolvePlan } from '../protection/plan.ts';
 import { requestCancel } from './orders.ts';
 
 /** `market`: the symbol's market when the caller has it at hand (a ticker); looked up otherwise. */
@@ -95,7 +95,8 @@ function progressEntering(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   const evidence = sizeLots !== 0 || (entry !== null && filledLots(entry) > 0);
   if (evidence) {
     const size = sizeLots !== 0 ? sizeLots : (entry === null ? 0 : filledLots(entry) * sideSign(intent.side));
-    const partly = Math.abs(size) < intent.sizeLots ? ` so far, of ${describeQty(ctx, intent.symbol, intent.sizeLots)}` : '';
+    const ladderWaits = intent.plan.ladder.length > 0 ? '; the take-profit ladder goes out when the entry is done' : '';
+    const partly = Math.abs(size) < intent.sizeLots ? ` so far, of ${describeQty(ctx, intent.symbol, intent.sizeLots)}${ladderWaits}` : '';
     notify(ctx, 'info', 'entry-filled', intent.symbol, `${intent.id} entry filled: ${describePosition(ctx, intent.symbol, size)}${partly}`);
     return progressOpen(ctx, { ...intent, phase: { name: 'open', sinceMs: ctx.atMs } }, sizeLots);
   }
@@ -114,15 +115,47 @@ function progressOpen(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   return keepTakeProfit(ctx, confirmStop(ctx, keepStop(ctx, intent, sizeLots)));
 }
 
-/** Separate take-profits (one, or a ladder's rungs) go out with the first evidence of a fill, but only once trading: they must be observed. */
+/**
+ * Separate take-profits go out only once trading (they must be observed). A single one goes with
+ * the first evidence of a fill, sized for the whole entry: reduce-only, it closes whatever is open
+ * when it fills. A ladder's rungs are shares of the position, so they wait until the entry can no
+ * longer fill, and are then sized for what it filled.
+ */
 function keepTakeProfit(ctx: Ctx, intent: Intent): Intent {
   if (!isActive(intent) || intent.takeProfitOrders.length === 0 || writeBlockedReason(ctx) !== null) return intent;
+  const rungs = intent.takeProfitOrders.flatMap((key) => orderOf(ctx, key) ?? []);
+  if (intent.plan.ladder.length > 0 && rungs.every((rung) => rung.status === 'pending')) {
+    const entry = orderOf(ctx, intent.entryOrder);
+    if (entry !== null && !isTerminal(entry)) return intent;
+    sizeLadder(ctx, intent, rungs, entry === null ? intent.sizeLots : filledLots(entry));
+  }
   for (const key of intent.takeProfitOrders) {
     if (orderOf(ctx, key)?.status !== 'pending') continue;
     submitOrder(ctx, key);
     if (intent.takeProfitOrders.length > 1) ctx.state.counters.ladderRungs += 1;
   }
   return intent;
+}
+
+/** Sizes a ladder's pending rungs for what the entry filled (when less than it asked for), dropping those it has no lots for. */
+function sizeLadder(ctx: Ctx, intent: Intent, rungs: readonly Order[], entryFilledLots: number): void {
+  if (entryFilledLots === intent.sizeLots || rungs.length !== intent.plan.ladder.length) return;
+  const instrument = instrumentOf(ctx, intent.symbol);
+  const lots = ladderLotsFilled(entryFilledLots, intent.sizeLots, intent.plan.ladder, instrument?.minLots ?? 1);
+  const placed: string[] = [];
+  for (const [index, rung] of rungs.entries()) {
+    const rungLots = lots[index] ?? 0;
+    if (rungLots === 0) {
+      putOrder(ctx, dropPending(rung, `the entry filled ${describeQty(ctx, intent.symbol, entryFilledLots)}, too little for this rung`));
+      continue;
+    }
+    putOrder(ctx, { ...rung, spec: { ...rung.spec, sizeLots: rungLots } });
+    const target = rung.spec.type.kind === 'limit' ? rung.spec.type.priceTicks : null;
+    placed.push(`${describeQty(ctx, intent.symbol, rungLots)} at ${target === null || instrument === undefined ? '?' : ticksToPrice(instrument, target)}`);
+  }
+  const how = placed.length === 0 ? 'too little for any rung; the stop covers it' : placed.join(', ');
+  notify(ctx, 'info', 'ladder-resized', intent.symbol,
+    `${intent.id} take-profit ladder sized for the ${describeQty(ctx, intent.symbol, entryFilledLots)} the entry filled, of ${describeQty(ctx, intent.symbol, intent.sizeLots)}: ${how}`);
 }
 
 /** Says once, per position, when the venue first showed its stop, and how long after the first fill. */

@@ -171,6 +171,35 @@ export function ladderLots(instrument: Instrument, sizeLots: number, sharesPerce
   return { ok: true, value: lots };
 }
 
+/**
+ * The ladder's rungs over what the entry actually filled, when that is less than it asked for (a
+ * limit entry cancelled part-way): each rung keeps its share of the planned size, rounded down, and
+ * when the rungs covered the whole plan the last takes the remainder, so they close exactly what
+ * filled. A rung that comes out below the instrument's minimum gives its lots to the next one out
+ * (the last to the nearest kept one before it); a zero is a rung not placed. All zero: the fill is
+ * too small for any rung (the stop still covers it).
+ */
+export function ladderLotsFilled(filledLots: number, plannedLots: number, rungs: readonly LadderRung[], minLots: number): number[] {
+  const lots = rungs.map((rung) => shareOf(filledLots, rung.lots, plannedLots));
+  const plannedTotal = rungs.reduce((sum, rung) => sum + rung.lots, 0);
+  if (plannedTotal === plannedLots && lots.length > 0) lots[lots.length - 1] = filledLots - lots.slice(0, -1).reduce((sum, value) => sum + value, 0);
+  let carry = 0;
+  for (const [index, rungLots] of lots.entries()) {
+    carry += rungLots;
+    lots[index] = carry >= minLots ? carry : 0;
+    if (carry >= minLots) carry = 0;
+  }
+  const kept = lots.findLastIndex((rungLots) => rungLots > 0);
+  if (carry > 0 && kept >= 0) lots[kept] = (lots[kept] ?? 0) + carry;
+  return lots;
+}
+
+/** floor(a · b / c) without losing precision past 2^53. */
+function shareOf(a: number, b: number, c: number): number {
+  const product = a * b;
+  return Number.isSafeInteger(product) ? Math.floor(product / c) : Number((BigInt(a) * BigInt(b)) / BigInt(c));
+}
+
 export type PlanInput = {
   readonly instrument: Instrument;
   readonly side: Side;
