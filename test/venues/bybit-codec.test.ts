@@ -24,6 +24,9 @@ import {
   encodeWalletMessage,
 } from '../../src/venues/bybit/encode.ts';
 
+/** What a decode error off the instrument's grid adds: the likely cause, and the cure. */
+const asLoaded = " (as loaded at start: if Bybit has changed BTCUSDT's tick or lot size since, restart Vigil to load it again)";
+
 type Json = Record<string, unknown>;
 
 function isJson(value: unknown): value is Json {
@@ -179,8 +182,8 @@ void describe('bybit codec: order topic', () => {
     // An instrument not loaded is not an error: the account's other symbols are listed too (see items.ts).
     assert.deepEqual(decodeOk(order({ symbol: 'FOOUSDT' })).skipped, [{ reason: 'FOOUSDT is not traded by this bot (no instrument loaded)', where: 'order.data[2]' }]);
     assert.equal(decodeError(order({ qty: 'abc' })), 'order.data[2].qty: BTCUSDT quantity: not a decimal number: "abc"');
-    assert.equal(decodeError(order({ qty: '0.0005' })), 'order.data[2].qty: BTCUSDT quantity 0.0005 is not a multiple of the 0.001 lot');
-    assert.equal(decodeError(order({ orderType: 'Limit', price: '95000.15' })), 'order.data[2].price: BTCUSDT price 95000.15 is not on the 0.10 tick');
+    assert.equal(decodeError(order({ qty: '0.0005' })), `order.data[2].qty: BTCUSDT quantity 0.0005 is not a multiple of the 0.001 lot${asLoaded}`);
+    assert.equal(decodeError(order({ orderType: 'Limit', price: '95000.15' })), `order.data[2].price: BTCUSDT price 95000.15 is not on the 0.10 tick${asLoaded}`);
     assert.equal(decodeError(order({ orderStatus: 'Expired' })), 'order.data[2].orderStatus: unknown order status "Expired"');
     assert.equal(decodeError(order({ side: 'buy' })), 'order.data[2].side: expected Buy or Sell, got "buy"');
     assert.equal(decodeError(order({ updatedTime: '17578x' })), 'order.data[2].updatedTime: expected an integer, got "17578x"');
@@ -248,7 +251,7 @@ void describe('bybit codec: execution topics', () => {
   });
 
   void it('names the field of every problem', () => {
-    assert.equal(decodeError(withItem('ws.private.execution.json', { execPrice: '95900.15' })), 'execution.data[0].execPrice: BTCUSDT price 95900.15 is not on the 0.10 tick');
+    assert.equal(decodeError(withItem('ws.private.execution.json', { execPrice: '95900.15' })), `execution.data[0].execPrice: BTCUSDT price 95900.15 is not on the 0.10 tick${asLoaded}`);
     assert.equal(decodeError(withItem('ws.private.execution.json', { execPrice: '-95900.1' })), 'execution.data[0].execPrice: BTCUSDT price must be positive, got "-95900.1"');
     assert.equal(decodeError(withItem('ws.private.execution.json', { execQty: '0' })), 'execution.data[0].execQty: a fill must have a positive quantity');
     assert.equal(decodeError(withItem('ws.private.execution.json', { execFee: '0.000000001' })), 'execution.data[0].execFee: USDT amount: 0.000000001 has more than 8 decimal places');
@@ -282,7 +285,7 @@ void describe('bybit codec: position topic', () => {
 
   void it('refuses a sized position without a side, and other categories are skipped', () => {
     assert.equal(decodeError(withItem('ws.private.position.json', { positionIdx: 0, size: '0.1' })), 'position.data[0].size: a position without a side must be flat, got "0.1"');
-    assert.equal(decodeError(withItem('ws.private.position.json', { positionIdx: 0, stopLoss: '100.05' })), 'position.data[0].stopLoss: BTCUSDT price 100.05 is not on the 0.10 tick');
+    assert.equal(decodeError(withItem('ws.private.position.json', { positionIdx: 0, stopLoss: '100.05' })), `position.data[0].stopLoss: BTCUSDT price 100.05 is not on the 0.10 tick${asLoaded}`);
     assert.equal(decodeOk(withItem('ws.private.position.json', { category: 'inverse', symbol: 'BTCUSD' })).skipped[0]?.reason, 'category inverse: only linear contracts are traded');
   });
 });
@@ -311,7 +314,7 @@ void describe('bybit codec: tickers, wallet, other topics and control frames', (
     const listed = decodeTickerList(withListItem('rest.v5.market.tickers.linear.json', { markPrice: '0' }), ctx);
     assert.deepEqual(listed.ok ? listed.items.map((ticker) => ticker.markTicks) : listed.error, [null]);
     const off = { topic: 'tickers.BTCUSDT', type: 'delta', data: { symbol: 'BTCUSDT', lastPrice: '95901.48' }, ts: 2 };
-    assert.equal(decodeError(off), 'tickers.BTCUSDT.data.lastPrice: BTCUSDT price 95901.48 is not on the 0.10 tick');
+    assert.equal(decodeError(off), `tickers.BTCUSDT.data.lastPrice: BTCUSDT price 95901.48 is not on the 0.10 tick${asLoaded}`);
     assert.equal(decodeError({ ...off, data: { symbol: 'ETHUSDT' } }), 'tickers.BTCUSDT.data.symbol: ETHUSDT does not match the topic');
     assert.equal(decodeError({ ...off, data: { symbol: 'BTCUSDT' }, ts: undefined }), 'tickers.BTCUSDT.ts: expected an integer, missing');
   });

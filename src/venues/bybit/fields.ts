@@ -132,10 +132,20 @@ function numeric(record: JsonRecord, key: string, at: Place): string | number {
   return fail(at, key, `expected a decimal string or number, ${describe(value)}`);
 }
 
+/**
+ * A price or size off the grid of the instrument as Vigil loaded it at start. Bybit changes an
+ * instrument's tick or lot size now and then (it announces it); Vigil's state counts in the old
+ * units, so only a restart, which loads the instruments again, reads it: the message says so.
+ */
+function offGrid(instrument: Instrument, reason: string): string {
+  const grid = reason.endsWith(`the ${instrument.tickSize} tick`) || reason.endsWith(`the ${instrument.lotSize} lot`);
+  return grid ? `${reason} (as loaded at start: if Bybit has changed ${instrument.symbol}'s tick or lot size since, restart Vigil to load it again)` : reason;
+}
+
 /** A price that must be on the tick grid and positive (an execution price). */
 export function ticks(instrument: Instrument, record: JsonRecord, key: string, at: Place): number {
   const parsed = priceToTicks(instrument, numeric(record, key, at));
-  if (!parsed.ok) return fail(at, key, parsed.reason);
+  if (!parsed.ok) return fail(at, key, offGrid(instrument, parsed.reason));
   return parsed.value > 0 ? parsed.value : fail(at, key, `${instrument.symbol} price must be positive, ${describe(record[key])}`);
 }
 
@@ -144,7 +154,7 @@ export function optionalTicks(instrument: Instrument, record: JsonRecord, key: s
   const value = record[key];
   if (value === undefined || value === null || value === '') return null;
   const parsed = priceToTicks(instrument, numeric(record, key, at));
-  if (!parsed.ok) return fail(at, key, parsed.reason);
+  if (!parsed.ok) return fail(at, key, offGrid(instrument, parsed.reason));
   if (parsed.value < 0) return fail(at, key, `${instrument.symbol} price must not be negative, ${describe(value)}`);
   return parsed.value === 0 ? null : parsed.value;
 }
@@ -180,7 +190,7 @@ export function nearestTicks(instrument: Instrument, record: JsonRecord, key: st
 /** A quantity that must be a whole, non-negative number of lots. */
 export function lots(instrument: Instrument, record: JsonRecord, key: string, at: Place): number {
   const parsed = qtyToLots(instrument, numeric(record, key, at));
-  if (!parsed.ok) return fail(at, key, parsed.reason);
+  if (!parsed.ok) return fail(at, key, offGrid(instrument, parsed.reason));
   if (parsed.value === 0) return 0; // "-0" is 0, never -0
   return parsed.value > 0 ? parsed.value : fail(at, key, `${instrument.symbol} quantity must not be negative, ${describe(record[key])}`);
 }
