@@ -71,7 +71,8 @@ export class Metrics {
   private readonly halted = this.gauge('vigil_halted', '1 if the runtime halted on a broken invariant (no new risk; the venue keeps the stops)', []);
   private readonly streamUp = this.gauge('vigil_stream_up', '1 if the stream is subscribed, by stream', ['stream']);
   private readonly positionsOpen = this.gauge('vigil_positions_open', 'Open positions', []);
-  private readonly positionsUnprotected = this.gauge('vigil_positions_unprotected', 'Open positions without a stop confirmed on the venue', []);
+  private readonly positionsUnprotected = this.gauge('vigil_positions_unprotected', 'Open positions without a stop confirmed on the venue (external ones kept on watch apart)', []);
+  private readonly positionsWatched = this.gauge('vigil_positions_watched', 'External positions kept on engine.externalPositions: watch (no stop, by choice)', []);
   private readonly unprotectedLongest = this.gauge('vigil_unprotected_seconds_longest', 'The longest time an open position has been without a confirmed stop, now', []);
   private readonly activeIntents = this.gauge('vigil_active_intents', 'Intents not yet done (entering, open or exiting)', []);
   private readonly remembered = this.gauge('vigil_state_entries', 'What the engine holds in memory (and in each journal snapshot): intents, orders, execution ids; what settled is forgotten after engine.retainSettledMinutes', ['kind']);
@@ -184,6 +185,7 @@ export class Metrics {
     this.positionsOpen.set(open);
     const unprotected = unprotectedNow(state, this.deps.nowMs());
     this.positionsUnprotected.set(unprotected.positions);
+    this.positionsWatched.set(unprotected.watched);
     this.unprotectedLongest.set(unprotected.longestMs / 1_000);
     let active = 0;
     for (const intent of state.intents.values()) if (isActive(intent)) active += 1;

@@ -134,6 +134,8 @@ export type HealthView = {
   readonly driftTotal: Health['drift'];
   readonly activeIntents: number;
   readonly positionsUnprotected: number;
+  /** External positions kept on `engine.externalPositions: watch`: no stop, by choice (not counted above). */
+  readonly positionsWatched: number;
   readonly anomalies: number;
   readonly protectiveExits: number;
   readonly wallet: { readonly coin: string; readonly balance: string; readonly equity: string } | null;
@@ -276,19 +278,28 @@ export function ordersView(state: EngineState): OrderView[] {
   return views.sort((a, b) => a.createdMs - b.createdMs || a.clientOrderId.localeCompare(b.clientOrderId));
 }
 
-/** Positions without a stop confirmed on the venue, and the longest such stretch now (ms; 0 if none). */
-export function unprotectedNow(state: EngineState, nowMs: number): { readonly positions: number; readonly longestMs: number } {
+/**
+ * Positions without a stop confirmed on the venue, and the longest such stretch now (ms; 0 if
+ * none); apart from them, external positions the configuration says to only watch
+ * (`engine.externalPositions: watch`): unprotected by the operator's choice, not by a fault.
+ */
+export function unprotectedNow(state: EngineState, nowMs: number): { readonly positions: number; readonly watched: number; readonly longestMs: number } {
   let positions = 0;
+  let watched = 0;
   let longestMs = 0;
   for (const position of state.positions.values()) {
     const sizeLots = effectiveSizeLots(position);
     if (sizeLots === 0 || hasStopOnVenue(state, position, sizeLots)) continue;
-    positions += 1;
     const intent = activeIntentOf(state, position.symbol);
+    if (intent?.protection === 'watch' && state.config.externalPositions === 'watch') {
+      watched += 1;
+      continue;
+    }
+    positions += 1;
     const sinceMs = intent === null ? null : unprotectedSinceMs(intent);
     if (sinceMs !== null) longestMs = Math.max(longestMs, nowMs - sinceMs);
   }
-  return { positions, longestMs };
+  return { positions, watched, longestMs };
 }
 
 /**
@@ -354,6 +365,7 @@ export function healthView(inputs: HealthInputs): HealthView {
     driftTotal: health.drift,
     activeIntents: health.activeIntents,
     positionsUnprotected: unprotected.positions,
+    positionsWatched: unprotected.watched,
     anomalies: health.anomalies,
     protectiveExits: health.protectiveExits,
     wallet: health.wallet === null ? null : { coin: health.wallet.coin, balance: formatE8Exact(health.wallet.balanceE8), equity: formatE8Exact(health.wallet.equityE8) },

@@ -223,6 +223,28 @@ describe('the operator API', () => {
     }
   });
 
+  it('counts an external position kept on watch apart from the unprotected: not a problem, by the operator\'s choice', async () => {
+    for (const externalPositions of ['watch', 'protect'] as const) {
+      const api = await startHarness({ engine: { externalPositions } });
+      try {
+        api.trading();
+        api.deliver({ type: 'PositionUpdated', source: 'stream', symbol: 'SOLUSDT', sizeLots: 10, entryPrice: '150', stopLossTicks: null, takeProfitTicks: null, trailingTicks: null, seq: 1, venueUpdatedMs: api.clock.nowMs() });
+        const health = (await api.request('/api/health')).json;
+        const metrics = (await api.request('/metrics')).text;
+        if (externalPositions === 'watch') {
+          assert.deepEqual([health.ok, health.problems, health.positionsUnprotected, health.positionsWatched], [true, [], 0, 1]);
+          assert.match(metrics, /^vigil_positions_watched 1$/m);
+          assert.match(metrics, /^vigil_positions_unprotected 0$/m);
+        } else {
+          // Protected: its stop is sent, not yet confirmed.
+          assert.deepEqual([health.ok, health.problems, health.positionsUnprotected, health.positionsWatched], [false, ['1 position(s) without a confirmed stop'], 1, 0]);
+        }
+      } finally {
+        await api.close();
+      }
+    }
+  });
+
   it('serves the metrics in the Prometheus text format', async () => {
     const metrics = await api.request('/metrics');
     assert.equal(metrics.status, 200);
