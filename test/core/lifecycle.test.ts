@@ -67,8 +67,11 @@ describe('the lifecycle', () => {
     const state = engine({ attachedStops: false });
     step(state, openMarket('r1', 10));
     step(state, fill('t-1-e', 'v1', 'x1', 10, 650_000, 7, 20));
-    step(state, { type: 'StreamDisconnected', atMs: 30, stream: 'private', reason: 'reset' });
+    const down = step(state, { type: 'StreamDisconnected', atMs: 30, stream: 'private', reason: 'reset' });
     assert.equal(state.lifecycle.phase, 'connecting');
+    // A drop is routine (Bybit closes connections now and then; the reconnect's snapshot heals it):
+    // a warning. The stream supervisor raises the alarm when reconnecting keeps failing.
+    assert.deepEqual(down.flatMap((command) => (command.type === 'Notify' && command.notice.code === 'stream-down' ? [command.notice.level] : [])), ['warn']);
     const closing = step(state, { type: 'CloseRequested', atMs: 40, requestId: 'c1', symbol: 'BTCUSDT' });
     assert.equal(submits(closing)[0]?.spec.reduceOnly, true, 'a protective exit does not wait for the stream');
     const state2 = engine();

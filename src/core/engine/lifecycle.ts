@@ -102,7 +102,9 @@ export function onStreamDisconnected(ctx: Ctx, event: EventOf<'StreamDisconnecte
   const wasUp = state.streams[event.stream] === 'up';
   state.streams[event.stream] = 'down';
   if (!wasUp) return;
-  notify(ctx, event.stream === 'private' ? 'alarm' : 'warn', 'stream-down', null, `${event.stream} stream down (${event.reason})${consequence(event.stream)}`);
+  // A warning, not an alarm: a drop is routine, and the reconnect's snapshot heals what it hid. The
+  // stream supervisor (src/shell/streams.ts) raises the alarm when reconnecting keeps failing.
+  notify(ctx, 'warn', 'stream-down', null, `${event.stream} stream down (${event.reason})${consequence(event.stream)}`);
   if (event.stream !== 'private') return;
   state.snapshot = null; // one taken before the reconnect cannot stand in for one after it
   enter(ctx, { phase: 'connecting', sinceMs: ctx.atMs }, 'reconnecting the private stream; entries refused meanwhile');
