@@ -179,7 +179,7 @@ describe('take-profit ladder', () => {
     return { state, commands };
   }
   const rungsSent = (commands: readonly Command[]): (string | number | null)[][] =>
-    submits(commands).filter((command) => command.spec.type.kind === 'limit').map((command) => [command.clientOrderId, command.spec.sizeLots, command.spec.type.kind === 'limit' ? command.spec.type.priceTicks : null]);
+    submits(commands).filter((command) => command.clientOrderId.includes('-tp')).map((command) => [command.clientOrderId, command.spec.sizeLots, command.spec.type.kind === 'limit' ? command.spec.type.priceTicks : null]);
   const texts = (commands: readonly Command[]): string => commands.flatMap((command) => (command.type === 'Notify' ? [command.notice.text] : [])).join('\n');
 
   it('waits for a limit entry that filled in part, then sizes the rungs for what it filled, exact to the lot', () => {
@@ -216,6 +216,49 @@ describe('take-profit ladder', () => {
       fill('t-1-tp2', 'v3', 'x2', 1, 676_000, 2, 100, 'sell'),
     ]);
     assert.ok(notices(target).includes('stop-to-breakeven'));
+  });
+
+  it('sizes the rungs for what is still open when an aged exit closed part of the fill meanwhile', () => {
+    const aged = { maxAgeMs: 60_000, graceMs: 0, step: { percent: 0.1 }, stepEveryMs: 60_000, hardLimitMs: 3_600_000 };
+    const state = engine({ attachedStops: false, receiveWindowMs: 0 });
+    applyAll(state, [
+      openMarket('r1', 10, { entry: { kind: 'limit', price: '65000.0' }, protection: { ...ladder, aged } }), acked('t-1-e', 'v1', 20),
+      report('t-1-e', 'v1', 'partially-filled', 6, 30, { orderKind: 'limit', priceTicks: 650_000 }), fill('t-1-e', 'v1', 'x1', 6, 650_000, 1, 30), position(6, 1, 30),
+    ]);
+    const review = [...state.timers].find(([, timer]) => timer.kind === 'review');
+    assert.ok(review);
+    assert.deepEqual(submits(step(state, { type: 'TimerFired', atMs: review[1].fireAtMs, timerId: review[0] })).map((command) => command.spec.sizeLots), [6], 'the aged exit');
+    applyAll(state, [
+      acked('t-1-ag', 'v9', 60_100),
+      report('t-1-ag', 'v9', 'partially-filled', 4, 60_200, { side: 'sell', orderKind: 'limit', sizeLots: 6, priceTicks: 650_716, reduceOnly: true }),
+      fill('t-1-ag', 'v9', 'x2', 4, 650_716, 2, 60_200, 'sell'), position(2, 2, 60_200),
+    ]);
+    const done = step(state, report('t-1-e', 'v1', 'cancelled', 6, 60_300, { orderKind: 'limit', priceTicks: 650_000 }));
+    assert.deepEqual(rungsSent(done), [['t-1-tp', 1, 663_000], ['t-1-tp2', 1, 676_000]]);
+    assert.match(texts(done), /sized for the 0\.006 the entry filled, of 0\.01 \(0\.002 of it open\)/);
+  });
+
+  it('sends no rung while the stop is closing the position', () => {
+    const { state } = partlyFilledLimit(3);
+    const stop = { side: 'sell', orderKind: 'stop-market', triggerTicks: 643_500, reduceOnly: true } as const;
+    applyAll(state, [acked('t-1-sl', 'v2', 40), report('t-1-sl', 'v2', 'untriggered', 0, 40, stop)]);
+    const closing = applyAll(state, [report('t-1-sl', 'v2', 'filled', 3, 100, { ...stop, sizeLots: 3 }), report('t-1-e', 'v1', 'cancelled', 3, 100, { orderKind: 'limit', priceTicks: 650_000 })]);
+    assert.deepEqual(rungsSent(closing), []);
+  });
+
+  it('holds the rungs while an entry concluded never placed contradicts the position, and sizes them once its reports bring it back', () => {
+    const state = engine({ attachedStops: false, receiveWindowMs: 0 });
+    const limit = { orderKind: 'limit', priceTicks: 650_000 } as const;
+    const commands = applyAll(state, [
+      openMarket('r1', 10, { entry: { kind: 'limit', price: '65000.0' }, protection: ladder }),
+      { type: 'OrderSubmitUnknown', atMs: 20, commandId: 1, clientOrderId: 't-1-e' as ClientOrderId, reason: 'timeout' },
+      position(3, 1, 30),
+      ...[1, 2, 3].map((attempt): Event => ({ type: 'OrderQueried', atMs: attempt * 1_000, commandId: 50 + attempt, clientOrderId: 't-1-e' as ClientOrderId, report: null })),
+    ]);
+    assert.deepEqual(rungsSent(commands), [], 'the position says the entry was placed after all');
+    assert.notEqual(state.orders.get('t-1-tp')?.status, 'cancelled');
+    const back = applyAll(state, [report('t-1-e', 'v1', 'partially-filled', 3, 5_000, limit), fill('t-1-e', 'v1', 'x1', 3, 650_000, 1, 5_000), report('t-1-e', 'v1', 'cancelled', 3, 6_000, limit)]);
+    assert.deepEqual(rungsSent(back), [['t-1-tp', 1, 663_000], ['t-1-tp2', 2, 676_000]]);
   });
 
   it('refuses a ladder over 100 % and a ladder next to a take-profit, naming why', () => {
@@ -353,5 +396,46 @@ describe('aged position', () => {
     // Someone cancels the exit: the report is no quiet event, and the exit goes out again.
     const cancelled = step(state, report('t-1-ag', 'v9', 'cancelled', 0, 30 + hour + 1_790_000, { side: 'sell', orderKind: 'limit', priceTicks: 650_716, reduceOnly: true }));
     assert.deepEqual(submits(cancelled).map((command) => [command.clientOrderId, command.spec.type]), [['t-1-ag2', { kind: 'limit', priceTicks: 650_716, postOnly: false }]]);
+  });
+});
+
+describe('a limit entry whose rest fills after the position closed', () => {
+  const texts = (commands: readonly Command[]): string => commands.flatMap((command) => (command.type === 'Notify' ? [command.notice.text] : [])).join('\n');
+  const limit = { orderKind: 'limit', priceTicks: 650_000 } as const;
+  const stop = { side: 'sell', orderKind: 'stop-market', triggerTicks: 643_500, reduceOnly: true } as const;
+
+  /** 3 of 10 lots filled, the stop working; `externalPositions: watch`, so an adoption would leave the rest without a stop. */
+  function partlyFilled(): EngineState {
+    const state = engine({ attachedStops: false, receiveWindowMs: 0, externalPositions: 'watch' });
+    applyAll(state, [
+      openMarket('r1', 10, { entry: { kind: 'limit', price: '65000.0' } }), acked('t-1-e', 'v1', 20),
+      report('t-1-e', 'v1', 'partially-filled', 3, 30, limit), fill('t-1-e', 'v1', 'x1', 3, 650_000, 1, 30), position(3, 1, 30),
+      acked('t-1-sl', 'v2', 40), report('t-1-sl', 'v2', 'untriggered', 0, 40, stop),
+    ]);
+    return state;
+  }
+  /** Reduce-only market exits, by size (sized for the whole entry at least: the venue caps one at the position). */
+  const marketExits = (commands: readonly Command[]): number[] => submits(commands).filter((command) => command.spec.type.kind === 'market' && command.spec.reduceOnly).map((command) => command.spec.sizeLots);
+
+  it('closes it at market, its report coming before its fill (as Bybit sends them), not adopting it as someone else\'s', () => {
+    const state = partlyFilled();
+    applyAll(state, [report('t-1-sl', 'v2', 'filled', 3, 100, { ...stop, sizeLots: 3 }), fill('t-1-sl', 'v2', 'x2', 3, 643_500, 2, 100, 'sell'), position(0, 2, 100)]);
+    const reported = step(state, report('t-1-e', 'v1', 'filled', 10, 110, limit));
+    assert.equal(state.intents.get('t-1' as never)?.phase.name, 'open', 'its fills are on their way: not done yet');
+    assert.deepEqual(marketExits(reported), []);
+    const rest = applyAll(state, [fill('t-1-e', 'v1', 'x3', 7, 643_000, 3, 110), position(7, 3, 110)]);
+    assert.deepEqual(marketExits(rest), [10]);
+    assert.match(texts(rest), /closing at market: the entry filled again after the position closed/);
+    assert.ok(!notices(rest).includes('adopted'));
+  });
+
+  it('closes it at market after a close request too', () => {
+    const state = partlyFilled();
+    applyAll(state, [{ type: 'CloseRequested', atMs: 100, requestId: 'c1', symbol: 'BTCUSDT' }, acked('t-1-x', 'v3', 110)]);
+    applyAll(state, [report('t-1-x', 'v3', 'filled', 3, 120, { side: 'sell', orderKind: 'market', sizeLots: 3, reduceOnly: true }), fill('t-1-x', 'v3', 'x2', 3, 650_000, 2, 120, 'sell'), position(0, 2, 120)]);
+    step(state, report('t-1-e', 'v1', 'filled', 10, 130, limit));
+    const rest = applyAll(state, [fill('t-1-e', 'v1', 'x3', 7, 650_000, 3, 130), position(7, 3, 130)]);
+    assert.ok(state.intents.get('t-1' as never)?.phase.name !== 'done', 'the intent closes what it opened');
+    assert.ok(!notices(rest).includes('adopted'));
   });
 });

@@ -112,22 +112,29 @@ function progressOpen(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   // The stop closed the position, then the rest of a limit entry filled before our cancel landed:
   // that exposure has no stop of its own, so it goes at market at once.
   if (intent.flatSinceMs !== null) return startExit(ctx, intent, 'the entry filled again after the position closed', true);
-  return keepTakeProfit(ctx, confirmStop(ctx, keepStop(ctx, intent, sizeLots)));
+  return keepTakeProfit(ctx, confirmStop(ctx, keepStop(ctx, intent, sizeLots)), sizeLots);
 }
 
 /**
  * Separate take-profits go out only once trading (they must be observed). A single one goes with
  * the first evidence of a fill, sized for the whole entry: reduce-only, it closes whatever is open
  * when it fills. A ladder's rungs are shares of the position, so they wait until the entry can no
- * longer fill, and are then sized for what it filled.
+ * longer fill and its fills are booked, and are then sized for what is open of what it filled (an
+ * aged exit may have closed some meanwhile). They wait too while the stop is closing the position, and while the entry,
+ * concluded never placed, contradicts the position (its reports may yet bring it back).
  */
-function keepTakeProfit(ctx: Ctx, intent: Intent): Intent {
+function keepTakeProfit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   if (!isActive(intent) || intent.takeProfitOrders.length === 0 || writeBlockedReason(ctx) !== null) return intent;
   const rungs = intent.takeProfitOrders.flatMap((key) => orderOf(ctx, key) ?? []);
   if (intent.plan.ladder.length > 0 && rungs.every((rung) => rung.status === 'pending')) {
     const entry = orderOf(ctx, intent.entryOrder);
-    if (entry !== null && !isTerminal(entry)) return intent;
-    sizeLadder(ctx, intent, rungs, entry === null ? intent.sizeLots : filledLots(entry));
+    // Done, and all it filled booked: the position then counts it (it may lag the order's report).
+    if (entry !== null && (!isTerminal(entry) || entry.fillsLots < filledLots(entry))) return intent;
+    const stop = orderOf(ctx, intent.stopOrder);
+    if (stop !== null && (stop.status === 'partially-filled' || stop.status === 'filled')) return intent;
+    const entryFilled = entry === null ? intent.sizeLots : filledLots(entry);
+    if (entryFilled === 0 && sizeLots !== 0) return intent;
+    sizeLadder(ctx, intent, rungs, entryFilled, Math.min(entryFilled, Math.abs(sizeLots)));
   }
   for (const key of intent.takeProfitOrders) {
     if (orderOf(ctx, key)?.status !== 'pending') continue;
@@ -137,16 +144,16 @@ function keepTakeProfit(ctx: Ctx, intent: Intent): Intent {
   return intent;
 }
 
-/** Sizes a ladder's pending rungs for what the entry filled (when less than it asked for), dropping those it has no lots for. */
-function sizeLadder(ctx: Ctx, intent: Intent, rungs: readonly Order[], entryFilledLots: number): void {
-  if (entryFilledLots === intent.sizeLots || rungs.length !== intent.plan.ladder.length) return;
+/** Sizes a ladder's pending rungs for `openLots` of the entry's fill (when less than it asked for), dropping those it has no lots for. */
+function sizeLadder(ctx: Ctx, intent: Intent, rungs: readonly Order[], entryFilledLots: number, openLots: number): void {
+  if (openLots === intent.sizeLots || rungs.length !== intent.plan.ladder.length) return;
   const instrument = instrumentOf(ctx, intent.symbol);
-  const lots = ladderLotsFilled(entryFilledLots, intent.sizeLots, intent.plan.ladder, instrument?.minLots ?? 1);
+  const lots = ladderLotsFilled(openLots, intent.sizeLots, intent.plan.ladder, instrument?.minLots ?? 1);
   const placed: string[] = [];
   for (const [index, rung] of rungs.entries()) {
     const rungLots = lots[index] ?? 0;
     if (rungLots === 0) {
-      putOrder(ctx, dropPending(rung, `the entry filled ${describeQty(ctx, intent.symbol, entryFilledLots)}, too little for this rung`));
+      putOrder(ctx, dropPending(rung, `${describeQty(ctx, intent.symbol, openLots)} open, too little for this rung`));
       continue;
     }
     putOrder(ctx, { ...rung, spec: { ...rung.spec, sizeLots: rungLots } });
@@ -154,8 +161,9 @@ function sizeLadder(ctx: Ctx, intent: Intent, rungs: readonly Order[], entryFill
     placed.push(`${describeQty(ctx, intent.symbol, rungLots)} at ${target === null || instrument === undefined ? '?' : ticksToPrice(instrument, target)}`);
   }
   const how = placed.length === 0 ? 'too little for any rung; the stop covers it' : placed.join(', ');
+  const open = openLots === entryFilledLots ? '' : ` (${describeQty(ctx, intent.symbol, openLots)} of it open)`;
   notify(ctx, 'info', 'ladder-resized', intent.symbol,
-    `${intent.id} take-profit ladder sized for the ${describeQty(ctx, intent.symbol, entryFilledLots)} the entry filled, of ${describeQty(ctx, intent.symbol, intent.sizeLots)}: ${how}`);
+    `${intent.id} take-profit ladder sized for the ${describeQty(ctx, intent.symbol, entryFilledLots)} the entry filled, of ${describeQty(ctx, intent.symbol, intent.sizeLots)}${open}: ${how}`);
 }
 
 /** Says once, per position, when the venue first showed its stop, and how long after the first fill. */
@@ -248,14 +256,18 @@ function exitRetryDelayMs(ctx: Ctx, failedAttempts: number): number {
   return Math.min(exitRetryMsMax, exitRetryMs * 2 ** Math.max(0, failedAttempts - exitAttemptsMax));
 }
 
-/** Flat: done once the entry can no longer fill; until then, cancel it and wait. */
+/**
+ * Flat: done once the entry can no longer fill and all it filled is booked; until then, cancel it
+ * and wait. An entry reported filled further than its fills booked has fills on their way (Bybit
+ * sends the order's report before its execution): they reopen the position, which is then closed
+ * at market (progressOpen), not left to adoption.
+ */
 function settleFlat(ctx: Ctx, intent: Intent, reason: string): Intent {
   const entry = orderOf(ctx, intent.entryOrder);
-  if (entry !== null && isLive(entry)) {
-    requestCancel(ctx, entry);
-    return intent.flatSinceMs === null ? { ...intent, flatSinceMs: ctx.atMs } : intent;
-  }
-  return finish(ctx, intent, reason);
+  const waiting = entry !== null && (isLive(entry) || entry.fillsLots < filledLots(entry));
+  if (!waiting) return finish(ctx, intent, reason);
+  if (isLive(entry)) requestCancel(ctx, entry);
+  return intent.flatSinceMs === null ? { ...intent, flatSinceMs: ctx.atMs } : intent;
 }
 
 export function finish(ctx: Ctx, intent: Intent, reason: string): Intent {
