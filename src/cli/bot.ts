@@ -25,7 +25,6 @@
 // that does not parse stops the bot (exit 2) instead of being ignored.
 
 import { writeSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { Notice } from '../core/commands.ts';
 import type { OrderRole } from '../core/ids.ts';
 import { isValidBotId, parseClientOrderId } from '../core/ids.ts';
@@ -46,7 +45,7 @@ import type { Endpoint } from '../venues/sim/remote.ts';
 import { RemoteSimStreams, RemoteSimVenue } from '../venues/sim/remote.ts';
 import { serverDefaults, SimVenueServer, simVenueSymbols } from '../venues/sim/server.ts';
 import { serveUntilSignal, wholeNumberOption } from './serve.ts';
-import { UsageError } from './sim.ts';
+import { parseFlags, UsageError } from './args.ts';
 
 export const botUsage = `usage: vigil bot --venue HOST:PORT --symbols A,B [--journal PATH] [--strategy tp-cycle] [--bot-id ID] [--separate-stops]
   --venue HOST:PORT  the simulated venue that \`vigil venue\` serves
@@ -100,7 +99,14 @@ export type BotState = {
  */
 export function openBotState(journalPath: string | null, engineConfig: Partial<EngineConfig>): BotState {
   if (journalPath === null) return { state: createEngineState(engineConfig), journal: new InMemoryJournal(), close: () => undefined };
-  const journal = SqliteJournal.open(journalPath, { durability: 'full', log: say });
+  let journal: SqliteJournal;
+  try {
+    journal = SqliteJournal.open(journalPath, { durability: 'full', log: say });
+  } catch (error) {
+    // Named by its path: SQLite's own messages ("file is not a database") do not say which file.
+    const text = error instanceof Error ? error.message : String(error);
+    throw new Error(text.startsWith('journal ') ? text : `journal ${journalPath}: ${text}`, { cause: error });
+  }
   try {
     const recovered = recover(journal, engineConfig);
     say(`journal ${journalPath}: ${recovered.snapshotSeq === 0 ? 'no snapshot' : `snapshot at event ${recovered.snapshotSeq}`}, ` +
@@ -132,14 +138,10 @@ export async function runBotCommand(argv: readonly string[]): Promise<number> {
 }
 
 function parseBotOptions(argv: readonly string[]): BotOptions {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
+  const values = parseFlags(argv, {
       venue: { type: 'string' }, symbols: { type: 'string' }, journal: { type: 'string' }, strategy: { type: 'string', default: 'tp-cycle' },
       'bot-id': { type: 'string', default: 'vigil' }, 'separate-stops': { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
+    });
   if (values.venue === undefined) throw new UsageError('--venue HOST:PORT is required (the address `vigil venue` prints)');
   if (values.symbols === undefined) throw new UsageError('--symbols A,B is required');
   if (values.strategy !== 'tp-cycle') throw new UsageError(`--strategy: expected tp-cycle, got "${values.strategy}"`);
@@ -277,14 +279,10 @@ export async function runVenueCommand(argv: readonly string[]): Promise<number> 
     console.log(venueUsage);
     return 0;
   }
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
+  const values = parseFlags(argv, {
       port: { type: 'string', default: '0' }, symbols: { type: 'string' }, seed: { type: 'string', default: '1' },
       'reply-delay-ms': { type: 'string', default: String(serverDefaults.replyDelayMs) }, 'print-created': { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
+    });
   const server = new SimVenueServer({
     symbols: values.symbols === undefined ? simVenueSymbols : parseSymbols(values.symbols),
     seed: wholeNumberOption('--seed', values.seed, 0, 2 ** 32 - 1),

@@ -3,11 +3,10 @@
 // venue through Bybit's real protocol. The API key and secret it accepts come from environment
 // variables, like every secret here; prices walk on their own unless told not to.
 
-import { parseArgs } from 'node:util';
 import { EmulatorServer } from '../emulator/server.ts';
 import { simVenueSymbols } from '../venues/sim/server.ts';
 import { serveUntilSignal, wholeNumberOption } from './serve.ts';
-import { UsageError } from './sim.ts';
+import { parseFlags, UsageError } from './args.ts';
 
 export const emulatorUsage = `usage: vigil emulator [--port N] [--symbols A,B] [--seed N] [--volatility-bps N] [--reply-delay-ms N]
   --port N             the port on 127.0.0.1 (default 0: a free one; the line "listening http://127.0.0.1:PORT" says which)
@@ -22,14 +21,10 @@ export async function runEmulatorCommand(argv: readonly string[]): Promise<numbe
     console.log(emulatorUsage);
     return 0;
   }
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
+  const values = parseFlags(argv, {
       port: { type: 'string', default: '0' }, symbols: { type: 'string' }, seed: { type: 'string', default: '1' },
       'volatility-bps': { type: 'string', default: '5' }, 'reply-delay-ms': { type: 'string', default: '0' },
-    },
-    strict: true,
-  });
+    });
   const symbols = values.symbols === undefined ? simVenueSymbols : values.symbols.split(',').map((symbol) => symbol.trim().toUpperCase());
   for (const symbol of symbols) {
     if (!simVenueSymbols.includes(symbol)) throw new UsageError(`--symbols: the emulator has no "${symbol}"; it lists ${simVenueSymbols.join(', ')}`);

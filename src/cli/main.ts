@@ -9,7 +9,8 @@ import { botUsage, runBotCommand, runVenueCommand, venueUsage } from './bot.ts';
 import { runPaperCommand, paperUsage } from './paper.ts';
 import { runRunCommand, runUsage } from './run.ts';
 import { runSignalCommand, signalUsage } from './signal.ts';
-import { runSimCommand, simUsage, UsageError } from './sim.ts';
+import { UsageError } from './args.ts';
+import { runSimCommand, simUsage } from './sim.ts';
 import { runStatusCommand, statusUsage } from './status.ts';
 import { emulatorUsage, runEmulatorCommand } from './emulator.ts';
 
@@ -77,11 +78,16 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     if (error instanceof UsageError || (error instanceof Error && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS'))) {
-      console.error(`vigil: ${error.message}\n(see: vigil help)`);
+      // A key, secret or token looked for on the command line: say where it goes instead.
+      const secretFlag = /^Unknown option '--[^']*(key|secret|token|password)/i.test(error.message);
+      const where = secretFlag ? '\nsecrets are never taken on the command line: give them in the environment, or in the file its <VARIABLE>_FILE names (see the README, "Secrets")' : '';
+      console.error(`vigil: ${error.message}${where}\n(see: vigil help)`);
       process.exitCode = 2;
       return;
     }
-    console.error(error);
+    // What failed, in words; where in the code only when asked for (a stack is noise to an operator).
+    if (process.env.VIGIL_DEBUG === '1' || !(error instanceof Error)) console.error(error);
+    else console.error(`vigil: ${error.message}\n(VIGIL_DEBUG=1 shows where it failed)`);
     process.exitCode = 1;
   },
 );

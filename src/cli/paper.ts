@@ -5,7 +5,6 @@
 // takes seconds; `--speed 1` is real time, `--speed max` as fast as the machine goes.
 
 import { existsSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import type { Notice } from '../core/commands.ts';
 import type { Instrument } from '../core/instrument.ts';
 import { lotsToQty } from '../core/instrument.ts';
@@ -23,7 +22,7 @@ import type { SymbolStatus } from '../strategies/sma-cross.ts';
 import { SmaCross, smaCrossDefaults } from '../strategies/sma-cross.ts';
 import type { Candle } from '../venues/sim/prices.ts';
 import { candlePath } from '../venues/sim/prices.ts';
-import { UsageError } from './sim.ts';
+import { parseFlags, UsageError } from './args.ts';
 
 export const paperUsage = `usage: vigil paper [--strategy NAME] [--days N] [--speed X|max] [--symbols A,B] [--separate-stops] [--journal FILE] [--quiet]
   --strategy NAME   sma-cross (a moving-average crossover, default) or tp-cycle (a limit entry below the
@@ -71,14 +70,10 @@ export async function runPaperCommand(argv: readonly string[]): Promise<number> 
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
+  const values = parseFlags(argv, {
       strategy: { type: 'string', default: 'sma-cross' }, days: { type: 'string', default: '1' }, speed: { type: 'string', default: '6000' }, symbols: { type: 'string' },
       'separate-stops': { type: 'boolean', default: false }, quiet: { type: 'boolean', default: false }, journal: { type: 'string' },
-    },
-    strict: true,
-  });
+    });
   const days = Number(values.days);
   if (!Number.isInteger(days) || days < 1 || days > 3) throw new UsageError(`--days: expected 1, 2 or 3 (the bundled data holds three days), got "${values.days}"`);
   const speed = values.speed === 'max' ? null : Number(values.speed);

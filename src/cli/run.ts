@@ -19,7 +19,6 @@
 //
 // Dry run: see `dryRunGateway` below.
 
-import { parseArgs } from 'node:util';
 import type { Notice } from '../core/commands.ts';
 import type { StreamName } from '../core/events.ts';
 import { assertNever } from '../core/assert.ts';
@@ -45,7 +44,7 @@ import { createBybitVenue } from '../venues/bybit/live.ts';
 import { loopbackSimVenue } from '../venues/sim/remote.ts';
 import type { BotState } from './bot.ts';
 import { noticeLine, openBotState } from './bot.ts';
-import { UsageError } from './sim.ts';
+import { parseFlags, UsageError } from './args.ts';
 
 export const runUsage = `usage: vigil run --config FILE [--dry-run]
   --config FILE  the bot's configuration, YAML or JSON: bot id, journal, symbols, strategy, engine options,
@@ -66,7 +65,7 @@ export async function runRunCommand(argv: readonly string[]): Promise<number> {
     console.log(runUsage);
     return 0;
   }
-  const { values } = parseArgs({ args: [...argv], options: { config: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } }, strict: true });
+  const values = parseFlags(argv, { config: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } });
   if (values.config === undefined) throw new UsageError('--config FILE is required (YAML or JSON)');
   let config: RunConfig;
   let secrets: RunSecrets;

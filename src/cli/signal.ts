@@ -15,9 +15,8 @@
 // bot's state, unauthorized, unreachable), 2 usage (bad flags, or fields the API found invalid).
 
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { apiPortDefault, apiTokenEnvDefault } from '../config/schema.ts';
-import { UsageError } from './sim.ts';
+import { parseFlags, UsageError } from './args.ts';
 
 export const apiUrlVariable = 'VIGIL_API';
 /** The plan fields `--plan` may give (a signal's overrides of the configured plan). */
@@ -52,15 +51,11 @@ export async function runSignalCommand(argv: readonly string[], { timeoutMs = re
     return action === undefined ? 2 : 0;
   }
   if (action !== 'open' && action !== 'close') throw new UsageError(`signal: expected open or close, got "${action}"`);
-  const { values } = parseArgs({
-    args: rest,
-    options: {
+  const values = parseFlags(rest, {
       symbol: { type: 'string' }, side: { type: 'string' }, quantity: { type: 'string' }, notional: { type: 'string' },
       'stop-percent': { type: 'string' }, 'stop-price': { type: 'string' }, 'take-profit-percent': { type: 'string' }, 'take-profit-price': { type: 'string' },
       plan: { type: 'string' }, limit: { type: 'string' }, id: { type: 'string' }, api: { type: 'string' }, json: { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
+    });
   if (values.symbol === undefined) throw new UsageError('--symbol is required');
   const id = values.id ?? `cli-${Date.now()}-${randomBytes(3).toString('hex')}`;
   const symbol = values.symbol.toUpperCase();

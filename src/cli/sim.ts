@@ -5,9 +5,9 @@
 //   npm run sim -- --scenario NAME           a named scenario (see src/sim/scenarios.ts)
 //   npm run sim -- --faults duplicate,reorder --json
 
-import { parseArgs } from 'node:util';
 import type { MutantName } from '../sim/mutants.ts';
 import { mutant, mutantStories } from '../sim/mutants.ts';
+import { parseFlags, UsageError } from './args.ts';
 import { noFaults } from '../sim/network.ts';
 import { runScenario, scenarios } from '../sim/scenarios.ts';
 import type { SeedResult } from '../sim/swarm.ts';
@@ -45,23 +45,17 @@ const faultPresets: Readonly<Record<string, ForcedFaults>> = {
   none: { ...noFaults, crashes: false, clockSkew: false },
 };
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError } from './args.ts';
 
 export function runSimCommand(argv: readonly string[]): number {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(simUsage);
     return 0;
   }
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
+  const values = parseFlags(argv, {
       seeds: { type: 'string' }, seed: { type: 'string' }, scenario: { type: 'string' },
       faults: { type: 'string' }, mutant: { type: 'string' }, trace: { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
+    });
   if (values.scenario !== undefined) return runNamedScenario(values.scenario, values.trace, values.json);
   const forcedFaults = parseFaults(values.faults);
   const step = values.mutant === undefined ? undefined : mutant(parseMutant(values.mutant));

@@ -3,13 +3,12 @@
 // PnL and fees per symbol, per day or per round trip. Read-only: it never migrates, locks or
 // writes the file; a file from a newer Vigil is refused as the bot would refuse it.
 
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { DatabaseSync } from 'node:sqlite';
-import { parseArgs } from 'node:util';
 import type { FillRow, OrderRow, PnlRow, PositionRow } from '../journal/ledger.ts';
 import { formatUsdt, LedgerReader } from '../journal/ledger.ts';
 import { schemaVersion, userVersion } from '../journal/schema.ts';
-import { UsageError } from './sim.ts';
+import { parseFlags, UsageError } from './args.ts';
 
 export const statusUsage = `usage: vigil status --journal FILE [--fills N] [--pnl symbol|day|trip] [--json]
   --journal FILE   the bot's journal database (SQLite); it may be running
@@ -24,11 +23,7 @@ export function runStatusCommand(argv: readonly string[]): number {
     console.log(statusUsage);
     return 0;
   }
-  const { values } = parseArgs({
-    args: [...argv],
-    options: { journal: { type: 'string' }, fills: { type: 'string', default: '10' }, pnl: { type: 'string', default: 'symbol' }, json: { type: 'boolean', default: false } },
-    strict: true,
-  });
+  const values = parseFlags(argv, { journal: { type: 'string' }, fills: { type: 'string', default: '10' }, pnl: { type: 'string', default: 'symbol' }, json: { type: 'boolean', default: false } });
   const path = values.journal;
   if (path === undefined) throw new UsageError('--journal: the bot\'s journal file is required');
   if (!existsSync(path)) throw new UsageError(`--journal: no such file: ${path}`);
@@ -53,9 +48,22 @@ export type StatusReport = {
 };
 
 export function readStatus(path: string, fills: number, by: PnlBy): StatusReport {
-  const db = new DatabaseSync(path, { readOnly: true });
+  let db: DatabaseSync;
+  let version: number;
+  if (existsSync(path) && statSync(path).isDirectory()) throw new UsageError(`--journal: ${path} is a directory; name the journal file in it`);
   try {
-    const version = userVersion(db);
+    db = new DatabaseSync(path, { readOnly: true });
+  } catch (error) {
+    throw new UsageError(`--journal: ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    try {
+      version = userVersion(db);
+    } catch (error) {
+      // SQLite's words ("file is not a database", "disk I/O error" for a directory), with the file's name.
+      throw new UsageError(`--journal: ${path} cannot be read as a journal: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    if (version === 0) throw new UsageError(`--journal: ${path} is not a Vigil journal (no schema in it)`);
     if (version > schemaVersion) throw new UsageError(`--journal: ${path} has schema version ${version}, newer than this build of Vigil knows (${schemaVersion}); use the release that wrote it`);
     if (version < schemaVersion) throw new UsageError(`--journal: ${path} has an older schema (version ${version}, this build reads ${schemaVersion}); the bot migrates it when it starts`);
     const ledger = new LedgerReader(db);

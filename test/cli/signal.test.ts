@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it, mock } from 'node:test';
 import { runSignalCommand } from '../../src/cli/signal.ts';
-import { UsageError } from '../../src/cli/sim.ts';
+import { UsageError } from '../../src/cli/args.ts';
 
 type Handler = (request: IncomingMessage, response: ServerResponse, body: string) => void;
 

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -80,5 +80,19 @@ describe('vigil status', () => {
     const missing = vigil('status', '--journal', join(dir, 'nope.db'));
     assert.equal(missing.code, 2);
     assert.match(missing.err, /no such file/);
+  });
+
+  it('names the file, with no stack, when it is not a journal: another file, an empty one, a directory', () => {
+    const text = join(dir, 'config.yaml');
+    writeFileSync(text, 'bot:\n  id: vigil1\n'.repeat(100));
+    const empty = join(dir, 'empty.db');
+    writeFileSync(empty, '');
+    for (const [path, reason] of [[text, /cannot be read as a journal: file is not a database/], [empty, /is not a Vigil journal/], [dir, /is a directory; name the journal file in it/]] as const) {
+      const result = vigil('status', '--journal', path);
+      assert.equal(result.code, 2, result.err);
+      assert.match(result.err, new RegExp(`--journal: ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      assert.match(result.err, reason);
+      assert.doesNotMatch(result.err, /\n\s+at /, 'no stack trace');
+    }
   });
 });
