@@ -191,7 +191,8 @@ function printSummary(world: SimWorld, trades: ReadonlyMap<string, { count: numb
     const open = effectiveSizeLots(position);
     console.log(`  ${position.symbol.padEnd(9)}${String(tally.count).padStart(7)}${String(tally.wins).padStart(5)}${formatE8(position.realizedPnlE8).padStart(12)}${formatE8(position.feesE8).padStart(10)}${formatE8(net).padStart(12)}  ${open === 0 ? '-' : `${open > 0 ? 'long' : 'short'} ${lotsToQty(instrument(position.symbol), Math.abs(open))} (stop on the venue: ${world.venue.isProtected(position.symbol) ? 'yes' : 'NO'})`}`);
   }
-  console.log(`  total net ${formatE8(totalNet)} USDT`);
+  console.log(`  total realized net ${formatE8(totalNet)} USDT (the open positions' unrealized PnL is in the equity below)`);
+  console.log('  (to the cent, each from the exact amounts, so a column may not add up by a cent; fees include an open position\'s entry; won: net above zero)');
   const unprotected = auditor.episodes.filter((episode) => episode.origin === 'ours').map((episode) => episode.endMs - episode.startMs);
   console.log(`  engine: ${state.counters.eventsApplied} events applied, ${state.counters.entriesSubmitted} entries, ${state.counters.stopsSubmitted} separate stops, ${state.counters.protectiveExits} protective exits, ${state.counters.requestsRejected} requests rejected`);
   console.log(`  checks: ${auditor.eventsDelivered} venue events delivered, ${auditor.eventsLost} lost; longest unprotected time ${unprotected.reduce((max, value) => Math.max(max, value), 0)} ms; ${auditor.violationCount} invariant violation(s)`);

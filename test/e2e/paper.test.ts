@@ -15,7 +15,7 @@ describe('vigil paper', () => {
     assert.match(run.stdout, /stop-working .* armed with the fill/);
     assert.match(run.stdout, /position-closed {2}position closed by/);
     assert.match(run.stdout, /checks: \d+ venue events delivered, 0 lost; longest unprotected time 0 ms; 0 invariant violation\(s\)/);
-    assert.match(run.stdout, /total net -?\d+\.\d\d USDT/);
+    assert.match(run.stdout, /total realized net -?\d+\.\d\d USDT/);
   });
 
   it('sends a separate stop on the first evidence of the fill when asked to', () => {
