@@ -95,14 +95,17 @@ type OpenValues = {
 
 /** The open signal's fields from the flags; the API checks the plan's values and names any that is wrong. */
 export function openFields(values: OpenValues): Record<string, unknown> {
-  if (values.side !== 'buy' && values.side !== 'sell') throw new UsageError('--side buy|sell is required to open');
+  if (values.side === undefined) throw new UsageError('--side buy|sell is required to open');
+  // Upper case accepted, as --symbol's is; anything else named as given.
+  const side = values.side.toLowerCase();
+  if (side !== 'buy' && side !== 'sell') throw new UsageError(`--side: expected buy or sell, got "${values.side}"`);
   const size = exactlyOne('--quantity or --notional', { quantity: values.quantity, notional: values.notional });
   const stopLoss = priceOrPercent('--stop-percent or --stop-price', values['stop-percent'], values['stop-price']);
   const takeProfit = priceOrPercent('--take-profit-percent or --take-profit-price', values['take-profit-percent'], values['take-profit-price']);
   const plan = values.plan === undefined ? {} : planOf(values.plan);
   if (stopLoss !== null && 'stopLoss' in plan) throw new UsageError('the stop is given twice: by --stop-percent/--stop-price and in --plan');
   return {
-    side: values.side, ...size, ...(stopLoss === null ? {} : { stopLoss }), ...(takeProfit === null ? {} : { takeProfit }), ...plan,
+    side, ...size, ...(stopLoss === null ? {} : { stopLoss }), ...(takeProfit === null ? {} : { takeProfit }), ...plan,
     entry: values.limit === undefined ? { kind: 'market' } : { kind: 'limit', price: values.limit },
   };
 }

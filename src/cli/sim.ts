@@ -53,14 +53,19 @@ export function runSimCommand(argv: readonly string[]): number {
     return 0;
   }
   const values = parseFlags(argv, {
-      seeds: { type: 'string' }, seed: { type: 'string' }, scenario: { type: 'string' },
-      faults: { type: 'string' }, mutant: { type: 'string' }, trace: { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
-    });
+    seeds: { type: 'string' }, seed: { type: 'string' }, scenario: { type: 'string' },
+    faults: { type: 'string' }, mutant: { type: 'string' }, trace: { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
+  });
+  // Flags that would be ignored are refused: a run that is not the one asked for wastes minutes.
+  const given = (names: readonly (keyof typeof values)[]): string[] => names.filter((name) => values[name] !== undefined).map((name) => `--${name}`);
+  const alongside = given(values.scenario !== undefined ? ['seed', 'seeds', 'faults', 'mutant'] : values.seed !== undefined ? ['seeds'] : []);
+  if (alongside.length > 0) throw new UsageError(`${values.scenario !== undefined ? '--scenario' : '--seed'} runs alone: ${alongside.join(', ')} would be ignored`);
+  if (values.trace && values.scenario === undefined && values.seed === undefined) throw new UsageError('--trace prints one run: give --seed N (or --scenario NAME)');
   if (values.scenario !== undefined) return runNamedScenario(values.scenario, values.trace, values.json);
   const forcedFaults = parseFaults(values.faults);
   const step = values.mutant === undefined ? undefined : mutant(parseMutant(values.mutant));
   const seeds = values.seed !== undefined ? [parseSeed(values.seed, '--seed')] : parseSeedRange(values.seeds ?? '1..100');
-  const traceSink = values.trace && seeds.length === 1 ? (line: string): void => console.log(line) : undefined;
+  const traceSink = values.trace ? (line: string): void => console.log(line) : undefined;
   const startedMs = performance.now();
   const results: SeedResult[] = [];
   for (const seed of seeds) {

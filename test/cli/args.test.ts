@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseFlags, UsageError } from '../../src/cli/args.ts';
+import { runSimCommand } from '../../src/cli/sim.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const vigil = (...args: string[]) => spawnSync(process.execPath, [join(root, 'src', 'cli', 'main.ts'), ...args], { encoding: 'utf8', cwd: root, timeout: 60_000 });
@@ -23,6 +24,12 @@ describe('command-line flags', () => {
   it('refuses a stray argument without repeating it', () => {
     assert.throws(() => parseFlags(['--side', 'buy', 'sk-LIVE-0123456789'], options), (error: unknown) =>
       error instanceof UsageError && /unexpected argument in position 3 \(not shown: it may be a secret\)/.test(error.message) && !error.message.includes('sk-LIVE'));
+  });
+
+  it('vigil sim refuses flags it would ignore', () => {
+    assert.throws(() => runSimCommand(['--trace']), /--trace prints one run: give --seed N/);
+    assert.throws(() => runSimCommand(['--seed', '1', '--seeds', '1..3']), /--seed runs alone: --seeds would be ignored/);
+    assert.throws(() => runSimCommand(['--scenario', 'x', '--mutant', 'fractional-lots']), /--scenario runs alone: --mutant would be ignored/);
   });
 
   it('through `vigil`: exit 2 on a repeated --side, and a key flag is pointed to the environment', () => {

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it, mock } from 'node:test';
-import { runSignalCommand } from '../../src/cli/signal.ts';
+import { openFields, runSignalCommand } from '../../src/cli/signal.ts';
 import { UsageError } from '../../src/cli/args.ts';
 
 type Handler = (request: IncomingMessage, response: ServerResponse, body: string) => void;
@@ -52,6 +52,13 @@ describe('vigil signal', () => {
     });
     await assert.rejects(runSignalCommand(['close', '--symbol', 'SOLUSDT', '--side', 'sell', '--stop-percent', '1', '--api', base]), /--side, --stop-percent only apply to open/);
     assert.equal(bodies.length, 0);
+  });
+
+  it('reads --side in either case, and names a side it cannot read', () => {
+    assert.equal(openFields({ side: 'BUY', quantity: '1' }).side, 'buy');
+    assert.equal(openFields({ side: 'Sell', quantity: '1' }).side, 'sell');
+    assert.throws(() => openFields({ side: 'long', quantity: '1' }), /--side: expected buy or sell, got "long"/);
+    assert.throws(() => openFields({ quantity: '1' }), /--side buy\|sell is required to open/);
   });
 
   it('refuses an API URL with a user name or password, without printing it', async () => {

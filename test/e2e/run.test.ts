@@ -4,9 +4,9 @@
 // and the venue's own audit), a repeat of it is a no-op, a second one on the symbol is refused,
 // /metrics parses, every route wants the token, a close closes, and after a restart the repeat is
 // still a no-op; the webhook wants its own secret and reads a TradingView ticker; a dry run sends nothing; a bad
-// configuration exits 2 naming the field; a Bybit configuration reads its key and secret from the
-// environment. Finally every line any process printed is searched for the token, the key and the
-// secret: none may appear.
+// configuration exits 2 naming the field; a simulated venue not running is said at once; a Bybit
+// configuration reads its key and secret from the environment. Finally every line any process
+// printed is searched for the token, the key and the secret: none may appear.
 //
 // Nothing sleeps and hopes: each step waits for a line of output, a process's exit or an answer of
 // the API or the venue, with generous timeouts; every child is killed when the test ends.
@@ -54,6 +54,9 @@ describe('vigil run, the operator API and vigil signal, as processes', () => {
 
     // A configuration with mistakes exits 2 and names each field.
     const bad = start('run (bad config)', ['run', '--config', config('bad.yaml', 'botId: e2e\njournal: j.sqlite\nsymbols: [SOLUSDT]\nengine: { attachedStop: false }\nvenue: { kind: sim }\n')]);
+
+    // The simulated venue's address with nothing listening: said at once, exit 1 (not a minute of reconnect alarms).
+    const absent = start('run (no venue)', ['run', '--config', config('absent.yaml', 'botId: e2eabsent\njournal: absent.sqlite\nsymbols: [SOLUSDT]\napi: { port: 0 }\nvenue: { kind: sim, address: "127.0.0.1:1" }\n')]);
 
     const venue = start('venue', ['venue', '--port', '0', '--symbols', 'SOLUSDT,ETHUSDT', '--seed', '5']);
     const listening = await venue.waitFor(/^listening (127\.0\.0\.1):(\d+)$/);
@@ -191,6 +194,9 @@ describe('vigil run, the operator API and vigil signal, as processes', () => {
     assert.equal(badExit.code, 2, bad.tail());
     assert.match(bad.stderr, /^ {2}engine\.attachedStop: unknown key/m);
     assert.match(bad.stderr, /^ {2}venue\.address: required/m);
+    const absentExit = await absent.finished();
+    assert.equal(absentExit.code, 1, absent.tail());
+    assert.match(absent.stderr + absent.stdout, /the simulated venue at 127\.0\.0\.1:1 could not be reached \(ECONNREFUSED\); is `vigil venue --port 1` running\?/);
     const bybitExit = await bybit.finished();
     if (!bybitExit.timedOut) assert.notEqual(bybitExit.code, 0, `the Bybit bot cannot have started\n${bybit.tail()}`);
     t.diagnostic(`bybit configuration: ${bybitExit.timedOut ? 'still trying after the timeout' : `exit ${bybitExit.code}`}: ${(bybit.stderr + bybit.stdout).trim().split('\n').at(-1) ?? ''}`);

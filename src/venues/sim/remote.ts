@@ -292,14 +292,34 @@ export function loopbackSimVenue(endpoint: Endpoint, deps: LiveVenueDeps, reques
   return {
     gateway,
     streams: new RemoteSimStreams({ endpoint, log: deps.log }),
-    start: (symbols) => {
+    start: async (symbols) => {
       const unknown = symbols.filter((symbol) => !simVenueSymbols.includes(symbol));
-      if (unknown.length > 0) return Promise.reject(new VenueStartError(`the simulated venue has no ${unknown.join(', ')}; it lists ${simVenueSymbols.join(', ')}`));
-      return Promise.resolve(symbols.map((symbol) => instrument(symbol)));
+      if (unknown.length > 0) throw new VenueStartError(`the simulated venue has no ${unknown.join(', ')}; it lists ${simVenueSymbols.join(', ')}`);
+      // As the Bybit adapter asks for the server time: a venue not there is said at once, not after
+      // a minute of reconnect alarms.
+      await reachable(endpoint, requestTimeoutMs);
+      return symbols.map((symbol) => instrument(symbol));
     },
     close: () => {
       gateway.close();
       return Promise.resolve();
     },
   };
+}
+
+/** Resolves once a connection to the venue opens (and closes it); a VenueStartError saying why otherwise. */
+function reachable(endpoint: Endpoint, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: endpoint.host, port: endpoint.port });
+    const fail = (why: string): void => {
+      socket.destroy();
+      reject(new VenueStartError(`the simulated venue at ${endpoint.host}:${endpoint.port} could not be reached (${why}); is \`vigil venue --port ${endpoint.port}\` running?`));
+    };
+    socket.setTimeout(timeoutMs, () => fail(`no answer in ${timeoutMs} ms`));
+    socket.once('error', (error: NodeJS.ErrnoException) => fail(error.code ?? error.message));
+    socket.once('connect', () => {
+      socket.end();
+      resolve();
+    });
+  });
 }
