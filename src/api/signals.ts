@@ -27,6 +27,7 @@ import type { ProtectionRequest } from '../core/protection/plan.ts';
 import type { Side } from '../core/types.ts';
 import type { PlanSettings, ProtectionConfig } from '../config/protection.ts';
 import { checkNotional, decimalTextOf, mergePlan, noProtection, planPartsOf, settingsForSymbol, signalPlanFields, venueTrailingNeedsAttachedStops } from '../config/protection.ts';
+import { issueText } from '../config/load.ts';
 import type { Incoming } from '../shell/ports.ts';
 
 export const signalIdPattern = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -151,8 +152,7 @@ export function reasonsOf(issues: readonly z.core.$ZodIssue[]): string[] {
   return issues.flatMap((issue) => {
     const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => `${path === '' ? '' : `${path}.`}${key}: unknown field`);
-    const message = issue.code === 'invalid_type' && issue.message.endsWith('received undefined') ? `required (expected ${issue.expected})` : issue.message.replace(/^Invalid input: /, '');
-    return [`${path === '' ? '(body)' : path}: ${message}`];
+    return [`${path === '' ? '(body)' : path}: ${issueText(issue)}`];
   });
 }
 

@@ -130,13 +130,23 @@ export function problemsOf(issues: readonly z.core.$ZodIssue[], raw: unknown): s
   const problems = issues.flatMap((issue) => {
     const path = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => unknownKey(issue.path, key, raw));
-    return [`${path === '' ? '(the file)' : path}: ${messageOf(issue)}`];
+    return [`${path === '' ? '(the file)' : path}: ${issueText(issue)}`];
   });
   return [...new Set(problems)].sort();
 }
 
-function messageOf(issue: z.core.$ZodIssue): string {
+/** The validator's problem in an operator's words (its own read "Too small: expected number to be >=0"). */
+export function issueText(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined')) return `required (expected ${issue.expected})`;
+  // The validator's own wording only: a message the schema gives is kept as it is.
+  if ((issue.code === 'too_small' || issue.code === 'too_big') && /^Too (small|big):/.test(issue.message)) {
+    const limit = String(issue.code === 'too_small' ? issue.minimum : issue.maximum);
+    const bound = issue.code === 'too_small' ? (issue.inclusive === false ? 'above' : 'at least') : (issue.inclusive === false ? 'below' : 'at most');
+    if (issue.origin === 'string') return `must be ${bound} ${limit} characters long`;
+    if (issue.origin === 'array' || issue.origin === 'set') return `must have ${bound} ${limit} item(s)`;
+    return `must be ${bound} ${limit}`;
+  }
+  if (issue.code === 'invalid_value' && issue.message.startsWith('Invalid option:')) return `expected one of ${issue.values.map(String).join(', ')}`;
   if (issue.code === 'invalid_union' && 'options' in issue && Array.isArray(issue.options)) {
     return `expected one of ${issue.options.map(String).join(', ')}`;
   }

@@ -76,7 +76,7 @@ describe('the operator API', () => {
       [open('c', { quantity: undefined }), 400, /quantity: expected exactly one/],
       [open('d', { stopLoss: { percent: 2, price: '140' } }), 400, /stopLoss: expected exactly one of price or percent/],
       [open('e', { stopLoss: { percent: 150 } }), 400, /stopLoss\.percent: expected a percent below 100/],
-      [open('f', { side: 'long' }), 400, /side: Invalid option/],
+      [open('f', { side: 'long' }), 400, /side: expected one of buy, sell/],
       [open('g', { quantity: '-1' }), 400, /quantity: expected a positive decimal/],
       [open('h', { sl: 2 }), 400, /sl: unknown field/],
       [open('bad id with spaces'), 400, /id: expected 1 to 64 characters/],
