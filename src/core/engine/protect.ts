@@ -120,8 +120,9 @@ function progressOpen(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
  * the first evidence of a fill, sized for the whole entry: reduce-only, it closes whatever is open
  * when it fills. A ladder's rungs are shares of the position, so they wait until the entry can no
  * longer fill and its fills are booked, and are then sized for what is open of what it filled (an
- * aged exit may have closed some meanwhile). They wait too while the stop is closing the position, and while the entry,
- * concluded never placed, contradicts the position (its reports may yet bring it back).
+ * aged exit may have closed some meanwhile). They wait too while the stop is closing the position,
+ * and while the entry, concluded never placed, contradicts the position (its reports may yet bring
+ * it back).
  */
 function keepTakeProfit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   if (!isActive(intent) || intent.takeProfitOrders.length === 0 || writeBlockedReason(ctx) !== null) return intent;
