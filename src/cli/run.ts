@@ -82,8 +82,8 @@ export async function runRunCommand(argv: readonly string[]): Promise<number> {
 
 /**
  * The dry run's gateway. Reads pass (FetchSnapshot, QueryOrder: reconciliation needs them); every
- * write (SubmitOrder, CancelOrder) is answered with the rejection the venue would send for an
- * order it refuses, with `dryRunReason`, a moment later (never inside the step that sent it).
+ * write (SubmitOrder, CancelOrder, AmendOrder, SetPositionStop) is answered as the venue answers a
+ * refusal, with the code `not-sent` and `dryRunReason`, a moment later (never inside the step that sent it).
  * Rejection, not silence: the port promises that every command ends in exactly one event. An
  * order swallowed without one would stay "submitted" in the engine's eyes, blocking its symbol
  * and being asked about as if it might exist; a rejection is the truth (the order was not
@@ -99,16 +99,16 @@ export function dryRunGateway(gateway: VenueGateway, deliverLater: (incoming: In
           gateway.execute(command);
           return;
         case 'SubmitOrder':
-          deliverLater({ type: 'OrderSubmitRejected', commandId: command.commandId, clientOrderId: command.clientOrderId, code: 'other', reason: dryRunReason });
+          deliverLater({ type: 'OrderSubmitRejected', commandId: command.commandId, clientOrderId: command.clientOrderId, code: 'not-sent', reason: dryRunReason });
           return;
         case 'CancelOrder':
-          deliverLater({ type: 'OrderCancelRejected', commandId: command.commandId, clientOrderId: command.clientOrderId, code: 'other', reason: dryRunReason });
+          deliverLater({ type: 'OrderCancelRejected', commandId: command.commandId, clientOrderId: command.clientOrderId, code: 'not-sent', reason: dryRunReason });
           return;
         case 'AmendOrder':
-          deliverLater({ type: 'OrderAmendRejected', commandId: command.commandId, clientOrderId: command.clientOrderId, code: 'other', reason: dryRunReason });
+          deliverLater({ type: 'OrderAmendRejected', commandId: command.commandId, clientOrderId: command.clientOrderId, code: 'not-sent', reason: dryRunReason });
           return;
         case 'SetPositionStop':
-          deliverLater({ type: 'PositionStopRejected', commandId: command.commandId, symbol: command.symbol, code: 'other', reason: dryRunReason });
+          deliverLater({ type: 'PositionStopRejected', commandId: command.commandId, symbol: command.symbol, code: 'not-sent', reason: dryRunReason });
           return;
         default:
           assertNever(command);

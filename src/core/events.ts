@@ -102,7 +102,9 @@ export type RejectCode =
   | 'duplicate-id'
   | 'rate-limited'
   | 'not-found'
-  | 'other';
+  | 'other'
+  /** Refused in this process, never sent: the dry run. */
+  | 'not-sent';
 
 /** The venue's WebSocket streams: private (orders, executions, positions, wallet) and public (tickers). */
 export type StreamName = 'private' | 'public';

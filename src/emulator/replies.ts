@@ -83,7 +83,8 @@ export function rejectionOutcome(code: RejectCode, reason: string): Outcome {
     case 'duplicate-id': return refusal(retCodes.duplicateLinkId, 'OrderLinkedID is duplicate');
     case 'rate-limited': return refusal(retCodes.tooManyVisits, 'Too many visits!');
     case 'not-found': return refusal(retCodes.orderNotFound, 'order not exists or too late to cancel');
-    case 'other': return refusal(retCodes.serverError, reason);
+    case 'other':
+    case 'not-sent': return refusal(retCodes.serverError, reason);
     default: return assertNever(code);
   }
 }

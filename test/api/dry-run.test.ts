@@ -48,7 +48,9 @@ describe('the dry run', () => {
     assert.equal(intent?.phase.name, 'done', 'the intent ended: the entry was refused');
     const entry = [...runtime.state.orders.values()][0];
     assert.equal(entry?.status, 'rejected');
-    assert.ok(notices.some((line) => line.includes(dryRunReason)), notices.join('\n'));
+    // Said as what happened: not sent, never "rejected by the venue".
+    assert.ok(notices.includes(`order-rejected ${entry?.key ?? ''} not sent: ${dryRunReason}`), notices.join('\n'));
+    assert.ok(notices.every((line) => !line.includes('rejected by the venue')), notices.join('\n'));
     assert.equal(runtime.halt, null);
   });
 
@@ -56,6 +58,6 @@ describe('the dry run', () => {
     const delivered: Incoming[] = [];
     const gateway = dryRunGateway(new RecordingGateway(), (incoming) => delivered.push(incoming));
     gateway.execute({ type: 'CancelOrder', commandId: 7, clientOrderId: 'dry-1-e' as never, symbol: 'SOLUSDT', venueOrderId: null });
-    assert.deepEqual(delivered, [{ type: 'OrderCancelRejected', commandId: 7, clientOrderId: 'dry-1-e', code: 'other', reason: dryRunReason }]);
+    assert.deepEqual(delivered, [{ type: 'OrderCancelRejected', commandId: 7, clientOrderId: 'dry-1-e', code: 'not-sent', reason: dryRunReason }]);
   });
 });

@@ -345,6 +345,28 @@ describe('closing', () => {
     assert.ok(notices(commands).includes('position-closed'));
   });
 
+  it('takes "not found" for a cancel of an order already seen ended as the answer: no query, no notice', () => {
+    const state = engine({ attachedStops: false });
+    step(state, openMarket('r1', 10, { takeProfit: { percent: 2 } }));
+    applyAll(state, [fill(entryId, 'v1', 'x1', 10, 650_000, 7, 50), acked(stopId, 'v2', 90), acked('t-1-tp', 'v3', 91)]);
+    const cancel = applyAll(state, [fill(stopId, 'v2', 'x2', 10, 643_000, 8, 500, 'sell'), position(0, 8, 501)]).find((command) => command.type === 'CancelOrder');
+    assert.ok(cancel);
+    // Bybit cancels a reduce-only order once the position is flat; its report comes first.
+    step(state, report('t-1-tp', 'v3', 'cancelled', 0, 502, { side: 'sell', orderKind: 'limit', reduceOnly: true }));
+    const answer = step(state, { type: 'OrderCancelRejected', atMs: 503, commandId: cancel.commandId, clientOrderId: cancel.clientOrderId, code: 'not-found', reason: 'order not exists or too late to cancel' });
+    assert.deepEqual(answer.filter((command) => command.type === 'QueryOrder'), []);
+    assert.deepEqual(notices(answer), []);
+    assert.equal(state.orders.get('t-1-tp')?.status, 'cancelled');
+    // Not yet seen ended: the venue is asked (the reports may be lost).
+    const live = engine({ attachedStops: false });
+    step(live, openMarket('r1', 10, { takeProfit: { percent: 2 } }));
+    applyAll(live, [fill(entryId, 'v1', 'x1', 10, 650_000, 7, 50), acked(stopId, 'v2', 90), acked('t-1-tp', 'v3', 91)]);
+    const pending = applyAll(live, [fill(stopId, 'v2', 'x2', 10, 643_000, 8, 500, 'sell'), position(0, 8, 501)]).find((command) => command.type === 'CancelOrder');
+    assert.ok(pending);
+    const asked = step(live, { type: 'OrderCancelRejected', atMs: 503, commandId: pending.commandId, clientOrderId: pending.clientOrderId, code: 'not-found', reason: 'order not exists or too late to cancel' });
+    assert.deepEqual(asked.filter((command) => command.type === 'QueryOrder').map((command) => command.clientOrderId), ['t-1-tp']);
+  });
+
   it('never gives an exit up: past the limit it alarms and slows down; "nothing to reduce" makes it look at the venue', () => {
     const state = engine({ attachedStops: true, exitAttemptsMax: 2, exitRetryMs: 500, exitRetryMsMax: 4_000 });
     step(state, openMarket('r1', 10));

@@ -4,6 +4,7 @@
 
 import { fail } from '../assert.ts';
 import type { Command, NoticeLevel } from '../commands.ts';
+import type { RejectCode } from '../events.ts';
 import type { ClientOrderId, IntentId } from '../ids.ts';
 import { intentIdFor } from '../ids.ts';
 import type { Instrument } from '../instrument.ts';
@@ -37,6 +38,11 @@ export function notify(ctx: Ctx, level: NoticeLevel, code: string, symbol: strin
 /** A routine line (a trailing stop's every move): its text is made, and the notice sent, only if the configuration asks for debug notices. */
 export function debug(ctx: Ctx, code: string, symbol: string | null, text: () => string): void {
   if (ctx.state.config.debugNotices) notify(ctx, 'debug', code, symbol, text());
+}
+
+/** A refusal in words: by the venue, with its code, or never sent (the dry run). */
+export function refusedText(code: RejectCode, reason: string): string {
+  return code === 'not-sent' ? `not sent: ${reason}` : `rejected by the venue (${code}): ${reason}`;
 }
 
 export function anomaly(ctx: Ctx, symbol: string | null, text: string): void {

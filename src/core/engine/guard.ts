@@ -34,7 +34,7 @@ import type { Market } from '../state.ts';
 import type { Side } from '../types.ts';
 import { oppositeSide } from '../types.ts';
 import type { Ctx } from './context.ts';
-import { debug, instrumentOf, nextSeq, notify, putOrder, putOrderUnrecorded, queryOrder, startTimer, submitOrder, unsettledOrdersOf } from './context.ts';
+import { debug, instrumentOf, nextSeq, notify, putOrder, putOrderUnrecorded, queryOrder, refusedText, startTimer, submitOrder, unsettledOrdersOf } from './context.ts';
 import { coverLots, orderOf, putIntent, startExit } from './intents.ts';
 import { recheckSoon } from './snapshots.ts';
 
@@ -494,7 +494,7 @@ export function onAmendReply(ctx: Ctx, event: EventOf<'OrderAmendAcked'> | Event
         return;
       }
       if (event.code === 'not-found') return; // the order ended; its reports say how
-      notify(ctx, 'warn', 'amend-refused', order.spec.symbol, `${order.key}: amend refused (${event.code}): ${event.reason}`);
+      notify(ctx, 'warn', 'amend-refused', order.spec.symbol, `${order.key}: amend ${refusedText(event.code, event.reason)}`);
       backOff(ctx, intent);
       return;
     }
@@ -543,7 +543,7 @@ export function onPositionStopReply(ctx: Ctx, event: EventOf<'PositionStopAcked'
     case 'PositionStopRejected': {
       const cleared: Intent = { ...intent, guard: { ...guard, positionStop: null } };
       if (change.kind === 'trailing') {
-        notify(ctx, 'warn', 'venue-trailing-refused', event.symbol, `${intent.id}: the venue refused its trailing stop (${event.code}: ${event.reason}); the bot trails the stop instead`);
+        notify(ctx, 'warn', 'venue-trailing-refused', event.symbol, `${intent.id}: its trailing stop for the venue ${refusedText(event.code, event.reason)}; the bot trails the stop instead`);
         putIntent(ctx, { ...cleared, guard: { ...cleared.guard, venueTrailing: 'refused' } });
         return;
       }
@@ -551,7 +551,7 @@ export function onPositionStopReply(ctx: Ctx, event: EventOf<'PositionStopAcked'
         startExit(ctx, putIntent(ctx, cleared), `the position's stop could not be moved to ${price(ctx, intent, change.stopLoss.triggerTicks)}: the market is already past it`, true);
         return;
       }
-      notify(ctx, 'warn', 'position-stop-refused', event.symbol, `${intent.id}: the venue refused the position's stop (${event.code}): ${event.reason}`);
+      notify(ctx, 'warn', 'position-stop-refused', event.symbol, `${intent.id}: the position's stop ${refusedText(event.code, event.reason)}`);
       backOff(ctx, putIntent(ctx, cleared));
       return;
     }

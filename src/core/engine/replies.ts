@@ -11,7 +11,7 @@ import type { Order, OrderKey } from '../order/order.ts';
 import { clearCancelRequest, isAcknowledged, isLive, onCancelAcked, onReport, onSubmitAcked, onSubmitRejected, onSubmitUnknown } from '../order/order.ts';
 import { effectiveSizeLots } from '../position/position.ts';
 import type { Ctx } from './context.ts';
-import { anomaly, findPosition, notify, queryOrder, startTimer } from './context.ts';
+import { anomaly, debug, findPosition, notify, queryOrder, refusedText, startTimer } from './context.ts';
 import { promoteOrphan } from '../reconcile/restore.ts';
 import { onSnapshotTimer, recheckSoon } from './snapshots.ts';
 import { resendWantedCancel, updateOrder } from './orders.ts';
@@ -57,7 +57,9 @@ function nextOnReply(ctx: Ctx, order: Order, event: Reply): Order {
         return order.status === 'submitted' || order.status === 'unknown' ? askVenue(ctx, onSubmitUnknown(order, ctx.atMs), `the venue already has an order under this id (${event.reason})`) : order;
       }
       if (order.role === 'entry' || order.role === 'stop') {
-        notify(ctx, 'warn', 'order-rejected', order.spec.symbol, `${order.key} rejected by the venue (${event.code}): ${event.reason}`);
+        // An entry the dry run did not send is what was asked for; a stop not sent is still a warning.
+        const level = event.code === 'not-sent' && order.role === 'entry' ? 'info' : 'warn';
+        notify(ctx, level, 'order-rejected', order.spec.symbol, `${order.key} ${refusedText(event.code, event.reason)}`);
       }
       // Nothing to reduce: the venue's position is not what we think (a stop or someone else
       // closed it while its reports are still on the way, or lost). Look now rather than at the
@@ -72,9 +74,14 @@ function nextOnReply(ctx: Ctx, order: Order, event: Reply): Order {
       return onCancelAcked(clearCancelRequest(order), 'cancelled on request');
     case 'OrderCancelRejected':
       // Usually "not found": it filled or was cancelled first (a venue cancels a reduce-only order
-      // once the position is flat), or our cancel overtook the create. The venue's reports will say
-      // which; ask so that we do not depend on them arriving. Expected, so not a warning.
-      return askVenue(ctx, clearCancelRequest(order), `cancel rejected (${event.code}): ${event.reason}`, event.code === 'not-found' ? 'info' : 'warn');
+      // once the position is flat), or our cancel overtook the create. Its report ending it came
+      // already (the usual order): that is the answer. Otherwise the reports will say which; ask
+      // so that we do not depend on them arriving. Expected, so not a warning.
+      if (event.code === 'not-found' && endedAtVenue(order)) {
+        debug(ctx, 'cancel-not-needed', order.spec.symbol, () => `${order.key}: cancel not needed, the order is ${order.status} at the venue`);
+        return clearCancelRequest(order);
+      }
+      return askVenue(ctx, clearCancelRequest(order), `cancel ${refusedText(event.code, event.reason)}`, event.code === 'not-found' ? 'info' : 'warn');
     case 'OrderQueried':
       return event.report === null ? onNotFound(ctx, order) : onFound(ctx, order, event.report);
     case 'OrderQueryFailed':
@@ -85,6 +92,11 @@ function nextOnReply(ctx: Ctx, order: Order, event: Reply): Order {
     default:
       return assertNever(event);
   }
+}
+
+/** The venue's report showed the order ended (not our conclusion that it was never placed). */
+function endedAtVenue(order: Order): boolean {
+  return (order.status === 'filled' || order.status === 'cancelled' || order.status === 'expired') && order.venueOrderId !== null;
 }
 
 function askVenue(ctx: Ctx, order: Order, reason: string, level: NoticeLevel = 'warn'): Order {

@@ -238,7 +238,7 @@ const orderKind = oneOf<OrderKind>({ market: true, limit: true, 'stop-market': t
 const positionTrigger = nullable(oneOf<Exclude<PositionTrigger, null>>({ 'stop-loss': true, 'take-profit': true, 'trailing-stop': true }));
 const orderStatus = oneOf<VenueOrderStatus>({ new: true, untriggered: true, 'partially-filled': true, filled: true, cancelled: true, rejected: true, expired: true });
 const rejectCode = oneOf<RejectCode>({
-  'insufficient-funds': true, invalid: true, 'reduce-only': true, 'trigger-crossed': true, 'duplicate-id': true, 'rate-limited': true, 'not-found': true, other: true,
+  'insufficient-funds': true, invalid: true, 'reduce-only': true, 'trigger-crossed': true, 'duplicate-id': true, 'rate-limited': true, 'not-found': true, other: true, 'not-sent': true,
 });
 
 const orderReportShape = {
