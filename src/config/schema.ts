@@ -96,6 +96,19 @@ const simVenue = z.strictObject({
   address: hostPort,
 });
 
+/**
+ * For a check across fields: run it when the fields it reads are valid, whatever else is wrong (by
+ * default zod skips it after any mistake of type, and the file would need a second round of fixes).
+ */
+function validAt(keys: readonly string[], required: readonly string[] = keys): (payload: z.core.ParsePayload) => boolean {
+  return (payload) => {
+    const { value, issues } = payload;
+    // (After some mistakes zod leaves fields out of the value, defaults too.)
+    const present = typeof value === 'object' && value !== null && required.every((key) => key in value);
+    return present && issues.every((issue) => !keys.includes(String(issue.path?.[0])));
+  };
+}
+
 const bybitVenue = z.strictObject({
   kind: z.literal('bybit'),
   network: z.enum(['mainnet', 'testnet', 'demo', 'custom']),
@@ -114,7 +127,7 @@ const bybitVenue = z.strictObject({
       context.addIssue({ code: 'custom', path: [key], message: `only for network: custom (the ${venue.network} URLs are built in)` });
     }
   }
-});
+}, { when: validAt(['network', 'restUrl', 'wsPublicUrl', 'wsPrivateUrl'], ['network']) });
 
 /** POST /webhook, for TradingView alerts: off unless this is given (src/api/webhook.ts). */
 const webhook = z.strictObject({
@@ -153,7 +166,7 @@ export const configSchema = z.strictObject({
   for (const issue of protectionConfigIssues(config.protection, config.symbols, config.engine.attachedStops)) {
     context.addIssue({ code: 'custom', path: ['protection', ...issue.path], message: issue.message });
   }
-});
+}, { when: validAt(['protection', 'symbols', 'engine']) });
 
 /** The configuration as validated, with every default filled in; secrets are still only names. */
 export type RunConfig = z.output<typeof configSchema>;

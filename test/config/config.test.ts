@@ -106,6 +106,20 @@ dryRun: true
     assert.ok(found.includes('api.port: must be at most 65535'), found.join('\n'));
   });
 
+  it('checks across fields even when a field elsewhere has the wrong type: one round of fixes, not two', () => {
+    const found = problems(yamlOf({
+      botId: 5, journal: 'j.sqlite', symbols: ['BTCUSDT'], api: { port: 'x' },
+      venue: { kind: 'bybit', network: 'custom', apiKeyEnv: 'K', apiSecretEnv: 'S', recvWindowMs: '5000' },
+      protection: { symbols: { ETHUSDT: { stopLoss: { percent: 1 } } } },
+    }));
+    assert.deepEqual(found.map((problem) => problem.slice(0, problem.indexOf(':'))), [
+      'api.port', 'botId', 'protection.symbols.ETHUSDT', 'venue.recvWindowMs', 'venue.restUrl', 'venue.wsPrivateUrl', 'venue.wsPublicUrl',
+    ], found.join('\n'));
+    // A cross-field check whose own fields are wrong stays quiet: its message would be about a guess.
+    const unsure = problems(yamlOf({ botId: 'b', journal: 'j.sqlite', symbols: 'BTCUSDT', venue: { kind: 'sim', address: '127.0.0.1:1' }, protection: { symbols: { ETHUSDT: { stopLoss: { percent: 1 } } } } }));
+    assert.deepEqual(unsure.map((problem) => problem.slice(0, problem.indexOf(':'))), ['symbols'], unsure.join('\n'));
+  });
+
   it('says what is missing and which kinds exist', () => {
     assert.deepEqual(problems('{}', 'json'), [
       'botId: required (expected string)', 'journal: required (expected string)', 'symbols: required (expected array)', 'venue: required (expected object)',
