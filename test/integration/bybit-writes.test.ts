@@ -186,4 +186,19 @@ describe('the Bybit gateway: AmendOrder and SetPositionStop against the v5 emula
     assert.equal(windows[2]?.get('endTime'), null);
     assert.ok(windows.every((params) => params.get('startTime') !== null));
   });
+
+  it('reads to now when seven days from the last window start fall just short of now (startTime alone is only seven days)', async () => {
+    const { server, gateway } = await emulatorAndGateway();
+    assert.equal((await gateway.execute({ type: 'SubmitOrder', commandId: 1, clientOrderId: cid('gw-7-e1'), spec: marketBuy('SOLUSDT', 10) })).type, 'OrderSubmitAcked');
+    const made = server.audit().fills.map((fill) => fill.executionId);
+    assert.ok(made.length > 0);
+    const day = 24 * 3_600_000;
+    // Seven days and ten minutes back: seven days from there end ten minutes ago, before the fill.
+    const snapshot = await gateway.snapshot(8, Date.now() - 7 * day - 600_000);
+    assert.equal(snapshot.type, 'SnapshotReceived', JSON.stringify(snapshot));
+    assert.deepEqual(snapshot.type === 'SnapshotReceived' ? snapshot.fills.map((fill) => fill.executionId).sort() : [], [...made].sort());
+    const windows = server.requests.filter((request) => request.url.startsWith('/v5/execution/list')).map((request) => new URLSearchParams(request.url.split('?')[1]));
+    assert.equal(windows.at(-1)?.get('endTime'), null, 'the last window is open-ended');
+    assert.ok(Number(windows.at(-1)?.get('startTime')) + 7 * day > Date.now(), 'and its seven days reach past now');
+  });
 });

@@ -154,8 +154,9 @@ const clockAheadMsMax = 1_000;
 /** The longest span one execution/list request answers (startTime to endTime). */
 const executionWindowMs = 7 * 24 * 3_600_000;
 /**
- * A window that ends within this of the local clock's now goes without an end: a window with one
- * must end in the past on Bybit's clock too, which the start's check keeps within a second of ours.
+ * A window with an end ends at least this long before the local clock's now, so that it is past on
+ * Bybit's clock too (the start's check keeps the two within a second); the open-ended last window
+ * reaches this far past now.
  */
 const executionWindowMarginMs = 3_600_000;
 /** How far back Bybit keeps executions (two years): older windows would all come back empty. */
@@ -456,21 +457,25 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
 
   /**
    * Every execution from `sinceMs` on (or from the start of Bybit's two years of history). Bybit
-   * answers at most seven days a request (startTime alone means the seven days after it), so a
-   * longer span goes in windows of seven days, oldest first; the last has no end, and so reaches
-   * whatever the venue's clock says now. Windows meet at their edges (whether Bybit's endTime
-   * includes its millisecond or not): an execution listed twice is kept once.
+   * answers at most seven days a request, and startTime alone means the seven days after it, not
+   * "until now". So a span goes in windows, oldest first: each ends seven days on, or an hour
+   * before now if that is sooner (an end must be past on Bybit's clock too); the last, whose seven
+   * days reach past now by that hour, goes without an end. Windows meet at their edges (whether
+   * Bybit's endTime includes its millisecond or not): an execution listed twice is kept once.
    */
   async function executionsSince(sinceMs: number): Promise<Execution[]> {
     const byId = new Map<string, Execution>();
-    for (let fromMs = Math.max(sinceMs, deps.clock.nowMs() - executionHistoryMs); ; fromMs += executionWindowMs) {
-      const last = fromMs + executionWindowMs > deps.clock.nowMs() - executionWindowMarginMs;
+    for (let fromMs = Math.max(sinceMs, deps.clock.nowMs() - executionHistoryMs); ;) {
+      const nowMs = deps.clock.nowMs();
+      const last = fromMs + executionWindowMs > nowMs + executionWindowMarginMs;
+      const toMs = Math.min(fromMs + executionWindowMs, nowMs - executionWindowMarginMs);
       const params: Json = last
         ? { category: 'linear', startTime: String(fromMs), limit: '100' }
-        : { category: 'linear', startTime: String(fromMs), endTime: String(fromMs + executionWindowMs), limit: '100' };
+        : { category: 'linear', startTime: String(fromMs), endTime: String(toMs), limit: '100' };
       const items = await allPages<Execution>((cursor) => call.executions(withCursor(params, cursor)), (reply) => decodeExecutions(reply, ctx));
       for (const item of items) byId.set(item.kind === 'fill' ? item.fill.executionId : item.funding.executionId, item);
       if (last) return [...byId.values()];
+      fromMs = toMs;
     }
   }
 
