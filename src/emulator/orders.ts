@@ -55,6 +55,8 @@ export class OrderRegistry {
   private readonly byLinkId = new Map<string, PublicOrder>();
   /** Every public order in creation order. */
   private readonly ordered: PublicOrder[] = [];
+  /** Closed orders order/realtime no longer lists: Bybit's service restarted since they closed (order/history still has them). */
+  readonly closedBeforeRestart = new Set<PublicOrder>();
   /** The extras of the order a create is placing, while the venue call runs. */
   private expectedExtras: OrderExtras | null = null;
 

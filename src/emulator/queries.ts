@@ -4,7 +4,8 @@
 //   /v5/market/instruments-info  category linear (others: empty); status PreLaunch: empty; limit <= 1000, cursor
 //   /v5/position/list            settleCoin: non-flat rows only; symbol: the row even when flat; inverse: empty; limit <= 200 (20)
 //   /v5/order/realtime           symbol, baseCoin or settleCoin; openOnly 0 open, 1 the last 500 closed; orderId / orderLinkId
-//                                find any order among the open and the last 500 closed; limit <= 50 (20); newest first
+//                                find any order among the open and the last 500 closed; limit <= 50 (20); newest first;
+//                                a restart of Bybit's service (restartService) empties its closed orders
 //   /v5/order/history            every order, newest first; orderStatus, startTime / endTime on creation; limit <= 50 (20)
 //   /v5/execution/list           fills, newest first; execType Trade (Funding: none, funding is not modelled); limit <= 100 (50);
 //                                seven days at most: startTime alone is the seven days after it, endTime alone the seven
@@ -83,7 +84,7 @@ export function openOrders(ex: Exchange, params: ParamSource): Outcome {
   const limit = boundedInt(params, 'limit', 20, 1, 50);
   const newestFirst = [...ex.orders.all()].reverse().filter(inScope).filter(orderFilterOf(params));
   const open = newestFirst.filter(isWorkingOrder);
-  const closed = newestFirst.filter((order) => !isWorkingOrder(order)).slice(0, closedOrdersVisible);
+  const closed = newestFirst.filter((order) => !isWorkingOrder(order) && !ex.orders.closedBeforeRestart.has(order)).slice(0, closedOrdersVisible);
   // A lookup by id covers open and recently closed orders alike (openOnly is ignored).
   const listed = orderId !== '' || orderLinkId !== ''
     ? [...open, ...closed].filter((order) => (orderId === '' || order.orderId === orderId) && (orderLinkId === '' || order.orderLinkId === orderLinkId))

@@ -44,6 +44,7 @@ import { bybitLimits, RateLimiter } from './limits.ts';
 import { credentialsOf, paramsOf, readBody, splitOnce } from './http.ts';
 import type { Outcome } from './replies.ts';
 import { envelope, refusal, RequestError, retCodes } from './replies.ts';
+import { isWorkingOrder } from './orders.ts';
 import type { Route } from './routes.ts';
 import { routes } from './routes.ts';
 import { messageBytesMax, StreamHub, streamPaths } from './stream.ts';
@@ -170,6 +171,16 @@ export class EmulatorServer {
   /** The simulated venue (read it; change it only through this server). */
   get venue(): SimVenue {
     return this.exchange.venue;
+  }
+
+  /**
+   * Bybit's service restarted (a release): order/realtime forgets the closed orders it kept, which
+   * only order/history lists from then on (Bybit's docs for order/realtime say so).
+   */
+  restartService(): void {
+    for (const order of this.exchange.orders.all()) {
+      if (!isWorkingOrder(order)) this.exchange.orders.closedBeforeRestart.add(order);
+    }
   }
 
   /** Sets a symbol's last (and mark) price: the venue fires what it reaches, the streams hear of it. */

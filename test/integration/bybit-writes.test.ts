@@ -170,6 +170,20 @@ describe('the Bybit gateway: AmendOrder and SetPositionStop against the v5 emula
     assert.ok(reportedMs - receivedMs >= recvWindowMs - 200, `reported ${reportedMs - receivedMs} ms after the venue received it`);
   });
 
+  it('finds an order by its id after a restart of Bybit\'s service, when order/realtime has forgotten the closed ones', async () => {
+    const { server, gateway } = await emulatorAndGateway();
+    assert.equal((await gateway.execute({ type: 'SubmitOrder', commandId: 1, clientOrderId: cid('gw-8-e1'), spec: marketBuy('SOLUSDT', 10) })).type, 'OrderSubmitAcked');
+    server.restartService();
+    const answer = await gateway.execute({ type: 'QueryOrder', commandId: 2, clientOrderId: cid('gw-8-e1'), symbol: 'SOLUSDT' });
+    assert.equal(answer.type, 'OrderQueried');
+    assert.equal(answer.type === 'OrderQueried' ? answer.report?.status : null, 'filled', 'the filled entry, not "not found"');
+    const asked = server.requests.filter((request) => request.url.startsWith('/v5/order/')).map((request) => request.url.split('?')[0]);
+    assert.deepEqual(asked.slice(-2), ['/v5/order/realtime', '/v5/order/history']);
+    // Neither lists it: "not found".
+    const unknown = await gateway.execute({ type: 'QueryOrder', commandId: 3, clientOrderId: cid('gw-8-e2'), symbol: 'SOLUSDT' });
+    assert.deepEqual(unknown.type === 'OrderQueried' ? unknown.report : undefined, null);
+  });
+
   it('reads executions seven days a request: a snapshot from twenty days back finds the fill made now, once', async () => {
     const { server, gateway } = await emulatorAndGateway();
     assert.equal((await gateway.execute({ type: 'SubmitOrder', commandId: 1, clientOrderId: cid('gw-6-e1'), spec: marketBuy('SOLUSDT', 10) })).type, 'OrderSubmitAcked');

@@ -283,7 +283,7 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
   };
   const call = {
     time: raw('publicGetV5MarketTime'), instruments: raw('publicGetV5MarketInstrumentsInfo'), tickers: raw('publicGetV5MarketTickers'),
-    create: raw('privatePostV5OrderCreate'), cancel: raw('privatePostV5OrderCancel'), realtime: raw('privateGetV5OrderRealtime'),
+    create: raw('privatePostV5OrderCreate'), cancel: raw('privatePostV5OrderCancel'), realtime: raw('privateGetV5OrderRealtime'), history: raw('privateGetV5OrderHistory'),
     amend: raw('privatePostV5OrderAmend'), tradingStop: raw('privatePostV5PositionTradingStop'),
     positions: raw('privateGetV5PositionList'), executions: raw('privateGetV5ExecutionList'), wallet: raw('privateGetV5AccountWalletBalance'),
   };
@@ -418,14 +418,24 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
 
   async function query(command: CommandOf<'QueryOrder'>): Promise<void> {
     const { commandId, clientOrderId, symbol } = command;
-    const outcome = await request('query', 1, () => call.realtime({ category: 'linear', symbol, orderLinkId: clientOrderId }));
-    const page = outcome.ok ? decodeOrderList(outcome.reply, ctx) : null;
-    if (page === null || !page.ok) {
-      const reason = page === null ? (outcome.ok ? '' : 'reason' in outcome.failure ? outcome.failure.reason : 'rate limited') : page.error;
-      deps.deliver({ type: 'OrderQueryFailed', commandId, clientOrderId, reason });
-      return;
+    // order/realtime lists the open orders and the recently closed; after a restart of Bybit's
+    // service (a release: when answers go unknown) it has forgotten the closed ones, which
+    // order/history still lists. "Not found" is the answer of both: taken from realtime alone, an
+    // entry that filled would be concluded never placed.
+    const params = { category: 'linear', symbol, orderLinkId: clientOrderId };
+    let report: OrderReport | null = null;
+    for (const list of [call.realtime, call.history]) {
+      const outcome = await request('query', 1, () => list(params));
+      const page = outcome.ok ? decodeOrderList(outcome.reply, ctx) : null;
+      if (page === null || !page.ok) {
+        const reason = page === null ? (outcome.ok ? '' : 'reason' in outcome.failure ? outcome.failure.reason : 'rate limited') : page.error;
+        deps.deliver({ type: 'OrderQueryFailed', commandId, clientOrderId, reason });
+        return;
+      }
+      report = page.items.find((item) => item.clientOrderId === clientOrderId) ?? null;
+      if (report !== null) break;
     }
-    deps.deliver({ type: 'OrderQueried', commandId, clientOrderId, report: page.items.find((report) => report.clientOrderId === clientOrderId) ?? null });
+    deps.deliver({ type: 'OrderQueried', commandId, clientOrderId, report });
   }
 
   /**
