@@ -26,8 +26,10 @@ describe('forgetting what has settled', () => {
       world.settle(2_000_000);
       assert.deepEqual(world.auditor.violations, []);
       const { state } = world.runtime;
-      assert.ok(state.counters.intentsForgotten > 20, `intents forgotten: ${state.counters.intentsForgotten}`);
-      assert.ok(state.counters.ordersForgotten > 50, `orders forgotten: ${state.counters.ordersForgotten}`);
+      // (How many depends on the seed's trajectory, which any change in what the engine sends moves:
+      // 30 and 77 before a cancel's "not found" for an ended order stopped asking, 20 and 57 after.)
+      assert.ok(state.counters.intentsForgotten >= 15, `intents forgotten: ${state.counters.intentsForgotten}`);
+      assert.ok(state.counters.ordersForgotten >= 40, `orders forgotten: ${state.counters.ordersForgotten}`);
       const submitted = world.venue.submissions().length;
       assert.ok(state.orders.size < submitted / 2, `the engine holds ${state.orders.size} orders of the ${submitted} it sent`);
       for (const intent of state.intents.values()) {
