@@ -4,7 +4,8 @@
 //   2. the tail of events after it, replayed through the same `step`, commands discarded (they
 //      were acted on, or not, by the process that died; what became of them is the venue's to
 //      say); the ledger records of the tail are projected again (idempotently);
-//   3. a damaged entry in the tail ends the replay there: the journal is cut back to it.
+//   3. a damaged entry in the tail ends the replay there: the journal is cut back to it. An entry
+//      intact but unreadable (a newer build's) stops the start instead: it is not damage.
 //
 // Then the caller starts the engine (`EngineStarted`): in-flight orders become unknown and are
 // settled by client order id, and the startup lifecycle reconciles everything with the venue.
@@ -68,6 +69,15 @@ export function recover(journal: SqliteJournal, config: Partial<EngineConfig>, s
   let lastSeq = snapshotSeq;
   for (const row of journal.rowsAfter(snapshotSeq)) {
     if ('damage' in row) {
+      if (row.unreadable) {
+        throw new RecoveryError(`journal ${journal.path}: entry ${row.seq} is intact but this build cannot read it (${row.damage}): a newer release wrote it. ` +
+          'Start that release; the journal is left as it is.');
+      }
+      if (row.seq <= snapshotSeq) {
+        // (Snapshots are taken between batches, so a row never holds both sides of one.)
+        throw new RecoveryError(`journal ${journal.path}: entry ${row.seq}, inside the row that holds the snapshot's last event, is damaged (${row.damage}); ` +
+          'the journal needs a look before this bot trades again.');
+      }
       journal.project(records, state, lastSeq);
       records = [];
       cut = journal.truncateFrom(row.seq, row.damage);

@@ -84,6 +84,23 @@ export const migrations: readonly Migration[] = [
 export const schemaVersion = migrations.length;
 
 export class NewerSchemaError extends Error {}
+export class NotAJournalError extends Error {}
+
+/**
+ * Refuses a database that is not a journal, before anything is written to it: another program's
+ * (tables, and no version of ours), or one whose version was set by another program (no events
+ * table). A new, empty file is a journal to be.
+ */
+export function checkIsJournal(db: DatabaseSync, path: string): void {
+  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((row) => row.name);
+  const version = userVersion(db);
+  // (A version past ours is a newer release's to judge: migrate refuses it, saying so.)
+  const ours = version === 0 ? tables.length === 0 : version > schemaVersion || tables.includes('events');
+  if (ours) return;
+  const shown = tables.slice(0, 5).join(', ') + (tables.length > 5 ? ', ...' : '');
+  throw new NotAJournalError(`journal ${path} is an SQLite database, but not a Vigil journal (its tables: ${shown === '' ? 'none' : shown}; schema version ${version}). ` +
+    'Refusing to change it; point the journal at another file.');
+}
 
 /** Brings the database to this build's schema; refuses one written by a newer build. */
 export function migrate(db: DatabaseSync, path: string): { readonly from: number; readonly to: number } {

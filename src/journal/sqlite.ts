@@ -27,7 +27,7 @@ import type { EngineState } from '../core/state.ts';
 import type { Journal } from '../shell/ports.ts';
 import { LedgerReader, LedgerWriter } from './ledger.ts';
 import { decodeBatch, encodeBatch } from './codec.ts';
-import { migrate } from './schema.ts';
+import { checkIsJournal, migrate } from './schema.ts';
 import { encodeState, stateFormat } from './state-codec.ts';
 
 export type Durability = 'full' | 'normal' | 'off';
@@ -64,7 +64,13 @@ export type JournalOptions = {
 export const snapshotEveryEventsDefault = 50_000;
 
 /** A journal entry as read back: its sequence, and the event or why it cannot be trusted. */
-export type JournalRow = { readonly seq: number; readonly event: Event } | { readonly seq: number; readonly damage: string };
+/**
+ * An entry, or where the readable entries end: `damage` (the disk's: a checksum, a gap) or
+ * `unreadable` (intact, but not in this build's codec: written by a newer build).
+ */
+export type JournalRow =
+  | { readonly seq: number; readonly event: Event }
+  | { readonly seq: number; readonly damage: string; readonly unreadable: boolean };
 
 export type StoredSnapshot = { readonly seq: number; readonly state: string; readonly stateHash: string };
 
@@ -112,6 +118,7 @@ export class SqliteJournal implements Journal {
     this.writerLock = options.exclusive === true ? null : takeWriterLock(path);
     this.db = new DatabaseSync(path);
     try {
+      checkIsJournal(this.db, path);
       if (options.exclusive === true) this.db.exec('PRAGMA locking_mode = EXCLUSIVE');
       this.db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${this.options.durability.toUpperCase()}; PRAGMA busy_timeout = 5000;`);
       const { from, to } = migrate(this.db, path);
@@ -247,7 +254,9 @@ export class SqliteJournal implements Journal {
 
   /**
    * Entries after `seq`, each row checked: its checksum, its place in the sequence, every line an
-   * event. A damaged row is reported at its first sequence, and nothing after it is read.
+   * event. A damaged row is reported at its first sequence, and nothing after it is read. A row
+   * wholly at or before `seq` (a snapshot's, kept after a clean stop) is not read at all: what it
+   * holds is in the snapshot, and its damage is no reason to cut anything.
    */
   *rowsAfter(seq: number): Iterable<JournalRow> {
     const first = (this.db.prepare('SELECT MAX(seq) AS seq FROM events WHERE seq <= ?').get(seq + 1) as { seq: number | null }).seq ?? seq + 1;
@@ -255,17 +264,19 @@ export class SqliteJournal implements Journal {
     const rows = this.db.prepare('SELECT seq, count, body, crc FROM events WHERE seq >= ? ORDER BY seq').iterate(first) as Iterable<{ seq: number; count: number; body: Uint8Array; crc: number }>;
     for (const row of rows) {
       if (row.seq !== expected) {
-        yield { seq: expected, damage: `missing (the next entry is ${row.seq})` };
+        yield { seq: expected, damage: `missing (the next entry is ${row.seq})`, unreadable: false };
         return;
       }
       expected += row.count;
+      if (row.seq + row.count - 1 <= seq) continue;
       if (rowCrc(row.seq, row.body) !== row.crc) {
-        yield { seq: row.seq, damage: 'checksum mismatch' };
+        yield { seq: row.seq, damage: 'checksum mismatch', unreadable: false };
         return;
       }
       const decoded = decodeBatch(row.body, row.count);
       if (!decoded.ok) {
-        yield { seq: row.seq, damage: decoded.reason };
+        // Its checksum holds: the bytes are as written, by a build whose codec this one lacks.
+        yield { seq: row.seq, damage: decoded.reason, unreadable: true };
         return;
       }
       const { events } = decoded;

@@ -2,7 +2,7 @@
 // projections, damaged and torn tails, and schema versions. Every test uses a real database file.
 
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync, statSync, symlinkSync, truncateSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -22,7 +22,7 @@ import { btc, fill, toTrading } from '../support/events.ts';
 import { decodeBatch, encodeBatch } from '../../src/journal/codec.ts';
 import { LedgerReader } from '../../src/journal/ledger.ts';
 import { recover, RecoveryError, verifyReplay } from '../../src/journal/recovery.ts';
-import { migrations, NewerSchemaError, schemaVersion } from '../../src/journal/schema.ts';
+import { migrations, NewerSchemaError, NotAJournalError, schemaVersion } from '../../src/journal/schema.ts';
 import { SqliteJournal } from '../../src/journal/sqlite.ts';
 import { decodeState, encodeState } from '../../src/journal/state-codec.ts';
 import { worldForSeed } from '../../src/sim/swarm.ts';
@@ -169,13 +169,57 @@ describe('SQLite journal', () => {
     reopened.close();
   });
 
+  it('leaves a damaged row the snapshot in use already holds alone: nothing cut, the snapshot kept, the sequence where it was', () => {
+    const path = freshPath();
+    const journal = SqliteJournal.open(path, { snapshotEveryEvents: 4 });
+    const state = createEngineState({ botId: 'held' });
+    for (let batch = 0; batch < 3; batch += 1) {
+      const events = tickers(2, 1_000 + batch * 2);
+      journal.append(events);
+      for (const event of events) step(state, event);
+      journal.applied(state, []);
+    }
+    journal.close(state); // snapshots at 4 and 6; the row of events 5 and 6 kept for the one at 4
+    const db = new DatabaseSync(path);
+    assert.deepEqual(db.prepare('SELECT seq, count FROM events').all().map((row) => ({ ...row })), [{ seq: 5, count: 2 }]);
+    db.exec('UPDATE events SET crc = crc + 1 WHERE seq = 5');
+    db.close();
+    const reopened = SqliteJournal.open(path);
+    const recovered = recover(reopened, { botId: 'held' });
+    assert.deepEqual([recovered.snapshotSeq, recovered.cut, reopened.size], [6, 0, 6]);
+    assert.equal(encodeState(recovered.state), encodeState(state));
+    assert.deepEqual(reopened.database.prepare('SELECT seq FROM snapshots ORDER BY seq').all().map((row) => row.seq), [4, 6]);
+    reopened.close();
+  });
+
+  it('refuses to start on an entry intact but unreadable (a newer build wrote it), cutting nothing', () => {
+    const path = freshPath();
+    const journal = SqliteJournal.open(path);
+    journal.append(tickers(1));
+    // A flat record naming a common string one past this build's table, its checksum right.
+    const body = encodeBatch([{ type: 'OrderSubmitRejected', atMs: 2_000, commandId: 1, clientOrderId: 'vigil-1-e' as never, code: 'other', reason: 'x' }]);
+    const other = body.indexOf(Buffer.from([0x05, 53]));
+    assert.ok(other > 0);
+    body[other + 1] = 200;
+    journal.database.prepare('INSERT INTO events (seq, count, body, crc) VALUES (2, 1, ?, ?)').run(body, crc32(body, 2));
+    journal.close();
+    const reopened = SqliteJournal.open(path);
+    assert.throws(() => recover(reopened, { botId: 'newer' }), (error: unknown) => {
+      assert.ok(error instanceof RecoveryError);
+      assert.match(error.message, /entry 2 is intact but this build cannot read it .*a newer release wrote it/);
+      return true;
+    });
+    assert.equal(reopened.size, 2, 'nothing cut');
+    reopened.close();
+  });
+
   it('reads a snapshot taken mid-row and an unreadable line as what they are', () => {
     const path = freshPath();
     const journal = SqliteJournal.open(path);
     journal.append(tickers(10));
     assert.deepEqual([...journal.rowsAfter(4)].map((row) => row.seq), [5, 6, 7, 8, 9, 10]);
     journal.database.exec("UPDATE events SET body = CAST('garbage' AS BLOB), crc = 0 WHERE seq = 1");
-    assert.deepEqual([...journal.rowsAfter(0)], [{ seq: 1, damage: 'checksum mismatch' }]);
+    assert.deepEqual([...journal.rowsAfter(0)], [{ seq: 1, damage: 'checksum mismatch', unreadable: false }]);
     journal.close();
   });
 
@@ -342,6 +386,24 @@ describe('SQLite journal', () => {
       assert.match(error.message, new RegExp(`schema version ${schemaVersion + 5}, newer than this build of Vigil knows \\(${schemaVersion}\\)`));
       return true;
     });
+  });
+
+  it('refuses an SQLite database that is not a journal, and leaves it as it was', () => {
+    for (const [setup, version] of [['CREATE TABLE notes (text TEXT)', 0], ['CREATE TABLE notes (text TEXT); PRAGMA user_version = 3', 3]] as const) {
+      const path = freshPath();
+      const db = new DatabaseSync(path);
+      db.exec(setup);
+      db.close();
+      const before = readFileSync(path);
+      assert.throws(() => SqliteJournal.open(path), (error: unknown) => {
+        assert.ok(error instanceof NotAJournalError);
+        assert.equal(error.message, `journal ${path} is an SQLite database, but not a Vigil journal (its tables: notes; schema version ${version}). Refusing to change it; point the journal at another file.`);
+        return true;
+      });
+      assert.deepEqual(readFileSync(path), before, 'not a byte changed (no tables, no WAL)');
+      // And nothing held: the file opens again at once.
+      assert.throws(() => SqliteJournal.open(path), NotAJournalError);
+    }
   });
 
   it('migrates a database of schema version 1, keeping its events', () => {
