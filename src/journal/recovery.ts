@@ -20,7 +20,7 @@ import type { StepFunction } from '../shell/runtime.ts';
 import type { EngineConfig, EngineState } from '../core/state.ts';
 import { createEngineState } from '../core/state.ts';
 import type { SqliteJournal, StoredSnapshot } from './sqlite.ts';
-import { decodeState } from './state-codec.ts';
+import { decodeState, stateFormat } from './state-codec.ts';
 
 export type Recovered = {
   readonly state: EngineState;
@@ -40,7 +40,7 @@ const projectEvery = 10_000;
 /** `step` is the engine's; replaceable only so the simulation can recover a deliberately broken one. */
 export function recover(journal: SqliteJournal, config: Partial<EngineConfig>, step: StepFunction = engineStep): Recovered {
   const startedMs = performance.now();
-  const { usable, unusable } = journal.snapshots();
+  const { usable, unusable, olderFormats } = journal.snapshots();
   const problems = [...unusable];
   let state = createEngineState(config);
   let snapshotSeq = 0;
@@ -55,6 +55,19 @@ export function recover(journal: SqliteJournal, config: Partial<EngineConfig>, s
     }
     problems.push(`the snapshot at event ${snapshot.seq} ${decoded.reason}`);
     journal.log(`journal ${journal.path}: snapshot at event ${snapshot.seq} ${decoded.reason}; not used`);
+  }
+  if (usable.length === 0 && olderFormats.length > 0 && journal.firstSeq > 1) {
+    // An upgrade whose state format is new, after a clean stop (its final snapshot, the events
+    // before it pruned): what a start without a journal does, from the venue alone (the startup
+    // reconciliation restores our orders by client order id, the positions with their symbol's
+    // configured plan), in this file, which keeps the ledger's history. A fresh snapshot in this
+    // build's format marks where the new state starts.
+    const fresh = createEngineState(config);
+    journal.log(`journal ${journal.path}: its snapshots are in state format ${Math.max(...olderFormats)}, from an earlier release (this one reads ${stateFormat}), ` +
+      `and the events before ${journal.firstSeq} were pruned: the state starts afresh from the venue, as without a journal; the ledger's history is kept. ` +
+      "A signal's own protection plan (its overrides) is not known any more: its position gets its symbol's configured plan.");
+    journal.writeSnapshot(fresh);
+    return { state: fresh, snapshotSeq: journal.size, replayed: 0, cut: 0, ms: performance.now() - startedMs };
   }
   if (snapshotSeq === 0 && journal.firstSeq > 1) {
     // Older events were pruned and no snapshot is usable: the state cannot be rebuilt from the

@@ -221,13 +221,15 @@ export class SqliteJournal implements Journal {
    * The snapshots intact and in this build's format, newest first, and why each other one is not
    * used (each also logged): recovery tries them in turn, and names the others if none will do.
    */
-  snapshots(): { readonly usable: readonly StoredSnapshot[]; readonly unusable: readonly string[] } {
+  snapshots(): { readonly usable: readonly StoredSnapshot[]; readonly unusable: readonly string[]; readonly olderFormats: readonly number[] } {
     const rows = this.db.prepare('SELECT seq, format, state, state_hash, crc FROM snapshots WHERE seq <= ? ORDER BY seq DESC').all(this.lastSeq) as {
       seq: number; format: number; state: string; state_hash: string; crc: number;
     }[];
     const usable: StoredSnapshot[] = [];
     const unusable: string[] = [];
+    const olderFormats: number[] = [];
     for (const row of rows) {
+      if (row.format < stateFormat) olderFormats.push(row.format);
       const why = row.format !== stateFormat ? `is in state format ${row.format} (this build reads ${stateFormat})`
         : rowCrc(row.seq, row.state) !== row.crc ? 'is damaged (checksum mismatch)' : null;
       if (why === null) {
@@ -237,7 +239,7 @@ export class SqliteJournal implements Journal {
       unusable.push(`the snapshot at event ${row.seq} ${why}`);
       this.log(`journal ${this.path}: snapshot at event ${row.seq} ${why}; not used`);
     }
-    return { usable, unusable };
+    return { usable, unusable, olderFormats };
   }
 
   /** Every event, in order. */

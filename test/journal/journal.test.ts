@@ -376,6 +376,40 @@ describe('SQLite journal', () => {
     reopened.close();
   });
 
+  it('starts afresh from the venue in the same file after an upgrade to a new state format, keeping the ledger', () => {
+    const path = freshPath();
+    const journal = SqliteJournal.open(path, { snapshotsKept: 1 });
+    const state = createEngineState({ botId: 'upgrade', externalPositions: 'watch' });
+    step(state, { type: 'InstrumentsLoaded', atMs: 0, instruments: [btc] });
+    toTrading(state);
+    const booked = fill(null, 'v9', 'x9', 10, 650_000, 3, 50);
+    journal.append([booked]);
+    journal.applied(state, step(state, booked).flatMap((command) => (command.type === 'Record' ? [command.record] : [])));
+    journal.append(tickers(3));
+    journal.close(state); // a clean stop: its snapshot, every event before it pruned
+    const fills = (): number => (new DatabaseSync(path).prepare('SELECT COUNT(*) AS count FROM fills').get() as { count: number }).count;
+    assert.equal(fills(), 1);
+    const db = new DatabaseSync(path);
+    db.exec('UPDATE snapshots SET format = format - 1'); // as an earlier release wrote it
+    db.close();
+    const lines: string[] = [];
+    const reopened = SqliteJournal.open(path, { log: (line) => lines.push(line) });
+    assert.ok(reopened.firstSeq > 1);
+    const recovered = recover(reopened, { botId: 'upgrade' });
+    assert.deepEqual([recovered.snapshotSeq, recovered.replayed, recovered.state.intents.size, recovered.state.positions.size], [4, 0, 0, 0]);
+    assert.match(lines.join('\n'), /its snapshots are in state format \d+, from an earlier release .*the state starts afresh from the venue, as without a journal; the ledger's history is kept/);
+    assert.equal(fills(), 1, 'the ledger keeps its history');
+    // The sequence goes on, and the next start recovers from the fresh snapshot.
+    reopened.append(tickers(2, 9_000));
+    for (const event of tickers(2, 9_000)) step(recovered.state, event);
+    reopened.close();
+    const again = SqliteJournal.open(path);
+    const next = recover(again, { botId: 'upgrade' });
+    assert.deepEqual([next.snapshotSeq, next.replayed], [4, 2]);
+    assert.equal(encodeState(next.state), encodeState(recovered.state));
+    again.close();
+  });
+
   it('refuses a database written by a newer schema, naming both versions', () => {
     const path = freshPath();
     const db = new DatabaseSync(path);
