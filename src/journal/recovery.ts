@@ -40,7 +40,7 @@ const projectEvery = 10_000;
 /** `step` is the engine's; replaceable only so the simulation can recover a deliberately broken one. */
 export function recover(journal: SqliteJournal, config: Partial<EngineConfig>, step: StepFunction = engineStep): Recovered {
   const startedMs = performance.now();
-  const { usable, unusable, olderFormats } = journal.snapshots();
+  const { usable, unusable, formats } = journal.snapshots();
   const problems = [...unusable];
   let state = createEngineState(config);
   let snapshotSeq = 0;
@@ -56,14 +56,15 @@ export function recover(journal: SqliteJournal, config: Partial<EngineConfig>, s
     problems.push(`the snapshot at event ${snapshot.seq} ${decoded.reason}`);
     journal.log(`journal ${journal.path}: snapshot at event ${snapshot.seq} ${decoded.reason}; not used`);
   }
-  if (usable.length === 0 && olderFormats.length > 0 && journal.firstSeq > 1) {
+  // (Every snapshot an earlier release's: one damaged, or a newer release's, is no upgrade.)
+  if (formats.length > 0 && formats.every((format) => format < stateFormat) && journal.firstSeq > 1) {
     // An upgrade whose state format is new, after a clean stop (its final snapshot, the events
     // before it pruned): what a start without a journal does, from the venue alone (the startup
     // reconciliation restores our orders by client order id, the positions with their symbol's
     // configured plan), in this file, which keeps the ledger's history. A fresh snapshot in this
     // build's format marks where the new state starts.
     const fresh = createEngineState(config);
-    journal.log(`journal ${journal.path}: its snapshots are in state format ${Math.max(...olderFormats)}, from an earlier release (this one reads ${stateFormat}), ` +
+    journal.log(`journal ${journal.path}: its snapshots are in state format ${Math.max(...formats)}, from an earlier release (this one reads ${stateFormat}), ` +
       `and the events before ${journal.firstSeq} were pruned: the state starts afresh from the venue, as without a journal; the ledger's history is kept. ` +
       "A signal's own protection plan (its overrides) is not known any more: its position gets its symbol's configured plan.");
     journal.writeSnapshot(fresh);

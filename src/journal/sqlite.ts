@@ -63,10 +63,9 @@ export type JournalOptions = {
 
 export const snapshotEveryEventsDefault = 50_000;
 
-/** A journal entry as read back: its sequence, and the event or why it cannot be trusted. */
 /**
- * An entry, or where the readable entries end: `damage` (the disk's: a checksum, a gap) or
- * `unreadable` (intact, but not in this build's codec: written by a newer build).
+ * A journal entry as read back: its sequence, and the event or why it cannot be trusted: damaged
+ * (a checksum, a gap), or `unreadable` (intact, but not in this build's codec: a newer build's).
  */
 export type JournalRow =
   | { readonly seq: number; readonly event: Event }
@@ -220,16 +219,16 @@ export class SqliteJournal implements Journal {
   /**
    * The snapshots intact and in this build's format, newest first, and why each other one is not
    * used (each also logged): recovery tries them in turn, and names the others if none will do.
+   * `formats`: every snapshot's state format (all of an earlier release's: an upgrade).
    */
-  snapshots(): { readonly usable: readonly StoredSnapshot[]; readonly unusable: readonly string[]; readonly olderFormats: readonly number[] } {
+  snapshots(): { readonly usable: readonly StoredSnapshot[]; readonly unusable: readonly string[]; readonly formats: readonly number[] } {
     const rows = this.db.prepare('SELECT seq, format, state, state_hash, crc FROM snapshots WHERE seq <= ? ORDER BY seq DESC').all(this.lastSeq) as {
       seq: number; format: number; state: string; state_hash: string; crc: number;
     }[];
     const usable: StoredSnapshot[] = [];
     const unusable: string[] = [];
-    const olderFormats: number[] = [];
+    const formats = rows.map((row) => row.format);
     for (const row of rows) {
-      if (row.format < stateFormat) olderFormats.push(row.format);
       const why = row.format !== stateFormat ? `is in state format ${row.format} (this build reads ${stateFormat})`
         : rowCrc(row.seq, row.state) !== row.crc ? 'is damaged (checksum mismatch)' : null;
       if (why === null) {
@@ -239,7 +238,7 @@ export class SqliteJournal implements Journal {
       unusable.push(`the snapshot at event ${row.seq} ${why}`);
       this.log(`journal ${this.path}: snapshot at event ${row.seq} ${why}; not used`);
     }
-    return { usable, unusable, olderFormats };
+    return { usable, unusable, formats };
   }
 
   /** Every event, in order. */
