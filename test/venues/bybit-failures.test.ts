@@ -2,7 +2,8 @@
 // the exceptions ccxt really throws and the bodies Bybit really sends: a timeout, a transport error
 // or a 5xx, and the retCodes that mean the venue may have acted (10000, 10016, 5004), leave the
 // outcome unknown whatever else the body says; a trigger the market has passed is 'trigger-crossed'
-// even when Bybit says it only in a 10001's text; Bybit's retMsg is kept whole.
+// even when Bybit says it only in a 10001's text; a timestamp outside Bybit's window (10002) is a
+// refusal; Bybit's retMsg is kept whole.
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -51,6 +52,14 @@ void describe('bybit failures', () => {
     assert.equal(outcome(new ccxt.InsufficientFunds(body(110007, 'ab not enough for new order'))), 'rejected insufficient-funds: retCode 110007: ab not enough for new order');
     assert.equal(outcome(new ccxt.BadRequest(body(10001, 'params error: qty must be above the filled quantity'))), 'rejected invalid: retCode 10001: params error: qty must be above the filled quantity');
     assert.equal(outcome(new ccxt.ExchangeError('bybit something without a code')), 'rejected other: bybit something without a code');
+  });
+
+  void it('reads a timestamp outside the window (10002) as a refusal that names the clock, though ccxt classes it with its network errors', () => {
+    const retMsg = 'invalid request, please check your server timestamp or recv_window param. req_timestamp[1693745645000],server_timestamp[1693745651526],recv_window[5000]';
+    assert.ok(new ccxt.InvalidNonce('') instanceof ccxt.NetworkError, 'ccxt: InvalidNonce is a NetworkError');
+    assert.deepEqual(failureOf(new ccxt.InvalidNonce(body(10002, retMsg))), {
+      kind: 'rejected', code: 'other', retCode: 10002, reason: `retCode 10002: ${retMsg} (this machine's clock is off Bybit's: synchronise it (NTP))`,
+    });
   });
 
   void it("reads a trigger the market has passed as 'trigger-crossed', in every wording Bybit uses", () => {

@@ -85,6 +85,17 @@ type RawCall = (params: Json) => Promise<unknown>;
 
 /** ccxt's Bybit, with stream messages handed to Vigil before ccxt's parsers, and connection ends reported. */
 export class RawBybit extends ccxt.pro.bybit {
+  /**
+   * How far this machine's clock runs ahead of Bybit's (behind: negative), once measured after a
+   * refusal of a request's timestamp; 0 until then. ccxt stamps with `milliseconds()` both the
+   * signed requests (its nonce) and the private stream's `expires` (its own `timeDifference`
+   * option reaches only the first), so the correction goes here: both then read Bybit's clock.
+   */
+  clockAheadMs = 0;
+  // (ccxt sets `milliseconds` on the instance in its constructor: a field, not a method, replaces it.)
+  override milliseconds = (): number => this.localMs() - this.clockAheadMs;
+  /** This machine's clock, uncorrected: the adapter's (see clientFor). */
+  localMs = (): number => Date.now();
   onTopic: (url: string, message: JsonRecord) => void = () => undefined;
   onControl: (url: string, message: unknown) => void = () => undefined;
   onGone: (url: string, reason: string) => void = () => undefined;
@@ -122,9 +133,10 @@ export class RawBybit extends ccxt.pro.bybit {
   }
 }
 
-function clientFor(config: BybitVenueConfig, urls: Urls): RawBybit {
+/** `localMs`: the adapter's clock, which ccxt then stamps its requests by (not its own Date.now). */
+function clientFor(config: BybitVenueConfig, urls: Urls, localMs: () => number): RawBybit {
   const ws = urls.wsPrivate.replace(/\/v5\/private$/, '');
-  return new RawBybit({
+  const client = new RawBybit({
     apiKey: config.apiKey,
     secret: config.apiSecret,
     enableRateLimit: false, // Vigil's queue keeps the per-endpoint limits (below)
@@ -144,6 +156,8 @@ function clientFor(config: BybitVenueConfig, urls: Urls): RawBybit {
       enableUnifiedMargin: false, enableUnifiedAccount: true, unifiedMarginStatus: 6, recvWindow: config.recvWindowMs ?? 5_000,
     },
   });
+  client.localMs = localMs;
+  return client;
 }
 
 // Requests.
@@ -204,6 +218,11 @@ export function failureOf(error: unknown): Failure {
   const retCode = Number(/"retCode"\s*:\s*"?(\d+)/.exec(message)?.[1] ?? Number.NaN);
   const retMsg = retMsgIn(message);
   if (retCode === 10006 || error instanceof ccxt.RateLimitExceeded || error instanceof ccxt.DDoSProtection) return { kind: 'rate-limited' };
+  // A timestamp outside Bybit's window: refused before anything was done (ccxt's InvalidNonce is
+  // one of its network classes, which would make it unknown).
+  if (retCode === 10002 || error instanceof ccxt.InvalidNonce) {
+    return { kind: 'rejected', code: 'other', reason: `retCode 10002: ${retMsg ?? message} (this machine's clock is off Bybit's: synchronise it (NTP))`, retCode: 10002 };
+  }
   if (error instanceof ccxt.NetworkError) return { kind: 'unknown', reason: message }; // RequestTimeout, ExchangeNotAvailable (5xx), ...
   if (unknownRetCodes.has(retCode)) return { kind: 'unknown', reason: `retCode ${retCode}: ${retMsg ?? message}` };
   if (!Number.isNaN(retCode)) {
@@ -269,7 +288,7 @@ const framePreviewCharsMax = 120;
 
 export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps): BybitVenue {
   const urls = urlsOf(config);
-  const exchange = clientFor(config, urls);
+  const exchange = clientFor(config, urls, () => deps.clock.nowMs());
   const queue = new RequestQueue(deps);
   const instruments = new Map<string, Instrument>();
   const streams = new Map<StreamName, OpenStream>();
@@ -299,6 +318,7 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
    */
   const request = (endpoint: Endpoint, priority: Priority, send: () => Promise<unknown>): Promise<{ ok: true; reply: unknown } | { ok: false; failure: Failure; sentMs: number }> =>
     new Promise((resolve) => {
+      let clockMeasured = false;
       const item: Queued = {
         endpoint, priority, attempts: 0,
         run: async () => {
@@ -307,13 +327,71 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
             resolve({ ok: true, reply: await send() });
           } catch (error) {
             const failure = redacted(failureOf(error));
-            if (failure.kind === 'rate-limited') queue.retry(item);
-            else resolve({ ok: false, failure, sentMs });
+            if (failure.kind === 'rate-limited') {
+              queue.retry(item);
+            } else if (isClockRefusal(failure) && !clockMeasured) {
+              // Refused at the door for its timestamp, so never executed: sent again, once, stamped
+              // by Bybit's clock as measured now.
+              clockMeasured = true;
+              await resyncClock(failure.reason, 'timestamp');
+              queue.push(item);
+            } else {
+              resolve({ ok: false, failure, sentMs });
+            }
           }
         },
       };
       queue.push(item);
     });
+
+  /**
+   * This machine's clock against Bybit's when Bybit read its own (GET /v5/market/time, unsigned):
+   * the middle of the round trip, give or take half of it; null when the reply holds no time.
+   * Timed by the clock ccxt stamps the requests with, before any correction.
+   */
+  const measureClock = async (time: () => Promise<unknown>): Promise<{ readonly aheadMs: number; readonly uncertainMs: number } | null> => {
+    const sentMs = exchange.localMs();
+    const reply = await time();
+    const receivedMs = exchange.localMs();
+    const serverMs = Number(isRecord(reply) ? reply.time : Number.NaN);
+    if (!Number.isFinite(serverMs)) return null;
+    return { aheadMs: Math.round((sentMs + receivedMs) / 2 - serverMs), uncertainMs: Math.ceil((receivedMs - sentMs) / 2) };
+  };
+
+  /**
+   * Bybit refused a request's timestamp (10002), or the private stream's login (whose `expires`
+   * is stamped too; Bybit's answer, "Params Error", is the same for a wrong key): this machine's
+   * clock may have drifted since the start's check (NTP stopped, the machine was suspended, the
+   * clock was set by hand). Unattended, a bot whose every request is refused cannot move a stop or
+   * close a position, so the adapter measures Bybit's clock again, stamps its requests and logins
+   * by it from then on, and says so: the clock still needs fixing. A login refused with the clock
+   * within a second of Bybit's changes nothing (it was the key). Refusals at the same time share
+   * one measurement.
+   */
+  let resyncing: Promise<void> | null = null;
+  const resyncClock = (why: string, cause: 'timestamp' | 'login'): Promise<void> => {
+    resyncing ??= (async () => {
+      const refused = cause === 'timestamp' ? `Bybit refused a request's timestamp (${why})` : `Bybit refused the private stream's login (${why})`;
+      try {
+        const clock = await measureClock(() => call.time({}));
+        if (clock === null) {
+          deps.log(`bybit: ${refused}, and its time could not be read to check this machine's clock`);
+          return;
+        }
+        // Stamped at Bybit's now less the measurement's uncertainty: never ahead of Bybit's clock.
+        const aheadMs = clock.aheadMs + clock.uncertainMs;
+        if (cause === 'login' && Math.abs(aheadMs - exchange.clockAheadMs) < clockAheadMsMax) return;
+        exchange.clockAheadMs = aheadMs;
+        deps.log(`bybit: ${refused}: this machine's clock is ${clockText(clock.aheadMs)} Bybit's. ` +
+          'Requests are stamped by Bybit\'s clock from now on; synchronise this machine\'s clock (NTP)');
+      } catch (error) {
+        deps.log(`bybit: ${refused}, and its time could not be read to check this machine's clock (${firstLine(redact(error instanceof Error ? error.message : String(error)))})`);
+      } finally {
+        resyncing = null;
+      }
+    })();
+    return resyncing;
+  };
 
   const recvWindowMs = config.recvWindowMs ?? 5_000;
   /** Resolves at `atMs` on the adapter's clock, or now if that has passed. */
@@ -601,6 +679,14 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
       }
       return;
     }
+    if (isRecord(message) && message.op === 'auth' && message.success === false) {
+      // Bybit's one answer to a wrong key and to an expiry already past ("Params Error"): the
+      // clock is checked before the next attempt.
+      const why = redact(`login refused: ${typeof message.ret_msg === 'string' ? message.ret_msg : framePreview(message)}`);
+      void resyncClock(why, 'login');
+      close(stream, open.connectionId, why);
+      return;
+    }
     // Only what Bybit documents counts as traffic (pongs, acks): anything else would pass for a
     // heartbeat while the stream may be broken.
     const decoded = decodeStreamMessage(message, { instruments, atMs: deps.clock.nowMs(), source: 'stream' });
@@ -688,20 +774,13 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
       symbols = wanted;
       await exchange.loadHttpProxyAgent(); // ccxt needs it for ws:// URLs in Node (custom networks on loopback)
       const startCall = (what: string, send: () => Promise<unknown>): Promise<unknown> => startCallOf(what, send, redact);
-      const sentMs = deps.clock.nowMs();
-      const time = await startCall('the server time', () => call.time({}));
-      const receivedMs = deps.clock.nowMs();
-      const serverMs = Number((time as Json).time);
-      // This machine's clock against Bybit's when Bybit read its own: the middle of the round trip,
-      // give or take half of it.
-      const aheadMs = Math.round((sentMs + receivedMs) / 2 - serverMs);
-      const uncertainMs = Math.ceil((receivedMs - sentMs) / 2);
+      const clock = await measureClock(() => startCall('the server time', () => call.time({})));
       // Bybit takes a signed request when server_time - recv_window <= timestamp < server_time +
       // 1000: a clock that may be a second ahead would have every request refused. Behind, half the
-      // window is allowed (requests travel, and wait in the queue).
-      if (Number.isFinite(serverMs) && (aheadMs + uncertainMs >= clockAheadMsMax || uncertainMs - aheadMs > recvWindowMs / 2)) {
-        const how = aheadMs > 0 ? `${aheadMs} ms ahead of` : `${-aheadMs} ms behind`;
-        throw new VenueStartError(`this machine's clock is ${how} Bybit's; Bybit refuses requests stamped ${clockAheadMsMax} ms or more ahead of its clock or more than the recv window (${recvWindowMs} ms) behind it: synchronise the clock (NTP)`);
+      // window is allowed (requests travel, and wait in the queue). At the start someone is there to
+      // fix the clock; later, unattended, the adapter corrects for it (resyncClock).
+      if (clock !== null && (clock.aheadMs + clock.uncertainMs >= clockAheadMsMax || clock.uncertainMs - clock.aheadMs > recvWindowMs / 2)) {
+        throw new VenueStartError(`this machine's clock is ${clockText(clock.aheadMs)} Bybit's; Bybit refuses requests stamped ${clockAheadMsMax} ms or more ahead of its clock or more than the recv window (${recvWindowMs} ms) behind it: synchronise the clock (NTP)`);
       }
       const loaded: Instrument[] = [];
       let cursor: string | null = null;
@@ -755,6 +834,15 @@ function decodeExecutions(reply: unknown, ctx: { readonly instruments: ReadonlyM
 
 function rejection(failure: Failure): { readonly code: RejectCode; readonly reason: string } {
   return failure.kind === 'rejected' ? { code: failure.code, reason: failure.reason } : { code: 'rate-limited', reason: 'rate limited' };
+}
+
+/** Bybit's refusal of a signed request's timestamp: outside [server time - recv window, server time + 1 s). */
+function isClockRefusal(failure: Failure): boolean {
+  return failure.kind === 'rejected' && failure.retCode === 10002;
+}
+
+function clockText(aheadMs: number): string {
+  return aheadMs > 0 ? `${aheadMs} ms ahead of` : `${-aheadMs} ms behind`;
 }
 
 function firstLine(text: string): string {
