@@ -62,6 +62,12 @@ void describe('bybit failures', () => {
     });
   });
 
+  void it("reads every code for an order no longer working (not there, finished, cancelled) as 'not-found'", () => {
+    assert.equal(codeOf(new ccxt.OrderNotFound(body(110001, 'order not exists or too late to cancel'))), 'not-found');
+    assert.equal(codeOf(new ccxt.InvalidOrder(body(110008, 'The order has been finished or canceled'))), 'not-found');
+    assert.equal(codeOf(new ccxt.InvalidOrder(body(110010, 'The order has been cancelled'))), 'not-found');
+  });
+
   void it("reads a trigger the market has passed as 'trigger-crossed', in every wording Bybit uses", () => {
     const crossed = [
       // trading-stop and attached stops: retCode 10001, the words only in the text

@@ -184,9 +184,15 @@ type Failure =
   | { readonly kind: 'unknown'; readonly reason: string }
   | { readonly kind: 'rate-limited' };
 
+/**
+ * Bybit's codes by what they mean for the order. 'not-found': no working order under that id, so
+ * a cancel or an amend has nothing to act on (110001 "order not exists or too late", 110008 "order
+ * has been finished or canceled", 110010 "order already cancelled"); the order's reports, or a
+ * query, say how it ended.
+ */
 const rejectCodes: Readonly<Record<number, RejectCode>> = {
   110007: 'insufficient-funds', 110004: 'insufficient-funds', 110012: 'insufficient-funds', 110044: 'insufficient-funds', 110045: 'insufficient-funds',
-  110017: 'reduce-only', 110072: 'duplicate-id', 110092: 'trigger-crossed', 110093: 'trigger-crossed', 110001: 'not-found',
+  110017: 'reduce-only', 110072: 'duplicate-id', 110092: 'trigger-crossed', 110093: 'trigger-crossed', 110001: 'not-found', 110008: 'not-found', 110010: 'not-found',
   10001: 'invalid', 110003: 'invalid', 110094: 'invalid',
 };
 
