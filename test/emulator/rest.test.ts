@@ -308,12 +308,14 @@ describe('Bybit v5 emulator: rate limits', { timeout: 30_000 }, () => {
       const reply = await signedPost(port, '/v5/order/create', body, nowMs);
       assert.equal(reply.json.retCode, 0, reply.json.retMsg);
       assert.equal(reply.headers.get('x-bapi-limit'), '10');
-      assert.equal(reply.headers.get('x-bapi-limit-reset-timestamp'), String(startMs + 1000));
+      // Not spent: the reset time is now; spent (the tenth): when the oldest leaves the window.
+      assert.equal(reply.headers.get('x-bapi-limit-reset-timestamp'), String(index < 9 ? startMs : startMs + 1000));
       statuses.push(reply.headers.get('x-bapi-limit-status') ?? '');
     }
     assert.deepEqual(statuses, ['9', '8', '7', '6', '5', '4', '3', '2', '1', '0']);
     const refused = await signedPost(port, '/v5/order/create', body, nowMs);
     assert.deepEqual([refused.json.retCode, refused.json.retMsg, refused.headers.get('x-bapi-limit-status')], [10006, 'Too many visits!', '0']);
+    assert.equal(refused.headers.get('x-bapi-limit-reset-timestamp'), String(startMs + 1000));
     assert.equal(server.venue.openOrders().length, 10);
     // Another endpoint has its own window; the next second opens a new one.
     const list = await signedGet(port, '/v5/order/realtime', 'settleCoin=USDT&category=linear', nowMs);
@@ -323,5 +325,26 @@ describe('Bybit v5 emulator: rate limits', { timeout: 30_000 }, () => {
     assert.deepEqual([next.json.retCode, next.headers.get('x-bapi-limit-status')], [0, '9']);
     const publicReply = await publicGet(port, '/v5/market/time', '');
     assert.equal(publicReply.headers.get('x-bapi-limit'), null);
+  });
+
+  it('counts a request against the second after it (a rolling window, as Bybit documents), not until a fixed window ends', async () => {
+    nowMs += 10_000;
+    const firstMs = nowMs;
+    /** An amend (of no order: answered 110001 once past the limit) at `atMs` on the server's clock: its retCode. */
+    const amend = async (atMs: number): Promise<number> => {
+      nowMs = atMs;
+      return (await signedPost(port, '/v5/order/amend', { category: 'linear', symbol: 'SOLUSDT', orderLinkId: 'none', price: '141' }, atMs)).json.retCode;
+    };
+    // Five at the start of the second, five 600 ms in: the endpoint's ten.
+    assert.equal(await amend(firstMs), 110001, 'past the limit, refused for the order');
+    for (let index = 1; index < 5; index += 1) assert.notEqual(await amend(firstMs), 10006);
+    for (let index = 0; index < 5; index += 1) assert.notEqual(await amend(firstMs + 600), 10006);
+    assert.equal(await amend(firstMs + 999), 10006, 'ten in the last second');
+    // A second after the first five, those five have left the window; the other five have not.
+    const later: number[] = [];
+    for (let index = 0; index < 6; index += 1) later.push(await amend(firstMs + 1_000));
+    assert.deepEqual(later.map((code) => code === 10006), [false, false, false, false, false, true], 'five free, not ten (a fixed window would start afresh)');
+    assert.equal(await amend(firstMs + 1_599), 10006);
+    assert.notEqual(await amend(firstMs + 1_600), 10006, 'the second five have left');
   });
 });
