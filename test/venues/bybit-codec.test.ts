@@ -147,6 +147,7 @@ void describe('bybit codec: order topic', () => {
     const statuses: [string, string][] = [
       ['New', 'new'], ['PartiallyFilled', 'partially-filled'], ['Untriggered', 'untriggered'], ['Triggered', 'new'], ['Rejected', 'rejected'],
       ['PartiallyFilledCanceled', 'cancelled'], ['Filled', 'filled'], ['Cancelled', 'cancelled'], ['Deactivated', 'cancelled'],
+      ['Created', 'new'], // in earlier versions of Bybit's list, and in client libraries' (not on the page today)
     ];
     for (const [word, status] of statuses) {
       const event = decodeOk({ topic: 'order', data: [{ ...linearMarketOrder, orderStatus: word }] }).events[0];

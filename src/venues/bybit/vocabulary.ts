@@ -15,6 +15,10 @@ export type PositionTrigger = OrderReport['positionTrigger'];
 export function orderStatusOf(word: string): VenueOrderStatus | null {
   switch (word) {
     case 'New': return 'new';
+    // Taken by Bybit, not yet in its matching engine: open. Earlier versions of Bybit's enum page
+    // list it and client libraries still decode it; an unknown status fails the whole message, so
+    // a word Bybit may still send is known here.
+    case 'Created': return 'new';
     case 'PartiallyFilled': return 'partially-filled';
     case 'Untriggered': return 'untriggered';
     case 'Triggered': return 'new'; // a conditional order whose trigger fired is now a working order
