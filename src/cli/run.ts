@@ -24,6 +24,7 @@ import type { StreamName } from '../core/events.ts';
 import { assertNever } from '../core/assert.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { EngineConfig } from '../core/state.ts';
+import { gridChangesUnderLiveRecords } from '../core/engine/lifecycle.ts';
 import { ApiServer } from '../api/server.ts';
 import { Metrics } from '../api/metrics.ts';
 import type { ConnectionState } from '../api/views.ts';
@@ -261,6 +262,15 @@ class LiveBot {
       return this.exited.promise;
     }
     if (this.stopped) return this.exited.promise; // a signal came while the venue was asked
+    const changed = gridChangesUnderLiveRecords(this.runtime.state, instruments);
+    if (changed.length > 0) {
+      // Read in the new units, the journal's prices and sizes would be other prices and sizes (a
+      // stop moved, a position's entry misread). The venue holds the stops meanwhile.
+      this.stop(1, `the venue has changed ${changed.join('; ')} since the journal ${config.journal} was written, and the journal holds a position or orders there ` +
+        'in the old units. The stops stay on the venue. Move the journal aside and start again: the startup reconciliation restores the orders by their ids and ' +
+        "adopts the positions with their symbol's configured plan, as a start without a journal does (the old file keeps the ledger's history)");
+      return this.exited.promise;
+    }
     this.deliver({ type: 'InstrumentsLoaded', instruments });
     this.deliver({ type: 'EngineStarted' });
     this.supervisor.start();

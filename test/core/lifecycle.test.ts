@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Command, CommandOf } from '../../src/core/commands.ts';
+import { gridChangesUnderLiveRecords } from '../../src/core/engine/lifecycle.ts';
 import { step } from '../../src/core/engine/step.ts';
 import type { OrderReport, PositionReport } from '../../src/core/events.ts';
 import type { ExecutionId, VenueOrderId } from '../../src/core/ids.ts';
@@ -476,5 +477,28 @@ describe('reconciliation', () => {
     assert.equal(state.reconcile.sizeMismatches, 0, 'and books nothing yet');
     deliver(reconnect(200), 210);
     assert.equal(state.reconcile.sizeMismatches, 1, 'a snapshot asked for after the first sighting confirms it');
+  });
+});
+
+describe('a restart after the venue changed an instrument\'s tick or lot', () => {
+  const finer = { ...btc, tickSize: '0.01', priceScale: 2, tickUnits: 1 };
+  const coarserLot = { ...btc, lotSize: '0.01', qtyScale: 2, lotUnits: 1 };
+
+  it('names a symbol with a position, an order or an intent open in the old units', () => {
+    const state = engine();
+    assert.deepEqual(gridChangesUnderLiveRecords(state, [finer]), [], 'nothing live on BTCUSDT yet');
+    assert.deepEqual(gridChangesUnderLiveRecords(state, [btc]), [], 'unchanged');
+    step(state, openMarket('r1', 10)); // an intent, its entry in flight
+    assert.deepEqual(gridChangesUnderLiveRecords(state, [finer]), ['BTCUSDT tick 0.10 -> 0.01']);
+    assert.deepEqual(gridChangesUnderLiveRecords(state, [{ ...finer, lotSize: coarserLot.lotSize }]), ['BTCUSDT tick 0.10 -> 0.01, lot 0.001 -> 0.01']);
+    assert.deepEqual(gridChangesUnderLiveRecords(state, [{ ...btc, tickSize: '0.1' }]), [], 'the same tick written otherwise');
+  });
+
+  it('names a position the venue reported though no intent holds it yet', () => {
+    const state = createEngineState({ botId: 't' });
+    step(state, { type: 'InstrumentsLoaded', atMs: 0, instruments: [btc] });
+    step(state, position(5, 1, 20));
+    assert.equal(state.activeIntentBySymbol.size, 0, 'not adopted before the first reconciliation');
+    assert.deepEqual(gridChangesUnderLiveRecords(state, [coarserLot]), ['BTCUSDT lot 0.001 -> 0.01']);
   });
 });

@@ -9,8 +9,10 @@
 // private stream leaves `trading` at once.
 
 import type { EventOf, StreamName } from '../events.ts';
+import type { Instrument } from '../instrument.ts';
+import { effectiveSizeLots } from '../position/position.ts';
 import { reconcile } from '../reconcile/reconcile.ts';
-import type { Lifecycle, TimerPurpose } from '../state.ts';
+import type { EngineState, Lifecycle, TimerPurpose } from '../state.ts';
 import { forgetSettled } from './retention.ts';
 import type { Ctx } from './context.ts';
 import { notify, putOrder, startTimer } from './context.ts';
@@ -145,4 +147,30 @@ export function onSnapshotFailed(ctx: Ctx, event: EventOf<'SnapshotFailed'>): vo
 function enter(ctx: Ctx, lifecycle: Lifecycle, text: string): void {
   ctx.state.lifecycle = lifecycle;
   notify(ctx, 'info', 'phase', null, `phase ${lifecycle.phase}: ${text}`);
+}
+
+/**
+ * What the venue has changed since the state was written (the journal's instruments against those
+ * just loaded) on a symbol the state holds something live on: a position, an order not yet settled,
+ * an active intent. The state keeps that symbol's prices and sizes as integers of the old tick and
+ * lot, and the new instrument would read them as other prices and sizes (a stop at 140.00 in 0.01
+ * ticks is 14000 ticks: 14.000 in 0.001 ticks). Empty: nothing to fear. A symbol with only history
+ * (closed trades kept for the retention) is not listed: nothing acts on it, and it is forgotten.
+ */
+export function gridChangesUnderLiveRecords(state: EngineState, loaded: readonly Instrument[]): string[] {
+  const changes: string[] = [];
+  for (const instrument of loaded) {
+    const known = state.instruments.get(instrument.symbol);
+    if (known === undefined) continue;
+    const tickChanged = Number(known.tickSize) !== Number(instrument.tickSize);
+    const lotChanged = Number(known.lotSize) !== Number(instrument.lotSize);
+    if (!tickChanged && !lotChanged) continue;
+    const { symbol } = instrument;
+    const positionOpen = [...state.positions.values()].some((position) => position.symbol === symbol && effectiveSizeLots(position) !== 0);
+    const live = positionOpen || state.activeIntentBySymbol.has(symbol) || (state.unsettledOrders.get(symbol)?.size ?? 0) > 0;
+    if (!live) continue;
+    const what = [tickChanged ? `tick ${known.tickSize} -> ${instrument.tickSize}` : '', lotChanged ? `lot ${known.lotSize} -> ${instrument.lotSize}` : ''].filter((part) => part !== '');
+    changes.push(`${symbol} ${what.join(', ')}`);
+  }
+  return changes;
 }
