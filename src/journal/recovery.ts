@@ -4,8 +4,9 @@
 //   2. the tail of events after it, replayed through the same `step`, commands discarded (they
 //      were acted on, or not, by the process that died; what became of them is the venue's to
 //      say); the ledger records of the tail are projected again (idempotently);
-//   3. a damaged entry in the tail ends the replay there: the journal is cut back to it. An entry
-//      intact but unreadable (a newer build's) stops the start instead: it is not damage.
+//   3. a damaged entry in the tail ends the replay there: the journal is cut back to it, and the
+//      ledger to the entries before it. An entry intact but unreadable (a newer build's) stops the
+//      start instead: it is not damage.
 //
 // Then the caller starts the engine (`EngineStarted`): in-flight orders become unknown and are
 // settled by client order id, and the startup lifecycle reconciles everything with the venue.
@@ -111,6 +112,12 @@ export function recover(journal: SqliteJournal, config: Partial<EngineConfig>, s
       journal.project(records, state, lastSeq);
       records = [];
     }
+  }
+  // After a cut, the ledger's order and position rows as the recovered state has them: a row a cut
+  // entry wrote is ahead of it (truncateFrom dropped the cut entries' fills and positions).
+  if (cut > 0) {
+    for (const order of state.orders.values()) records.push({ kind: 'order', order });
+    for (const position of state.positions.values()) records.push({ kind: 'position', position });
   }
   journal.project(records, state, lastSeq);
   return { state, snapshotSeq, replayed, cut, ms: performance.now() - startedMs };

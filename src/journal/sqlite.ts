@@ -287,17 +287,25 @@ export class SqliteJournal implements Journal {
     }
   }
 
-  /** Cuts the journal back to the entries before `seq`, a row's first (a damaged tail); returns how many events were cut. */
+  /**
+   * Cuts the journal back to the entries before `seq`, a row's first (a damaged tail), and the
+   * ledger with it: the fills, funding and position rows those entries wrote go (the startup
+   * reconciliation reads the fills from the venue again and books them anew; the caller writes
+   * the positions again from the state it recovers, see recover). Order rows stay: an order made
+   * in the cut entries may not come back, and its row says what the venue did with it. Returns
+   * how many events were cut.
+   */
   truncateFrom(seq: number, why: string): number {
     const cut = this.lastSeq - seq + 1;
     this.transaction(() => {
       this.db.prepare('DELETE FROM events WHERE seq >= ?').run(seq);
       this.db.prepare('DELETE FROM snapshots WHERE seq >= ?').run(seq);
+      for (const table of ['fills', 'funding', 'positions']) this.db.prepare(`DELETE FROM ${table} WHERE journal_seq >= ?`).run(seq);
     });
     this.lastSeq = this.lastEventSeq();
     this.lastSnapshotSeq = Math.min(this.lastSnapshotSeq, this.lastSeq);
     this.log(`journal ${this.path}: entry ${seq} is damaged (${why}); cut ${cut} entr${cut === 1 ? 'y' : 'ies'} from there to the end. ` +
-      'The state is rebuilt from the entries before it, and the startup reconciliation recovers the rest from the venue.');
+      'The state is rebuilt from the entries before it, the ledger kept to them, and the startup reconciliation recovers the rest from the venue.');
     return cut;
   }
 

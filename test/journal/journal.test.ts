@@ -169,6 +169,32 @@ describe('SQLite journal', () => {
     reopened.close();
   });
 
+  it('after a cut, keeps the ledger to what the journal still holds: the cut fills gone (the reconciliation books them again), positions and PnL the recovered state\'s', () => {
+    const world = journaledWorld(11);
+    const path = world.options.journalPath ?? assert.fail('a journal path');
+    world.close();
+    const db = new DatabaseSync(path);
+    const fillSeqs = (db.prepare('SELECT journal_seq AS seq FROM fills ORDER BY journal_seq').all() as { seq: number }[]).map((row) => row.seq);
+    const middle = fillSeqs[Math.floor(fillSeqs.length / 2)] ?? assert.fail('fills in the ledger');
+    // The row holding the middle fill's event: damaged, with no snapshot at or after it.
+    const damaged = (db.prepare('SELECT MAX(seq) AS seq FROM events WHERE seq <= ?').get(middle) as { seq: number }).seq;
+    db.prepare('DELETE FROM snapshots WHERE seq >= ?').run(damaged);
+    db.prepare("UPDATE events SET body = CAST(substr(body, 1, 20) || X'FF' || substr(body, 22) AS BLOB) WHERE seq = ?").run(damaged);
+    db.close();
+    const journal = SqliteJournal.open(path, { log: () => undefined });
+    const recovered = recover(journal, engineConfig(world));
+    assert.ok(recovered.cut > 0, 'a tail was cut');
+    const ledger = new LedgerReader(journal.database);
+    assert.equal((journal.database.prepare('SELECT COUNT(*) AS n FROM fills WHERE journal_seq >= ?').get(damaged) as { n: number }).n, 0, 'no fill of a cut event');
+    const { positions } = recovered.state;
+    for (const { key, realized_pnl_e8, fees_e8 } of ledger.pnl('symbol')) {
+      const position = [...positions.values()].find((candidate) => candidate.symbol === key);
+      assert.deepEqual([realized_pnl_e8, fees_e8], [position?.realizedPnlE8 ?? 0, position?.feesE8 ?? 0], `${key}: the ledger's PnL is the recovered state's`);
+    }
+    assert.deepEqual(ledger.positions().map((row) => [row.symbol, row.size_lots]), [...positions.values()].filter((p) => p.sizeLots !== 0).map((p) => [p.symbol, p.sizeLots]).sort());
+    journal.close();
+  });
+
   it('leaves a damaged row the snapshot in use already holds alone: nothing cut, the snapshot kept, the sequence where it was', () => {
     const path = freshPath();
     const journal = SqliteJournal.open(path, { snapshotEveryEvents: 4 });
