@@ -339,7 +339,7 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
               // Refused at the door for its timestamp, so never executed: sent again, once, stamped
               // by Bybit's clock as measured now.
               clockMeasured = true;
-              await resyncClock(failure.reason, 'timestamp');
+              await resyncClock('retCode 10002', 'timestamp');
               queue.push(item);
             } else {
               resolve({ ok: false, failure, sentMs });
