@@ -23,6 +23,7 @@ import { decodeBatch, encodeBatch } from '../../src/journal/codec.ts';
 import { LedgerReader } from '../../src/journal/ledger.ts';
 import { recover, RecoveryError, verifyReplay } from '../../src/journal/recovery.ts';
 import { migrations, NewerSchemaError, NotAJournalError, schemaVersion } from '../../src/journal/schema.ts';
+import type { Position } from '../../src/core/position/position.ts';
 import { SqliteJournal } from '../../src/journal/sqlite.ts';
 import { decodeState, encodeState } from '../../src/journal/state-codec.ts';
 import { worldForSeed } from '../../src/sim/swarm.ts';
@@ -46,6 +47,15 @@ function journaledWorld(seed: number): SimWorld {
 
 function engineConfig(world: SimWorld): Partial<EngineConfig> {
   return { botId: 'sim', ...world.options.engine };
+}
+
+/** The ledger's realized PnL and fees per symbol are the positions' (a symbol with fills has a position). */
+function assertPnlIsPositions(ledger: LedgerReader, positions: Iterable<Position>): void {
+  const bySymbol = new Map([...positions].map((position) => [position.symbol, position]));
+  for (const { key, realized_pnl_e8, fees_e8 } of ledger.pnl('symbol')) {
+    const position = bySymbol.get(key);
+    assert.deepEqual([realized_pnl_e8, fees_e8], [position?.realizedPnlE8, position?.feesE8], `${key}: the ledger's PnL and fees are the position's`);
+  }
 }
 
 describe('SQLite journal', () => {
@@ -136,10 +146,7 @@ describe('SQLite journal', () => {
       assert.ok(row !== undefined, `fill ${fill.executionId} in the ledger`);
       assert.deepEqual([row.lots, row.price_ticks, row.fee_e8, row.side], [fill.lots, fill.priceTicks, fill.feeE8, fill.side]);
     }
-    for (const { key, realized_pnl_e8, fees_e8 } of ledger.pnl('symbol')) {
-      const position = [...world.runtime.state.positions.values()].find((candidate) => candidate.symbol === key);
-      assert.deepEqual([realized_pnl_e8, fees_e8], [position?.realizedPnlE8, position?.feesE8], key);
-    }
+    assertPnlIsPositions(ledger, world.runtime.state.positions.values());
     const open = ledger.positions().map((row) => [row.symbol, row.size_lots]);
     assert.deepEqual(open, world.venue.positions().filter((p) => p.sizeLots !== 0).map((p) => [p.symbol, p.sizeLots]).sort());
     world.close();
@@ -187,10 +194,7 @@ describe('SQLite journal', () => {
     const ledger = new LedgerReader(journal.database);
     assert.equal((journal.database.prepare('SELECT COUNT(*) AS n FROM fills WHERE journal_seq >= ?').get(damaged) as { n: number }).n, 0, 'no fill of a cut event');
     const { positions } = recovered.state;
-    for (const { key, realized_pnl_e8, fees_e8 } of ledger.pnl('symbol')) {
-      const position = [...positions.values()].find((candidate) => candidate.symbol === key);
-      assert.deepEqual([realized_pnl_e8, fees_e8], [position?.realizedPnlE8 ?? 0, position?.feesE8 ?? 0], `${key}: the ledger's PnL is the recovered state's`);
-    }
+    assertPnlIsPositions(ledger, positions.values());
     assert.deepEqual(ledger.positions().map((row) => [row.symbol, row.size_lots]), [...positions.values()].filter((p) => p.sizeLots !== 0).map((p) => [p.symbol, p.sizeLots]).sort());
     journal.close();
   });
