@@ -19,7 +19,7 @@ export function stateDigest(state: EngineState): string {
   return JSON.stringify({ positions, orders, intents, fills });
 }
 
-function sortedEntries<V>(map: ReadonlyMap<string, V>): [string, V][] {
+function sortedEntries<V>(map: { entries(): Iterable<[string, V]> }): [string, V][] {
   return [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 

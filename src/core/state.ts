@@ -16,6 +16,7 @@ import type { Position, PositionKey } from './position/position.ts';
 import type { ProtectionRequest } from './protection/plan.ts';
 import type { PositionPolicy } from './protection/policy.ts';
 import type { StreamName, WalletReport } from './events.ts';
+import { TieredMap } from './tiered-map.ts';
 import type { TriggerBy } from './types.ts';
 
 export type ExternalPositionPolicy = 'protect' | 'watch' | 'close';
@@ -229,7 +230,11 @@ export type EngineState = {
   readonly markets: Map<string, Market>;
   /** The settlement coin's balance: the newest report, by venue time, from stream or snapshot. */
   wallet: WalletReport | null;
-  readonly orders: Map<OrderKey, Order>;
+  /**
+   * The orders in play, then the retired ones (core/tiered-map.ts): settled, and of an intent that
+   * is done (or of none), kept for the retention (engine/retention.ts).
+   */
+  readonly orders: TieredMap<OrderKey, Order>;
   /**
    * Per symbol, the orders not yet settled: not finished, or finished with fills the venue reported
    * that are not booked yet. A derived index of `orders` (kept by putOrder, rebuilt when a snapshot
@@ -256,7 +261,8 @@ export type EngineState = {
   readonly positions: Map<PositionKey, Position>;
   /** Memo of `positionKey(account, symbol)` per symbol. */
   readonly positionKeys: Map<string, PositionKey>;
-  readonly intents: Map<IntentId, Intent>;
+  /** The intents in play, then the done ones, retired as they end (core/tiered-map.ts). */
+  readonly intents: TieredMap<IntentId, Intent>;
   readonly activeIntentBySymbol: Map<string, IntentId>;
   /**
    * The intent, active or not, whose change of the symbol's position stop the venue has not yet
@@ -303,7 +309,7 @@ export function createEngineState(overrides: Partial<EngineConfig> = {}): Engine
     instruments: new Map(),
     markets: new Map(),
     wallet: null,
-    orders: new Map(),
+    orders: new TieredMap(),
     unsettledOrders: new Map(),
     orderSettledMs: new Map(),
     orderKeyByVenueId: new Map(),
@@ -311,7 +317,7 @@ export function createEngineState(overrides: Partial<EngineConfig> = {}): Engine
     fillIdsFromMs: 0,
     positions: new Map(),
     positionKeys: new Map(),
-    intents: new Map(),
+    intents: new TieredMap(),
     activeIntentBySymbol: new Map(),
     positionStopOwners: new Map(),
     requests: new Map(),

@@ -28,13 +28,16 @@ type EncodedState = {
   readonly instruments: Instrument[];
   readonly markets: Entries<Market>;
   readonly wallet: EngineState['wallet'];
+  /** Live orders, then the retired ones (the last `retiredOrders`; absent in snapshots before the tiers: none). */
   readonly orders: Order[];
+  readonly retiredOrders?: number;
   readonly orderKeyByVenueId: Entries<string>;
   readonly fillIds: Entries<number>;
   readonly fillIdsFromMs: number;
   readonly orderSettledMs: Entries<number>;
   readonly positions: Position[];
   readonly intents: Intent[];
+  readonly retiredIntents?: number;
   readonly activeIntentBySymbol: Entries<string>;
   readonly requests: Entries<RequestMemory>;
   readonly timers: (readonly [number, PendingTimer])[];
@@ -101,6 +104,8 @@ export function encodeState(state: EngineState): string {
     suspectedMismatches: [...state.suspectedMismatches],
     recheckWantedSinceMs: state.recheckWantedSinceMs,
     reconcile: state.reconcile,
+    retiredOrders: state.orders.retiredSize,
+    retiredIntents: state.intents.retiredSize,
   };
   // The record lists go last, each record's JSON as it was cached.
   const head = JSON.stringify(rest);
@@ -116,10 +121,12 @@ export function decodeState(text: string, config: Partial<EngineConfig>): Engine
   const state = createEngineState(config);
   for (const instrument of encoded.instruments) state.instruments.set(instrument.symbol, instrument);
   fill(state.markets, encoded.markets);
-  for (const order of encoded.orders) {
+  const liveOrders = encoded.orders.length - (encoded.retiredOrders ?? 0);
+  encoded.orders.forEach((order, index) => {
     state.orders.set(order.key, order);
+    if (index >= liveOrders) state.orders.retire(order.key);
     indexUnsettled(state.unsettledOrders, order);
-  }
+  });
   fill(state.orderKeyByVenueId as Map<string, string>, encoded.orderKeyByVenueId);
   fill(state.fillIds as Map<string, number>, encoded.fillIds);
   fill(state.orderSettledMs, encoded.orderSettledMs);
@@ -127,10 +134,12 @@ export function decodeState(text: string, config: Partial<EngineConfig>): Engine
     state.positions.set(position.key, position);
     state.positionKeys.set(position.symbol, position.key);
   }
-  for (const intent of encoded.intents) {
-    (state.intents as Map<string, Intent>).set(intent.id, intent);
+  const liveIntents = encoded.intents.length - (encoded.retiredIntents ?? 0);
+  encoded.intents.forEach((intent, index) => {
+    state.intents.set(intent.id, intent);
+    if (index >= liveIntents) state.intents.retire(intent.id);
     indexPositionStop(state.positionStopOwners, intent);
-  }
+  });
   fill(state.activeIntentBySymbol as Map<string, string>, encoded.activeIntentBySymbol);
   fill(state.requests, encoded.requests);
   for (const [timerId, timer] of encoded.timers) state.timers.set(timerId, timer);

@@ -86,6 +86,48 @@ describe('forgetting what has settled', () => {
     assert.equal(state.orderSettledMs.has('ext:m1'), false);
   });
 
+  it('retires what has settled as it settles: found by every lookup, off the live tier until it changes', () => {
+    const state = engine({ retainSettledMs: 10_000 });
+    step(state, { type: 'OpenRequested', atMs: 10, requestId: 'r1', symbol: 'BTCUSDT', side: 'buy', size: { quantity: '0.010' }, entry: { kind: 'market' }, stopLoss: { percent: 1 }, takeProfit: null });
+    const [done] = state.intents.values();
+    assert.ok(done !== undefined && done.entryOrder !== null);
+    const entryKey = done.entryOrder;
+    assert.deepEqual([state.intents.retiredSize, state.orders.retiredSize], [0, 0], 'in play');
+
+    // The venue refuses the entry: the intent is done, its order finished. Another one follows.
+    step(state, { type: 'OrderSubmitRejected', atMs: 20, commandId: 0, clientOrderId: entryKey as ClientOrderId, code: 'insufficient-funds', reason: 'no margin' });
+    step(state, { type: 'OpenRequested', atMs: 30, requestId: 'r2', symbol: 'BTCUSDT', side: 'buy', size: { quantity: '0.010' }, entry: { kind: 'market' }, stopLoss: { percent: 1 }, takeProfit: null });
+    const active = [...state.intents.values()].find((intent) => intent.id !== done.id);
+    assert.ok(active !== undefined && active.entryOrder !== null);
+    assert.equal(state.intents.get(done.id)?.phase.name, 'done', 'still found');
+    assert.equal(state.orders.get(entryKey)?.status, 'rejected');
+    assert.deepEqual([...state.intents.keys()], [active.id, done.id], 'the done intent retired: iterated after the one in play, which came later');
+    assert.deepEqual([...state.orders.keys()], [active.entryOrder, entryKey], 'its settled order with it');
+    assert.deepEqual([state.intents.retiredSize, state.orders.retiredSize], [1, 1]);
+
+    // A settled order found in the live tier (a snapshot from before the tiers) is retired by the sweep.
+    const entry = state.orders.get(entryKey);
+    assert.ok(entry !== undefined);
+    state.orders.set(entryKey, entry);
+    assert.equal(state.orders.retiredSize, 0);
+    forgetSettled({ state, atMs: 1_000, out: [] });
+    assert.deepEqual([state.intents.retiredSize, state.orders.retiredSize], [1, 1], 'retired by the sweep');
+
+    // A late report of its order (fills the venue says it had) brings the order back into play;
+    // once they are booked it is retired again.
+    putOrder({ state, atMs: 2_000, out: [] }, { ...entry, reportedFilledLots: 1 });
+    assert.equal(state.orders.retiredSize, 0);
+    forgetSettled({ state, atMs: 20_000, out: [] });
+    assert.ok(state.intents.has(done.id) && state.orders.has(entryKey), 'neither forgotten while the order is unsettled');
+    putOrder({ state, atMs: 20_000, out: [] }, { ...entry, reportedFilledLots: 1, fillsLots: 1 });
+    assert.deepEqual([state.intents.retiredSize, state.orders.retiredSize], [1, 1], 'settled again');
+
+    forgetSettled({ state, atMs: 20_001, out: [] });
+    assert.deepEqual([state.intents.has(done.id), state.orders.has(entryKey)], [false, false], 'forgotten past the retention');
+    assert.deepEqual([state.intents.retiredSize, state.orders.retiredSize], [0, 0]);
+    assert.ok(state.intents.has(active.id) && state.orders.has(active.entryOrder), 'what is in play stays');
+  });
+
   it('keeps a finished intent that a timer still refers to, and one whose order has fills not yet booked', () => {
     const state = engine({ retainSettledMs: 1_000 });
     step(state, { type: 'OpenRequested', atMs: 10, requestId: 'r1', symbol: 'BTCUSDT', side: 'buy', size: { quantity: '0.010' }, entry: { kind: 'market' }, stopLoss: { percent: 1 }, takeProfit: null });

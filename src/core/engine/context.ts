@@ -10,6 +10,7 @@ import { intentIdFor } from '../ids.ts';
 import type { Instrument } from '../instrument.ts';
 import type { Order, OrderKey } from '../order/order.ts';
 import { isTerminal, markSubmitted, venueOrderIdOf } from '../order/order.ts';
+import { isActive } from '../intent/intent.ts';
 import type { Position } from '../position/position.ts';
 import { newPosition, positionKey } from '../position/position.ts';
 import type { EngineState, TimerPurpose } from '../state.ts';
@@ -70,10 +71,17 @@ export function putOrder(ctx: Ctx, order: Order): Order {
  * sends one a second: a ledger row per send would double the writes for nothing an operator reads.
  */
 export function putOrderUnrecorded(ctx: Ctx, order: Order): Order {
-  ctx.state.orders.set(order.key, order);
-  const { orderSettledMs } = ctx.state;
-  if (indexUnsettled(ctx.state.unsettledOrders, order)) orderSettledMs.delete(order.key);
-  else if (!orderSettledMs.has(order.key)) orderSettledMs.set(order.key, ctx.atMs);
+  const { orders, orderSettledMs, intents } = ctx.state;
+  if (indexUnsettled(ctx.state.unsettledOrders, order)) {
+    orders.set(order.key, order);
+    orderSettledMs.delete(order.key);
+  } else {
+    // Settled: retired, unless its intent is still in play (it may read it: a filled rung, the entry).
+    const intent = order.intentId === null ? undefined : intents.get(order.intentId);
+    if (intent !== undefined && isActive(intent)) orders.set(order.key, order);
+    else orders.setRetired(order.key, order);
+    if (!orderSettledMs.has(order.key)) orderSettledMs.set(order.key, ctx.atMs);
+  }
   const venueOrderId = venueOrderIdOf(order);
   if (venueOrderId !== null) ctx.state.orderKeyByVenueId.set(venueOrderId, order.key);
   return order;

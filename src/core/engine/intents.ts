@@ -18,12 +18,36 @@ import { requestCancel } from './orders.ts';
 
 export function putIntent(ctx: Ctx, intent: Intent): Intent {
   const { intents, activeIntentBySymbol, positionStopOwners } = ctx.state;
-  intents.set(intent.id, intent);
-  if (isActive(intent)) activeIntentBySymbol.set(intent.symbol, intent.id);
-  else if (activeIntentBySymbol.get(intent.symbol) === intent.id) activeIntentBySymbol.delete(intent.symbol);
+  if (isActive(intent)) {
+    intents.set(intent.id, intent);
+    activeIntentBySymbol.set(intent.symbol, intent.id);
+  } else {
+    intents.setRetired(intent.id, intent);
+    if (activeIntentBySymbol.get(intent.symbol) === intent.id) activeIntentBySymbol.delete(intent.symbol);
+    forgetTrail(ctx, intent);
+    retireSettledOrders(ctx, intent);
+  }
   indexPositionStop(positionStopOwners, intent);
-  if (!isActive(intent)) forgetTrail(ctx, intent);
   return intent;
+}
+
+/**
+ * An intent that ended retires its orders that have settled (see core/tiered-map.ts); one that
+ * settles later is retired as it is stored (putOrderUnrecorded), and any the intent no longer
+ * names by the next reconciliation's sweep (retention.ts).
+ */
+function retireSettledOrders(ctx: Ctx, intent: Intent): void {
+  const { orders, unsettledOrders } = ctx.state;
+  const unsettled = unsettledOrders.get(intent.symbol);
+  const retire = (key: OrderKey | null): void => {
+    if (key !== null && unsettled?.has(key) !== true) orders.retire(key);
+  };
+  retire(intent.entryOrder);
+  retire(intent.stopOrder);
+  for (const key of intent.replacedStops) retire(key);
+  for (const key of intent.takeProfitOrders) retire(key);
+  retire(intent.exitOrder);
+  retire(intent.guard.agedExitOrder);
 }
 
 /** An intent that ended takes its trailing memory with it (the next position on the symbol starts afresh). */

@@ -1,7 +1,10 @@
 // Forgetting what has settled. The state would otherwise hold every order and intent the bot ever
 // made, and every execution id it booked: a bot that runs for months would grow without bound, its
 // journal snapshots with it, and every scan of its orders would slow down. After each
-// reconciliation:
+// reconciliation, what has settled is retired: still known, in the second tier of the state's maps,
+// off the way of the lookups every ticker makes (core/tiered-map.ts). Most of it was retired as it
+// settled (putIntent, putOrderUnrecorded); the sweep catches an order its intent no longer names,
+// and what a snapshot from before the tiers held. And past the retention:
 //
 //   - an intent done longer than `retainSettledMs` ago is forgotten with its orders, once every
 //     one of those orders has finished with its fills booked and nothing waits on it (a timer, an
@@ -38,22 +41,29 @@ export function forgetSettled(ctx: Ctx): void {
   }
   const unsettled = (key: OrderKey, symbol: string): boolean => state.unsettledOrders.get(symbol)?.has(key) === true || waitedOn.has(key);
 
-  const intents = new Set<IntentId>();
+  // An intent done with nothing waiting on it and every one of its orders settled has settled, by
+  // when it was done.
+  const settledIntents = new Map<IntentId, number>();
   for (const intent of state.intents.values()) {
-    if (intent.phase.name === 'done' && intent.phase.atMs <= horizonMs && !waitedOn.has(intent.id)) intents.add(intent.id);
+    if (intent.phase.name === 'done' && !waitedOn.has(intent.id)) settledIntents.set(intent.id, intent.phase.atMs);
   }
-  // An intent with an order not yet settled is kept whole.
   for (const order of state.orders.values()) {
-    if (order.intentId !== null && intents.has(order.intentId) && unsettled(order.key, order.spec.symbol)) intents.delete(order.intentId);
+    if (order.intentId !== null && settledIntents.has(order.intentId) && unsettled(order.key, order.spec.symbol)) settledIntents.delete(order.intentId);
   }
 
+  // What has settled is retired (most of it is already); past the retention, forgotten.
   let orders = 0;
   for (const order of [...state.orders.values()]) {
     const { intentId } = order;
-    const forget = intentId !== null && state.intents.has(intentId)
-      ? intents.has(intentId)
-      : !unsettled(order.key, order.spec.symbol) && (state.orderSettledMs.get(order.key) ?? Math.max(order.createdMs, order.venueUpdatedMs)) <= horizonMs;
-    if (!forget) continue;
+    const ofIntent = intentId !== null && state.intents.has(intentId);
+    const settledMs = ofIntent
+      ? settledIntents.get(intentId)
+      : unsettled(order.key, order.spec.symbol) ? undefined : (state.orderSettledMs.get(order.key) ?? Math.max(order.createdMs, order.venueUpdatedMs));
+    if (settledMs === undefined) continue;
+    if (settledMs > horizonMs) {
+      state.orders.retire(order.key);
+      continue;
+    }
     state.orders.delete(order.key);
     state.orderSettledMs.delete(order.key);
     const venueOrderId = venueOrderIdOf(order);
@@ -61,7 +71,15 @@ export function forgetSettled(ctx: Ctx): void {
     state.notFoundAnswers.delete(order.key);
     orders += 1;
   }
-  for (const intentId of intents) state.intents.delete(intentId);
+  let intents = 0;
+  for (const [intentId, settledMs] of settledIntents) {
+    if (settledMs > horizonMs) {
+      state.intents.retire(intentId);
+      continue;
+    }
+    state.intents.delete(intentId);
+    intents += 1;
+  }
 
   let fillIds = 0;
   const fillsFromMs = state.fillCursorMs - Math.max(fillsOverlapMs, coldStartLookbackMs) - retainSettledMs;
@@ -74,7 +92,7 @@ export function forgetSettled(ctx: Ctx): void {
     state.fillIdsFromMs = fillsFromMs;
   }
 
-  state.counters.intentsForgotten += intents.size;
+  state.counters.intentsForgotten += intents;
   state.counters.ordersForgotten += orders;
   state.counters.fillIdsForgotten += fillIds;
 }
