@@ -66,7 +66,7 @@ import type { ExecutionId, VenueOrderId } from '../src/core/ids.ts';
 import type { Instrument } from '../src/core/instrument.ts';
 import { defineInstrument, ticksToPrice } from '../src/core/instrument.ts';
 import type { ProtectionRequest } from '../src/core/protection/plan.ts';
-import type { EngineConfig } from '../src/core/state.ts';
+import type { EngineConfig, EngineState } from '../src/core/state.ts';
 import { createEngineState } from '../src/core/state.ts';
 import { encodeBatch } from '../src/journal/codec.ts';
 import { SqliteJournal } from '../src/journal/sqlite.ts';
@@ -602,25 +602,38 @@ function warmUp(recording: Recording): Heap {
  * The evaluation's own cost, away from the stream: after the run, every symbol's last ticker again
  * (same price, same time: no new best price, nothing due), each symbol in turn, a million steps,
  * fastest of 5. The records stay hot and the tickers are the same few objects, so this is the
- * quiet ticker's work alone; a step that sends anything fails the bench.
+ * quiet ticker's work alone; a step that sends anything fails the bench. The same state with its
+ * retired records put back among the live ones (core/tiered-map.ts) is timed in turn, in the same
+ * process, with the same compiled code: what the tiers save a ticker.
  */
-function quietInPlace(recording: Recording): number {
-  const state = createEngineState(recording.config);
-  for (const event of [...recording.setup, ...recording.inputs]) step(state, event);
-  const again: Event[] = [];
-  for (const symbol of state.activeIntentBySymbol.keys()) {
+function quietInPlace(recording: Recording): { readonly tiered: number; readonly flat: number } {
+  const stateAfterRun = (): EngineState => {
+    const state = createEngineState(recording.config);
+    for (const event of [...recording.setup, ...recording.inputs]) step(state, event);
+    return state;
+  };
+  const tiered = stateAfterRun();
+  const flat = stateAfterRun();
+  for (const [key, order] of [...flat.orders]) flat.orders.set(key, order); // set: into the live tier
+  for (const [id, intent] of [...flat.intents]) flat.intents.set(id, intent);
+  const quietTickers = (state: EngineState): Event[] => [...state.activeIntentBySymbol.keys()].flatMap((symbol): Event[] => {
     const market = state.markets.get(symbol);
-    if (market === undefined) continue;
-    again.push({ type: 'TickerUpdated', atMs: market.venueMs, symbol, lastTicks: market.lastTicks, markTicks: market.markTicks, venueMs: market.venueMs });
-  }
+    return market === undefined ? [] : [{ type: 'TickerUpdated', atMs: market.venueMs, symbol, lastTicks: market.lastTicks, markTicks: market.markTicks, venueMs: market.venueMs }];
+  });
   const steps = 1_000_000;
-  let fastest = Infinity;
-  for (let round = 0; round < 5; round += 1) {
+  const timed = (state: EngineState, again: readonly Event[]): number => {
     let sent = 0;
     const started = process.hrtime.bigint();
     for (let index = 0; index < steps; index += 1) sent += step(state, again[index % again.length] as Event).length;
-    fastest = Math.min(fastest, Number(process.hrtime.bigint() - started) / steps);
+    const ns = Number(process.hrtime.bigint() - started) / steps;
     if (sent !== 0) throw new Error(`${recording.run.name}: a ticker at an unchanged price made ${sent} commands`);
+    return ns;
+  };
+  const [tieredTickers, flatTickers] = [quietTickers(tiered), quietTickers(flat)];
+  const fastest = { tiered: Infinity, flat: Infinity };
+  for (let round = 0; round < 5; round += 1) {
+    fastest.tiered = Math.min(fastest.tiered, timed(tiered, tieredTickers));
+    fastest.flat = Math.min(fastest.flat, timed(flat, flatTickers));
   }
   return fastest;
 }
@@ -639,7 +652,9 @@ type Measured = {
   readonly heap: Heap;
   /** The fastest pass of each mode (see fastestPass), split by kind. */
   readonly fastest: Readonly<Record<Mode, readonly number[]>>;
+  /** A quiet ticker stepped in place (quietInPlace): the state as it is, and untiered. */
   readonly inPlace: number;
+  readonly inPlaceFlat: number;
 };
 
 const modes = ['step', 'decode', 'frame', 'pipeline'] as const;
@@ -666,7 +681,8 @@ function measure(name: string): Measured {
   const fastest = Object.fromEntries(modes.map((mode) => [mode, [...fastestPass(passTimes.get(mode) ?? [])]])) as Record<Mode, number[]>;
   const kindCounts = kinds.map((_, kind) => recording.kinds.reduce((sum, value) => sum + (value === kind ? 1 : 0), 0));
   const { tickers: tickerCount, stopChanges, closed, snapshots, evaluations } = recording;
-  return { name, recordS, tickers: tickerCount, stopChanges, closed, snapshots, evaluations, kindCounts, heap, fastest, inPlace: quietInPlace(recording) };
+  const quiet = quietInPlace(recording);
+  return { name, recordS, tickers: tickerCount, stopChanges, closed, snapshots, evaluations, kindCounts, heap, fastest, inPlace: quiet.tiered, inPlaceFlat: quiet.flat };
 }
 
 function total(ns: ArrayLike<number>): number {
@@ -791,6 +807,10 @@ for (const mode of modes) {
 const modeNames: Readonly<Record<Mode, string>> = { step: 'step alone', decode: 'decode + step', frame: 'parse + decode + step', pipeline: 'pipeline' };
 console.log(`  a quiet ticker stepped in place: after the run, each symbol's last ticker again (${format(symbolCount)} symbols in turn, hot, nothing sent; fastest of 5 x 1,000,000)`);
 console.log(`  ${runs.map((run) => `${run.name} ${figure(run, (one) => one.inPlace).toFixed(0)} ns (${ratioOf(run, baselineOf(run), (one) => one.inPlace).median.toFixed(2)}x)`).join('; ')}`);
+console.log(`  the same with the settled records in the live tier (untiered, timed in turn in the same process): ${runs.map((run) => {
+  const saved = median(roundsOf(run).map((one) => one.inPlaceFlat / one.inPlace));
+  return `${run.name} ${figure(run, (one) => one.inPlaceFlat).toFixed(0)} ns (${saved.toFixed(2)}x the tiered)`;
+}).join('; ')}`);
 for (const name of ['separate: trailing', 'attached: trailing']) {
   const run = byName.get(name);
   if (run === undefined) continue;
