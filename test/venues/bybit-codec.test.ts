@@ -235,6 +235,16 @@ void describe('bybit codec: execution topics', () => {
     assert.deepEqual(decoded.skipped, [{ reason: 'execType Settle is not a fill', where: 'execution.data[2]' }]);
   });
 
+  void it('reads a liquidation or deleveraging fill off the tick grid to the nearest tick (a bankruptcy price), a trade off it as an error', () => {
+    const priceOf = (execType: string, execPrice: string): number | null => {
+      const [event] = decodeOk(withItem('ws.private.execution.json', { execType, execPrice })).events;
+      return event?.type === 'FillReceived' ? event.priceTicks : null;
+    };
+    assert.deepEqual([priceOf('BustTrade', '95900.1'), priceOf('BustTrade', '95900.1437'), priceOf('AdlTrade', '95900.15'), priceOf('AdlTrade', '95900.0499')], [959_001, 959_001, 959_002, 959_000]);
+    assert.equal(decodeError(withItem('ws.private.execution.json', { execType: 'Trade', execPrice: '95900.1437' })), `execution.data[0].execPrice: BTCUSDT price 95900.1437 is not on the 0.10 tick${asLoaded}`);
+    assert.equal(decodeError(withItem('ws.private.execution.json', { execType: 'BustTrade', execPrice: '0' })), 'execution.data[0].execPrice: BTCUSDT price must be positive, got "0"');
+  });
+
   void it('reads a funding payment exactly: paid positive, received negative', () => {
     const paid = decodeOk(withItem('ws.private.execution.json', { execType: 'Funding', execFee: '0.01123456', execPrice: '95900.1', execTime: '1746270400000' })).events[0];
     assert.deepEqual(paid, { type: 'FundingSettled', atMs: ctx.atMs, source: 'stream', symbol: 'BTCUSDT', executionId: '0ab1bdf7-4219-438b-b30a-32ec863018f7', feeE8: 1_123_456, venueMs: 1746270400000 });

@@ -108,7 +108,7 @@ export function fillOf(item: JsonRecord, at: Place, instruments: Instruments, li
     venueOrderId: nonEmptyText(item, 'orderId', at) as VenueOrderId,
     clientOrderId: optionalId(item, 'orderLinkId', at),
     side: sideAt(item, at),
-    priceTicks: ticks(instrument, item, 'execPrice', at),
+    priceTicks: execType === 'Trade' ? ticks(instrument, item, 'execPrice', at) : bankruptcyTicks(instrument, item, at),
     lots: lotsFilled,
     feeE8: amountE8(item, 'execFee', at),
     liquidity: flag(item, 'isMaker', at) ? 'maker' : 'taker',
@@ -116,6 +116,17 @@ export function fillOf(item: JsonRecord, at: Place, instruments: Instruments, li
     seq: integer(item, 'seq', at),
     positionTrigger: positionTriggerOf(optionalText(item, 'stopOrderType', at)),
   };
+}
+
+/**
+ * The price of a liquidation (BustTrade) or auto-deleveraging (AdlTrade) fill: the bankruptcy
+ * price, which the venue computes rather than matches, so it need not be on the tick grid. Read to
+ * the nearest tick (booked within half a tick of it): failing the message would lose the fill, and
+ * a snapshot listing it would fail every time after, the position's change never booked. A Trade's
+ * price comes from the book and is on the grid; off it, the grid has changed, and it fails.
+ */
+function bankruptcyTicks(instrument: Instrument, item: JsonRecord, at: Place): number {
+  return nearestTicks(instrument, item, 'execPrice', at) ?? fail(at, 'execPrice', `${instrument.symbol} price must be positive, ${describe(item['execPrice'])}`);
 }
 
 /** A funding execution (execType Funding): what the account paid (execFee; negative: received). */
