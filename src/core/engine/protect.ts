@@ -125,7 +125,8 @@ function progressOpen(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
  * it back).
  */
 function keepTakeProfit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
-  if (!isActive(intent) || intent.takeProfitOrders.length === 0 || writeBlockedReason(ctx) !== null) return intent;
+  // (Asked on every ticker of a position with take-profits: once they are out, it is this loop.)
+  if (!isActive(intent) || !hasPendingRung(ctx, intent) || writeBlockedReason(ctx) !== null) return intent;
   const rungs = intent.takeProfitOrders.flatMap((key) => orderOf(ctx, key) ?? []);
   if (intent.plan.ladder.length > 0 && rungs.every((rung) => rung.status === 'pending')) {
     const entry = orderOf(ctx, intent.entryOrder);
@@ -143,6 +144,13 @@ function keepTakeProfit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
     if (intent.takeProfitOrders.length > 1) ctx.state.counters.ladderRungs += 1;
   }
   return intent;
+}
+
+function hasPendingRung(ctx: Ctx, intent: Intent): boolean {
+  for (const key of intent.takeProfitOrders) {
+    if (orderOf(ctx, key)?.status === 'pending') return true;
+  }
+  return false;
 }
 
 /** Sizes a ladder's pending rungs for `openLots` of the entry's fill (when less than it asked for), dropping those it has no lots for. */
