@@ -24,7 +24,8 @@ import type { StreamName } from '../core/events.ts';
 import { assertNever } from '../core/assert.ts';
 import type { Instrument } from '../core/instrument.ts';
 import type { EngineConfig } from '../core/state.ts';
-import { gridChangesUnderLiveRecords } from '../core/engine/lifecycle.ts';
+import type { GridChange } from '../core/engine/lifecycle.ts';
+import { gridChanges } from '../core/engine/lifecycle.ts';
 import { ApiServer } from '../api/server.ts';
 import { Metrics } from '../api/metrics.ts';
 import type { ConnectionState } from '../api/views.ts';
@@ -37,6 +38,7 @@ import type { RunConfig, VenueConfig } from '../config/schema.ts';
 import { SqliteJournal } from '../journal/sqlite.ts';
 import { RealClock } from '../shell/clock.ts';
 import type { Clock, Incoming, VenueCommand, VenueGateway } from '../shell/ports.ts';
+import { InstrumentWatch } from '../shell/instrument-watch.ts';
 import { Runtime } from '../shell/runtime.ts';
 import { StreamSupervisor } from '../shell/streams.ts';
 import { TpCycle } from '../strategies/tp-cycle.ts';
@@ -262,20 +264,38 @@ class LiveBot {
       return this.exited.promise;
     }
     if (this.stopped) return this.exited.promise; // a signal came while the venue was asked
-    const changed = gridChangesUnderLiveRecords(this.runtime.state, instruments);
+    const changed = gridChanges(this.runtime.state, instruments).filter((change) => change.live);
     if (changed.length > 0) {
       // Read in the new units, the journal's prices and sizes would be other prices and sizes (a
       // stop moved, a position's entry misread). The venue holds the stops meanwhile.
-      this.stop(1, `the venue has changed ${changed.join('; ')} since the journal ${config.journal} was written, and the journal holds a position or orders there ` +
-        'in the old units. The stops stay on the venue. Move the journal aside and start again: the startup reconciliation restores the orders by their ids and ' +
-        "adopts the positions with their symbol's configured plan, as a start without a journal does (the old file keeps the ledger's history)");
+      this.stop(1, `the venue has changed ${texts(changed)} since the journal ${config.journal} was written, and the journal holds a position or orders there ` +
+        `in the old units. ${liveGridAdvice}`);
       return this.exited.promise;
     }
     this.deliver({ type: 'InstrumentsLoaded', instruments });
     this.deliver({ type: 'EngineStarted' });
     this.supervisor.start();
+    if (config.venue.kind === 'bybit') this.watchInstruments(config.venue.instrumentsCheckMinutes * 60_000);
     startStrategy(config, this.clock, () => this.runtime.state, (incoming) => this.deliver(incoming));
     return this.exited.promise;
+  }
+
+  /** Reads the instruments again every so often: a change of tick or lot stops the bot, saying what to do (see src/shell/instrument-watch.ts). */
+  private watchInstruments(everyMs: number): void {
+    const { config } = this;
+    const watch = new InstrumentWatch({
+      clock: this.clock, everyMs, state: () => this.runtime.state,
+      read: () => this.venue.readInstruments(config.symbols),
+      onReadFailed: (error) => say(`instruments: not read again (${messageOf(error)}); trying again in ${everyMs / 60_000} min`),
+      onChange: (changes) => {
+        const live = changes.filter((change) => change.live);
+        this.stop(1, live.length > 0
+          ? `the venue has changed ${texts(live)} while the bot ran, and it holds a position or orders there in the old units. ${liveGridAdvice}`
+          : `the venue has changed ${texts(changes)} while the bot ran; nothing of the bot's is open there. The stops of its other positions stay on the venue. ` +
+            'Start it again: it loads the new grid');
+      },
+    });
+    watch.start();
   }
 
   /** Once stopping, nothing is delivered: the journal is about to close (a late reply is settled by the next start). */
@@ -308,6 +328,12 @@ class LiveBot {
     void closed.then(() => this.exited.resolve(code));
   }
 }
+
+const texts = (changes: readonly GridChange[]): string => changes.map((change) => change.text).join('; ');
+
+/** What to do when the venue changed the grid of a symbol the journal holds something live on. */
+const liveGridAdvice = 'The stops stay on the venue. Move the journal aside and start again: the startup reconciliation restores the orders by their ids and ' +
+  "adopts the positions with their symbol's configured plan, as a start without a journal does (the old file keeps the ledger's history)";
 
 /** Delivery a moment later, on the clock: never inside the step whose command it answers. */
 function laterOn(clock: Clock, deliver: (incoming: Incoming) => void): (incoming: Incoming) => void {

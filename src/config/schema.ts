@@ -118,6 +118,8 @@ const bybitVenue = z.strictObject({
   apiKeyEnv: envName,
   apiSecretEnv: envName,
   recvWindowMs: z.number().int().min(1_000).max(60_000).optional(),
+  /** How often the instruments are read again while running, to see a change of tick or lot (src/shell/instrument-watch.ts). */
+  instrumentsCheckMinutes: z.number().min(1).max(1_440).default(5),
 }).superRefine((venue, context) => {
   for (const key of ['restUrl', 'wsPublicUrl', 'wsPrivateUrl'] as const) {
     if (venue.network === 'custom' && venue[key] === undefined) {

@@ -47,6 +47,7 @@ export class Exchange {
   private queue: Queued[] = [];
   private messagesCount = 0;
   private readonly tickerSeqs = new Map<string, number>();
+  private readonly relisted = new Map<string, Instrument>();
 
   constructor(config: SimVenueConfig) {
     this.config = config;
@@ -69,6 +70,21 @@ export class Exchange {
     if (this.queue.some((queued) => queued.topic === 'position' && queued.symbol === symbol)) return;
     const report = this.account.position(symbol);
     this.queue.push({ topic: 'position', item: this.positionItem(report), symbol, seq: report.seq });
+  }
+
+  /** The instruments as instruments-info lists them: as traded, unless relisted. */
+  listedInstruments(): Instrument[] {
+    return [...this.instruments.values()].map((traded) => this.relisted.get(traded.symbol) ?? traded);
+  }
+
+  /**
+   * Lists an instrument with another tick or lot from now on, as Bybit does on an announced change.
+   * Only the listing changes: the book and the account keep the grid they started on, so this shows
+   * what a client reading the instruments sees of a change, not trading across it.
+   */
+  relist(instrument: Instrument): void {
+    assert(this.instruments.has(instrument.symbol), `emulator: unknown symbol ${instrument.symbol}`);
+    this.relisted.set(instrument.symbol, instrument);
   }
 
   instrument(symbol: string): Instrument {

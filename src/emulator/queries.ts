@@ -40,7 +40,7 @@ export function instrumentsInfo(ex: Exchange, params: ParamSource): Outcome {
   const limit = boundedInt(params, 'limit', 500, 1, 1000);
   const symbol = optionalText(params, 'symbol');
   const listed = category === 'linear' && (status === '' || status === 'Trading')
-    ? [...ex.instruments.values()].filter((instrument) => symbol === '' || instrument.symbol === symbol)
+    ? ex.listedInstruments().filter((instrument) => symbol === '' || instrument.symbol === symbol)
     : [];
   const ranks = rankMap(listed);
   const page = pageAfter(listed, (instrument) => ranks.get(instrument.symbol) ?? 0, optionalText(params, 'cursor'), limit, false);

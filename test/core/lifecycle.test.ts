@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Command, CommandOf } from '../../src/core/commands.ts';
-import { gridChangesUnderLiveRecords } from '../../src/core/engine/lifecycle.ts';
+import { gridChanges } from '../../src/core/engine/lifecycle.ts';
+import type { Instrument } from '../../src/core/instrument.ts';
 import { step } from '../../src/core/engine/step.ts';
 import type { OrderReport, PositionReport } from '../../src/core/events.ts';
 import type { ExecutionId, VenueOrderId } from '../../src/core/ids.ts';
@@ -480,18 +481,19 @@ describe('reconciliation', () => {
   });
 });
 
-describe('a restart after the venue changed an instrument\'s tick or lot', () => {
+describe('the venue changing an instrument\'s tick or lot', () => {
   const finer = { ...btc, tickSize: '0.01', priceScale: 2, tickUnits: 1 };
   const coarserLot = { ...btc, lotSize: '0.01', qtyScale: 2, lotUnits: 1 };
 
-  it('names a symbol with a position, an order or an intent open in the old units', () => {
+  it('names a symbol with a position, an order or an intent open in the old units as live', () => {
     const state = engine();
-    assert.deepEqual(gridChangesUnderLiveRecords(state, [finer]), [], 'nothing live on BTCUSDT yet');
-    assert.deepEqual(gridChangesUnderLiveRecords(state, [btc]), [], 'unchanged');
+    const changes = (loaded: readonly Instrument[]): string[] => gridChanges(state, loaded).map((change) => `${change.text}${change.live ? ' (live)' : ''}`);
+    assert.deepEqual(changes([finer]), ['BTCUSDT tick 0.10 -> 0.01'], 'nothing live on BTCUSDT yet');
+    assert.deepEqual(changes([btc]), [], 'unchanged');
     step(state, openMarket('r1', 10)); // an intent, its entry in flight
-    assert.deepEqual(gridChangesUnderLiveRecords(state, [finer]), ['BTCUSDT tick 0.10 -> 0.01']);
-    assert.deepEqual(gridChangesUnderLiveRecords(state, [{ ...finer, lotSize: coarserLot.lotSize }]), ['BTCUSDT tick 0.10 -> 0.01, lot 0.001 -> 0.01']);
-    assert.deepEqual(gridChangesUnderLiveRecords(state, [{ ...btc, tickSize: '0.1' }]), [], 'the same tick written otherwise');
+    assert.deepEqual(changes([finer]), ['BTCUSDT tick 0.10 -> 0.01 (live)']);
+    assert.deepEqual(changes([{ ...finer, lotSize: coarserLot.lotSize }]), ['BTCUSDT tick 0.10 -> 0.01, lot 0.001 -> 0.01 (live)']);
+    assert.deepEqual(changes([{ ...btc, tickSize: '0.1' }]), [], 'the same tick written otherwise');
   });
 
   it('names a position the venue reported though no intent holds it yet', () => {
@@ -499,6 +501,6 @@ describe('a restart after the venue changed an instrument\'s tick or lot', () =>
     step(state, { type: 'InstrumentsLoaded', atMs: 0, instruments: [btc] });
     step(state, position(5, 1, 20));
     assert.equal(state.activeIntentBySymbol.size, 0, 'not adopted before the first reconciliation');
-    assert.deepEqual(gridChangesUnderLiveRecords(state, [coarserLot]), ['BTCUSDT lot 0.001 -> 0.01']);
+    assert.deepEqual(gridChanges(state, [coarserLot]), [{ symbol: 'BTCUSDT', text: 'BTCUSDT lot 0.001 -> 0.01', live: true }]);
   });
 });

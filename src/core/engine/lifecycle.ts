@@ -149,16 +149,25 @@ function enter(ctx: Ctx, lifecycle: Lifecycle, text: string): void {
   notify(ctx, 'info', 'phase', null, `phase ${lifecycle.phase}: ${text}`);
 }
 
+/** A symbol whose tick or lot the venue has changed from the one the state holds. */
+export type GridChange = {
+  readonly symbol: string;
+  /** `SOLUSDT tick 0.001 -> 0.01`, with the lot's change too if it changed. */
+  readonly text: string;
+  /** The state holds something live there: a position, an order not yet settled, an active intent. */
+  readonly live: boolean;
+};
+
 /**
- * What the venue has changed since the state was written (the journal's instruments against those
- * just loaded) on a symbol the state holds something live on: a position, an order not yet settled,
- * an active intent. The state keeps that symbol's prices and sizes as integers of the old tick and
- * lot, and the new instrument would read them as other prices and sizes (a stop at 140.00 in 0.01
- * ticks is 14000 ticks: 14.000 in 0.001 ticks). Empty: nothing to fear. A symbol with only history
- * (closed trades kept for the retention) is not listed: nothing acts on it, and it is forgotten.
+ * What the venue has changed since the state's instruments were loaded (at the start, against the
+ * journal's; while running, against those the bot runs on). The state keeps a symbol's prices and
+ * sizes as integers of its tick and lot, and the new instrument would read them as other prices
+ * and sizes (a stop at 140.00 in 0.01 ticks is 14000 ticks: 14.000 in 0.001 ticks): a change under
+ * live records cannot be taken in. A symbol with only history (closed trades kept for the
+ * retention) is not live: nothing acts on it, and it is forgotten.
  */
-export function gridChangesUnderLiveRecords(state: EngineState, loaded: readonly Instrument[]): string[] {
-  const changes: string[] = [];
+export function gridChanges(state: EngineState, loaded: readonly Instrument[]): GridChange[] {
+  const changes: GridChange[] = [];
   for (const instrument of loaded) {
     const known = state.instruments.get(instrument.symbol);
     if (known === undefined) continue;
@@ -168,9 +177,8 @@ export function gridChangesUnderLiveRecords(state: EngineState, loaded: readonly
     const { symbol } = instrument;
     const positionOpen = [...state.positions.values()].some((position) => position.symbol === symbol && effectiveSizeLots(position) !== 0);
     const live = positionOpen || state.activeIntentBySymbol.has(symbol) || (state.unsettledOrders.get(symbol)?.size ?? 0) > 0;
-    if (!live) continue;
     const what = [tickChanged ? `tick ${known.tickSize} -> ${instrument.tickSize}` : '', lotChanged ? `lot ${known.lotSize} -> ${instrument.lotSize}` : ''].filter((part) => part !== '');
-    changes.push(`${symbol} ${what.join(', ')}`);
+    changes.push({ symbol, text: `${symbol} ${what.join(', ')}`, live });
   }
   return changes;
 }

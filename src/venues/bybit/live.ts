@@ -788,26 +788,38 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
       if (clock !== null && (clock.aheadMs + clock.uncertainMs >= clockAheadMsMax || clock.uncertainMs - clock.aheadMs > recvWindowMs / 2)) {
         throw new VenueStartError(`this machine's clock is ${clockText(clock.aheadMs)} Bybit's; Bybit refuses requests stamped ${clockAheadMsMax} ms or more ahead of its clock or more than the recv window (${recvWindowMs} ms) behind it: synchronise the clock (NTP)`);
       }
-      const loaded: Instrument[] = [];
-      let cursor: string | null = null;
-      do {
-        const reply = await startCall('instruments-info', () => call.instruments(withCursor({ category: 'linear', limit: '1000' }, cursor)));
-        const page = decodeInstruments(reply);
-        if (!page.ok) throw new VenueStartError(`Bybit's instruments could not be read: ${page.error}`);
-        loaded.push(...page.items.filter((instrument) => wanted.includes(instrument.symbol)));
-        cursor = page.cursor;
-      } while (cursor !== null);
-      const missing = wanted.filter((symbol) => !loaded.some((instrument) => instrument.symbol === symbol));
-      if (missing.length > 0) throw new VenueStartError(`Bybit lists no trading USDT perpetual ${missing.join(', ')}`);
+      const loaded = await listInstruments(wanted, (cursor) => startCall('instruments-info', () => call.instruments(withCursor({ category: 'linear', limit: '1000' }, cursor))));
       for (const instrument of loaded) instruments.set(instrument.symbol, instrument);
       await startCall('the wallet (checking the API key)', () => call.wallet({ accountType: 'UNIFIED' }));
       return loaded;
+    },
+    async readInstruments(wanted) {
+      try {
+        return await listInstruments(wanted, (cursor) => call.instruments(withCursor({ category: 'linear', limit: '1000' }, cursor)));
+      } catch (error) {
+        throw new Error(`reading Bybit's instruments: ${redact(firstLine(error instanceof Error ? error.message : String(error)))}`, { cause: error });
+      }
     },
     async close() {
       streams.clear();
       await exchange.close();
     },
   };
+}
+
+/** The wanted symbols' instruments, page by page; a symbol Bybit does not list as a trading USDT perpetual fails it. */
+async function listInstruments(wanted: readonly string[], page: (cursor: string | null) => Promise<unknown>): Promise<Instrument[]> {
+  const loaded: Instrument[] = [];
+  let cursor: string | null = null;
+  do {
+    const decoded = decodeInstruments(await page(cursor));
+    if (!decoded.ok) throw new VenueStartError(`Bybit's instruments could not be read: ${decoded.error}`);
+    loaded.push(...decoded.items.filter((instrument) => wanted.includes(instrument.symbol)));
+    cursor = decoded.cursor;
+  } while (cursor !== null);
+  const missing = wanted.filter((symbol) => !loaded.some((instrument) => instrument.symbol === symbol));
+  if (missing.length > 0) throw new VenueStartError(`Bybit lists no trading USDT perpetual ${missing.join(', ')}`);
+  return loaded;
 }
 
 /** A call at start-up: authentication and clock errors are fatal, with what to do about them. */

@@ -300,6 +300,8 @@ export function loopbackSimVenue(endpoint: Endpoint, deps: LiveVenueDeps, reques
       await reachable(endpoint, requestTimeoutMs);
       return symbols.map((symbol) => instrument(symbol));
     },
+    // The simulation's table: it never changes.
+    readInstruments: (symbols) => Promise.resolve(symbols.map((symbol) => instrument(symbol))),
     close: () => {
       gateway.close();
       return Promise.resolve();
