@@ -3,17 +3,22 @@
 // venue through Bybit's real protocol. The API key and secret it accepts come from environment
 // variables, like every secret here; prices walk on their own unless told not to.
 
+import type { Instrument } from '../core/instrument.ts';
+import { defineInstrument } from '../core/instrument.ts';
 import { EmulatorServer } from '../emulator/server.ts';
+import { bybitLinearSpecs } from '../sim/instruments.ts';
 import { simVenueSymbols } from '../venues/sim/server.ts';
 import { serveUntilSignal, wholeNumberOption } from './serve.ts';
 import { parseFlags, UsageError } from './args.ts';
 
-export const emulatorUsage = `usage: vigil emulator [--port N] [--symbols A,B] [--seed N] [--volatility-bps N] [--reply-delay-ms N]
+export const emulatorUsage = `usage: vigil emulator [--port N] [--symbols A,B] [--seed N] [--volatility-bps N] [--reply-delay-ms N] [--relist SYMBOL=TICK,...]
   --port N             the port on 127.0.0.1 (default 0: a free one; the line "listening http://127.0.0.1:PORT" says which)
   --symbols A,B        from ${simVenueSymbols.join(', ')} (default: all)
   --seed N             the seed of the price walks (default 1)
   --volatility-bps N   one step of the walk, ten a second, in basis points (default 5; 0: prices stand still)
   --reply-delay-ms N   each REST reply leaves this long after the venue acted (stream pushes go first)
+  --relist SYMBOL=TICK once the process gets SIGUSR2, instruments-info lists SYMBOL with this tick, as Bybit does on an
+                       announced change (the book keeps its grid: what a client reading the instruments sees of it)
   the API key and secret it accepts: VIGIL_EMULATOR_KEY and VIGIL_EMULATOR_SECRET (default testkey / testsecret)`;
 
 export async function runEmulatorCommand(argv: readonly string[]): Promise<number> {
@@ -23,7 +28,7 @@ export async function runEmulatorCommand(argv: readonly string[]): Promise<numbe
   }
   const values = parseFlags(argv, {
       port: { type: 'string', default: '0' }, symbols: { type: 'string' }, seed: { type: 'string', default: '1' },
-      'volatility-bps': { type: 'string', default: '5' }, 'reply-delay-ms': { type: 'string', default: '0' },
+      'volatility-bps': { type: 'string', default: '5' }, 'reply-delay-ms': { type: 'string', default: '0' }, relist: { type: 'string' },
     });
   const symbols = values.symbols === undefined ? simVenueSymbols : values.symbols.split(',').map((symbol) => symbol.trim().toUpperCase());
   for (const symbol of symbols) {
@@ -36,8 +41,29 @@ export async function runEmulatorCommand(argv: readonly string[]): Promise<numbe
     priceFeed: volatilityBps === 0 ? null : { tickMs: 100, volatilityBps },
     log: (line) => console.error(line),
   });
+  const relisted = values.relist === undefined ? [] : relistOption(values.relist, symbols);
+  if (relisted.length > 0) {
+    process.on('SIGUSR2', () => {
+      for (const instrument of relisted) {
+        server.exchange.relist(instrument);
+        console.log(`relisted ${instrument.symbol} with tick ${instrument.tickSize}`);
+      }
+    });
+  }
   const port = await server.listen(wholeNumberOption('--port', values.port, 0, 65_535));
   console.log(`listening http://127.0.0.1:${port} (REST), ws://127.0.0.1:${port}/v5/public/linear and /v5/private (streams)`);
   return serveUntilSignal(server);
 }
 
+
+/** `SOLUSDT=0.001,ETHUSDT=0.1`: each symbol's instrument with that tick. */
+function relistOption(text: string, symbols: readonly string[]): Instrument[] {
+  return text.split(',').map((part) => {
+    const [symbol = '', tickSize = ''] = part.trim().split('=');
+    const spec = bybitLinearSpecs.find((candidate) => candidate.symbol === symbol.toUpperCase());
+    if (spec === undefined || !symbols.includes(spec.symbol)) throw new UsageError(`--relist: "${part}" names no symbol the emulator lists (${symbols.join(', ')})`);
+    const defined = defineInstrument({ ...spec, tickSize });
+    if (!defined.ok) throw new UsageError(`--relist: "${part}": ${defined.reason}`);
+    return defined.value;
+  });
+}

@@ -119,7 +119,7 @@ const bybitVenue = z.strictObject({
   apiSecretEnv: envName,
   recvWindowMs: z.number().int().min(1_000).max(60_000).optional(),
   /** How often the instruments are read again while running, to see a change of tick or lot (src/shell/instrument-watch.ts). */
-  instrumentsCheckMinutes: z.number().min(1).max(1_440).default(5),
+  instrumentsCheckMinutes: z.number().min(0.05).max(1_440).default(5),
 }).superRefine((venue, context) => {
   for (const key of ['restUrl', 'wsPublicUrl', 'wsPrivateUrl'] as const) {
     if (venue.network === 'custom' && venue[key] === undefined) {
