@@ -268,7 +268,7 @@ class LiveBot {
     if (changed.length > 0) {
       // Read in the new units, the journal's prices and sizes would be other prices and sizes (a
       // stop moved, a position's entry misread). The venue holds the stops meanwhile.
-      this.stop(1, `the venue has changed ${texts(changed)} since the journal ${config.journal} was written, and the journal holds a position or orders there ` +
+      this.stop(1, `the venue has changed ${describeChanges(changed)} since the journal ${config.journal} was written, and the journal holds a position or orders there ` +
         `in the old units. ${liveGridAdvice}`);
       return this.exited.promise;
     }
@@ -290,8 +290,8 @@ class LiveBot {
       onChange: (changes) => {
         const live = changes.filter((change) => change.live);
         this.stop(1, live.length > 0
-          ? `the venue has changed ${texts(live)} while the bot ran, and it holds a position or orders there in the old units. ${liveGridAdvice}`
-          : `the venue has changed ${texts(changes)} while the bot ran; nothing of the bot's is open there. The stops of its other positions stay on the venue. ` +
+          ? `the venue has changed ${describeChanges(live)} while the bot ran, and it holds a position or orders there in the old units. ${liveGridAdvice}`
+          : `the venue has changed ${describeChanges(changes)} while the bot ran; nothing of the bot's is open there. The stops of its other positions stay on the venue. ` +
             'Start it again: it loads the new grid');
       },
     });
@@ -329,7 +329,7 @@ class LiveBot {
   }
 }
 
-const texts = (changes: readonly GridChange[]): string => changes.map((change) => change.text).join('; ');
+const describeChanges = (changes: readonly GridChange[]): string => changes.map((change) => change.text).join('; ');
 
 /** What to do when the venue changed the grid of a symbol the journal holds something live on. */
 const liveGridAdvice = 'The stops stay on the venue. Move the journal aside and start again: the startup reconciliation restores the orders by their ids and ' +
