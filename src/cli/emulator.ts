@@ -55,7 +55,6 @@ export async function runEmulatorCommand(argv: readonly string[]): Promise<numbe
   return serveUntilSignal(server);
 }
 
-
 /** `SOLUSDT=0.001,ETHUSDT=0.1`: each symbol's instrument with that tick. */
 function relistOption(text: string, symbols: readonly string[]): Instrument[] {
   return text.split(',').map((part) => {

@@ -123,8 +123,8 @@ export function decodeState(text: string, config: Partial<EngineConfig>): Engine
   fill(state.markets, encoded.markets);
   const liveOrders = encoded.orders.length - (encoded.retiredOrders ?? 0);
   encoded.orders.forEach((order, index) => {
-    state.orders.set(order.key, order);
-    if (index >= liveOrders) state.orders.retire(order.key);
+    if (index < liveOrders) state.orders.set(order.key, order);
+    else state.orders.setRetired(order.key, order);
     indexUnsettled(state.unsettledOrders, order);
   });
   fill(state.orderKeyByVenueId as Map<string, string>, encoded.orderKeyByVenueId);
@@ -136,8 +136,8 @@ export function decodeState(text: string, config: Partial<EngineConfig>): Engine
   }
   const liveIntents = encoded.intents.length - (encoded.retiredIntents ?? 0);
   encoded.intents.forEach((intent, index) => {
-    state.intents.set(intent.id, intent);
-    if (index >= liveIntents) state.intents.retire(intent.id);
+    if (index < liveIntents) state.intents.set(intent.id, intent);
+    else state.intents.setRetired(intent.id, intent);
     indexPositionStop(state.positionStopOwners, intent);
   });
   fill(state.activeIntentBySymbol as Map<string, string>, encoded.activeIntentBySymbol);

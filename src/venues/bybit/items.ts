@@ -129,7 +129,6 @@ function bankruptcyTicks(instrument: Instrument, item: JsonRecord, at: Place): n
   return nearestTicks(instrument, item, 'execPrice', at) ?? fail(at, 'execPrice', `${instrument.symbol} price must be positive, ${describe(item['execPrice'])}`);
 }
 
-/** A funding execution (execType Funding): what the account paid (execFee; negative: received). */
 /**
  * The instrument of an item, or a skip for a symbol this bot does not trade: an account holds
  * other positions and orders (someone's manual BTC trade beside a bot trading SOL), and a
@@ -140,6 +139,7 @@ function tradedInstrument(instruments: Instruments, item: JsonRecord, at: Place)
   return instruments.get(symbol) ?? { skipReason: `${symbol} is not traded by this bot (no instrument loaded)` };
 }
 
+/** A funding execution (execType Funding): what the account paid (execFee; negative: received). */
 export function fundingOf(item: JsonRecord, at: Place, instruments: Instruments, listCategory: string | null): Funding | Skip {
   const skip = notLinear(item, at, listCategory);
   if (skip !== null) return skip;

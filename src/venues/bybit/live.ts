@@ -312,6 +312,8 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
     amend: raw('privatePostV5OrderAmend'), tradingStop: raw('privatePostV5PositionTradingStop'),
     positions: raw('privateGetV5PositionList'), executions: raw('privateGetV5ExecutionList'), wallet: raw('privateGetV5AccountWalletBalance'),
   };
+  /** One page of the USDT-linear instruments (at the start, and read again while running). */
+  const instrumentsPage = (cursor: string | null): Promise<unknown> => call.instruments(withCursor({ category: 'linear', limit: '1000' }, cursor));
   const ctx = { instruments };
   // Bybit quotes the signed string, API key included, in some errors (10004 "origin_string[...]"):
   // nothing read from an error may reach a log, a notice or the journal with the key or secret in it.
@@ -788,14 +790,14 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
       if (clock !== null && (clock.aheadMs + clock.uncertainMs >= clockAheadMsMax || clock.uncertainMs - clock.aheadMs > recvWindowMs / 2)) {
         throw new VenueStartError(`this machine's clock is ${clockText(clock.aheadMs)} Bybit's; Bybit refuses requests stamped ${clockAheadMsMax} ms or more ahead of its clock or more than the recv window (${recvWindowMs} ms) behind it: synchronise the clock (NTP)`);
       }
-      const loaded = await listInstruments(wanted, (cursor) => startCall('instruments-info', () => call.instruments(withCursor({ category: 'linear', limit: '1000' }, cursor))));
+      const loaded = await listInstruments(wanted, (cursor) => startCall('instruments-info', () => instrumentsPage(cursor)));
       for (const instrument of loaded) instruments.set(instrument.symbol, instrument);
       await startCall('the wallet (checking the API key)', () => call.wallet({ accountType: 'UNIFIED' }));
       return loaded;
     },
     async readInstruments(wanted) {
       try {
-        return await listInstruments(wanted, (cursor) => call.instruments(withCursor({ category: 'linear', limit: '1000' }, cursor)));
+        return await listInstruments(wanted, instrumentsPage);
       } catch (error) {
         throw new Error(`reading Bybit's instruments: ${redact(firstLine(error instanceof Error ? error.message : String(error)))}`, { cause: error });
       }
