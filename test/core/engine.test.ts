@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import type { Command } from '../../src/core/commands.ts';
 import { requestFingerprint } from '../../src/core/engine/requests.ts';
 import { step } from '../../src/core/engine/step.ts';
@@ -84,6 +85,23 @@ describe('opening a position', () => {
     const reordered = { takeProfit, stopLoss, entry, size, side, symbol, requestId, type, atMs: 13 } as Event;
     assert.deepEqual(notices(step(state, reordered)), ['request-repeated']);
     assert.equal(requestFingerprint(reordered), remembered?.asked);
+  });
+
+  it('fingerprints a request as 64-bit FNV-1a of its canonical text, the value journal snapshots keep', () => {
+    // The BigInt form the fingerprint was first written in: snapshots hold its values, so the
+    // faster form must give the same ones for every text.
+    const fnv1a64 = (text: string): string => {
+      let hash = 0xcbf29ce484222325n;
+      for (let index = 0; index < text.length; index += 1) hash = ((hash ^ BigInt(text.charCodeAt(index))) * 0x100000001b3n) & 0xffffffffffffffffn;
+      return hash.toString(16).padStart(16, '0');
+    };
+    // Keys in sorted order and no atMs: the canonical text is then JSON.stringify's.
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), fc.string({ maxLength: 400 }), fc.integer(), (note, requestId, size) => {
+      const asked = { note, requestId, size: { quantity: size } };
+      assert.equal(requestFingerprint({ ...asked, atMs: 1 }), fnv1a64(JSON.stringify(asked)));
+    }), { numRuns: 500 });
+    assert.equal(requestFingerprint(openMarket('r1', 10)), requestFingerprint(openMarket('r1', 99)), 'when it came is not what it asks');
+    assert.equal(requestFingerprint({ requestId: 'sig-42', symbol: 'SOLUSDT', side: 'buy', atMs: 5 }), fnv1a64('{"requestId":"sig-42","side":"buy","symbol":"SOLUSDT"}'));
   });
 
   it('refuses a second entry on a symbol that is busy', () => {

@@ -179,16 +179,24 @@ function reject(ctx: Ctx, request: Request, reason: string): void {
  * A fingerprint of what a request asks (everything but when it came): two requests with the same
  * one ask the same thing. Keys are taken in sorted order, so it is the same however the request
  * was built or read back from the journal. 64-bit FNV-1a: two different requests under one id
- * look alike by a chance in 2^64, and requests are few enough for BigInt arithmetic.
+ * look alike by a chance in 2^64. Journal snapshots keep these fingerprints, so the function must
+ * not change: it is computed on two 32-bit halves (BigInt, the obvious way, made it half the cost
+ * of an open request), and the tests hold it to the BigInt form.
  */
 export function requestFingerprint(request: object): string {
   const { atMs: _at, ...asked } = request as { readonly atMs?: number };
   const text = canonicalJson(asked);
-  let hash = 0xcbf29ce484222325n;
+  let high = 0xcbf29ce4;
+  let low = 0x84222325;
   for (let index = 0; index < text.length; index += 1) {
-    hash = ((hash ^ BigInt(text.charCodeAt(index))) * 0x100000001b3n) & 0xffffffffffffffffn;
+    low ^= text.charCodeAt(index);
+    // × 0x100000001b3 (2^40 + 0x1b3) mod 2^64: `low` × 0x1b3 is exact in a double (< 2^41); what
+    // passes 2^32 carries into `high`, which also takes `low` × 2^40 (`low` << 8 in the high half).
+    const lowProduct = (low >>> 0) * 0x1b3;
+    high = (Math.imul(high, 0x1b3) + (low << 8) + Math.floor(lowProduct / 0x1_0000_0000)) >>> 0;
+    low = lowProduct >>> 0;
   }
-  return hash.toString(16).padStart(16, '0');
+  return (high >>> 0).toString(16).padStart(8, '0') + (low >>> 0).toString(16).padStart(8, '0');
 }
 
 function canonicalJson(value: unknown): string {
