@@ -161,6 +161,12 @@ export type Market = {
   markTicks: number | null;
   venueMs: number;
   /**
+   * The prices came in since the public stream last came up. Until then they may be from before an
+   * outage (or, after a start, from the journal), and a market entry is not sized or stopped from
+   * them: the stream's first message after subscribing is the ticker's snapshot, a moment later.
+   */
+  fresh: boolean;
+  /**
    * The symbol's bot-trailed stop once its trailing activated: the intent trailing it (null:
    * none), its best trigger price since, and the stop level that best price calls for. They live
    * here, flat, written in place next to the prices the ticker just wrote: a new best price costs

@@ -26,7 +26,8 @@ type EncodedState = {
   readonly seq: number;
   readonly intentSeq: number;
   readonly instruments: Instrument[];
-  readonly markets: Entries<Market>;
+  /** `fresh` is absent in snapshots written before it. */
+  readonly markets: Entries<Omit<Market, 'fresh'> & { readonly fresh?: boolean }>;
   readonly wallet: EngineState['wallet'];
   /** Live orders, then the retired ones (the last `retiredOrders`; absent in snapshots before the tiers: none). */
   readonly orders: Order[];
@@ -120,7 +121,8 @@ export function decodeState(text: string, config: Partial<EngineConfig>): Engine
   if (encoded.format !== stateFormat) throw new SnapshotFormatError(`snapshot format ${String(encoded.format)}, this build reads ${stateFormat}`);
   const state = createEngineState(config);
   for (const instrument of encoded.instruments) state.instruments.set(instrument.symbol, instrument);
-  fill(state.markets, encoded.markets);
+  // A snapshot from before `fresh` (undefined): not fresh, as after any start.
+  for (const [symbol, market] of encoded.markets) state.markets.set(symbol, { ...market, fresh: market.fresh === true });
   const liveOrders = encoded.orders.length - (encoded.retiredOrders ?? 0);
   encoded.orders.forEach((order, index) => {
     if (index < liveOrders) state.orders.set(order.key, order);

@@ -62,7 +62,28 @@ describe('the lifecycle', () => {
     assert.equal(state.lifecycle.phase, 'trading');
     assert.ok(notices(reconciled).includes('reconciled'));
     assert.ok(reconciled.some((command) => command.type === 'StartTimer'), 'the periodic reconciliation is scheduled');
-    assert.equal(submits(step(state, openMarket('r2', 6))).length, 1);
+    // The price known is the one from before the start (the journal's, here the only one yet).
+    assert.match(texts(step(state, openMarket('r2', 6))), /no price for BTCUSDT since the public stream came up; try again in a moment/);
+    step(state, ticker(651_000, 7));
+    assert.equal(submits(step(state, openMarket('r3', 8))).length, 1);
+  });
+
+  it('sizes and stops a market entry only from a price that came since the public stream came up', () => {
+    const state = engine({ attachedStops: true });
+    step(state, { type: 'StreamDisconnected', atMs: 10, stream: 'public', reason: 'reset' });
+    assert.match(texts(step(state, openMarket('r1', 11))), /no live prices: the public stream is down/);
+    // Subscribed again; the ticker's snapshot is the next message. The price before the outage
+    // (650,000 ticks) is 10 % off the market now: a 1 % stop from it would sit above a long's market.
+    step(state, { type: 'StreamConnected', atMs: 20, stream: 'public' });
+    assert.match(texts(step(state, openMarket('r2', 21))), /no price for BTCUSDT since the public stream came up/);
+    assert.equal(state.counters.requestsRejected, 2);
+    step(state, ticker(585_000, 22));
+    const [entry] = submits(step(state, openMarket('r3', 23)));
+    assert.equal(entry?.spec.stopLoss?.triggerTicks, Math.ceil(585_000 * 0.99), 'the stop is measured from the price after the outage');
+    // A limit entry needs no market price: its own price is the reference.
+    const limit = engine();
+    step(limit, { type: 'StreamConnected', atMs: 20, stream: 'public' });
+    assert.equal(submits(step(limit, openMarket('r4', 21, { entry: { kind: 'limit', price: '64000.0' } }))).length, 1);
   });
 
   it('goes back to connecting when the private stream drops: entries wait, exits still go out', () => {

@@ -632,6 +632,12 @@ describe('state snapshots', () => {
       .map((order) => `${order.spec.symbol} ${order.key}`).sort();
     assert.deepEqual(unsettled(state), expected, 'the index kept by putOrder');
     assert.ok(state.orders.size > 0 && state.positions.size > 0 && state.intents.size > 0, 'a state with something in it');
+    // A snapshot written before markets said whether their prices are fresh: none is.
+    const before = JSON.parse(text) as { markets: [string, Record<string, unknown>][] };
+    assert.ok(before.markets.some(([, market]) => market.fresh === true), 'a fresh price in the running state');
+    for (const [, market] of before.markets) delete market.fresh;
+    const older = decodeState(JSON.stringify(before), engineConfig(world));
+    assert.deepEqual([...older.markets.values()].map((market) => market.fresh), [...state.markets.values()].map(() => false));
     world.close();
   });
 

@@ -93,7 +93,10 @@ export function onStreamConnected(ctx: Ctx, event: EventOf<'StreamConnected'>): 
   const { state } = ctx;
   state.streams[event.stream] = 'up';
   notify(ctx, 'info', 'stream-up', null, `${event.stream} stream subscribed`);
-  if (event.stream !== 'private') return;
+  if (event.stream === 'public') {
+    for (const market of state.markets.values()) market.fresh = false;
+    return;
+  }
   // Whatever happened while it was down is in a snapshot taken from now on, never in one before.
   enter(ctx, { phase: 'snapshotting', sinceMs: ctx.atMs }, 'private stream up: fetching a snapshot of positions, open orders and fills');
   requestSnapshot(ctx, state.reconciledSinceStart ? 'reconnect' : 'startup', 0);

@@ -257,7 +257,11 @@ function referenceTicks(ctx: Ctx, instrument: Instrument, request: OpenRequest):
   }
   const market = ctx.state.markets.get(request.symbol);
   const ticks = market?.lastTicks ?? market?.markTicks ?? null;
-  return ticks === null ? fail(`no market price for ${request.symbol} yet`) : { ok: true, value: ticks };
+  if (ticks === null) return fail(`no market price for ${request.symbol} yet`);
+  // Sized and stopped from a price from before the stream's outage, an entry could be the wrong
+  // size, and its stop on the wrong side of the market.
+  if (market?.fresh !== true) return fail(`no price for ${request.symbol} since the public stream came up; try again in a moment`);
+  return { ok: true, value: ticks };
 }
 
 function sizeLots(instrument: Instrument, request: OpenRequest, referenceTicks: number): Parsed<number> {

@@ -187,13 +187,14 @@ export function applyTicker(ctx: Ctx, ticker: Ticker): Market | null {
     return null;
   }
   if (market === undefined) {
-    const added: Market = { lastTicks: ticker.lastTicks, markTicks: ticker.markTicks, venueMs: ticker.venueMs, trailIntentId: null, trailPeakTicks: 0, trailLevelTicks: 0 };
+    const added: Market = { lastTicks: ticker.lastTicks, markTicks: ticker.markTicks, venueMs: ticker.venueMs, fresh: true, trailIntentId: null, trailPeakTicks: 0, trailLevelTicks: 0 };
     markets.set(ticker.symbol, added);
     return added;
   }
   if (ticker.lastTicks !== null) market.lastTicks = ticker.lastTicks;
   if (ticker.markTicks !== null) market.markTicks = ticker.markTicks;
   market.venueMs = ticker.venueMs;
+  market.fresh = true;
   return market;
 }
 
