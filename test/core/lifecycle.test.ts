@@ -10,7 +10,7 @@ import { positionsView } from '../../src/api/views.ts';
 import { describeHealth, healthOf } from '../../src/core/health.ts';
 import { createEngineState } from '../../src/core/state.ts';
 import type { EngineConfig, EngineState } from '../../src/core/state.ts';
-import { btc, engine, fill, notices, openMarket, position, submits, ticker, toTrading } from '../support/events.ts';
+import { applyAll, btc, engine, fill, notices, openMarket, position, submits, ticker, toTrading } from '../support/events.ts';
 
 function started(config: Parameters<typeof createEngineState>[0] = {}): EngineState {
   const state = createEngineState({ botId: 't', ...config });
@@ -515,6 +515,44 @@ describe('the venue changing an instrument\'s tick or lot', () => {
     assert.deepEqual(changes([finer]), ['BTCUSDT tick 0.10 -> 0.01 (live)']);
     assert.deepEqual(changes([{ ...finer, lotSize: coarserLot.lotSize }]), ['BTCUSDT tick 0.10 -> 0.01, lot 0.001 -> 0.01 (live)']);
     assert.deepEqual(changes([{ ...btc, tickSize: '0.1' }]), [], 'the same tick written otherwise');
+  });
+
+  it('takes in a new grid for a symbol with only history: its prices, fill memory and settled records in the old units go', () => {
+    const state = engine();
+    step(state, openMarket('r1', 10));
+    applyAll(state, [fill('t-1-e', 'v1', 'x1', 10, 650_000, 7, 20), position(10, 1, 21, 643_500)]);
+    const [exit] = submits(step(state, { type: 'CloseRequested', atMs: 30, requestId: 'c1', symbol: 'BTCUSDT' }));
+    assert.ok(exit);
+    applyAll(state, [fill(exit.clientOrderId, 'v3', 'x2', 10, 655_000, 8, 40, 'sell'), position(0, 2, 41)]);
+    assert.equal(state.intents.get('t-1' as never)?.phase.name, 'done');
+    const before = [...state.positions.values()][0];
+    assert.ok(before !== undefined && before.recentFills.length === 2 && state.orders.size === 2 && state.markets.has('BTCUSDT'), 'history kept for the retention');
+
+    // A start with the new grid (the runtime delivers the instruments before EngineStarted).
+    const loaded = step(state, { type: 'InstrumentsLoaded', atMs: 100, instruments: [finer] });
+    assert.equal(state.instruments.get('BTCUSDT')?.tickSize, '0.01');
+    assert.match(texts(loaded), /the venue has changed BTCUSDT tick 0\.10 -> 0\.01; nothing was open there: its history in the old units forgotten/);
+    assert.equal(state.markets.has('BTCUSDT'), false, 'the prices in 0.10 ticks are gone');
+    assert.deepEqual([state.orders.size, state.intents.size], [0, 0], 'the closed trade\'s orders and intent forgotten');
+    const after = [...state.positions.values()][0];
+    assert.deepEqual(after?.recentFills, []);
+    assert.deepEqual([after?.sizeLots, after?.realizedPnlE8, after?.feesE8], [0, before.realizedPnlE8, before.feesE8], 'the ledger\'s totals stand');
+    assert.deepEqual(after?.base, { sizeLots: 0, costTicksLots: 0, realizedPnlE8: before.realizedPnlE8 });
+
+    toTrading(state);
+    assert.match(texts(step(state, openMarket('r2', 110))), /no market price for BTCUSDT yet/);
+    step(state, ticker(6_550_000, 111)); // 65,500.00 in 0.01 ticks
+    const [entry] = submits(step(state, openMarket('r3', 112)));
+    assert.equal(entry?.spec.stopLoss?.triggerTicks, 6_484_500, 'a 1 % stop in the new ticks');
+  });
+
+  it('keeps the old grid under live records, with the alarm', () => {
+    const state = engine();
+    step(state, openMarket('r1', 10));
+    const loaded = step(state, { type: 'InstrumentsLoaded', atMs: 100, instruments: [finer] });
+    assert.equal(state.instruments.get('BTCUSDT')?.tickSize, '0.10');
+    assert.ok(state.markets.has('BTCUSDT') && state.orders.has('t-1-e'));
+    assert.ok(loaded.some((command) => command.type === 'Notify' && command.notice.level === 'alarm' && command.notice.code === 'grid-changed'));
   });
 
   it('names a position the venue reported though no intent holds it yet', () => {

@@ -1,7 +1,8 @@
-// `vigil run` on Bybit while the venue changes the tick of a symbol it holds a position on: three
-// processes, the real protocol between them. The emulator lists SOLUSDT with a finer tick once
-// told (SIGUSR2), as Bybit does on an announced change; the bot, reading the instruments again
-// every 3 s, stops, saying what changed and what to do, and its stop stays on the venue.
+// `vigil run` on Bybit while the venue changes the tick of a symbol: three processes, the real
+// protocol between them. The emulator lists a symbol with a finer tick once told (SIGUSR2), as
+// Bybit does on an announced change; the bot, reading the instruments again every 3 s, stops,
+// saying what changed and what to do. On a symbol it holds a position on, its stop stays on the
+// venue; on one with nothing open, a second start takes in the new grid and trades on.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -41,6 +42,45 @@ describe('vigil run on Bybit when the venue changes a tick', () => {
     const sol = (reply.json.result.list as { symbol: string; size: string; stopLoss: string }[]).find((position) => position.symbol === 'SOLUSDT');
     assert.equal(sol?.size, '2');
     assert.ok(Number(sol.stopLoss) > 0, `the stop stays on the venue: ${JSON.stringify(sol)}`);
+    emulator.kill('SIGTERM');
+    await emulator.closed;
+  });
+
+  it('stops at a change on a symbol with nothing open, and starts again on the new grid', { timeout: 90_000 }, async (t) => {
+    const group = processGroup(t, 'vigil-relist-');
+    const keys = { key: `key${randomBytes(8).toString('hex')}`, secret: `sec${randomBytes(16).toString('hex')}` };
+    const env: NodeJS.ProcessEnv = { ...process.env, VIGIL_API_TOKEN: `tok${randomBytes(24).toString('hex')}`, E2E_KEY: keys.key, E2E_SECRET: keys.secret, VIGIL_EMULATOR_KEY: keys.key, VIGIL_EMULATOR_SECRET: keys.secret };
+    const emulator = group.start('emulator', ['emulator', '--symbols', 'SOLUSDT,BTCUSDT', '--volatility-bps', '0', '--relist', 'BTCUSDT=0.01'], env);
+    const port = Number((await emulator.waitFor(/^listening http:\/\/127\.0\.0\.1:(\d+) /))[1]);
+    const config = join(group.directory, 'bybit.yaml');
+    writeFileSync(config, [
+      'botId: e2erelist2', 'journal: bot.sqlite', 'symbols: [SOLUSDT, BTCUSDT]', 'api: { port: 0 }',
+      `venue: { kind: bybit, network: custom, restUrl: "http://127.0.0.1:${port}", wsPublicUrl: "ws://127.0.0.1:${port}/v5/public/linear",`,
+      `         wsPrivateUrl: "ws://127.0.0.1:${port}/v5/private", apiKeyEnv: E2E_KEY, apiSecretEnv: E2E_SECRET, instrumentsCheckMinutes: 0.05 }`,
+    ].join('\n'));
+    const first = group.start('run', ['run', '--config', config], env);
+    const api = (await first.waitFor(/^api listening on (http:\/\/127\.0\.0\.1:\d+) /))[1] ?? '';
+    await first.waitFor(/\bphase trading\b/);
+    const signal = group.start('signal', ['signal', 'open', '--symbol', 'SOLUSDT', '--side', 'buy', '--quantity', '2', '--stop-percent', '2', '--id', 'relist-2', '--api', api], env);
+    assert.equal((await signal.closed).code, 0, signal.tail());
+    await first.waitFor(/stop-working .* armed with the fill/);
+
+    emulator.kill('SIGUSR2');
+    await emulator.waitFor(/^relisted BTCUSDT with tick 0\.01$/);
+    assert.equal((await first.closed).code, 1, first.tail());
+    assert.match(first.stdout, /stopped: the venue has changed BTCUSDT tick 0\.10 -> 0\.01 while the bot ran; nothing of the bot's is open there\. The stops of its other positions stay on the venue\. Start it again: it loads the new grid/);
+
+    // Started again on the same journal: BTCUSDT's new grid is taken in (what the instrument watch
+    // compares the venue's with from now on), and SOLUSDT's position is the journal's, its stop seen.
+    const second = group.start('run', ['run', '--config', config], env);
+    await second.waitFor(/grid-changed +the venue has changed BTCUSDT tick 0\.10 -> 0\.01; nothing was open there/);
+    await second.waitFor(/\bphase trading\b/);
+    const secondApi = (await second.waitFor(/^api listening on (http:\/\/127\.0\.0\.1:\d+) /))[1] ?? '';
+    const positions = await fetch(`${secondApi}/api/positions`, { headers: { authorization: `Bearer ${env.VIGIL_API_TOKEN ?? ''}` } });
+    const body = await positions.json() as { positions: { symbol: string; quantity: string; stopOnVenue: boolean }[] };
+    assert.deepEqual(body.positions.map((position) => [position.symbol, position.quantity, position.stopOnVenue]), [['SOLUSDT', '2', true]]);
+    second.kill('SIGTERM');
+    assert.equal((await second.closed).code, 0, second.tail());
     emulator.kill('SIGTERM');
     await emulator.closed;
   });

@@ -10,7 +10,7 @@
 
 import type { EventOf, StreamName } from '../events.ts';
 import type { Instrument } from '../instrument.ts';
-import { effectiveSizeLots } from '../position/position.ts';
+import { effectiveSizeLots, rebased } from '../position/position.ts';
 import { reconcile } from '../reconcile/reconcile.ts';
 import type { EngineState, Lifecycle, TimerPurpose } from '../state.ts';
 import { forgetSettled } from './retention.ts';
@@ -152,6 +152,38 @@ function enter(ctx: Ctx, lifecycle: Lifecycle, text: string): void {
   notify(ctx, 'info', 'phase', null, `phase ${lifecycle.phase}: ${text}`);
 }
 
+/**
+ * The venue's instruments, loaded at a start (a change while the bot runs stops it: see
+ * src/shell/instrument-watch.ts). A symbol whose tick or lot changed since the state's were
+ * loaded keeps nothing in the old units, which the new grid would misread: its prices go (its
+ * next ticker brings them), its position's fill memory is rebased on the totals as they stand,
+ * and its settled records, kept for the retention, are forgotten now (the ledger has them, written
+ * in the units they were made in). Under live records the change cannot be taken in: the old grid
+ * stays, and the alarm says so (the runtime refuses such a start before it gets here).
+ */
+export function onInstrumentsLoaded(ctx: Ctx, event: EventOf<'InstrumentsLoaded'>): void {
+  const { state } = ctx;
+  const changes = gridChanges(state, event.instruments);
+  const refused = new Set(changes.flatMap((change) => (change.live ? [change.symbol] : [])));
+  for (const instrument of event.instruments) {
+    if (!refused.has(instrument.symbol)) state.instruments.set(instrument.symbol, instrument);
+  }
+  notify(ctx, 'info', 'instruments-loaded', null, `${event.instruments.length} instruments loaded`);
+  for (const change of changes) {
+    if (change.live) {
+      notify(ctx, 'alarm', 'grid-changed', change.symbol, `the venue has changed ${change.text} under a position or orders held in the old units: kept the old grid`);
+      continue;
+    }
+    state.markets.delete(change.symbol);
+    for (const position of state.positions.values()) {
+      // Not a ledger change (its totals stand): no record.
+      if (position.symbol === change.symbol) state.positions.set(position.key, rebased(position));
+    }
+    forgetSettled(ctx, change.symbol);
+    notify(ctx, 'info', 'grid-changed', change.symbol, `the venue has changed ${change.text}; nothing was open there: its history in the old units forgotten (the ledger keeps it)`);
+  }
+}
+
 /** A symbol whose tick or lot the venue has changed from the one the state holds. */
 export type GridChange = {
   readonly symbol: string;
@@ -167,7 +199,7 @@ export type GridChange = {
  * sizes as integers of its tick and lot, and the new instrument would read them as other prices
  * and sizes (a stop at 140.00 in 0.01 ticks is 14000 ticks: 14.000 in 0.001 ticks): a change under
  * live records cannot be taken in. A symbol with only history (closed trades kept for the
- * retention) is not live: nothing acts on it, and it is forgotten.
+ * retention) is not live: nothing acts on it, and it is forgotten (onInstrumentsLoaded).
  */
 export function gridChanges(state: EngineState, loaded: readonly Instrument[]): GridChange[] {
   const changes: GridChange[] = [];

@@ -28,10 +28,12 @@ import type { OrderKey } from '../order/order.ts';
 import { venueOrderIdOf } from '../order/order.ts';
 import type { Ctx } from './context.ts';
 
-export function forgetSettled(ctx: Ctx): void {
+/** `now`: a symbol whose settled records go now, however recent (its instrument's grid changed). */
+export function forgetSettled(ctx: Ctx, now: string | null = null): void {
   const { state } = ctx;
   const { retainSettledMs, fillsOverlapMs, coldStartLookbackMs } = state.config;
-  const horizonMs = ctx.atMs - retainSettledMs;
+  const retainedFromMs = ctx.atMs - retainSettledMs;
+  const horizonOf = (symbol: string): number => (symbol === now ? Infinity : retainedFromMs);
 
   // What something still waits on: timers, and changes of a position's stop not yet answered.
   const waitedOn = new Set<IntentId | OrderKey>(state.positionStopOwners.values());
@@ -43,9 +45,9 @@ export function forgetSettled(ctx: Ctx): void {
 
   // An intent done with nothing waiting on it and every one of its orders settled has settled, by
   // when it was done.
-  const settledIntents = new Map<IntentId, number>();
+  const settledIntents = new Map<IntentId, { readonly atMs: number; readonly symbol: string }>();
   for (const intent of state.intents.values()) {
-    if (intent.phase.name === 'done' && !waitedOn.has(intent.id)) settledIntents.set(intent.id, intent.phase.atMs);
+    if (intent.phase.name === 'done' && !waitedOn.has(intent.id)) settledIntents.set(intent.id, { atMs: intent.phase.atMs, symbol: intent.symbol });
   }
   for (const order of state.orders.values()) {
     if (order.intentId !== null && settledIntents.has(order.intentId) && unsettled(order.key, order.spec.symbol)) settledIntents.delete(order.intentId);
@@ -57,10 +59,10 @@ export function forgetSettled(ctx: Ctx): void {
     const { intentId } = order;
     const ofIntent = intentId !== null && state.intents.has(intentId);
     const settledMs = ofIntent
-      ? settledIntents.get(intentId)
+      ? settledIntents.get(intentId)?.atMs
       : unsettled(order.key, order.spec.symbol) ? undefined : (state.orderSettledMs.get(order.key) ?? Math.max(order.createdMs, order.venueUpdatedMs));
     if (settledMs === undefined) continue;
-    if (settledMs > horizonMs) {
+    if (settledMs > horizonOf(order.spec.symbol)) {
       state.orders.retire(order.key);
       continue;
     }
@@ -72,8 +74,8 @@ export function forgetSettled(ctx: Ctx): void {
     orders += 1;
   }
   let intents = 0;
-  for (const [intentId, settledMs] of settledIntents) {
-    if (settledMs > horizonMs) {
+  for (const [intentId, settled] of settledIntents) {
+    if (settled.atMs > horizonOf(settled.symbol)) {
       state.intents.retire(intentId);
       continue;
     }
@@ -82,6 +84,7 @@ export function forgetSettled(ctx: Ctx): void {
   }
 
   let fillIds = 0;
+  // (Execution ids carry no price: a grid change leaves them to the retention.)
   const fillsFromMs = state.fillCursorMs - Math.max(fillsOverlapMs, coldStartLookbackMs) - retainSettledMs;
   if (fillsFromMs > state.fillIdsFromMs) {
     for (const [executionId, venueMs] of state.fillIds) {

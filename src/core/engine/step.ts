@@ -7,8 +7,7 @@ import type { Command } from '../commands.ts';
 import type { Event } from '../events.ts';
 import type { EngineState } from '../state.ts';
 import type { Ctx } from './context.ts';
-import { notify } from './context.ts';
-import { onEngineStarted, onSnapshotFailed, onSnapshotReceived, onStreamConnected, onStreamDisconnected } from './lifecycle.ts';
+import { onEngineStarted, onInstrumentsLoaded, onSnapshotFailed, onSnapshotReceived, onStreamConnected, onStreamDisconnected } from './lifecycle.ts';
 import { onReply, onTimerFired } from './replies.ts';
 import { onAmendReply, onPositionStopReply } from './guard.ts';
 import { evaluateSymbol } from './protect.ts';
@@ -20,8 +19,7 @@ export function step(state: EngineState, event: Event): Command[] {
   state.counters.eventsApplied += 1;
   switch (event.type) {
     case 'InstrumentsLoaded':
-      for (const instrument of event.instruments) state.instruments.set(instrument.symbol, instrument);
-      notify(ctx, 'info', 'instruments-loaded', null, `${event.instruments.length} instruments loaded`);
+      onInstrumentsLoaded(ctx, event);
       break;
     case 'TickerUpdated':
       onTickerUpdated(ctx, event);

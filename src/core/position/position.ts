@@ -76,6 +76,16 @@ export function newPosition(account: string, symbol: string): Position {
   };
 }
 
+/**
+ * The position with its ledger totals as they stand and no fill memory: its fills' prices, in the
+ * instrument's old ticks, are gone, and a fill arriving out of order is booked on the totals, as
+ * one older than the memory is.
+ */
+export function rebased(position: Position): Position {
+  const { sizeLots, costTicksLots, realizedPnlE8 } = position;
+  return { ...position, base: { sizeLots, costTicksLots, realizedPnlE8 }, recentFills: [] };
+}
+
 export function bookFill(position: Position, fill: Fill, instrument: Instrument): Position {
   const entry: LedgerFill = { seq: fill.seq, signedLots: sideSign(fill.side) * fill.lots, priceTicks: fill.priceTicks };
   const inOrder = fill.seq >= position.lastFillSeq;
