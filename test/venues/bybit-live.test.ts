@@ -68,6 +68,8 @@ const echoedAck: OnSubscribe = (socket, _path, request) => {
 class Stub {
   readonly replies = new Map<string, Json>();
   readonly sockets = new Map<string, WebSocket>();
+  /** How long the next time requests wait before the server reads its clock, one by one (a slow first round trip). */
+  readonly timeDelaysMs: number[] = [];
   onSubscribe: OnSubscribe = documentedAck;
   private readonly server = createServer((request, response) => this.answer(request, response));
   private readonly wss = new WebSocketServer({ server: this.server });
@@ -102,11 +104,14 @@ class Stub {
 
   private answer(request: IncomingMessage, response: ServerResponse): void {
     const path = (request.url ?? '').split('?')[0] ?? '';
-    const reply = this.replies.get(path) ?? this.fromFixtures(path);
+    const delayMs = path === '/v5/market/time' ? (this.timeDelaysMs.shift() ?? 0) : 0;
     request.resume();
     request.on('end', () => {
-      response.writeHead(200, { 'Content-Type': 'application/json' });
-      response.end(JSON.stringify(reply));
+      setTimeout(() => {
+        const reply = this.replies.get(path) ?? this.fromFixtures(path);
+        response.writeHead(200, { 'Content-Type': 'application/json' });
+        response.end(JSON.stringify(reply));
+      }, delayMs);
     });
   }
 
@@ -234,6 +239,28 @@ void describe('bybit adapter: streams', { timeout: 60_000 }, () => {
       }
     });
   }
+});
+
+void describe('bybit adapter: the clock check at the start', { timeout: 60_000 }, () => {
+  const stub = new Stub();
+  before(async () => {
+    await stub.listen();
+  });
+  after(async () => {
+    await stub.close();
+  });
+
+  void it('reads the clocks a few times and keeps the closest reading: one slow round trip refuses nothing', async () => {
+    // Bybit reads its clock 300 ms after the request left: the reading puts this machine 150 ms
+    // behind, give or take 150, beyond half the 200 ms recv window. The next readings are prompt.
+    stub.timeDelaysMs.push(300);
+    const venue = await venueOn(stub, new Recorder());
+    await venue.close();
+    assert.equal(stub.timeDelaysMs.length, 0, 'the slow reading was taken');
+    // Slow every time: the clock cannot be told to be within the window, and the start is refused.
+    stub.timeDelaysMs.push(300, 300, 300);
+    await assert.rejects(venueOn(stub, new Recorder()), /this machine's clock is \d+ ms behind Bybit's; .* more than the recv window \(200 ms\) behind it/);
+  });
 });
 
 void describe('bybit adapter: request outcomes', { timeout: 60_000 }, () => {
