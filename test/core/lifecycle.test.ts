@@ -222,6 +222,38 @@ describe('reconciliation', () => {
     assert.deepEqual(step(bare.state, ticker(660_000, 6_000)).filter((command) => command.type === 'AmendOrder'), []);
   });
 
+  it('plans the configured ladder for a restored entry still filling, and sends it sized for what the entry filled', () => {
+    const ladder = [{ target: { percent: 2 }, sizePercent: 50 }, { target: { percent: 4 }, sizePercent: 50 }];
+    /** A restart without the journal while a limit entry of 20 lots (its stop attached) has filled `filledLots`. */
+    const restart = (status: OrderReport['status'], filledLots: number, takeProfits: OrderReport[] = []): { readonly state: EngineState; readonly commands: Command[] } => {
+      const state = started({ attachedStops: true, restoredProtection: { default: { ladder }, symbols: {} } });
+      const entry = openOrder('t-7-e', 'v7', { status, filledLots, sizeLots: 20, priceTicks: 650_000, stopLossTicks: 640_000 });
+      // The fills fetched at the start (a day back) include what it has filled.
+      const filled = fill('t-7-e', 'v7', 'x8', filledLots, 650_000, 3, 1);
+      const fills = filled.type === 'FillReceived' ? [filled].map(({ type: _type, atMs: _atMs, source: _source, ...venueFill }) => venueFill) : [];
+      const commands = toTrading(state, { openOrders: [entry, ...takeProfits], positions: [venuePosition(filledLots, 4, 1, { stopLossTicks: 640_000 })], positionsVenueMs: 1, fills });
+      return { state, commands };
+    };
+    const { state, commands } = restart('partially-filled', 10);
+    const intent = state.intents.get('t-7' as never);
+    assert.equal(intent?.plan.ladder.length, 2);
+    assert.match(texts(commands), /t-7 restored: follows the configured plan of BTCUSDT \(a take-profit ladder of 2 for when the entry is done\)/);
+    assert.deepEqual(submits(commands), [], 'the rungs wait for the entry');
+    assert.deepEqual(intent?.takeProfitOrders.map((key) => state.orders.get(key)?.status), ['pending', 'pending']);
+    assert.ok(intent?.takeProfitOrders.every((key) => key.startsWith('t-') && !key.startsWith('t-7-')), 'under the restored intent\'s fresh id');
+
+    // The entry fills 6 more lots and is cancelled: the ladder goes out for the 16 it filled, 2 % and 4 % above the 65,000.0 entry.
+    applyAll(state, [fill('t-7-e', 'v7', 'x9', 6, 650_000, 5, 10), position(16, 5, 11, 640_000)]);
+    const done = step(state, { type: 'OrderUpdated', atMs: 12, source: 'stream', ...openOrder('t-7-e', 'v7', { status: 'cancelled', filledLots: 16, sizeLots: 20, priceTicks: 650_000, venueUpdatedMs: 12 }) });
+    assert.deepEqual(submits(done).map((command) => [command.spec.sizeLots, command.spec.type.kind === 'limit' ? command.spec.type.priceTicks : null, command.spec.reduceOnly]), [[8, 663_000, true], [8, 676_000, true]]);
+
+    // An entry done before the restart, or a rung already found on the venue: nothing planned from the ladder.
+    const filledBefore = restart('filled', 20).state;
+    assert.deepEqual([...filledBefore.intents.values()].map((one) => [one.kind, one.plan.ladder.length, one.takeProfitOrders.length]), [['adopted', 0, 0]], 'a filled entry is no open order: the position is adopted, without a ladder');
+    const found = restart('partially-filled', 10, [openOrder('t-7-tp', 'v8', { side: 'sell', reduceOnly: true, sizeLots: 10, priceTicks: 663_000 })]);
+    assert.deepEqual([found.state.intents.get('t-7' as never)?.plan.ladder, found.state.intents.get('t-7' as never)?.takeProfitOrders], [[], ['t-7-tp']]);
+  });
+
   it('leaves a stop the venue trails to the venue, for a restored position and an adopted one (seed 19810)', () => {
     const trailing = { mode: 'bot', activation: null, callback: { percent: 0.5 }, amendEveryMs: 0 } as const;
     /** A short of ours restarted without its journal (its entry still resting, partly filled) or someone else's, the market then falling 2 %. */

@@ -148,7 +148,7 @@ function intentReferenceTicks(ctx: Ctx, intent: Intent): number | null {
   return market?.lastTicks ?? market?.markTicks ?? null;
 }
 
-function takeProfitSpec(intent: Pick<Intent, 'symbol' | 'side' | 'sizeLots'>, priceTicks: number): Order['spec'] {
+export function takeProfitSpec(intent: Pick<Intent, 'symbol' | 'side' | 'sizeLots'>, priceTicks: number): Order['spec'] {
   return { symbol: intent.symbol, side: oppositeSide(intent.side), sizeLots: intent.sizeLots, reduceOnly: true, type: { kind: 'limit', priceTicks, postOnly: false } };
 }
 

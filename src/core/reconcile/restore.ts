@@ -13,18 +13,19 @@
 
 import type { Fill, OrderReport } from '../events.ts';
 import type { ParsedClientOrderId } from '../ids.ts';
-import { parseClientOrderId } from '../ids.ts';
+import { clientOrderIdFor, parseClientOrderId } from '../ids.ts';
 import type { Intent } from '../intent/intent.ts';
 import { freshGuard, isActive } from '../intent/intent.ts';
 import { emptyPlan, resolvePlan } from '../protection/plan.ts';
 import type { Order } from '../order/order.ts';
-import { isAcknowledged, isLive, newPendingOrder, onReport } from '../order/order.ts';
+import { isAcknowledged, isLive, isTerminal, newPendingOrder, onReport } from '../order/order.ts';
 import { oppositeSide } from '../types.ts';
 import type { Ctx } from '../engine/context.ts';
 import { findPosition, instrumentOf, nextIntentId, notify, putOrder, queryOrder } from '../engine/context.ts';
 import { requestCancel, specOfReport } from '../engine/orders.ts';
 import { orderOf, putIntent } from '../engine/intents.ts';
 import { entryTicksOf, foundPositionOpenedMs } from '../engine/protect.ts';
+import { takeProfitSpec } from '../engine/requests.ts';
 import { withVenueTrailingFound } from '../engine/guard.ts';
 
 /** A report of an order of ours that state does not know: restored if it is live, kept as history if not. */
@@ -137,17 +138,22 @@ function linkRestored(ctx: Ctx, target: Intent | undefined, order: Order, ours: 
 /**
  * A restored intent follows its symbol's configured plan (config.restoredProtection): trailing,
  * breakeven and the aged exit, measured from the position's entry, or from the resting entry's
- * price, or the market's, as an open request's would be. Not the ladder: its rungs still on the
- * venue were restored as take-profits. The position's age counts from its opening fill where the
- * fills fetched at the start reach back to it, from the restore otherwise.
+ * price, or the market's, as an open request's would be. The ladder only while the entry is still
+ * working and no take-profit of the intent was found: its rungs wait for the entry to be done, so
+ * none is on the venue yet, and they go out sized for what it filled, as the first process's would
+ * have. Otherwise the rungs still on the venue were restored as take-profits, and those that are
+ * not (filled, cancelled) are not placed again. The position's age counts from its opening fill
+ * where the fills fetched at the start reach back to it, from the restore otherwise.
  */
 export function planRestored(ctx: Ctx, intent: Intent): Intent {
   const { restoredProtection } = ctx.state.config;
-  const { ladder: _onTheVenue, ...request } = restoredProtection.symbols[intent.symbol] ?? restoredProtection.default;
-  if ((request.trailing ?? null) === null && (request.aged ?? null) === null && request.breakevenAfterFirstTarget !== true) return intent;
+  const { ladder, ...rest } = restoredProtection.symbols[intent.symbol] ?? restoredProtection.default;
+  const entry = orderOf(ctx, intent.entryOrder);
+  const ladderWaits = (ladder ?? []).length > 0 && entry !== null && !isTerminal(entry) && intent.takeProfitOrders.length === 0;
+  const request = ladderWaits && ladder !== undefined ? { ...rest, ladder } : rest;
+  if ((request.trailing ?? null) === null && (request.aged ?? null) === null && request.breakevenAfterFirstTarget !== true && !ladderWaits) return intent;
   const instrument = instrumentOf(ctx, intent.symbol);
   const position = findPosition(ctx, intent.symbol);
-  const entry = orderOf(ctx, intent.entryOrder);
   const market = ctx.state.markets.get(intent.symbol);
   const referenceTicks = (position === undefined ? null : entryTicksOf(ctx, position))
     ?? (entry?.spec.type.kind === 'limit' ? entry.spec.type.priceTicks : null) ?? market?.lastTicks ?? null;
@@ -158,11 +164,23 @@ export function planRestored(ctx: Ctx, intent: Intent): Intent {
     notify(ctx, 'warn', 'restored-plan-unfit', intent.symbol, `${intent.id} restored without its plan: the configured plan of ${intent.symbol} does not fit: ${plan.reason}; stop only`);
     return intent;
   }
-  const parts = [plan.value.trailing === null ? null : `${plan.value.trailing.mode} trailing`, plan.value.breakevenAfterFirstTarget ? 'breakeven' : null, plan.value.aged === null ? null : 'aged exit'];
+  const { ladder: rungs } = plan.value;
+  const parts = [
+    rungs.length === 0 ? null : `a take-profit ladder of ${rungs.length} for when the entry is done`,
+    plan.value.trailing === null ? null : `${plan.value.trailing.mode} trailing`, plan.value.breakevenAfterFirstTarget ? 'breakeven' : null, plan.value.aged === null ? null : 'aged exit',
+  ];
   ctx.state.counters.plansRestored += 1;
   notify(ctx, 'info', 'plan-restored', intent.symbol, `${intent.id} restored: follows the configured plan of ${intent.symbol} (${parts.filter((part) => part !== null).join(', ')})`);
   const openedMs = position === undefined || position.sizeLots === 0 ? intent.positionSeenMs : Math.min(intent.positionSeenMs ?? Infinity, foundPositionOpenedMs(ctx, position));
-  const planned = { ...intent, plan: plan.value, positionSeenMs: openedMs };
+  // The rungs are pending orders under the restored intent's fresh id, as an open request's are.
+  const takeProfitOrders = rungs.map((rung, index) => {
+    const key = clientOrderIdFor(intent.orderIdBase, 'take-profit', index + 1);
+    putOrder(ctx, newPendingOrder({ key, intentId: intent.id, role: 'take-profit', createdMs: ctx.atMs, spec: takeProfitSpec({ ...intent, sizeLots: rung.lots }, rung.priceTicks) }));
+    return key;
+  });
+  const planned = rungs.length === 0
+    ? { ...intent, plan: plan.value, positionSeenMs: openedMs }
+    : { ...intent, plan: plan.value, positionSeenMs: openedMs, takeProfitOrders, takeProfitTicks: intent.takeProfitTicks ?? rungs[0]?.priceTicks ?? null };
   // A trailing stop the venue holds on the position (the earlier process's venue mode) stays the venue's.
   return position === undefined ? planned : withVenueTrailingFound(ctx, planned, position);
 }
