@@ -10,28 +10,47 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { signedGet } from '../emulator/client.ts';
+import type { Child } from '../support/child.ts';
 import { processGroup } from '../support/child.ts';
+
+type Trading = {
+  readonly emulator: Child;
+  readonly bot: Child;
+  readonly port: number;
+  readonly config: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly keys: { readonly key: string; readonly secret: string };
+  readonly start: (name: string, args: readonly string[]) => Child;
+};
+
+/**
+ * The emulator listing `symbols` (`relist` on SIGUSR2), and `vigil run` on it reading the
+ * instruments every 3 s, trading, with a long of 2 SOLUSDT whose stop the venue has confirmed.
+ */
+async function tradingWithSolPosition(t: Parameters<typeof processGroup>[0], symbols: readonly string[], relist: string): Promise<Trading> {
+  const group = processGroup(t, 'vigil-relist-');
+  const keys = { key: `key${randomBytes(8).toString('hex')}`, secret: `sec${randomBytes(16).toString('hex')}` };
+  const env: NodeJS.ProcessEnv = { ...process.env, VIGIL_API_TOKEN: `tok${randomBytes(24).toString('hex')}`, E2E_KEY: keys.key, E2E_SECRET: keys.secret, VIGIL_EMULATOR_KEY: keys.key, VIGIL_EMULATOR_SECRET: keys.secret };
+  const emulator = group.start('emulator', ['emulator', '--symbols', symbols.join(','), '--volatility-bps', '0', '--relist', relist], env);
+  const port = Number((await emulator.waitFor(/^listening http:\/\/127\.0\.0\.1:(\d+) /))[1]);
+  const config = join(group.directory, 'bybit.yaml');
+  writeFileSync(config, [
+    'botId: e2erelist', 'journal: bot.sqlite', `symbols: [${symbols.join(', ')}]`, 'api: { port: 0 }',
+    `venue: { kind: bybit, network: custom, restUrl: "http://127.0.0.1:${port}", wsPublicUrl: "ws://127.0.0.1:${port}/v5/public/linear",`,
+    `         wsPrivateUrl: "ws://127.0.0.1:${port}/v5/private", apiKeyEnv: E2E_KEY, apiSecretEnv: E2E_SECRET, instrumentsCheckMinutes: 0.05 }`,
+  ].join('\n'));
+  const bot = group.start('run', ['run', '--config', config], env);
+  const api = (await bot.waitFor(/^api listening on (http:\/\/127\.0\.0\.1:\d+) /))[1] ?? '';
+  await bot.waitFor(/\bphase trading\b/);
+  const signal = group.start('signal', ['signal', 'open', '--symbol', 'SOLUSDT', '--side', 'buy', '--quantity', '2', '--stop-percent', '2', '--id', 'relist-1', '--api', api], env);
+  assert.equal((await signal.closed).code, 0, signal.tail());
+  await bot.waitFor(/stop-working .* armed with the fill/);
+  return { emulator, bot, port, config, env, keys, start: (name, args) => group.start(name, args, env) };
+}
 
 describe('vigil run on Bybit when the venue changes a tick', () => {
   it('stops at the change, naming it, with the position\'s stop left on the venue', { timeout: 60_000 }, async (t) => {
-    const group = processGroup(t, 'vigil-relist-');
-    const keys = { key: `key${randomBytes(8).toString('hex')}`, secret: `sec${randomBytes(16).toString('hex')}` };
-    const env: NodeJS.ProcessEnv = { ...process.env, VIGIL_API_TOKEN: `tok${randomBytes(24).toString('hex')}`, E2E_KEY: keys.key, E2E_SECRET: keys.secret, VIGIL_EMULATOR_KEY: keys.key, VIGIL_EMULATOR_SECRET: keys.secret };
-    const emulator = group.start('emulator', ['emulator', '--symbols', 'SOLUSDT', '--volatility-bps', '0', '--relist', 'SOLUSDT=0.001'], env);
-    const port = Number((await emulator.waitFor(/^listening http:\/\/127\.0\.0\.1:(\d+) /))[1]);
-    const config = join(group.directory, 'bybit.yaml');
-    writeFileSync(config, [
-      'botId: e2erelist', 'journal: bot.sqlite', 'symbols: [SOLUSDT]', 'api: { port: 0 }',
-      `venue: { kind: bybit, network: custom, restUrl: "http://127.0.0.1:${port}", wsPublicUrl: "ws://127.0.0.1:${port}/v5/public/linear",`,
-      `         wsPrivateUrl: "ws://127.0.0.1:${port}/v5/private", apiKeyEnv: E2E_KEY, apiSecretEnv: E2E_SECRET, instrumentsCheckMinutes: 0.05 }`,
-    ].join('\n'));
-    const bot = group.start('run', ['run', '--config', config], env);
-    const api = (await bot.waitFor(/^api listening on (http:\/\/127\.0\.0\.1:\d+) /))[1] ?? '';
-    await bot.waitFor(/\bphase trading\b/);
-    const signal = group.start('signal', ['signal', 'open', '--symbol', 'SOLUSDT', '--side', 'buy', '--quantity', '2', '--stop-percent', '2', '--id', 'relist-1', '--api', api], env);
-    assert.equal((await signal.closed).code, 0, signal.tail());
-    await bot.waitFor(/stop-working .* armed with the fill/);
-
+    const { emulator, bot, port, keys } = await tradingWithSolPosition(t, ['SOLUSDT'], 'SOLUSDT=0.001');
     emulator.kill('SIGUSR2');
     await emulator.waitFor(/^relisted SOLUSDT with tick 0\.001$/);
     const exit = await bot.closed;
@@ -47,24 +66,7 @@ describe('vigil run on Bybit when the venue changes a tick', () => {
   });
 
   it('stops at a change on a symbol with nothing open, and starts again on the new grid', { timeout: 90_000 }, async (t) => {
-    const group = processGroup(t, 'vigil-relist-');
-    const keys = { key: `key${randomBytes(8).toString('hex')}`, secret: `sec${randomBytes(16).toString('hex')}` };
-    const env: NodeJS.ProcessEnv = { ...process.env, VIGIL_API_TOKEN: `tok${randomBytes(24).toString('hex')}`, E2E_KEY: keys.key, E2E_SECRET: keys.secret, VIGIL_EMULATOR_KEY: keys.key, VIGIL_EMULATOR_SECRET: keys.secret };
-    const emulator = group.start('emulator', ['emulator', '--symbols', 'SOLUSDT,BTCUSDT', '--volatility-bps', '0', '--relist', 'BTCUSDT=0.01'], env);
-    const port = Number((await emulator.waitFor(/^listening http:\/\/127\.0\.0\.1:(\d+) /))[1]);
-    const config = join(group.directory, 'bybit.yaml');
-    writeFileSync(config, [
-      'botId: e2erelist2', 'journal: bot.sqlite', 'symbols: [SOLUSDT, BTCUSDT]', 'api: { port: 0 }',
-      `venue: { kind: bybit, network: custom, restUrl: "http://127.0.0.1:${port}", wsPublicUrl: "ws://127.0.0.1:${port}/v5/public/linear",`,
-      `         wsPrivateUrl: "ws://127.0.0.1:${port}/v5/private", apiKeyEnv: E2E_KEY, apiSecretEnv: E2E_SECRET, instrumentsCheckMinutes: 0.05 }`,
-    ].join('\n'));
-    const first = group.start('run', ['run', '--config', config], env);
-    const api = (await first.waitFor(/^api listening on (http:\/\/127\.0\.0\.1:\d+) /))[1] ?? '';
-    await first.waitFor(/\bphase trading\b/);
-    const signal = group.start('signal', ['signal', 'open', '--symbol', 'SOLUSDT', '--side', 'buy', '--quantity', '2', '--stop-percent', '2', '--id', 'relist-2', '--api', api], env);
-    assert.equal((await signal.closed).code, 0, signal.tail());
-    await first.waitFor(/stop-working .* armed with the fill/);
-
+    const { emulator, bot: first, config, env, start } = await tradingWithSolPosition(t, ['SOLUSDT', 'BTCUSDT'], 'BTCUSDT=0.01');
     emulator.kill('SIGUSR2');
     await emulator.waitFor(/^relisted BTCUSDT with tick 0\.01$/);
     assert.equal((await first.closed).code, 1, first.tail());
@@ -72,7 +74,7 @@ describe('vigil run on Bybit when the venue changes a tick', () => {
 
     // Started again on the same journal: BTCUSDT's new grid is taken in (what the instrument watch
     // compares the venue's with from now on), and SOLUSDT's position is the journal's, its stop seen.
-    const second = group.start('run', ['run', '--config', config], env);
+    const second = start('run', ['run', '--config', config]);
     await second.waitFor(/grid-changed +the venue has changed BTCUSDT tick 0\.10 -> 0\.01; nothing was open there/);
     await second.waitFor(/\bphase trading\b/);
     const secondApi = (await second.waitFor(/^api listening on (http:\/\/127\.0\.0\.1:\d+) /))[1] ?? '';
