@@ -175,11 +175,10 @@ export function planRestored(ctx: Ctx, intent: Intent): Intent {
   // The rungs are pending orders under the restored intent's fresh id, as an open request's are.
   const takeProfitOrders = rungs.map((rung, index) => {
     const key = clientOrderIdFor(intent.orderIdBase, 'take-profit', index + 1);
-    putOrder(ctx, newPendingOrder({ key, intentId: intent.id, role: 'take-profit', createdMs: ctx.atMs, spec: takeProfitSpec({ ...intent, sizeLots: rung.lots }, rung.priceTicks) }));
+    putOrder(ctx, newPendingOrder({ key, intentId: intent.id, role: 'take-profit', createdMs: ctx.atMs, spec: takeProfitSpec({ symbol: intent.symbol, side: intent.side, sizeLots: rung.lots }, rung.priceTicks) }));
     return key;
   });
-  const planned = rungs.length === 0
-    ? { ...intent, plan: plan.value, positionSeenMs: openedMs }
+  const planned = rungs.length === 0 ? { ...intent, plan: plan.value, positionSeenMs: openedMs }
     : { ...intent, plan: plan.value, positionSeenMs: openedMs, takeProfitOrders, takeProfitTicks: intent.takeProfitTicks ?? rungs[0]?.priceTicks ?? null };
   // A trailing stop the venue holds on the position (the earlier process's venue mode) stays the venue's.
   return position === undefined ? planned : withVenueTrailingFound(ctx, planned, position);
