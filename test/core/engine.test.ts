@@ -49,6 +49,9 @@ describe('opening a position', () => {
       { extra: { stopLoss: { price: '66000' } }, reason: /stop-loss 66000 must be below the long entry 65000/ },
       { extra: { size: { quantity: '0.0001' } }, reason: /not a multiple of the 0.001 lot/ },
       { extra: { size: { notional: '3' } }, reason: /below the minimum/ },
+      { extra: { size: { quantity: '150.001' } }, reason: /size 150\.001 is above 150, the most BTCUSDT takes in one market order$/ },
+      // A limit entry too: its stop and its exits are market orders for the whole position.
+      { extra: { size: { quantity: '150.001' }, entry: { kind: 'limit' as const, price: '64000' } }, reason: /above 150, the most BTCUSDT takes in one market order: the stop and every exit/ },
       { extra: { stopLoss: { percent: 0 } }, reason: /percent must be in \(0, 100\)/ },
       { extra: { side: 'sell' as const, takeProfit: { price: '70000' } }, reason: /take-profit 70000 must be below the short entry/ },
     ];

@@ -276,8 +276,17 @@ function sizeLots(instrument: Instrument, request: OpenRequest, referenceTicks: 
     lots = Math.floor(notional.units / (referenceTicks * instrument.tickLotE8));
   }
   if (lots < instrument.minLots) return fail(`size ${lotsToQty(instrument, lots)} is below the minimum ${lotsToQty(instrument, instrument.minLots)}`);
-  const maxLots = request.entry.kind === 'market' ? instrument.maxMarketLots : instrument.maxLots;
-  if (lots > maxLots) return fail(`size ${lotsToQty(instrument, lots)} is above the maximum ${lotsToQty(instrument, maxLots)}`);
+  // A limit entry may be larger than the venue takes in one market order (Bybit's maxMktOrderQty,
+  // a few hundred USDT on some small coins), but what protects it is a market order for all of it:
+  // the stop (a stop-market order), the exit when the stop is lost, a close request, an aged
+  // position's last step. The venue would refuse each of them, and the position would stand bare.
+  if (lots > instrument.maxMarketLots) {
+    const most = `${lotsToQty(instrument, instrument.maxMarketLots)}, the most ${instrument.symbol} takes in one market order`;
+    return fail(request.entry.kind === 'market'
+      ? `size ${lotsToQty(instrument, lots)} is above ${most}`
+      : `size ${lotsToQty(instrument, lots)} is above ${most}: the stop and every exit at market close the position in one market order`);
+  }
+  if (lots > instrument.maxLots) return fail(`size ${lotsToQty(instrument, lots)} is above the maximum ${lotsToQty(instrument, instrument.maxLots)}`);
   if (notionalE8(instrument, referenceTicks, lots) < instrument.minNotionalE8) return fail(`notional is below the instrument's minimum`);
   return { ok: true, value: lots };
 }
