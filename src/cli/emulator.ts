@@ -11,7 +11,7 @@ import { simVenueSymbols } from '../venues/sim/server.ts';
 import { serveUntilSignal, wholeNumberOption } from './serve.ts';
 import { parseFlags, UsageError } from './args.ts';
 
-export const emulatorUsage = `usage: vigil emulator [--port N] [--symbols A,B] [--seed N] [--volatility-bps N] [--reply-delay-ms N] [--relist SYMBOL=TICK,...]
+export const emulatorUsage = `usage: vigil emulator [--port N] [--symbols A,B] [--seed N] [--volatility-bps N] [--reply-delay-ms N] [--relist SYMBOL=TICK,...] [--delist SYMBOL,...]
   --port N             the port on 127.0.0.1 (default 0: a free one; the line "listening http://127.0.0.1:PORT" says which)
   --symbols A,B        from ${simVenueSymbols.join(', ')} (default: all)
   --seed N             the seed of the price walks (default 1)
@@ -19,6 +19,7 @@ export const emulatorUsage = `usage: vigil emulator [--port N] [--symbols A,B] [
   --reply-delay-ms N   each REST reply leaves this long after the venue acted (stream pushes go first)
   --relist SYMBOL=TICK once the process gets SIGUSR2, instruments-info lists SYMBOL with this tick, as Bybit does on an
                        announced change (the book keeps its grid: what a client reading the instruments sees of it)
+  --delist SYMBOL      once the process gets SIGUSR2, instruments-info lists SYMBOL no more, as Bybit's after it delists one
   the API key and secret it accepts: VIGIL_EMULATOR_KEY and VIGIL_EMULATOR_SECRET (default testkey / testsecret)`;
 
 export async function runEmulatorCommand(argv: readonly string[]): Promise<number> {
@@ -29,6 +30,7 @@ export async function runEmulatorCommand(argv: readonly string[]): Promise<numbe
   const values = parseFlags(argv, {
       port: { type: 'string', default: '0' }, symbols: { type: 'string' }, seed: { type: 'string', default: '1' },
       'volatility-bps': { type: 'string', default: '5' }, 'reply-delay-ms': { type: 'string', default: '0' }, relist: { type: 'string' },
+      delist: { type: 'string' },
     });
   const symbols = values.symbols === undefined ? simVenueSymbols : values.symbols.split(',').map((symbol) => symbol.trim().toUpperCase());
   for (const symbol of symbols) {
@@ -42,17 +44,31 @@ export async function runEmulatorCommand(argv: readonly string[]): Promise<numbe
     log: (line) => console.error(line),
   });
   const relisted = values.relist === undefined ? [] : relistOption(values.relist, symbols);
-  if (relisted.length > 0) {
+  const delisted = values.delist === undefined ? [] : delistOption(values.delist, symbols);
+  if (relisted.length > 0 || delisted.length > 0) {
     process.on('SIGUSR2', () => {
       for (const instrument of relisted) {
         server.exchange.relist(instrument);
         console.log(`relisted ${instrument.symbol} with tick ${instrument.tickSize}`);
+      }
+      for (const symbol of delisted) {
+        server.exchange.unlist(symbol);
+        console.log(`delisted ${symbol}`);
       }
     });
   }
   const port = await server.listen(wholeNumberOption('--port', values.port, 0, 65_535));
   console.log(`listening http://127.0.0.1:${port} (REST), ws://127.0.0.1:${port}/v5/public/linear and /v5/private (streams)`);
   return serveUntilSignal(server);
+}
+
+/** `SOLUSDT,ETHUSDT`: symbols the emulator lists. */
+function delistOption(text: string, symbols: readonly string[]): string[] {
+  return text.split(',').map((part) => {
+    const symbol = part.trim().toUpperCase();
+    if (!symbols.includes(symbol)) throw new UsageError(`--delist: "${part}" names no symbol the emulator lists (${symbols.join(', ')})`);
+    return symbol;
+  });
 }
 
 /** `SOLUSDT=0.001,ETHUSDT=0.1`: each symbol's instrument with that tick. */

@@ -280,12 +280,16 @@ class LiveBot {
     return this.exited.promise;
   }
 
-  /** Reads the instruments again every so often: a change of tick or lot stops the bot, saying what to do (see src/shell/instrument-watch.ts). */
+  /**
+   * Reads the instruments again every so often: a change of tick or lot stops the bot, saying what
+   * to do; new limits and delistings are taken in (see src/shell/instrument-watch.ts).
+   */
   private watchInstruments(everyMs: number): void {
     const { config } = this;
     const watch = new InstrumentWatch({
-      clock: this.clock, everyMs, state: () => this.runtime.state,
+      clock: this.clock, everyMs, state: () => this.runtime.state, symbols: config.symbols,
       read: () => this.venue.readInstruments(config.symbols),
+      onUpdate: (instruments) => this.deliver({ type: 'InstrumentsLoaded', instruments }),
       onReadFailed: (error) => say(`instruments: not read again (${messageOf(error)}); trying again in ${everyMs / 60_000} min`),
       onChange: (changes) => {
         const live = changes.filter((change) => change.live);

@@ -8,6 +8,7 @@
 import { assert, assertSafeInteger } from './assert.ts';
 import { decimalPlaces, formatScaled, parseScaled, powersOfTen } from './decimal.ts';
 import { moneyScale } from './money.ts';
+import { utcMinute } from './utc.ts';
 
 export type Instrument = {
   readonly symbol: string;
@@ -22,6 +23,11 @@ export type Instrument = {
   readonly maxMarketLots: number;
   readonly minNotionalE8: number;
   readonly tickLotE8: number;
+  /**
+   * When the venue stops trading it: a delisting it has announced (Bybit's `deliveryTime` of a
+   * perpetual), or the time it was found no longer listed as trading. Absent: no end known.
+   */
+  readonly delistMs?: number;
 };
 
 export type InstrumentSpec = {
@@ -32,6 +38,7 @@ export type InstrumentSpec = {
   readonly maxQty: string;
   readonly maxMarketQty?: string;
   readonly minNotional: string;
+  readonly delistMs?: number;
 };
 
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
@@ -72,8 +79,32 @@ export function defineInstrument(spec: InstrumentSpec): Parsed<Instrument> {
       priceScale, tickUnits: tick.units, qtyScale, lotUnits: lot.units,
       minLots: Math.max(1, minLots.value), maxLots: maxLots.value, maxMarketLots: maxMarketLots.value,
       minNotionalE8: minNotional.units, tickLotE8: assertSafeInteger(tickLotE8, `${where} tickLotE8`),
+      ...(spec.delistMs === undefined ? {} : { delistMs: spec.delistMs }),
     },
   };
+}
+
+/** `the venue delists SOLUSDT at 2026-12-01 08:00 UTC`, or, once that time has come, `the venue no longer trades SOLUSDT (since ...)`. */
+export function delistingText(instrument: Instrument, atMs: number): string {
+  const { delistMs, symbol } = instrument;
+  if (delistMs === undefined) return `the venue trades ${symbol}`;
+  const when = utcMinute(delistMs);
+  return delistMs > atMs ? `the venue delists ${symbol} at ${when}` : `the venue no longer trades ${symbol} (since ${when})`;
+}
+
+/**
+ * What the venue changed of an instrument besides its grid (tick and lot, see gridChanges): its
+ * limits and its delisting, taken in as they come (they change no price or size the state holds).
+ */
+export function listingChanges(known: Instrument, loaded: Instrument): string[] {
+  const qty = (lots: number): string => lotsToQty(known, lots);
+  const changes: string[] = [];
+  if (known.minLots !== loaded.minLots) changes.push(`minimum order ${qty(known.minLots)} -> ${qty(loaded.minLots)}`);
+  if (known.maxLots !== loaded.maxLots) changes.push(`maximum order ${qty(known.maxLots)} -> ${qty(loaded.maxLots)}`);
+  if (known.maxMarketLots !== loaded.maxMarketLots) changes.push(`maximum market order ${qty(known.maxMarketLots)} -> ${qty(loaded.maxMarketLots)}`);
+  if (known.minNotionalE8 !== loaded.minNotionalE8) changes.push(`minimum notional ${formatScaled(known.minNotionalE8, moneyScale)} -> ${formatScaled(loaded.minNotionalE8, moneyScale)} USDT`);
+  if (known.delistMs !== loaded.delistMs) changes.push(loaded.delistMs === undefined ? 'delisting withdrawn' : 'delisting');
+  return changes;
 }
 
 /** Parses a venue price that must lie on the tick grid ("95900.1" -> 959001 ticks). */

@@ -48,6 +48,7 @@ export class Exchange {
   private messagesCount = 0;
   private readonly tickerSeqs = new Map<string, number>();
   private readonly relisted = new Map<string, Instrument>();
+  private readonly unlisted = new Set<string>();
 
   constructor(config: SimVenueConfig) {
     this.config = config;
@@ -72,13 +73,19 @@ export class Exchange {
     this.queue.push({ topic: 'position', item: this.positionItem(report), symbol, seq: report.seq });
   }
 
-  /** The instruments as instruments-info lists them: as traded, unless relisted. */
+  /** The instruments as instruments-info lists them: as traded, unless relisted or no longer listed. */
   listedInstruments(): Instrument[] {
-    return [...this.instruments.values()].map((traded) => this.relisted.get(traded.symbol) ?? traded);
+    return [...this.instruments.values()].filter((traded) => !this.unlisted.has(traded.symbol)).map((traded) => this.relisted.get(traded.symbol) ?? traded);
+  }
+
+  /** Lists the symbol as trading no more (delisted, or suspended): instruments-info leaves it out, as Bybit's does by default. Only the listing changes. */
+  unlist(symbol: string): void {
+    assert(this.instruments.has(symbol), `emulator: unknown symbol ${symbol}`);
+    this.unlisted.add(symbol);
   }
 
   /**
-   * Lists an instrument with another tick or lot from now on, as Bybit does on an announced change.
+   * Lists an instrument with another tick or lot (or limits, or a delisting announced) from now on, as Bybit does on an announced change.
    * Only the listing changes: the book and the account keep the grid they started on, so this shows
    * what a client reading the instruments sees of a change, not trading across it.
    */

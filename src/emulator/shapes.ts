@@ -40,7 +40,7 @@ export function instrumentItem(instrument: Instrument): BybitItem {
   const qty = (lots: number): string => lotsToQty(instrument, lots);
   return {
     symbol: instrument.symbol, contractType: 'LinearPerpetual', status: 'Trading', baseCoin: instrument.symbol.replace(/USDT$/, ''), quoteCoin: 'USDT',
-    launchTime: '1585526400000', deliveryTime: '0', deliveryFeeRate: '', priceScale: String(instrument.priceScale),
+    launchTime: '1585526400000', deliveryTime: String(instrument.delistMs ?? 0), deliveryFeeRate: '', priceScale: String(instrument.priceScale),
     leverageFilter: { minLeverage: '1', maxLeverage: '100.00', leverageStep: '0.01' },
     priceFilter: { minPrice: instrument.tickSize, maxPrice: ticksToPrice(instrument, maxPriceTicks), tickSize: instrument.tickSize },
     lotSizeFilter: {

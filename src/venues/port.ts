@@ -15,7 +15,10 @@ import type { StreamTransport } from '../shell/streams.ts';
 export interface LiveVenue {
   /** Checks the connection and the credentials, and loads the symbols' instruments (tick, lot, minimums). */
   start(symbols: readonly string[]): Promise<readonly Instrument[]>;
-  /** The symbols' instruments as the venue lists them now (after the start: to see a change of tick or lot). */
+  /**
+   * The symbols' instruments as the venue lists them now, after the start: to see a change of tick
+   * or lot, limits or delisting. A symbol it no longer lists as trading is left out.
+   */
   readInstruments(symbols: readonly string[]): Promise<readonly Instrument[]>;
   readonly gateway: VenueGateway;
   readonly streams: StreamTransport;

@@ -595,3 +595,53 @@ describe('the venue changing an instrument\'s tick or lot', () => {
     assert.deepEqual(gridChanges(state, [coarserLot]), [{ symbol: 'BTCUSDT', text: 'BTCUSDT lot 0.001 -> 0.01', live: true }]);
   });
 });
+
+describe('the venue changing an instrument\'s limits or delisting it', () => {
+  const delistMs = Date.UTC(2026, 11, 1, 8, 0);
+  const alarms = (commands: readonly Command[]): string[] =>
+    commands.flatMap((command) => (command.type === 'Notify' && command.notice.level === 'alarm' ? [`${command.notice.code}: ${command.notice.text}`] : []));
+
+  it('takes in new limits while running: the next entry is sized against them', () => {
+    const state = engine();
+    const loaded = step(state, { type: 'InstrumentsLoaded', atMs: 20, instruments: [{ ...btc, maxMarketLots: 5_000, minNotionalE8: 1_000_000_000 }] });
+    assert.match(texts(loaded), /the venue has changed BTCUSDT's maximum market order 150 -> 5, minimum notional 5 -> 10 USDT: taken in/);
+    assert.deepEqual(alarms(loaded), []);
+    assert.match(texts(step(state, openMarket('r1', 21, { size: { quantity: '5.001' } }))), /size 5\.001 is above 5, the most BTCUSDT takes in one market order/);
+    assert.equal(submits(step(state, openMarket('r2', 22, { size: { quantity: '5' } }))).length, 1);
+  });
+
+  it('refuses entries on a symbol being delisted, says what is open there, and takes them again when the delisting is withdrawn', () => {
+    const state = engine();
+    step(state, openMarket('r1', 10));
+    applyAll(state, [fill('t-1-e', 'v1', 'x1', 10, 650_000, 7, 20), position(10, 1, 21, 643_500)]);
+    const announced = step(state, { type: 'InstrumentsLoaded', atMs: 30, instruments: [{ ...btc, delistMs }] });
+    assert.deepEqual(alarms(announced), [
+      'delisting: the venue delists BTCUSDT at 2026-12-01 08:00 UTC: new entries there are refused; the bot holds a long of 0.01 there, its protection kept; ' +
+        'what is still open at the delisting the venue settles at its own price',
+    ]);
+    assert.equal(submits(announced).length, 0, 'the position and its stop are left as they are');
+    assert.deepEqual(alarms(step(state, { type: 'InstrumentsLoaded', atMs: 40, instruments: [{ ...btc, delistMs }] })), [], 'said once, not at every reading');
+
+    const [exit] = submits(step(state, { type: 'CloseRequested', atMs: 50, requestId: 'c1', symbol: 'BTCUSDT' }));
+    assert.ok(exit, 'closing is never refused');
+    applyAll(state, [fill(exit.clientOrderId, 'v3', 'x2', 10, 655_000, 8, 60, 'sell'), position(0, 2, 61)]);
+    const refused = step(state, openMarket('r2', 70));
+    assert.equal(submits(refused).length, 0);
+    assert.match(texts(refused), /the venue delists BTCUSDT at 2026-12-01 08:00 UTC: no new entries there/);
+    // Found no longer listed as trading: the time it was found.
+    assert.match(texts(step(state, { type: 'InstrumentsLoaded', atMs: delistMs + 5, instruments: [{ ...btc, delistMs: delistMs + 5 }] })), /the venue no longer trades BTCUSDT \(since 2026-12-01 08:00 UTC\): new entries there are refused; nothing of the bot's is open there/);
+
+    const withdrawn = step(state, { type: 'InstrumentsLoaded', atMs: delistMs + 10, instruments: [btc] });
+    assert.match(texts(withdrawn), /the venue lists BTCUSDT as trading again, with no delisting: entries taken again/);
+    step(state, ticker(650_000, delistMs + 11));
+    assert.equal(submits(step(state, openMarket('r3', delistMs + 12))).length, 1);
+  });
+
+  it('reminds of a delisting at every start', () => {
+    const state = createEngineState({ botId: 't' });
+    assert.deepEqual(alarms(step(state, { type: 'InstrumentsLoaded', atMs: 0, instruments: [{ ...btc, delistMs }] })), [], 'the first load says it with the start');
+    assert.deepEqual(alarms(step(state, { type: 'EngineStarted', atMs: 1 })), [
+      'delisting: the venue delists BTCUSDT at 2026-12-01 08:00 UTC: new entries there are refused; nothing of the bot\'s is open there',
+    ]);
+  });
+});

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { formatScaled, parseScaled } from '../../src/core/decimal.ts';
 import { defineInstrument, floorToLots, lotsToQty, notionalE8, priceToTicks, priceToTicksRounded, qtyToLots, ticksToPrice } from '../../src/core/instrument.ts';
 import { divRoundHalfEven, feeE8, mulDivRoundHalfEven } from '../../src/core/money.ts';
+import { utcMinute } from '../../src/core/utc.ts';
 import { instrument } from '../../src/sim/instruments.ts';
 
 const btc = instrument('BTCUSDT');
@@ -103,5 +104,15 @@ describe('parseScaled against an independent reference', () => {
       const expected = reference(text.trim(), scale);
       assert.deepEqual(parsed.ok ? parsed.units + 0 : 'refused', expected === 'refused' ? 'refused' : expected + 0);
     }), { numRuns: 20_000 });
+  });
+});
+
+describe('calendar time in messages', () => {
+  it('names the UTC minute as Date does, across leap days, centuries and before 1970', () => {
+    const samples = [0, -1, 951_782_400_000, 951_868_799_999, 4_107_542_400_000, -2_208_988_800_001, Date.UTC(2026, 11, 1, 8, 0, 59, 999)];
+    for (const ms of samples) assert.equal(utcMinute(ms), `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`, String(ms));
+    fc.assert(fc.property(fc.integer({ min: -62_000_000_000_000, max: 250_000_000_000_000 }), (ms) => {
+      assert.equal(utcMinute(ms), `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`);
+    }), { numRuns: 2_000 });
   });
 });

@@ -18,20 +18,21 @@ type Trading = {
   readonly bot: Child;
   readonly port: number;
   readonly config: string;
+  readonly api: string;
   readonly env: NodeJS.ProcessEnv;
   readonly keys: { readonly key: string; readonly secret: string };
   readonly start: (name: string, args: readonly string[]) => Child;
 };
 
 /**
- * The emulator listing `symbols` (`relist` on SIGUSR2), and `vigil run` on it reading the
+ * The emulator listing `symbols` (changing them as `listing` says on SIGUSR2), and `vigil run` on it reading the
  * instruments every 3 s, trading, with a long of 2 SOLUSDT whose stop the venue has confirmed.
  */
-async function tradingWithSolPosition(t: Parameters<typeof processGroup>[0], symbols: readonly string[], relist: string): Promise<Trading> {
+async function tradingWithSolPosition(t: Parameters<typeof processGroup>[0], symbols: readonly string[], listing: readonly string[]): Promise<Trading> {
   const group = processGroup(t, 'vigil-relist-');
   const keys = { key: `key${randomBytes(8).toString('hex')}`, secret: `sec${randomBytes(16).toString('hex')}` };
   const env: NodeJS.ProcessEnv = { ...process.env, VIGIL_API_TOKEN: `tok${randomBytes(24).toString('hex')}`, E2E_KEY: keys.key, E2E_SECRET: keys.secret, VIGIL_EMULATOR_KEY: keys.key, VIGIL_EMULATOR_SECRET: keys.secret };
-  const emulator = group.start('emulator', ['emulator', '--symbols', symbols.join(','), '--volatility-bps', '0', '--relist', relist], env);
+  const emulator = group.start('emulator', ['emulator', '--symbols', symbols.join(','), '--volatility-bps', '0', ...listing], env);
   const port = Number((await emulator.waitFor(/^listening http:\/\/127\.0\.0\.1:(\d+) /))[1]);
   const config = join(group.directory, 'bybit.yaml');
   writeFileSync(config, [
@@ -45,12 +46,12 @@ async function tradingWithSolPosition(t: Parameters<typeof processGroup>[0], sym
   const signal = group.start('signal', ['signal', 'open', '--symbol', 'SOLUSDT', '--side', 'buy', '--quantity', '2', '--stop-percent', '2', '--id', 'relist-1', '--api', api], env);
   assert.equal((await signal.closed).code, 0, signal.tail());
   await bot.waitFor(/stop-working .* armed with the fill/);
-  return { emulator, bot, port, config, env, keys, start: (name, args) => group.start(name, args, env) };
+  return { emulator, bot, port, config, api, env, keys, start: (name, args) => group.start(name, args, env) };
 }
 
 describe('vigil run on Bybit when the venue changes a tick', () => {
   it('stops at the change, naming it, with the position\'s stop left on the venue', { timeout: 60_000 }, async (t) => {
-    const { emulator, bot, port, keys } = await tradingWithSolPosition(t, ['SOLUSDT'], 'SOLUSDT=0.001');
+    const { emulator, bot, port, keys } = await tradingWithSolPosition(t, ['SOLUSDT'], ['--relist', 'SOLUSDT=0.001']);
     emulator.kill('SIGUSR2');
     await emulator.waitFor(/^relisted SOLUSDT with tick 0\.001$/);
     const exit = await bot.closed;
@@ -66,7 +67,7 @@ describe('vigil run on Bybit when the venue changes a tick', () => {
   });
 
   it('stops at a change on a symbol with nothing open, and starts again on the new grid', { timeout: 90_000 }, async (t) => {
-    const { emulator, bot: first, config, env, start } = await tradingWithSolPosition(t, ['SOLUSDT', 'BTCUSDT'], 'BTCUSDT=0.01');
+    const { emulator, bot: first, config, env, start } = await tradingWithSolPosition(t, ['SOLUSDT', 'BTCUSDT'], ['--relist', 'BTCUSDT=0.01']);
     emulator.kill('SIGUSR2');
     await emulator.waitFor(/^relisted BTCUSDT with tick 0\.01$/);
     assert.equal((await first.closed).code, 1, first.tail());
@@ -83,6 +84,29 @@ describe('vigil run on Bybit when the venue changes a tick', () => {
     assert.deepEqual(body.positions.map((position) => [position.symbol, position.quantity, position.stopOnVenue]), [['SOLUSDT', '2', true]]);
     second.kill('SIGTERM');
     assert.equal((await second.closed).code, 0, second.tail());
+    emulator.kill('SIGTERM');
+    await emulator.closed;
+  });
+});
+
+describe('vigil run on Bybit when the venue delists a symbol', () => {
+  it('trades on, refusing entries there with the reason, the other position\'s stop kept', { timeout: 60_000 }, async (t) => {
+    const { emulator, bot, api, env, start } = await tradingWithSolPosition(t, ['SOLUSDT', 'BTCUSDT'], ['--delist', 'BTCUSDT']);
+    emulator.kill('SIGUSR2');
+    await emulator.waitFor(/^delisted BTCUSDT$/);
+    await bot.waitFor(/delisting +the venue no longer trades BTCUSDT \(since \d{4}-\d\d-\d\d \d\d:\d\d UTC\): new entries there are refused; nothing of the bot's is open there/);
+
+    const refused = start('signal', ['signal', 'open', '--symbol', 'BTCUSDT', '--side', 'buy', '--quantity', '0.01', '--stop-percent', '2', '--id', 'delisted-1', '--api', api]);
+    const outcome = await refused.closed;
+    assert.notEqual(outcome.code, 0, refused.tail());
+    assert.match(refused.tail(), /the venue no longer trades BTCUSDT .*: no new entries there/);
+    assert.doesNotMatch(bot.stdout, /stopped:/, 'the bot runs on');
+
+    const positions = await fetch(`${api}/api/positions`, { headers: { authorization: `Bearer ${env.VIGIL_API_TOKEN ?? ''}` } });
+    const body = await positions.json() as { positions: { symbol: string; quantity: string; stopOnVenue: boolean }[] };
+    assert.deepEqual(body.positions.map((position) => [position.symbol, position.quantity, position.stopOnVenue]), [['SOLUSDT', '2', true]]);
+    bot.kill('SIGTERM');
+    assert.equal((await bot.closed).code, 0, bot.tail());
     emulator.kill('SIGTERM');
     await emulator.closed;
   });

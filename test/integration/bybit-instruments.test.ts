@@ -42,6 +42,14 @@ describe('the Bybit adapter reading the instruments again', () => {
     const changed = gridChanges(state, await gateway.venue.readInstruments(symbols));
     assert.deepEqual(changed, [{ symbol: 'SOLUSDT', text: `SOLUSDT tick ${spec.tickSize} -> 0.001`, live: false }]);
 
+    // A delisting announced on SOLUSDT; ETHUSDT no longer listed as trading: the reading still
+    // sees SOLUSDT's grid, and leaves ETHUSDT out rather than failing.
+    server.exchange.relist({ ...finer.value, delistMs: 1_764_576_000_000 });
+    server.exchange.unlist('ETHUSDT');
+    const reading = await gateway.venue.readInstruments(symbols);
+    assert.deepEqual(reading.map((instrument) => [instrument.symbol, instrument.tickSize, instrument.delistMs]), [['SOLUSDT', '0.001', 1_764_576_000_000]]);
+    assert.deepEqual(gridChanges(state, reading).map((change) => change.symbol), ['SOLUSDT']);
+
     servers.pop();
     await server.close();
     await assert.rejects(gateway.venue.readInstruments(symbols), (error: Error) => {

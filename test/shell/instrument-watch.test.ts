@@ -5,13 +5,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GridChange } from '../../src/core/engine/lifecycle.ts';
+import { gridChanges } from '../../src/core/engine/lifecycle.ts';
 import { step } from '../../src/core/engine/step.ts';
 import type { Instrument } from '../../src/core/instrument.ts';
-import { InstrumentWatch } from '../../src/shell/instrument-watch.ts';
+import { InstrumentWatch, listingUpdates } from '../../src/shell/instrument-watch.ts';
+import { instrument } from '../../src/sim/instruments.ts';
 import { Scheduler } from '../../src/sim/scheduler.ts';
 import { btc, engine, openMarket } from '../support/events.ts';
 
 const everyMs = 300_000;
+const sol = instrument('SOLUSDT');
 const finer: Instrument = { ...btc, tickSize: '0.01', priceScale: 2, tickUnits: 1 };
 
 /** Runs the clock's next timer and lets the reading it starts (an already settled promise) finish. */
@@ -24,18 +27,24 @@ function watched(listing: () => Promise<readonly Instrument[]>, state = engine()
   const scheduler = new Scheduler(1_000);
   const readAt: number[] = [];
   const changes: (readonly GridChange[])[] = [];
+  const updates: (readonly Instrument[])[] = [];
   const failures: string[] = [];
   const watch = new InstrumentWatch({
-    clock: scheduler, everyMs, state: () => state,
+    clock: scheduler, everyMs, state: () => state, symbols: ['BTCUSDT'],
     read: () => {
       readAt.push(scheduler.nowMs());
       return listing();
     },
     onChange: (found) => changes.push(found),
+    onUpdate: (instruments) => {
+      updates.push(instruments);
+      // As the runtime does: the engine takes them in.
+      step(state, { type: 'InstrumentsLoaded', atMs: scheduler.nowMs(), instruments });
+    },
     onReadFailed: (error) => failures.push(error instanceof Error ? error.message : String(error)),
   });
   watch.start();
-  return { scheduler, readAt, changes, failures, watch, state };
+  return { scheduler, readAt, changes, updates, failures, watch, state };
 }
 
 describe('the instrument watch', () => {
@@ -64,6 +73,43 @@ describe('the instrument watch', () => {
     const live = watched(() => Promise.resolve([finer]), trading);
     await nextReading(live.scheduler);
     assert.deepEqual(live.changes.map((found) => found.map((change) => change.live)), [[true]], 'an intent open on BTCUSDT');
+  });
+
+  it('takes in new limits and a delisting as they are read, each once, and reads on', async () => {
+    const delistMs = Date.UTC(2026, 11, 1, 8, 0);
+    let listing: readonly Instrument[] = [{ ...btc, maxMarketLots: 100_000 }];
+    const { scheduler, updates, changes, state } = watched(() => Promise.resolve(listing));
+    await nextReading(scheduler);
+    assert.deepEqual(updates, [[{ ...btc, maxMarketLots: 100_000 }]]);
+    assert.equal(state.instruments.get('BTCUSDT')?.maxMarketLots, 100_000, 'taken in');
+    await nextReading(scheduler);
+    assert.equal(updates.length, 1, 'nothing new at the next reading');
+    listing = [{ ...btc, maxMarketLots: 100_000, delistMs }];
+    await nextReading(scheduler);
+    assert.deepEqual(updates.at(-1), [{ ...btc, maxMarketLots: 100_000, delistMs }]);
+    assert.deepEqual([changes, scheduler.size], [[], 1], 'no stop: the next reading is due');
+  });
+
+  it('marks a symbol no longer listed as trading delisted from the reading, once, and lists it again when it is back', async () => {
+    let listing: readonly Instrument[] = [];
+    const { scheduler, updates, failures, state } = watched(() => Promise.resolve(listing));
+    await nextReading(scheduler);
+    const readMs = 1_000 + everyMs;
+    assert.deepEqual(updates, [[{ ...btc, delistMs: readMs }]]);
+    assert.equal(state.instruments.get('BTCUSDT')?.delistMs, readMs);
+    await nextReading(scheduler);
+    assert.deepEqual([updates.length, failures], [1, []], 'said once; a missing symbol is no failed reading');
+    listing = [btc];
+    await nextReading(scheduler);
+    assert.deepEqual(updates.at(-1), [btc]);
+    assert.equal(state.instruments.get('BTCUSDT')?.delistMs, undefined);
+  });
+
+  it('still sees a grid change on one symbol while another is missing', () => {
+    const state = engine();
+    step(state, { type: 'InstrumentsLoaded', atMs: 5, instruments: [sol] });
+    assert.deepEqual(gridChanges(state, [finer]).map((change) => change.symbol), ['BTCUSDT']);
+    assert.deepEqual(listingUpdates(state, ['BTCUSDT', 'SOLUSDT'], [finer], 50).map((instrument) => [instrument.symbol, instrument.delistMs]), [['SOLUSDT', 50]]);
   });
 
   it('reads nothing once stopped, and drops a reading that ends after the stop', async () => {

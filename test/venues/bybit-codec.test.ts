@@ -108,6 +108,17 @@ void describe('bybit codec: instruments-info', () => {
     assert.deepEqual([loaded.skipped, loaded.cursor], [[], null]);
   });
 
+  void it('reads a perpetual\'s deliveryTime as its announced delisting, "0" as none, and names a malformed one', () => {
+    assert.equal(btc.delistMs, undefined, 'the fixture\'s "0"');
+    const delisting = decodeInstruments(withListItem('rest.v5.market.instruments-info.linear.json', { deliveryTime: '1764576000000' }));
+    assert.ok(delisting.ok);
+    assert.equal(delisting.items[0]?.delistMs, 1_764_576_000_000);
+    assert.equal(delisting.items[0]?.maxMarketLots, btc.maxMarketLots, 'the rest as before');
+    const garbled = decodeInstruments(withListItem('rest.v5.market.instruments-info.linear.json', { deliveryTime: 'soon' }));
+    assert.ok(!garbled.ok);
+    assert.match(garbled.error, /result\.list\[0\]\.deliveryTime: expected an integer, got "soon"/);
+  });
+
   void it('skips a PreLaunch instrument and keeps the cursor', () => {
     const page = decodeInstruments(fixture('rest.v5.market.instruments-info.linear.prelaunch.json'));
     assert.deepEqual(page, {

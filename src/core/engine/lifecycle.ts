@@ -10,6 +10,7 @@
 
 import type { EventOf, StreamName } from '../events.ts';
 import type { Instrument } from '../instrument.ts';
+import { delistingText, listingChanges, lotsToQty } from '../instrument.ts';
 import { effectiveSizeLots, rebased } from '../position/position.ts';
 import { reconcile } from '../reconcile/reconcile.ts';
 import type { EngineState, Lifecycle, TimerPurpose } from '../state.ts';
@@ -34,6 +35,10 @@ export function onEngineStarted(ctx: Ctx): void {
   state.recheckWantedSinceMs = null; // the startup snapshot is a fresh look
   resumeInFlight(ctx);
   enter(ctx, { phase: 'connecting', sinceMs: ctx.atMs }, 'connecting the private and public streams; no orders until they are up and reconciled');
+  // Said at every start, as when it was first seen: whoever starts the bot should hear of it.
+  for (const instrument of state.instruments.values()) {
+    if (instrument.delistMs !== undefined) warnDelisting(ctx, instrument);
+  }
 }
 
 /**
@@ -165,10 +170,23 @@ export function onInstrumentsLoaded(ctx: Ctx, event: EventOf<'InstrumentsLoaded'
   const { state } = ctx;
   const changes = gridChanges(state, event.instruments);
   const refused = new Set(changes.flatMap((change) => (change.live ? [change.symbol] : [])));
+  const changed: { readonly known: Instrument; readonly loaded: Instrument; readonly what: readonly string[] }[] = [];
   for (const instrument of event.instruments) {
-    if (!refused.has(instrument.symbol)) state.instruments.set(instrument.symbol, instrument);
+    if (refused.has(instrument.symbol)) continue;
+    const known = state.instruments.get(instrument.symbol);
+    const what = known === undefined ? [] : listingChanges(known, instrument);
+    if (known !== undefined && what.length > 0) changed.push({ known, loaded: instrument, what });
+    state.instruments.set(instrument.symbol, instrument);
   }
-  notify(ctx, 'info', 'instruments-loaded', null, `${event.instruments.length} instruments loaded`);
+  notify(ctx, 'info', 'instruments-loaded', null, `${event.instruments.length} instrument(s) loaded`);
+  for (const { known, loaded, what } of changed) {
+    const limits = what.filter((change) => !change.startsWith('delisting'));
+    if (limits.length > 0) notify(ctx, 'info', 'instrument-changed', loaded.symbol, `the venue has changed ${loaded.symbol}'s ${limits.join(', ')}: taken in`);
+    if (loaded.delistMs !== undefined && loaded.delistMs !== known.delistMs) warnDelisting(ctx, loaded);
+    if (loaded.delistMs === undefined && known.delistMs !== undefined) {
+      notify(ctx, 'info', 'delisting', loaded.symbol, `the venue lists ${loaded.symbol} as trading again, with no delisting: entries taken again`);
+    }
+  }
   for (const change of changes) {
     if (change.live) {
       notify(ctx, 'alarm', 'grid-changed', change.symbol, `the venue has changed ${change.text} under a position or orders held in the old units: kept the old grid`);
@@ -182,6 +200,17 @@ export function onInstrumentsLoaded(ctx: Ctx, event: EventOf<'InstrumentsLoaded'
     forgetSettled(ctx, change.symbol);
     notify(ctx, 'info', 'grid-changed', change.symbol, `the venue has changed ${change.text}; nothing was open there: its history in the old units forgotten (the ledger keeps it)`);
   }
+}
+
+/** A symbol the venue is winding down: no new entries; what is still open there at the end, the venue settles at its price. */
+function warnDelisting(ctx: Ctx, instrument: Instrument): void {
+  const { symbol } = instrument;
+  const position = [...ctx.state.positions.values()].find((candidate) => candidate.symbol === symbol && effectiveSizeLots(candidate) !== 0);
+  const sizeLots = position === undefined ? 0 : effectiveSizeLots(position);
+  const open = sizeLots !== 0
+    ? `the bot holds ${sizeLots > 0 ? 'a long' : 'a short'} of ${lotsToQty(instrument, Math.abs(sizeLots))} there, its protection kept; what is still open at the delisting the venue settles at its own price`
+    : ctx.state.activeIntentBySymbol.has(symbol) ? 'an entry of the bot\'s is working there' : 'nothing of the bot\'s is open there';
+  notify(ctx, 'alarm', 'delisting', symbol, `${delistingText(instrument, ctx.atMs)}: new entries there are refused; ${open}`);
 }
 
 /** A symbol whose tick or lot the venue has changed from the one the state holds. */

@@ -9,7 +9,7 @@
 import type { EventOf, PriceRequest } from '../events.ts';
 import { clientOrderIdFor } from '../ids.ts';
 import type { Instrument, Parsed } from '../instrument.ts';
-import { lotsToQty, notionalE8, priceToTicks, qtyToLots, ticksToPrice } from '../instrument.ts';
+import { delistingText, lotsToQty, notionalE8, priceToTicks, qtyToLots, ticksToPrice } from '../instrument.ts';
 import type { Intent } from '../intent/intent.ts';
 import { freshGuard } from '../intent/intent.ts';
 import type { IntentPlan } from '../protection/plan.ts';
@@ -214,6 +214,9 @@ function planOpen(ctx: Ctx, request: OpenRequest): Parsed<OpenPlan> {
   if (request.entry.kind === 'market' && ctx.state.streams.public !== 'up') return fail('no live prices: the public stream is down');
   const instrument = instrumentOf(ctx, request.symbol);
   if (instrument === undefined) return fail(`unknown instrument ${request.symbol}`);
+  // Liquidity leaves a contract being wound down, and what is open at the end is settled at the
+  // venue's price: no new exposure there, whatever a signal says.
+  if (instrument.delistMs !== undefined) return fail(`${delistingText(instrument, ctx.atMs)}: no new entries there`);
   if (ctx.state.activeIntentBySymbol.has(request.symbol)) return fail(`${request.symbol} already has an active position or entry`);
   const position = findPosition(ctx, request.symbol);
   if (position !== undefined && effectiveSizeLots(position) !== 0) return fail(`${request.symbol} already has an open position`);

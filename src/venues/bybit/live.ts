@@ -811,6 +811,8 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
         throw new VenueStartError(`this machine's clock is ${clockText(clock.aheadMs)} Bybit's; Bybit refuses requests stamped ${clockAheadMsMax} ms or more ahead of its clock or more than the recv window (${recvWindowMs} ms) behind it: synchronise the clock (NTP)`);
       }
       const loaded = await listInstruments(wanted, (cursor) => startCall('instruments-info', () => instrumentsPage(cursor)));
+      const missing = wanted.filter((symbol) => !loaded.some((instrument) => instrument.symbol === symbol));
+      if (missing.length > 0) throw new VenueStartError(`Bybit lists no trading USDT perpetual ${missing.join(', ')}`);
       for (const instrument of loaded) instruments.set(instrument.symbol, instrument);
       await startCall('the wallet (checking the API key)', () => call.wallet({ accountType: 'UNIFIED' }));
       return loaded;
@@ -829,7 +831,7 @@ export function createBybitVenue(config: BybitVenueConfig, deps: LiveVenueDeps):
   };
 }
 
-/** The wanted symbols' instruments, page by page; a symbol Bybit does not list as a trading USDT perpetual fails it. */
+/** The wanted symbols' instruments, page by page: those Bybit lists as trading USDT perpetuals. */
 async function listInstruments(wanted: readonly string[], page: (cursor: string | null) => Promise<unknown>): Promise<Instrument[]> {
   const loaded: Instrument[] = [];
   let cursor: string | null = null;
@@ -839,8 +841,6 @@ async function listInstruments(wanted: readonly string[], page: (cursor: string 
     loaded.push(...decoded.items.filter((instrument) => wanted.includes(instrument.symbol)));
     cursor = decoded.cursor;
   } while (cursor !== null);
-  const missing = wanted.filter((symbol) => !loaded.some((instrument) => instrument.symbol === symbol));
-  if (missing.length > 0) throw new VenueStartError(`Bybit lists no trading USDT perpetual ${missing.join(', ')}`);
   return loaded;
 }
 

@@ -137,7 +137,11 @@ function instrumentOf(item: JsonRecord, at: Place, listCategory: string | null):
   if (contractType !== '' && contractType !== 'LinearPerpetual') return { skipReason: `${symbol} contractType ${contractType}: only perpetuals are traded` };
   const settleCoin = optionalText(item, 'settleCoin', at);
   if (settleCoin !== '' && settleCoin !== 'USDT') return { skipReason: `${symbol} settles in ${settleCoin}: Vigil's money is USDT` };
-  const defined = defineChecked(instrumentSpecOf(item, at, symbol), at);
+  // A perpetual's deliveryTime is its delisting, once Bybit has announced one ("0" until then).
+  const deliveryTime = optionalText(item, 'deliveryTime', at);
+  const delistMs = deliveryTime === '' || deliveryTime === '0' ? 0 : integer(item, 'deliveryTime', at);
+  const spec = instrumentSpecOf(item, at, symbol);
+  const defined = defineChecked(delistMs > 0 ? { ...spec, delistMs } : spec, at);
   return defined.ok ? defined.value : { skipReason: defined.reason };
 }
 
