@@ -12,7 +12,7 @@ import type { StreamName } from '../core/events.ts';
 import type { Health } from '../core/health.ts';
 import { healthOf } from '../core/health.ts';
 import type { Instrument } from '../core/instrument.ts';
-import { lotsToQty, ticksToNumber, ticksToPrice } from '../core/instrument.ts';
+import { delistingText, lotsToQty, ticksToNumber, ticksToPrice } from '../core/instrument.ts';
 import type { Intent } from '../core/intent/intent.ts';
 import { botTrails, isActive } from '../core/intent/intent.ts';
 import { e8PerUnit } from '../core/money.ts';
@@ -139,6 +139,17 @@ export type HealthView = {
   readonly anomalies: number;
   readonly protectiveExits: number;
   readonly wallet: { readonly coin: string; readonly balance: string; readonly equity: string } | null;
+  /** Symbols the venue is delisting or no longer trades (entries there refused), with what the bot holds there. */
+  readonly delistings: readonly DelistingView[];
+};
+
+export type DelistingView = {
+  readonly symbol: string;
+  /** When the venue stops trading it: announced, or when it was found no longer listed. */
+  readonly delistMs: number;
+  readonly text: string;
+  /** The bot's position there (`long 0.5`), or null. */
+  readonly position: string | null;
 };
 
 /** Exact E8 money as decimal text with all 8 decimals. */
@@ -326,7 +337,7 @@ export type HealthInputs = {
  * engine has down (the public one: no market entries), and a reconciliation overdue (the venue not
  * answering its snapshots: drift would go unseen).
  */
-function healthProblems(inputs: HealthInputs, phase: Health['phase'], streams: Health['streams'], unprotected: number): string[] {
+function healthProblems(inputs: HealthInputs, phase: Health['phase'], streams: Health['streams'], unprotected: number, delistings: readonly DelistingView[]): string[] {
   const problems: string[] = [];
   if (inputs.halted !== null) problems.push(`halted: ${inputs.halted.reason}`);
   if (phase !== 'trading') problems.push(`not trading (${phase})`);
@@ -337,7 +348,25 @@ function healthProblems(inputs: HealthInputs, phase: Health['phase'], streams: H
   if (phase === 'trading' && last !== null && inputs.nowMs - last.atMs > reconcileOverdueFactor * everyMs) {
     problems.push(`the last reconciliation was ${Math.round((inputs.nowMs - last.atMs) / 1_000)} s ago (one is due every ${Math.round(everyMs / 1_000)} s)`);
   }
+  for (const delisting of delistings) {
+    if (delisting.position !== null) problems.push(`${delisting.text}, and the bot holds a ${delisting.position} there`);
+  }
   return problems;
+}
+
+/** The bot's symbols with a delisting, by when. */
+function delistingsView(state: EngineState, nowMs: number): DelistingView[] {
+  const views: DelistingView[] = [];
+  for (const instrument of state.instruments.values()) {
+    if (instrument.delistMs === undefined) continue;
+    let position: string | null = null;
+    for (const candidate of state.positions.values()) {
+      const sizeLots = candidate.symbol === instrument.symbol ? effectiveSizeLots(candidate) : 0;
+      if (sizeLots !== 0) position = `${sizeLots > 0 ? 'long' : 'short'} ${lotsToQty(instrument, Math.abs(sizeLots))}`;
+    }
+    views.push({ symbol: instrument.symbol, delistMs: instrument.delistMs, text: delistingText(instrument, nowMs), position });
+  }
+  return views.sort((a, b) => a.delistMs - b.delistMs);
 }
 
 /** A reconciliation this many periods old is overdue: one missed (a snapshot failed, asked again after a backoff) is not yet. */
@@ -348,7 +377,8 @@ export function healthView(inputs: HealthInputs): HealthView {
   const health = healthOf(state);
   const unprotected = unprotectedNow(state, inputs.nowMs);
   const stream = (name: StreamName): HealthView['streams'][StreamName] => ({ engine: health.streams[name], connection: connections[name], reconnects: reconnects[name] });
-  const problems = healthProblems(inputs, health.phase, health.streams, unprotected.positions);
+  const delistings = delistingsView(state, inputs.nowMs);
+  const problems = healthProblems(inputs, health.phase, health.streams, unprotected.positions, delistings);
   return {
     ok: problems.length === 0,
     problems,
@@ -369,6 +399,7 @@ export function healthView(inputs: HealthInputs): HealthView {
     anomalies: health.anomalies,
     protectiveExits: health.protectiveExits,
     wallet: health.wallet === null ? null : { coin: health.wallet.coin, balance: formatE8Exact(health.wallet.balanceE8), equity: formatE8Exact(health.wallet.equityE8) },
+    delistings,
   };
 }
 

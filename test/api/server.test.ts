@@ -10,7 +10,8 @@ import { step } from '../../src/core/engine/step.ts';
 import { createEngineState } from '../../src/core/state.ts';
 import { decodeState, encodeState } from '../../src/journal/state-codec.ts';
 import type { Harness } from './support.ts';
-import { fillEntry, startHarness, token } from './support.ts';
+import { fillEntry, sol, startHarness, token } from './support.ts';
+import { utcMinute } from '../../src/core/utc.ts';
 
 /** Sends `request` as it is on a new connection; resolves to all the server sent back, once it closes the connection. */
 function exchangeRaw(base: string, request: string): Promise<string> {
@@ -218,6 +219,25 @@ describe('the operator API', () => {
       assert.deepEqual(overdue.json.problems, ['the last reconciliation was 361 s ago (one is due every 120 s)']);
       api.deliver({ type: 'StreamDisconnected', stream: 'public', reason: 'stalled' });
       assert.deepEqual((await api.request('/api/health')).json.problems, ['the public stream is down', 'the last reconciliation was 361 s ago (one is due every 120 s)']);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('lists a symbol being delisted, and makes a position held there a problem', async () => {
+    const api = await startHarness({ engine: { externalPositions: 'watch' } });
+    try {
+      api.trading();
+      const delistMs = api.clock.nowMs() + 86_400_000;
+      api.deliver({ type: 'InstrumentsLoaded', instruments: [{ ...sol, delistMs }] });
+      const quiet = (await api.request('/api/health')).json;
+      assert.deepEqual([quiet.ok, quiet.delistings], [true, [{ symbol: 'SOLUSDT', delistMs, text: `the venue delists SOLUSDT at ${utcMinute(delistMs)}`, position: null }]]);
+      const refused = await api.request('/api/signals', { body: open('d1') });
+      assert.equal(refused.status, 422);
+      assert.match(String(refused.json.reason), /the venue delists SOLUSDT at .*: no new entries there/);
+      api.deliver({ type: 'PositionUpdated', source: 'stream', symbol: 'SOLUSDT', sizeLots: -10, entryPrice: '150', stopLossTicks: null, takeProfitTicks: null, trailingTicks: null, seq: 1, venueUpdatedMs: api.clock.nowMs() });
+      const held = (await api.request('/api/health')).json;
+      assert.deepEqual([held.ok, held.problems], [false, [`the venue delists SOLUSDT at ${utcMinute(delistMs)}, and the bot holds a short 1 there`]]);
     } finally {
       await api.close();
     }
