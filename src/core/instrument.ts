@@ -93,17 +93,16 @@ export function delistingText(instrument: Instrument, atMs: number): string {
 }
 
 /**
- * What the venue changed of an instrument besides its grid (tick and lot, see gridChanges): its
- * limits and its delisting, taken in as they come (they change no price or size the state holds).
+ * What the venue changed of an instrument's limits (its grid, tick and lot, is gridChanges'), which
+ * can be taken in as they come: they change no price or size the state holds.
  */
-export function listingChanges(known: Instrument, loaded: Instrument): string[] {
+export function limitChanges(known: Instrument, loaded: Instrument): string[] {
   const qty = (lots: number): string => lotsToQty(known, lots);
   const changes: string[] = [];
   if (known.minLots !== loaded.minLots) changes.push(`minimum order ${qty(known.minLots)} -> ${qty(loaded.minLots)}`);
   if (known.maxLots !== loaded.maxLots) changes.push(`maximum order ${qty(known.maxLots)} -> ${qty(loaded.maxLots)}`);
   if (known.maxMarketLots !== loaded.maxMarketLots) changes.push(`maximum market order ${qty(known.maxMarketLots)} -> ${qty(loaded.maxMarketLots)}`);
   if (known.minNotionalE8 !== loaded.minNotionalE8) changes.push(`minimum notional ${formatScaled(known.minNotionalE8, moneyScale)} -> ${formatScaled(loaded.minNotionalE8, moneyScale)} USDT`);
-  if (known.delistMs !== loaded.delistMs) changes.push(loaded.delistMs === undefined ? 'delisting withdrawn' : 'delisting');
   return changes;
 }
 

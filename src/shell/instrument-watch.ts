@@ -17,7 +17,7 @@
 import type { GridChange } from '../core/engine/lifecycle.ts';
 import { gridChanges } from '../core/engine/lifecycle.ts';
 import type { Instrument } from '../core/instrument.ts';
-import { listingChanges } from '../core/instrument.ts';
+import { limitChanges } from '../core/instrument.ts';
 import type { EngineState } from '../core/state.ts';
 import type { Clock } from './ports.ts';
 
@@ -98,7 +98,7 @@ export function listingUpdates(state: EngineState, symbols: readonly string[], l
     const listed = loaded.find((instrument) => instrument.symbol === symbol);
     if (listed === undefined) {
       if (known.delistMs === undefined || known.delistMs > nowMs) updated.push({ ...known, delistMs: nowMs });
-    } else if (listingChanges(known, listed).length > 0) {
+    } else if (listed.delistMs !== known.delistMs || limitChanges(known, listed).length > 0) {
       updated.push(listed);
     }
   }

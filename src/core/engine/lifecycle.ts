@@ -10,7 +10,7 @@
 
 import type { EventOf, StreamName } from '../events.ts';
 import type { Instrument } from '../instrument.ts';
-import { delistingText, listingChanges, lotsToQty } from '../instrument.ts';
+import { delistingText, limitChanges, lotsToQty } from '../instrument.ts';
 import { effectiveSizeLots, rebased } from '../position/position.ts';
 import { reconcile } from '../reconcile/reconcile.ts';
 import type { EngineState, Lifecycle, TimerPurpose } from '../state.ts';
@@ -170,17 +170,17 @@ export function onInstrumentsLoaded(ctx: Ctx, event: EventOf<'InstrumentsLoaded'
   const { state } = ctx;
   const changes = gridChanges(state, event.instruments);
   const refused = new Set(changes.flatMap((change) => (change.live ? [change.symbol] : [])));
-  const changed: { readonly known: Instrument; readonly loaded: Instrument; readonly what: readonly string[] }[] = [];
+  const replaced: { readonly known: Instrument; readonly loaded: Instrument }[] = [];
   for (const instrument of event.instruments) {
     if (refused.has(instrument.symbol)) continue;
     const known = state.instruments.get(instrument.symbol);
-    const what = known === undefined ? [] : listingChanges(known, instrument);
-    if (known !== undefined && what.length > 0) changed.push({ known, loaded: instrument, what });
+    if (known !== undefined) replaced.push({ known, loaded: instrument });
     state.instruments.set(instrument.symbol, instrument);
   }
   notify(ctx, 'info', 'instruments-loaded', null, `${event.instruments.length} instrument(s) loaded`);
-  for (const { known, loaded, what } of changed) {
-    const limits = what.filter((change) => !change.startsWith('delisting'));
+  // (A symbol loaded for the first time has its delisting said by the start: onEngineStarted.)
+  for (const { known, loaded } of replaced) {
+    const limits = limitChanges(known, loaded);
     if (limits.length > 0) notify(ctx, 'info', 'instrument-changed', loaded.symbol, `the venue has changed ${loaded.symbol}'s ${limits.join(', ')}: taken in`);
     if (loaded.delistMs !== undefined && loaded.delistMs !== known.delistMs) warnDelisting(ctx, loaded);
     if (loaded.delistMs === undefined && known.delistMs !== undefined) {
