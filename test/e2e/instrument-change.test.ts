@@ -49,6 +49,13 @@ async function tradingWithSolPosition(t: Parameters<typeof processGroup>[0], sym
   return { emulator, bot, port, config, api, env, keys, start: (name, args) => group.start(name, args, env) };
 }
 
+/** The bot's positions as its API shows them: symbol, quantity, whether the venue holds their stop. */
+async function positionsOf(api: string, env: NodeJS.ProcessEnv): Promise<[string, string, boolean][]> {
+  const reply = await fetch(`${api}/api/positions`, { headers: { authorization: `Bearer ${env.VIGIL_API_TOKEN ?? ''}` } });
+  const body = await reply.json() as { positions: { symbol: string; quantity: string; stopOnVenue: boolean }[] };
+  return body.positions.map((position) => [position.symbol, position.quantity, position.stopOnVenue]);
+}
+
 describe('vigil run on Bybit when the venue changes a tick', () => {
   it('stops at the change, naming it, with the position\'s stop left on the venue', { timeout: 60_000 }, async (t) => {
     const { emulator, bot, port, keys } = await tradingWithSolPosition(t, ['SOLUSDT'], ['--relist', 'SOLUSDT=0.001']);
@@ -79,9 +86,7 @@ describe('vigil run on Bybit when the venue changes a tick', () => {
     await second.waitFor(/grid-changed +the venue has changed BTCUSDT tick 0\.10 -> 0\.01; nothing was open there/);
     await second.waitFor(/\bphase trading\b/);
     const secondApi = (await second.waitFor(/^api listening on (http:\/\/127\.0\.0\.1:\d+) /))[1] ?? '';
-    const positions = await fetch(`${secondApi}/api/positions`, { headers: { authorization: `Bearer ${env.VIGIL_API_TOKEN ?? ''}` } });
-    const body = await positions.json() as { positions: { symbol: string; quantity: string; stopOnVenue: boolean }[] };
-    assert.deepEqual(body.positions.map((position) => [position.symbol, position.quantity, position.stopOnVenue]), [['SOLUSDT', '2', true]]);
+    assert.deepEqual(await positionsOf(secondApi, env), [['SOLUSDT', '2', true]]);
     second.kill('SIGTERM');
     assert.equal((await second.closed).code, 0, second.tail());
     emulator.kill('SIGTERM');
@@ -102,9 +107,7 @@ describe('vigil run on Bybit when the venue delists a symbol', () => {
     assert.match(refused.tail(), /the venue no longer trades BTCUSDT .*: no new entries there/);
     assert.doesNotMatch(bot.stdout, /stopped:/, 'the bot runs on');
 
-    const positions = await fetch(`${api}/api/positions`, { headers: { authorization: `Bearer ${env.VIGIL_API_TOKEN ?? ''}` } });
-    const body = await positions.json() as { positions: { symbol: string; quantity: string; stopOnVenue: boolean }[] };
-    assert.deepEqual(body.positions.map((position) => [position.symbol, position.quantity, position.stopOnVenue]), [['SOLUSDT', '2', true]]);
+    assert.deepEqual(await positionsOf(api, env), [['SOLUSDT', '2', true]], 'the position on the other symbol kept, its stop on the venue');
     bot.kill('SIGTERM');
     assert.equal((await bot.closed).code, 0, bot.tail());
     emulator.kill('SIGTERM');
