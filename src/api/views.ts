@@ -356,15 +356,15 @@ function healthProblems(inputs: HealthInputs, phase: Health['phase'], streams: H
 
 /** The bot's symbols with a delisting, by when. */
 function delistingsView(state: EngineState, nowMs: number): DelistingView[] {
+  const sizeBySymbol = new Map<string, number>();
+  for (const position of state.positions.values()) sizeBySymbol.set(position.symbol, effectiveSizeLots(position));
   const views: DelistingView[] = [];
   for (const instrument of state.instruments.values()) {
-    if (instrument.delistMs === undefined) continue;
-    let position: string | null = null;
-    for (const candidate of state.positions.values()) {
-      const sizeLots = candidate.symbol === instrument.symbol ? effectiveSizeLots(candidate) : 0;
-      if (sizeLots !== 0) position = `${sizeLots > 0 ? 'long' : 'short'} ${lotsToQty(instrument, Math.abs(sizeLots))}`;
-    }
-    views.push({ symbol: instrument.symbol, delistMs: instrument.delistMs, text: delistingText(instrument, nowMs), position });
+    const { symbol, delistMs } = instrument;
+    if (delistMs === undefined) continue;
+    const sizeLots = sizeBySymbol.get(symbol) ?? 0;
+    const position = sizeLots === 0 ? null : `${sizeLots > 0 ? 'long' : 'short'} ${lotsToQty(instrument, Math.abs(sizeLots))}`;
+    views.push({ symbol, delistMs, text: delistingText(symbol, delistMs, nowMs), position });
   }
   return views.sort((a, b) => a.delistMs - b.delistMs);
 }

@@ -85,9 +85,7 @@ export function defineInstrument(spec: InstrumentSpec): Parsed<Instrument> {
 }
 
 /** `the venue delists SOLUSDT at 2026-12-01 08:00 UTC`, or, once that time has come, `the venue no longer trades SOLUSDT (since ...)`. */
-export function delistingText(instrument: Instrument, atMs: number): string {
-  const { delistMs, symbol } = instrument;
-  if (delistMs === undefined) return `the venue trades ${symbol}`;
+export function delistingText(symbol: string, delistMs: number, atMs: number): string {
   const when = utcMinute(delistMs);
   return delistMs > atMs ? `the venue delists ${symbol} at ${when}` : `the venue no longer trades ${symbol} (since ${when})`;
 }

@@ -216,7 +216,7 @@ function planOpen(ctx: Ctx, request: OpenRequest): Parsed<OpenPlan> {
   if (instrument === undefined) return fail(`unknown instrument ${request.symbol}`);
   // Liquidity leaves a contract being wound down, and what is open at the end is settled at the
   // venue's price: no new exposure there, whatever a signal says.
-  if (instrument.delistMs !== undefined) return fail(`${delistingText(instrument, ctx.atMs)}: no new entries there`);
+  if (instrument.delistMs !== undefined) return fail(`${delistingText(instrument.symbol, instrument.delistMs, ctx.atMs)}: no new entries there`);
   if (ctx.state.activeIntentBySymbol.has(request.symbol)) return fail(`${request.symbol} already has an active position or entry`);
   const position = findPosition(ctx, request.symbol);
   if (position !== undefined && effectiveSizeLots(position) !== 0) return fail(`${request.symbol} already has an open position`);
