@@ -208,6 +208,10 @@ export type Counters = {
   entriesSubmitted: number;
   stopsSubmitted: number;
   protectiveExits: number;
+  /** Positions a stop order could not cover (the venue's market maximum) given the position's own stop-loss instead. */
+  positionStopsInstead: number;
+  /** Exits at market sent in parts (the position larger than one market order takes): the parts. */
+  exitParts: number;
   /** Changes of a stop the policies sent: amends of a stop order's trigger, position stop-losses. */
   stopMoves: number;
   /** The protection policies' full evaluations (a quiet ticker is answered without one): their work, in a count no machine's noise moves. */
@@ -341,7 +345,7 @@ export function createEngineState(overrides: Partial<EngineConfig> = {}): Engine
     reconcile: zeroReconcileCounts(),
     counters: {
       eventsApplied: 0, duplicateFills: 0, staleReports: 0, adoptedOrders: 0, adoptedPositions: 0,
-      anomalies: 0, requestsRejected: 0, entriesSubmitted: 0, stopsSubmitted: 0, protectiveExits: 0, stopMoves: 0, policyEvaluations: 0, ladderRungs: 0, agedExits: 0, plansRestored: 0,
+      anomalies: 0, requestsRejected: 0, entriesSubmitted: 0, stopsSubmitted: 0, protectiveExits: 0, positionStopsInstead: 0, exitParts: 0, stopMoves: 0, policyEvaluations: 0, ladderRungs: 0, agedExits: 0, plansRestored: 0,
       intentsForgotten: 0, ordersForgotten: 0, fillIdsForgotten: 0,
     },
   };

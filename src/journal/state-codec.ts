@@ -16,7 +16,7 @@ import { indexUnsettled } from '../core/engine/context.ts';
 import { indexPositionStop } from '../core/engine/intents.ts';
 
 /** Bumped whenever the shape of EngineState changes: older snapshots are then ignored, not misread. */
-export const stateFormat = 16;
+export const stateFormat = 17;
 
 type Entries<V> = (readonly [string, V])[];
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { Command } from '../../src/core/commands.ts';
+import type { Command, CommandOf } from '../../src/core/commands.ts';
 import { requestFingerprint } from '../../src/core/engine/requests.ts';
 import { step } from '../../src/core/engine/step.ts';
 import type { Event, EventOf } from '../../src/core/events.ts';
@@ -10,7 +10,7 @@ import { isValidClientOrderId } from '../../src/core/ids.ts';
 import { effectiveSizeLots } from '../../src/core/position/position.ts';
 import type { PositionPolicy, PositionView } from '../../src/core/protection/policy.ts';
 import type { EngineState } from '../../src/core/state.ts';
-import { acked, applyAll, engine, fill, notices, openMarket, position, report, submits } from '../support/events.ts';
+import { acked, applyAll, btc, engine, fill, notices, openMarket, position, report, submits, ticker } from '../support/events.ts';
 
 const entryId = 't-1-e';
 const stopId = 't-1-sl';
@@ -51,7 +51,7 @@ describe('opening a position', () => {
       { extra: { size: { notional: '3' } }, reason: /below the minimum/ },
       { extra: { size: { quantity: '150.001' } }, reason: /size 150\.001 is above 150, the most BTCUSDT takes in one market order$/ },
       // A limit entry too: its stop and its exits are market orders for the whole position.
-      { extra: { size: { quantity: '150.001' }, entry: { kind: 'limit' as const, price: '64000' } }, reason: /above 150, the most BTCUSDT takes in one market order: the stop and every exit/ },
+      { extra: { size: { quantity: '150.001' }, entry: { kind: 'limit' as const, price: '64000' } }, reason: /above 150, the most BTCUSDT takes in one market order: the stop closes the position in one market order$/ },
       { extra: { stopLoss: { percent: 0 } }, reason: /percent must be in \(0, 100\)/ },
       { extra: { side: 'sell' as const, takeProfit: { price: '70000' } }, reason: /take-profit 70000 must be below the short entry/ },
     ];
@@ -417,6 +417,43 @@ describe('closing', () => {
     assert.equal(snapshots, 1, 'one snapshot asked for; while it is awaited, no more');
   });
 
+  it('closes a position larger than one market order takes in parts, each sent when the one before has filled', () => {
+    // The position was opened under the venue's old limits; Bybit then lowered maxMktOrderQty.
+    const state = engine({ attachedStops: true, exitAttemptsMax: 1 });
+    step(state, openMarket('r1', 10));
+    applyAll(state, [fill(entryId, 'v1', 'x1', 10, 650_000, 7, 50), position(10, 7, 51)]);
+    step(state, { type: 'InstrumentsLoaded', atMs: 60, instruments: [{ ...btc, maxMarketLots: 4 }] });
+    let commands = step(state, { type: 'CloseRequested', atMs: 100, requestId: 'c1', symbol: 'BTCUSDT' });
+    const parts: [string, number][] = [];
+    const said: string[] = [];
+    for (let part = 1, left = 10, seq = 8, atMs = 110; left > 0; part += 1, seq += 1, atMs += 10) {
+      const exits = submits(commands);
+      assert.equal(exits.length, 1, `part ${part}: one exit at a time`);
+      const [exit] = exits;
+      assert.ok(exit);
+      assert.equal(exit.spec.type.kind, 'market');
+      assert.equal(exit.spec.reduceOnly, true);
+      parts.push([exit.clientOrderId, exit.spec.sizeLots]);
+      said.push(...notices(commands));
+      assert.equal(commands.some((command) => command.type === 'StartTimer'), false, `part ${part}: no retry pause`);
+      // Reduce-only: the venue fills no more than is open, and cancels the rest.
+      const filled = Math.min(exit.spec.sizeLots, left);
+      left -= filled;
+      commands = applyAll(state, [
+        acked(exit.clientOrderId, `vx${part}`, atMs),
+        fill(exit.clientOrderId, `vx${part}`, `xx${part}`, filled, 649_000, seq, atMs + 1, 'sell'),
+        report(exit.clientOrderId, `vx${part}`, filled === exit.spec.sizeLots ? 'filled' : 'cancelled', filled, atMs + 2, { side: 'sell', reduceOnly: true }),
+        position(left, seq, atMs + 3),
+      ]);
+    }
+    // The last part is sized as every exit of ours is, for what the entry opened: reduce-only, it closes what is left.
+    assert.deepEqual(parts, [['t-1-x', 4], ['t-1-x2', 4], ['t-1-x3', 4]]);
+    assert.equal(said.filter((code) => code === 'exit-in-parts').length, 2, 'said while a part is smaller than what is left');
+    assert.equal(said.includes('exit-failing'), false, 'a part that filled is not a failure');
+    assert.equal(submits(commands).length, 0);
+    assert.equal(state.intents.get('t-1' as never)?.phase.name, 'done');
+  });
+
   // The venue executes an attached take-profit as an order of its own, with no client id. Its fill
   // may come before its order report; either one saying which trigger it is names the closer.
   const takeProfitClose = (fillSays: boolean): { readonly state: EngineState; readonly commands: Command[] } => {
@@ -440,5 +477,61 @@ describe('closing', () => {
     const { state } = takeProfitClose(false);
     assert.equal(state.orders.get('ext:tp1')?.role, 'position-take-profit');
     assert.equal(state.intents.get('t-1' as never)?.phase.name, 'done');
+  });
+});
+
+describe('a position larger than the venue takes in one stop order', () => {
+  // Bybit's maxMktOrderQty holds for stop-market orders too, and Bybit lowers it now and then.
+  const held = (): EngineState => {
+    const state = engine({ attachedStops: false });
+    step(state, openMarket('r1', 10));
+    applyAll(state, [fill(entryId, 'v1', 'x1', 10, 650_000, 7, 50), position(10, 7, 51), acked(stopId, 'v2', 60), report(stopId, 'v2', 'untriggered', 0, 61, { side: 'sell', reduceOnly: true, orderKind: 'stop-market' })]);
+    step(state, { type: 'InstrumentsLoaded', atMs: 70, instruments: [{ ...btc, maxMarketLots: 11 }] });
+    return state;
+  };
+  // Past the hold after the start (receiveWindowMs), when the position's stop may be changed.
+  const afterHoldMs = 6_000;
+  const positionStops = (commands: readonly Command[]): CommandOf<'SetPositionStop'>[] => commands.filter((command): command is CommandOf<'SetPositionStop'> => command.type === 'SetPositionStop');
+
+  it('keeps a stop order placed before the limit was lowered: it still covers the position', () => {
+    const state = held();
+    const commands = step(state, ticker(650_100, 80));
+    assert.equal(positionStops(commands).length, 0);
+    assert.equal(state.intents.get('t-1' as never)?.protection, 'separate');
+  });
+
+  it("gets the position's own stop-loss when it outgrows its stop beyond the limit, and cancels the stop order once the venue shows it", () => {
+    const state = held();
+    // A manual buy of 3 nets into the position: 13 lots, more than one stop order may close.
+    const grown = applyAll(state, [fill(null, 'vm', 'xm', 3, 650_000, 8, afterHoldMs), position(13, 8, afterHoldMs + 1)]);
+    assert.equal(submits(grown).filter((order) => order.spec.type.kind === 'stop-market').length, 0, 'no stop order the venue would refuse');
+    const [set] = positionStops(grown);
+    assert.ok(set !== undefined && set.change.kind === 'stop-loss');
+    assert.equal(set.change.stopLoss.triggerTicks, 643_500, 'at the level the stop order had');
+    assert.ok(notices(grown).includes('position-stop-instead'));
+    assert.equal(state.intents.get('t-1' as never)?.protection, 'attached');
+    assert.equal(grown.some((command) => command.type === 'CancelOrder'), false, 'the stop order stays until the venue shows the new stop');
+    // Until the answer, a report without the stop sends nothing more.
+    assert.equal(positionStops(step(state, position(13, 8, afterHoldMs + 10))).length, 0);
+    step(state, { type: 'PositionStopAcked', atMs: afterHoldMs + 20, commandId: set.commandId, symbol: 'BTCUSDT' });
+    const shown = step(state, position(13, 8, afterHoldMs + 30, 643_500));
+    assert.deepEqual(shown.flatMap((command) => (command.type === 'CancelOrder' ? [command.clientOrderId] : [])), [stopId]);
+  });
+
+  it("sets the position's stop again when the venue shows it gone, and closes the position in parts past the attempts", () => {
+    const state = held();
+    let commands = applyAll(state, [fill(null, 'vm', 'xm', 3, 650_000, 8, afterHoldMs), position(13, 8, afterHoldMs + 1)]);
+    let sets = 0;
+    for (let atMs = afterHoldMs + 100; sets < 30; atMs += 100) {
+      const [set] = positionStops(commands);
+      if (set === undefined) break;
+      sets += 1;
+      commands = step(state, { type: 'PositionStopRejected', atMs, commandId: set.commandId, symbol: 'BTCUSDT', code: 'invalid', reason: 'params error' });
+    }
+    assert.ok(sets >= 2 && sets < 30, `set again after a refusal, a bounded number of times: ${sets}`);
+    assert.equal(state.intents.get('t-1' as never)?.phase.name, 'exiting');
+    const [exit] = submits(commands);
+    assert.ok(exit !== undefined && exit.spec.type.kind === 'market');
+    assert.equal(exit.spec.sizeLots, 11, 'the first part: the most one market order takes');
   });
 });

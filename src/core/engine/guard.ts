@@ -345,6 +345,20 @@ function syncPositionStop(ctx: Ctx, intent: Intent, position: Position): Intent 
   return { ...intent, guard: changeSent(ctx, intent, { ...guard, positionStop: sendPositionStop(ctx, intent.symbol, change) }) };
 }
 
+/**
+ * Sets the position's own stop-loss where it has none that we know of (a stop order could not
+ * cover the position: protect.ts): when the symbol's channel for such changes is free and the
+ * hold after a start is over (a change the last process sent may still land until then); until
+ * then a review looks again. The intent returned is not stored.
+ */
+export function setPositionStopLoss(ctx: Ctx, intent: Intent): Intent {
+  if (intent.guard.positionStop !== null || positionStopBusy(ctx, intent)) return intent;
+  const allowedAtMs = changesAllowedFromMs(ctx);
+  if (ctx.atMs < allowedAtMs) return withReview(ctx, intent, allowedAtMs);
+  const change: PositionStopChange = { kind: 'stop-loss', stopLoss: intent.stopLoss };
+  return { ...intent, guard: { ...intent.guard, positionStop: sendPositionStop(ctx, intent.symbol, change) } };
+}
+
 function syncVenueTrailing(ctx: Ctx, intent: Intent, position: Position, sizeLots: number): Intent {
   const { trailing } = intent.plan;
   const { guard } = intent;

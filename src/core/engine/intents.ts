@@ -5,6 +5,7 @@
 // exit is reduce-only and sized to what the venue shows, and the stop stays until the position is flat.
 
 import { clientOrderIdFor } from '../ids.ts';
+import { lotsToQty } from '../instrument.ts';
 import type { Intent } from '../intent/intent.ts';
 import { isActive } from '../intent/intent.ts';
 import type { Order, OrderKey } from '../order/order.ts';
@@ -13,7 +14,7 @@ import { effectiveSizeLots } from '../position/position.ts';
 import type { Side } from '../types.ts';
 import { oppositeSide } from '../types.ts';
 import type { Ctx } from './context.ts';
-import { findPosition, getOrder, notify, putOrder, submitOrder, unsettledOrdersOf } from './context.ts';
+import { findPosition, getOrder, instrumentOf, notify, putOrder, submitOrder, unsettledOrdersOf } from './context.ts';
 import { requestCancel } from './orders.ts';
 
 export function putIntent(ctx: Ctx, intent: Intent): Intent {
@@ -84,23 +85,55 @@ export function startExit(ctx: Ctx, intent: Intent, reason: string, protective: 
 /**
  * A position being closed is never given up on: past `exitAttemptsMax` failures the operator is
  * alarmed at every further attempt, and attempts slow down (exitRetryDelayMs), but they go on.
+ *
+ * One market order takes at most the venue's market maximum (Bybit's maxMktOrderQty, which it
+ * lowers now and then, and which a position opened by hand may exceed): a larger position closes
+ * in parts, the next sent as soon as the one before has filled (protect.ts, progressExiting).
  */
 export function sendExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   const attempt = intent.exitAttempts + 1;
-  if (attempt > ctx.state.config.exitAttemptsMax) {
-    notify(ctx, 'alarm', 'exit-failing', intent.symbol, `${intent.id}: ${intent.exitAttempts} exit attempts failed; trying again, an operator should look`);
+  const failed = exitFailures(intent);
+  if (failed >= ctx.state.config.exitAttemptsMax) {
+    notify(ctx, 'alarm', 'exit-failing', intent.symbol, `${intent.id}: ${failed} exit attempts failed; trying again, an operator should look`);
   }
   const key = clientOrderIdFor(intent.orderIdBase, 'exit', attempt);
   // The side closes what the venue shows; before any position is visible, what the entry opened.
   const side: Side = sizeLots !== 0 ? (sizeLots > 0 ? 'sell' : 'buy') : oppositeSide(intent.side);
-  const lots = Math.max(Math.abs(sizeLots), intent.kind === 'adopted' ? 0 : intent.sizeLots);
+  const wantedLots = Math.max(Math.abs(sizeLots), intent.kind === 'adopted' ? 0 : intent.sizeLots);
+  const lots = Math.min(wantedLots, instrumentOf(ctx, intent.symbol)?.maxMarketLots ?? wantedLots);
   if (lots === 0) return intent;
+  if (Math.abs(sizeLots) > lots || intent.exitsFilled > 0) ctx.state.counters.exitParts += 1;
+  if (Math.abs(sizeLots) > lots) {
+    notify(ctx, 'warn', 'exit-in-parts', intent.symbol, `${intent.id}: the ${lotsText(ctx, intent.symbol, Math.abs(sizeLots))} open is more than the ${lotsText(ctx, intent.symbol, lots)} one market order takes; closing it in parts, ${key} first`);
+  }
   putOrder(ctx, newPendingOrder({
     key, intentId: intent.id, role: 'exit', createdMs: ctx.atMs,
     spec: { symbol: intent.symbol, side, sizeLots: lots, reduceOnly: true, type: { kind: 'market' } },
   }));
   submitOrder(ctx, key);
   return { ...intent, exitOrder: key, exitAttempts: attempt };
+}
+
+/** Exit orders that did not fill in full (refused, lost, cut short by the venue). */
+export function exitFailures(intent: Intent): number {
+  return intent.exitAttempts - intent.exitsFilled;
+}
+
+function lotsText(ctx: Ctx, symbol: string, lots: number): string {
+  const instrument = instrumentOf(ctx, symbol);
+  return instrument === undefined ? `${lots} lots` : lotsToQty(instrument, lots);
+}
+
+/**
+ * What is open: the position as known, or before the venue shows it, what our entry is known to
+ * have filled (seed 7539: a stop sized on an order report alone left out the entry's own lots and
+ * covered only what a resting foreign order could add; when that order filled, the position
+ * outgrew its stop).
+ */
+export function exposedLots(ctx: Ctx, intent: Intent, sizeLots: number): number {
+  if (sizeLots !== 0) return Math.abs(sizeLots);
+  const entry = orderOf(ctx, intent.entryOrder);
+  return entry === null ? 0 : filledLots(entry);
 }
 
 /**
@@ -116,11 +149,8 @@ export function sendExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
  */
 export function coverLots(ctx: Ctx, intent: Intent, sizeLots: number): number {
   const side = sizeLots !== 0 ? (sizeLots > 0 ? 'buy' : 'sell') : intent.side;
-  // The entry's fills are the position until the venue shows it (seed 7539: a stop sized on an
-  // order report alone left out the entry's own lots and covered only what a resting foreign order
-  // could add; when that order filled, the position outgrew its stop).
   const entry = sizeLots === 0 ? orderOf(ctx, intent.entryOrder) : null;
-  const positionLots = entry === null ? Math.abs(sizeLots) : filledLots(entry);
+  const positionLots = exposedLots(ctx, intent, sizeLots);
   let mayAddLots = 0;
   for (const order of unsettledOrdersOf(ctx, intent.symbol)) {
     const { spec } = order;

@@ -30,8 +30,8 @@ import { oppositeSide, sideSign } from '../types.ts';
 import type { Ctx } from './context.ts';
 import { findPosition, getOrder, instrumentOf, nextIntentId, notify, putOrder, startTimer, submitOrder } from './context.ts';
 import { writeBlockedReason } from './gate.ts';
-import { runGuards, withVenueTrailingFound } from './guard.ts';
-import { coverLots, orderOf, putIntent, sendExit, startExit } from './intents.ts';
+import { runGuards, setPositionStopLoss, withVenueTrailingFound } from './guard.ts';
+import { coverLots, exitFailures, exposedLots, orderOf, putIntent, sendExit, startExit } from './intents.ts';
 import type { IntentPlan } from '../protection/plan.ts';
 import { emptyPlan, ladderLotsFilled, resolvePlan } from '../protection/plan.ts';
 import { requestCancel } from './orders.ts';
@@ -194,6 +194,8 @@ function keepStop(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   if (intent.protection !== 'separate') return checkAttachedStop(ctx, intent);
   const stop = orderOf(ctx, intent.stopOrder);
   if (stop === null) return settleRestoredStop(ctx, intent, sizeLots);
+  const tooLarge = stopOrderTooLarge(ctx, intent, stop, sizeLots);
+  if (tooLarge !== null) return toPositionStop(ctx, intent, stop, tooLarge);
   switch (stop.status) {
     case 'pending':
       sendProtection(ctx, intent, stop, sizeLots);
@@ -253,9 +255,11 @@ function progressExiting(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   const kept = sizeLots === 0 ? intent : keepStop(ctx, intent, sizeLots);
   const exit = orderOf(ctx, kept.exitOrder);
   if (exit === null && sizeLots !== 0) return sendExit(ctx, kept, sizeLots);
-  if (exit !== null && isTerminal(exit) && sizeLots !== 0 && !hasExitRetryTimer(ctx, kept)) {
-    startTimer(ctx, { kind: 'exit-retry', intentId: kept.id }, exitRetryDelayMs(ctx, kept.exitAttempts));
-  }
+  if (exit === null || !isTerminal(exit) || sizeLots === 0) return kept;
+  // Filled in full, its fills booked, and a position left: one part of a larger exit (or the
+  // position grew meanwhile). The next part goes now; it is progress, not a failure to retry.
+  if (exit.status === 'filled' && exit.fillsLots >= filledLots(exit)) return sendExit(ctx, { ...kept, exitsFilled: kept.exitsFilled + 1 }, sizeLots);
+  if (!hasExitRetryTimer(ctx, kept)) startTimer(ctx, { kind: 'exit-retry', intentId: kept.id }, exitRetryDelayMs(ctx, exitFailures(kept)));
   return kept;
 }
 
@@ -308,6 +312,66 @@ function replaceStop(ctx: Ctx, intent: Intent, stop: Order, sizeLots: number): I
 }
 
 /**
+ * A stop order is one order, and the venue takes at most its market maximum in one (Bybit's
+ * maxMktOrderQty applies to stop-market orders too: it lowers it now and then, and a position
+ * opened by hand may be larger). When the stop order this position needs next (its first, a
+ * larger one, or one in place of a lost one) could not cover what is open, the reason; null
+ * otherwise, and while its stop order covers it (one placed before the limit was lowered stays
+ * valid). What may yet be added beyond that (sendProtection) is left to the next stop.
+ */
+function stopOrderTooLarge(ctx: Ctx, intent: Intent, stop: Order, sizeLots: number): string | null {
+  const maxLots = instrumentOf(ctx, intent.symbol)?.maxMarketLots;
+  if (maxLots === undefined) return null;
+  let needed: boolean;
+  switch (stop.status) {
+    case 'pending':
+    case 'cancelled':
+    case 'expired':
+      needed = true;
+      break;
+    case 'rejected':
+      needed = stop.code !== 'trigger-crossed' && stop.code !== 'reduce-only';
+      break;
+    case 'accepted':
+    case 'submitted':
+    case 'unknown':
+      needed = Math.abs(sizeLots) > stop.spec.sizeLots;
+      break;
+    case 'partially-filled':
+    case 'filled':
+      needed = false;
+      break;
+    default:
+      return assertNever(stop);
+  }
+  const openLots = needed ? exposedLots(ctx, intent, sizeLots) : 0;
+  return openLots > maxLots ? tooLargeText(ctx, intent.symbol, openLots, maxLots) : null;
+}
+
+function tooLargeText(ctx: Ctx, symbol: string, openLots: number, maxLots: number): string {
+  return `the ${describeQty(ctx, symbol, openLots)} open is more than the ${describeQty(ctx, symbol, maxLots)} ${symbol} takes in one stop order`;
+}
+
+/**
+ * The position gets the venue's own stop-loss on the position instead (Bybit's trading-stop, Full
+ * mode: when it triggers, the venue closes the whole position), and is kept from then on as an
+ * attached stop is (checkAttachedStop). The stop order it had stays until the venue shows the
+ * position's stop; one not yet sent is dropped. Counted as a stop attempt: past stopAttemptsMax,
+ * the position is closed (in parts, if need be).
+ */
+function toPositionStop(ctx: Ctx, intent: Intent, stop: Order | null, why: string): Intent {
+  if (intent.stopAttempts >= stopAttemptsMax) return startExit(ctx, intent, `${why}; ${stopAttemptsMax} stops sent`, true);
+  const set = setPositionStopLoss(ctx, intent);
+  if (set.guard.positionStop === null) return set === intent ? intent : putIntent(ctx, set);
+  if (stop?.status === 'pending') putOrder(ctx, dropPending(stop, `${why}: the position's own stop instead`));
+  const replacedStops = stop !== null && isLive(stop) ? [...intent.replacedStops, stop.key] : intent.replacedStops;
+  ctx.state.counters.positionStopsInstead += 1;
+  notify(ctx, 'warn', 'position-stop-instead', intent.symbol,
+    `${intent.id}: ${why}; setting the position's own stop-loss at ${describePrice(ctx, intent.symbol, intent.stopLoss.triggerTicks)} instead (the venue closes all of it)`);
+  return putIntent(ctx, { ...set, protection: 'attached', stopOrder: null, replacedStops, stopAttempts: intent.stopAttempts + 1 });
+}
+
+/**
  * Our stop's create had no answer (a timeout, a 5xx, a process that died around sending it), or a
  * snapshot asked for since does not list it: it may well not be on the venue. Asking by client order
  * id takes a few answers; meanwhile the position would be bare. A reduce-only stop sent twice costs
@@ -323,6 +387,11 @@ export function replaceUnlistedStop(ctx: Ctx, stop: Order): void {
   if (sizeLots === 0) return;
   if (intent.stopAttempts >= stopAttemptsMax) {
     startExit(ctx, intent, `${stopAttemptsMax} stops sent without an answer`, true);
+    return;
+  }
+  const maxLots = instrumentOf(ctx, intent.symbol)?.maxMarketLots ?? Infinity;
+  if (Math.abs(sizeLots) > maxLots) {
+    toPositionStop(ctx, intent, stop, `stop ${stop.key} had no answer, and ${tooLargeText(ctx, intent.symbol, Math.abs(sizeLots), maxLots)}`);
     return;
   }
   const attempt = intent.stopAttempts + 1;
@@ -375,9 +444,13 @@ function retireReplacedStops(ctx: Ctx, intent: Intent): Intent {
   return { ...intent, replacedStops: [] };
 }
 
-/** Sends a stop sized to cover the whole position, with the deadline for its acknowledgement. */
+/**
+ * Sends a stop sized to cover the whole position, with the deadline for its acknowledgement: what
+ * is open and what may yet be added, up to the most one order takes (what is open fits: the
+ * caller has seen to that, stopOrderTooLarge; what is added beyond gets a larger stop, replaceStop).
+ */
 function sendProtection(ctx: Ctx, intent: Intent, stop: Order, sizeLots: number): void {
-  const lots = Math.max(stop.spec.sizeLots, coverLots(ctx, intent, sizeLots));
+  const lots = Math.min(Math.max(stop.spec.sizeLots, coverLots(ctx, intent, sizeLots)), instrumentOf(ctx, intent.symbol)?.maxMarketLots ?? Infinity);
   if (lots !== stop.spec.sizeLots) putOrder(ctx, { ...stop, spec: { ...stop.spec, sizeLots: lots } });
   submitOrder(ctx, stop.key);
   ctx.state.counters.stopsSubmitted += 1;
@@ -395,11 +468,20 @@ function checkAttachedStop(ctx: Ctx, intent: Intent): Intent {
   if (intent.protection !== 'attached') return intent;
   const position = findPosition(ctx, intent.symbol);
   const venue = position === undefined ? null : currentVenueView(position);
-  if (venue === null || venue.sizeLots === 0 || venue.stopLossTicks !== null) return intent;
+  if (venue === null || venue.sizeLots === 0) return intent;
+  // The venue shows the position's stop: stop orders it took over from (toPositionStop) can go.
+  if (venue.stopLossTicks !== null) return intent.replacedStops.length === 0 ? intent : putIntent(ctx, retireReplacedStops(ctx, intent));
+  // A stop-loss of ours on its way to the position: its answer tells.
+  if (intent.guard.positionStop?.change.kind === 'stop-loss') return intent;
+  const maxLots = instrumentOf(ctx, intent.symbol)?.maxMarketLots ?? Infinity;
+  if (Math.abs(venue.sizeLots) > maxLots) {
+    return toPositionStop(ctx, intent, null, `the venue shows the position without its stop, and ${tooLargeText(ctx, intent.symbol, Math.abs(venue.sizeLots), maxLots)}`);
+  }
   notify(ctx, 'alarm', 'attached-stop-missing', intent.symbol, `${intent.id}: the venue shows the position without its attached stop; sending a separate stop`);
   ctx.state.counters.anomalies += 1;
   const stopKey = ensureStopOrder(ctx, intent, Math.max(intent.sizeLots, Math.abs(venue.sizeLots)));
-  const separate = putIntent(ctx, { ...intent, protection: 'separate', stopOrder: stopKey, stopAttempts: 1 });
+  // Counted on from the position stops set before (toPositionStop): each stop gets an id of its own.
+  const separate = putIntent(ctx, { ...intent, protection: 'separate', stopOrder: stopKey, stopAttempts: intent.stopAttempts + 1 });
   return progressOpen(ctx, separate, venue.sizeLots);
 }
 
@@ -419,6 +501,8 @@ function settleRestoredStop(ctx: Ctx, intent: Intent, sizeLots: number): Intent 
   const triggerTicks = intent.stopLoss.triggerTicks > 0 ? intent.stopLoss.triggerTicks : adoptedStopTicks(ctx, position, intent.side);
   if (triggerTicks === null) return intent;
   const priced: Intent = { ...intent, stopLoss: { ...intent.stopLoss, triggerTicks } };
+  const maxLots = instrumentOf(ctx, intent.symbol)?.maxMarketLots ?? Infinity;
+  if (Math.abs(sizeLots) > maxLots) return toPositionStop(ctx, priced, null, tooLargeText(ctx, intent.symbol, Math.abs(sizeLots), maxLots));
   const stopKey = ensureStopOrder(ctx, priced, Math.abs(sizeLots));
   const next = putIntent(ctx, { ...priced, stopOrder: stopKey, stopAttempts: Math.max(1, intent.stopAttempts + 1) });
   sendProtection(ctx, next, getOrder(ctx, stopKey), sizeLots);
@@ -460,7 +544,7 @@ function adoptPosition(ctx: Ctx, position: Position, sizeLots: number): Intent {
     id, orderIdBase: id, kind: 'adopted', requestId: null, symbol: position.symbol, side, sizeLots: Math.abs(sizeLots),
     stopLoss: { triggerTicks: stopTicks ?? 0, triggerBy: config.externalProtection.stopTriggerBy ?? config.stopTriggerBy }, takeProfitTicks: null,
     protection, entryOrder: null, stopOrder: null, stopAttempts: 0, replacedStops: [], takeProfitOrders: [], plan: adoptedPlan(ctx, position, side, sizeLots), guard: freshGuard,
-    exitOrder: null, exitAttempts: 0, positionSeenMs: foundPositionOpenedMs(ctx, position), stopConfirmedMs: null, flatSinceMs: null, phase: { name: 'open', sinceMs: ctx.atMs },
+    exitOrder: null, exitAttempts: 0, exitsFilled: 0, positionSeenMs: foundPositionOpenedMs(ctx, position), stopConfirmedMs: null, flatSinceMs: null, phase: { name: 'open', sinceMs: ctx.atMs },
     createdMs: ctx.atMs,
   };
   const stopOrder = protection === 'separate' ? ensureStopOrder(ctx, intent, Math.abs(sizeLots)) : null;
@@ -578,6 +662,11 @@ function hasExitRetryTimer(ctx: Ctx, intent: Intent): boolean {
 function describePosition(ctx: Ctx, symbol: string, sizeLots: number): string {
   if (sizeLots === 0) return 'size not yet reported';
   return `${sizeLots > 0 ? 'long' : 'short'} ${describeQty(ctx, symbol, Math.abs(sizeLots))}`;
+}
+
+function describePrice(ctx: Ctx, symbol: string, ticks: number): string {
+  const instrument = instrumentOf(ctx, symbol);
+  return instrument === undefined ? `${ticks} ticks` : ticksToPrice(instrument, ticks);
 }
 
 function describeQty(ctx: Ctx, symbol: string, lots: number): string {

@@ -280,14 +280,14 @@ function sizeLots(instrument: Instrument, request: OpenRequest, referenceTicks: 
   }
   if (lots < instrument.minLots) return fail(`size ${lotsToQty(instrument, lots)} is below the minimum ${lotsToQty(instrument, instrument.minLots)}`);
   // A limit entry may be larger than the venue takes in one market order (Bybit's maxMktOrderQty,
-  // a few hundred USDT on some small coins), but what protects it is a market order for all of it:
-  // the stop (a stop-market order), the exit when the stop is lost, a close request, an aged
-  // position's last step. The venue would refuse each of them, and the position would stand bare.
+  // a few hundred USDT on some small coins), but what protects it is one: the stop, a stop-market
+  // order for all of it. The venue would refuse it, and the position would stand bare. (Exits at
+  // market go in parts: intents.ts, sendExit.)
   if (lots > instrument.maxMarketLots) {
     const most = `${lotsToQty(instrument, instrument.maxMarketLots)}, the most ${instrument.symbol} takes in one market order`;
     return fail(request.entry.kind === 'market'
       ? `size ${lotsToQty(instrument, lots)} is above ${most}`
-      : `size ${lotsToQty(instrument, lots)} is above ${most}: the stop and every exit at market close the position in one market order`);
+      : `size ${lotsToQty(instrument, lots)} is above ${most}: the stop closes the position in one market order`);
   }
   if (lots > instrument.maxLots) return fail(`size ${lotsToQty(instrument, lots)} is above the maximum ${lotsToQty(instrument, instrument.maxLots)}`);
   if (notionalE8(instrument, referenceTicks, lots) < instrument.minNotionalE8) return fail(`notional is below the instrument's minimum`);
@@ -338,7 +338,7 @@ function createOpenIntent(ctx: Ctx, request: OpenRequest, plan: OpenPlan): Inten
     id, orderIdBase: id, kind: 'open', requestId: request.requestId, ...intentBase, sizeLots: plan.sizeLots,
     takeProfitTicks: plan.takeProfitTicks, protection: attached ? 'attached' : 'separate',
     entryOrder: entryKey, stopOrder: stopKey, stopAttempts: stopKey === null ? 0 : 1, replacedStops: [], takeProfitOrders: takeProfitKeys,
-    plan: plan.protection, guard: freshGuard, exitOrder: null, exitAttempts: 0,
+    plan: plan.protection, guard: freshGuard, exitOrder: null, exitAttempts: 0, exitsFilled: 0,
     positionSeenMs: null, stopConfirmedMs: null, flatSinceMs: null, phase: { name: 'entering' }, createdMs: ctx.atMs,
   });
 }

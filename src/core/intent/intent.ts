@@ -57,7 +57,14 @@ export type Intent = {
   /** What the protection policies remember between events (see Guard). */
   readonly guard: Guard;
   readonly exitOrder: OrderKey | null;
+  /** Exit orders sent (each one's client order id counts them). */
   readonly exitAttempts: number;
+  /**
+   * Of those, the ones that filled in full with a position left: one part of a position larger
+   * than the venue takes in one market order, or one outgrown by a fill. Progress, not failures:
+   * the exit's alarm and its retry pauses count only the rest.
+   */
+  readonly exitsFilled: number;
   /** Set once the venue has shown a non-zero position for this intent. */
   readonly positionSeenMs: number | null;
   /** When the venue first confirmed a stop covering the position (its report, or our stop's ack). */

@@ -197,7 +197,7 @@ function newRestoredIntent(ctx: Ctx, order: Order, ours: ParsedClientOrderId): I
     stopLoss: { triggerTicks: stopTicks, triggerBy: spec.stopLoss?.triggerBy ?? ctx.state.config.stopTriggerBy },
     takeProfitTicks,
     protection: entry && spec.stopLoss !== undefined ? 'attached' : 'separate',
-    entryOrder: null, stopOrder: null, stopAttempts: 0, replacedStops: [], takeProfitOrders: [], exitOrder: null, exitAttempts: 0,
+    entryOrder: null, stopOrder: null, stopAttempts: 0, replacedStops: [], takeProfitOrders: [], exitOrder: null, exitAttempts: 0, exitsFilled: 0,
     // The venue cannot tell us the plan: the symbol's configured one is given it once the position's
     // entry is known (planRestored).
     plan: emptyPlan, guard: freshGuard,
