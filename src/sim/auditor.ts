@@ -101,6 +101,8 @@ export type UnprotectedEpisode = {
   readonly faulted: boolean;
   /** It began while the bot was blind: its start is when the bot could see again. */
   readonly rebased: boolean;
+  /** The venue changed the symbol's market maximum meanwhile: a stop on its way may have been refused for it. */
+  readonly limitChanged: boolean;
 };
 
 /**
@@ -108,7 +110,7 @@ export type UnprotectedEpisode = {
  * or silent, or it has not reconciled since the stream came up); the bound is counted from when it
  * can see again. `faulted`: the network lost one of the bot's requests meanwhile (judged apart).
  */
-type OpenEpisode = { startMs: number; origin: 'ours' | 'external'; faulted: boolean; blind: boolean; rebased: boolean; reported: boolean; sign: number;
+type OpenEpisode = { startMs: number; origin: 'ours' | 'external'; faulted: boolean; blind: boolean; rebased: boolean; reported: boolean; limitChanged: boolean; sign: number;
   /** The bounds as the network stood when it began: its evidence was sent then (a heal that turns reordering off later does not hurry it). */
   stopBoundMs: number; exitBoundMs: number };
 
@@ -329,7 +331,8 @@ export class Auditor {
     if (instrument === undefined) return true;
     if (command.type === 'SubmitOrder') {
       const { spec } = command;
-      lots(spec.sizeLots, 'size', spec.type.kind === 'market' ? instrument.maxMarketLots : instrument.maxLots);
+      // Bybit's maxMktOrderQty holds for every order that executes at market, stops included.
+      lots(spec.sizeLots, 'size', spec.type.kind === 'limit' ? instrument.maxLots : instrument.maxMarketLots);
       ticks(spec.type.kind === 'limit' ? spec.type.priceTicks : undefined, 'price');
       ticks(spec.type.kind === 'stop-market' ? spec.type.triggerTicks : undefined, 'trigger');
       ticks(spec.stopLoss?.triggerTicks, 'attached stop-loss');
@@ -441,6 +444,19 @@ export class Auditor {
     if (episode !== undefined) episode.stopBoundMs = episode.exitBoundMs;
   }
 
+  /**
+   * The venue changed the most it takes in one market order on a symbol: a stop the bot sized under
+   * the old limit, still on its way, is refused, and the bot can act only on that refusal (or on the
+   * new limit, which it is told at the same moment). The open episode is judged by the exit bound,
+   * as for a stop refused because the market was past it.
+   */
+  onMarketMaxChanged(symbol: string): void {
+    const episode = this.open.get(symbol);
+    if (episode === undefined) return;
+    episode.stopBoundMs = episode.exitBoundMs;
+    episode.limitChanged = true;
+  }
+
   onDelivered(fact: VenueFact): void {
     this.eventsDelivered += 1;
     if (this.world.runtime.halt !== null) return; // reported once as runtime-halted
@@ -548,7 +564,7 @@ export class Auditor {
       const origin = this.originBySymbol.get(symbol)?.origin ?? 'external';
       const faulted = nowMs < (this.faultedUntil.get(symbol) ?? 0);
       this.open.set(symbol, {
-        startMs: nowMs, origin, faulted, blind: false, rebased: false, reported: false, sign: Math.sign(sizeLots), stopBoundMs: this.stopBoundMs, exitBoundMs: this.exitBoundMs,
+        startMs: nowMs, origin, faulted, blind: false, rebased: false, reported: false, limitChanged: false, sign: Math.sign(sizeLots), stopBoundMs: this.stopBoundMs, exitBoundMs: this.exitBoundMs,
       });
       if (origin === 'ours' && this.mode === 'attached') {
         this.fail('unprotected', nowMs, `${symbol}: our position with an attached stop is unprotected on the venue`);
@@ -570,7 +586,7 @@ export class Auditor {
   private closeEpisode(symbol: string, episode: OpenEpisode, nowMs: number, endedBy: EpisodeEnd): void {
     this.open.delete(symbol);
     const record: UnprotectedEpisode = {
-      symbol, origin: episode.origin, mode: this.mode, startMs: episode.startMs, endMs: nowMs, endedBy, faulted: episode.faulted || episode.blind, rebased: episode.rebased,
+      symbol, origin: episode.origin, mode: this.mode, startMs: episode.startMs, endMs: nowMs, endedBy, faulted: episode.faulted || episode.blind, rebased: episode.rebased, limitChanged: episode.limitChanged,
     };
     this.episodes.push(record);
     const elapsed = nowMs - episode.startMs;

@@ -48,6 +48,8 @@ export type SeedParameters = {
   readonly symbols: readonly string[];
   /** The venue's clock against the bot's: every venue time is skewed by it, the bot's own are not. */
   readonly clockSkew: ClockSkew;
+  /** Mean time between changes of a symbol's most in one market order (often below what is held); 0 for none. */
+  readonly marketMaxCutEveryMs: number;
 };
 
 export type SeedResult = {
@@ -131,7 +133,11 @@ export function parametersForSeed(seed: number, forced: ForcedFaults = {}): Seed
   // must look back far enough for the fills it has not seen: that is what the lookback is for).
   const shortLookback = parameters.restartEveryMs === 0 && parameters.crashEveryMs > 0 && on(0.5);
   const coldStartLookbackMs = shortLookback ? 5_000 : 24 * 3_600_000;
-  return { ...parameters, network: { ...parameters.network, faults: { ...early, ...late, ...forcedNetwork } }, strategyEveryMs, retainSettledMs, coldStartLookbackMs };
+  // After that: on one seed in four the venue lowers a symbol's market maximum now and then.
+  const marketMaxCutEveryMs = on(0.25) ? rng.int(15, 90) * 1_000 : 0;
+  return {
+    ...parameters, network: { ...parameters.network, faults: { ...early, ...late, ...forcedNetwork } }, strategyEveryMs, retainSettledMs, coldStartLookbackMs, marketMaxCutEveryMs,
+  };
 }
 
 /**
@@ -159,6 +165,7 @@ export function describeParameters(p: SeedParameters): string {
     f.staleSnapshotChance > 0 ? `stale-snapshot ${f.staleSnapshotChance} (+${range(f.staleSnapshotDelayMs)} ms)` : '',
     f.serverErrorChance > 0 ? `server-error ${f.serverErrorChance}` : '', f.rateLimitChance > 0 ? `rate-limit ${f.rateLimitChance} (wait ${range(f.rateLimitWaitMs)} ms)` : '',
     p.restartEveryMs > 0 ? `restarts every ${p.restartEveryMs} ms` : '', p.crashEveryMs > 0 ? `crashes every ${p.crashEveryMs} ms` : '',
+    p.marketMaxCutEveryMs > 0 ? `market maximum changed every ${p.marketMaxCutEveryMs} ms` : '',
   ].filter((text) => text !== '');
   const { skewMs, driftPpm } = p.clockSkew;
   const clock = skewMs === 0 ? 'the bot\'s' : `the bot's ${skewMs > 0 ? '+' : ''}${skewMs} ms${driftPpm === 0 ? '' : `, drifting ${driftPpm > 0 ? '+' : ''}${driftPpm} ppm`}`;
@@ -214,6 +221,7 @@ export function worldForSeed(seed: number, options: RunOptions = {}): { readonly
       // A real restart takes a while: the venue goes on meanwhile (stops fire, orders fill unseen).
       crashDown: { chance: 0.3, maxMs: 30_000, rng: new Rng(seed * 6_007 + 29) },
       protection: { chance: parameters.protectionChance, rng: new Rng(seed * 7_919 + 17), venueTrailing: parameters.attachedStops },
+      ...(parameters.marketMaxCutEveryMs > 0 ? { marketMaxCuts: { everyMs: parameters.marketMaxCutEveryMs, rng: new Rng(seed * 8_191 + 41) } } : {}),
       ...(parameters.strategyEveryMs > 0 ? { strategy: { decide: tpCycleOn(parameters.symbols[0] ?? 'BTCUSDT'), everyMs: parameters.strategyEveryMs } } : {}),
     }),
     ...(parameters.crashEveryMs > 0 ? { journalPath: journalPathFor(seed) } : {}),
@@ -265,6 +273,7 @@ export function resultOf(world: SimWorld, parameters: SeedParameters): SeedResul
     faults: {
       ...network.counts, cancelRacedFill: world.venue.lateCancelsOfFilled, restarts: world.coldRestarts, ...crashCounts(world), ...skewCounts(parameters.clockSkew),
       partialExecutions: world.venue.partialExecutions, venueTriggers: world.venue.triggers, triggersWhileBlind: world.triggersWhileBlind,
+      marketMaxChanges: world.marketMaxChanges.all, marketMaxBelowPosition: world.marketMaxChanges.belowPosition,
       ...world.options.workload.counts?.(),
     },
     stopBoundMs: auditor.stopBoundMs,

@@ -35,6 +35,8 @@ export type WorldHandle = {
   /** Kill the bot at the next moment of this kind; it restarts from its journal, at once or `downMs` later. */
   crash(point: CrashPoint, downMs?: number): void;
   streamFault(stream: StreamName, kind: 'reset' | 'stall'): void;
+  /** The venue changes the most it takes in one market order on a symbol (the bot is told at once). */
+  changeMarketMax(symbol: string, lots: number): void;
   readonly symbols: readonly Instrument[];
   /** The bot's clock: when things happen, and the times `at` takes. */
   nowMs(): number;
@@ -74,6 +76,12 @@ export type RandomWorkloadConfig = {
    * from their own generator so the rest of the workload draws what it drew without them.
    */
   readonly protection?: { readonly chance: number; readonly rng: Rng; readonly venueTrailing: boolean };
+  /**
+   * The venue lowers the most it takes in one market order on a symbol, often below the position
+   * held there, and now and then puts it back; at Poisson times, drawn from a generator of their
+   * own so that the rest draws what it drew without them.
+   */
+  readonly marketMaxCuts?: { readonly everyMs: number; readonly rng: Rng };
   /** A strategy trading alongside (it reads the engine's state and sends its own requests), asked every `everyMs`. */
   readonly strategy?: { readonly decide: (state: EngineState, atMs: number) => Incoming[]; readonly everyMs: number };
 };
@@ -123,11 +131,30 @@ export class RandomWorkload implements Workload {
     const { restartEveryMs, untilMs } = this.config;
     const crashEveryMs = this.config.crashEveryMs ?? 0;
     for (const atMs of poissonTimes(world, startMs, untilMs, restartEveryMs)) world.at(atMs, () => world.restart());
+    this.scheduleMarketMaxCuts(world, startMs);
     const { crashDown } = this.config;
     for (const atMs of poissonTimes(world, startMs, untilMs, crashEveryMs)) {
       const point = world.rng.pick(crashPoints);
       const downMs = crashDown !== undefined && crashDown.rng.chance(crashDown.chance) ? crashDown.rng.int(1, crashDown.maxMs) : 0;
       world.at(atMs, () => world.crash(point, downMs));
+    }
+  }
+
+  private scheduleMarketMaxCuts(world: WorldHandle, startMs: number): void {
+    const cuts = this.config.marketMaxCuts;
+    if (cuts === undefined || cuts.everyMs <= 0) return;
+    const { rng } = cuts;
+    const original = new Map(world.symbols.map((instrument) => [instrument.symbol, instrument.maxMarketLots]));
+    for (let atMs = startMs; ;) {
+      atMs += Math.max(1_000, Math.round(-Math.log(1 - rng.next()) * cuts.everyMs));
+      if (atMs - startMs > this.config.untilMs) return;
+      world.at(atMs, () => {
+        const instrument = rng.pick(world.symbols);
+        const heldLots = Math.abs(world.venue.position(instrument.symbol).sizeLots);
+        // Below what is held (the bot must close and protect it in parts), or back to what it was.
+        const lots = heldLots >= 2 && rng.chance(0.75) ? rng.int(Math.max(1, Math.ceil(heldLots / 5)), heldLots - 1) : original.get(instrument.symbol) ?? instrument.maxMarketLots;
+        world.changeMarketMax(instrument.symbol, lots);
+      });
     }
   }
 

@@ -11,6 +11,7 @@
 import type { EngineConfig } from '../core/state.ts';
 import { createEngineState } from '../core/state.ts';
 import type { Instrument } from '../core/instrument.ts';
+import { lotsToQty } from '../core/instrument.ts';
 import type { Command, Notice } from '../core/commands.ts';
 import type { Event } from '../core/events.ts';
 import { rmSync } from 'node:fs';
@@ -100,7 +101,7 @@ export class SimWorld {
   readonly auditor: Auditor;
   readonly trace: Trace;
   private readonly rng: Rng;
-  private readonly instruments: ReadonlyMap<string, Instrument>;
+  private readonly instruments: Map<string, Instrument>;
   private process: Process;
   private stepsRun = 0;
   private healed = false;
@@ -115,6 +116,8 @@ export class SimWorld {
   coldRestarts = 0;
   /** Stops the venue fired while the bot could not see it (see movePrice). */
   triggersWhileBlind = 0;
+  /** Changes of a symbol's market maximum; of them, those below the position held there. */
+  readonly marketMaxChanges = { all: 0, belowPosition: 0 };
   /** Crashes with the journal kept, per crash point; the next process recovered from the file. */
   readonly crashes: Record<CrashPoint, number> = { 'between-steps': 0, 'before-journal': 0, 'after-journal': 0, 'before-send': 0, 'after-send': 0 };
   private armedCrash: CrashPoint | null = null;
@@ -250,9 +253,29 @@ export class SimWorld {
       restart: () => this.restartCold(),
       crash: (point, downMs) => this.armCrash(point, downMs),
       streamFault: (stream, kind) => this.streams.fault(stream, kind),
+      changeMarketMax: (symbol, lots) => this.changeMarketMax(symbol, lots),
       note: (text) => this.trace.add(this.relativeNow(), text),
     };
     this.options.workload.start(handle);
+  }
+
+  /**
+   * The venue changes the most it takes in one market order on a symbol, and the bot's instrument
+   * watch reads it at once (its reading lags in life; orders sent meanwhile are refused, which is a
+   * refusal the bot already meets when such an order is in flight here). A process started later
+   * loads the new limit.
+   */
+  private changeMarketMax(symbol: string, lots: number): void {
+    const known = this.instruments.get(symbol);
+    if (known === undefined || known.maxMarketLots === lots) return;
+    const changed = { ...known, maxMarketLots: lots };
+    this.instruments.set(symbol, changed);
+    this.venue.changeInstrument(changed);
+    this.auditor.onMarketMaxChanged(symbol);
+    this.marketMaxChanges.all += 1;
+    if (Math.abs(this.venue.position(symbol).sizeLots) > lots) this.marketMaxChanges.belowPosition += 1;
+    this.deliverTo(this.process.generation, { type: 'InstrumentsLoaded', instruments: [...this.instruments.values()] },
+      `the venue's most in one market order on ${symbol}: ${lotsToQty(known, known.maxMarketLots)} -> ${lotsToQty(known, lots)}`);
   }
 
   /** A crash and a restart without a journal: the new engine knows only what the venue tells it. */

@@ -21,11 +21,12 @@ describe('seeded simulation', () => {
       assert.ok((summary.faultsExercised[fault] ?? 0) > 0, `fault ${fault} exercised`);
     }
     assert.ok((summary.engine.adoptedPositions ?? 0) > 0 && (summary.engine.protectiveExits ?? 0) > 0 && (summary.engine.duplicateFills ?? 0) > 0);
-    // The protection policies ran in the window: trailing stops moved, ladders and aged exits placed.
-    for (const counter of ['stopMoves', 'ladderRungs', 'agedExits', 'intentsForgotten', 'ordersForgotten'] as const) assert.ok((summary.engine[counter] ?? 0) > 0, `${counter} in the window`);
+    // The protection policies ran in the window: trailing stops moved, ladders and aged exits placed;
+    // positions larger than one market order protected by their own stop-loss and closed in parts.
+    for (const counter of ['stopMoves', 'ladderRungs', 'agedExits', 'intentsForgotten', 'ordersForgotten', 'positionStopsInstead', 'exitParts'] as const) assert.ok((summary.engine[counter] ?? 0) > 0, `${counter} in the window`);
     // And what no fault switch names: fills in parts, stops the venue fired while the bot was blind
-    // to them, a strategy trading alongside the signals.
-    for (const counter of ['partialExecutions', 'triggersWhileBlind', 'strategyRequests']) assert.ok((summary.faultsExercised[counter] ?? 0) > 0, `${counter} in the window`);
+    // to them, a strategy trading alongside the signals, a market maximum lowered below a position.
+    for (const counter of ['partialExecutions', 'triggersWhileBlind', 'strategyRequests', 'marketMaxBelowPosition']) assert.ok((summary.faultsExercised[counter] ?? 0) > 0, `${counter} in the window`);
   });
 
   it('reproduces a run exactly from its seed', () => {

@@ -56,7 +56,7 @@ const defaultStartingBalanceE8 = 10_000 * e8PerUnit;
 export class SimVenue {
   private readonly config: SimVenueConfig;
   private readonly emit: (fact: VenueFact) => void;
-  private readonly instruments: ReadonlyMap<string, Instrument>;
+  private readonly instruments: Map<string, Instrument>;
   private readonly pricesBySymbol = new Map<string, Prices>();
   private readonly books = new Map<string, PositionBook>();
   private readonly orders = new OrderStore();
@@ -415,6 +415,15 @@ export class SimVenue {
 
   private assertIdle(): void {
     assert(!this.emitting, 'sim venue: the emit handler called back into the venue; deliver facts later instead');
+  }
+
+  /**
+   * The venue changes an instrument's limits (Bybit moves maxMktOrderQty now and then): orders
+   * are judged by the new ones from now on; what rests on the book stays.
+   */
+  changeInstrument(instrument: Instrument): void {
+    assert(this.instruments.has(instrument.symbol), `sim venue: unknown symbol ${instrument.symbol}`);
+    this.instruments.set(instrument.symbol, instrument);
   }
 
   private instrumentOf(symbol: string): Instrument {
