@@ -101,8 +101,12 @@ export type UnprotectedEpisode = {
   readonly faulted: boolean;
   /** It began while the bot was blind: its start is when the bot could see again. */
   readonly rebased: boolean;
-  /** The venue changed the symbol's market maximum meanwhile: a stop on its way may have been refused for it. */
-  readonly limitChanged: boolean;
+  /**
+   * The venue changed the symbol's market maximum meanwhile (a stop on its way may have been
+   * refused for it), or the position was larger than it (its stop could only be the position's
+   * own, which waits its turn: see checkProtection).
+   */
+  readonly marketMax: boolean;
 };
 
 /**
@@ -110,7 +114,7 @@ export type UnprotectedEpisode = {
  * or silent, or it has not reconciled since the stream came up); the bound is counted from when it
  * can see again. `faulted`: the network lost one of the bot's requests meanwhile (judged apart).
  */
-type OpenEpisode = { startMs: number; origin: 'ours' | 'external'; faulted: boolean; blind: boolean; rebased: boolean; reported: boolean; limitChanged: boolean; sign: number;
+type OpenEpisode = { startMs: number; origin: 'ours' | 'external'; faulted: boolean; blind: boolean; rebased: boolean; reported: boolean; marketMax: boolean; sign: number;
   /** The bounds as the network stood when it began: its evidence was sent then (a heal that turns reordering off later does not hurry it). */
   stopBoundMs: number; exitBoundMs: number };
 
@@ -454,7 +458,7 @@ export class Auditor {
     const episode = this.open.get(symbol);
     if (episode === undefined) return;
     episode.stopBoundMs = episode.exitBoundMs;
-    episode.limitChanged = true;
+    episode.marketMax = true;
   }
 
   onDelivered(fact: VenueFact): void {
@@ -564,12 +568,19 @@ export class Auditor {
       const origin = this.originBySymbol.get(symbol)?.origin ?? 'external';
       const faulted = nowMs < (this.faultedUntil.get(symbol) ?? 0);
       this.open.set(symbol, {
-        startMs: nowMs, origin, faulted, blind: false, rebased: false, reported: false, limitChanged: false, sign: Math.sign(sizeLots), stopBoundMs: this.stopBoundMs, exitBoundMs: this.exitBoundMs,
+        startMs: nowMs, origin, faulted, blind: false, rebased: false, reported: false, marketMax: false, sign: Math.sign(sizeLots), stopBoundMs: this.stopBoundMs, exitBoundMs: this.exitBoundMs,
       });
       if (origin === 'ours' && this.mode === 'attached') {
         this.fail('unprotected', nowMs, `${symbol}: our position with an attached stop is unprotected on the venue`);
       }
       return;
+    }
+    if (!episode.marketMax && Math.abs(sizeLots) > (this.world.instrument(symbol)?.maxMarketLots ?? Infinity)) {
+      // No stop order may cover it: its stop is the position's own stop-loss, which takes its turn
+      // on the symbol's one channel for such changes (after the answer to a change in flight, after
+      // the hold that follows a start): judged by the exit bound.
+      episode.marketMax = true;
+      episode.stopBoundMs = episode.exitBoundMs;
     }
     const elapsed = nowMs - episode.startMs;
     if (!episode.faulted && !episode.blind && !episode.reported && elapsed > episode.exitBoundMs) {
@@ -586,7 +597,7 @@ export class Auditor {
   private closeEpisode(symbol: string, episode: OpenEpisode, nowMs: number, endedBy: EpisodeEnd): void {
     this.open.delete(symbol);
     const record: UnprotectedEpisode = {
-      symbol, origin: episode.origin, mode: this.mode, startMs: episode.startMs, endMs: nowMs, endedBy, faulted: episode.faulted || episode.blind, rebased: episode.rebased, limitChanged: episode.limitChanged,
+      symbol, origin: episode.origin, mode: this.mode, startMs: episode.startMs, endMs: nowMs, endedBy, faulted: episode.faulted || episode.blind, rebased: episode.rebased, marketMax: episode.marketMax,
     };
     this.episodes.push(record);
     const elapsed = nowMs - episode.startMs;

@@ -54,8 +54,8 @@ export function summarize(results: readonly SeedResult[]): SimSummary {
       if (episode.faulted) durations.faulted.push(elapsed);
       else if (episode.origin === 'external') durations.adopted.push(elapsed);
       else durations[episode.mode].push(elapsed);
-      // (A stop refused because the venue lowered its market maximum under it takes a second one.)
-      if (!episode.faulted && !episode.limitChanged && episode.origin === 'ours' && episode.mode === 'separate' && episode.endedBy === 'stop') {
+      // (Not one where the market maximum changed, or was below the position: see the auditor.)
+      if (!episode.faulted && !episode.marketMax && episode.origin === 'ours' && episode.mode === 'separate' && episode.endedBy === 'stop') {
         roundTrips = Math.max(roundTrips, elapsed / roundTripMs);
       }
     }

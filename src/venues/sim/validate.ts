@@ -189,7 +189,10 @@ export function validateProtectionChange(positionLots: number, prices: Prices | 
     if (!isPositiveInteger(trigger.triggerTicks)) return invalid(`${role} must be positive ticks: ${trigger.triggerTicks}`);
     if (prices === null) continue;
     const currentTicks = priceBy(prices, trigger.triggerBy);
-    if (!isOnProtectiveSide(side, role, trigger.triggerTicks, currentTicks)) return invalid(`${role} ${trigger.triggerTicks} is on the wrong side of the ${trigger.triggerBy} price ${currentTicks}`);
+    // Bybit refuses it with a text the adapter reads as a crossed trigger (emulator/position.ts).
+    if (!isOnProtectiveSide(side, role, trigger.triggerTicks, currentTicks)) {
+      return { ok: false, code: 'trigger-crossed', reason: `${role} ${trigger.triggerTicks} is on the wrong side of the ${trigger.triggerBy} price ${currentTicks}` };
+    }
   }
   return null;
 }
