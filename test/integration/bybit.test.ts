@@ -2,7 +2,8 @@
 // and WebSocket sockets) against the Bybit v5 emulator on loopback. The scenarios the issue names:
 // an entry with its attached stop; stream pushes before the REST reply; a reconnect while a
 // take-profit fills; a create whose outcome is unknown; a rate-limit burst; a restart with a
-// position already open and unprotected on the venue. After each: every venue fill booked (no event
+// position already open and unprotected on the venue (one of them larger than one market order
+// takes). After each: every venue fill booked (no event
 // lost), no duplicate order, no write while the private stream was down, and the engine's positions
 // equal the emulator's.
 
@@ -11,6 +12,7 @@ import { after, describe, it } from 'node:test';
 import { parseClientOrderId } from '../../src/core/ids.ts';
 import { effectiveSizeLots } from '../../src/core/position/position.ts';
 import { EmulatorServer } from '../../src/emulator/server.ts';
+import { instrument } from '../../src/sim/instruments.ts';
 import { createBybitVenue } from '../../src/venues/bybit/live.ts';
 import { VenueStartError } from '../../src/venues/port.ts';
 import { signedGet, signedPost, testKeys } from '../emulator/client.ts';
@@ -172,6 +174,25 @@ describe('the bot on Bybit (ccxt) against the v5 emulator', { timeout: 90_000 },
     const live = await bot(port);
     await live.until('a stop on the adopted position', () => server.audit().positions.some((p) => p.symbol === 'DOGEUSDT' && p.protected));
     assert.ok(live.state.reconcile.unknownPositions >= 1);
+    await assertConverged(live, server);
+  });
+
+  it("adopts a position larger than one market order takes: its own stop-loss through trading-stop, then closes it in parts", async () => {
+    const { server, port } = await emulator();
+    // Bybit lists DOGEUSDT with a market maximum of 400 (only the listing changes here: the
+    // emulator would still take more, so any larger order the bot sent would show below).
+    server.exchange.relist({ ...instrument('DOGEUSDT'), maxMarketLots: 400 });
+    const placed = await signedPost(port, '/v5/order/create', { category: 'linear', symbol: 'DOGEUSDT', side: 'Buy', orderType: 'Market', qty: '1000' }, Date.now(), { keys: testKeys });
+    assert.equal(placed.json.retCode, 0, placed.json.retMsg);
+    const live = await bot(port);
+    await live.until("the position's own stop-loss on the venue", () => (server.audit().positions.find((p) => p.symbol === 'DOGEUSDT')?.stopLossTicks ?? null) !== null);
+    assert.ok(live.notices.some((notice) => notice.code === 'position-stop-instead'));
+    const botOrders = () => server.audit().submissions.filter((submission) => submission.spec.symbol === 'DOGEUSDT' && parseClientOrderId('it', submission.clientOrderId ?? '') !== null);
+    assert.deepEqual(botOrders().filter((submission) => submission.spec.type.kind === 'stop-market'), [], 'no stop order larger than the venue takes');
+    live.send({ type: 'CloseRequested', requestId: 'c1', symbol: 'DOGEUSDT' });
+    await live.until('flat', () => sizeOf(live, 'DOGEUSDT') === 0 && server.audit().positions.every((p) => p.symbol !== 'DOGEUSDT' || p.sizeLots === 0));
+    const exits = botOrders().filter((submission) => submission.spec.type.kind === 'market').map((submission) => submission.spec.sizeLots);
+    assert.deepEqual(exits, [400, 400, 200]);
     await assertConverged(live, server);
   });
 });
