@@ -518,6 +518,21 @@ describe('a position larger than the venue takes in one stop order', () => {
     assert.deepEqual(shown.flatMap((command) => (command.type === 'CancelOrder' ? [command.clientOrderId] : [])), [stopId]);
   });
 
+  it("does not count on a stop order whose create had no answer once the limit is below it", () => {
+    const state = engine({ attachedStops: false });
+    step(state, openMarket('r1', 10));
+    const sent = applyAll(state, [fill(entryId, 'v1', 'x1', 10, 650_000, 7, 50), position(10, 7, 51)]);
+    const stop = submits(sent).find((order) => order.clientOrderId === stopId);
+    assert.ok(stop);
+    step(state, { type: 'InstrumentsLoaded', atMs: 55, instruments: [{ ...btc, maxMarketLots: 4 }] });
+    // No answer: a stop order in its place would be too large, and the position's stop waits for
+    // the hold after the start (seed 6230).
+    const unknown = step(state, { type: 'OrderSubmitUnknown', atMs: 60, commandId: stop.commandId, clientOrderId: stop.clientOrderId, reason: 'request timed out' });
+    assert.equal(positionStops(unknown).length + submits(unknown).length, 0);
+    const [set] = positionStops(step(state, ticker(650_100, afterHoldMs)));
+    assert.ok(set !== undefined && set.change.kind === 'stop-loss', "the position's own stop-loss once the hold is over, not a wait for the queries");
+  });
+
   it("sets the position's stop again when the venue shows it gone, and closes the position in parts past the attempts", () => {
     const state = held();
     let commands = applyAll(state, [fill(null, 'vm', 'xm', 3, 650_000, 8, afterHoldMs), position(13, 8, afterHoldMs + 1)]);
