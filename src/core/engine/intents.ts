@@ -104,7 +104,7 @@ export function sendExit(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
   if (lots === 0) return intent;
   if (Math.abs(sizeLots) > lots || intent.exitsFilled > 0) ctx.state.counters.exitParts += 1;
   if (Math.abs(sizeLots) > lots) {
-    notify(ctx, 'warn', 'exit-in-parts', intent.symbol, `${intent.id}: the ${lotsText(ctx, intent.symbol, Math.abs(sizeLots))} open is more than the ${lotsText(ctx, intent.symbol, lots)} one market order takes; closing it in parts, ${key} first`);
+    notify(ctx, 'warn', 'exit-in-parts', intent.symbol, `${intent.id}: the ${describeQty(ctx, intent.symbol, Math.abs(sizeLots))} open is more than the ${describeQty(ctx, intent.symbol, lots)} one market order takes; closing it in parts, ${key} first`);
   }
   putOrder(ctx, newPendingOrder({
     key, intentId: intent.id, role: 'exit', createdMs: ctx.atMs,
@@ -119,7 +119,8 @@ export function exitFailures(intent: Intent): number {
   return intent.exitAttempts - intent.exitsFilled;
 }
 
-function lotsText(ctx: Ctx, symbol: string, lots: number): string {
+/** A size in the instrument's quantity, for notices. */
+export function describeQty(ctx: Ctx, symbol: string, lots: number): string {
   const instrument = instrumentOf(ctx, symbol);
   return instrument === undefined ? `${lots} lots` : lotsToQty(instrument, lots);
 }

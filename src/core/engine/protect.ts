@@ -17,7 +17,7 @@ import { assertNever } from '../assert.ts';
 import { clientOrderIdFor } from '../ids.ts';
 import type { Intent } from '../intent/intent.ts';
 import { freshGuard, isActive } from '../intent/intent.ts';
-import { ticksToPrice, lotsToQty, priceToTicksRounded } from '../instrument.ts';
+import { ticksToPrice, priceToTicksRounded } from '../instrument.ts';
 import type { Order, OrderKey } from '../order/order.ts';
 import { dropPending, filledLots, isAcknowledged, isLive, isTerminal, newPendingOrder } from '../order/order.ts';
 import { averageEntryTicks } from '../position/ledger.ts';
@@ -31,7 +31,7 @@ import type { Ctx } from './context.ts';
 import { findPosition, getOrder, instrumentOf, nextIntentId, notify, putOrder, startTimer, submitOrder } from './context.ts';
 import { writeBlockedReason } from './gate.ts';
 import { runGuards, setPositionStopLoss, withVenueTrailingFound } from './guard.ts';
-import { coverLots, exitFailures, exposedLots, orderOf, putIntent, sendExit, startExit } from './intents.ts';
+import { coverLots, describeQty, exitFailures, exposedLots, orderOf, putIntent, sendExit, startExit } from './intents.ts';
 import type { IntentPlan } from '../protection/plan.ts';
 import { emptyPlan, ladderLotsFilled, resolvePlan } from '../protection/plan.ts';
 import { requestCancel } from './orders.ts';
@@ -674,7 +674,3 @@ function describePrice(ctx: Ctx, symbol: string, ticks: number): string {
   return instrument === undefined ? `${ticks} ticks` : ticksToPrice(instrument, ticks);
 }
 
-function describeQty(ctx: Ctx, symbol: string, lots: number): string {
-  const instrument = instrumentOf(ctx, symbol);
-  return instrument === undefined ? `${lots} lots` : lotsToQty(instrument, lots);
-}
