@@ -349,12 +349,14 @@ function stopOrderTooLarge(ctx: Ctx, intent: Intent, stop: Order, sizeLots: numb
     default:
       return assertNever(stop);
   }
-  const openLots = needed ? exposedLots(ctx, intent, sizeLots) : 0;
-  return openLots > maxLots ? tooLargeText(ctx, intent.symbol, openLots, maxLots) : null;
+  return needed ? tooLargeForStopOrder(ctx, intent.symbol, exposedLots(ctx, intent, sizeLots)) : null;
 }
 
-function tooLargeText(ctx: Ctx, symbol: string, openLots: number, maxLots: number): string {
-  return `the ${describeQty(ctx, symbol, openLots)} open is more than the ${describeQty(ctx, symbol, maxLots)} ${symbol} takes in one stop order`;
+/** Why no one stop order may cover `openLots` on the symbol (the venue's market maximum), or null. */
+function tooLargeForStopOrder(ctx: Ctx, symbol: string, openLots: number): string | null {
+  const maxLots = instrumentOf(ctx, symbol)?.maxMarketLots;
+  if (maxLots === undefined || Math.abs(openLots) <= maxLots) return null;
+  return `the ${describeQty(ctx, symbol, Math.abs(openLots))} open is more than the ${describeQty(ctx, symbol, maxLots)} ${symbol} takes in one stop order`;
 }
 
 /**
@@ -394,9 +396,9 @@ export function replaceUnlistedStop(ctx: Ctx, stop: Order): void {
     startExit(ctx, intent, `${stopAttemptsMax} stops sent without an answer`, true);
     return;
   }
-  const maxLots = instrumentOf(ctx, intent.symbol)?.maxMarketLots ?? Infinity;
-  if (Math.abs(sizeLots) > maxLots) {
-    toPositionStop(ctx, intent, stop, `stop ${stop.key} had no answer, and ${tooLargeText(ctx, intent.symbol, Math.abs(sizeLots), maxLots)}`);
+  const tooLarge = tooLargeForStopOrder(ctx, intent.symbol, sizeLots);
+  if (tooLarge !== null) {
+    toPositionStop(ctx, intent, stop, `stop ${stop.key} had no answer, and ${tooLarge}`);
     return;
   }
   const attempt = intent.stopAttempts + 1;
@@ -478,10 +480,8 @@ function checkAttachedStop(ctx: Ctx, intent: Intent): Intent {
   if (venue.stopLossTicks !== null) return intent.replacedStops.length === 0 ? intent : putIntent(ctx, retireReplacedStops(ctx, intent));
   // A stop-loss of ours on its way to the position: its answer tells.
   if (intent.guard.positionStop?.change.kind === 'stop-loss') return intent;
-  const maxLots = instrumentOf(ctx, intent.symbol)?.maxMarketLots ?? Infinity;
-  if (Math.abs(venue.sizeLots) > maxLots) {
-    return toPositionStop(ctx, intent, null, `the venue shows the position without its stop, and ${tooLargeText(ctx, intent.symbol, Math.abs(venue.sizeLots), maxLots)}`);
-  }
+  const tooLarge = tooLargeForStopOrder(ctx, intent.symbol, venue.sizeLots);
+  if (tooLarge !== null) return toPositionStop(ctx, intent, null, `the venue shows the position without its stop, and ${tooLarge}`);
   notify(ctx, 'alarm', 'attached-stop-missing', intent.symbol, `${intent.id}: the venue shows the position without its attached stop; sending a separate stop`);
   ctx.state.counters.anomalies += 1;
   const stopKey = ensureStopOrder(ctx, intent, Math.max(intent.sizeLots, Math.abs(venue.sizeLots)));
@@ -506,8 +506,8 @@ function settleRestoredStop(ctx: Ctx, intent: Intent, sizeLots: number): Intent 
   const triggerTicks = intent.stopLoss.triggerTicks > 0 ? intent.stopLoss.triggerTicks : adoptedStopTicks(ctx, position, intent.side);
   if (triggerTicks === null) return intent;
   const priced: Intent = { ...intent, stopLoss: { ...intent.stopLoss, triggerTicks } };
-  const maxLots = instrumentOf(ctx, intent.symbol)?.maxMarketLots ?? Infinity;
-  if (Math.abs(sizeLots) > maxLots) return toPositionStop(ctx, priced, null, tooLargeText(ctx, intent.symbol, Math.abs(sizeLots), maxLots));
+  const tooLarge = tooLargeForStopOrder(ctx, intent.symbol, sizeLots);
+  if (tooLarge !== null) return toPositionStop(ctx, priced, null, tooLarge);
   const stopKey = ensureStopOrder(ctx, priced, Math.abs(sizeLots));
   const next = putIntent(ctx, { ...priced, stopOrder: stopKey, stopAttempts: Math.max(1, intent.stopAttempts + 1) });
   sendProtection(ctx, next, getOrder(ctx, stopKey), sizeLots);
