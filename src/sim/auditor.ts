@@ -69,6 +69,8 @@ export type AuditedWorld = {
   readonly runtime: Runtime;
   /** No process runs (between a crash and the next start): nothing the dead one shows counts. */
   readonly down: boolean;
+  /** The bot's process is frozen: it sees nothing and does nothing until it thaws. */
+  readonly paused: boolean;
   readonly network: Network;
   readonly scheduler: Scheduler;
   readonly streams: SimStreams;
@@ -76,6 +78,8 @@ export type AuditedWorld = {
   readonly trace: Trace;
   /** The venue's instrument for a symbol (its lot and tick sizes, its limits). */
   instrument(symbol: string): Instrument | undefined;
+  /** The instrument as the bot's process last read it (a frozen process reads a change when it thaws). */
+  instrumentAsTold(symbol: string): Instrument | undefined;
 };
 
 export type InvariantName =
@@ -203,6 +207,15 @@ export class Auditor {
     for (const [key, change] of this.amendsInFlight) this.amendsInFlight.set(key, { ...change, status: 'unknown' });
     for (const [key, change] of this.positionStopsInFlight) this.positionStopsInFlight.set(key, { ...change, status: 'unknown' });
     this.processStartMs = nowMs;
+    for (const [id, fromMs] of this.unbooked) this.unbooked.set(id, Math.max(fromMs, nowMs));
+  }
+
+  /**
+   * The bot's process thawed after a freeze: as after a restart, the fills it has not booked yet
+   * are judged from now (what they told it waited in its sockets, or was lost with a connection its
+   * heartbeat gave up on meanwhile).
+   */
+  onResumed(nowMs: number): void {
     for (const [id, fromMs] of this.unbooked) this.unbooked.set(id, Math.max(fromMs, nowMs));
   }
 
@@ -335,8 +348,10 @@ export class Auditor {
     if (instrument === undefined) return true;
     if (command.type === 'SubmitOrder') {
       const { spec } = command;
-      // Bybit's maxMktOrderQty holds for every order that executes at market, stops included.
-      lots(spec.sizeLots, 'size', spec.type.kind === 'limit' ? instrument.maxLots : instrument.maxMarketLots);
+      // Bybit's maxMktOrderQty holds for every order that executes at market, stops included: the
+      // limit as the bot was told it (a lower one it has not read yet, the venue refuses).
+      const told = this.world.instrumentAsTold(spec.symbol) ?? instrument;
+      lots(spec.sizeLots, 'size', spec.type.kind === 'limit' ? instrument.maxLots : told.maxMarketLots);
       ticks(spec.type.kind === 'limit' ? spec.type.priceTicks : undefined, 'price');
       ticks(spec.type.kind === 'stop-market' ? spec.type.triggerTicks : undefined, 'trigger');
       ticks(spec.stopLoss?.triggerTicks, 'attached stop-loss');
@@ -499,9 +514,9 @@ export class Auditor {
   }
 
   afterStep(nowMs: number): void {
-    if (this.world.down) {
-      // Positions stay as the venue keeps them; their episodes are judged from the restart, as
-      // the fills not booked yet are (onRestart).
+    if (this.world.down || this.world.paused) {
+      // Positions stay as the venue keeps them; their episodes are judged from the restart (or the
+      // thaw), as the fills not booked yet are (onRestart, onResumed).
       for (const episode of this.open.values()) episode.blind = true;
       return;
     }

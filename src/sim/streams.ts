@@ -3,7 +3,8 @@
 // and fail as the seed says: reset (closed, and the bot is told), or stalled (silent: nothing
 // arrives and nothing is said; only the supervisor's heartbeat notices). A message sent while its
 // connection is not up is lost on the wire, as on a real socket: the bot must recover it from a
-// snapshot.
+// snapshot. What reaches a connection while the bot's process is frozen waits in its socket: the
+// bot reads it when the process thaws, unless it has closed that connection by then.
 
 import type { StreamName } from '../core/events.ts';
 import type { Incoming } from '../shell/ports.ts';
@@ -11,37 +12,54 @@ import type { StreamHandlers, StreamTransport } from '../shell/streams.ts';
 import type { Network } from './network.ts';
 import type { Scheduler } from './scheduler.ts';
 
-type Connection = { readonly id: number; readonly stream: StreamName; state: 'opening' | 'up' | 'stalled' | 'closed'; readonly handlers: StreamHandlers };
+/** `closedByBot`: the bot closed it (or its process died): what waited in its socket is never read. */
+type Connection = { readonly id: number; readonly stream: StreamName; state: 'opening' | 'up' | 'stalled' | 'closed'; closedByBot: boolean; readonly handlers: StreamHandlers };
 
 export class SimStreams implements StreamTransport {
   private readonly scheduler: Scheduler;
   private readonly network: Network;
   private readonly note: (text: string) => void;
+  /** Runs what the bot's process does with what reached its socket: now, or when it thaws (see SimWorld.inProcess). */
+  private readonly inProcess: (run: () => void) => void;
   private readonly current = new Map<StreamName, Connection>();
   /** Whether the private stream has been up since the bot's process started (ground truth). */
   privateUpSinceStart = false;
 
-  constructor(scheduler: Scheduler, network: Network, note: (text: string) => void) {
+  constructor(scheduler: Scheduler, network: Network, note: (text: string) => void, inProcess: (run: () => void) => void = (run) => run()) {
     this.scheduler = scheduler;
     this.network = network;
     this.note = note;
+    this.inProcess = inProcess;
+  }
+
+  /** What reached a connection's socket, handled by the bot's process (at once, or when it thaws). */
+  private read(connection: Connection, handle: () => void, onLost: () => void = () => undefined): void {
+    this.inProcess(() => {
+      if (connection.closedByBot) {
+        onLost();
+        return;
+      }
+      handle();
+    });
   }
 
   open(stream: StreamName, connectionId: number, handlers: StreamHandlers): void {
-    const connection: Connection = { id: connectionId, stream, state: 'opening', handlers };
+    const connection: Connection = { id: connectionId, stream, state: 'opening', closedByBot: false, handlers };
     this.current.set(stream, connection);
     this.scheduler.schedule(this.scheduler.nowMs() + this.network.latency(this.network.config.streamSetup), () => {
       if (connection.state !== 'opening') return;
       connection.state = 'up';
       if (stream === 'private') this.privateUpSinceStart = true;
       this.note(`stream ${stream} #${connectionId} subscribed`);
-      handlers.onOpen();
+      this.read(connection, () => handlers.onOpen());
     });
   }
 
   close(stream: StreamName, connectionId: number): void {
     const connection = this.current.get(stream);
-    if (connection?.id === connectionId) connection.state = 'closed';
+    if (connection?.id !== connectionId) return;
+    connection.state = 'closed';
+    connection.closedByBot = true;
   }
 
   ping(stream: StreamName, connectionId: number): void {
@@ -50,7 +68,7 @@ export class SimStreams implements StreamTransport {
     const latency = stream === 'private' ? this.network.config.privateStream : this.network.config.publicStream;
     const roundTripMs = this.network.latency(latency) + this.network.latency(latency);
     this.scheduler.schedule(this.scheduler.nowMs() + roundTripMs, () => {
-      if (connection.state === 'up') connection.handlers.onMessage(null);
+      if (connection.state === 'up') this.read(connection, () => connection.handlers.onMessage(null));
     });
   }
 
@@ -76,9 +94,13 @@ export class SimStreams implements StreamTransport {
           this.network.counts.lostOnWire += 1;
           return;
         }
-        this.note(text);
-        connection.handlers.onMessage(incoming);
-        onDelivered();
+        this.read(connection, () => {
+          this.note(text);
+          connection.handlers.onMessage(incoming);
+          onDelivered();
+        }, () => {
+          this.network.counts.lostOnWire += 1;
+        });
       });
     }
     return delays.length;
@@ -117,12 +139,15 @@ export class SimStreams implements StreamTransport {
     this.network.counts.streamResets += 1;
     this.note(`fault: stream ${stream} #${connection.id} reset`);
     const detectMs = this.network.latency(stream === 'private' ? this.network.config.privateStream : this.network.config.publicStream);
-    this.scheduler.schedule(this.scheduler.nowMs() + detectMs, () => connection.handlers.onClose('connection reset by the venue'));
+    this.scheduler.schedule(this.scheduler.nowMs() + detectMs, () => this.read(connection, () => connection.handlers.onClose('connection reset by the venue')));
   }
 
   /** A process crash: every connection gone at once, nobody told. */
   dropAll(): void {
-    for (const connection of this.current.values()) connection.state = 'closed';
+    for (const connection of this.current.values()) {
+      connection.state = 'closed';
+      connection.closedByBot = true;
+    }
     this.privateUpSinceStart = false;
   }
 }

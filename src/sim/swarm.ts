@@ -50,6 +50,8 @@ export type SeedParameters = {
   readonly clockSkew: ClockSkew;
   /** Mean time between changes of a symbol's most in one market order (often below what is held); 0 for none. */
   readonly marketMaxCutEveryMs: number;
+  /** Mean time between freezes of the bot's process (see RandomWorkloadConfig.pauses); 0 for none. */
+  readonly pauseEveryMs: number;
 };
 
 export type SeedResult = {
@@ -75,10 +77,10 @@ const startPrices: Readonly<Record<string, number>> = { BTCUSDT: 650_000, ETHUSD
  * Faults a run can force on (true) or off (false): the network's, crashes with recovery from the
  * journal, and a venue clock skewed from the bot's.
  */
-export type ForcedFaults = Partial<NetworkFaults> & { readonly crashes?: boolean; readonly clockSkew?: boolean };
+export type ForcedFaults = Partial<NetworkFaults> & { readonly crashes?: boolean; readonly clockSkew?: boolean; readonly pauses?: boolean };
 
 export function parametersForSeed(seed: number, forced: ForcedFaults = {}): SeedParameters {
-  const { crashes, clockSkew, ...forcedNetwork } = forced;
+  const { crashes, clockSkew, pauses, ...forcedNetwork } = forced;
   const rng = new Rng(seed ^ 0x5eed);
   const on = (chance: number): boolean => rng.chance(chance);
   const privateMax = rng.int(5, 250);
@@ -135,8 +137,11 @@ export function parametersForSeed(seed: number, forced: ForcedFaults = {}): Seed
   const coldStartLookbackMs = shortLookback ? 5_000 : 24 * 3_600_000;
   // After that: on one seed in four the venue lowers a symbol's market maximum now and then.
   const marketMaxCutEveryMs = on(0.25) ? rng.int(15, 90) * 1_000 : 0;
+  // Then: on one seed in four (or as forced) the bot's process freezes now and then.
+  const pauseDrawn = on(0.25);
+  const pauseEveryMs = (pauseDrawn || pauses === true) && pauses !== false ? rng.int(10, 60) * 1_000 : 0;
   return {
-    ...parameters, network: { ...parameters.network, faults: { ...early, ...late, ...forcedNetwork } }, strategyEveryMs, retainSettledMs, coldStartLookbackMs, marketMaxCutEveryMs,
+    ...parameters, network: { ...parameters.network, faults: { ...early, ...late, ...forcedNetwork } }, strategyEveryMs, retainSettledMs, coldStartLookbackMs, marketMaxCutEveryMs, pauseEveryMs,
   };
 }
 
@@ -166,6 +171,7 @@ export function describeParameters(p: SeedParameters): string {
     f.serverErrorChance > 0 ? `server-error ${f.serverErrorChance}` : '', f.rateLimitChance > 0 ? `rate-limit ${f.rateLimitChance} (wait ${range(f.rateLimitWaitMs)} ms)` : '',
     p.restartEveryMs > 0 ? `restarts every ${p.restartEveryMs} ms` : '', p.crashEveryMs > 0 ? `crashes every ${p.crashEveryMs} ms` : '',
     p.marketMaxCutEveryMs > 0 ? `market maximum changed every ${p.marketMaxCutEveryMs} ms` : '',
+    p.pauseEveryMs > 0 ? `the bot's process frozen every ${p.pauseEveryMs} ms` : '',
   ].filter((text) => text !== '');
   const { skewMs, driftPpm } = p.clockSkew;
   const clock = skewMs === 0 ? 'the bot\'s' : `the bot's ${skewMs > 0 ? '+' : ''}${skewMs} ms${driftPpm === 0 ? '' : `, drifting ${driftPpm > 0 ? '+' : ''}${driftPpm} ppm`}`;
@@ -222,6 +228,7 @@ export function worldForSeed(seed: number, options: RunOptions = {}): { readonly
       crashDown: { chance: 0.3, maxMs: 30_000, rng: new Rng(seed * 6_007 + 29) },
       protection: { chance: parameters.protectionChance, rng: new Rng(seed * 7_919 + 17), venueTrailing: parameters.attachedStops },
       ...(parameters.marketMaxCutEveryMs > 0 ? { marketMaxCuts: { everyMs: parameters.marketMaxCutEveryMs, rng: new Rng(seed * 8_191 + 41) } } : {}),
+      ...(parameters.pauseEveryMs > 0 ? { pauses: { everyMs: parameters.pauseEveryMs, rng: new Rng(seed * 9_973 + 53) } } : {}),
       ...(parameters.strategyEveryMs > 0 ? { strategy: { decide: tpCycleOn(parameters.symbols[0] ?? 'BTCUSDT'), everyMs: parameters.strategyEveryMs } } : {}),
     }),
     ...(parameters.crashEveryMs > 0 ? { journalPath: journalPathFor(seed) } : {}),
@@ -274,6 +281,7 @@ export function resultOf(world: SimWorld, parameters: SeedParameters): SeedResul
       ...network.counts, cancelRacedFill: world.venue.lateCancelsOfFilled, restarts: world.coldRestarts, ...crashCounts(world), ...skewCounts(parameters.clockSkew),
       partialExecutions: world.venue.partialExecutions, venueTriggers: world.venue.triggers, triggersWhileBlind: world.triggersWhileBlind,
       marketMaxChanges: world.marketMaxChanges.all, marketMaxBelowPosition: world.marketMaxChanges.belowPosition,
+      pauses: world.pauses.all, pausesPastHeartbeat: world.pauses.long, heldWhilePaused: world.pauses.held,
       ...world.options.workload.counts?.(),
     },
     stopBoundMs: auditor.stopBoundMs,

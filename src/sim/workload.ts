@@ -24,6 +24,14 @@ export type CrashPoint = 'between-steps' | 'before-journal' | 'after-journal' | 
 
 export const crashPoints: readonly CrashPoint[] = ['between-steps', 'before-journal', 'after-journal', 'before-send', 'after-send'];
 
+/**
+ * How a frozen process wakes (see SimWorld.freeze): to what waited in the order it came, or its
+ * timers first, or its sockets first.
+ */
+export type ResumeOrder = 'arrival' | 'timers-first' | 'io-first';
+
+export const resumeOrders: readonly ResumeOrder[] = ['arrival', 'timers-first', 'io-first'];
+
 /** What a workload may do to the world. */
 export type WorldHandle = {
   readonly rng: Rng;
@@ -34,6 +42,8 @@ export type WorldHandle = {
   restart(): void;
   /** Kill the bot at the next moment of this kind; it restarts from its journal, at once or `downMs` later. */
   crash(point: CrashPoint, downMs?: number): void;
+  /** The bot's process freezes for `ms` (nothing in it runs; the venue goes on), then wakes as `order` says. */
+  pause(ms: number, order: ResumeOrder): void;
   streamFault(stream: StreamName, kind: 'reset' | 'stall'): void;
   /** The venue changes the most it takes in one market order on a symbol (the bot is told at once). */
   changeMarketMax(symbol: string, lots: number): void;
@@ -82,6 +92,12 @@ export type RandomWorkloadConfig = {
    * own so that the rest draws what it drew without them.
    */
   readonly marketMaxCuts?: { readonly everyMs: number; readonly rng: Rng };
+  /**
+   * The bot's process freezes now and then (a long garbage collection, a machine starved of CPU, a
+   * VM suspended or moved): mostly for under two seconds, sometimes for up to 15, now and then for a
+   * minute. At Poisson times, drawn from a generator of their own.
+   */
+  readonly pauses?: { readonly everyMs: number; readonly rng: Rng };
   /** A strategy trading alongside (it reads the engine's state and sends its own requests), asked every `everyMs`. */
   readonly strategy?: { readonly decide: (state: EngineState, atMs: number) => Incoming[]; readonly everyMs: number };
 };
@@ -132,11 +148,26 @@ export class RandomWorkload implements Workload {
     const crashEveryMs = this.config.crashEveryMs ?? 0;
     for (const atMs of poissonTimes(world, startMs, untilMs, restartEveryMs)) world.at(atMs, () => world.restart());
     this.scheduleMarketMaxCuts(world, startMs);
+    this.schedulePauses(world, startMs);
     const { crashDown } = this.config;
     for (const atMs of poissonTimes(world, startMs, untilMs, crashEveryMs)) {
       const point = world.rng.pick(crashPoints);
       const downMs = crashDown !== undefined && crashDown.rng.chance(crashDown.chance) ? crashDown.rng.int(1, crashDown.maxMs) : 0;
       world.at(atMs, () => world.crash(point, downMs));
+    }
+  }
+
+  private schedulePauses(world: WorldHandle, startMs: number): void {
+    const pauses = this.config.pauses;
+    if (pauses === undefined || pauses.everyMs <= 0) return;
+    const { rng } = pauses;
+    for (let atMs = startMs; ;) {
+      atMs += Math.max(1_000, Math.round(-Math.log(1 - rng.next()) * pauses.everyMs));
+      if (atMs - startMs > this.config.untilMs) return;
+      const roll = rng.next();
+      const ms = roll < 0.6 ? rng.int(50, 2_000) : roll < 0.9 ? rng.int(2_000, 15_000) : rng.int(15_000, 60_000);
+      const order = rng.pick(resumeOrders);
+      world.at(atMs, () => world.pause(ms, order));
     }
   }
 
@@ -288,7 +319,8 @@ export type ScriptedAction =
   | { readonly atMs: number; readonly kind: 'manual-order'; readonly clientOrderId: string | null; readonly spec: OrderSpec }
   | { readonly atMs: number; readonly kind: 'restart' }
   | { readonly atMs: number; readonly kind: 'crash'; readonly point: CrashPoint; readonly downMs?: number }
-  | { readonly atMs: number; readonly kind: 'stream-fault'; readonly stream: StreamName; readonly fault: 'reset' | 'stall' };
+  | { readonly atMs: number; readonly kind: 'stream-fault'; readonly stream: StreamName; readonly fault: 'reset' | 'stall' }
+  | { readonly atMs: number; readonly kind: 'pause'; readonly ms: number; readonly order: ResumeOrder };
 
 /** Plays a fixed list of actions at fixed times (relative to the start of the world). */
 export class ScriptedWorkload implements Workload {
@@ -324,6 +356,9 @@ function play(world: WorldHandle, action: ScriptedAction): void {
       return;
     case 'stream-fault':
       world.streamFault(action.stream, action.fault);
+      return;
+    case 'pause':
+      world.pause(action.ms, action.order);
       return;
     default:
       throw new Error(`unknown action ${JSON.stringify(action satisfies never)}`);

@@ -25,7 +25,7 @@ import { encodeState } from '../journal/state-codec.ts';
 import type { StepFunction } from '../shell/runtime.ts';
 import { Runtime } from '../shell/runtime.ts';
 import type { SupervisorConfig } from '../shell/streams.ts';
-import { StreamSupervisor } from '../shell/streams.ts';
+import { StreamSupervisor, supervisorDefaults } from '../shell/streams.ts';
 import type { PricePoint } from '../venues/sim/prices.ts';
 import type { SimVenueConfig, VenueFact } from '../venues/sim/venue.ts';
 import { SimVenue } from '../venues/sim/venue.ts';
@@ -41,7 +41,7 @@ import { noClockSkew, Scheduler, simEpochMs, VenueClock } from './scheduler.ts';
 import { SnapshotService } from './snapshots.ts';
 import { SimStreams } from './streams.ts';
 import { Trace } from './trace.ts';
-import type { CrashPoint, Workload, WorldHandle } from './workload.ts';
+import type { CrashPoint, ResumeOrder, Workload, WorldHandle } from './workload.ts';
 
 export type SymbolSetup = { readonly instrument: Instrument; readonly prices: readonly PricePoint[] };
 
@@ -88,6 +88,14 @@ export const settleMsDefault = 30_000;
 /** The bot as an operating-system process: its engine and runtime, and its stream connections. */
 type Process = { readonly generation: number; readonly runtime: Runtime; readonly supervisor: StreamSupervisor; readonly journal: Journal; readonly file: SqliteJournal | null };
 
+/**
+ * The bot's process frozen (a long garbage collection, its machine starved of CPU, its VM
+ * suspended or moved): nothing in it runs until `untilMs`. What would have run meanwhile waits in
+ * `held`: its timers (the runtime's, the stream supervisor's, the HTTP client's timeouts) and what
+ * reached its sockets (replies, stream messages, operator requests).
+ */
+type Frozen = { readonly untilMs: number; readonly order: ResumeOrder; readonly held: { readonly kind: 'timer' | 'io'; readonly run: () => void }[] };
+
 export class SimWorld {
   readonly options: WorldOptions;
   readonly startMs: number;
@@ -101,7 +109,10 @@ export class SimWorld {
   readonly auditor: Auditor;
   readonly trace: Trace;
   private readonly rng: Rng;
+  /** The venue's instruments, as they are now. */
   private readonly instruments: Map<string, Instrument>;
+  /** The instruments as the bot's current process last read them. */
+  private readonly told = new Map<string, Instrument>();
   private process: Process;
   private stepsRun = 0;
   private healed = false;
@@ -129,6 +140,10 @@ export class SimWorld {
   private noProcess = false;
   /** Counters of the processes that died, so totals span restarts. */
   private readonly retired: Record<string, number>[] = [];
+  /** The bot's process is frozen until a time (see Frozen); null while it runs. */
+  private frozen: Frozen | null = null;
+  /** Times the bot's process froze; of them, those long enough for its stream heartbeat to give up (see SupervisorConfig.stallMs). */
+  readonly pauses = { all: 0, long: 0, held: 0 };
 
   static create(options: WorldOptions): SimWorld {
     return new SimWorld(options);
@@ -144,7 +159,7 @@ export class SimWorld {
     this.instruments = new Map(options.symbols.map((setup) => [setup.instrument.symbol, setup.instrument]));
     this.network = new Network(options.network, this.rng.fork());
     this.venue = new SimVenue({ ...options.venue, instruments: [...this.instruments.values()], rng: this.rng.fork() }, (fact) => this.onVenueFact(fact));
-    this.streams = new SimStreams(this.scheduler, this.network, (text) => this.trace.add(this.relativeNow(), text));
+    this.streams = new SimStreams(this.scheduler, this.network, (text) => this.trace.add(this.relativeNow(), text), (run) => this.inProcess('io', run));
     this.snapshots = new SnapshotService(this.scheduler, this.network, this.venue, this.venueClock);
     this.process = this.startProcess(1);
     this.auditor = new Auditor(this, this.runtime.state.config);
@@ -163,6 +178,11 @@ export class SimWorld {
   /** Between a crash and the next process's start (a crash with downtime): the bot is not running. */
   get down(): boolean {
     return this.noProcess;
+  }
+
+  /** The bot's process is frozen: it runs nothing, and sees nothing, until it thaws. */
+  get paused(): boolean {
+    return this.frozen !== null;
   }
 
   /** The journal file of the current process, if the world has one. */
@@ -201,9 +221,11 @@ export class SimWorld {
         return store.size;
       },
     };
+    // The process's timers run in the process: a frozen one fires them when it thaws.
+    const clock = { nowMs: () => this.scheduler.nowMs(), schedule: (fireAtMs: number, onFire: () => void) => this.scheduler.schedule(fireAtMs, () => this.inProcess('timer', onFire)) };
     const runtime = new Runtime({
       state,
-      clock: this.scheduler,
+      clock,
       journal,
       gateway: { execute: (command) => this.onCommand(generation, command) },
       ...(options.step === undefined ? {} : { step: options.step }),
@@ -218,7 +240,7 @@ export class SimWorld {
     });
     const rng = this.rng.fork();
     const supervisor = new StreamSupervisor({
-      clock: this.scheduler, transport: this.streams, random: () => rng.next(), ...(options.supervisor === undefined ? {} : { config: options.supervisor }),
+      clock, transport: this.streams, random: () => rng.next(), ...(options.supervisor === undefined ? {} : { config: options.supervisor }),
       report: (incoming) => this.deliverTo(generation, incoming, null),
       onNotice: (notice) => this.trace.add(this.relativeNow(), `notice ${notice.level} ${notice.code} ${notice.text}`),
     });
@@ -228,7 +250,7 @@ export class SimWorld {
   /** The new process loads instruments, starts its engine and connects its streams. */
   private boot(): void {
     const { generation, supervisor } = this.process;
-    this.deliverTo(generation, { type: 'InstrumentsLoaded', instruments: [...this.instruments.values()] }, 'instruments loaded');
+    this.tell([...this.instruments.values()], generation, 'instruments loaded');
     this.deliverTo(generation, { type: 'EngineStarted' }, 'engine started');
     supervisor.start();
   }
@@ -252,6 +274,7 @@ export class SimWorld {
       request: (incoming) => this.deliverTo(this.process.generation, incoming, `request ${describeIncoming(incoming)}`),
       restart: () => this.restartCold(),
       crash: (point, downMs) => this.armCrash(point, downMs),
+      pause: (ms, order) => this.freeze(ms, order),
       streamFault: (stream, kind) => this.streams.fault(stream, kind),
       changeMarketMax: (symbol, lots) => this.changeMarketMax(symbol, lots),
       note: (text) => this.trace.add(this.relativeNow(), text),
@@ -274,8 +297,16 @@ export class SimWorld {
     this.auditor.onMarketMaxChanged(symbol);
     this.marketMaxChanges.all += 1;
     if (Math.abs(this.venue.position(symbol).sizeLots) > lots) this.marketMaxChanges.belowPosition += 1;
-    this.deliverTo(this.process.generation, { type: 'InstrumentsLoaded', instruments: [...this.instruments.values()] },
-      `the venue's most in one market order on ${symbol}: ${lotsToQty(known, known.maxMarketLots)} -> ${lotsToQty(known, lots)}`);
+    this.tell([...this.instruments.values()], this.process.generation, `the venue's most in one market order on ${symbol}: ${lotsToQty(known, known.maxMarketLots)} -> ${lotsToQty(known, lots)}`);
+  }
+
+  /** The bot's process reads the venue's instruments (when it runs: a frozen one, when it thaws). */
+  private tell(instruments: readonly Instrument[], generation: number, text: string): void {
+    this.inProcess('io', () => {
+      if (this.noProcess || generation !== this.process.generation) return;
+      for (const instrument of instruments) this.told.set(instrument.symbol, instrument);
+      this.deliverTo(generation, { type: 'InstrumentsLoaded', instruments }, text);
+    });
   }
 
   /** A crash and a restart without a journal: the new engine knows only what the venue tells it. */
@@ -285,6 +316,7 @@ export class SimWorld {
     this.process.supervisor.stop();
     this.streams.dropAll();
     this.coldRestarts += 1;
+    this.frozen = null; // what waited in the dead process dies with it
     this.trace.add(this.relativeNow(), `crash: the bot's process dies; restarting with no journal (restart #${this.coldRestarts})`);
     this.process.runtime.kill();
     const { file } = this.process;
@@ -326,6 +358,7 @@ export class SimWorld {
     this.armedCrash = null;
     this.crashes[point] += 1;
     const dying = this.process;
+    this.frozen = null; // what waited in the dead process dies with it
     this.trace.add(this.relativeNow(), `crash (${point}): the bot's process is killed; the next one recovers from the journal`);
     // Here the dying process has applied exactly what it journaled: recovery must give its state back.
     const expected = point === 'between-steps' || point === 'before-journal' ? encodeState(dying.runtime.state) : null;
@@ -352,6 +385,48 @@ export class SimWorld {
     this.trace.add(this.relativeNow(), `the bot is down for ${downMs} ms`);
     this.scheduler.schedule(this.scheduler.nowMs() + downMs, start);
     return true;
+  }
+
+  /**
+   * The bot's process freezes for `ms` (see Frozen); the venue goes on. When it thaws, what waited
+   * runs in the order asked: as it came due, or its timers first (an event loop that wakes in its
+   * timers: the stream heartbeat finds the streams silent, a REST timeout fires before the reply
+   * that waits in its socket), or its sockets first (one that wakes in its poll).
+   */
+  private freeze(wantedMs: number, order: ResumeOrder): void {
+    // Faults end when the world heals: a freeze too (the settle that follows must see the bot run).
+    const ms = Math.min(wantedMs, this.activeUntilMs - this.scheduler.nowMs());
+    if (this.noProcess || this.frozen !== null || ms <= 0) return;
+    const frozen: Frozen = { untilMs: this.scheduler.nowMs() + ms, order, held: [] };
+    this.frozen = frozen;
+    this.pauses.all += 1;
+    if (ms > (this.options.supervisor?.stallMs ?? supervisorDefaults.stallMs)) this.pauses.long += 1;
+    this.trace.add(this.relativeNow(), `the bot's process freezes for ${ms} ms (it wakes ${order === 'arrival' ? 'to what waited in the order it came' : `${order === 'timers-first' ? 'in its timers' : 'in its sockets'} first`})`);
+    this.scheduler.schedule(frozen.untilMs, () => this.thaw(frozen));
+  }
+
+  private thaw(frozen: Frozen): void {
+    if (this.frozen !== frozen) return; // the process died meanwhile
+    this.frozen = null;
+    const { held, order } = frozen;
+    const first = order === 'timers-first' ? 'timer' : 'io';
+    const ordered = order === 'arrival' ? held : [...held.filter((item) => item.kind === first), ...held.filter((item) => item.kind !== first)];
+    this.pauses.held += held.length;
+    this.trace.add(this.relativeNow(), `the bot's process runs again: ${held.length} things waited`);
+    this.auditor.onResumed(this.scheduler.nowMs());
+    for (const item of ordered) {
+      item.run();
+      this.runtime.drain();
+    }
+  }
+
+  /** Runs `run` in the bot's process: now, or when it thaws if it is frozen. */
+  private inProcess(kind: 'timer' | 'io', run: () => void): void {
+    if (this.frozen === null) {
+      run();
+      return;
+    }
+    this.frozen.held.push({ kind, run });
   }
 
   /** Closes the journal file (at the end of a run), with a final snapshot if asked for. */
@@ -442,7 +517,7 @@ export class SimWorld {
       if (state.intents.get(intentId)?.guard.positionStop != null) return true;
     }
     // A venue fact still on its way (the wallet after a last fill, say) would make the views differ.
-    return state.snapshot !== null || this.auditor.fillsOnTheirWay > 0 || this.factsInTransit > 0;
+    return state.snapshot !== null || this.auditor.fillsOnTheirWay > 0 || this.factsInTransit > 0 || this.frozen !== null;
   }
 
   relativeNow(): number {
@@ -453,9 +528,21 @@ export class SimWorld {
     return this.instruments.get(symbol);
   }
 
-  /** An input for the bot's process of that generation; a dead process receives nothing. */
-  private deliverTo(generation: number, incoming: Incoming, text: string | null): void {
+  /** The instrument as the bot's process last read it: its limits may lag the venue's while the process is frozen. */
+  instrumentAsTold(symbol: string): Instrument | undefined {
+    return this.told.get(symbol);
+  }
+
+  /**
+   * An input for the bot's process of that generation; a dead process receives nothing, a frozen
+   * one when it thaws. `kind`: what brings it, a socket or a timer of the process (a REST timeout).
+   */
+  private deliverTo(generation: number, incoming: Incoming, text: string | null, kind: 'timer' | 'io' = 'io'): void {
     if (this.noProcess || generation !== this.process.generation) return;
+    if (this.frozen !== null) {
+      this.inProcess(kind, () => this.deliverTo(generation, incoming, text, kind));
+      return;
+    }
     if (text !== null) this.trace.add(this.relativeNow(), text);
     // Before the engine sees it: what it sends in reaction may be the next change of the same order.
     this.auditor.onReplyDelivered(incoming);
@@ -467,7 +554,7 @@ export class SimWorld {
   private movePrice(symbol: string, lastTicks: number): void {
     const before = this.venue.triggers;
     this.venue.setPrice(this.venueClock.nowMs(), symbol, lastTicks);
-    const blind = !this.streams.isUp('private') || this.runtime.state.lifecycle.phase !== 'trading';
+    const blind = !this.streams.isUp('private') || this.runtime.state.lifecycle.phase !== 'trading' || this.frozen !== null;
     if (blind) this.triggersWhileBlind += this.venue.triggers - before;
   }
 
@@ -498,7 +585,7 @@ export class SimWorld {
 
   private send(generation: number, command: VenueCommand): void {
     const sentAtMs = this.scheduler.nowMs();
-    const reply = (incoming: Incoming): void => this.deliverTo(generation, incoming, `reply ${describeIncoming(incoming)}`);
+    const reply = (incoming: Incoming, kind: 'timer' | 'io' = 'io'): void => this.deliverTo(generation, incoming, `reply ${describeIncoming(incoming)}`, kind);
     const unitsOk = this.auditor.onCommandSent(command, sentAtMs);
     if (!unitsOk) {
       // Not in whole lots and ticks (a violation, already recorded): the venue refuses it at once,
@@ -516,9 +603,10 @@ export class SimWorld {
   }
 
   /** A request on the wire to the venue, and its answer back (or what a fault makes of them). */
-  private transmit(generation: number, command: OrderCommand, sentAtMs: number, reply: (incoming: Incoming) => void): void {
+  private transmit(generation: number, command: OrderCommand, sentAtMs: number, reply: (incoming: Incoming, kind?: 'timer' | 'io') => void): void {
     const { restRequest, restReply, restTimeoutMs } = this.network.config;
-    const timeout = (): void => this.scheduler.schedule(sentAtMs + restTimeoutMs, () => reply(unknownOutcome(command, 'request timed out')));
+    // The HTTP client's own timer.
+    const timeout = (): void => this.scheduler.schedule(sentAtMs + restTimeoutMs, () => reply(unknownOutcome(command, 'request timed out'), 'timer'));
     const scripted = this.options.loseCommand?.(command) ?? null;
     if (scripted === 'request' || this.network.requestLost()) {
       this.auditor.onRequestLost(command, sentAtMs + restTimeoutMs);
@@ -535,13 +623,16 @@ export class SimWorld {
         this.trace.add(this.relativeNow(), `rate-limited ${command.type}: sent again in ${waitMs} ms`);
         const againAtMs = this.scheduler.nowMs() + this.network.latency(restReply) + waitMs;
         this.auditor.onRequestLost(command, againAtMs + restRequest.max); // held back by the venue, like a lost one
-        this.scheduler.schedule(againAtMs, () => {
+        this.scheduler.schedule(againAtMs, () => this.inProcess('timer', () => {
           if (this.noProcess || generation !== this.process.generation) {
             this.trace.add(this.relativeNow(), `rate-limited ${command.type}: not sent again, its process died`);
             return;
           }
-          this.transmit(generation, command, againAtMs, reply);
-        });
+          // Its process froze meanwhile: it goes when the process thaws, held back until then.
+          const nowMs = this.scheduler.nowMs();
+          if (nowMs > againAtMs) this.auditor.onRequestLost(command, nowMs + restRequest.max);
+          this.transmit(generation, command, nowMs, reply);
+        }));
         return;
       }
       const serverError = this.network.serverError();

@@ -25,8 +25,9 @@ describe('seeded simulation', () => {
     // positions larger than one market order protected by their own stop-loss and closed in parts.
     for (const counter of ['stopMoves', 'ladderRungs', 'agedExits', 'intentsForgotten', 'ordersForgotten', 'positionStopsInstead', 'exitParts'] as const) assert.ok((summary.engine[counter] ?? 0) > 0, `${counter} in the window`);
     // And what no fault switch names: fills in parts, stops the venue fired while the bot was blind
-    // to them, a strategy trading alongside the signals, a market maximum lowered below a position.
-    for (const counter of ['partialExecutions', 'triggersWhileBlind', 'strategyRequests', 'marketMaxBelowPosition']) assert.ok((summary.faultsExercised[counter] ?? 0) > 0, `${counter} in the window`);
+    // to them, a strategy trading alongside the signals, a market maximum lowered below a position,
+    // the bot's process frozen past its stream heartbeat.
+    for (const counter of ['partialExecutions', 'triggersWhileBlind', 'strategyRequests', 'marketMaxBelowPosition', 'pausesPastHeartbeat']) assert.ok((summary.faultsExercised[counter] ?? 0) > 0, `${counter} in the window`);
   });
 
   it('reproduces a run exactly from its seed', () => {
