@@ -50,3 +50,33 @@ export class RealClock implements Clock {
     return this.timers.size;
   }
 }
+
+/**
+ * How much later than promised a timer may fire before it is taken as held up: the process was
+ * frozen, or its event loop blocked. (A timer in a healthy Node process is late by a few ms.)
+ */
+export const heldUpTimerMs = 250;
+
+/**
+ * The clock's timers, except that one held up past `heldUpTimerMs` gives way once: it fires again
+ * at once, after what has waited meanwhile in the process's sockets is read (on Node, the next
+ * turn of the event loop, whose poll reads them). What waited there is older than the timer's
+ * firing: without this, a process frozen through a stop's deadline closes the position at market
+ * with the stop's acknowledgement unread in its socket, and the stream heartbeat drops connections
+ * as silent whose messages wait unread.
+ */
+export function readsBeforeHeldUpTimers(clock: Clock): Clock {
+  return {
+    nowMs: () => clock.nowMs(),
+    schedule: (fireAtMs, onFire) => {
+      const dueMs = Math.max(fireAtMs, clock.nowMs());
+      clock.schedule(fireAtMs, () => {
+        if (clock.nowMs() - dueMs < heldUpTimerMs) {
+          onFire();
+          return;
+        }
+        clock.schedule(clock.nowMs(), onFire);
+      });
+    },
+  };
+}

@@ -14,6 +14,7 @@ import type { Event } from '../core/events.ts';
 import { assertNever } from '../core/assert.ts';
 import { step as engineStep } from '../core/engine/step.ts';
 import type { EngineState } from '../core/state.ts';
+import { readsBeforeHeldUpTimers } from './clock.ts';
 import type { Clock, Incoming, Journal, VenueGateway } from './ports.ts';
 
 export type StepFunction = (state: EngineState, event: Event) => Command[];
@@ -40,6 +41,8 @@ export class Runtime {
   private readonly step: StepFunction;
   private readonly inbox: Event[] = [];
   private readonly inboxEventsMax: number;
+  /** The engine's timers: one held up by a frozen process fires after what waited in its sockets. */
+  private readonly timers: Clock;
   private halted: Halt | null = null;
   private killed = false;
   private draining = false;
@@ -51,6 +54,7 @@ export class Runtime {
     this.state = deps.state;
     this.step = deps.step ?? engineStep;
     this.inboxEventsMax = deps.inboxEventsMax ?? inboxEventsMaxDefault;
+    this.timers = readsBeforeHeldUpTimers(deps.clock);
   }
 
   get halt(): Halt | null {
@@ -161,7 +165,7 @@ export class Runtime {
         this.deps.gateway.execute(command);
         return;
       case 'StartTimer':
-        this.deps.clock.schedule(command.fireAtMs, () => this.receive({ type: 'TimerFired', timerId: command.timerId }));
+        this.timers.schedule(command.fireAtMs, () => this.receive({ type: 'TimerFired', timerId: command.timerId }));
         return;
       case 'Notify':
         this.deps.onNotice?.(command.notice, command.atMs);

@@ -13,6 +13,7 @@
 
 import type { Notice } from '../core/commands.ts';
 import type { StreamName } from '../core/events.ts';
+import { readsBeforeHeldUpTimers } from './clock.ts';
 import type { Clock, Incoming } from './ports.ts';
 
 export type StreamHandlers = {
@@ -65,7 +66,8 @@ export class StreamSupervisor {
     clock: Clock; transport: StreamTransport; random: () => number; config?: Partial<SupervisorConfig>;
     report: (incoming: Incoming) => void; onNotice?: (notice: Notice) => void;
   }) {
-    this.clock = deps.clock;
+    // A heartbeat held up by a frozen process reads what waited in the sockets before it judges them silent.
+    this.clock = readsBeforeHeldUpTimers(deps.clock);
     this.transport = deps.transport;
     this.random = deps.random;
     this.config = { ...supervisorDefaults, ...deps.config };

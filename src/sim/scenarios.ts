@@ -249,6 +249,13 @@ export const scenarios: Readonly<Record<string, Scenario>> = {
     prices: { BTCUSDT: [[0, 650_000]] },
     actions: [marketOpen(1_000, 'r1', 1), { atMs: 1_060, kind: 'crash', point: 'between-steps', downMs: 5_000 }],
   },
+  'frozen-with-stop-unanswered': {
+    name: 'frozen-with-stop-unanswered',
+    story: 'the bot\'s process freezes for 8 s (a VM moved to another host) 10 ms after sending a separate stop, before its reply; the stop lands, and the price falls through it while the bot sees nothing: when the process thaws, its timers come due before it reads what waits in its sockets (the stop\'s deadline, the streams\' silence)',
+    attachedStops: false, network: seedTimeline, durationMs: 30_000,
+    prices: { BTCUSDT: [[0, 650_000], [5_000, 640_000]] },
+    actions: [marketOpen(1_000, 'r1', 1), { atMs: 1_060, kind: 'pause', ms: 8_000, order: 'timers-first' }],
+  },
   'tp-cycle-restarts': {
     name: 'tp-cycle-restarts',
     story: 'the cycle bot crashes every few seconds and restarts with no journal, through entries resting, filling and taking profit',

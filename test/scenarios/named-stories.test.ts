@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mutant } from '../../src/sim/mutants.ts';
 import { scenarios } from '../../src/sim/scenarios.ts';
+import { resumeOrders } from '../../src/sim/workload.ts';
 import { record, violationNames } from '../support/scenario.ts';
 
 const scenario = (name: string) => {
@@ -98,4 +99,28 @@ describe('scenario: stopped out while the private stream is silent', () => {
     assert.equal(run.world.venue.position('BTCUSDT').sizeLots, 2);
     assert.equal(run.world.venue.isProtected('BTCUSDT'), true, 'the hand-bought lots are adopted and protected');
   });
+});
+
+describe('scenario: the process freezes with a stop unanswered', () => {
+  for (const order of resumeOrders) {
+    it(`reads what waited before its timers judge anything (waking ${order})`, () => {
+      const story = scenario('frozen-with-stop-unanswered');
+      const run = record({ ...story, actions: story.actions.map((action) => (action.kind === 'pause' ? { ...action, order } : action)) });
+      assert.equal(run.world.auditor.violationCount, 0, JSON.stringify(run.world.auditor.violations));
+      assert.equal(run.world.totals().pauses, undefined, 'pauses are the world\'s count, not the engine\'s');
+      assert.equal(run.world.pauses.all, 1);
+      // The stop's deadline passed during the freeze, with its acknowledgement waiting in the socket:
+      // no exit at market, and the streams, whose messages waited too, were not dropped as silent.
+      const { counters } = run.world.runtime.state;
+      assert.equal(counters.protectiveExits, 0);
+      assert.equal(run.applied.filter((applied) => applied.event.type === 'StreamDisconnected').length, 0);
+      // The stop fired on the venue during the freeze; its fill, read at the thaw, closed the position.
+      const venue = run.world.venue.position('BTCUSDT');
+      const engine = run.world.runtime.state.positions.get('main/BTCUSDT');
+      assert.equal(venue.sizeLots, 0);
+      assert.equal(engine?.realizedPnlE8, venue.realizedPnlE8);
+      const stopFilledAt = run.firstAt((applied) => applied.event.type === 'FillReceived' && applied.event.clientOrderId?.endsWith('-sl') === true);
+      assert.equal(stopFilledAt, 1_060 + 8_000, 'read when the process thawed');
+    });
+  }
 });
