@@ -106,7 +106,7 @@ function printSummary(summary: SimSummary, seeds: readonly number[], elapsedMs: 
   console.log(`events delivered: ${summary.eventsDelivered}, lost: ${summary.eventsLost}`);
   const opened = summary.positionsOpened;
   console.log(`positions opened on the venue: ${opened.attached} entries with an attached stop, ${opened.separate} with a separate stop, ${opened.external} external (adopted)`);
-  console.log(`unprotected episodes, ms (count / p50 / p99 / max): attached ${fmt(u.attached)}; separate ${fmt(u.separate)}; adopted ${fmt(u.adopted)}; while the bot was blind (a request lost, the private stream down, a restart) ${fmt(u.faulted)}`);
+  console.log(`unprotected episodes, ms (count / p50 / p99 / max): attached ${fmt(u.attached)}; separate ${fmt(u.separate)}; adopted ${fmt(u.adopted)}; while the bot was blind (a request lost, the private stream down, a restart, a freeze) ${fmt(u.faulted)}`);
   console.log(`worst separate-stop episode: ${summary.maxUnprotectedRoundTrips} round trips (slowest delivery of the fill's evidence + one request)`);
   console.log(`faults exercised: ${JSON.stringify(summary.faultsExercised)}`);
   const engine = Object.entries(summary.engine).filter(([key]) => !key.startsWith('reconcile.'));

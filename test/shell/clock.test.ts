@@ -1,8 +1,11 @@
 // The clock's held-up timers: a timer that fires well after its time (the process was frozen, its
 // event loop blocked) gives way once to what waited in the sockets meanwhile.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { AddressInfo, Socket } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { describe, it } from 'node:test';
-import { heldUpTimerMs, readsBeforeHeldUpTimers } from '../../src/shell/clock.ts';
+import { heldUpTimerMs, readsBeforeHeldUpTimers, RealClock } from '../../src/shell/clock.ts';
 import type { Clock } from '../../src/shell/ports.ts';
 
 /** A clock whose timers fire only when the test says, at the time it sets. */
@@ -73,5 +76,45 @@ describe('readsBeforeHeldUpTimers', () => {
     timers.schedule(2_000, () => (fired += 1));
     clock.fireNext(10_000);
     assert.equal(fired, 1);
+  });
+});
+
+describe('readsBeforeHeldUpTimers on the real clock', () => {
+  /**
+   * The event loop really blocked (as a frozen process is) while a socket's data arrives and a
+   * timer falls due: which runs first when it moves again?
+   */
+  async function firstAfterBlock(wrap: boolean): Promise<readonly string[]> {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const accepted = once(server, 'connection') as Promise<[Socket]>;
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    await once(client, 'connect');
+    const [peer] = await accepted;
+    const order: string[] = [];
+    const read = new Promise<void>((resolve) => client.once('data', () => {
+      order.push('socket read');
+      resolve();
+    }));
+    const real = new RealClock();
+    const clock = wrap ? readsBeforeHeldUpTimers(real) : real;
+    const fired = new Promise<void>((resolve) => clock.schedule(real.nowMs() + 20, () => {
+      order.push('timer fired');
+      resolve();
+    }));
+    peer.write('waiting');
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, heldUpTimerMs + 200); // the process stands still
+    await Promise.all([read, fired]);
+    client.destroy();
+    peer.destroy();
+    server.close();
+    real.stop();
+    return order;
+  }
+
+  it('reads what waited in a socket before the held-up timer fires (and plain timers would not)', async () => {
+    assert.deepEqual(await firstAfterBlock(false), ['timer fired', 'socket read'], 'what Node does by itself: the timers first');
+    assert.deepEqual(await firstAfterBlock(true), ['socket read', 'timer fired']);
   });
 });
