@@ -207,13 +207,13 @@ export class Auditor {
     for (const [key, change] of this.amendsInFlight) this.amendsInFlight.set(key, { ...change, status: 'unknown' });
     for (const [key, change] of this.positionStopsInFlight) this.positionStopsInFlight.set(key, { ...change, status: 'unknown' });
     this.processStartMs = nowMs;
-    for (const [id, fromMs] of this.unbooked) this.unbooked.set(id, Math.max(fromMs, nowMs));
+    this.onResumed(nowMs);
   }
 
   /**
-   * The bot's process thawed after a freeze: as after a restart, the fills it has not booked yet
-   * are judged from now (what they told it waited in its sockets, or was lost with a connection its
-   * heartbeat gave up on meanwhile).
+   * The bot's process runs again (thawed after a freeze, or a new one started): the fills it has
+   * not booked yet are judged from now (what told of them waited in its sockets, or was lost with a
+   * connection meanwhile).
    */
   onResumed(nowMs: number): void {
     for (const [id, fromMs] of this.unbooked) this.unbooked.set(id, Math.max(fromMs, nowMs));
