@@ -162,7 +162,7 @@ export class RandomWorkload implements Workload {
     if (pauses === undefined || pauses.everyMs <= 0) return;
     const { rng } = pauses;
     for (let atMs = startMs; ;) {
-      atMs += Math.max(1_000, Math.round(-Math.log(1 - rng.next()) * pauses.everyMs));
+      atMs = nextPoissonMs(rng, atMs, pauses.everyMs);
       if (atMs - startMs > this.config.untilMs) return;
       const roll = rng.next();
       const ms = roll < 0.6 ? rng.int(50, 2_000) : roll < 0.9 ? rng.int(2_000, 15_000) : rng.int(15_000, 60_000);
@@ -177,7 +177,7 @@ export class RandomWorkload implements Workload {
     const { rng } = cuts;
     const original = new Map(world.symbols.map((instrument) => [instrument.symbol, instrument.maxMarketLots]));
     for (let atMs = startMs; ;) {
-      atMs += Math.max(1_000, Math.round(-Math.log(1 - rng.next()) * cuts.everyMs));
+      atMs = nextPoissonMs(rng, atMs, cuts.everyMs);
       if (atMs - startMs > this.config.untilMs) return;
       world.at(atMs, () => {
         const instrument = rng.pick(world.symbols);
@@ -304,11 +304,16 @@ function placeManualOrder(world: WorldHandle, instrument: Instrument): void {
 }
 
 /** Times of a Poisson process with the given mean interval (at least a second apart), within the window. */
+/** The next time of a Poisson process with mean interval `everyMs` after `atMs` (at least a second later). */
+function nextPoissonMs(rng: Rng, atMs: number, everyMs: number): number {
+  return atMs + Math.max(1_000, Math.round(-Math.log(1 - rng.next()) * everyMs));
+}
+
 function poissonTimes(world: WorldHandle, startMs: number, untilMs: number, everyMs: number): number[] {
   const times: number[] = [];
   if (everyMs <= 0) return times;
   for (let atMs = startMs; ;) {
-    atMs += Math.max(1_000, Math.round(-Math.log(1 - world.rng.next()) * everyMs));
+    atMs = nextPoissonMs(world.rng, atMs, everyMs);
     if (atMs - startMs > untilMs) return times;
     times.push(atMs);
   }
