@@ -197,9 +197,11 @@ export class SimWorld {
   private startProcess(generation: number): Process {
     const { options } = this;
     const config = { botId: 'sim', ...options.engine };
-    const file = options.journalPath === undefined ? null : SqliteJournal.open(options.journalPath, {
+    const path = options.journalPath;
+    const file = path === undefined ? null : SqliteJournal.open(path, {
       durability: 'off', exclusive: true, keepAllEvents: true, nowMs: () => this.scheduler.nowMs(), snapshotEveryEvents: 500,
-      log: (line) => this.trace.add(this.relativeNow(), line),
+      // The file's path names this process's pid: kept out of the trace, whose hash must be the seed's alone.
+      log: (line) => this.trace.add(this.relativeNow(), line.replaceAll(path, 'the journal file')),
       ...options.journalOptions,
     });
     let state = createEngineState(config);
