@@ -150,6 +150,8 @@ export type DelistingView = {
   readonly text: string;
   /** The bot's position there (`long 0.5`), or null. */
   readonly position: string | null;
+  /** When the bot closes what it holds there (engine.closeBeforeDelistingMinutes before the delisting); null: it leaves that to the venue. */
+  readonly closeAtMs: number | null;
 };
 
 /** Exact E8 money as decimal text with all 8 decimals. */
@@ -364,7 +366,8 @@ function delistingsView(state: EngineState, nowMs: number): DelistingView[] {
     if (delistMs === undefined) continue;
     const sizeLots = sizeBySymbol.get(symbol) ?? 0;
     const position = sizeLots === 0 ? null : `${sizeLots > 0 ? 'long' : 'short'} ${lotsToQty(instrument, Math.abs(sizeLots))}`;
-    views.push({ symbol, delistMs, text: delistingText(symbol, delistMs, nowMs), position });
+    const lead = state.config.closeBeforeDelistingMs;
+    views.push({ symbol, delistMs, text: delistingText(symbol, delistMs, nowMs), position, closeAtMs: lead === null ? null : delistMs - lead });
   }
   return views.sort((a, b) => a.delistMs - b.delistMs);
 }

@@ -12,6 +12,7 @@ import { serveUntilSignal, wholeNumberOption } from './serve.ts';
 import { parseFlags, UsageError } from './args.ts';
 
 export const emulatorUsage = `usage: vigil emulator [--port N] [--symbols A,B] [--seed N] [--volatility-bps N] [--reply-delay-ms N] [--relist SYMBOL=TICK,...] [--delist SYMBOL,...]
+                      [--announce-delisting SYMBOL=MINUTES,...]
   --port N             the port on 127.0.0.1 (default 0: a free one; the line "listening http://127.0.0.1:PORT" says which)
   --symbols A,B        from ${simVenueSymbols.join(', ')} (default: all)
   --seed N             the seed of the price walks (default 1)
@@ -20,6 +21,9 @@ export const emulatorUsage = `usage: vigil emulator [--port N] [--symbols A,B] [
   --relist SYMBOL=TICK once the process gets SIGUSR2, instruments-info lists SYMBOL with this tick, as Bybit does on an
                        announced change (the book keeps its grid: what a client reading the instruments sees of it)
   --delist SYMBOL      once the process gets SIGUSR2, instruments-info lists SYMBOL no more, as Bybit's after it delists one
+  --announce-delisting SYMBOL=MINUTES
+                       once the process gets SIGUSR2, instruments-info lists SYMBOL with a deliveryTime this many minutes
+                       later, as Bybit's once it has announced a perpetual's delisting (only the listing changes)
   the API key and secret it accepts: VIGIL_EMULATOR_KEY and VIGIL_EMULATOR_SECRET (default testkey / testsecret)`;
 
 export async function runEmulatorCommand(argv: readonly string[]): Promise<number> {
@@ -30,7 +34,7 @@ export async function runEmulatorCommand(argv: readonly string[]): Promise<numbe
   const values = parseFlags(argv, {
       port: { type: 'string', default: '0' }, symbols: { type: 'string' }, seed: { type: 'string', default: '1' },
       'volatility-bps': { type: 'string', default: '5' }, 'reply-delay-ms': { type: 'string', default: '0' }, relist: { type: 'string' },
-      delist: { type: 'string' },
+      delist: { type: 'string' }, 'announce-delisting': { type: 'string' },
     });
   const symbols = values.symbols === undefined ? simVenueSymbols : values.symbols.split(',').map((symbol) => symbol.trim().toUpperCase());
   for (const symbol of symbols) {
@@ -45,7 +49,8 @@ export async function runEmulatorCommand(argv: readonly string[]): Promise<numbe
   });
   const relisted = values.relist === undefined ? [] : relistOption(values.relist, symbols);
   const delisted = values.delist === undefined ? [] : delistOption(values.delist, symbols);
-  if (relisted.length > 0 || delisted.length > 0) {
+  const announced = values['announce-delisting'] === undefined ? [] : announceOption(values['announce-delisting'], symbols);
+  if (relisted.length > 0 || delisted.length > 0 || announced.length > 0) {
     process.on('SIGUSR2', () => {
       for (const instrument of relisted) {
         server.exchange.relist(instrument);
@@ -54,6 +59,11 @@ export async function runEmulatorCommand(argv: readonly string[]): Promise<numbe
       for (const symbol of delisted) {
         server.exchange.unlist(symbol);
         console.log(`delisted ${symbol}`);
+      }
+      for (const { symbol, minutes } of announced) {
+        const delistMs = Date.now() + Math.round(minutes * 60_000);
+        server.exchange.relist({ ...server.exchange.instrument(symbol), delistMs });
+        console.log(`delisting of ${symbol} announced for ${new Date(delistMs).toISOString()}`);
       }
     });
   }
@@ -68,6 +78,18 @@ function delistOption(text: string, symbols: readonly string[]): string[] {
     const symbol = part.trim().toUpperCase();
     if (!symbols.includes(symbol)) throw new UsageError(`--delist: "${part}" names no symbol the emulator lists (${symbols.join(', ')})`);
     return symbol;
+  });
+}
+
+/** `SOLUSDT=30,ETHUSDT=1440`: symbols the emulator lists, each with the minutes to its delisting. */
+function announceOption(text: string, symbols: readonly string[]): { readonly symbol: string; readonly minutes: number }[] {
+  return text.split(',').map((part) => {
+    const [name = '', minutesText = ''] = part.trim().split('=');
+    const symbol = name.toUpperCase();
+    const minutes = Number(minutesText);
+    if (!symbols.includes(symbol)) throw new UsageError(`--announce-delisting: "${part}" names no symbol the emulator lists (${symbols.join(', ')})`);
+    if (minutesText.trim() === '' || !Number.isFinite(minutes) || minutes <= 0) throw new UsageError(`--announce-delisting: "${part}": expected SYMBOL=MINUTES, minutes above 0`);
+    return { symbol, minutes };
   });
 }
 

@@ -161,6 +161,7 @@ export function engineConfigOf(config: RunConfig): Partial<EngineConfig> {
     externalStopPercent: external.stopPercent, externalProtection: external.protection,
     restoredProtection: restoredPlanOf(config.protection, config.symbols, config.strategy.kind !== 'none'), foreignOrders: engine.foreignOrders, reconcileEveryMs: engine.reconcileEveryMs,
     takerFeePpm: Math.round(engine.takerFeePercent * 10_000), retainSettledMs: engine.retainSettledMinutes * 60_000, debugNotices: config.log.debug,
+    closeBeforeDelistingMs: engine.closeBeforeDelistingMinutes === null ? null : Math.round(engine.closeBeforeDelistingMinutes * 60_000),
   };
 }
 

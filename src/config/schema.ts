@@ -88,6 +88,8 @@ const engine = z.strictObject({
   takerFeePercent: z.number().min(0, 'expected a fee rate of 0 % or more').max(1, 'expected a fee rate of at most 1 %').default(0.055),
   /** How long finished trades stay in memory (the ledger keeps them): at least 10 minutes, so late venue messages find them. */
   retainSettledMinutes: z.number().int().min(10, 'expected 10 minutes or more (late venue messages must still find what they are about)').max(10_080).default(60),
+  /** How long before a delisting the venue announces the bot closes what it holds there, at market; null: left to the venue's settlement. */
+  closeBeforeDelistingMinutes: z.number().min(0, 'expected 0 minutes or more').max(10_080, 'expected at most 10080 minutes (a week)').nullable().default(60),
 });
 
 const simVenue = z.strictObject({

@@ -78,6 +78,11 @@ export type EngineConfig = {
    * no snapshot can list the fill again (see engine/retention.ts). The ledger keeps them all.
    */
   readonly retainSettledMs: number;
+  /**
+   * How long before a delisting the venue announces the bot closes what it holds on that symbol, at
+   * market (engine/delisting.ts); null: it does not, and the venue settles it at the delisting.
+   */
+  readonly closeBeforeDelistingMs: number | null;
   /** Whether the engine sends `debug` notices (a trailing stop's every move); off, their text is never made. */
   readonly debugNotices: boolean;
 };
@@ -108,6 +113,7 @@ export const defaultEngineConfig: EngineConfig = {
   takerFeePpm: 550,
   receiveWindowMs: 5_000,
   retainSettledMs: 3_600_000,
+  closeBeforeDelistingMs: 3_600_000,
   debugNotices: false,
 };
 
@@ -186,6 +192,8 @@ export type TimerPurpose =
   /** A position-stop change with an unknown outcome can no longer land: settle it. */
   | { readonly kind: 'position-stop-expired'; readonly intentId: IntentId; readonly commandId: number }
   | { readonly kind: 'reconcile' }
+  /** Close what the bot holds on a symbol the venue delists, a while before it does (engine/delisting.ts). */
+  | { readonly kind: 'delisting-close'; readonly symbol: string }
   | { readonly kind: 'snapshot-retry'; readonly reason: SnapshotReason; readonly attempt: number };
 
 /** A timer the engine is waiting for, with when it fires (a restarted process arms it again). */

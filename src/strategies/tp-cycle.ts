@@ -9,7 +9,8 @@
 // the venue cannot keep (the take-profit and stop meant for an entry still resting, on a venue
 // without attached TP/SL) it asks for again, measured from the entry, as the first time.
 // An entry left resting while the market runs away is cancelled after `entryTimeoutMs` and placed
-// again at the new price.
+// again at the new price. On a symbol the venue is delisting no new cycle starts (the engine would
+// refuse its entry, once a decision, for as long as the delisting stands).
 
 import type { Side } from '../core/types.ts';
 import type { EngineState } from '../core/state.ts';
@@ -68,7 +69,7 @@ export class TpCycle {
     if (position !== undefined && effectiveSizeLots(position) !== 0) return null;
     const instrument = state.instruments.get(symbol);
     const lastTicks = state.markets.get(symbol)?.lastTicks ?? null;
-    if (instrument === undefined || lastTicks === null) return null;
+    if (instrument === undefined || lastTicks === null || instrument.delistMs !== undefined) return null;
     const { side, entryOffsetPercent, takeProfitPercent, stopLossPercent, notionalUsdt } = this.config;
     const offset = Math.max(1, Math.round((lastTicks * entryOffsetPercent) / 100));
     const entryTicks = side === 'buy' ? lastTicks - offset : lastTicks + offset;

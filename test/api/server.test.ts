@@ -231,7 +231,7 @@ describe('the operator API', () => {
       const delistMs = api.clock.nowMs() + 86_400_000;
       api.deliver({ type: 'InstrumentsLoaded', instruments: [{ ...sol, delistMs }] });
       const quiet = (await api.request('/api/health')).json;
-      assert.deepEqual([quiet.ok, quiet.delistings], [true, [{ symbol: 'SOLUSDT', delistMs, text: `the venue delists SOLUSDT at ${utcMinute(delistMs)}`, position: null }]]);
+      assert.deepEqual([quiet.ok, quiet.delistings], [true, [{ symbol: 'SOLUSDT', delistMs, text: `the venue delists SOLUSDT at ${utcMinute(delistMs)}`, position: null, closeAtMs: delistMs - 3_600_000 }]]);
       const refused = await api.request('/api/signals', { body: open('d1') });
       assert.equal(refused.status, 422);
       assert.match(String(refused.json.reason), /the venue delists SOLUSDT at .*: no new entries there/);

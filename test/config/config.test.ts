@@ -51,7 +51,7 @@ describe('the configuration file', () => {
     assert.deepEqual(fromYaml, fromJson);
     assert.equal(fromYaml.journal, join(directory, 'data', 'vg1.sqlite'));
     assert.deepEqual(fromYaml.strategy, { kind: 'none' });
-    assert.deepEqual(fromYaml.engine, { attachedStops: true, stopTriggerBy: 'mark', externalPositions: 'protect', externalStopPercent: 2, foreignOrders: 'leave', reconcileEveryMs: 120_000, takerFeePercent: 0.055, retainSettledMinutes: 60 });
+    assert.deepEqual(fromYaml.engine, { attachedStops: true, stopTriggerBy: 'mark', externalPositions: 'protect', externalStopPercent: 2, foreignOrders: 'leave', reconcileEveryMs: 120_000, takerFeePercent: 0.055, retainSettledMinutes: 60, closeBeforeDelistingMinutes: 60 });
     assert.deepEqual(fromYaml.api, { host: '127.0.0.1', port: apiPortDefault, tokenEnv: 'VIGIL_API_TOKEN', signalsPerSecond: 5 });
     assert.equal(fromYaml.dryRun, false);
     assert.deepEqual(fromYaml.log, { debug: false }, 'a trailing stop\'s every move is not logged unless asked for');
@@ -91,14 +91,15 @@ dryRun: true
   it('names the field of every mistake, all at once', () => {
     const found = problems(yamlOf({
       botId: 'has spaces', journal: '', symbols: ['SOLUSDT', 'solusdt', 'SOLUSDT'], strategy: { kind: 'tp-cycle', stopLossPercent: 0, notionalUsdt: 'lots' },
-      engine: { attachedStop: true, stopTriggerBy: 'index', reconcileEveryMs: 1_000, retainSettledMinutes: 1 }, venue: { kind: 'sim', address: 'localhost' }, api: { port: 70_000 }, dryrun: true,
+      engine: { attachedStop: true, stopTriggerBy: 'index', reconcileEveryMs: 1_000, retainSettledMinutes: 1, closeBeforeDelistingMinutes: -5 }, venue: { kind: 'sim', address: 'localhost' }, api: { port: 70_000 }, dryrun: true,
     }));
     const fields = found.map((problem) => problem.slice(0, problem.indexOf(':')));
     assert.deepEqual(fields, [
-      'api.port', 'botId', 'dryrun', 'engine.attachedStop', 'engine.reconcileEveryMs', 'engine.retainSettledMinutes', 'engine.stopTriggerBy', 'journal',
+      'api.port', 'botId', 'dryrun', 'engine.attachedStop', 'engine.closeBeforeDelistingMinutes', 'engine.reconcileEveryMs', 'engine.retainSettledMinutes', 'engine.stopTriggerBy', 'journal',
       'strategy.notionalUsdt', 'strategy.stopLossPercent', 'symbols.1', 'symbols', 'venue.address',
     ], found.join('\n'));
-    assert.ok(found.includes('engine.attachedStop: unknown key (expected one of: attachedStops, stopTriggerBy, externalPositions, externalStopPercent, foreignOrders, reconcileEveryMs, takerFeePercent, retainSettledMinutes)'), found.join('\n'));
+    assert.ok(found.includes('engine.attachedStop: unknown key (expected one of: attachedStops, stopTriggerBy, externalPositions, externalStopPercent, foreignOrders, reconcileEveryMs, takerFeePercent, retainSettledMinutes, closeBeforeDelistingMinutes)'), found.join('\n'));
+    assert.ok(found.includes('engine.closeBeforeDelistingMinutes: expected 0 minutes or more'), found.join('\n'));
     assert.ok(found.includes('symbols: a symbol is listed twice'));
     assert.ok(found.some((problem) => problem.startsWith('engine.retainSettledMinutes: expected 10 minutes or more')), found.join('\n'));
     // In words, not the validator's ("Invalid option: expected one of \"mark\"|\"last\"", "Too big: expected number to be <=65535").

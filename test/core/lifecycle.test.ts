@@ -616,10 +616,10 @@ describe('the venue changing an instrument\'s limits or delisting it', () => {
     applyAll(state, [fill('t-1-e', 'v1', 'x1', 10, 650_000, 7, 20), position(10, 1, 21, 643_500)]);
     const announced = step(state, { type: 'InstrumentsLoaded', atMs: 30, instruments: [{ ...btc, delistMs }] });
     assert.deepEqual(alarms(announced), [
-      'delisting: the venue delists BTCUSDT at 2026-12-01 08:00 UTC: new entries there are refused; the bot holds a long of 0.01 there, its protection kept; ' +
-        'what is still open at the delisting the venue settles at its own price',
+      'delisting: the venue delists BTCUSDT at 2026-12-01 08:00 UTC: new entries there are refused; the bot holds a long of 0.01 there; ' +
+        'the bot closes it at market at 2026-12-01 07:00 UTC (60 minutes before the delisting), its protection kept until then',
     ]);
-    assert.equal(submits(announced).length, 0, 'the position and its stop are left as they are');
+    assert.equal(submits(announced).length, 0, 'the position and its stop are left as they are until then');
     assert.deepEqual(alarms(step(state, { type: 'InstrumentsLoaded', atMs: 40, instruments: [{ ...btc, delistMs }] })), [], 'said once, not at every reading');
 
     const [exit] = submits(step(state, { type: 'CloseRequested', atMs: 50, requestId: 'c1', symbol: 'BTCUSDT' }));

@@ -113,4 +113,22 @@ describe('vigil run on Bybit when the venue delists a symbol', () => {
     emulator.kill('SIGTERM');
     await emulator.closed;
   });
+  it('closes the position on a symbol whose delisting is announced for within the hour, at market, through the venue', { timeout: 60_000 }, async (t) => {
+    const { emulator, bot, api, env, start } = await tradingWithSolPosition(t, ['SOLUSDT', 'BTCUSDT'], ['--announce-delisting', 'SOLUSDT=30']);
+    emulator.kill('SIGUSR2');
+    await emulator.waitFor(/^delisting of SOLUSDT announced for /);
+    // Thirty minutes' notice, under the default lead of 60: the close is due at once.
+    await bot.waitFor(/delisting +the venue delists SOLUSDT at \d{4}-\d\d-\d\d \d\d:\d\d UTC: new entries there are refused; the bot holds a long of 2 there; the bot closes it at market now \(60 minutes before the delisting\)/);
+    await bot.waitFor(/closing at market: the venue delists SOLUSDT at .*\(closing 60 minutes before it: engine\.closeBeforeDelistingMinutes\)/);
+    await bot.waitFor(/SOLUSDT +position-closed +position closed by a market exit/);
+    assert.deepEqual(await positionsOf(api, env), [], 'nothing left open there');
+
+    const refused = start('signal', ['signal', 'open', '--symbol', 'SOLUSDT', '--side', 'buy', '--quantity', '1', '--stop-percent', '2', '--id', 'delisting-1', '--api', api]);
+    assert.notEqual((await refused.closed).code, 0, refused.tail());
+    assert.match(refused.tail(), /the venue delists SOLUSDT at .*: no new entries there/);
+    bot.kill('SIGTERM');
+    assert.equal((await bot.closed).code, 0, bot.tail());
+    emulator.kill('SIGTERM');
+    await emulator.closed;
+  });
 });

@@ -10,13 +10,14 @@
 
 import type { EventOf, StreamName } from '../events.ts';
 import type { Instrument } from '../instrument.ts';
-import { delistingText, limitChanges, lotsToQty } from '../instrument.ts';
+import { limitChanges } from '../instrument.ts';
 import { effectiveSizeLots, rebased } from '../position/position.ts';
 import { reconcile } from '../reconcile/reconcile.ts';
 import type { EngineState, Lifecycle, TimerPurpose } from '../state.ts';
 import { forgetSettled } from './retention.ts';
 import type { Ctx } from './context.ts';
-import { findPosition, notify, putOrder, startTimer } from './context.ts';
+import { notify, putOrder, startTimer } from './context.ts';
+import { closeDueDelistings, onDelistingRead } from './delisting.ts';
 import { clearCancelRequest, onAmendUnknown, onSubmitUnknown } from '../order/order.ts';
 import { onSnapshotMerged, requestSnapshot } from './snapshots.ts';
 import { evaluateSymbol } from './protect.ts';
@@ -37,7 +38,7 @@ export function onEngineStarted(ctx: Ctx): void {
   enter(ctx, { phase: 'connecting', sinceMs: ctx.atMs }, 'connecting the private and public streams; no orders until they are up and reconciled');
   // Said at every start, as when it was first seen: whoever starts the bot should hear of it.
   for (const instrument of state.instruments.values()) {
-    if (instrument.delistMs !== undefined) warnDelisting(ctx, instrument, instrument.delistMs);
+    if (instrument.delistMs !== undefined) onDelistingRead(ctx, instrument);
   }
 }
 
@@ -131,6 +132,7 @@ export function onSnapshotReceived(ctx: Ctx, event: EventOf<'SnapshotReceived'>)
   // moves the lifecycle on.
   reconcile(ctx, event, awaited?.reason ?? 'periodic');
   forgetSettled(ctx);
+  closeDueDelistings(ctx);
   if (awaited === null) return;
   state.snapshot = null;
   if (state.streams.private === 'up' && state.lifecycle.phase !== 'trading') {
@@ -182,7 +184,7 @@ export function onInstrumentsLoaded(ctx: Ctx, event: EventOf<'InstrumentsLoaded'
   for (const { known, loaded } of replaced) {
     const limits = limitChanges(known, loaded);
     if (limits.length > 0) notify(ctx, 'info', 'instrument-changed', loaded.symbol, `the venue has changed ${loaded.symbol}'s ${limits.join(', ')}: taken in`);
-    if (loaded.delistMs !== undefined && loaded.delistMs !== known.delistMs) warnDelisting(ctx, loaded, loaded.delistMs);
+    if (loaded.delistMs !== undefined && loaded.delistMs !== known.delistMs) onDelistingRead(ctx, loaded);
     if (loaded.delistMs === undefined && known.delistMs !== undefined) {
       notify(ctx, 'info', 'delisting', loaded.symbol, `the venue lists ${loaded.symbol} as trading again, with no delisting: entries taken again`);
     }
@@ -200,17 +202,6 @@ export function onInstrumentsLoaded(ctx: Ctx, event: EventOf<'InstrumentsLoaded'
     forgetSettled(ctx, change.symbol);
     notify(ctx, 'info', 'grid-changed', change.symbol, `the venue has changed ${change.text}; nothing was open there: its history in the old units forgotten (the ledger keeps it)`);
   }
-}
-
-/** A symbol the venue is winding down: no new entries; what is still open there at the end, the venue settles at its price. */
-function warnDelisting(ctx: Ctx, instrument: Instrument, delistMs: number): void {
-  const { symbol } = instrument;
-  const position = findPosition(ctx, symbol);
-  const sizeLots = position === undefined ? 0 : effectiveSizeLots(position);
-  const open = sizeLots !== 0
-    ? `the bot holds ${sizeLots > 0 ? 'a long' : 'a short'} of ${lotsToQty(instrument, Math.abs(sizeLots))} there, its protection kept; what is still open at the delisting the venue settles at its own price`
-    : ctx.state.activeIntentBySymbol.has(symbol) ? 'an entry of the bot\'s is working there' : 'nothing of the bot\'s is open there';
-  notify(ctx, 'alarm', 'delisting', symbol, `${delistingText(symbol, delistMs, ctx.atMs)}: new entries there are refused; ${open}`);
 }
 
 /** A symbol whose tick or lot the venue has changed from the one the state holds. */

@@ -35,6 +35,7 @@ import { coverLots, describeQty, exitFailures, exposedLots, orderOf, putIntent, 
 import type { IntentPlan } from '../protection/plan.ts';
 import { emptyPlan, ladderLotsFilled, resolvePlan } from '../protection/plan.ts';
 import { requestCancel } from './orders.ts';
+import { closeIfDelistingDue } from './delisting.ts';
 
 /** `market`: the symbol's market when the caller has it at hand (a ticker); looked up otherwise. */
 export function evaluateSymbol(ctx: Ctx, symbol: string, market?: Market): void {
@@ -559,7 +560,7 @@ function adoptPosition(ctx: Ctx, position: Position, sizeLots: number): Intent {
   const policy = stopTicks === null ? 'watch (no price to set a stop from)' : protection === 'attached' ? `${config.externalPositions}: the venue already holds its stop` : config.externalPositions;
   notify(ctx, level, 'position-adopted', position.symbol, `${id} adopted an external position (${what}); policy: ${policy}`);
   const adopted = putIntent(ctx, withVenueTrailingFound(ctx, { ...intent, stopOrder, stopAttempts }, position));
-  return config.externalPositions === 'close' ? startExit(ctx, adopted, 'external position, policy close', false) : adopted;
+  return config.externalPositions === 'close' ? startExit(ctx, adopted, 'external position, policy close', false) : closeIfDelistingDue(ctx, adopted, false);
 }
 
 /** The configured plan for external positions, measured from their entry; none if it does not fit the instrument. */

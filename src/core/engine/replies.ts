@@ -18,6 +18,7 @@ import { resendWantedCancel, updateOrder } from './orders.ts';
 import { evaluateSymbol, replaceUnlistedExit, replaceUnlistedStop } from './protect.ts';
 import { putIntent, sendExit, startExit } from './intents.ts';
 import { onPositionStopExpired, onReviewTimer, settleUnknownAmend } from './guard.ts';
+import { onDelistingCloseTimer } from './delisting.ts';
 
 type Reply =
   | EventOf<'OrderSubmitAcked'>
@@ -152,6 +153,8 @@ export function onTimerFired(ctx: Ctx, event: EventOf<'TimerFired'>): void {
       if (symbol !== null) evaluateSymbol(ctx, symbol);
       return;
     }
+    case 'delisting-close':
+      return onDelistingCloseTimer(ctx, purpose.symbol);
     case 'reconcile':
       if (event.timerId === ctx.state.periodicTimerId) onSnapshotTimer(ctx, 'periodic', 0);
       return;
