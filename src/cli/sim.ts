@@ -26,7 +26,8 @@ export const simUsage = `usage: vigil sim [--seeds A..B | --seed N [--trace] | -
                    clock-skew (the venue's clock up to 2 s ahead of or behind the bot's, some drifting),
                    server-error (a 5xx: done or not, the outcome unknown), rate-limit (refused for its rate
                    before the venue acted; sent again after the wait), pause (the bot's process frozen now
-                   and then, for 50 ms to a minute, the venue going on),
+                   and then, for 50 ms to a minute, the venue going on), delist (the venue announcing
+                   delistings now and then, some withdrawn: what the bot holds there it must close in time),
                    none (restarts follow the seed)
   --mutant NAME    run a deliberately broken engine, to see the harness catch it: ${Object.keys(mutantStories).join(', ')}
   --json           print a machine-readable summary`;
@@ -35,6 +36,7 @@ const faultPresets: Readonly<Record<string, ForcedFaults>> = {
   crash: { crashes: true },
   'clock-skew': { clockSkew: true },
   pause: { pauses: true },
+  delist: { delistings: true },
   duplicate: { duplicateChance: 0.2 },
   reorder: { reorderChance: 0.2, reorderDelayMs: { min: 1, max: 300 } },
   'request-lost': { requestLostChance: 0.05 },
@@ -44,7 +46,7 @@ const faultPresets: Readonly<Record<string, ForcedFaults>> = {
   'stale-snapshot': { staleSnapshotChance: 0.5, staleSnapshotDelayMs: { min: 50, max: 2_000 } },
   'server-error': { serverErrorChance: 0.05 },
   'rate-limit': { rateLimitChance: 0.1, rateLimitWaitMs: { min: 50, max: 2_000 } },
-  none: { ...noFaults, crashes: false, clockSkew: false, pauses: false },
+  none: { ...noFaults, crashes: false, clockSkew: false, pauses: false, delistings: false },
 };
 
 export { UsageError } from './args.ts';

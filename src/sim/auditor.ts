@@ -42,7 +42,8 @@
 //  converged          at quiescence the engine's positions (size, cost, realized PnL, fees), its
 //                     fills, its live orders and its wallet balance equal the venue's, and every
 //                     position is protected; for a journaled bot, so do its ledger's fills and each
-//                     symbol's realized PnL and fees.
+//                     symbol's realized PnL and fees; and nothing is open on a symbol whose
+//                     delisting close fell due (but a position kept on watch).
 
 import type { ExecutionId, IntentId } from '../core/ids.ts';
 import { clientOrderIdFor, parseClientOrderId } from '../core/ids.ts';
@@ -640,11 +641,26 @@ export class Auditor {
         if (local[field] !== truth[field]) this.fail('converged', nowMs, `${truth.symbol} ${field}: engine ${local[field]} != venue ${truth[field]}`);
       }
       if (local.effective !== truth.sizeLots) this.fail('converged', nowMs, `${truth.symbol} effective size: engine ${local.effective} != venue ${truth.sizeLots}`);
+      this.checkDelistingClosed(truth.symbol, truth.sizeLots, nowMs);
     }
     const wallet = venue.wallet(nowMs).walletBalanceE8;
     if (state.wallet?.walletBalanceE8 !== wallet) this.fail('converged', nowMs, `wallet balance: engine ${state.wallet?.walletBalanceE8 ?? 'unknown'} != venue ${wallet}`);
     this.checkFillsConverged(nowMs);
     this.checkOrdersConverged(nowMs);
+  }
+
+  /**
+   * At quiescence: nothing is open on a symbol whose delisting close (as the bot was told of it)
+   * fell due, unless the bot keeps the position on watch (not its to close).
+   */
+  private checkDelistingClosed(symbol: string, sizeLots: number, nowMs: number): void {
+    const { state } = this.world.runtime;
+    const leadMs = state.config.closeBeforeDelistingMs;
+    const delistMs = this.world.instrumentAsTold(symbol)?.delistMs;
+    if (sizeLots === 0 || leadMs === null || delistMs === undefined || delistMs - leadMs > nowMs) return;
+    const intentId = state.activeIntentBySymbol.get(symbol);
+    if (intentId !== undefined && state.intents.get(intentId)?.protection === 'watch') return;
+    this.fail('converged', nowMs, `${symbol}: ${sizeLots} lots still open at quiescence, ${nowMs - (delistMs - leadMs)} ms after the delisting's close fell due`);
   }
 
   /** At quiescence, for a journaled bot: its ledger's fills, and each symbol's realized PnL and fees, equal the venue's. */

@@ -16,7 +16,7 @@ export type MutantName =
   | 'seed-design' | 'drop-unknown-orders' | 'resend-on-timeout' | 'seed-startup' | 'reconnect-without-snapshot' | 'snapshot-overwrites'
   | 'resend-after-restart' | 'trail-both-ways' | 'amend-without-waiting'
   | 'trade-while-snapshotting' | 'retry-stop-same-id' | 'state-outside-journal' | 'revive-cancelled' | 'fractional-lots'
-  | 'ladder-on-first-fill';
+  | 'ladder-on-first-fill' | 'ignore-delisting-close';
 
 export const mutantStories: Readonly<Record<MutantName, string>> = {
   'seed-design': 'the bot of seed 000: venue updates for a symbol are skipped until the entry\'s REST reply has been processed',
@@ -34,6 +34,7 @@ export const mutantStories: Readonly<Record<MutantName, string>> = {
   'revive-cancelled': 'a cancel acknowledgement is ignored: the cancelled order is put back as working',
   'fractional-lots': 'an entry sized from its notional is sent without rounding down to whole lots',
   'ladder-on-first-fill': 'a take-profit ladder goes out with the first fill of its entry, its rungs sized for the whole entry however little filled',
+  'ignore-delisting-close': 'a delisting is only an alarm: when its close falls due, nothing is done, and what the bot holds there is left to the venue\'s settlement',
 };
 
 export function mutant(name: MutantName): StepFunction {
@@ -68,6 +69,8 @@ export function mutant(name: MutantName): StepFunction {
       return fractionalLots;
     case 'ladder-on-first-fill':
       return ladderOnFirstFill;
+    case 'ignore-delisting-close':
+      return ignoreDelistingClose;
     default:
       throw new Error(`unknown mutant ${JSON.stringify(name satisfies never)}`);
   }
@@ -264,4 +267,9 @@ function ladderOnFirstFill(state: EngineState, event: Event): Command[] {
     if (state.orders.get(key)?.status === 'pending') submitOrder({ state, atMs: event.atMs, out: commands }, key);
   }
   return commands;
+}
+
+function ignoreDelistingClose(state: EngineState, event: Event): Command[] {
+  if (event.type === 'TimerFired' && state.timers.get(event.timerId)?.kind === 'delisting-close') return [];
+  return step(state, event);
 }

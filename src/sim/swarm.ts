@@ -52,6 +52,10 @@ export type SeedParameters = {
   readonly marketMaxCutEveryMs: number;
   /** Mean time between freezes of the bot's process (see RandomWorkloadConfig.pauses); 0 for none. */
   readonly pauseEveryMs: number;
+  /** Mean time between delistings the venue announces (see RandomWorkloadConfig.delistings); 0 for none. */
+  readonly delistingEveryMs: number;
+  /** How long before a delisting the bot closes what it holds there (EngineConfig.closeBeforeDelistingMs). */
+  readonly closeBeforeDelistingMs: number;
 };
 
 export type SeedResult = {
@@ -77,10 +81,10 @@ const startPrices: Readonly<Record<string, number>> = { BTCUSDT: 650_000, ETHUSD
  * Faults a run can force on (true) or off (false): the network's, crashes with recovery from the
  * journal, and a venue clock skewed from the bot's.
  */
-export type ForcedFaults = Partial<NetworkFaults> & { readonly crashes?: boolean; readonly clockSkew?: boolean; readonly pauses?: boolean };
+export type ForcedFaults = Partial<NetworkFaults> & { readonly crashes?: boolean; readonly clockSkew?: boolean; readonly pauses?: boolean; readonly delistings?: boolean };
 
 export function parametersForSeed(seed: number, forced: ForcedFaults = {}): SeedParameters {
-  const { crashes, clockSkew, pauses, ...forcedNetwork } = forced;
+  const { crashes, clockSkew, pauses, delistings, ...forcedNetwork } = forced;
   const rng = new Rng(seed ^ 0x5eed);
   const on = (chance: number): boolean => rng.chance(chance);
   const privateMax = rng.int(5, 250);
@@ -140,8 +144,14 @@ export function parametersForSeed(seed: number, forced: ForcedFaults = {}): Seed
   // Then: on one seed in four (or as forced) the bot's process freezes now and then.
   const pauseDrawn = on(0.25);
   const pauseEveryMs = (pauseDrawn || pauses === true) && pauses !== false ? rng.int(10, 60) * 1_000 : 0;
+  // Last: on one seed in five (or as forced) the venue announces delistings now and then; the
+  // bot closes what it holds there 5 or 30 s before (an hour by default: longer than a session).
+  const delistingDrawn = on(0.2);
+  const delistingEveryMs = (delistingDrawn || delistings === true) && delistings !== false ? rng.int(20, 120) * 1_000 : 0;
+  const closeBeforeDelistingMs = rng.pick([5_000, 30_000]);
   return {
     ...parameters, network: { ...parameters.network, faults: { ...early, ...late, ...forcedNetwork } }, strategyEveryMs, retainSettledMs, coldStartLookbackMs, marketMaxCutEveryMs, pauseEveryMs,
+    delistingEveryMs, closeBeforeDelistingMs,
   };
 }
 
@@ -172,6 +182,7 @@ export function describeParameters(p: SeedParameters): string {
     p.restartEveryMs > 0 ? `restarts every ${p.restartEveryMs} ms` : '', p.crashEveryMs > 0 ? `crashes every ${p.crashEveryMs} ms` : '',
     p.marketMaxCutEveryMs > 0 ? `market maximum changed every ${p.marketMaxCutEveryMs} ms` : '',
     p.pauseEveryMs > 0 ? `the bot's process frozen every ${p.pauseEveryMs} ms` : '',
+    p.delistingEveryMs > 0 ? `delistings announced every ${p.delistingEveryMs} ms (closed ${p.closeBeforeDelistingMs} ms before)` : '',
   ].filter((text) => text !== '');
   const { skewMs, driftPpm } = p.clockSkew;
   const clock = skewMs === 0 ? 'the bot\'s' : `the bot's ${skewMs > 0 ? '+' : ''}${skewMs} ms${driftPpm === 0 ? '' : `, drifting ${driftPpm > 0 ? '+' : ''}${driftPpm} ppm`}`;
@@ -215,6 +226,7 @@ export function worldForSeed(seed: number, options: RunOptions = {}): { readonly
     // for the receive window): the engine holds its stop changes that long after every start.
     engine: {
       attachedStops: parameters.attachedStops, receiveWindowMs: parameters.network.restTimeoutMs, retainSettledMs: parameters.retainSettledMs, coldStartLookbackMs: parameters.coldStartLookbackMs,
+      closeBeforeDelistingMs: parameters.closeBeforeDelistingMs,
       // Where entries carry plans, an intent restored from the venue (a restart without the journal)
       // follows a configured one; drawn from a generator of its own, so the other draws stay the same.
       ...(parameters.protectionChance > 0 ? { restoredProtection: { default: randomPlan(new Rng(seed * 104_729 + 3), false, parameters.attachedStops), symbols: {} } } : {}),
@@ -229,6 +241,7 @@ export function worldForSeed(seed: number, options: RunOptions = {}): { readonly
       protection: { chance: parameters.protectionChance, rng: new Rng(seed * 7_919 + 17), venueTrailing: parameters.attachedStops },
       ...(parameters.marketMaxCutEveryMs > 0 ? { marketMaxCuts: { everyMs: parameters.marketMaxCutEveryMs, rng: new Rng(seed * 8_191 + 41) } } : {}),
       ...(parameters.pauseEveryMs > 0 ? { pauses: { everyMs: parameters.pauseEveryMs, rng: new Rng(seed * 9_973 + 53) } } : {}),
+      ...(parameters.delistingEveryMs > 0 ? { delistings: { everyMs: parameters.delistingEveryMs, leadMs: parameters.closeBeforeDelistingMs, rng: new Rng(seed * 10_007 + 59) } } : {}),
       ...(parameters.strategyEveryMs > 0 ? { strategy: { decide: tpCycleOn(parameters.symbols[0] ?? 'BTCUSDT'), everyMs: parameters.strategyEveryMs } } : {}),
     }),
     ...(parameters.crashEveryMs > 0 ? { journalPath: journalPathFor(seed) } : {}),
@@ -282,6 +295,7 @@ export function resultOf(world: SimWorld, parameters: SeedParameters): SeedResul
       partialExecutions: world.venue.partialExecutions, venueTriggers: world.venue.triggers, triggersWhileBlind: world.triggersWhileBlind,
       marketMaxChanges: world.marketMaxChanges.all, marketMaxBelowPosition: world.marketMaxChanges.belowPosition,
       pauses: world.pauses.all, pausesPastHeartbeat: world.pauses.long, heldWhilePaused: world.pauses.held,
+      delistings: world.delistings.announced, delistingsWithdrawn: world.delistings.withdrawn, delistingClosesWithPosition: world.delistings.heldAtClose,
       ...world.options.workload.counts?.(),
     },
     stopBoundMs: auditor.stopBoundMs,

@@ -47,6 +47,8 @@ export type WorldHandle = {
   streamFault(stream: StreamName, kind: 'reset' | 'stall'): void;
   /** The venue changes the most it takes in one market order on a symbol (the bot is told at once). */
   changeMarketMax(symbol: string, lots: number): void;
+  /** The venue announces a symbol's delisting for `delistMs`, moves it, or (null) withdraws it (the bot is told at once). */
+  announceDelisting(symbol: string, delistMs: number | null): void;
   readonly symbols: readonly Instrument[];
   /** The bot's clock: when things happen, and the times `at` takes. */
   nowMs(): number;
@@ -98,6 +100,12 @@ export type RandomWorkloadConfig = {
    * minute. At Poisson times, drawn from a generator of their own.
    */
   readonly pauses?: { readonly everyMs: number; readonly rng: Rng };
+  /**
+   * The venue announces a symbol's delisting now and then, at Poisson times: the bot's close (at
+   * `leadMs` before it) due at once or within a minute, never after the active window; one in five
+   * withdrawn before then. Drawn from a generator of their own.
+   */
+  readonly delistings?: { readonly everyMs: number; readonly leadMs: number; readonly rng: Rng };
   /** A strategy trading alongside (it reads the engine's state and sends its own requests), asked every `everyMs`. */
   readonly strategy?: { readonly decide: (state: EngineState, atMs: number) => Incoming[]; readonly everyMs: number };
 };
@@ -149,6 +157,7 @@ export class RandomWorkload implements Workload {
     for (const atMs of poissonTimes(world, startMs, untilMs, restartEveryMs)) world.at(atMs, () => world.restart());
     this.scheduleMarketMaxCuts(world, startMs);
     this.schedulePauses(world, startMs);
+    this.scheduleDelistings(world, startMs);
     const { crashDown } = this.config;
     for (const atMs of poissonTimes(world, startMs, untilMs, crashEveryMs)) {
       const point = world.rng.pick(crashPoints);
@@ -168,6 +177,23 @@ export class RandomWorkload implements Workload {
       const ms = roll < 0.6 ? rng.int(50, 2_000) : roll < 0.9 ? rng.int(2_000, 15_000) : rng.int(15_000, 60_000);
       const order = rng.pick(resumeOrders);
       world.at(atMs, () => world.pause(ms, order));
+    }
+  }
+
+  private scheduleDelistings(world: WorldHandle, startMs: number): void {
+    const delistings = this.config.delistings;
+    if (delistings === undefined || delistings.everyMs <= 0) return;
+    const { rng, leadMs } = delistings;
+    const endMs = startMs + this.config.untilMs;
+    for (let atMs = startMs; ;) {
+      atMs = nextPoissonMs(rng, atMs, delistings.everyMs);
+      if (atMs > endMs) return;
+      const symbol = rng.pick(world.symbols).symbol;
+      // The close falls from a lead ago (due at once: a short notice) to a minute ahead.
+      const closeMs = Math.min(endMs, atMs + rng.int(-leadMs, 60_000));
+      const withdrawMs = rng.chance(0.2) ? rng.int(atMs, Math.max(atMs, closeMs - 1)) : null;
+      world.at(atMs, () => world.announceDelisting(symbol, closeMs + leadMs));
+      if (withdrawMs !== null) world.at(withdrawMs, () => world.announceDelisting(symbol, null));
     }
   }
 

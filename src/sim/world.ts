@@ -129,6 +129,8 @@ export class SimWorld {
   triggersWhileBlind = 0;
   /** Changes of a symbol's market maximum; of them, those below the position held there. */
   readonly marketMaxChanges = { all: 0, belowPosition: 0 };
+  /** Delistings announced and withdrawn, and closes that fell due with a position open on the venue. */
+  readonly delistings = { announced: 0, withdrawn: 0, heldAtClose: 0 };
   /** Crashes with the journal kept, per crash point; the next process recovered from the file. */
   readonly crashes: Record<CrashPoint, number> = { 'between-steps': 0, 'before-journal': 0, 'after-journal': 0, 'before-send': 0, 'after-send': 0 };
   private armedCrash: CrashPoint | null = null;
@@ -279,6 +281,7 @@ export class SimWorld {
       pause: (ms, order) => this.freeze(ms, order),
       streamFault: (stream, kind) => this.streams.fault(stream, kind),
       changeMarketMax: (symbol, lots) => this.changeMarketMax(symbol, lots),
+      announceDelisting: (symbol, delistMs) => this.announceDelisting(symbol, delistMs),
       note: (text) => this.trace.add(this.relativeNow(), text),
     };
     this.options.workload.start(handle);
@@ -300,6 +303,35 @@ export class SimWorld {
     this.marketMaxChanges.all += 1;
     if (Math.abs(this.venue.position(symbol).sizeLots) > lots) this.marketMaxChanges.belowPosition += 1;
     this.tell([...this.instruments.values()], this.process.generation, `the venue's most in one market order on ${symbol}: ${lotsToQty(known, known.maxMarketLots)} -> ${lotsToQty(known, lots)}`);
+  }
+
+  /**
+   * The venue announces a symbol's delisting (or moves it, or withdraws it: null), and the bot's
+   * instrument watch reads it at once. The venue trades on (the delisting itself is past the run):
+   * what the bot must do is close what it holds there by its close time, which the auditor checks
+   * at quiescence. Counted: announcements, withdrawals, and closes that fell due with a position
+   * open there on the venue.
+   */
+  private announceDelisting(symbol: string, delistMs: number | null): void {
+    const known = this.instruments.get(symbol);
+    if (known === undefined || known.delistMs === (delistMs ?? undefined)) return;
+    const { delistMs: _withdrawn, ...listed } = known;
+    const changed: Instrument = delistMs === null ? listed : { ...listed, delistMs };
+    this.instruments.set(symbol, changed);
+    this.venue.changeInstrument(changed);
+    if (delistMs === null) {
+      this.delistings.withdrawn += 1;
+    } else {
+      this.delistings.announced += 1;
+      const leadMs = this.runtime.state.config.closeBeforeDelistingMs;
+      if (leadMs !== null) {
+        this.scheduler.schedule(Math.max(this.scheduler.nowMs(), delistMs - leadMs), () => {
+          if (this.instruments.get(symbol)?.delistMs === delistMs && this.venue.position(symbol).sizeLots !== 0) this.delistings.heldAtClose += 1;
+        });
+      }
+    }
+    const what = delistMs === null ? `the venue withdraws ${symbol}'s delisting` : `the venue announces ${symbol}'s delisting for +${delistMs - this.startMs} ms`;
+    this.tell([...this.instruments.values()], this.process.generation, what);
   }
 
   /** The bot's process reads the venue's instruments (when it runs: a frozen one, when it thaws). */

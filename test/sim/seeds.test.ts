@@ -26,8 +26,9 @@ describe('seeded simulation', () => {
     for (const counter of ['stopMoves', 'ladderRungs', 'agedExits', 'intentsForgotten', 'ordersForgotten', 'positionStopsInstead', 'exitParts'] as const) assert.ok((summary.engine[counter] ?? 0) > 0, `${counter} in the window`);
     // And what no fault switch names: fills in parts, stops the venue fired while the bot was blind
     // to them, a strategy trading alongside the signals, a market maximum lowered below a position,
-    // the bot's process frozen past its stream heartbeat.
-    for (const counter of ['partialExecutions', 'triggersWhileBlind', 'strategyRequests', 'marketMaxBelowPosition', 'pausesPastHeartbeat']) assert.ok((summary.faultsExercised[counter] ?? 0) > 0, `${counter} in the window`);
+    // the bot's process frozen past its stream heartbeat, a delisting's close falling due with a
+    // position open there, and a delisting withdrawn.
+    for (const counter of ['partialExecutions', 'triggersWhileBlind', 'strategyRequests', 'marketMaxBelowPosition', 'pausesPastHeartbeat', 'delistingClosesWithPosition', 'delistingsWithdrawn']) assert.ok((summary.faultsExercised[counter] ?? 0) > 0, `${counter} in the window`);
   });
 
   it('reproduces a run exactly from its seed', () => {
@@ -40,7 +41,7 @@ describe('seeded simulation', () => {
 
   const mutants: readonly MutantName[] = ['seed-design', 'drop-unknown-orders', 'resend-on-timeout', 'seed-startup', 'reconnect-without-snapshot', 'snapshot-overwrites', 'resend-after-restart',
     'trail-both-ways', 'amend-without-waiting', 'trade-while-snapshotting', 'retry-stop-same-id', 'state-outside-journal', 'revive-cancelled',
-    'fractional-lots', 'ladder-on-first-fill'];
+    'fractional-lots', 'ladder-on-first-fill', 'ignore-delisting-close'];
   for (const name of mutants) {
     it(`catches the ${name} mutant within the window`, () => {
       const caught = ciSeeds.find((seed) => runSeed(seed, { step: mutant(name) }).violationCount > 0);
