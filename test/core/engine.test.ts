@@ -226,6 +226,29 @@ describe('a separate stop', () => {
     assert.equal(submits(later).length, 0, 'no replacement: the stop already covers it');
   });
 
+  it('is replaced while on its way when a fill not ours is booked after it was sized, before the entry fills past it (seed 362401)', () => {
+    const state = engine({ attachedStops: false });
+    step(state, openMarket('r1', 10, { side: 'sell', stopLoss: { percent: 1 } }));
+    // A manual sell of 2 lots, read as two fills after our market entry went: the stop goes on the first.
+    const [stop] = submits(step(state, fill(null, 'm1', 'x1', 1, 650_000, 3, 50, 'sell')));
+    assert.deepEqual([stop?.clientOrderId, stop?.spec.sizeLots], [stopId, 11], '1 booked + 10 the entry may still add');
+    const second = step(state, fill(null, 'm1', 'x2', 1, 650_000, 4, 51, 'sell'));
+    const [bigger] = submits(second);
+    assert.deepEqual([bigger?.clientOrderId, bigger?.spec.sizeLots], ['t-1-sl2', 12], 'sent now, not once the entry has filled past 11');
+    assert.match(second.flatMap((command) => (command.type === 'Notify' ? [command.notice.text] : [])).join('\n'), /the fills booked since stop t-1-sl was sized and what the entry may still fill come to 0\.012/);
+    // Our entry's own fills, however they arrive, replace nothing more.
+    assert.deepEqual(submits(applyAll(state, [position(-12, 6, 60), fill(entryId, 'v1', 'x3', 4, 650_000, 5, 61, 'sell'), fill(entryId, 'v1', 'x4', 6, 650_000, 6, 62, 'sell')])), []);
+  });
+
+  it('is not replaced while on its way by its own entry\'s fills, however they arrive', () => {
+    const state = engine({ attachedStops: false });
+    step(state, openMarket('r1', 10));
+    const [stop] = submits(step(state, fill(entryId, 'v1', 'x1', 3, 650_000, 7, 50)));
+    assert.deepEqual([stop?.clientOrderId, stop?.spec.sizeLots], [stopId, 10]);
+    const rest = applyAll(state, [position(10, 9, 55), fill(entryId, 'v1', 'x2', 7, 650_000, 9, 56), report(entryId, 'v1', 'filled', 10, 57)]);
+    assert.deepEqual(submits(rest), []);
+  });
+
   it('is sent again when someone cancels it while the position is open', () => {
     const state = engine({ attachedStops: false });
     step(state, openMarket('r1', 10));

@@ -34,6 +34,7 @@ const regressions: readonly { readonly seed: number; readonly found: string }[] 
   { seed: 242619, found: 'a foreign order turned the position over and reported 4.1 filled with 0.7 booked: the adopted position\'s first stop covered the booked 0.7 and what the order had still to fill, not the 3.4 already filled on the venue, so the position was short of a stop until a second one went out' },
   { seed: 19810, found: 'a position restored without the journal took its symbol\'s plan, bot trailing, while the venue trailed its stop (the dead process\'s venue mode): the bot set the stop from its own best price, looser than the venue had moved it since its last report' },
   { seed: 29211, found: 'the same, for an intent restored from its take-profits: separate until it found the venue\'s position stop and took it for its own, after the check for a venue trailing stop' },
+  { seed: 362401, found: 'a manual order filled while the bot was frozen; at the thaw its two fills were read one after the other, and our entry\'s stop, sent between them, was sized a lot short of what the entry would bring: the entry filled past it before a larger one went out' },
   { seed: 916, found: 'a market exit journaled but never sent (a kill before the send) was only resolved by three not-found answers, the position open and its stop refused' },
 ];
 

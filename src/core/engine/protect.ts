@@ -207,7 +207,15 @@ function keepStop(ctx: Ctx, intent: Intent, sizeLots: number): Intent {
       // Grown past the stop (an adopted position still filling, a manual order netted in): replace
       // it now, not after its reply. Only real exposure triggers it, never the estimate of what
       // the entry may add, so a pure entry never replaces its stop however its reports arrive.
-      if (Math.abs(sizeLots) > stop.spec.sizeLots) return replaceStop(ctx, intent, stop, sizeLots);
+      if (Math.abs(sizeLots) > stop.spec.sizeLots) {
+        return replaceStop(ctx, intent, stop, sizeLots, `the position (${describePosition(ctx, intent.symbol, sizeLots)}) outgrew stop ${stop.key}`);
+      }
+      if (stop.status !== 'accepted') {
+        const needLots = bookedNeedLots(ctx, intent);
+        if (needLots > stop.spec.sizeLots) {
+          return replaceStop(ctx, intent, stop, sizeLots, `the fills booked since stop ${stop.key} was sized and what the entry may still fill come to ${describeQty(ctx, intent.symbol, needLots)}`);
+        }
+      }
       if (stop.status === 'accepted') return retireReplacedStops(ctx, intent);
       return exitIfReplacedStopCrossed(ctx, intent, stop);
     case 'partially-filled': // the stop triggered and is closing the position
@@ -298,16 +306,34 @@ export function finish(ctx: Ctx, intent: Intent, reason: string): Intent {
 export const stopAttemptsMax = 20;
 
 /**
+ * What a stop still on its way must cover by the fills booked (never the venue's view of the
+ * position, which can run ahead of our entry's own reports and would count its fills twice) and
+ * what our live entry may still fill: more than it was sized for when a fill of an order not ours
+ * (a manual one, netted in) was booked after it went. Replaced then, the larger stop goes before
+ * the entry fills past the smaller one, not one delivery and one request after it (seed 362401: a
+ * manual order filled while the bot was frozen, its two fills read one after the other at the
+ * thaw, the stop sent between them). A pure entry's own fills never raise it: booked, they leave
+ * its unfilled rest.
+ */
+function bookedNeedLots(ctx: Ctx, intent: Intent): number {
+  const position = findPosition(ctx, intent.symbol);
+  const bookedLots = position === undefined ? 0 : position.sizeLots * sideSign(intent.side);
+  if (bookedLots <= 0) return 0;
+  const entry = orderOf(ctx, intent.entryOrder);
+  return bookedLots + (entry !== null && isLive(entry) ? Math.max(0, entry.spec.sizeLots - filledLots(entry)) : 0);
+}
+
+/**
  * The position outgrew its stop (an adopted position still filling, or more added by hand): send
  * a stop for the whole size first, and cancel the smaller one only once the new one is working.
  */
-function replaceStop(ctx: Ctx, intent: Intent, stop: Order, sizeLots: number): Intent {
+function replaceStop(ctx: Ctx, intent: Intent, stop: Order, sizeLots: number, why: string): Intent {
   if (intent.stopAttempts >= stopAttemptsMax) return startExit(ctx, intent, `the position outgrew its stop ${stopAttemptsMax} times`, true);
   const attempt = intent.stopAttempts + 1;
   const key = clientOrderIdFor(intent.orderIdBase, 'stop', attempt);
   putOrder(ctx, newPendingOrder({ key, intentId: intent.id, role: 'stop', createdMs: ctx.atMs, spec: stopSpec(intent, coverLots(ctx, intent, sizeLots)) }));
   const next = putIntent(ctx, { ...intent, stopOrder: key, stopAttempts: attempt, replacedStops: [...intent.replacedStops, stop.key] });
-  notify(ctx, 'warn', 'stop-resized', intent.symbol, `${intent.id}: the position (${describePosition(ctx, intent.symbol, sizeLots)}) outgrew stop ${stop.key}; sending ${key} for all of it`);
+  notify(ctx, 'warn', 'stop-resized', intent.symbol, `${intent.id}: ${why}; sending ${key} for all of it`);
   sendProtection(ctx, next, getOrder(ctx, key), sizeLots);
   return next;
 }
