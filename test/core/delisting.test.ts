@@ -49,23 +49,32 @@ describe('closing what the bot holds before the venue delists the symbol', () =>
     const closing = fire(state, closeMs);
     const [exit] = exits(closing);
     assert.deepEqual([exit?.spec.side, exit?.spec.sizeLots], ['sell', 10]);
-    assert.match(texts(closing), /exit: t-1 closing at market: the venue delists BTCUSDT at 2026-12-01 08:00 UTC \(closing 60 minutes before it: engine\.closeBeforeDelistingMinutes\)/);
+    assert.match(texts(closing), /exit: t-1 closing at market: the venue delists BTCUSDT at 2026-12-01 08:00 UTC, 1h00m away \(engine\.closeBeforeDelistingMinutes: 60\)/);
     assert.equal(state.intents.get(state.activeIntentBySymbol.get('BTCUSDT') ?? '' as never)?.phase.name, 'exiting');
     assert.ok(state.orders.get('t-1-s')?.status !== 'cancelled', 'the stop stays until the position is flat');
   });
 
   it('closes at once when the notice is shorter than the lead, or the symbol is found no longer trading', () => {
     const state = long();
-    step(state, announced(30, 30 + 600_000)); // ten minutes' notice
+    const read = step(state, announced(30, 30 + 600_000)); // ten minutes' notice
+    assert.match(texts(read), /the bot holds a long of 0\.01 there; the bot closes it at market now \(engine\.closeBeforeDelistingMinutes: 60\)$/m);
     assert.deepEqual(closeTimers(state).map((timer) => timer.fireAtMs), [30]);
-    assert.equal(exits(fire(state, 30)).length, 1);
+    const closing = fire(state, 30);
+    assert.equal(exits(closing).length, 1);
+    assert.match(texts(closing), /closing at market: the venue delists BTCUSDT at .*, 10m00s away \(engine\.closeBeforeDelistingMinutes: 60\)/);
+
+    const found = long();
+    step(found, announced(30, 30)); // no longer listed as trading: delisted from that reading
+    const gone = fire(found, 30);
+    assert.equal(exits(gone).length, 1);
+    assert.match(texts(gone), /closing at market: the venue no longer trades BTCUSDT \(since .*\) \(engine\.closeBeforeDelistingMinutes: 60\)/);
   });
 
   it('cancels an entry still working at the close time, nothing filled', () => {
     const state = engine();
     step(state, openMarket('r1', 10, { entry: { kind: 'limit', price: '64000' } }));
     step(state, { type: 'OrderSubmitAcked', atMs: 11, commandId: 0, clientOrderId: 't-1-e' as never, venueOrderId: 'v1' as never });
-    assert.match(texts(step(state, announced(30))), /an entry of the bot's is working there; the bot closes it at market at 2026-12-01 07:00 UTC/);
+    assert.match(texts(step(state, announced(30))), /an entry of the bot's is working there; the bot closes it at market at 2026-12-01 07:00 UTC \(engine\.closeBeforeDelistingMinutes: 60\), its protection kept until then/);
     const closing = fire(state, closeMs);
     assert.deepEqual(closing.filter((command) => command.type === 'CancelOrder').map((command) => command.clientOrderId), ['t-1-e']);
     assert.equal(exits(closing).length, 0, 'nothing is open to close');

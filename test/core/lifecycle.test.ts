@@ -617,7 +617,7 @@ describe('the venue changing an instrument\'s limits or delisting it', () => {
     const announced = step(state, { type: 'InstrumentsLoaded', atMs: 30, instruments: [{ ...btc, delistMs }] });
     assert.deepEqual(alarms(announced), [
       'delisting: the venue delists BTCUSDT at 2026-12-01 08:00 UTC: new entries there are refused; the bot holds a long of 0.01 there; ' +
-        'the bot closes it at market at 2026-12-01 07:00 UTC (60 minutes before the delisting), its protection kept until then',
+        'the bot closes it at market at 2026-12-01 07:00 UTC (engine.closeBeforeDelistingMinutes: 60), its protection kept until then',
     ]);
     assert.equal(submits(announced).length, 0, 'the position and its stop are left as they are until then');
     assert.deepEqual(alarms(step(state, { type: 'InstrumentsLoaded', atMs: 40, instruments: [{ ...btc, delistMs }] })), [], 'said once, not at every reading');

@@ -16,6 +16,7 @@ import type { Instrument } from '../instrument.ts';
 import { delistingText, lotsToQty } from '../instrument.ts';
 import type { Intent } from '../intent/intent.ts';
 import { effectiveSizeLots } from '../position/position.ts';
+import { formatAge } from '../protection/policies.ts';
 import { utcMinute } from '../utc.ts';
 import type { Ctx } from './context.ts';
 import { findPosition, instrumentOf, notify, startTimer } from './context.ts';
@@ -42,7 +43,9 @@ export function onDelistingRead(ctx: Ctx, instrument: Instrument): void {
     ? 'what is still open at the delisting the venue settles at its own price (engine.closeBeforeDelistingMinutes: null)'
     : intent?.protection === 'watch'
       ? 'kept on watch (engine.externalPositions: watch), it is not the bot\'s to close: the venue settles what is still open at the delisting'
-      : `the bot closes it at market ${closeMs > ctx.atMs ? `at ${utcMinute(closeMs)}` : 'now'} (${minutesText(ctx)} before the delisting), its protection kept until then`;
+      : closeMs > ctx.atMs
+        ? `the bot closes it at market at ${utcMinute(closeMs)} (${leadText(ctx)}), its protection kept until then`
+        : `the bot closes it at market now (${leadText(ctx)})`;
   const open = holding === null ? 'nothing of the bot\'s is open there' : `${holding}; ${plan}`;
   notify(ctx, 'alarm', 'delisting', symbol, `${delistingText(symbol, instrument.delistMs ?? ctx.atMs, ctx.atMs)}: new entries there are refused; ${open}`);
   if (closeMs === null) return;
@@ -81,12 +84,14 @@ export function closeIfDelistingDue(ctx: Ctx, intent: Intent, alarmIfWatched: bo
   const instrument = instrumentOf(ctx, symbol);
   const closeMs = instrument === undefined ? null : delistingCloseMs(ctx, instrument);
   if (instrument === undefined || closeMs === null || ctx.atMs < closeMs || intent.phase.name === 'exiting') return intent;
-  const delisting = delistingText(symbol, instrument.delistMs ?? ctx.atMs, ctx.atMs);
+  const delistMs = instrument.delistMs ?? ctx.atMs;
+  const delisting = delistingText(symbol, delistMs, ctx.atMs);
   if (intent.protection === 'watch') {
     if (alarmIfWatched) notify(ctx, 'alarm', 'delisting', symbol, `${delisting}: ${intent.id} is kept on watch (engine.externalPositions: watch), not closed by the bot; the venue settles what is still open at the delisting`);
     return intent;
   }
-  return startExit(ctx, intent, `${delisting} (closing ${minutesText(ctx)} before it: engine.closeBeforeDelistingMinutes)`, false);
+  const away = delistMs > ctx.atMs ? `, ${formatAge(delistMs - ctx.atMs)} away` : '';
+  return startExit(ctx, intent, `${delisting}${away} (${leadText(ctx)})`, false);
 }
 
 function activeIntentOn(ctx: Ctx, symbol: string): Intent | undefined {
@@ -94,7 +99,7 @@ function activeIntentOn(ctx: Ctx, symbol: string): Intent | undefined {
   return intentId === undefined ? undefined : ctx.state.intents.get(intentId);
 }
 
-function minutesText(ctx: Ctx): string {
-  const minutes = (ctx.state.config.closeBeforeDelistingMs ?? 0) / 60_000;
-  return `${minutes} minute${minutes === 1 ? '' : 's'}`;
+/** The setting that decides the close, as the configuration file names it. */
+function leadText(ctx: Ctx): string {
+  return `engine.closeBeforeDelistingMinutes: ${(ctx.state.config.closeBeforeDelistingMs ?? 0) / 60_000}`;
 }
