@@ -79,7 +79,7 @@ const startPrices: Readonly<Record<string, number>> = { BTCUSDT: 650_000, ETHUSD
 
 /**
  * Faults a run can force on (true) or off (false): the network's, crashes with recovery from the
- * journal, and a venue clock skewed from the bot's.
+ * journal, a venue clock skewed from the bot's, the bot's process freezing, and delistings.
  */
 export type ForcedFaults = Partial<NetworkFaults> & { readonly crashes?: boolean; readonly clockSkew?: boolean; readonly pauses?: boolean; readonly delistings?: boolean };
 
