@@ -12,7 +12,7 @@ import type { StreamName } from '../core/events.ts';
 import type { Health } from '../core/health.ts';
 import { healthOf } from '../core/health.ts';
 import type { Instrument } from '../core/instrument.ts';
-import { delistingText, lotsToQty, ticksToNumber, ticksToPrice } from '../core/instrument.ts';
+import { delistingCloseMs, delistingText, lotsToQty, ticksToNumber, ticksToPrice } from '../core/instrument.ts';
 import type { Intent } from '../core/intent/intent.ts';
 import { botTrails, isActive } from '../core/intent/intent.ts';
 import { e8PerUnit } from '../core/money.ts';
@@ -366,8 +366,7 @@ function delistingsView(state: EngineState, nowMs: number): DelistingView[] {
     if (delistMs === undefined) continue;
     const sizeLots = sizeBySymbol.get(symbol) ?? 0;
     const position = sizeLots === 0 ? null : `${sizeLots > 0 ? 'long' : 'short'} ${lotsToQty(instrument, Math.abs(sizeLots))}`;
-    const lead = state.config.closeBeforeDelistingMs;
-    views.push({ symbol, delistMs, text: delistingText(symbol, delistMs, nowMs), position, closeAtMs: lead === null ? null : delistMs - lead });
+    views.push({ symbol, delistMs, text: delistingText(symbol, delistMs, nowMs), position, closeAtMs: delistingCloseMs(instrument, state.config.closeBeforeDelistingMs) });
   }
   return views.sort((a, b) => a.delistMs - b.delistMs);
 }

@@ -85,6 +85,11 @@ export function defineInstrument(spec: InstrumentSpec): Parsed<Instrument> {
 }
 
 /** `the venue delists SOLUSDT at 2026-12-01 08:00 UTC`, or, once that time has come, `the venue no longer trades SOLUSDT (since ...)`. */
+/** When the bot closes what it holds on a symbol being delisted, `closeBeforeMs` ahead of it; null: it does not (no delisting, or no lead set). */
+export function delistingCloseMs(instrument: Instrument, closeBeforeMs: number | null): number | null {
+  return closeBeforeMs === null || instrument.delistMs === undefined ? null : instrument.delistMs - closeBeforeMs;
+}
+
 export function delistingText(symbol: string, delistMs: number, atMs: number): string {
   const when = utcMinute(delistMs);
   return delistMs > atMs ? `the venue delists ${symbol} at ${when}` : `the venue no longer trades ${symbol} (since ${when})`;

@@ -10,6 +10,7 @@ import { intentIdFor } from '../ids.ts';
 import type { Instrument } from '../instrument.ts';
 import type { Order, OrderKey } from '../order/order.ts';
 import { isTerminal, markSubmitted, venueOrderIdOf } from '../order/order.ts';
+import type { Intent } from '../intent/intent.ts';
 import { isActive } from '../intent/intent.ts';
 import type { Position } from '../position/position.ts';
 import { newPosition, positionKey } from '../position/position.ts';
@@ -159,6 +160,12 @@ export function positionOf(ctx: Ctx, symbol: string): Position {
     ctx.state.positions.set(key, position);
   }
   return position;
+}
+
+/** The intent active on the symbol (at most one is), if any. */
+export function activeIntentOn(ctx: Ctx, symbol: string): Intent | undefined {
+  const intentId = ctx.state.activeIntentBySymbol.get(symbol);
+  return intentId === undefined ? undefined : ctx.state.intents.get(intentId);
 }
 
 export function findPosition(ctx: Ctx, symbol: string): Position | undefined {

@@ -13,20 +13,14 @@
 // (`externalPositions: watch`) is not the bot's to close: the alarm says so.
 
 import type { Instrument } from '../instrument.ts';
-import { delistingText, lotsToQty } from '../instrument.ts';
+import { delistingCloseMs, delistingText, lotsToQty } from '../instrument.ts';
 import type { Intent } from '../intent/intent.ts';
 import { effectiveSizeLots } from '../position/position.ts';
 import { formatAge } from '../protection/policies.ts';
 import { utcMinute } from '../utc.ts';
 import type { Ctx } from './context.ts';
-import { findPosition, instrumentOf, notify, startTimer } from './context.ts';
+import { activeIntentOn, findPosition, instrumentOf, notify, startTimer } from './context.ts';
 import { startExit } from './intents.ts';
-
-/** When the bot closes what it holds on a symbol being delisted; null: it does not (not configured, or no delisting). */
-export function delistingCloseMs(ctx: Ctx, instrument: Instrument): number | null {
-  const lead = ctx.state.config.closeBeforeDelistingMs;
-  return lead === null || instrument.delistMs === undefined ? null : instrument.delistMs - lead;
-}
 
 /**
  * A delisting read (at a start, or announced or moved while running): the alarm, with what the bot
@@ -34,7 +28,7 @@ export function delistingCloseMs(ctx: Ctx, instrument: Instrument): number | nul
  */
 export function onDelistingRead(ctx: Ctx, instrument: Instrument): void {
   const { symbol } = instrument;
-  const closeMs = delistingCloseMs(ctx, instrument);
+  const closeMs = delistingCloseMs(instrument, ctx.state.config.closeBeforeDelistingMs);
   const intent = activeIntentOn(ctx, symbol);
   const position = findPosition(ctx, symbol);
   const sizeLots = position === undefined ? 0 : effectiveSizeLots(position);
@@ -82,7 +76,7 @@ export function closeDueDelistings(ctx: Ctx): void {
 export function closeIfDelistingDue(ctx: Ctx, intent: Intent, alarmIfWatched: boolean): Intent {
   const { symbol } = intent;
   const instrument = instrumentOf(ctx, symbol);
-  const closeMs = instrument === undefined ? null : delistingCloseMs(ctx, instrument);
+  const closeMs = instrument === undefined ? null : delistingCloseMs(instrument, ctx.state.config.closeBeforeDelistingMs);
   if (instrument === undefined || closeMs === null || ctx.atMs < closeMs || intent.phase.name === 'exiting') return intent;
   const delistMs = instrument.delistMs ?? ctx.atMs;
   const delisting = delistingText(symbol, delistMs, ctx.atMs);
@@ -92,11 +86,6 @@ export function closeIfDelistingDue(ctx: Ctx, intent: Intent, alarmIfWatched: bo
   }
   const away = delistMs > ctx.atMs ? `, ${formatAge(delistMs - ctx.atMs)} away` : '';
   return startExit(ctx, intent, `${delisting}${away} (${leadText(ctx)})`, false);
-}
-
-function activeIntentOn(ctx: Ctx, symbol: string): Intent | undefined {
-  const intentId = ctx.state.activeIntentBySymbol.get(symbol);
-  return intentId === undefined ? undefined : ctx.state.intents.get(intentId);
 }
 
 /** The setting that decides the close, as the configuration file names it. */

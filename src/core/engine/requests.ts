@@ -23,7 +23,7 @@ import { effectiveSizeLots } from '../position/position.ts';
 import type { Side, Trigger } from '../types.ts';
 import { oppositeSide } from '../types.ts';
 import type { Ctx } from './context.ts';
-import { findPosition, instrumentOf, nextIntentId, notify, putOrder, submitOrder } from './context.ts';
+import { activeIntentOn, findPosition, instrumentOf, nextIntentId, notify, putOrder, submitOrder } from './context.ts';
 import { writeBlockedReason } from './gate.ts';
 import { evaluateSymbol, stopSpec } from './protect.ts';
 import { putIntent, startExit } from './intents.ts';
@@ -64,8 +64,7 @@ export function onOpenRequested(ctx: Ctx, request: OpenRequest): void {
 
 export function onCloseRequested(ctx: Ctx, request: EventOf<'CloseRequested'>): void {
   if (isRepeat(ctx, request)) return;
-  const intentId = ctx.state.activeIntentBySymbol.get(request.symbol);
-  const intent = intentId === undefined ? undefined : ctx.state.intents.get(intentId);
+  const intent = activeIntentOn(ctx, request.symbol);
   if (intent === undefined) {
     reject(ctx, request, `no open position or entry on ${request.symbol}`);
     return;
@@ -95,8 +94,7 @@ function remember(ctx: Ctx, request: Request, outcome: string): void {
  */
 export function onProtectionRequested(ctx: Ctx, request: EventOf<'ProtectionRequested'>): void {
   if (isRepeat(ctx, request)) return;
-  const intentId = ctx.state.activeIntentBySymbol.get(request.symbol);
-  const intent = intentId === undefined ? undefined : ctx.state.intents.get(intentId);
+  const intent = activeIntentOn(ctx, request.symbol);
   const instrument = instrumentOf(ctx, request.symbol);
   if (intent === undefined || instrument === undefined) {
     reject(ctx, request, `no open position or entry on ${request.symbol}`);

@@ -19,7 +19,7 @@ import { promoteOrphan, recordFromFill, restoreOrder } from '../reconcile/restor
 import type { EngineState } from '../state.ts';
 import { withVenueTrailingFound } from './guard.ts';
 import type { Ctx } from './context.ts';
-import { anomaly, findPosition, instrumentOf, notify, positionOf, putOrder, putPosition } from './context.ts';
+import { activeIntentOn, anomaly, findPosition, instrumentOf, notify, positionOf, putOrder, putPosition } from './context.ts';
 import { adoptExternalOrder, findOrderKey, refreshExternalSpec, updateOrder } from './orders.ts';
 import { evaluateSymbol } from './protect.ts';
 import { putIntent } from './intents.ts';
@@ -162,8 +162,7 @@ export function applyPositionReport(ctx: Ctx, report: PositionReport, fromStream
   // The venue's report of the position's stop is its truth from now on, even if it is looser than
   // what we last set (a limit entry filling again re-arms its attached stop): the guard then moves
   // it again. Believing our acknowledgement over a newer report could leave a looser stop unseen.
-  const intentId = ctx.state.activeIntentBySymbol.get(report.symbol);
-  const intent = intentId === undefined ? undefined : ctx.state.intents.get(intentId);
+  const intent = activeIntentOn(ctx, report.symbol);
   if (intent === undefined) return;
   const acked = intent.guard.ackedStopTicks === null ? intent : { ...intent, guard: { ...intent.guard, ackedStopTicks: null } };
   const found = report.trailingTicks === null ? acked : withVenueTrailingFound(ctx, acked, positionOf(ctx, report.symbol));
